@@ -1,0 +1,475 @@
+package policy
+
+import (
+	"fmt"
+	"net/mail"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/vowprivacy/vow/taxonomy"
+)
+
+// Vocabularies the policy file accepts.
+var (
+	Kinds          = []string{"postgres", "mysql", "sqlite"}
+	Identities     = []string{"email", "user_id", "phone", "username", "customer_id", "external_id"}
+	RightsList     = []string{"access", "portability", "erasure", "rectification", "restriction", "objection"}
+	Verifications  = []string{"email_code", "trusted"}
+	Safeguards     = []string{"adequacy", "scc", "bcr", "dpf", "consent", "derogation"}
+	CookieKinds    = []string{"essential", "functional", "analytics", "marketing"}
+	ConsentModes   = []string{"opt_in", "opt_out"}
+	RetentionThens = []string{"delete", "anonymise"}
+)
+
+var categoryKey = regexp.MustCompile(`^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$`)
+
+// linter runs the semantic checks of a decoded policy.
+type linter struct {
+	p     *Policy
+	diags Diagnostics
+}
+
+func lint(p *Policy) Diagnostics {
+	l := &linter{p: p}
+	l.top()
+	l.categories()
+	l.purposes()
+	l.systems()
+	l.processors()
+	l.retention()
+	l.rights()
+	l.consent()
+	l.cookies()
+	return l.diags
+}
+
+func (l *linter) report(sev Severity, path, code, hint, format string, args ...any) {
+	l.diags = append(l.diags, Diagnostic{Pos: l.p.PosOf(path), Severity: sev, Code: code, Path: path, Message: fmt.Sprintf(format, args...), Hint: hint})
+}
+
+func (l *linter) errorf(path, code, hint, format string, args ...any) {
+	l.report(Error, path, code, hint, format, args...)
+}
+
+func (l *linter) warnf(path, code, hint, format string, args ...any) {
+	l.report(Warning, path, code, hint, format, args...)
+}
+
+// oneOf checks a value against a vocabulary, with a did-you-mean.
+func (l *linter) oneOf(path, what, v string, allowed []string) bool {
+	if v == "" || slices.Contains(allowed, v) {
+		return true
+	}
+	msg := fmt.Sprintf("unknown %s %q", what, v)
+	if s := closest(v, allowed); s != "" {
+		msg += fmt.Sprintf(", did you mean %q?", s)
+	}
+	l.errorf(path, "unknown-value", "valid: "+strings.Join(allowed, ", "), "%s", msg)
+	return false
+}
+
+// category checks a category reference.
+func (l *linter) category(path, key string) {
+	if key == "" {
+		return
+	}
+	if _, ok := l.p.Category(key); ok {
+		return
+	}
+	msg := fmt.Sprintf("unknown category %q", key)
+	hint := "declare it under categories:, or use a built-in key (vow check --categories lists them)"
+	if s := closest(key, l.p.CategoryKeys()); s != "" {
+		msg += fmt.Sprintf(", did you mean %q?", s)
+	}
+	l.errorf(path, "unknown-category", hint, "%s", msg)
+}
+
+func (l *linter) purposeRef(path, key string) {
+	if key == "" || l.p.Purpose(key) != nil {
+		return
+	}
+	keys := make([]string, len(l.p.Purposes))
+	for i, x := range l.p.Purposes {
+		keys[i] = x.Name
+	}
+	msg := fmt.Sprintf("unknown purpose %q", key)
+	if s := closest(key, keys); s != "" {
+		msg += fmt.Sprintf(", did you mean %q?", s)
+	}
+	l.errorf(path, "unknown-purpose", "declare it under purposes:", "%s", msg)
+}
+
+func (l *linter) email(path, v string) {
+	if v == "" {
+		return
+	}
+	if a, err := mail.ParseAddress(v); err != nil || a.Address != v {
+		l.errorf(path, "invalid-value", "write a plain address such as privacy@example.com", "%q is not an email address", v)
+	}
+}
+
+func (l *linter) top() {
+	p := l.p
+	if p.Version != 0 && p.Version != 1 {
+		l.errorf("version", "unsupported-version", "this Vow reads version 1", "policy file version %d is not supported", p.Version)
+	}
+	l.email("organization.contacts.privacy", p.Organization.Contacts.Privacy)
+	l.email("organization.contacts.security", p.Organization.Contacts.Security)
+	if c := p.Organization.Contacts.DPO; c != nil {
+		l.email("organization.contacts.dpo.email", c.Email)
+	}
+	if c := p.Organization.Contacts.Representative; c != nil {
+		l.email("organization.contacts.representative.email", c.Email)
+	}
+	for i, t := range p.Organization.Transfers {
+		path := fmt.Sprintf("organization.transfers[%d]", i)
+		l.oneOf(path+".safeguard", "safeguard", t.Safeguard, Safeguards)
+		for j, c := range t.Categories {
+			l.category(fmt.Sprintf("%s.categories[%d]", path, j), c)
+		}
+	}
+	n := p.Notices
+	if n.MinimumAge < 0 || n.MinimumAge > 21 {
+		l.errorf("notices.minimum_age", "invalid-value", "typical values are 13, 16 or 18", "minimum age %d is out of range", n.MinimumAge)
+	}
+	if n.ChangeNoticeDays < 0 {
+		l.errorf("notices.change_notice_days", "invalid-value", "", "change notice days cannot be negative")
+	}
+	if n.BreachNoticeHours < 0 {
+		l.errorf("notices.breach_notice_hours", "invalid-value", "", "breach notice hours cannot be negative")
+	} else if n.BreachNoticeHours > 72 {
+		l.warnf("notices.breach_notice_hours", "breach-window", "GDPR art. 33 requires notifying the authority within 72 hours", "breach notice window of %d hours exceeds 72", n.BreachNoticeHours)
+	}
+}
+
+func (l *linter) categories() {
+	for _, c := range l.p.Categories {
+		path := "categories." + c.Name
+		if !categoryKey.MatchString(c.Name) {
+			l.errorf(path, "invalid-value", "use lower-case dotted keys such as user.security.scan_finding", "category key %q is not a dotted key", c.Name)
+			continue
+		}
+		if _, ok := taxonomy.Lookup(c.Name); ok {
+			l.warnf(path, "builtin-category", "remove it to use the built-in definition", "category %q is built in already", c.Name)
+		}
+		if parent := taxonomy.Parent(c.Name); parent != "" {
+			if _, ok := l.p.Category(parent); !ok {
+				l.errorf(path, "unknown-category", "declare the parent too, or place the key under a built-in one such as user.content", "the parent %q of category %q is not defined", parent, c.Name)
+			}
+		}
+	}
+	for _, s := range l.p.Subjects {
+		if _, ok := taxonomy.Subjects[s.Name]; ok {
+			l.warnf("subjects."+s.Name, "builtin-subject", "remove it to use the built-in definition", "subject %q is built in already", s.Name)
+		}
+	}
+}
+
+func (l *linter) subject(path, key string) {
+	if key == "" {
+		return
+	}
+	if _, ok := taxonomy.Subjects[key]; ok {
+		return
+	}
+	keys := make([]string, 0, len(taxonomy.Subjects)+len(l.p.Subjects))
+	for k := range taxonomy.Subjects {
+		keys = append(keys, k)
+	}
+	for _, s := range l.p.Subjects {
+		if s.Name == key {
+			return
+		}
+		keys = append(keys, s.Name)
+	}
+	sort.Strings(keys)
+	msg := fmt.Sprintf("unknown subject %q", key)
+	if s := closest(key, keys); s != "" {
+		msg += fmt.Sprintf(", did you mean %q?", s)
+	}
+	l.errorf(path, "unknown-subject", "declare it under subjects:, or use one of "+strings.Join(keys, ", "), "%s", msg)
+}
+
+func (l *linter) purposes() {
+	bases := make([]string, 0, len(taxonomy.LegalBases))
+	for k := range taxonomy.LegalBases {
+		bases = append(bases, k)
+	}
+	sort.Strings(bases)
+	for _, x := range l.p.Purposes {
+		path := "purposes." + x.Name
+		l.oneOf(path+".legal_basis", "legal basis", x.LegalBasis, bases)
+		if x.LegalBasis == "legitimate_interests" && x.Interest == "" {
+			l.warnf(path, "missing-interest", "add interest: with the interest pursued; readers are owed it (GDPR art. 13(1)(d))", "purpose %q rests on legitimate interests but does not say which", x.Name)
+		}
+		if x.LegalBasis == "consent" && x.Essential {
+			l.errorf(path+".essential", "contradiction", "consent must be freely given: a purpose that rests on consent cannot be essential", "purpose %q rests on consent but is marked essential", x.Name)
+		}
+	}
+}
+
+func (l *linter) systems() {
+	p := l.p
+	for _, s := range p.Systems {
+		path := "systems." + s.Name
+		if s.Kind == "mariadb" {
+			s.Kind = "mysql"
+		}
+		l.oneOf(path+".kind", "system kind", s.Kind, Kinds)
+		c := s.Connection
+		switch {
+		case c.DSN != "":
+			l.errorf(path+".connection.dsn", "inline-secret", "put the DSN in an environment variable (env: APP_DATABASE_URL) or a file (file: /run/secrets/app-dsn)", "a DSN must not be written in the policy file")
+		case c.Path != "" && s.Kind != "sqlite":
+			l.errorf(path+".connection.path", "invalid-value", "use env or file for server databases", "connection path is only for sqlite systems")
+		case countSet(c.Env, c.File, c.Path) > 1:
+			l.errorf(path+".connection", "invalid-value", "keep one of env, file, path", "connection names more than one source")
+		case countSet(c.Env, c.File, c.Path) == 0 && s.Kind != "":
+			l.errorf(path+".connection", "missing-key", "add env: VAR_NAME, file: /path/to/secret or (sqlite) path: app.db", "connection names no source")
+		}
+		for i, pu := range s.Purposes {
+			l.purposeRef(fmt.Sprintf("%s.purposes[%d]", path, i), pu)
+		}
+		for _, t := range s.Tables {
+			l.table(s, t, path+".tables."+t.Name)
+		}
+	}
+}
+
+func countSet(vs ...string) int {
+	n := 0
+	for _, v := range vs {
+		if v != "" {
+			n++
+		}
+	}
+	return n
+}
+
+func (l *linter) table(s *System, t *Table, path string) {
+	p := l.p
+	l.subject(path+".subject", t.Subject)
+	if t.Erase != nil && t.Erase.Method != Delete && t.Erase.Method != Hold {
+		l.errorf(path+".erase", "invalid-value", "per-column strategies go on fields; a table is either deleted or held", "table erasure must be delete or {hold: …}, not %s", t.Erase.Method)
+	}
+	personal := false
+	var unerased []string
+	for _, f := range t.Fields {
+		fp := path + ".fields." + f.Name
+		if f.Category == "" && f.References == "" && f.Identity == "" {
+			l.errorf(fp, "missing-key", "write the category, e.g. email: user.contact.email (system.operations for non-personal columns)", "field %q has no category", f.Name)
+		}
+		l.category(fp+".category", f.Category)
+		if f.Identity != "" {
+			l.oneOf(fp+".identity", "identity", f.Identity, Identities)
+		}
+		for i, pu := range f.Purposes {
+			l.purposeRef(fmt.Sprintf("%s.purposes[%d]", fp, i), pu)
+		}
+		if f.Erase != nil && f.Erase.Method == Delete {
+			l.errorf(fp+".erase", "invalid-value", "put erase: delete on the table to delete whole rows", "a field cannot be deleted on its own")
+		}
+		if f.References != "" {
+			l.reference(s, t, f, fp+".references")
+		}
+		if p.Personal(f) {
+			personal = true
+			if f.Erase == nil {
+				unerased = append(unerased, f.Name)
+			}
+		}
+	}
+	if personal && t.Subject == "" {
+		l.warnf(path, "missing-subject", "add subject: customer (or whom the rows are about)", "table %q holds personal data but names no subject", t.Name)
+	}
+	if p.Offers("erasure") && t.Erase == nil && len(unerased) > 0 {
+		l.errorf(path, "no-erasure-strategy", "add erase: delete to the table, or erase: nullify|hmac|{set: …}|{hold: …} to each field",
+			"erasure is offered but table %s:%s has personal fields with no erasure strategy: %s", s.Name, t.Name, strings.Join(unerased, ", "))
+	}
+}
+
+func (l *linter) reference(s *System, t *Table, f *Field, path string) {
+	r, err := ParseRef(f.References)
+	if err != nil {
+		l.errorf(path, "invalid-value", "", "%v", err)
+		return
+	}
+	if r.System != "" && l.p.System(r.System) == nil {
+		l.errorf(path, "broken-relation", "declare the system, or fix the name", "relation %s points to unknown system %q", f.References, r.System)
+		return
+	}
+	ts, tt := l.p.LookupTable(TableRef{System: r.System, Table: r.Table}, sysIf(r.System == "", s))
+	if tt == nil {
+		l.errorf(path, "broken-relation", "declare the table under its system, or fix the reference", "relation %s points to table %q, which the policy does not declare", f.References, r.Table)
+		return
+	}
+	if !tt.HasColumn(r.Column) {
+		l.errorf(path, "broken-relation", fmt.Sprintf("declare the column as a field or in primary_key of %s:%s", ts.Name, tt.Name), "relation %s points to column %q, which table %s:%s does not declare", f.References, r.Column, ts.Name, tt.Name)
+	}
+}
+
+// heldCategories returns every category some table declares.
+func (l *linter) heldCategories() []string {
+	var out []string
+	for _, s := range l.p.Systems {
+		for _, t := range s.Tables {
+			for _, f := range t.Fields {
+				if f.Category != "" {
+					out = append(out, f.Category)
+				}
+			}
+		}
+	}
+	return out
+}
+
+func (l *linter) processors() {
+	held := l.heldCategories()
+	names := map[string]int{}
+	for i, pr := range l.p.Processors {
+		path := fmt.Sprintf("processors[%d]", i)
+		if j, dup := names[pr.Name]; dup && pr.Name != "" {
+			l.errorf(path+".name", "duplicate-name", "merge the two entries", "processor %q is declared twice (first at line %d)", pr.Name, l.p.PosOf(fmt.Sprintf("processors[%d]", j)).Line)
+		}
+		names[pr.Name] = i
+		for j, pu := range pr.Purposes {
+			l.purposeRef(fmt.Sprintf("%s.purposes[%d]", path, j), pu)
+		}
+		l.oneOf(path+".safeguard", "safeguard", pr.Safeguard, Safeguards)
+		l.oneOf(path+".role", "role", pr.Role, []string{"processor", "sub-processor"})
+		for j, c := range pr.Categories {
+			cp := fmt.Sprintf("%s.categories[%d]", path, j)
+			if _, ok := l.p.Category(c); !ok {
+				l.category(cp, c)
+				continue
+			}
+			if !slices.ContainsFunc(held, func(h string) bool { return taxonomy.Related(h, c) }) {
+				l.errorf(cp, "unheld-category", "declare the field that holds it, or remove it from the processor", "processor %q receives %q, but no system holds that category", pr.Name, c)
+			}
+		}
+	}
+}
+
+func (l *linter) retention() {
+	p := l.p
+	names := map[string]int{}
+	covered := map[string]bool{} // system:table covered by a rule or a cascade from one
+	for i, r := range p.Retention.Rules {
+		path := fmt.Sprintf("retention.rules[%d]", i)
+		if j, dup := names[r.Name]; dup && r.Name != "" {
+			l.errorf(path+".name", "duplicate-name", "give each rule its own name", "retention rule %q is declared twice (first at line %d)", r.Name, p.PosOf(fmt.Sprintf("retention.rules[%d]", j)).Line)
+		}
+		names[r.Name] = i
+		if r.Then != "" && r.Then != "anonymize" {
+			l.oneOf(path+".then", "action", r.Then, RetentionThens)
+		}
+		if r.Table == "" {
+			continue
+		}
+		s, t := p.LookupTable(ParseTableRef(r.Table), nil)
+		if t == nil {
+			l.errorf(path+".table", "broken-reference", "write system:table for a table declared under systems", "retention rule %q names table %q, which the policy does not declare (or more than one system has it)", r.Name, r.Table)
+			continue
+		}
+		covered[s.Name+":"+t.Name] = true
+		if r.From != "" && !t.HasColumn(r.From) {
+			l.errorf(path+".from", "no-timestamp", fmt.Sprintf("declare %q as a field of %s:%s (category system.operations)", r.From, s.Name, t.Name), "retention rule %q measures from column %q, which table %s:%s does not declare", r.Name, r.From, s.Name, t.Name)
+		}
+		if r.Then == "anonymise" || r.Then == "anonymize" {
+			hasStrategy := slices.ContainsFunc(t.Fields, func(f *Field) bool { return f.Erase != nil && f.Erase.Method != Hold })
+			if !hasStrategy {
+				l.errorf(path+".then", "no-erasure-strategy", "give the personal fields erase: nullify, hmac or {set: …}", "rule %q anonymises %s:%s but no field says how", r.Name, s.Name, t.Name)
+			}
+		}
+	}
+	// Deleting a parent row cascades to the rows that reference it, so a
+	// rule on a parent covers its children.
+	rels := p.Relations()
+	for changed := true; changed; {
+		changed = false
+		for _, rel := range rels {
+			from, to := rel.FromSystem+":"+rel.FromTable, rel.ToSystem+":"+rel.ToTable
+			if covered[to] && !covered[from] {
+				covered[from], changed = true, true
+			}
+		}
+	}
+	for _, s := range p.Systems {
+		for _, t := range s.Tables {
+			if covered[s.Name+":"+t.Name] || (t.Erase != nil && t.Erase.Method == Hold) {
+				continue
+			}
+			var cats []string
+			for _, f := range t.Fields {
+				if p.Personal(f) && !slices.Contains(cats, f.Category) {
+					cats = append(cats, f.Category)
+				}
+			}
+			if len(cats) > 0 {
+				l.errorf("systems."+s.Name+".tables."+t.Name, "no-retention", "add a retention rule for this table, or for a table it references",
+					"personal data (%s) in %s:%s is kept with no retention rule", strings.Join(cats, ", "), s.Name, t.Name)
+			}
+		}
+	}
+}
+
+func (l *linter) rights() {
+	r := l.p.Rights
+	for i, x := range r.Offered {
+		l.oneOf(fmt.Sprintf("rights.offered[%d]", i), "right", x, RightsList)
+	}
+	if r.DeadlineDays < 0 {
+		l.errorf("rights.deadline_days", "invalid-value", "", "deadline cannot be negative")
+	} else if r.DeadlineDays > 90 {
+		l.warnf("rights.deadline_days", "long-deadline", "GDPR allows one month, extendable by two for complex requests", "a deadline of %d days exceeds what GDPR allows", r.DeadlineDays)
+	}
+	l.oneOf("rights.verification", "verification method", r.Verification, Verifications)
+}
+
+func (l *linter) consent() {
+	for _, c := range l.p.Consent.Purposes {
+		path := "consent.purposes." + c.Name
+		l.oneOf(path+".mode", "consent mode", c.Mode, ConsentModes)
+		l.oneOf(path+".default", "default", c.Default, []string{"granted", "denied"})
+		pu := l.p.Purpose(c.Name)
+		if pu == nil {
+			l.purposeRef(path, c.Name)
+			continue
+		}
+		if pu.Essential {
+			l.errorf(path, "contradiction", "essential purposes are not optional; remove the consent entry or the essential flag", "purpose %q is essential, so consent cannot be asked for it", c.Name)
+		}
+		if c.Mode == "opt_in" && c.Default == "granted" {
+			l.errorf(path+".default", "contradiction", "opt-in consent starts denied", "consent for %q is opt-in but defaults to granted", c.Name)
+		}
+	}
+	for _, t := range l.p.Communications.Topics {
+		l.purposeRef("communications.topics."+t.Name+".purpose", t.Purpose)
+	}
+}
+
+func (l *linter) consentPurpose(key string) bool {
+	return slices.ContainsFunc(l.p.Consent.Purposes, func(c *ConsentPurpose) bool { return c.Name == key })
+}
+
+func (l *linter) cookies() {
+	names := map[string]int{}
+	for i, c := range l.p.Cookies {
+		path := fmt.Sprintf("cookies[%d]", i)
+		if j, dup := names[c.Name]; dup && c.Name != "" {
+			l.errorf(path+".name", "duplicate-name", "merge the two entries", "cookie %q is declared twice (first at line %d)", c.Name, l.p.PosOf(fmt.Sprintf("cookies[%d]", j)).Line)
+		}
+		names[c.Name] = i
+		l.oneOf(path+".category", "cookie category", c.Category, CookieKinds)
+		l.purposeRef(path+".purpose", c.Purpose)
+		if c.Category != "" && c.Category != "essential" {
+			if c.Purpose == "" {
+				l.errorf(path+".purpose", "missing-key", "name the consent purpose that covers it", "non-essential cookie %q needs a purpose", c.Name)
+			} else if l.p.Purpose(c.Purpose) != nil && !l.consentPurpose(c.Purpose) {
+				l.errorf(path+".purpose", "cookie-without-consent", "declare the purpose under consent.purposes, or mark the cookie essential", "non-essential cookie %q is set for %q, which asks no consent", c.Name, c.Purpose)
+			}
+		}
+	}
+}

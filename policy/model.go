@@ -1,0 +1,219 @@
+// Package policy owns the policy file, vow.yaml: its model, a strict decoder
+// that reports every problem with file:line:col and a hint, and the lints that
+// find contradictions between the promises a policy makes.
+//
+// Everything else in Vow (request execution, retention, consent, rendering)
+// reads the same *Policy, so what the published policy says and what Vow
+// enforces cannot disagree.
+package policy
+
+// The struct tags drive the decoder, the JSON Schema and the reference docs:
+//
+//	yaml:"key"        the key in vow.yaml
+//	vow:"required"    the key must be present
+//	vow:"keyed"       a YAML mapping decoded into a slice, each element's
+//	                  Name set from its key (keeps the file's order)
+//	help:"…"          one-line description for the schema and the docs
+
+// Policy is a whole vow.yaml.
+type Policy struct {
+	Version        int            `yaml:"version" vow:"required" help:"Format version of this file; 1."`
+	Organization   Organization   `yaml:"organization" vow:"required" help:"Who the controller is and how to reach them."`
+	Categories     []*Category    `yaml:"categories" vow:"keyed" help:"Data categories this policy adds to the built-in taxonomy, by dotted key."`
+	Subjects       []*Subject     `yaml:"subjects" vow:"keyed" help:"Data subjects this policy adds to the built-ins (customer, team_member, site_visitor, …)."`
+	Purposes       []*Purpose     `yaml:"purposes" vow:"keyed" help:"Why data is processed, each with its legal basis."`
+	Systems        []*System      `yaml:"systems" vow:"keyed" help:"Datastores that hold personal data: their tables, fields and relations."`
+	Processors     []*Processor   `yaml:"processors" help:"Processors and sub-processors that receive personal data."`
+	Retention      Retention      `yaml:"retention" help:"How long data is kept, and what happens to it then."`
+	Rights         Rights         `yaml:"rights" help:"Data-subject rights offered and how requests are answered."`
+	Consent        Consent        `yaml:"consent" help:"Purposes that rest on consent, and how consent is collected."`
+	Communications Communications `yaml:"communications" help:"Email and notification topics subjects can opt out of."`
+	Cookies        []*Cookie      `yaml:"cookies" help:"Cookies and similar technologies set on the company's sites."`
+	Notices        Notices        `yaml:"notices" help:"Dates and promises about the policy itself."`
+
+	// File is the name the policy was loaded from; Source its bytes.
+	File   string `yaml:"-"`
+	Source []byte `yaml:"-"`
+	pos    map[string]Pos
+}
+
+// Organization is the controller.
+type Organization struct {
+	Name      string      `yaml:"name" vow:"required" help:"Trading name shown to readers."`
+	LegalName string      `yaml:"legal_name" help:"Registered legal name of the controller."`
+	Address   string      `yaml:"address" help:"Registered postal address."`
+	Website   string      `yaml:"website" help:"Public website URL."`
+	Contacts  Contacts    `yaml:"contacts" vow:"required" help:"Who answers privacy questions."`
+	Locations []string    `yaml:"locations" help:"Where data is stored (regions or countries)."`
+	Transfers []*Transfer `yaml:"transfers" help:"International transfers and their safeguards."`
+}
+
+// Contacts names the people and mailboxes readers and regulators write to.
+type Contacts struct {
+	Privacy        string   `yaml:"privacy" vow:"required" help:"Privacy contact email address."`
+	DPO            *Contact `yaml:"dpo" help:"Data protection officer."`
+	Representative *Contact `yaml:"representative" help:"Representative in the EU/UK (GDPR art. 27), if any."`
+	Security       string   `yaml:"security" help:"Security contact email, for breach reports."`
+}
+
+// Contact is a named person or office.
+type Contact struct {
+	Name    string `yaml:"name" help:"Name of the person or office."`
+	Email   string `yaml:"email" vow:"required" help:"Email address."`
+	Address string `yaml:"address" help:"Postal address."`
+}
+
+// Transfer is a transfer of personal data outside the home jurisdiction.
+type Transfer struct {
+	To          string   `yaml:"to" vow:"required" help:"Destination country or region."`
+	Safeguard   string   `yaml:"safeguard" vow:"required" help:"Legal safeguard: adequacy, scc, bcr, consent, dpf."`
+	Categories  []string `yaml:"categories" help:"Categories transferred (all, if omitted)."`
+	Description string   `yaml:"description" help:"Plain-words explanation for readers."`
+}
+
+// Category is a data category declared by the policy.
+type Category struct {
+	Name        string `yaml:"-"`
+	Title       string `yaml:"title" help:"Short name for readers."`
+	Description string `yaml:"description" help:"What this category covers, in plain words."`
+	Personal    *bool  `yaml:"personal" help:"Whether this is personal data; defaults to true under user.*."`
+	Sensitive   bool   `yaml:"sensitive" help:"Special-category or high-risk data."`
+}
+
+// Subject is a kind of person data is about.
+type Subject struct {
+	Name        string `yaml:"-"`
+	Title       string `yaml:"title" help:"Short name for readers."`
+	Description string `yaml:"description" help:"Who these people are."`
+}
+
+// Purpose is a reason for processing.
+type Purpose struct {
+	Name        string `yaml:"-"`
+	Title       string `yaml:"title" help:"Short name for readers."`
+	Description string `yaml:"description" help:"What is done and why, in plain words."`
+	LegalBasis  string `yaml:"legal_basis" vow:"required" help:"consent, contract, legal_obligation, vital_interests, public_task or legitimate_interests."`
+	Interest    string `yaml:"interest" help:"For legitimate_interests: the interest pursued."`
+	Essential   bool   `yaml:"essential" help:"Needed to provide the service; cannot be refused."`
+}
+
+// System is a datastore (or, later, a service) that holds personal data.
+type System struct {
+	Name        string     `yaml:"-"`
+	Kind        string     `yaml:"kind" vow:"required" help:"postgres, mysql (also MariaDB) or sqlite."`
+	Description string     `yaml:"description" help:"What this system is."`
+	Connection  Connection `yaml:"connection" vow:"required" help:"Where to find the DSN; never the secret itself."`
+	Location    string     `yaml:"location" help:"Where the system is hosted."`
+	Purposes    []string   `yaml:"purposes" help:"Purposes this system serves."`
+	Tables      []*Table   `yaml:"tables" vow:"keyed" help:"Tables holding personal data, by name (schema.table outside the default schema)."`
+	Ignore      []string   `yaml:"ignore" help:"Tables that hold no personal data, so live checks do not report them as undeclared."`
+}
+
+// Connection says where the DSN of a system comes from.
+type Connection struct {
+	Env  string `yaml:"env" help:"Name of an environment variable holding the DSN."`
+	File string `yaml:"file" help:"Path of a file holding the DSN (e.g. a mounted secret)."`
+	Path string `yaml:"path" help:"For sqlite: the database file, relative to this policy file."`
+	DSN  string `yaml:"dsn" help:"Refused: secrets never go in the policy file. Use env or file."`
+}
+
+// Table is a table of a system.
+type Table struct {
+	Name        string   `yaml:"-"`
+	Description string   `yaml:"description" help:"What a row is."`
+	Subject     string   `yaml:"subject" help:"Whose data a row is (a subject key)."`
+	PrimaryKey  []string `yaml:"primary_key" help:"Primary key columns; read from the database when omitted."`
+	Erase       *Erasure `yaml:"erase" help:"Table-level erasure: delete (the rows) or a hold; field strategies apply otherwise."`
+	Fields      []*Field `yaml:"fields" vow:"keyed" help:"Columns, each mapped to a category. A bare string is a category."`
+}
+
+// Field is a column of a table.
+type Field struct {
+	Name       string   `yaml:"-"`
+	Category   string   `yaml:"category" help:"Data category of the column."`
+	Identity   string   `yaml:"identity" help:"This column identifies the subject: email, user_id, phone, username, customer_id or external_id."`
+	References string   `yaml:"references" help:"Relation: [system:]table.column this column points to."`
+	Erase      *Erasure `yaml:"erase" help:"Erasure strategy: nullify, hmac, {set: value} or {hold: reason, for: duration}."`
+	Purposes   []string `yaml:"purposes" help:"Purposes this column is used for, when narrower than the system's."`
+}
+
+// Processor receives personal data on the company's behalf.
+type Processor struct {
+	Name       string   `yaml:"name" vow:"required" help:"Company name."`
+	Purposes   []string `yaml:"purposes" vow:"required" help:"Purposes it processes data for."`
+	Categories []string `yaml:"categories" vow:"required" help:"Categories it receives."`
+	Location   string   `yaml:"location" vow:"required" help:"Where it processes data."`
+	Safeguard  string   `yaml:"safeguard" help:"Transfer safeguard when outside the home jurisdiction."`
+	Role       string   `yaml:"role" help:"processor (default) or sub-processor."`
+	URL        string   `yaml:"url" help:"Its privacy or DPA page."`
+}
+
+// Retention holds the retention rules.
+type Retention struct {
+	Backups Duration `yaml:"backups" help:"How long backups are kept; erased data is gone from backups after this."`
+	Rules   []*Rule  `yaml:"rules" help:"Retention rules, each enforced by Vow."`
+}
+
+// Rule removes or anonymises rows once they are older than Keep.
+type Rule struct {
+	Name        string   `yaml:"name" vow:"required" help:"Unique name of the rule."`
+	Description string   `yaml:"description" help:"The promise in plain words."`
+	Table       string   `yaml:"table" vow:"required" help:"system:table the rule applies to (system may be omitted when there is one)."`
+	From        string   `yaml:"from" vow:"required" help:"Timestamp column the period is measured from."`
+	Keep        Duration `yaml:"keep" vow:"required" help:"How long rows are kept, e.g. 30d, 12 months, 7y."`
+	Where       string   `yaml:"where" help:"SQL condition selecting the rows the rule covers, e.g. deleted_at IS NOT NULL."`
+	Then        string   `yaml:"then" help:"delete (default) or anonymise (apply the fields' erasure strategies)."`
+}
+
+// Rights lists the rights offered and how requests are answered.
+type Rights struct {
+	Offered      []string `yaml:"offered" help:"access, portability, erasure, rectification, restriction, objection."`
+	DeadlineDays int      `yaml:"deadline_days" help:"Days to answer a request; 30 when omitted."`
+	Verification string   `yaml:"verification" help:"How identity is verified: email_code or trusted."`
+	RequestURL   string   `yaml:"request_url" help:"Where subjects make requests."`
+}
+
+// Consent describes purposes that rest on consent.
+type Consent struct {
+	Purposes []*ConsentPurpose `yaml:"purposes" vow:"keyed" help:"Consent purposes, keyed by purpose."`
+}
+
+// ConsentPurpose is how consent for one purpose is collected.
+type ConsentPurpose struct {
+	Name    string `yaml:"-"`
+	Mode    string `yaml:"mode" vow:"required" help:"opt_in (off until granted) or opt_out (on until refused)."`
+	GPC     bool   `yaml:"gpc" help:"A Global Privacy Control signal counts as an opt-out."`
+	Default string `yaml:"default" help:"granted or denied; follows mode when omitted."`
+}
+
+// Communications lists the topics people receive messages about.
+type Communications struct {
+	Topics []*Topic `yaml:"topics" vow:"keyed" help:"Message topics, keyed by topic."`
+}
+
+// Topic is a kind of message.
+type Topic struct {
+	Name        string `yaml:"-"`
+	Title       string `yaml:"title" help:"Short name for readers."`
+	Description string `yaml:"description" help:"What these messages are."`
+	Essential   bool   `yaml:"essential" help:"Service messages that cannot be opted out of."`
+	Purpose     string `yaml:"purpose" help:"The purpose these messages serve."`
+}
+
+// Cookie is a cookie or similar technology.
+type Cookie struct {
+	Name        string   `yaml:"name" vow:"required" help:"Cookie name."`
+	Category    string   `yaml:"category" vow:"required" help:"essential, functional, analytics or marketing."`
+	Purpose     string   `yaml:"purpose" help:"Purpose key; a consent purpose unless essential."`
+	Duration    Duration `yaml:"duration" help:"How long it lasts; session when omitted."`
+	Provider    string   `yaml:"provider" help:"Who sets it: first-party or a company name."`
+	Description string   `yaml:"description" help:"What it does."`
+}
+
+// Notices are promises about the policy itself.
+type Notices struct {
+	Effective         Date `yaml:"effective" help:"Date this version takes effect (YYYY-MM-DD)."`
+	ChangeNoticeDays  int  `yaml:"change_notice_days" help:"Days of notice before a material change takes effect."`
+	MinimumAge        int  `yaml:"minimum_age" help:"Youngest age served."`
+	BreachNoticeHours int  `yaml:"breach_notice_hours" help:"Hours within which a breach is notified; 72 when omitted."`
+}

@@ -1,0 +1,193 @@
+package policy
+
+import (
+	"os"
+	"strings"
+	"testing"
+)
+
+func validSource(t testing.TB) string {
+	t.Helper()
+	b, err := os.ReadFile("testdata/valid.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func TestValidPolicy(t *testing.T) {
+	p, ds := Parse("valid.yaml", []byte(validSource(t)))
+	if len(ds) != 0 {
+		t.Fatalf("want no diagnostics, got:\n%v", ds)
+	}
+	if p.Organization.Name != "Lumen" || len(p.Systems) != 1 || len(p.Systems[0].Tables) != 2 {
+		t.Fatalf("decoded wrong: %+v", p)
+	}
+	users := p.System("app").Table("users")
+	if f := users.Field("name"); f == nil || f.Category != "user.name" {
+		t.Fatalf("shorthand field not decoded: %+v", f)
+	}
+	if users.Erase == nil || users.Erase.Method != Delete {
+		t.Fatalf("table erase: %+v", users.Erase)
+	}
+	if got := p.Retention.Rules[1].Keep; got != (Duration{12, Months}) {
+		t.Fatalf("keep = %v", got)
+	}
+	if p.DeadlineDays() != 30 || !p.Offers("erasure") {
+		t.Fatal("rights not decoded")
+	}
+	if pos := p.PosOf("systems.app.tables.users"); pos.Line != 30 {
+		t.Fatalf("users at %v, want line 30", pos)
+	}
+	rels := p.Relations()
+	if len(rels) != 1 || rels[0].ToTable != "users" || rels[0].ToColumn != "id" {
+		t.Fatalf("relations = %+v", rels)
+	}
+}
+
+// TestDiagnostics shows each check firing with its message. Each case
+// edits the valid policy: old is replaced by new (once).
+func TestDiagnostics(t *testing.T) {
+	tests := []struct {
+		name, old, new string
+		code, msg      string
+		line           int
+	}{
+		{"unknown top-level key", "retention:", "retension:", "unknown-key", `unknown key "retension" in the policy, did you mean "retention"?`, 54},
+		{"unknown nested key", "legal_basis: contract", "legal_bases: contract", "unknown-key", `did you mean "legal_basis"?`, 16},
+		{"missing required key", "    legal_basis: consent\n", "    essential: false\n", "missing-key", "`purposes.marketing` needs \"legal_basis\"", 0},
+		{"wrong type", "deadline_days: 30", "deadline_days: thirty", "wrong-type", "`rights.deadline_days` must be a whole number", 69},
+		{"list expected", "offered: [access, portability, erasure]", "offered: access", "wrong-type", "must be a list", 68},
+		{"bad duration", "keep: 30d", "keep: 30 fortnights", "invalid-value", "no known unit", 61},
+		{"duplicate system key", "  app:\n    kind: postgres", "  app:\n    kind: postgres\n    kind: mysql", "duplicate-key", `key "kind" appears twice`, 27},
+		{"unknown category", "categories: [user.contact.email]", "categories: [user.contact.emial]", "unknown-category", `unknown category "user.contact.emial", did you mean "user.contact.email"?`, 50},
+		{"processor gets unheld category", "categories: [user.contact.email]", "categories: [user.contact.email, user.financial.credit_card]", "unheld-category", `processor "Postmark" receives "user.financial.credit_card", but no system holds that category`, 50},
+		{"no retention rule", "      table: app:users\n", "      table: app:missing\n", "no-retention", "personal data (user.unique_id, user.contact.email, user.name) in app:users is kept with no retention rule", 30},
+		{"no erasure strategy", "erase: nullify}", "}", "no-erasure-strategy", "erasure is offered but table app:audit_logs has personal fields with no erasure strategy: ip", 40},
+		{"broken relation table", "references: users.id", "references: accounts.id", "broken-relation", `points to table "accounts", which the policy does not declare`, 43},
+		{"broken relation column", "references: users.id", "references: users.uuid", "broken-relation", `points to column "uuid"`, 43},
+		{"broken relation system", "references: users.id", "references: crm:users.id", "broken-relation", `unknown system "crm"`, 43},
+		{"retention without timestamp column", "from: created_at", "from: inserted_at", "no-timestamp", `measures from column "inserted_at", which table app:audit_logs does not declare`, 0},
+		{"retention on missing table", "table: audit_logs", "table: audit_log", "broken-reference", `names table "audit_log"`, 0},
+		{"duplicate retention rule", "name: audit logs", "name: closed accounts", "duplicate-name", `retention rule "closed accounts" is declared twice`, 0},
+		{"duplicate processor", "processors:\n", "processors:\n  - {name: Postmark, purposes: [service], categories: [user.contact.email], location: US}\n", "duplicate-name", `processor "Postmark" is declared twice`, 0},
+		{"duplicate table", "      audit_logs:\n", "      users:\n        fields: {email: user.contact.email}\n      audit_logs:\n", "duplicate-name", `table "users" is declared twice (first at line 30)`, 0},
+		{"inline secret", "connection: {env: APP_DATABASE_URL}", "connection: {dsn: \"postgres://u:secret@db/app\"}", "inline-secret", "a DSN must not be written in the policy file", 0},
+		{"unknown purpose", "purposes: [service]\n    tables", "purposes: [servise]\n    tables", "unknown-purpose", `unknown purpose "servise", did you mean "service"?`, 0},
+		{"unknown subject", "subject: customer\n        primary_key", "subject: custmer\n        primary_key", "unknown-subject", `unknown subject "custmer", did you mean "customer"?`, 0},
+		{"consent on essential purpose", "marketing: {mode: opt_in, gpc: true}", "service: {mode: opt_in}", "contradiction", `purpose "service" is essential`, 0},
+		{"consent essential", "    legal_basis: consent\n", "    legal_basis: consent\n    essential: true\n", "contradiction", "rests on consent but is marked essential", 0},
+		{"cookie without consent", "category: analytics\n    purpose: marketing", "category: analytics\n    purpose: service", "cookie-without-consent", `non-essential cookie "_ga" is set for "service", which asks no consent`, 0},
+		{"bad erasure strategy", "erase: hmac", "erase: hash", "invalid-value", `unknown erasure strategy "hash"`, 0},
+		{"field delete", "erase: hmac", "erase: delete", "invalid-value", "a field cannot be deleted on its own", 0},
+		{"bad email", "privacy: privacy@lumen.example", "privacy: privacy at lumen", "invalid-value", `"privacy at lumen" is not an email address`, 0},
+		{"legitimate interest unexplained", "    interest: Keeping accounts and the platform secure\n", "", "missing-interest", "does not say which", 0},
+		{"yaml syntax", "  name: Lumen\n", "  name: [Lumen\n", "syntax", "", 0},
+		{"bad version", "version: 1", "version: 7", "unsupported-version", "version 7 is not supported", 1},
+		{"boolean for text", "name: Lumen", "name: true", "wrong-type", "must be text, not the boolean true", 3},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			src := validSource(t)
+			if !strings.Contains(src, tc.old) {
+				t.Fatalf("fixture does not contain %q", tc.old)
+			}
+			src = strings.Replace(src, tc.old, tc.new, 1)
+			_, ds := Parse("vow.yaml", []byte(src))
+			for _, d := range ds {
+				if d.Code == tc.code && strings.Contains(d.Message, tc.msg) {
+					if tc.line != 0 && d.Pos.Line != tc.line {
+						t.Errorf("%s at line %d, want %d", d.Code, d.Pos.Line, tc.line)
+					}
+					if d.Severity == Error && ds.Err() == nil {
+						t.Error("Err() is nil despite an error")
+					}
+					if d.Pos.Line == 0 {
+						t.Errorf("no position in %v", d)
+					}
+					return
+				}
+			}
+			t.Fatalf("want %s %q, got:\n%s", tc.code, tc.msg, joinDiags(ds))
+		})
+	}
+}
+
+func joinDiags(ds Diagnostics) string {
+	var b strings.Builder
+	for _, d := range ds {
+		b.WriteString(d.String() + "\n")
+	}
+	return b.String()
+}
+
+func TestReportsEveryProblem(t *testing.T) {
+	src := strings.NewReplacer("retention:", "retension:", "kind: postgres", "kind: postgress", "legal_basis: contract", "legal_basis: contrakt").Replace(validSource(t))
+	_, ds := Parse("vow.yaml", []byte(src))
+	codes := map[string]bool{}
+	for _, d := range ds {
+		codes[d.Code] = true
+	}
+	for _, want := range []string{"unknown-key", "unknown-value", "no-retention"} {
+		if !codes[want] {
+			t.Errorf("missing %s in:\n%s", want, joinDiags(ds))
+		}
+	}
+	if len(ds) < 4 {
+		t.Fatalf("want at least 4 problems, got:\n%s", joinDiags(ds))
+	}
+	if got := ds[0].String(); !strings.HasPrefix(got, "vow.yaml:") {
+		t.Fatalf("diagnostic format: %s", got)
+	}
+}
+
+func TestAliasBomb(t *testing.T) {
+	src := "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: [*e, *e, *e, *e, *e, *e, *e, *e, *e]\n"
+	_, ds := Parse("bomb.yaml", []byte("version: 1\nx:\n  "+strings.ReplaceAll(src, "\n", "\n  ")))
+	if !ds.HasErrors() {
+		t.Fatal("want an error")
+	}
+}
+
+func TestDuration(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want Duration
+		bad  bool
+	}{
+		{"30d", Duration{30, Days}, false},
+		{"30 days", Duration{30, Days}, false},
+		{"12mo", Duration{12, Months}, false},
+		{"1 year", Duration{1, Years}, false},
+		{"72h", Duration{72, Hours}, false},
+		{"2w", Duration{2, Weeks}, false},
+		{"0d", Duration{}, true},
+		{"d", Duration{}, true},
+		{"30", Duration{}, true},
+		{"99999999999999999999d", Duration{}, true},
+	} {
+		got, err := ParseDuration(tc.in)
+		if (err != nil) != tc.bad || got != tc.want {
+			t.Errorf("ParseDuration(%q) = %v, %v", tc.in, got, err)
+		}
+	}
+}
+
+func FuzzLoad(f *testing.F) {
+	f.Add([]byte(validSource(f)))
+	f.Add([]byte("version: 1\nsystems: {a: {tables: {t: {fields: {x: user.name}}}}}\n"))
+	f.Add([]byte("a: &a [*a]"))
+	f.Add([]byte("<<: {version: 1}\n"))
+	f.Fuzz(func(t *testing.T, src []byte) {
+		p, ds := Parse("fuzz.yaml", src)
+		for _, d := range ds {
+			if d.Message == "" || d.Code == "" {
+				t.Fatalf("empty diagnostic: %+v", d)
+			}
+		}
+		if p != nil {
+			p.Relations()
+		}
+	})
+}
