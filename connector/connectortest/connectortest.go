@@ -1,0 +1,349 @@
+// Package connectortest is the contract test suite every
+// [connector.Connector] must pass: it introspects one small fixed schema,
+// written once per SQL dialect, and checks that each driver reports the
+// same tables, columns, keys and indexes. Only column types, which are the
+// database's own, differ between dialects.
+//
+// A driver package uses it from its tests:
+//
+//	func TestContract(t *testing.T) {
+//		t.Parallel()
+//		connectortest.Run(t, "postgres", func(t *testing.T, schemaSQL string) connector.Connector {
+//			dsn := testdb.Postgres(t)
+//			testdb.Exec(t, "postgres", dsn, schemaSQL)
+//			c, err := postgres.Open(t.Context(), dsn)
+//			...
+//		})
+//	}
+package connectortest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/vowprivacy/vow/connector"
+)
+
+// Opener creates a fresh datastore, runs schemaSQL on it and returns a
+// connector to it. It should fail t on any error and arrange for the
+// connector and datastore to be released with t.Cleanup.
+type Opener func(t *testing.T, schemaSQL string) connector.Connector
+
+// Fixture returns the fixture schema script for kind ("postgres", "mysql"
+// or "sqlite"), or "" if kind is unknown.
+func Fixture(kind string) string { return fixtures[kind] }
+
+// fixtures holds the fixture schema per dialect. Every dialect declares
+// the same tables, columns, keys and index names. Indexes on foreign key
+// columns are declared explicitly (MySQL would otherwise create its own),
+// and each dialect adds a view that must not be reported.
+var fixtures = map[string]string{
+	"postgres": `
+CREATE TABLE organizations (
+	id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	name       text NOT NULL,
+	created_at timestamp with time zone NOT NULL DEFAULT now()
+);
+CREATE TABLE users (
+	id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	org_id       bigint NOT NULL REFERENCES organizations (id),
+	email        varchar(255) NOT NULL,
+	display_name text,
+	created_at   timestamp with time zone NOT NULL DEFAULT now()
+);
+CREATE UNIQUE INDEX idx_users_email ON users (email);
+CREATE INDEX idx_users_org_id ON users (org_id);
+CREATE INDEX idx_users_created_at ON users (created_at);
+CREATE TABLE memberships (
+	user_id   bigint NOT NULL REFERENCES users (id),
+	org_id    bigint NOT NULL REFERENCES organizations (id),
+	role      text NOT NULL,
+	joined_at timestamp with time zone,
+	PRIMARY KEY (user_id, org_id)
+);
+CREATE INDEX idx_memberships_org_id ON memberships (org_id);
+CREATE TABLE audit_events (
+	id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	org_id      bigint NOT NULL,
+	user_id     bigint NOT NULL,
+	action      text NOT NULL,
+	occurred_at timestamp with time zone NOT NULL,
+	FOREIGN KEY (user_id, org_id) REFERENCES memberships (user_id, org_id)
+);
+CREATE INDEX idx_audit_events_member ON audit_events (user_id, org_id);
+CREATE INDEX idx_audit_events_org_time ON audit_events (org_id, occurred_at);
+CREATE VIEW active_users AS SELECT id, email FROM users;
+`,
+	"mysql": `
+CREATE TABLE organizations (
+	id         bigint NOT NULL AUTO_INCREMENT PRIMARY KEY,
+	name       text NOT NULL,
+	created_at datetime(6) NOT NULL
+) ENGINE=InnoDB;
+CREATE TABLE users (
+	id           bigint NOT NULL AUTO_INCREMENT PRIMARY KEY,
+	org_id       bigint NOT NULL,
+	email        varchar(255) NOT NULL,
+	display_name text NULL,
+	created_at   datetime(6) NOT NULL,
+	UNIQUE INDEX idx_users_email (email),
+	INDEX idx_users_org_id (org_id),
+	INDEX idx_users_created_at (created_at),
+	FOREIGN KEY (org_id) REFERENCES organizations (id)
+) ENGINE=InnoDB;
+CREATE TABLE memberships (
+	user_id   bigint NOT NULL,
+	org_id    bigint NOT NULL,
+	role      text NOT NULL,
+	joined_at datetime(6) NULL,
+	PRIMARY KEY (user_id, org_id),
+	INDEX idx_memberships_org_id (org_id),
+	FOREIGN KEY (user_id) REFERENCES users (id),
+	FOREIGN KEY (org_id) REFERENCES organizations (id)
+) ENGINE=InnoDB;
+CREATE TABLE audit_events (
+	id          bigint NOT NULL AUTO_INCREMENT PRIMARY KEY,
+	org_id      bigint NOT NULL,
+	user_id     bigint NOT NULL,
+	action      text NOT NULL,
+	occurred_at datetime(6) NOT NULL,
+	INDEX idx_audit_events_member (user_id, org_id),
+	INDEX idx_audit_events_org_time (org_id, occurred_at),
+	FOREIGN KEY (user_id, org_id) REFERENCES memberships (user_id, org_id)
+) ENGINE=InnoDB;
+CREATE VIEW active_users AS SELECT id, email FROM users;
+`,
+	"sqlite": `
+CREATE TABLE organizations (
+	id         INTEGER PRIMARY KEY,
+	name       TEXT NOT NULL,
+	created_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP
+);
+CREATE TABLE users (
+	id           INTEGER PRIMARY KEY,
+	org_id       INTEGER NOT NULL REFERENCES organizations (id),
+	email        VARCHAR(255) NOT NULL,
+	display_name TEXT,
+	created_at   TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP
+);
+CREATE UNIQUE INDEX idx_users_email ON users (email);
+CREATE INDEX idx_users_org_id ON users (org_id);
+CREATE INDEX idx_users_created_at ON users (created_at);
+CREATE TABLE memberships (
+	user_id   INTEGER NOT NULL REFERENCES users (id),
+	org_id    INTEGER NOT NULL REFERENCES organizations (id),
+	role      TEXT NOT NULL,
+	joined_at TIMESTAMP,
+	PRIMARY KEY (user_id, org_id)
+);
+CREATE INDEX idx_memberships_org_id ON memberships (org_id);
+CREATE TABLE audit_events (
+	id          INTEGER PRIMARY KEY,
+	org_id      INTEGER NOT NULL,
+	user_id     INTEGER NOT NULL,
+	action      TEXT NOT NULL,
+	occurred_at TIMESTAMP NOT NULL,
+	FOREIGN KEY (user_id, org_id) REFERENCES memberships (user_id, org_id)
+);
+CREATE INDEX idx_audit_events_member ON audit_events (user_id, org_id);
+CREATE INDEX idx_audit_events_org_time ON audit_events (org_id, occurred_at);
+CREATE VIEW active_users AS SELECT id, email FROM users;
+`,
+}
+
+// typeNames maps the abstract column types of the fixture to each
+// dialect's reported type.
+var typeNames = map[string]map[string]string{
+	"postgres": {"id": "bigint", "text": "text", "varchar": "character varying(255)", "time": "timestamp with time zone"},
+	"mysql":    {"id": "bigint", "text": "text", "varchar": "varchar(255)", "time": "datetime(6)"},
+	"sqlite":   {"id": "integer", "text": "text", "varchar": "varchar(255)", "time": "timestamp"},
+}
+
+// Expected returns the schema every connector must report for the
+// fixture of kind.
+func Expected(kind string) *connector.Schema {
+	ty := typeNames[kind]
+	col := func(name, abstract string, nullable bool) connector.Column {
+		return connector.Column{Name: name, Type: ty[abstract], Nullable: nullable}
+	}
+	return &connector.Schema{
+		Kind: kind,
+		Tables: []connector.Table{
+			{
+				Name: "audit_events",
+				Columns: []connector.Column{
+					col("id", "id", false),
+					col("org_id", "id", false),
+					col("user_id", "id", false),
+					col("action", "text", false),
+					col("occurred_at", "time", false),
+				},
+				PrimaryKey: []string{"id"},
+				ForeignKeys: []connector.ForeignKey{
+					{Columns: []string{"user_id", "org_id"}, RefTable: "memberships", RefColumns: []string{"user_id", "org_id"}},
+				},
+				Indexes: []connector.Index{
+					{Name: "idx_audit_events_member", Columns: []string{"user_id", "org_id"}},
+					{Name: "idx_audit_events_org_time", Columns: []string{"org_id", "occurred_at"}},
+				},
+			},
+			{
+				Name: "memberships",
+				Columns: []connector.Column{
+					col("user_id", "id", false),
+					col("org_id", "id", false),
+					col("role", "text", false),
+					col("joined_at", "time", true),
+				},
+				PrimaryKey: []string{"user_id", "org_id"},
+				ForeignKeys: []connector.ForeignKey{
+					{Columns: []string{"org_id"}, RefTable: "organizations", RefColumns: []string{"id"}},
+					{Columns: []string{"user_id"}, RefTable: "users", RefColumns: []string{"id"}},
+				},
+				Indexes: []connector.Index{
+					{Name: "idx_memberships_org_id", Columns: []string{"org_id"}},
+				},
+			},
+			{
+				Name: "organizations",
+				Columns: []connector.Column{
+					col("id", "id", false),
+					col("name", "text", false),
+					col("created_at", "time", false),
+				},
+				PrimaryKey: []string{"id"},
+			},
+			{
+				Name: "users",
+				Columns: []connector.Column{
+					col("id", "id", false),
+					col("org_id", "id", false),
+					col("email", "varchar", false),
+					col("display_name", "text", true),
+					col("created_at", "time", false),
+				},
+				PrimaryKey: []string{"id"},
+				ForeignKeys: []connector.ForeignKey{
+					{Columns: []string{"org_id"}, RefTable: "organizations", RefColumns: []string{"id"}},
+				},
+				Indexes: []connector.Index{
+					{Name: "idx_users_created_at", Columns: []string{"created_at"}},
+					{Name: "idx_users_email", Columns: []string{"email"}, Unique: true},
+					{Name: "idx_users_org_id", Columns: []string{"org_id"}},
+				},
+			},
+		},
+	}
+}
+
+// Run checks the connector returned by open against the fixture of kind.
+func Run(t *testing.T, kind string, open Opener) {
+	t.Helper()
+	script := Fixture(kind)
+	if script == "" {
+		t.Fatalf("connectortest: no fixture for kind %q", kind)
+	}
+	c := open(t, script)
+
+	got, err := c.Introspect(t.Context())
+	if err != nil {
+		t.Fatalf("Introspect: %v", err)
+	}
+	want := Expected(kind)
+
+	t.Run("kind", func(t *testing.T) {
+		if got.Kind != want.Kind {
+			t.Errorf("Kind = %q, want %q", got.Kind, want.Kind)
+		}
+	})
+	t.Run("table names", func(t *testing.T) {
+		if g, w := tableNames(got), tableNames(want); !reflect.DeepEqual(g, w) {
+			t.Errorf("tables = %v, want %v (sorted, base tables only)", g, w)
+		}
+	})
+	for _, wt := range want.Tables {
+		t.Run(wt.Name, func(t *testing.T) {
+			gt := got.Table(wt.Name)
+			if gt == nil {
+				t.Fatalf("table %q missing", wt.Name)
+			}
+			checks := []struct {
+				what      string
+				got, want any
+			}{
+				{"columns", gt.Columns, wt.Columns},
+				{"primary key", gt.PrimaryKey, wt.PrimaryKey},
+				{"foreign keys", nonNil(gt.ForeignKeys), nonNil(wt.ForeignKeys)},
+				{"indexes", nonNil(gt.Indexes), nonNil(wt.Indexes)},
+			}
+			for _, c := range checks {
+				if !reflect.DeepEqual(c.got, c.want) {
+					t.Errorf("%s:\n got  %s\n want %s", c.what, show(c.got), show(c.want))
+				}
+			}
+		})
+	}
+	t.Run("lookup", func(t *testing.T) {
+		if tb := got.Table("USERS"); tb == nil || tb.Name != "users" {
+			t.Errorf(`Table("USERS") = %v, want table users`, tb)
+		}
+		if tb := got.Table("active_users"); tb != nil {
+			t.Errorf(`Table("active_users") = %v, want nil (views are not tables)`, tb.Name)
+		}
+		if col := got.Table("users").Column("Display_Name"); col == nil || !col.Nullable {
+			t.Errorf(`Column("Display_Name") = %+v, want nullable display_name`, col)
+		}
+	})
+	t.Run("deterministic", func(t *testing.T) {
+		again, err := c.Introspect(t.Context())
+		if err != nil {
+			t.Fatalf("second Introspect: %v", err)
+		}
+		if !reflect.DeepEqual(again, got) {
+			t.Errorf("second Introspect differs from the first")
+		}
+	})
+	t.Run("canceled context", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(t.Context())
+		cancel()
+		if _, err := c.Introspect(ctx); err == nil {
+			t.Errorf("Introspect with a canceled context succeeded")
+		} else if !errors.Is(err, ctx.Err()) {
+			t.Errorf("Introspect with a canceled context: %v, want an error wrapping %v", err, ctx.Err())
+		}
+	})
+}
+
+func tableNames(s *connector.Schema) []string {
+	names := make([]string, len(s.Tables))
+	for i, t := range s.Tables {
+		names[i] = t.Name
+	}
+	return names
+}
+
+// nonNil turns a nil slice into an empty one so that "none" compares equal
+// however a driver represents it.
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+// show formats a slice of structs one element per line.
+func show(v any) string {
+	rv := reflect.ValueOf(v)
+	if rv.Kind() != reflect.Slice {
+		return fmt.Sprintf("%+v", v)
+	}
+	parts := make([]string, rv.Len())
+	for i := range parts {
+		parts[i] = fmt.Sprintf("%+v", rv.Index(i).Interface())
+	}
+	return "[" + strings.Join(parts, "\n       ") + "]"
+}
