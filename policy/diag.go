@@ -3,6 +3,7 @@ package policy
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"sort"
 	"strings"
 )
@@ -122,4 +123,20 @@ func (ds Diagnostics) MarshalJSON() ([]byte, error) {
 		return []byte("[]"), nil
 	}
 	return json.Marshal([]Diagnostic(ds))
+}
+
+// WriteText prints diagnostics for people: each on its own line, followed
+// by the source line it points at with a caret under the column.
+func (ds Diagnostics) WriteText(w io.Writer, src []byte) {
+	lines := strings.Split(string(src), "\n")
+	for _, d := range ds {
+		fmt.Fprintln(w, d.String())
+		if d.Pos.Line > 0 && d.Pos.Line <= len(lines) {
+			line := strings.TrimRight(lines[d.Pos.Line-1], "\r")
+			fmt.Fprintf(w, "  %4d | %s\n", d.Pos.Line, line)
+			if d.Pos.Col > 0 && d.Pos.Col <= len(line)+1 {
+				fmt.Fprintf(w, "       | %s^\n", strings.Repeat(" ", d.Pos.Col-1))
+			}
+		}
+	}
 }

@@ -1,0 +1,53 @@
+package drift
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/vowprivacy/vow/connector"
+	"github.com/vowprivacy/vow/policy"
+)
+
+// Opener opens the connector of a system; datastore.Resolver is one.
+type Opener interface {
+	Open(ctx context.Context, sys *policy.System) (connector.Connector, error)
+}
+
+// SystemResult is what the live check saw of one system.
+type SystemResult struct {
+	System   string
+	Schema   *connector.Schema // nil when the datastore could not be read
+	Duration time.Duration
+}
+
+// Live connects to every system of p, reads its schema and compares it with
+// the policy. A datastore that cannot be reached is an error diagnostic, not
+// a failure of the whole check, so one run reports every system.
+func Live(ctx context.Context, p *policy.Policy, o Opener) (policy.Diagnostics, []SystemResult) {
+	var diags policy.Diagnostics
+	var results []SystemResult
+	for _, sys := range p.Systems {
+		start := time.Now()
+		schema, err := readSchema(ctx, o, sys)
+		results = append(results, SystemResult{System: sys.Name, Schema: schema, Duration: time.Since(start)})
+		if err != nil {
+			path := "systems." + sys.Name
+			diags = append(diags, policy.Diagnostic{File: p.File, Pos: p.PosOf(path), Severity: policy.Error, Code: "unreachable", Path: path,
+				Message: fmt.Sprintf("live check of system %s: %v", sys.Name, err)})
+			continue
+		}
+		diags = append(diags, Compare(p, sys, schema)...)
+	}
+	diags.Sort()
+	return diags, results
+}
+
+func readSchema(ctx context.Context, o Opener, sys *policy.System) (*connector.Schema, error) {
+	c, err := o.Open(ctx, sys)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	return c.Introspect(ctx)
+}
