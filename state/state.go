@@ -1,0 +1,428 @@
+// Package state is Vow's own state store: the durable record of what Vow
+// itself did and knows, kept apart from the databases Vow inspects.
+//
+// A Store sits on either PostgreSQL (for shared, multi-instance deployments)
+// or a local SQLite file (for a single instance and for development). Both
+// dialects carry the same schema, evolved by versioned SQL migrations that
+// are embedded in the binary (migrations/sqlite, migrations/postgres) and
+// applied by [Open]. On PostgreSQL the migrations run under a session-level
+// advisory lock, so several Vow instances may start at once against the same
+// database.
+//
+// The first schema version holds store metadata (a stable store ID) and an
+// append-only event log ([Event]). Requests, consent, audit and jobs are
+// added by later migrations.
+package state
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"embed"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+	_ "modernc.org/sqlite" // registers the pure-Go "sqlite" database/sql driver
+)
+
+// Dialect names returned by [Store.Dialect].
+const (
+	DialectPostgres = "postgres"
+	DialectSQLite   = "sqlite"
+)
+
+// ErrInvalid is wrapped by every error caused by invalid input, such as an
+// event without a kind or an unusable store URL. Test for it with errors.Is.
+var ErrInvalid = errors.New("invalid input")
+
+// defaultConnectTimeout bounds each attempt to connect to PostgreSQL when the
+// URL sets no connect_timeout of its own, so that an unreachable host gives
+// an error instead of hanging.
+const defaultConnectTimeout = 10 * time.Second
+
+// migrationLockID is the PostgreSQL advisory lock key held while migrations
+// run; it differs from goose's default so that other goose users of the same
+// database do not wait on Vow, nor Vow on them.
+const migrationLockID int64 = 0x766f775f6d696772 // "vow_migr"
+
+// appendLockID is the PostgreSQL advisory lock key that serialises appends
+// to the event log, so that sequence order equals commit order.
+const appendLockID int64 = 0x766f775f6576656e // "vow_even"
+
+//go:embed migrations/sqlite/*.sql migrations/postgres/*.sql
+var migrations embed.FS
+
+// Store is an open connection to Vow's state database. It is safe for
+// concurrent use by multiple goroutines.
+type Store struct {
+	db       *sql.DB
+	dialect  string
+	provider *goose.Provider
+	logger   *slog.Logger
+	secret   string // password to scrub from error messages, if any
+}
+
+// Open connects to the state database named by url, applies any pending
+// migrations and returns the ready Store.
+//
+// url is either a PostgreSQL URL (postgres://… or postgresql://…) or a
+// SQLite database: a file path, sqlite:PATH or file:PATH. For SQLite the
+// parent directory is created if missing, and every connection uses
+// journal_mode=WAL, busy_timeout=5000 and foreign_keys=ON.
+//
+// logger receives migration progress; nil discards it. Errors never contain
+// the password of the URL.
+func Open(ctx context.Context, url string, logger *slog.Logger) (*Store, error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	target, err := parseURL(url)
+	if err != nil {
+		return nil, err
+	}
+	var s *Store
+	switch target.dialect {
+	case DialectPostgres:
+		s, err = openPostgres(ctx, target.dsn, logger)
+	default:
+		s, err = openSQLite(ctx, target.dsn, logger)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := s.init(ctx, target); err != nil {
+		_ = s.db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// target is a parsed store URL.
+type target struct {
+	dialect string
+	dsn     string // postgres URL, or SQLite file path
+	display string // what errors may show: the URL with its password masked
+}
+
+var (
+	schemeRE = regexp.MustCompile(`^([A-Za-z][A-Za-z0-9+.-]*)://`)
+	kvDSNRE  = regexp.MustCompile(`^\s*(host|hostaddr|port|user|password|dbname|sslmode)\s*=`)
+)
+
+// parseURL decides the dialect of a store URL.
+func parseURL(raw string) (target, error) {
+	s := strings.TrimSpace(raw)
+	if s == "" {
+		return target{}, fmt.Errorf("state: open: empty store URL: %w", ErrInvalid)
+	}
+	lower := strings.ToLower(s)
+	switch {
+	case strings.HasPrefix(lower, "postgres://"), strings.HasPrefix(lower, "postgresql://"):
+		return target{dialect: DialectPostgres, dsn: s, display: maskURL(s)}, nil
+	case strings.HasPrefix(lower, "sqlite://"):
+		s = s[len("sqlite://"):]
+	case strings.HasPrefix(lower, "sqlite:"):
+		s = s[len("sqlite:"):]
+	case strings.HasPrefix(lower, "file://"):
+		s = s[len("file://"):]
+	case strings.HasPrefix(lower, "file:"):
+		s = s[len("file:"):]
+	case schemeRE.MatchString(s):
+		scheme := schemeRE.FindStringSubmatch(s)[1]
+		return target{}, fmt.Errorf("state: open %s: unsupported scheme %q (want postgres://, postgresql://, sqlite:PATH or a file path): %w",
+			maskURL(s), scheme, ErrInvalid)
+	case kvDSNRE.MatchString(s):
+		return target{}, fmt.Errorf("state: open: key=value connection strings are not supported, use a postgres:// URL: %w", ErrInvalid)
+	}
+	if s == "" {
+		return target{}, fmt.Errorf("state: open %q: empty SQLite path: %w", raw, ErrInvalid)
+	}
+	if strings.ContainsAny(s, "?\x00") {
+		return target{}, fmt.Errorf("state: open %q: SQLite path must not contain '?' or NUL: %w", s, ErrInvalid)
+	}
+	return target{dialect: DialectSQLite, dsn: s, display: s}, nil
+}
+
+// maskURL replaces the password of a URL, if any, with "xxxxx". Strings that
+// do not parse as URLs are reduced to their scheme so that nothing secret
+// can leak through them.
+func maskURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return maskUserinfo(raw)
+	}
+	q := u.Query()
+	if q.Has("password") {
+		q.Set("password", "xxxxx")
+		u.RawQuery = q.Encode()
+	}
+	return u.Redacted()
+}
+
+var (
+	userinfoRE = regexp.MustCompile(`(://[^/?#@:\s]*:)[^/?#\s]*@`)
+	passwordRE = regexp.MustCompile(`(?i)(password=)[^&\s]*`)
+)
+
+// maskUserinfo masks "user:password@" and "password=…" in a string that is
+// not a well-formed URL, such as an error message quoting one.
+func maskUserinfo(s string) string {
+	s = userinfoRE.ReplaceAllString(s, "${1}xxxxx@")
+	return passwordRE.ReplaceAllString(s, "${1}xxxxx")
+}
+
+func openPostgres(ctx context.Context, dsn string, logger *slog.Logger) (*Store, error) {
+	display := maskURL(dsn)
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		// pgx redacts passwords in parse errors on a best-effort basis only:
+		// show its reason only when the password is known and scrubbed.
+		reason := maskUserinfo(err.Error())
+		if u, uerr := url.Parse(dsn); uerr == nil {
+			pw, _ := u.User.Password()
+			reason = scrub(reason, pw)
+		}
+		return nil, fmt.Errorf("state: open %s: invalid PostgreSQL URL: %s: %w", display, scrub(reason, ""), ErrInvalid)
+	}
+	if cfg.ConnectTimeout == 0 {
+		cfg.ConnectTimeout = defaultConnectTimeout
+	}
+	s := &Store{
+		db:      stdlib.OpenDB(*cfg),
+		dialect: DialectPostgres,
+		logger:  logger,
+		secret:  cfg.Password,
+	}
+	if err := s.db.PingContext(ctx); err != nil {
+		_ = s.db.Close()
+		return nil, s.wrap(err, "open %s: connect", display)
+	}
+	return s, nil
+}
+
+func openSQLite(ctx context.Context, path string, logger *slog.Logger) (*Store, error) {
+	memory := path == ":memory:"
+	if !memory {
+		if dir := filepath.Dir(path); dir != "" {
+			if err := os.MkdirAll(dir, 0o750); err != nil {
+				return nil, fmt.Errorf("state: open %s: create directory: %w", path, err)
+			}
+		}
+	}
+	// _txlock=immediate makes every transaction take the write lock at
+	// BEGIN, so concurrent writers wait (busy_timeout) instead of failing
+	// when a read transaction later tries to write.
+	dsn := path + "?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(ON)&_txlock=immediate"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("state: open %s: %w", path, err)
+	}
+	if memory {
+		// Every connection to ":memory:" is a separate, empty database.
+		db.SetMaxOpenConns(1)
+		db.SetConnMaxIdleTime(0)
+		db.SetConnMaxLifetime(0)
+	}
+	if err := db.PingContext(ctx); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("state: open %s: %w", path, err)
+	}
+	return &Store{db: db, dialect: DialectSQLite, logger: logger}, nil
+}
+
+// init runs the migrations and seeds the store metadata.
+func (s *Store) init(ctx context.Context, t target) error {
+	dir := "migrations/" + s.dialect
+	fsys, err := fs.Sub(migrations, dir)
+	if err != nil {
+		return fmt.Errorf("state: open: migrations: %w", err)
+	}
+	opts := []goose.ProviderOption{
+		goose.WithDisableGlobalRegistry(true),
+		goose.WithSlog(slog.New(debugHandler{s.logger.Handler()})),
+	}
+	gooseDialect := goose.DialectSQLite3
+	if s.dialect == DialectPostgres {
+		gooseDialect = goose.DialectPostgres
+		// Retry every second for up to five minutes while another instance
+		// migrates the same database.
+		locker, err := lock.NewPostgresSessionLocker(lock.WithLockID(migrationLockID), lock.WithLockTimeout(1, 300))
+		if err != nil {
+			return fmt.Errorf("state: open: migration lock: %w", err)
+		}
+		opts = append(opts, goose.WithSessionLocker(locker))
+	}
+	p, err := goose.NewProvider(gooseDialect, s.db, fsys, opts...)
+	if err != nil {
+		return fmt.Errorf("state: open: migrations: %w", err)
+	}
+	s.provider = p
+
+	unlock, err := lockFile(ctx, t)
+	if err != nil {
+		return err
+	}
+	results, err := p.Up(ctx)
+	unlock()
+	if err != nil {
+		return s.wrap(err, "open %s: migrate", t.display)
+	}
+	if len(results) > 0 {
+		last := results[len(results)-1].Source.Version
+		s.logger.InfoContext(ctx, "state: migrated", "dialect", s.dialect, "applied", len(results), "version", last)
+	}
+
+	id, err := newID()
+	if err != nil {
+		return fmt.Errorf("state: open: generate store id: %w", err)
+	}
+	// ON CONFLICT DO NOTHING keeps the first instance's ID when several
+	// open a new store at once.
+	if _, err := s.db.ExecContext(ctx, s.rebind(`INSERT INTO meta (key, value) VALUES ('store_id', ?) ON CONFLICT (key) DO NOTHING`), id); err != nil {
+		return s.wrap(err, "open %s: seed store id", t.display)
+	}
+	return nil
+}
+
+// lockFile serialises migrations of one SQLite file across goroutines and
+// processes; PostgreSQL uses goose's advisory session lock instead.
+func lockFile(ctx context.Context, t target) (unlock func(), err error) {
+	if t.dialect != DialectSQLite || t.dsn == ":memory:" {
+		return func() {}, nil
+	}
+	unlock, err = flock(ctx, t.dsn+".lock")
+	if err != nil {
+		return nil, fmt.Errorf("state: open %s: migration lock: %w", t.display, err)
+	}
+	return unlock, nil
+}
+
+// newID returns 32 random hex digits.
+func newID() (string, error) {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(b[:]), nil
+}
+
+// Close closes the database connections. The Store must not be used after.
+func (s *Store) Close() error {
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("state: close: %w", err)
+	}
+	return nil
+}
+
+// Dialect reports the database behind the store: [DialectPostgres] or
+// [DialectSQLite].
+func (s *Store) Dialect() string { return s.dialect }
+
+// Version returns the current schema version: the highest migration applied.
+func (s *Store) Version(ctx context.Context) (int64, error) {
+	v, err := s.provider.GetDBVersion(ctx)
+	if err != nil {
+		return 0, s.wrap(err, "version")
+	}
+	return v, nil
+}
+
+// ID returns the store's identifier: 32 hex digits chosen at random when the
+// store was first created and never changed after.
+func (s *Store) ID(ctx context.Context) (string, error) {
+	var id string
+	err := s.db.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'store_id'`).Scan(&id)
+	if err != nil {
+		return "", s.wrap(err, "store id")
+	}
+	return id, nil
+}
+
+// rebind turns the ? placeholders of a query into $1, $2, … on PostgreSQL.
+// Queries passed here must not contain a literal '?'.
+func (s *Store) rebind(query string) string {
+	if s.dialect != DialectPostgres {
+		return query
+	}
+	var b strings.Builder
+	n := 0
+	for _, r := range query {
+		if r == '?' {
+			n++
+			fmt.Fprintf(&b, "$%d", n)
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// wrap returns "state: <what>: err" on one line, with the store's password
+// scrubbed from the message. errors.Is and errors.As still see err.
+func (s *Store) wrap(err error, format string, args ...any) error {
+	msg := "state: " + fmt.Sprintf(format, args...) + ": " + err.Error()
+	return &storeError{msg: scrub(msg, s.secret), err: err}
+}
+
+// scrub masks every occurrence of secret (plain or URL-escaped) in msg and
+// folds msg onto one line.
+func scrub(msg, secret string) string {
+	if secret != "" {
+		msg = strings.ReplaceAll(msg, secret, "xxxxx")
+		for _, esc := range []string{url.QueryEscape(secret), url.PathEscape(secret)} {
+			if esc != secret {
+				msg = strings.ReplaceAll(msg, esc, "xxxxx")
+			}
+		}
+	}
+	return strings.Join(strings.Fields(msg), " ")
+}
+
+type storeError struct {
+	msg string
+	err error
+}
+
+func (e *storeError) Error() string { return e.msg }
+func (e *storeError) Unwrap() error { return e.err }
+
+// debugHandler lowers goose's routine Info messages ("no migrations to run")
+// to Debug, so a normal start is quiet; Store logs its own summary instead.
+type debugHandler struct{ slog.Handler }
+
+func lower(l slog.Level) slog.Level {
+	if l > slog.LevelDebug && l < slog.LevelWarn {
+		return slog.LevelDebug
+	}
+	return l
+}
+
+func (h debugHandler) Enabled(ctx context.Context, l slog.Level) bool {
+	return h.Handler.Enabled(ctx, lower(l))
+}
+
+func (h debugHandler) Handle(ctx context.Context, r slog.Record) error {
+	r.Level = lower(r.Level)
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h debugHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	return debugHandler{h.Handler.WithAttrs(as)}
+}
+
+func (h debugHandler) WithGroup(name string) slog.Handler {
+	return debugHandler{h.Handler.WithGroup(name)}
+}
