@@ -47,3 +47,33 @@ func TestKeysDocumented(t *testing.T) {
 		}
 	}
 }
+
+// TestReferenceIndex keeps the key index of docs/policy-file.md generated
+// from the model, so the reference names every key the decoder accepts.
+func TestReferenceIndex(t *testing.T) {
+	const doc = "../docs/policy-file.md"
+	src, err := os.ReadFile(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start, end := []byte("<!-- keys:start -->\n"), []byte("<!-- keys:end -->")
+	i, j := bytes.Index(src, start), bytes.Index(src, end)
+	if i < 0 || j < i {
+		t.Fatal("docs/policy-file.md lacks the keys:start/keys:end markers")
+	}
+	var b bytes.Buffer
+	b.WriteString("| key | meaning |\n|---|---|\n")
+	for _, k := range Keys() {
+		b.WriteString("| `" + k[0] + "` | " + k[1] + " |\n")
+	}
+	got := append(append(append([]byte{}, src[:i+len(start)]...), b.Bytes()...), src[j:]...)
+	if *update {
+		if err := os.WriteFile(doc, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	if !bytes.Equal(got, src) {
+		t.Fatal("the key index of docs/policy-file.md is stale: run go test ./policy -update")
+	}
+}
