@@ -1,0 +1,146 @@
+// Package sqlite implements a [connector.Connector] for SQLite database
+// files, using the pure-Go modernc.org/sqlite driver.
+//
+// Files are opened read-only and are never created: opening a path that
+// does not exist fails with [connector.ErrNoDatabase]. Tables of the main
+// database are named by their bare name; SQLite's internal sqlite_% tables,
+// views and virtual tables are left out.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+
+	sqlitedrv "modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/vowprivacy/vow/connector"
+)
+
+// Kind is the value of [connector.Schema.Kind] for SQLite.
+const Kind = "sqlite"
+
+// Connector reads the structure of one SQLite database file. It is safe
+// for concurrent use.
+type Connector struct {
+	db   *sql.DB
+	path string
+}
+
+var _ connector.Connector = (*Connector)(nil)
+
+// Open opens the SQLite database file at path read-only. path is a plain
+// file path, optionally prefixed with "sqlite:" ("sqlite:app.db",
+// "sqlite:///var/lib/app.db"), or a SQLite "file:" URI
+// ("file:app.db", "file:///var/lib/my%20app.db"), whose parameters are
+// ignored. The file must exist and be a SQLite database; otherwise the
+// error wraps [connector.ErrNoDatabase].
+func Open(ctx context.Context, path string) (*Connector, error) {
+	p, err := filePath(path)
+	if err != nil {
+		return nil, err
+	}
+	info, err := os.Stat(p)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, connector.NewError(connector.ErrNoDatabase, fmt.Sprintf(
+			"sqlite: database file %s does not exist (check the path; vow never creates database files)", p), err)
+	case err != nil:
+		return nil, connector.NewError(nil, fmt.Sprintf("sqlite: cannot open %s: %v", p, errors.Unwrap(err)), err)
+	case info.IsDir():
+		return nil, connector.NewError(nil, fmt.Sprintf("sqlite: %s is a directory, not a database file (check the path)", p), nil)
+	}
+
+	db, err := sql.Open("sqlite", uri(p))
+	if err != nil {
+		return nil, connector.NewError(nil, fmt.Sprintf("sqlite: open %s: %v", p, err), err)
+	}
+	c := &Connector{db: db, path: p}
+	// Reading the schema proves the file is a database; a ping does not.
+	var n int
+	if err := db.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_master").Scan(&n); err != nil {
+		db.Close()
+		return nil, c.translate(ctx, "open", err)
+	}
+	return c, nil
+}
+
+// Close closes the database file.
+func (c *Connector) Close() error {
+	if err := c.db.Close(); err != nil {
+		return fmt.Errorf("sqlite: close %s: %w", c.path, err)
+	}
+	return nil
+}
+
+// filePath turns dsn into an absolute file path. A "sqlite:" prefix, with
+// an optional "//" after it, is removed and the rest taken literally. A
+// "file:" prefix marks a SQLite URI: its query and fragment are dropped
+// (the file is always opened read-only) and %XX escapes decoded.
+func filePath(dsn string) (string, error) {
+	p := dsn
+	if rest, ok := strings.CutPrefix(p, "sqlite:"); ok {
+		p = strings.TrimPrefix(rest, "//")
+	} else if rest, ok := strings.CutPrefix(p, "file:"); ok {
+		if i := strings.IndexAny(rest, "?#"); i >= 0 {
+			rest = rest[:i]
+		}
+		// file:///abs/path has an empty authority.
+		rest = strings.TrimPrefix(rest, "//")
+		unescaped, err := url.PathUnescape(rest)
+		if err != nil {
+			return "", connector.NewError(connector.ErrInvalidDSN,
+				fmt.Sprintf("sqlite: invalid file URI %q: %v", dsn, err), err)
+		}
+		p = unescaped
+	}
+	if strings.TrimSpace(p) == "" {
+		return "", connector.NewError(connector.ErrInvalidDSN,
+			fmt.Sprintf("sqlite: no database file in %q (expected a path such as ./app.db or sqlite:app.db)", dsn), nil)
+	}
+	if strings.ContainsRune(p, 0) {
+		return "", connector.NewError(connector.ErrInvalidDSN,
+			fmt.Sprintf("sqlite: path %q contains a NUL byte", dsn), nil)
+	}
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return "", connector.NewError(connector.ErrInvalidDSN, fmt.Sprintf("sqlite: path %q: %v", p, err), err)
+	}
+	return abs, nil
+}
+
+// uri returns the SQLite URI that opens the file at the absolute path abs
+// read-only.
+func uri(abs string) string {
+	u := url.URL{Path: filepath.ToSlash(abs)}
+	return "file:" + u.EscapedPath() + "?mode=ro&_busy_timeout=5000"
+}
+
+// translate turns an error from the driver into a single-line error.
+func (c *Connector) translate(ctx context.Context, op string, err error) error {
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return fmt.Errorf("sqlite: %s %s: %w", op, c.path, ctxErr)
+	}
+	var sqlErr *sqlitedrv.Error
+	if errors.As(err, &sqlErr) {
+		switch sqlErr.Code() & 0xff {
+		case sqlite3.SQLITE_NOTADB:
+			return connector.NewError(nil, fmt.Sprintf(
+				"sqlite: %s is not a SQLite database (check the path)", c.path), err)
+		case sqlite3.SQLITE_CANTOPEN:
+			return connector.NewError(nil, fmt.Sprintf(
+				"sqlite: cannot open %s (check that the file is readable)", c.path), err)
+		}
+	}
+	return connector.NewError(nil, fmt.Sprintf("sqlite: %s %s: %s", op, c.path, oneLine(err.Error())), err)
+}
+
+// oneLine collapses whitespace, including newlines, in msg.
+func oneLine(msg string) string { return strings.Join(strings.Fields(msg), " ") }
