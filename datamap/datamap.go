@@ -63,6 +63,9 @@ func Build(p *policy.Policy, rows map[string]int64) *Map {
 				}
 			}
 			ts.Erasure = erasure(p, t)
+			if len(ts.Retention) == 0 && t.Erase != nil && t.Erase.Method == policy.Hold {
+				ts.Retention = []string{t.Erase.For.Human() + " (legal hold)"}
+			}
 			m.Tables = append(m.Tables, ts)
 		}
 	}

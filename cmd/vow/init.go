@@ -1,0 +1,105 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/vowprivacy/vow/datastore"
+	"github.com/vowprivacy/vow/scaffold"
+)
+
+func (a *app) initCommand() *cobra.Command {
+	var from, out, system, envVar, org string
+	var force bool
+	cmd := &cobra.Command{
+		Use:   "init --from DSN",
+		Short: "Write a starter vow.yaml from an existing database",
+		Long: `Init reads the structure of a database (tables, columns, types, primary and
+foreign keys) and writes a starter policy with a data category guessed for
+every column. Each guess is marked "review". The DSN is used once to read the
+schema; the policy refers to it through an environment variable instead.`,
+		Example: `  vow init --from "postgres://app@localhost/app" --env APP_DATABASE_URL
+  vow init --from "mysql://root@127.0.0.1:3306/shop" -o shop.yaml
+  vow init --from ./app.db            # a SQLite file
+  vow init --from "$DATABASE_URL" -o -  # print to stdout`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if from == "" {
+				return errors.New("--from is required: the DSN of the database to read")
+			}
+			if out != "-" && !force {
+				if _, err := os.Stat(out); err == nil {
+					return fmt.Errorf("%s exists; pass --force to overwrite it or -o to write elsewhere", out)
+				}
+			}
+			kind := datastore.KindOf(from)
+			ctx, cancel := contextTimeout(cmd, 30*time.Second)
+			defer cancel()
+			c, err := datastore.OpenDSN(ctx, kind, from)
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			schema, err := c.Introspect(ctx)
+			if err != nil {
+				return err
+			}
+			opts := scaffold.Options{System: system, Kind: kind, Organization: org, ConnectionKey: "env", ConnectionValue: envVar}
+			if kind == "sqlite" {
+				opts.ConnectionKey, opts.ConnectionValue = "path", sqlitePath(from, out)
+			}
+			src, err := scaffold.Policy(schema, opts)
+			if err != nil {
+				return err
+			}
+			if out == "-" {
+				_, err = a.stdout.Write(src)
+				return err
+			}
+			if err := os.WriteFile(out, src, 0o644); err != nil {
+				return fmt.Errorf("write policy: %w", err)
+			}
+			fmt.Fprintf(a.stdout, "wrote %s: %d tables from the %s database. Review the guesses, then run: vow check --live %s\n", out, len(schema.Tables), kind, out)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&from, "from", "", "DSN of the database to read (postgres://…, mysql://… or a SQLite file)")
+	cmd.Flags().StringVarP(&out, "output", "o", "vow.yaml", "where to write the policy; - for stdout")
+	cmd.Flags().StringVar(&system, "system", "app", "name of the system in the policy")
+	cmd.Flags().StringVar(&envVar, "env", "APP_DATABASE_URL", "environment variable the policy will read the DSN from")
+	cmd.Flags().StringVar(&org, "org", "", "your company's name")
+	cmd.Flags().BoolVar(&force, "force", false, "overwrite an existing file")
+	return cmd
+}
+
+// sqlitePath makes a SQLite path relative to the policy file's directory,
+// since that is how the policy resolves it.
+func sqlitePath(dsn, out string) string {
+	p := strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite:"), "file:")
+	if i := strings.IndexByte(p, '?'); i >= 0 {
+		p = p[:i]
+	}
+	abs, err := filepath.Abs(p)
+	if err != nil || out == "-" {
+		return p
+	}
+	dir, err := filepath.Abs(filepath.Dir(out))
+	if err != nil {
+		return abs
+	}
+	if rel, err := filepath.Rel(dir, abs); err == nil {
+		return rel
+	}
+	return abs
+}
+
+func contextTimeout(cmd *cobra.Command, d time.Duration) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(cmd.Context(), d)
+}

@@ -1,0 +1,196 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/vowprivacy/vow/internal/testdb"
+)
+
+// vow runs the command line in-process and returns exit code and output.
+func vow(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), args, &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+func writeFile(t *testing.T, dir, name, content string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestVersion(t *testing.T) {
+	code, out, _ := vow(t, "version")
+	if code != 0 || !strings.HasPrefix(out, "vow ") {
+		t.Fatalf("code %d, out %q", code, out)
+	}
+}
+
+func TestCheck(t *testing.T) {
+	valid, err := os.ReadFile("../../policy/testdata/valid.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	good := writeFile(t, dir, "good.yaml", string(valid))
+	bad := writeFile(t, dir, "bad.yaml", strings.Replace(string(valid), "retention:", "retension:", 1))
+	broken := writeFile(t, dir, "broken.yaml", "version: 1\norganization: [unclosed\n")
+	tests := []struct {
+		name     string
+		args     []string
+		code     int
+		contains []string
+	}{
+		{"valid", []string{"check", good}, 0, []string{"good.yaml: policy OK"}},
+		{"unknown key", []string{"check", bad}, 1, []string{"bad.yaml:54:1: error: unknown key \"retension\" in the policy, did you mean \"retention\"?", "  54 | retension:", "3 error(s)"}},
+		{"syntax", []string{"check", broken}, 1, []string{"broken.yaml:", "[syntax]"}},
+		{"missing file", []string{"check", filepath.Join(dir, "nope.yaml")}, 2, []string{"no such file"}},
+		{"bad format flag", []string{"check", "--format", "xml", good}, 2, []string{"--format must be text or json"}},
+		{"categories", []string{"check", "--categories"}, 0, []string{"user.contact.email", "user.financial.credit_card"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, errOut := vow(t, tc.args...)
+			if code != tc.code {
+				t.Errorf("exit %d, want %d\nstdout: %s\nstderr: %s", code, tc.code, out, errOut)
+			}
+			all := out + errOut
+			for _, c := range tc.contains {
+				if !strings.Contains(all, c) {
+					t.Errorf("output lacks %q:\n%s", c, all)
+				}
+			}
+			if tc.code == 2 && strings.Count(strings.TrimSpace(errOut), "\n") > 0 {
+				t.Errorf("want a one-line error, got:\n%s", errOut)
+			}
+		})
+	}
+}
+
+func TestCheckJSON(t *testing.T) {
+	dir := t.TempDir()
+	bad := writeFile(t, dir, "vow.yaml", "version: 1\norganization: {name: X, contacts: {privacy: p@x.example}}\nsystems:\n  app: {kind: postgress, connection: {env: X}}\n")
+	code, out, _ := vow(t, "check", "--format", "json", bad)
+	if code != 1 {
+		t.Fatalf("exit %d", code)
+	}
+	var res checkJSON
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	if res.Valid || res.Errors != 1 || res.Diagnostics[0].Code != "unknown-value" || res.Diagnostics[0].Pos.Line != 4 {
+		t.Fatalf("unexpected: %+v", res)
+	}
+}
+
+// TestDemoThenInit runs the demo, then scaffolds a policy from the demo's
+// database and checks it live: the starter policy must describe the
+// database exactly (no drift), even though it leaves decisions to make.
+func TestDemoThenInit(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "demo")
+	code, out, errOut := vow(t, "demo", "--dir", dir)
+	if code != 0 {
+		t.Fatalf("demo exit %d\n%s\n%s", code, out, errOut)
+	}
+	for _, want := range []string{"0 error(s), 0 warning(s)", "Data map of Lumen Security GmbH", "app:users", "recorded as event #1"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("demo output lacks %q:\n%s", want, out)
+		}
+	}
+	// A second run replaces the database and appends to the same store.
+	if code, out, _ := vow(t, "demo", "--dir", dir); code != 0 || !strings.Contains(out, "event #2") {
+		t.Fatalf("second demo: %d\n%s", code, out)
+	}
+
+	starter := filepath.Join(dir, "starter.yaml")
+	code, out, errOut = vow(t, "init", "--from", filepath.Join(dir, "app.db"), "-o", starter)
+	if code != 0 {
+		t.Fatalf("init exit %d\n%s%s", code, out, errOut)
+	}
+	if code, _, errOut := vow(t, "init", "--from", filepath.Join(dir, "app.db"), "-o", starter); code != 2 || !strings.Contains(errOut, "--force") {
+		t.Fatalf("init over an existing file: %d %s", code, errOut)
+	}
+	_, out, _ = vow(t, "check", "--live", "--format", "json", starter)
+	var res checkJSON
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	for _, d := range res.Diagnostics {
+		switch d.Code {
+		case "no-retention", "no-erasure-strategy":
+			// decisions the starter leaves to a human
+		default:
+			t.Errorf("starter policy: %s", d)
+		}
+	}
+	if len(res.Systems) != 1 || !res.Systems[0].Reachable {
+		t.Fatalf("live check did not reach the database: %+v", res.Systems)
+	}
+}
+
+func TestCheckLiveErrors(t *testing.T) {
+	dir := t.TempDir()
+	pol := writeFile(t, dir, "vow.yaml", `version: 1
+organization: {name: X, contacts: {privacy: p@x.example}}
+purposes: {service: {legal_basis: contract, essential: true}}
+systems:
+  app:
+    kind: postgres
+    connection: {env: VOW_TEST_UNSET_DSN}
+    tables:
+      users: {fields: {id: system.operations}}
+  other:
+    kind: postgres
+    connection: {env: VOW_TEST_DOWN_DSN}
+    tables:
+      users: {fields: {id: system.operations}}
+  files:
+    kind: sqlite
+    connection: {path: missing.db}
+    tables:
+      users: {fields: {id: system.operations}}
+`)
+	t.Setenv("VOW_TEST_DOWN_DSN", "postgres://postgres:hunter2@127.0.0.1:1/app?connect_timeout=2")
+	code, out, _ := vow(t, "check", "--live", pol)
+	if code != 1 {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	for _, want := range []string{"environment variable VOW_TEST_UNSET_DSN is not set", "live check of system other", "live check of system files", "[unreachable]"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "hunter2") {
+		t.Errorf("password leaked:\n%s", out)
+	}
+}
+
+func TestInitFromPostgres(t *testing.T) {
+	dsn := testdb.Postgres(t)
+	testdb.Exec(t, "postgres", dsn, `
+CREATE TABLE customers (id bigserial PRIMARY KEY, email text NOT NULL, full_name text, created_at timestamptz NOT NULL DEFAULT now());
+CREATE TABLE orders (id bigserial PRIMARY KEY, customer_id bigint NOT NULL REFERENCES customers(id), total numeric, ip inet, created_at timestamptz NOT NULL);`)
+	out := filepath.Join(t.TempDir(), "vow.yaml")
+	if code, o, e := vow(t, "init", "--from", dsn, "-o", out, "--env", "SHOP_DSN"); code != 0 {
+		t.Fatalf("init: %d %s %s", code, o, e)
+	}
+	src, _ := os.ReadFile(out)
+	for _, want := range []string{"email: {category: user.contact.email, identity: email}", "customer_id: {category: user.unique_id, references: customers.id}", "ip: user.device.ip_address", "env: SHOP_DSN"} {
+		if !strings.Contains(string(src), want) {
+			t.Errorf("starter lacks %q:\n%s", want, src)
+		}
+	}
+	if strings.Contains(string(src), dsn) {
+		t.Error("the DSN was written into the policy")
+	}
+}

@@ -1,0 +1,123 @@
+// Package datastore opens the connector for a system a policy declares. It
+// resolves the system's connection reference (an environment variable, a
+// secret file, or for SQLite a path next to the policy file) into a DSN, so
+// secrets never appear in the policy, and picks the connector by kind.
+package datastore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/vowprivacy/vow/connector"
+	"github.com/vowprivacy/vow/connector/mysql"
+	"github.com/vowprivacy/vow/connector/postgres"
+	"github.com/vowprivacy/vow/connector/sqlite"
+	"github.com/vowprivacy/vow/policy"
+)
+
+// ErrNoDSN is returned when a system's connection reference resolves to
+// nothing: the variable is unset or the file is missing or empty.
+var ErrNoDSN = errors.New("no DSN")
+
+// Resolver turns connection references into DSNs. The zero value reads the
+// process environment and resolves relative paths against the working
+// directory.
+type Resolver struct {
+	// BaseDir is where relative paths (connection.path, connection.file)
+	// are resolved; the policy file's directory.
+	BaseDir string
+	// LookupEnv reads an environment variable; os.LookupEnv when nil.
+	// Tests set it to avoid touching the process environment.
+	LookupEnv func(string) (string, bool)
+}
+
+// DSN returns the DSN of a system.
+func (r Resolver) DSN(sys *policy.System) (string, error) {
+	c := sys.Connection
+	switch {
+	case c.Env != "":
+		lookup := r.LookupEnv
+		if lookup == nil {
+			lookup = os.LookupEnv
+		}
+		v, ok := lookup(c.Env)
+		if !ok || strings.TrimSpace(v) == "" {
+			return "", fmt.Errorf("system %s: environment variable %s is not set (export it with the database's DSN): %w", sys.Name, c.Env, ErrNoDSN)
+		}
+		return strings.TrimSpace(v), nil
+	case c.File != "":
+		b, err := os.ReadFile(r.path(c.File))
+		if err != nil {
+			return "", fmt.Errorf("system %s: read DSN file %s: %v: %w", sys.Name, r.path(c.File), errors.Unwrap(err), ErrNoDSN)
+		}
+		v := strings.TrimSpace(string(b))
+		if v == "" {
+			return "", fmt.Errorf("system %s: DSN file %s is empty: %w", sys.Name, r.path(c.File), ErrNoDSN)
+		}
+		return v, nil
+	case c.Path != "":
+		return r.path(c.Path), nil
+	}
+	return "", fmt.Errorf("system %s: connection names no env, file or path: %w", sys.Name, ErrNoDSN)
+}
+
+func (r Resolver) path(p string) string {
+	if filepath.IsAbs(p) || r.BaseDir == "" {
+		return p
+	}
+	return filepath.Join(r.BaseDir, p)
+}
+
+// Open resolves the system's DSN and opens its connector.
+func (r Resolver) Open(ctx context.Context, sys *policy.System) (connector.Connector, error) {
+	dsn, err := r.DSN(sys)
+	if err != nil {
+		return nil, err
+	}
+	return OpenDSN(ctx, sys.Kind, dsn)
+}
+
+// OpenDSN opens a connector of the given kind. An empty kind is inferred
+// from the DSN.
+func OpenDSN(ctx context.Context, kind, dsn string) (connector.Connector, error) {
+	if kind == "" {
+		kind = KindOf(dsn)
+	}
+	var (
+		c   connector.Connector
+		err error
+	)
+	switch kind {
+	case "postgres":
+		c, err = postgres.Open(ctx, dsn)
+	case "mysql", "mariadb":
+		c, err = mysql.Open(ctx, dsn)
+	case "sqlite":
+		c, err = sqlite.Open(ctx, dsn)
+	default:
+		return nil, fmt.Errorf("unknown datastore kind %q (use postgres, mysql or sqlite)", kind)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// KindOf infers a datastore kind from a DSN: postgres:// and postgresql://
+// URLs, mysql:// URLs or driver-form DSNs (user@tcp(host)/db), and anything
+// else is taken for a SQLite file.
+func KindOf(dsn string) string {
+	switch {
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		return "postgres"
+	case strings.HasPrefix(dsn, "mysql://"), strings.HasPrefix(dsn, "mariadb://"), strings.Contains(dsn, "@tcp("), strings.Contains(dsn, "@unix("):
+		return "mysql"
+	case strings.Contains(dsn, "host=") && strings.Contains(dsn, "dbname="):
+		return "postgres"
+	}
+	return "sqlite"
+}
