@@ -1,0 +1,111 @@
+package drift_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/vowprivacy/vow/datastore"
+	"github.com/vowprivacy/vow/drift"
+	"github.com/vowprivacy/vow/internal/testdb"
+	"github.com/vowprivacy/vow/policy"
+)
+
+const schema = `
+CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT NOT NULL, phone TEXT, created_at TIMESTAMP NOT NULL);
+CREATE TABLE orders (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES users(id), total INTEGER, created_at TIMESTAMP NOT NULL);
+CREATE TABLE events (user_id INTEGER, kind TEXT, at TIMESTAMP);
+CREATE TABLE leads (id INTEGER PRIMARY KEY, email TEXT, full_name TEXT);
+`
+
+const base = `version: 1
+organization: {name: X, contacts: {privacy: p@x.example}}
+systems:
+  app:
+    kind: sqlite
+    connection: {path: PATH}
+    ignore: [leads]
+    tables:
+      users:
+        primary_key: [id]
+        fields:
+          id: {category: user.unique_id, identity: user_id}
+          email: {category: user.contact.email, identity: email}
+          phone: user.contact.phone_number
+          created_at: system.operations
+      orders:
+        fields:
+          id: system.operations
+          user_id: {category: user.unique_id, references: users.id}
+          total: user.payment
+          created_at: system.operations
+      events:
+        primary_key: [user_id, at]
+        fields:
+          user_id: {category: user.unique_id, references: users.id}
+          kind: system.operations
+          at: system.operations
+`
+
+func TestCompare(t *testing.T) {
+	tests := []struct {
+		name     string
+		edit     func(string) string
+		code     string
+		severity policy.Severity
+		msg      string
+	}{
+		{"missing table", func(s string) string { return strings.Replace(s, "      orders:", "      order:", 1) }, "missing-table", policy.Error, "table app:order is declared but does not exist"},
+		{"missing column", func(s string) string { return strings.Replace(s, "phone: user", "mobile: user", 1) }, "missing-column", policy.Error, "column app:users.mobile is declared but does not exist in the database"},
+		{"undeclared column", func(s string) string {
+			return strings.Replace(s, "          phone: user.contact.phone_number\n", "", 1)
+		}, "undeclared-column", policy.Warning, "column app:users.phone (text) exists in the database but the policy does not declare it; it looks like user.contact.phone_number"},
+		{"undeclared table", func(s string) string { return strings.Replace(s, "    ignore: [leads]\n", "", 1) }, "undeclared-table", policy.Warning, "table app:leads exists in the database but the policy does not declare it; it looks personal: id (user.unique_id), email (user.contact.email), full_name (user.name)"},
+		{"primary key mismatch", func(s string) string { return strings.Replace(s, "primary_key: [id]", "primary_key: [email]", 1) }, "primary-key-mismatch", policy.Error, "declares primary key (email) but the database has (id)"},
+		{"undeclared relation", func(s string) string {
+			return strings.Replace(s, "user_id: {category: user.unique_id, references: users.id}\n          total", "user_id: user.unique_id\n          total", 1)
+		}, "undeclared-relation", policy.Warning, "the database links app:orders.user_id to users.id but the policy does not declare the relation"},
+		{"no primary key", func(s string) string { return strings.Replace(s, "        primary_key: [user_id, at]\n", "", 1) }, "no-primary-key", policy.Warning, "table app:events has no primary key"},
+		{"relation to missing column", func(s string) string {
+			return strings.Replace(strings.Replace(s, "references: users.id}\n          total", "references: users.uid}\n          total", 1), "primary_key: [id]", "primary_key: [id, uid]", 1)
+		}, "broken-relation", policy.Error, "relation app:orders.user_id → users.uid does not exist in the database"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			path := testdb.SQLite(t)
+			testdb.Exec(t, "sqlite", path, schema)
+			src := tc.edit(strings.Replace(base, "PATH", path, 1))
+			p, ds := policy.Parse("vow.yaml", []byte(src))
+			if p == nil {
+				t.Fatalf("policy does not parse: %v", ds)
+			}
+			got, res := drift.Live(context.Background(), p, datastore.Resolver{})
+			if len(res) != 1 || res[0].Schema == nil {
+				t.Fatalf("no schema read: %+v %v", res, got)
+			}
+			for _, d := range got {
+				if d.Code == tc.code && d.Severity == tc.severity && strings.Contains(d.Message, tc.msg) {
+					if d.Pos.Line == 0 {
+						t.Errorf("no position: %v", d)
+					}
+					return
+				}
+			}
+			t.Fatalf("want %s %q, got %v", tc.code, tc.msg, got)
+		})
+	}
+}
+
+func TestCompareClean(t *testing.T) {
+	t.Parallel()
+	path := testdb.SQLite(t)
+	testdb.Exec(t, "sqlite", path, schema)
+	p, ds := policy.Parse("vow.yaml", []byte(strings.Replace(base, "PATH", path, 1)))
+	if p == nil {
+		t.Fatal(ds)
+	}
+	if got, _ := drift.Live(context.Background(), p, datastore.Resolver{}); len(got) != 0 {
+		t.Fatalf("want no drift, got %v", got)
+	}
+}
