@@ -54,7 +54,10 @@ func Parse(file string, src []byte) (*Policy, Diagnostics) {
 	if d.overBudget {
 		return nil, d.diags
 	}
-	d.diags = append(d.diags, lint(p)...)
+	// While the file has structural errors, whatever a lint finds missing
+	// may sit under a misspelled key: report the structure only, rather
+	// than a cascade of false "no retention rule" findings.
+	d.diags = append(d.diags, lint(p, !d.diags.HasErrors())...)
 	for i := range d.diags {
 		d.diags[i].File = file
 	}

@@ -29,10 +29,13 @@ var categoryKey = regexp.MustCompile(`^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$`)
 type linter struct {
 	p     *Policy
 	diags Diagnostics
+	// absence enables the checks that report something missing (no
+	// retention rule, no erasure strategy, no system holding a category).
+	absence bool
 }
 
-func lint(p *Policy) Diagnostics {
-	l := &linter{p: p}
+func lint(p *Policy, absence bool) Diagnostics {
+	l := &linter{p: p, absence: absence}
 	l.top()
 	l.categories()
 	l.purposes()
@@ -284,7 +287,7 @@ func (l *linter) table(s *System, t *Table, path string) {
 	if personal && t.Subject == "" {
 		l.warnf(path, "missing-subject", "add subject: customer (or whom the rows are about)", "table %q holds personal data but names no subject", t.Name)
 	}
-	if p.Offers("erasure") && t.Erase == nil && len(unerased) > 0 {
+	if l.absence && p.Offers("erasure") && t.Erase == nil && len(unerased) > 0 {
 		l.errorf(path, "no-erasure-strategy", "add erase: delete to the table, or erase: nullify|hmac|{set: …}|{hold: …} to each field",
 			"erasure is offered but table %s:%s has personal fields with no erasure strategy: %s", s.Name, t.Name, strings.Join(unerased, ", "))
 	}
@@ -345,7 +348,7 @@ func (l *linter) processors() {
 				l.category(cp, c)
 				continue
 			}
-			if !slices.ContainsFunc(held, func(h string) bool { return taxonomy.Related(h, c) }) {
+			if l.absence && !slices.ContainsFunc(held, func(h string) bool { return taxonomy.Related(h, c) }) {
 				l.errorf(cp, "unheld-category", "declare the field that holds it, or remove it from the processor", "processor %q receives %q, but no system holds that category", pr.Name, c)
 			}
 		}
@@ -386,6 +389,9 @@ func (l *linter) retention() {
 	}
 	// Deleting a parent row cascades to the rows that reference it, so a
 	// rule on a parent covers its children.
+	if !l.absence {
+		return
+	}
 	rels := p.Relations()
 	for changed := true; changed; {
 		changed = false
