@@ -128,7 +128,7 @@ const (
 // matching sentinel. op names what was being done ("connect",
 // "list tables", ...).
 func (tg target) translate(ctx context.Context, op string, err error) error {
-	if ctxErr := ctx.Err(); ctxErr != nil && errors.Is(err, ctxErr) {
+	if ctxErr := ctx.Err(); ctxErr != nil {
 		return fmt.Errorf("postgres: %s: %w", op, ctxErr)
 	}
 	var pgErr *pgconn.PgError

@@ -21,6 +21,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -113,8 +114,8 @@ func connectPostgres(ctx context.Context, t testing.TB, dsn string) *pgx.Conn {
 	defer cancel()
 	conn, err := pgx.Connect(dialCtx, dsn)
 	if err != nil {
-		t.Fatalf("PostgreSQL not reachable at %s: run \"make test\" (scripts/test.sh starts private servers) or set %s (%v)",
-			connector.RedactDSN(dsn), EnvPostgres, err)
+		t.Fatalf("PostgreSQL not reachable at %s: run \"make test\" (scripts/test.sh starts private servers) or set %s (%s)",
+			connector.RedactDSN(dsn), EnvPostgres, oneLine(err))
 	}
 	return conn
 }
@@ -148,7 +149,7 @@ func MySQLAdmin(t testing.TB, sql string) {
 		t.Fatalf("testdb: %s=%s is not a go-sql-driver/mysql DSN: %v", EnvMySQL, connector.RedactDSN(MySQLAdminDSN()), err)
 	}
 	cfg.MultiStatements = true
-	execMySQL(t, cfg.FormatDSN(), sql)
+	execMySQL(t, cfg.FormatDSN(), MySQLAdminDSN(), sql)
 }
 
 // SQLite returns the path of a new, empty SQLite database file in a
@@ -185,7 +186,7 @@ func Exec(t testing.TB, kind, dsn, script string) {
 			t.Fatalf("testdb: invalid mysql DSN %s: %v", connector.RedactDSN(dsn), err)
 		}
 		cfg.MultiStatements = true
-		execMySQL(t, cfg.FormatDSN(), script)
+		execMySQL(t, cfg.FormatDSN(), dsn, script)
 	case "sqlite":
 		db, err := sql.Open("sqlite", dsn)
 		if err != nil {
@@ -202,13 +203,13 @@ func Exec(t testing.TB, kind, dsn, script string) {
 	}
 }
 
-// execMySQL runs sql on dsn, failing the test with advice if the server
-// cannot be reached.
-func execMySQL(t testing.TB, dsn, sqlText string) {
+// execMySQL runs sqlText on dsn, failing the test with advice if the
+// server cannot be reached. shown is the DSN to name in messages.
+func execMySQL(t testing.TB, dsn, shown, sqlText string) {
 	t.Helper()
 	db, err := sql.Open("mysql", dsn)
 	if err != nil {
-		t.Fatalf("testdb: invalid mysql DSN %s: %v", connector.RedactDSN(dsn), err)
+		t.Fatalf("testdb: invalid mysql DSN %s: %v", connector.RedactDSN(shown), err)
 	}
 	defer db.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
@@ -216,10 +217,14 @@ func execMySQL(t testing.TB, dsn, sqlText string) {
 	pingCtx, cancelPing := context.WithTimeout(ctx, 5*time.Second)
 	defer cancelPing()
 	if err := db.PingContext(pingCtx); err != nil {
-		t.Fatalf("MySQL not reachable at %s: run \"make test\" (scripts/test.sh starts private servers) or set %s (%v)",
-			connector.RedactDSN(dsn), EnvMySQL, err)
+		t.Fatalf("MySQL not reachable at %s: run \"make test\" (scripts/test.sh starts private servers) or set %s (%s)",
+			connector.RedactDSN(shown), EnvMySQL, oneLine(err))
 	}
 	if _, err := db.ExecContext(ctx, sqlText); err != nil {
 		t.Fatalf("testdb: mysql script failed: %v", err)
 	}
 }
+
+// oneLine returns the message of err with all whitespace runs, newlines
+// included, collapsed to single spaces.
+func oneLine(err error) string { return strings.Join(strings.Fields(err.Error()), " ") }
