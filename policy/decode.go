@@ -329,6 +329,16 @@ func (d *decoder) slice(n *yaml.Node, v reflect.Value, path string) {
 		return
 	}
 	for i, item := range n.Content {
+		resolved := item
+		for resolved.Kind == yaml.AliasNode {
+			resolved = resolved.Alias
+		}
+		// An empty entry ("- " alone) would put a nil or blank element in
+		// the model for every later reader to trip on: refuse it here.
+		if resolved.Kind == yaml.ScalarNode && resolved.Tag == "!!null" {
+			d.errorf(nodePos(item), fmt.Sprintf("%s[%d]", path, i), "empty-entry", "%s has an empty entry", describe(path))
+			continue
+		}
 		elem := reflect.New(v.Type().Elem()).Elem()
 		d.value(item, elem, fmt.Sprintf("%s[%d]", path, i))
 		v.Set(reflect.Append(v, elem))

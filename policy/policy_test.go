@@ -84,6 +84,7 @@ func TestDiagnostics(t *testing.T) {
 		{"legitimate interest unexplained", "    interest: Keeping accounts and the platform secure\n", "", "missing-interest", "does not say which", 0},
 		{"yaml syntax", "  name: Lumen\n", "  name: [Lumen\n", "syntax", "", 0},
 		{"bad version", "version: 1", "version: 7", "unsupported-version", "version 7 is not supported", 1},
+		{"empty list entry", "  rules:\n", "  rules:\n    -\n", "empty-entry", "`retention.rules` has an empty entry", 57},
 		{"boolean for text", "name: Lumen", "name: true", "wrong-type", "must be text, not the boolean true", 3},
 	}
 	for _, tc := range tests {
