@@ -15,7 +15,7 @@ import (
 )
 
 func (a *app) checkCommand() *cobra.Command {
-	var live, strict, categories bool
+	var live, strict, categories, record bool
 	var timeout time.Duration
 	cmd := &cobra.Command{
 		Use:   "check [vow.yaml]",
@@ -34,6 +34,7 @@ Exit status: 0 no errors, 1 errors found (or warnings, with --strict),
 		Example: `  vow check
   vow check --live examples/scanner/vow.yaml
   vow check --format json | jq '.diagnostics[] | select(.severity=="error")'
+  vow check --live --record --state "$VOW_STATE"   # keep evidence of each check
   vow check --categories   # list the built-in data categories`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -63,6 +64,13 @@ Exit status: 0 no errors, 1 errors found (or warnings, with --strict),
 			if err := a.printCheck(file, p, ds, systems, live); err != nil {
 				return err
 			}
+			if record {
+				seq, err := a.recordCheck(cmd, file, live, ds)
+				if err != nil {
+					return err
+				}
+				a.logger.Info("check recorded", "event", seq, "state", redactURL(a.stateURL()))
+			}
 			errs, warns := ds.Count()
 			if errs > 0 || (strict && warns > 0) {
 				return exitError{1}
@@ -72,6 +80,7 @@ Exit status: 0 no errors, 1 errors found (or warnings, with --strict),
 	}
 	cmd.Flags().BoolVar(&live, "live", false, "also connect to every declared datastore and report drift")
 	cmd.Flags().BoolVar(&strict, "strict", false, "fail on warnings too")
+	cmd.Flags().BoolVar(&record, "record", false, "record the outcome as an event in the state store")
 	cmd.Flags().BoolVar(&categories, "categories", false, "list the built-in data categories and exit")
 	cmd.Flags().DurationVar(&timeout, "timeout", 30*time.Second, "time limit for the live check")
 	return cmd

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"path/filepath"
@@ -55,7 +56,8 @@ and prints the data map. Nothing else needs to be installed.`,
 				ds = append(ds, lds...)
 			}
 			errs, warns := ds.Count()
-			store, err := state.Open(ctx, filepath.Join(res.Dir, "state", "vow.db"), a.logger)
+			stateURL := cmp.Or(a.state, filepath.Join(res.Dir, "state", "vow.db"))
+			store, err := state.Open(ctx, stateURL, a.logger)
 			if err != nil {
 				return err
 			}
@@ -73,7 +75,7 @@ and prints the data map. Nothing else needs to be installed.`,
 				ds.WriteText(a.stdout, p.Source)
 				fmt.Fprintln(a.stdout)
 			}
-			fmt.Fprintf(a.stdout, "vow check --live %s: %d error(s), %d warning(s); recorded as event #%d in %s\n\n", res.Policy, errs, warns, ev.Seq, filepath.Join(res.Dir, "state", "vow.db"))
+			fmt.Fprintf(a.stdout, "vow check --live %s: %d error(s), %d warning(s); recorded as event #%d in %s\n\n", res.Policy, errs, warns, ev.Seq, redactURL(stateURL))
 			if err := m.WriteText(a.stdout); err != nil {
 				return err
 			}

@@ -5,12 +5,14 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -31,6 +33,8 @@ func (e exitError) Error() string { return fmt.Sprintf("exit %d", e.code) }
 type app struct {
 	format   string
 	logLevel string
+	state    string
+	dataDir  string
 	stdout   io.Writer
 	stderr   io.Writer
 	logger   *slog.Logger
@@ -90,7 +94,9 @@ checks it against itself and the company's real databases.`,
 	}
 	root.PersistentFlags().StringVar(&a.format, "format", "text", "output format: text or json")
 	root.PersistentFlags().StringVar(&a.logLevel, "log-level", "warn", "log level: debug, info, warn or error")
-	root.AddCommand(a.checkCommand(), a.initCommand(), a.demoCommand(), a.versionCommand())
+	root.PersistentFlags().StringVar(&a.state, "state", "", "state store: a SQLite file or postgres://… URL (default $VOW_STATE, else vow.db in --data-dir)")
+	root.PersistentFlags().StringVar(&a.dataDir, "data-dir", cmp.Or(os.Getenv("VOW_DATA_DIR"), ".vow"), "directory for Vow's own files")
+	root.AddCommand(a.checkCommand(), a.initCommand(), a.demoCommand(), a.stateCommand(), a.versionCommand())
 	return root
 }
 
@@ -125,4 +131,16 @@ func (a *app) json(v any) error {
 	enc := json.NewEncoder(a.stdout)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+// redactURL hides the password of a URL for display.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.User == nil {
+		return s
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
 }

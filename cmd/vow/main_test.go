@@ -194,3 +194,34 @@ CREATE TABLE orders (id bigserial PRIMARY KEY, customer_id bigint NOT NULL REFER
 		t.Error("the DSN was written into the policy")
 	}
 }
+
+// TestStateOnBothStores records a check into a SQLite and a PostgreSQL
+// state store and reads it back with `vow state`.
+func TestStateOnBothStores(t *testing.T) {
+	valid := filepath.Join("..", "..", "policy", "testdata", "valid.yaml")
+	for _, tc := range []struct{ name, url string }{
+		{"sqlite", filepath.Join(t.TempDir(), "state", "vow.db")},
+		{"postgres", testdb.Postgres(t)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if code, out, errOut := vow(t, "check", "--record", "--state", tc.url, valid); code != 0 {
+				t.Fatalf("check: %d %s %s", code, out, errOut)
+			}
+			code, out, errOut := vow(t, "state", "--state", tc.url, "--format", "json")
+			if code != 0 {
+				t.Fatalf("state: %d %s", code, errOut)
+			}
+			var res struct {
+				Dialect string
+				Version int64
+				Events  []struct{ Kind, Actor string }
+			}
+			if err := json.Unmarshal([]byte(out), &res); err != nil {
+				t.Fatal(err, out)
+			}
+			if res.Dialect != tc.name || res.Version < 1 || len(res.Events) != 1 || res.Events[0].Kind != "policy.checked" {
+				t.Fatalf("state: %+v", res)
+			}
+		})
+	}
+}
