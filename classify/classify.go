@@ -24,47 +24,67 @@ type rule struct {
 	re       *regexp.Regexp
 	category string
 	identity string
+	// person limits the rule to tables of people: "name" or "title" in a
+	// projects or findings table names the row, not a person.
+	person bool
 }
 
 // rules are tried in order against the lower-cased column name; the first
 // match wins, so specific names come before general ones.
 var rules = []rule{
-	{regexp.MustCompile(`^(e_?mail|email_address|contact_email|billing_email|user_email)$`), "user.contact.email", "email"},
-	{regexp.MustCompile(`e_?mail`), "user.contact.email", ""},
-	{regexp.MustCompile(`(password|passwd|pwd)(_hash|_digest)?$`), "user.authorization.password", ""},
-	{regexp.MustCompile(`(secret|api_?key|access_key|private_key|token|credential|otp|totp|mfa_)`), "user.authorization.credentials", ""},
-	{regexp.MustCompile(`(card_number|card_no|^pan$|credit_card|cc_number)`), "user.financial.credit_card", ""},
-	{regexp.MustCompile(`(iban|account_number|bank_account|routing_number|sort_code)`), "user.financial.bank_account", ""},
-	{regexp.MustCompile(`(ssn|national_id|tax_id|vat_number|passport|drivers?_licen[cs]e)`), "user.government_id", ""},
-	{regexp.MustCompile(`(phone|mobile|msisdn|tel$|telephone)`), "user.contact.phone_number", "phone"},
-	{regexp.MustCompile(`^(first_?name|given_name|forename)$`), "user.name.first", ""},
-	{regexp.MustCompile(`^(last_?name|surname|family_name)$`), "user.name.last", ""},
-	{regexp.MustCompile(`^(name|full_?name|display_?name|contact_name|user_name_full)$`), "user.name", ""},
-	{regexp.MustCompile(`^(username|user_name|login|handle|nickname)$`), "user.account.username", "username"},
-	{regexp.MustCompile(`(ip_?addr|^ip$|_ip$|remote_addr|client_ip)`), "user.device.ip_address", ""},
-	{regexp.MustCompile(`(user_agent|^ua$|browser)`), "user.device.user_agent", ""},
-	{regexp.MustCompile(`(device_id|device_token|push_token|fingerprint)`), "user.device.device_id", ""},
-	{regexp.MustCompile(`(cookie|session_id|visitor_id|anonymous_id)`), "user.device.cookie_id", ""},
-	{regexp.MustCompile(`(birth|dob$|^dob)`), "user.demographic.date_of_birth", ""},
-	{regexp.MustCompile(`(gender|^sex$)`), "user.demographic.gender", ""},
-	{regexp.MustCompile(`(^locale$|^language$|^lang$)`), "user.demographic.language", ""},
-	{regexp.MustCompile(`(street|address_line|^address$|address1|address2)`), "user.contact.address.street", ""},
-	{regexp.MustCompile(`(^city$|_city$)`), "user.contact.address.city", ""},
-	{regexp.MustCompile(`(postal_?code|zip_?code|^zip$|postcode)`), "user.contact.address.postal_code", ""},
-	{regexp.MustCompile(`(^country$|country_code$)`), "user.contact.address.country", ""},
-	{regexp.MustCompile(`(^lat$|latitude|^lng$|^lon$|longitude|geo_?location|coordinates)`), "user.location.precise", ""},
-	{regexp.MustCompile(`(job_title|^title$|^role_title$)`), "user.job_title", ""},
-	{regexp.MustCompile(`(company|organi[sz]ation_name|employer)`), "user.contact.organization", ""},
-	{regexp.MustCompile(`(avatar|photo|picture|selfie|image_url)`), "user.content.self_image", ""},
-	{regexp.MustCompile(`(website|homepage|profile_url|linkedin|twitter|github_url)`), "user.contact.url", ""},
-	{regexp.MustCompile(`^(user_id|customer_id|account_id|member_id|owner_id|actor_id|created_by|author_id|subject_id|person_id)$`), "user.unique_id", "user_id"},
-	{regexp.MustCompile(`(external_id|stripe_customer|customer_ref)`), "user.unique_id", "external_id"},
-	{regexp.MustCompile(`(consent|opt_?in|opt_?out|unsubscribed|marketing_emails|subscribed)`), "user.privacy_preferences", ""},
-	{regexp.MustCompile(`(amount|price|total|currency|invoice|billing|payment|plan)`), "user.payment", ""},
-	{regexp.MustCompile(`(message|comment|note|body|content|description|bio)`), "user.content.private", ""},
+	{regexp.MustCompile(`^(e_?mail|email_address|contact_email|billing_email|user_email)$`), "user.contact.email", "email", false},
+	{regexp.MustCompile(`e_?mail`), "user.contact.email", "", false},
+	{regexp.MustCompile(`(password|passwd|pwd)(_hash|_digest)?$`), "user.authorization.password", "", false},
+	{regexp.MustCompile(`(secret|api_?key|access_key|private_key|token|credential|otp|totp|mfa_)`), "user.authorization.credentials", "", false},
+	{regexp.MustCompile(`(card_number|card_no|^pan$|credit_card|cc_number)`), "user.financial.credit_card", "", false},
+	{regexp.MustCompile(`(iban|account_number|bank_account|routing_number|sort_code)`), "user.financial.bank_account", "", false},
+	{regexp.MustCompile(`(ssn|national_id|tax_id|vat_number|passport|drivers?_licen[cs]e)`), "user.government_id", "", false},
+	{regexp.MustCompile(`(phone|mobile|msisdn|tel$|telephone)`), "user.contact.phone_number", "phone", false},
+	{regexp.MustCompile(`^(first_?name|given_name|forename)$`), "user.name.first", "", false},
+	{regexp.MustCompile(`^(last_?name|surname|family_name)$`), "user.name.last", "", false},
+	{regexp.MustCompile(`^(full_?name|display_?name|contact_name|billing_name)$`), "user.name", "", false},
+	{regexp.MustCompile(`^name$`), "user.name", "", true},
+	{regexp.MustCompile(`^(username|user_name|login|handle|nickname)$`), "user.account.username", "username", false},
+	{regexp.MustCompile(`(ip_?addr|^ip$|_ip$|remote_addr|client_ip)`), "user.device.ip_address", "", false},
+	{regexp.MustCompile(`(user_agent|^ua$|browser)`), "user.device.user_agent", "", false},
+	{regexp.MustCompile(`(device_id|device_token|push_token|fingerprint)`), "user.device.device_id", "", false},
+	{regexp.MustCompile(`(cookie|session_id|visitor_id|anonymous_id)`), "user.device.cookie_id", "", false},
+	{regexp.MustCompile(`(birth|dob$|^dob)`), "user.demographic.date_of_birth", "", false},
+	{regexp.MustCompile(`(gender|^sex$)`), "user.demographic.gender", "", false},
+	{regexp.MustCompile(`(^locale$|^language$|^lang$)`), "user.demographic.language", "", false},
+	{regexp.MustCompile(`(street|address_line|^address$|address1|address2)`), "user.contact.address.street", "", false},
+	{regexp.MustCompile(`(^city$|_city$)`), "user.contact.address.city", "", false},
+	{regexp.MustCompile(`(postal_?code|zip_?code|^zip$|postcode)`), "user.contact.address.postal_code", "", false},
+	{regexp.MustCompile(`(^country$|country_code$)`), "user.contact.address.country", "", false},
+	{regexp.MustCompile(`(^lat$|latitude|^lng$|^lon$|longitude|geo_?location|coordinates)`), "user.location.precise", "", false},
+	{regexp.MustCompile(`(job_title|^role_title$)`), "user.job_title", "", false},
+	{regexp.MustCompile(`^title$`), "user.job_title", "", true},
+	{regexp.MustCompile(`(company|organi[sz]ation_name|employer)`), "user.contact.organization", "", false},
+	{regexp.MustCompile(`(avatar|photo|picture|selfie|image_url)`), "user.content.self_image", "", false},
+	{regexp.MustCompile(`(website|homepage|profile_url|linkedin|twitter|github_url)`), "user.contact.url", "", false},
+	{regexp.MustCompile(`^(user_id|customer_id|account_id|member_id|owner_id|actor_id|created_by|author_id|subject_id|person_id)$`), "user.unique_id", "user_id", false},
+	{regexp.MustCompile(`(external_id|stripe_customer|customer_ref)`), "user.unique_id", "external_id", false},
+	{regexp.MustCompile(`(consent|opt_?in|opt_?out|unsubscribed|marketing_emails|subscribed)`), "user.privacy_preferences", "", false},
+	{regexp.MustCompile(`(amount|price|total|currency|invoice|billing|payment)`), "user.payment", "", false},
+	{regexp.MustCompile(`(message|comment|note|body|content|description|bio)`), "user.content.private", "", false},
 }
 
-var operational = regexp.MustCompile(`^(id|uuid|.*_at|.*_on|created|updated|deleted|version|status|state|type|kind|position|sort_order|count|.*_count|enabled|is_.*|has_.*|.*_id)$`)
+var operational = regexp.MustCompile(`^(id|uuid|.*_at|.*_on|created|updated|deleted|version|status|state|type|.*_type|kind|position|sort_order|count|.*_count|enabled|is_.*|has_.*|.*_id|plan|tier|severity|priority)$`)
+
+// operationalFirst catches names that the personal-data rules would
+// otherwise match on a substring: content_type is not content.
+var operationalFirst = regexp.MustCompile(`^(content_type|mime_type|.*_status|.*_count)$`)
+
+// ForeignKey guesses the category of a column that references another
+// table: a pointer to a person is a personal identifier; a pointer to any
+// other row is operational, whatever the column is called (device_id
+// pointing to devices is not a device fingerprint).
+func ForeignKey(refTable string) Guess {
+	if PersonTable(refTable) {
+		return Guess{Category: "user.unique_id", Confident: true}
+	}
+	return Guess{Category: "system.operations", Confident: true}
+}
 
 // Column guesses the category of a column. tableIsPerson is true when the
 // table itself looks like it holds people (users, customers, members…), so
@@ -74,7 +94,13 @@ func Column(name, dbType string, tableIsPerson bool) Guess {
 	if tableIsPerson && (n == "id" || n == "uuid") {
 		return Guess{Category: "user.unique_id", Identity: "user_id", Confident: true}
 	}
+	if operationalFirst.MatchString(n) {
+		return Guess{Category: "system.operations", Confident: true}
+	}
 	for _, r := range rules {
+		if r.person && !tableIsPerson {
+			continue
+		}
 		if r.re.MatchString(n) {
 			return Guess{Category: r.category, Identity: r.identity, Confident: true}
 		}

@@ -30,6 +30,13 @@ func TestColumn(t *testing.T) {
 		{"project_id", "bigint", false, "system.operations", ""},
 		{"photo_url", "text", false, "user.content.self_image", ""},
 		{"severity", "text", false, "system.operations", ""},
+		{"name", "text", false, "system.operations", ""},
+		{"name", "text", true, "user.name", ""},
+		{"title", "text", false, "system.operations", ""},
+		{"title", "text", true, "user.job_title", ""},
+		{"plan", "text", false, "system.operations", ""},
+		{"content_type", "text", false, "system.operations", ""},
+		{"billing_name", "text", false, "user.name", ""},
 	}
 	for _, tc := range tests {
 		g := Column(tc.name, tc.typ, tc.person)
@@ -44,5 +51,14 @@ func TestPersonTable(t *testing.T) {
 		if PersonTable(name) != want {
 			t.Errorf("PersonTable(%q) != %v", name, want)
 		}
+	}
+}
+
+func TestForeignKey(t *testing.T) {
+	if g := ForeignKey("users"); g.Category != "user.unique_id" {
+		t.Errorf("users: %+v", g)
+	}
+	if g := ForeignKey("devices"); g.Category != "system.operations" {
+		t.Errorf("devices: %+v", g)
 	}
 }

@@ -8,7 +8,6 @@ package scaffold
 import (
 	"bytes"
 	"fmt"
-	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -51,16 +50,21 @@ func Policy(s *connector.Schema, o Options) ([]byte, error) {
 		pair("essential", scalar("true"), ""),
 	), "review: add the purposes you process data for")), "")
 
+	// A relation is worth declaring only between declared tables, so
+	// decide which tables look personal before rendering any of them.
+	declared := map[string]bool{}
+	for i := range s.Tables {
+		declared[s.Tables[i].Name] = personalTable(&s.Tables[i])
+	}
 	tables := mapping()
 	var ignore []string
 	for i := range s.Tables {
 		t := &s.Tables[i]
-		tn, personal := table(t)
-		if !personal {
+		if !declared[t.Name] {
 			ignore = append(ignore, t.Name)
 			continue
 		}
-		add(tables, t.Name, tn, "")
+		add(tables, t.Name, table(t, declared), "")
 	}
 	sys := mapping(
 		pair("kind", scalar(o.Kind), ""),
@@ -89,22 +93,40 @@ func Policy(s *connector.Schema, o Options) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// table renders one table and reports whether it looks personal.
-func table(t *connector.Table) (*yaml.Node, bool) {
+// guess returns a column's guessed category, from its foreign key when it
+// has one, else from its name and type.
+func guess(t *connector.Table, c connector.Column) classify.Guess {
+	for _, fk := range t.ForeignKeys {
+		if len(fk.Columns) == 1 && fk.Columns[0] == c.Name {
+			return classify.ForeignKey(fk.RefTable)
+		}
+	}
+	return classify.Column(c.Name, c.Type, classify.PersonTable(t.Name))
+}
+
+// personalTable reports whether a table looks like it holds personal data.
+func personalTable(t *connector.Table) bool {
+	for _, c := range t.Columns {
+		if strings.HasPrefix(guess(t, c).Category, "user.") {
+			return true
+		}
+	}
+	return false
+}
+
+// table renders one table; declared says which tables the policy will
+// declare, so relations point only at those.
+func table(t *connector.Table, declared map[string]bool) *yaml.Node {
 	person := classify.PersonTable(t.Name)
 	fields := mapping()
-	personal := false
 	refs := map[string]string{}
 	for _, fk := range t.ForeignKeys {
-		if len(fk.Columns) == 1 {
+		if len(fk.Columns) == 1 && declared[fk.RefTable] {
 			refs[fk.Columns[0]] = fk.RefTable + "." + fk.RefColumns[0]
 		}
 	}
 	for _, c := range t.Columns {
-		g := classify.Column(c.Name, c.Type, person)
-		if strings.HasPrefix(g.Category, "user.") {
-			personal = true
-		}
+		g := guess(t, c)
 		comment := ""
 		if g.Category != "system.operations" || !g.Confident {
 			comment = "review: guessed from " + describeGuess(g, c)
@@ -125,14 +147,12 @@ func table(t *connector.Table) (*yaml.Node, bool) {
 		add(fields, c.Name, flow(f), comment)
 	}
 	n := mapping()
-	if personal {
-		add(n, "subject", scalar("customer"), "review: whose data a row is")
-	}
+	add(n, "subject", scalar("customer"), "review: whose data a row is")
 	if len(t.PrimaryKey) > 0 {
 		add(n, "primary_key", flow(seq(t.PrimaryKey...)), "")
 	}
 	add(n, "fields", fields, "")
-	return n, personal || slices.ContainsFunc(t.ForeignKeys, func(fk connector.ForeignKey) bool { return classify.PersonTable(fk.RefTable) })
+	return n
 }
 
 func describeGuess(g classify.Guess, c connector.Column) string {
