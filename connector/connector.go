@@ -22,6 +22,7 @@ package connector
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"strings"
 )
@@ -46,7 +47,7 @@ var (
 	ErrInvalidDSN = errors.New("invalid datastore DSN")
 )
 
-// Connector reads the structure of one datastore. Later work adds row access.
+// Connector reads the structure of one datastore.
 //
 // Implementations are safe for concurrent use.
 type Connector interface {
@@ -54,6 +55,23 @@ type Connector interface {
 	Introspect(ctx context.Context) (*Schema, error)
 	// Close releases the connections held by the connector.
 	Close() error
+}
+
+// SQL is a [Connector] to a SQL database that also gives row access, for
+// the capabilities that read and change rows (requests, retention). They
+// write their statements with [SQL.Dialect] and run them on [SQL.DB].
+type SQL interface {
+	Connector
+	// DB returns the connection pool. It is owned by the connector: do
+	// not close it.
+	DB() *sql.DB
+	// Dialect returns how to quote identifiers and write parameters.
+	Dialect() Dialect
+	// Translate turns an error from DB into a single-line [*Error] that
+	// wraps the sentinel errors of this package where they apply (a lost
+	// server gives [ErrUnreachable]) and never contains a password. op
+	// names what was being done, such as "delete from users".
+	Translate(ctx context.Context, op string, err error) error
 }
 
 // Schema is the structure of one datastore.

@@ -73,7 +73,7 @@ func (r Resolver) path(p string) string {
 }
 
 // Open resolves the system's DSN and opens its connector.
-func (r Resolver) Open(ctx context.Context, sys *policy.System) (connector.Connector, error) {
+func (r Resolver) Open(ctx context.Context, sys *policy.System) (connector.SQL, error) {
 	dsn, err := r.DSN(sys)
 	if err != nil {
 		return nil, err
@@ -83,12 +83,12 @@ func (r Resolver) Open(ctx context.Context, sys *policy.System) (connector.Conne
 
 // OpenDSN opens a connector of the given kind. An empty kind is inferred
 // from the DSN.
-func OpenDSN(ctx context.Context, kind, dsn string) (connector.Connector, error) {
+func OpenDSN(ctx context.Context, kind, dsn string) (connector.SQL, error) {
 	if kind == "" {
 		kind = KindOf(dsn)
 	}
 	var (
-		c   connector.Connector
+		c   connector.SQL
 		err error
 	)
 	switch kind {

@@ -11,7 +11,7 @@ import (
 
 // Opener opens the connector of a system; datastore.Resolver is one.
 type Opener interface {
-	Open(ctx context.Context, sys *policy.System) (connector.Connector, error)
+	Open(ctx context.Context, sys *policy.System) (connector.SQL, error)
 }
 
 // SystemResult is what the live check saw of one system.
@@ -28,6 +28,9 @@ func Live(ctx context.Context, p *policy.Policy, o Opener) (policy.Diagnostics, 
 	var diags policy.Diagnostics
 	var results []SystemResult
 	for _, sys := range p.Systems {
+		if sys.Kind == "webhook" {
+			continue // a service, not a database: nothing to introspect
+		}
 		start := time.Now()
 		schema, err := readSchema(ctx, o, sys)
 		results = append(results, SystemResult{System: sys.Name, Schema: schema, Duration: time.Since(start)})

@@ -3,17 +3,19 @@ package policy
 import (
 	"fmt"
 	"net/mail"
+	"net/url"
 	"regexp"
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/vowprivacy/vow/taxonomy"
 )
 
 // Vocabularies the policy file accepts.
 var (
-	Kinds          = []string{"postgres", "mysql", "sqlite"}
+	Kinds          = []string{"postgres", "mysql", "sqlite", "webhook"}
 	Identities     = []string{"email", "user_id", "phone", "username", "customer_id", "external_id"}
 	RightsList     = []string{"access", "portability", "erasure", "rectification", "restriction", "objection"}
 	Verifications  = []string{"email_code", "trusted"}
@@ -235,9 +237,47 @@ func (l *linter) systems() {
 		for i, pu := range s.Purposes {
 			l.purposeRef(fmt.Sprintf("%s.purposes[%d]", path, i), pu)
 		}
+		l.webhook(s, path)
 		for _, t := range s.Tables {
 			l.table(s, t, path+".tables."+t.Name)
 		}
+	}
+}
+
+// webhook checks a webhook system, and that only webhook systems have a
+// webhook block.
+func (l *linter) webhook(s *System, path string) {
+	w := s.Webhook
+	switch {
+	case s.Kind != "webhook" && w != nil:
+		l.errorf(path+".webhook", "invalid-value", "remove it, or set kind: webhook", "only a webhook system has a webhook block")
+		return
+	case s.Kind != "webhook":
+		return
+	case w == nil:
+		l.errorf(path, "missing-key", "add webhook: {url: https://…, identities: [email], categories: [user.contact.email]}", "a webhook system needs a webhook block")
+		return
+	}
+	if len(s.Tables) > 0 {
+		l.errorf(path+".tables", "invalid-value", "list what it holds under webhook.categories", "a webhook system has no tables")
+	}
+	if s.Connection.Path != "" {
+		l.errorf(path+".connection.path", "invalid-value", "use env or file for the signing secret", "a webhook's connection is its signing secret")
+	}
+	u, err := url.Parse(w.URL)
+	switch {
+	case err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http"):
+		l.errorf(path+".webhook.url", "invalid-value", "write an absolute URL such as https://app.example.com/vow", "webhook url %q is not an http(s) URL", w.URL)
+	case u.Scheme != "https" && !w.AllowPrivate:
+		l.errorf(path+".webhook.url", "invalid-value", "use https (plain http is allowed only with allow_private, for a service on your own network)", "webhook url %q is not https", w.URL)
+	case u.User != nil:
+		l.errorf(path+".webhook.url", "inline-secret", "Vow signs each request with the secret named by connection", "a webhook url must not carry credentials")
+	}
+	for i, id := range w.Identities {
+		l.oneOf(fmt.Sprintf("%s.webhook.identities[%d]", path, i), "identity", id, Identities)
+	}
+	for i, c := range w.Categories {
+		l.category(fmt.Sprintf("%s.webhook.categories[%d]", path, i), c)
 	}
 }
 
@@ -323,6 +363,9 @@ func (l *linter) heldCategories() []string {
 					out = append(out, f.Category)
 				}
 			}
+		}
+		if s.Webhook != nil {
+			out = append(out, s.Webhook.Categories...)
 		}
 	}
 	return out
@@ -432,6 +475,51 @@ func (l *linter) rights() {
 		l.warnf("rights.deadline_days", "long-deadline", "GDPR allows one month, extendable by two for complex requests", "a deadline of %d days exceeds what GDPR allows", r.DeadlineDays)
 	}
 	l.oneOf("rights.verification", "verification method", r.Verification, Verifications)
+	l.rightActions("restriction", r.Restriction)
+	l.rightActions("objection", r.Objection)
+	if g := r.ErasureGrace; g != nil {
+		if !l.p.Offers("erasure") {
+			l.warnf("rights.erasure_grace", "unused", "offer erasure, or remove the grace period", "an erasure grace period is set but erasure is not offered")
+		}
+		if g.Period.Approx() > 30*24*time.Hour {
+			l.warnf("rights.erasure_grace.period", "long-grace", "keep it well inside the response deadline", "a grace period of %s leaves little of the response deadline", g.Period)
+		}
+		l.actionColumns("rights.erasure_grace.mark", g.Mark)
+	}
+}
+
+// rightActions checks the columns that record a right, and warns when the
+// right is offered with nothing to record it.
+func (l *linter) rightActions(right string, actions []*RightAction) {
+	path := "rights." + right
+	if l.absence && l.p.Offers(right) && len(actions) == 0 {
+		example := `[{set: "app:users.processing_restricted", value: "true"}]`
+		if right == "objection" {
+			example = `[{set: "app:email_preferences.marketing", value: "false"}]`
+		}
+		l.warnf("rights.offered", "unrecorded-right", fmt.Sprintf("add %s: %s", path, example),
+			"%s is offered but nothing records it: Vow refuses %s requests until %s names a column", right, right, path)
+	}
+	l.actionColumns(path, actions)
+}
+
+// actionColumns checks that each action names a declared column.
+func (l *linter) actionColumns(path string, actions []*RightAction) {
+	for i, a := range actions {
+		ap := fmt.Sprintf("%s[%d].set", path, i)
+		r, err := ParseRef(a.Set)
+		if err != nil {
+			l.errorf(ap, "invalid-value", "", "%v", err)
+			continue
+		}
+		sys, t := l.p.LookupTable(TableRef{System: r.System, Table: r.Table}, nil)
+		switch {
+		case t == nil:
+			l.errorf(ap, "broken-reference", "declare the table, or name its system (system:table.column)", "%s names table %q, which the policy does not declare (or several systems have it)", path, r.Table)
+		case t.Field(r.Column) == nil:
+			l.errorf(ap, "broken-reference", fmt.Sprintf("declare %s as a field of %s:%s", r.Column, sys.Name, t.Name), "%s names column %q, which %s:%s does not declare", path, r.Column, sys.Name, t.Name)
+		}
+	}
 }
 
 func (l *linter) consent() {

@@ -100,13 +100,25 @@ type Purpose struct {
 // System is a datastore (or, later, a service) that holds personal data.
 type System struct {
 	Name        string     `yaml:"-"`
-	Kind        string     `yaml:"kind" vow:"required" help:"postgres, mysql (also MariaDB) or sqlite."`
+	Kind        string     `yaml:"kind" vow:"required" help:"postgres, mysql (also MariaDB), sqlite, or webhook (a service of yours that exports and erases on request)."`
 	Description string     `yaml:"description" help:"What this system is."`
-	Connection  Connection `yaml:"connection" vow:"required" help:"Where to find the DSN; never the secret itself."`
+	Connection  Connection `yaml:"connection" vow:"required" help:"Where to find the DSN (for a webhook: its signing secret); never the secret itself."`
+	Webhook     *Webhook   `yaml:"webhook" help:"For kind webhook: the endpoint Vow calls to export or erase a subject."`
 	Location    string     `yaml:"location" help:"Where the system is hosted."`
 	Purposes    []string   `yaml:"purposes" help:"Purposes this system serves."`
 	Tables      []*Table   `yaml:"tables" vow:"keyed" help:"Tables holding personal data, by name (schema.table outside the default schema)."`
 	Ignore      []string   `yaml:"ignore" help:"Tables that hold no personal data, so live checks do not report them as undeclared."`
+}
+
+// Webhook is a service that is not a database: Vow asks it, over signed
+// HTTP requests, to export or erase a subject, and it answers at once or
+// later through a callback.
+type Webhook struct {
+	URL          string   `yaml:"url" vow:"required" help:"HTTPS endpoint that receives Vow's signed requests."`
+	Identities   []string `yaml:"identities" vow:"required" help:"Identity kinds the service finds subjects by (email, user_id, …)."`
+	Categories   []string `yaml:"categories" vow:"required" help:"Data categories the service holds."`
+	Erase        bool     `yaml:"erase" help:"The service erases subjects on request (else it is only asked for exports)."`
+	AllowPrivate bool     `yaml:"allow_private" help:"Allow a private, loopback or link-local address; refused by default to stop server-side request forgery."`
 }
 
 // Connection says where the DSN of a system comes from.
@@ -167,10 +179,27 @@ type Rule struct {
 
 // Rights lists the rights offered and how requests are answered.
 type Rights struct {
-	Offered      []string `yaml:"offered" help:"access, portability, erasure, rectification, restriction, objection."`
-	DeadlineDays int      `yaml:"deadline_days" help:"Days to answer a request; 30 when omitted."`
-	Verification string   `yaml:"verification" help:"How identity is verified: email_code or trusted."`
-	RequestURL   string   `yaml:"request_url" help:"Where subjects make requests."`
+	Offered      []string       `yaml:"offered" help:"access, portability, erasure, rectification, restriction, objection."`
+	DeadlineDays int            `yaml:"deadline_days" help:"Days to answer a request; 30 when omitted."`
+	Verification string         `yaml:"verification" help:"How identity is verified: email_code or trusted."`
+	RequestURL   string         `yaml:"request_url" help:"Where subjects make requests."`
+	Restriction  []*RightAction `yaml:"restriction" help:"How Vow records a restriction of processing: columns it sets on the subject's rows."`
+	Objection    []*RightAction `yaml:"objection" help:"How Vow records an objection (e.g. to direct marketing): columns it sets on the subject's rows."`
+	ErasureGrace *Grace         `yaml:"erasure_grace" help:"A grace period before an erasure runs, during which the account is soft-deleted and can be recovered by cancelling."`
+}
+
+// Grace is a waiting period before an erasure: the subject's rows are
+// marked (soft-deleted) at once, and erased when it ends unless the
+// request is cancelled, which unmarks them.
+type Grace struct {
+	Period Duration       `yaml:"period" vow:"required" help:"How long the account can still be recovered, e.g. 14d."`
+	Mark   []*RightAction `yaml:"mark" help:"Columns set when the grace period starts (value now sets the current time) and cleared if the request is cancelled."`
+}
+
+// RightAction records a right by setting a column on the subject's rows.
+type RightAction struct {
+	Set   string `yaml:"set" vow:"required" help:"[system:]table.column to set, in a table where Vow finds the subject's rows."`
+	Value string `yaml:"value" vow:"required" help:"The value that records it, e.g. true or 0."`
 }
 
 // Consent describes purposes that rest on consent.

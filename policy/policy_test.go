@@ -86,6 +86,15 @@ func TestDiagnostics(t *testing.T) {
 		{"bad version", "version: 1", "version: 7", "unsupported-version", "version 7 is not supported", 1},
 		{"empty list entry", "  rules:\n", "  rules:\n    -\n", "empty-entry", "`retention.rules` has an empty entry", 57},
 		{"boolean for text", "name: Lumen", "name: true", "wrong-type", "must be text, not the boolean true", 3},
+		{"long grace", "offered: [access, portability, erasure]", "offered: [access, portability, erasure]\n  erasure_grace: {period: 60d}", "long-grace", "a grace period of 60d", 0},
+		{"grace without erasure", "offered: [access, portability, erasure]", "offered: [access, portability]\n  erasure_grace: {period: 7d}", "unused", "an erasure grace period is set but erasure is not offered", 0},
+		{"unrecorded right", "offered: [access, portability, erasure]", "offered: [access, portability, erasure, restriction]", "unrecorded-right", "restriction is offered but nothing records it", 68},
+		{"right recorded in a missing column", "offered: [access, portability, erasure]", "offered: [access, erasure]\n  objection: [{set: \"app:users.no_marketing\", value: \"1\"}]", "broken-reference", `names column "no_marketing", which app:users does not declare`, 0},
+		{"webhook not https", "systems:\n", "systems:\n  mailer:\n    kind: webhook\n    connection: {env: MAILER_SECRET}\n    webhook: {url: \"http://hooks.example.com/vow\", identities: [email], categories: [user.contact.email]}\n", "invalid-value", "webhook url \"http://hooks.example.com/vow\" is not https", 0},
+		{"webhook url with credentials", "systems:\n", "systems:\n  mailer:\n    kind: webhook\n    connection: {env: MAILER_SECRET}\n    webhook: {url: \"https://u:p@hooks.example.com/vow\", identities: [email], categories: [user.contact.email]}\n", "inline-secret", "a webhook url must not carry credentials", 0},
+		{"webhook without block", "systems:\n", "systems:\n  mailer:\n    kind: webhook\n    connection: {env: MAILER_SECRET}\n", "missing-key", "a webhook system needs a webhook block", 0},
+		{"webhook block on a database", "    connection: {env: APP_DATABASE_URL}\n", "    connection: {env: APP_DATABASE_URL}\n    webhook: {url: \"https://x.example\", identities: [email], categories: [user.name]}\n", "invalid-value", "only a webhook system has a webhook block", 0},
+		{"webhook unknown identity", "systems:\n", "systems:\n  mailer:\n    kind: webhook\n    connection: {env: MAILER_SECRET}\n    webhook: {url: \"https://h.example\", identities: [passport], categories: [user.contact.email]}\n", "unknown-value", "passport", 0},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -102,6 +102,11 @@ func (d Duration) Before(t time.Time) time.Time {
 	return t
 }
 
+// After returns the instant d after t, in calendar units.
+func (d Duration) After(t time.Time) time.Time {
+	return Duration{N: -d.N, Unit: d.Unit}.Before(t)
+}
+
 // Approx returns the duration's approximate length, for comparisons.
 func (d Duration) Approx() time.Duration {
 	base := time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)

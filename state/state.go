@@ -351,6 +351,47 @@ func (s *Store) ID(ctx context.Context) (string, error) {
 	return id, nil
 }
 
+// DB returns the store's connection pool. Capability packages (dsr,
+// retention, consent, …) keep their own tables in the store, created by the
+// migrations of this package, and query them through DB with statements
+// passed through [Store.Rebind]. The pool is owned by the Store.
+func (s *Store) DB() *sql.DB { return s.db }
+
+// Rebind turns the ? placeholders of a query into $1, $2, … on PostgreSQL,
+// so that one query text serves both dialects. Queries passed here must not
+// contain a literal '?'.
+func (s *Store) Rebind(query string) string { return s.rebind(query) }
+
+// Wrap returns "state: <what>: err" on one line with the store's password
+// scrubbed, for errors of queries made through [Store.DB].
+func (s *Store) Wrap(err error, format string, args ...any) error {
+	return s.wrap(err, format, args...)
+}
+
+// Meta returns the value of a metadata key, and whether it is set.
+func (s *Store) Meta(ctx context.Context, key string) (string, bool, error) {
+	var v string
+	err := s.db.QueryRowContext(ctx, s.rebind(`SELECT value FROM meta WHERE key = ?`), key).Scan(&v)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return "", false, nil
+	case err != nil:
+		return "", false, s.wrap(err, "read meta %s", key)
+	}
+	return v, true, nil
+}
+
+// InitMeta sets a metadata key unless it is set already, and returns the
+// value it holds afterwards: value, or the one an earlier call (perhaps of
+// another instance) stored first.
+func (s *Store) InitMeta(ctx context.Context, key, value string) (string, error) {
+	if _, err := s.db.ExecContext(ctx, s.rebind(`INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING`), key, value); err != nil {
+		return "", s.wrap(err, "set meta %s", key)
+	}
+	v, _, err := s.Meta(ctx, key)
+	return v, err
+}
+
 // rebind turns the ? placeholders of a query into $1, $2, … on PostgreSQL.
 // Queries passed here must not contain a literal '?'.
 func (s *Store) rebind(query string) string {

@@ -43,6 +43,28 @@ var storeTests = []struct {
 	{"InvalidInput", testInvalidInput},
 	{"ConcurrentOpen", testConcurrentOpen},
 	{"ConcurrentAppend", testConcurrentAppend},
+	{"Meta", testMeta},
+}
+
+func testMeta(t *testing.T, url string) {
+	ctx := t.Context()
+	s := open(t, url)
+	if _, ok, err := s.Meta(ctx, "k"); err != nil || ok {
+		t.Fatalf("Meta of an unset key = ok %v, err %v; want not set", ok, err)
+	}
+	if v, err := s.InitMeta(ctx, "k", "first"); err != nil || v != "first" {
+		t.Fatalf("InitMeta = %q, %v; want first", v, err)
+	}
+	if v, err := s.InitMeta(ctx, "k", "second"); err != nil || v != "first" {
+		t.Fatalf("second InitMeta = %q, %v; want the first value kept", v, err)
+	}
+	if v, ok, err := s.Meta(ctx, "k"); err != nil || !ok || v != "first" {
+		t.Fatalf("Meta = %q, %v, %v; want first", v, ok, err)
+	}
+	var n int
+	if err := s.DB().QueryRowContext(ctx, s.Rebind(`SELECT count(*) FROM meta WHERE key = ?`), "k").Scan(&n); err != nil || n != 1 {
+		t.Fatalf("count through DB/Rebind = %d, %v; want 1", n, err)
+	}
 }
 
 func TestStore(t *testing.T) {

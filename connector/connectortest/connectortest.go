@@ -19,11 +19,13 @@ package connectortest
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/vowprivacy/vow/connector"
 )
@@ -307,6 +309,13 @@ func Run(t *testing.T, kind string, open Opener) {
 			t.Errorf("second Introspect differs from the first")
 		}
 	})
+	t.Run("rows", func(t *testing.T) {
+		sc, ok := c.(connector.SQL)
+		if !ok {
+			t.Fatalf("%T does not implement connector.SQL (row access)", c)
+		}
+		testRows(t, sc)
+	})
 	t.Run("canceled context", func(t *testing.T) {
 		ctx, cancel := context.WithCancel(t.Context())
 		cancel()
@@ -316,6 +325,63 @@ func Run(t *testing.T, kind string, open Opener) {
 			t.Errorf("Introspect with a canceled context: %v, want an error wrapping %v", err, ctx.Err())
 		}
 	})
+}
+
+// testRows writes, reads, changes and deletes fixture rows through DB with
+// statements written in the connector's Dialect, and checks that Translate
+// gives one-line errors.
+func testRows(t *testing.T, c connector.SQL) {
+	ctx := t.Context()
+	d, db := c.Dialect(), c.DB()
+	exec := func(q string, args ...any) {
+		t.Helper()
+		if _, err := db.ExecContext(ctx, q, args...); err != nil {
+			t.Fatalf("%s: %v", q, c.Translate(ctx, "exec", err))
+		}
+	}
+	orgs, users := d.Ident("organizations"), d.Ident("users")
+	now := time.Now().UTC().Truncate(time.Second)
+	exec("INSERT INTO "+orgs+" ("+d.Column("name")+", "+d.Column("created_at")+") VALUES ("+d.Params(1, 2)+")", "Rows Ltd", now)
+	var orgID int64
+	if err := db.QueryRowContext(ctx, "SELECT "+d.Column("id")+" FROM "+orgs+" WHERE "+d.Column("name")+" = "+d.Param(1), "Rows Ltd").Scan(&orgID); err != nil {
+		t.Fatalf("select organization: %v", err)
+	}
+	for _, email := range []string{"a@example.com", "b@example.com", "c@example.com"} {
+		exec("INSERT INTO "+users+" ("+d.Column("org_id")+", "+d.Column("email")+", "+d.Column("created_at")+") VALUES ("+d.Params(1, 3)+")", orgID, email, now)
+	}
+	exec("UPDATE "+users+" SET "+d.Column("display_name")+" = "+d.Param(1)+" WHERE "+d.Column("email")+" = "+d.Param(2), "Bee", "b@example.com")
+	exec("DELETE FROM "+users+" WHERE "+d.Column("email")+" = "+d.Param(1), "c@example.com")
+
+	rows, err := db.QueryContext(ctx, "SELECT "+d.Column("email")+", "+d.Column("display_name")+" FROM "+users+
+		" WHERE "+d.Column("email")+" IN ("+d.Params(1, 3)+") ORDER BY "+d.Column("email"), "a@example.com", "b@example.com", "c@example.com")
+	if err != nil {
+		t.Fatalf("select users: %v", c.Translate(ctx, "select users", err))
+	}
+	defer rows.Close()
+	var got []string
+	for rows.Next() {
+		var email string
+		var name sql.NullString
+		if err := rows.Scan(&email, &name); err != nil {
+			t.Fatalf("scan: %v", err)
+		}
+		got = append(got, email+"="+name.String)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatalf("rows: %v", err)
+	}
+	if want := []string{"a@example.com=", "b@example.com=Bee"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("users after insert, update and delete = %q, want %q", got, want)
+	}
+
+	_, err = db.ExecContext(ctx, "DELETE FROM "+d.Ident("no_such_table"))
+	if err == nil {
+		t.Fatal("DELETE FROM a missing table succeeded")
+	}
+	msg := c.Translate(ctx, "delete from no_such_table", err).Error()
+	if strings.Contains(msg, "\n") || !strings.Contains(msg, "no_such_table") {
+		t.Errorf("Translate = %q, want one line naming the table", msg)
+	}
 }
 
 func tableNames(s *connector.Schema) []string {

@@ -40,7 +40,7 @@ type Connector struct {
 	cfg *gomysql.Config
 }
 
-var _ connector.Connector = (*Connector)(nil)
+var _ connector.SQL = (*Connector)(nil)
 
 // Open connects to the MySQL or MariaDB database named by dsn, which is
 // either a URL, "mysql://user:pass@host:3306/db?param=value" (also
@@ -71,7 +71,7 @@ func Open(ctx context.Context, dsn string) (*Connector, error) {
 			"mysql: invalid DSN %s: %v", connector.RedactDSN(dsn), err), err)
 	}
 	db := sql.OpenDB(drv)
-	db.SetMaxOpenConns(4)
+	db.SetMaxOpenConns(8)
 	db.SetConnMaxIdleTime(time.Minute)
 	c := &Connector{db: db, cfg: cfg}
 
@@ -90,6 +90,18 @@ func (c *Connector) Close() error {
 		return fmt.Errorf("mysql: close: %w", err)
 	}
 	return nil
+}
+
+// DB returns the connector's connection pool.
+func (c *Connector) DB() *sql.DB { return c.db }
+
+// Dialect returns MySQL's dialect.
+func (c *Connector) Dialect() connector.Dialect { return connector.DialectOf(Kind) }
+
+// Translate turns an error from DB into a single-line error wrapping the
+// sentinels of package connector.
+func (c *Connector) Translate(ctx context.Context, op string, err error) error {
+	return c.translate(ctx, op, err)
 }
 
 // ParseDSN parses a URL ("mysql://user:pass@host:port/db?params") or

@@ -9,6 +9,7 @@ package postgres
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"net"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/vowprivacy/vow/connector"
 	"github.com/vowprivacy/vow/connector/internal/neterr"
@@ -33,10 +35,11 @@ const openTimeout = 5 * time.Second
 // concurrent use.
 type Connector struct {
 	pool   *pgxpool.Pool
+	db     *sql.DB // database/sql view of pool, for row access
 	target target
 }
 
-var _ connector.Connector = (*Connector)(nil)
+var _ connector.SQL = (*Connector)(nil)
 
 // target describes the server and database a DSN points at, for error
 // messages. It never holds the password.
@@ -68,7 +71,7 @@ func Open(ctx context.Context, dsn string) (*Connector, error) {
 	if cc.ConnectTimeout == 0 || cc.ConnectTimeout > openTimeout {
 		cc.ConnectTimeout = openTimeout
 	}
-	cfg.MaxConns = 4
+	cfg.MaxConns = 8
 	tg := target{
 		addr:     address(cc.Host, cc.Port),
 		user:     cc.User,
@@ -86,13 +89,26 @@ func Open(ctx context.Context, dsn string) (*Connector, error) {
 		pool.Close()
 		return nil, tg.translate(ctx, "connect", err)
 	}
-	return &Connector{pool: pool, target: tg}, nil
+	return &Connector{pool: pool, db: stdlib.OpenDBFromPool(pool), target: tg}, nil
 }
 
 // Close closes all connections of the connector. It always returns nil.
 func (c *Connector) Close() error {
+	_ = c.db.Close()
 	c.pool.Close()
 	return nil
+}
+
+// DB returns a database/sql handle on the connector's pool.
+func (c *Connector) DB() *sql.DB { return c.db }
+
+// Dialect returns PostgreSQL's dialect.
+func (c *Connector) Dialect() connector.Dialect { return connector.DialectOf(Kind) }
+
+// Translate turns an error from DB into a single-line error wrapping the
+// sentinels of package connector.
+func (c *Connector) Translate(ctx context.Context, op string, err error) error {
+	return c.target.translate(ctx, op, err)
 }
 
 // address formats a host and port for messages.

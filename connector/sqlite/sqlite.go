@@ -1,7 +1,8 @@
 // Package sqlite implements a [connector.Connector] for SQLite database
 // files, using the pure-Go modernc.org/sqlite driver.
 //
-// Files are opened read-only and are never created: opening a path that
+// Files are opened for reading and writing (requests and retention change
+// rows; introspection only reads) but never created: opening a path that
 // does not exist fails with [connector.ErrNoDatabase]. Tables of the main
 // database are named by their bare name; SQLite's internal sqlite_% tables,
 // views and virtual tables are left out.
@@ -34,9 +35,9 @@ type Connector struct {
 	path string
 }
 
-var _ connector.Connector = (*Connector)(nil)
+var _ connector.SQL = (*Connector)(nil)
 
-// Open opens the SQLite database file at path read-only. path is a plain
+// Open opens the existing SQLite database file at path. path is a plain
 // file path, optionally prefixed with "sqlite:" ("sqlite:app.db",
 // "sqlite:///var/lib/app.db"), or a SQLite "file:" URI
 // ("file:app.db", "file:///var/lib/my%20app.db"), whose parameters are
@@ -80,10 +81,21 @@ func (c *Connector) Close() error {
 	return nil
 }
 
+// DB returns the connector's connection pool.
+func (c *Connector) DB() *sql.DB { return c.db }
+
+// Dialect returns SQLite's dialect.
+func (c *Connector) Dialect() connector.Dialect { return connector.DialectOf(Kind) }
+
+// Translate turns an error from DB into a single-line error.
+func (c *Connector) Translate(ctx context.Context, op string, err error) error {
+	return c.translate(ctx, op, err)
+}
+
 // filePath turns dsn into an absolute file path. A "sqlite:" prefix, with
 // an optional "//" after it, is removed and the rest taken literally. A
 // "file:" prefix marks a SQLite URI: its query and fragment are dropped
-// (the file is always opened read-only) and %XX escapes decoded.
+// (Vow chooses the open mode itself) and %XX escapes decoded.
 func filePath(dsn string) (string, error) {
 	p := dsn
 	if rest, ok := strings.CutPrefix(p, "sqlite:"); ok {
@@ -116,11 +128,13 @@ func filePath(dsn string) (string, error) {
 	return abs, nil
 }
 
-// uri returns the SQLite URI that opens the file at the absolute path abs
-// read-only.
+// uri returns the SQLite URI that opens the existing file at the absolute
+// path abs for reading and writing (mode=rw never creates a file). A busy
+// timeout lets Vow's writes wait for the application's instead of failing
+// at once.
 func uri(abs string) string {
 	u := url.URL{Path: filepath.ToSlash(abs)}
-	return "file:" + u.EscapedPath() + "?mode=ro&_busy_timeout=5000"
+	return "file:" + u.EscapedPath() + "?mode=rw&_pragma=busy_timeout(5000)"
 }
 
 // translate turns an error from the driver into a single-line error.

@@ -1,0 +1,76 @@
+package connector
+
+import (
+	"strconv"
+	"strings"
+)
+
+// Dialect holds what differs between SQL databases when Vow writes its own
+// statements: how identifiers are quoted and how parameters are written.
+// The zero value is not valid; use [DialectOf].
+type Dialect struct {
+	kind string
+}
+
+// DialectOf returns the dialect of a datastore kind ("postgres", "mysql"
+// or "sqlite"). An unknown kind gets SQLite's, which is also standard SQL.
+func DialectOf(kind string) Dialect {
+	switch kind {
+	case "postgres", "mysql":
+		return Dialect{kind: kind}
+	case "mariadb":
+		return Dialect{kind: "mysql"}
+	}
+	return Dialect{kind: "sqlite"}
+}
+
+// Kind is "postgres", "mysql" or "sqlite".
+func (d Dialect) Kind() string { return d.kind }
+
+// Ident quotes an identifier. A name "schema.table" is quoted part by
+// part, as the connectors name tables outside the default schema that way;
+// quote characters inside a part are doubled, so no name can break out of
+// its quotes.
+func (d Dialect) Ident(name string) string {
+	q := `"`
+	if d.kind == "mysql" {
+		q = "`"
+	}
+	parts := strings.Split(name, ".")
+	for i, p := range parts {
+		parts[i] = q + strings.ReplaceAll(p, q, q+q) + q
+	}
+	return strings.Join(parts, ".")
+}
+
+// Column quotes a column name. Unlike [Dialect.Ident] it never splits on
+// dots: a column name is one identifier.
+func (d Dialect) Column(name string) string {
+	q := `"`
+	if d.kind == "mysql" {
+		q = "`"
+	}
+	return q + strings.ReplaceAll(name, q, q+q) + q
+}
+
+// Param returns the placeholder of the n-th (1-based) statement parameter:
+// $n on PostgreSQL, ? elsewhere.
+func (d Dialect) Param(n int) string {
+	if d.kind == "postgres" {
+		return "$" + strconv.Itoa(n)
+	}
+	return "?"
+}
+
+// Params returns n placeholders starting at parameter first, joined by
+// ", ", for IN lists and VALUES tuples.
+func (d Dialect) Params(first, n int) string {
+	var b strings.Builder
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(d.Param(first + i))
+	}
+	return b.String()
+}

@@ -1,0 +1,231 @@
+// Package keyring holds Vow's own keys: an Ed25519 key that signs what Vow
+// vouches for (erasure certificates, consent receipts) and HMAC keys that
+// authenticate the links Vow hands out (export downloads, unsubscribe and
+// receipt links) and pseudonymise erased values.
+//
+// Every key is derived with HKDF-SHA256 from one 32-byte master key, each for
+// a named purpose, so a key used for one thing can never be replayed for
+// another. The master key comes from the VOW_MASTER_KEY environment variable
+// (base64) or, failing that, from the file master.key in Vow's data
+// directory, created with mode 0600 on first use. Instances that share a
+// PostgreSQL state store must share the master key: [Bind] records the
+// signing key's ID in the store and refuses a different one.
+package keyring
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/hkdf"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// EnvVar names the environment variable that holds the master key.
+const EnvVar = "VOW_MASTER_KEY"
+
+// FileName is the master key file in the data directory.
+const FileName = "master.key"
+
+// Errors returned by [Keyring.OpenToken]; the caller answers both the same
+// way (the link is not valid) but may log them apart.
+var (
+	ErrBadToken = errors.New("keyring: token is not valid")
+	ErrExpired  = errors.New("keyring: token has expired")
+)
+
+// ErrKeyMismatch is returned by [Bind] when the store was set up with a
+// different master key.
+var ErrKeyMismatch = errors.New("keyring: master key does not match the state store")
+
+// Keyring holds the keys derived from one master key. It is safe for
+// concurrent use.
+type Keyring struct {
+	master []byte
+	sign   ed25519.PrivateKey
+	id     string
+}
+
+// New derives a keyring from a 32-byte master key.
+func New(master []byte) (*Keyring, error) {
+	if len(master) != 32 {
+		return nil, fmt.Errorf("keyring: master key is %d bytes, want 32", len(master))
+	}
+	k := &Keyring{master: bytes.Clone(master)}
+	seed := k.derive("vow signing key v1", ed25519.SeedSize)
+	k.sign = ed25519.NewKeyFromSeed(seed)
+	k.id = KeyID(k.sign.Public().(ed25519.PublicKey))
+	return k, nil
+}
+
+// Load reads the master key from $VOW_MASTER_KEY (through lookupEnv, or
+// os.LookupEnv when nil) or from dataDir/master.key, creating that file
+// with a fresh random key when neither exists.
+func Load(dataDir string, lookupEnv func(string) (string, bool)) (*Keyring, error) {
+	if lookupEnv == nil {
+		lookupEnv = os.LookupEnv
+	}
+	if v, ok := lookupEnv(EnvVar); ok && strings.TrimSpace(v) != "" {
+		master, err := decodeKey(v)
+		if err != nil {
+			return nil, fmt.Errorf("keyring: %s: %w (generate one with: head -c 32 /dev/urandom | base64)", EnvVar, err)
+		}
+		return New(master)
+	}
+	path := filepath.Join(dataDir, FileName)
+	b, err := os.ReadFile(path)
+	switch {
+	case err == nil:
+		master, err := decodeKey(string(b))
+		if err != nil {
+			return nil, fmt.Errorf("keyring: %s: %w (restore it from your backup; without it Vow cannot verify what it signed)", path, err)
+		}
+		return New(master)
+	case !errors.Is(err, fs.ErrNotExist):
+		return nil, fmt.Errorf("keyring: read %s: %w", path, err)
+	}
+	master := make([]byte, 32)
+	rand.Read(master)
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("keyring: create %s: %w", dataDir, err)
+	}
+	// O_EXCL: when two processes start at once, one creates and the other
+	// reads what it wrote.
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return Load(dataDir, func(string) (string, bool) { return "", false })
+	}
+	if err != nil {
+		return nil, fmt.Errorf("keyring: create %s: %w", path, err)
+	}
+	_, werr := f.WriteString(base64.StdEncoding.EncodeToString(master) + "\n")
+	if cerr := f.Close(); werr == nil {
+		werr = cerr
+	}
+	if werr != nil {
+		return nil, fmt.Errorf("keyring: write %s: %w", path, werr)
+	}
+	return New(master)
+}
+
+func decodeKey(s string) ([]byte, error) {
+	b, err := base64.StdEncoding.DecodeString(strings.TrimSpace(s))
+	if err != nil {
+		return nil, fmt.Errorf("not base64: %v", err)
+	}
+	if len(b) != 32 {
+		return nil, fmt.Errorf("key is %d bytes, want 32", len(b))
+	}
+	return b, nil
+}
+
+// MetaStore is the part of the state store that [Bind] needs.
+type MetaStore interface {
+	InitMeta(ctx context.Context, key, value string) (string, error)
+}
+
+// Bind records the keyring's key ID in the state store the first time, and
+// afterwards returns [ErrKeyMismatch] if a different master key is in use:
+// an instance with the wrong key would sign certificates nobody can check.
+func (k *Keyring) Bind(ctx context.Context, s MetaStore) error {
+	got, err := s.InitMeta(ctx, "signing_key_id", k.id)
+	if err != nil {
+		return err
+	}
+	if got != k.id {
+		return fmt.Errorf("%w: the store was set up with key %s, this instance has %s (give every instance the same %s)", ErrKeyMismatch, got, k.id, EnvVar)
+	}
+	return nil
+}
+
+func (k *Keyring) derive(purpose string, n int) []byte {
+	b, err := hkdf.Key(sha256.New, k.master, nil, purpose, n)
+	if err != nil {
+		panic("keyring: hkdf: " + err.Error()) // only for n > 255*32
+	}
+	return b
+}
+
+// KeyID returns the ID of a public key: the first 16 hex digits of its
+// SHA-256.
+func KeyID(pub ed25519.PublicKey) string {
+	sum := sha256.Sum256(pub)
+	return hex.EncodeToString(sum[:8])
+}
+
+// ID returns the ID of the signing key.
+func (k *Keyring) ID() string { return k.id }
+
+// PublicKey returns the public half of the signing key.
+func (k *Keyring) PublicKey() ed25519.PublicKey { return k.sign.Public().(ed25519.PublicKey) }
+
+// Sign signs msg with the signing key.
+func (k *Keyring) Sign(msg []byte) []byte { return ed25519.Sign(k.sign, msg) }
+
+// Verify reports whether sig is pub's signature of msg.
+func Verify(pub ed25519.PublicKey, msg, sig []byte) bool {
+	return len(pub) == ed25519.PublicKeySize && ed25519.Verify(pub, msg, sig)
+}
+
+// MAC returns HMAC-SHA256 of msg under the key derived for purpose.
+func (k *Keyring) MAC(purpose string, msg []byte) []byte {
+	m := hmac.New(sha256.New, k.derive("vow mac v1: "+purpose, 32))
+	m.Write(msg)
+	return m.Sum(nil)
+}
+
+// PseudonymPrefix starts every value made by [Keyring.Pseudonym], so that
+// a pseudonymised value is recognised and never pseudonymised twice.
+const PseudonymPrefix = "hmac:"
+
+// Pseudonym replaces a personal value by a keyed hash of it: the same
+// value always gives the same pseudonym (so records stay linkable), but
+// the value cannot be recovered without the master key. It is 37
+// characters long, to fit the columns that held emails and names.
+func (k *Keyring) Pseudonym(value string) string {
+	return PseudonymPrefix + hex.EncodeToString(k.MAC("erasure", []byte(value))[:16])
+}
+
+// Token returns an opaque, URL-safe token that carries payload until
+// expires, authenticated for purpose. The payload is readable by whoever
+// holds the token: put identifiers in it, never secrets.
+func (k *Keyring) Token(purpose string, payload []byte, expires time.Time) string {
+	body := make([]byte, 8, 8+len(payload))
+	binary.BigEndian.PutUint64(body, uint64(expires.Unix()))
+	body = append(body, payload...)
+	mac := k.MAC("token: "+purpose, body)
+	return base64.RawURLEncoding.EncodeToString(body) + "." + base64.RawURLEncoding.EncodeToString(mac[:16])
+}
+
+// OpenToken checks a token made by [Keyring.Token] for purpose and returns
+// its payload. A forged or altered token, or one made for another purpose,
+// gives [ErrBadToken]; one past its expiry at now gives [ErrExpired].
+func (k *Keyring) OpenToken(purpose, token string, now time.Time) ([]byte, error) {
+	b64body, b64mac, ok := strings.Cut(token, ".")
+	if !ok {
+		return nil, ErrBadToken
+	}
+	body, err1 := base64.RawURLEncoding.DecodeString(b64body)
+	mac, err2 := base64.RawURLEncoding.DecodeString(b64mac)
+	if err1 != nil || err2 != nil || len(body) < 8 {
+		return nil, ErrBadToken
+	}
+	if !hmac.Equal(mac, k.MAC("token: "+purpose, body)[:16]) {
+		return nil, ErrBadToken
+	}
+	if exp := int64(binary.BigEndian.Uint64(body)); now.Unix() >= exp {
+		return nil, ErrExpired
+	}
+	return body[8:], nil
+}
