@@ -1,0 +1,81 @@
+package mailer
+
+import (
+	"bufio"
+	"bytes"
+	"net/mail"
+	"net/textproto"
+	"strings"
+	"testing"
+	"time"
+)
+
+// FuzzFromURL: any URL either configures a valid sender or is refused,
+// and no error ever shows the password.
+func FuzzFromURL(f *testing.F) {
+	for _, s := range []string{
+		"smtp://user:pass@mail.example.com:587?from=privacy@example.com",
+		"smtp://mail.example.com?from=a@b.c&starttls=require",
+		"smtp://[::1]:25?from=Lumen+%3Cp@l.example%3E",
+		"smtp://:pw@host?from=", "http://x", "smtp://u:p@/", "%zz",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		t.Setenv("VOW_SMTP_FROM", "")
+		s, err := FromURL(raw)
+		if err != nil {
+			if pw := password(raw); len(pw) >= 4 && strings.Contains(err.Error(), pw) {
+				t.Fatalf("error shows the password %q: %v", pw, err)
+			}
+			return
+		}
+		if err := s.validate(); err != nil {
+			t.Fatalf("FromURL accepted %q but it does not validate: %v", raw, err)
+		}
+		if s.Password != "" && len(s.Password) >= 4 && strings.Contains(s.String(), s.Password) {
+			t.Fatalf("String() shows the password: %s", s.String())
+		}
+	})
+}
+
+func password(raw string) string {
+	rest, ok := strings.CutPrefix(raw, "smtp://")
+	if !ok {
+		return ""
+	}
+	at := strings.LastIndexByte(rest, '@')
+	if at < 0 {
+		return ""
+	}
+	_, pw, _ := strings.Cut(rest[:at], ":")
+	return pw
+}
+
+// FuzzBuild: whatever the subject, bodies and extra headers, a built
+// message parses, carries exactly the headers given (no injected ones),
+// and keeps the recipient.
+func FuzzBuild(f *testing.F) {
+	f.Add("Hello", "text body", "<p>html</p>", "X-Test", "value")
+	f.Add("Änderung", "line\r\nBcc: evil@x", "", "List-Unsubscribe", "<https://x/u>")
+	f.Add("a\r\nBcc: evil@x", "x", "x", "X-A", "a\nBcc: evil@x")
+	f.Fuzz(func(t *testing.T, subject, text, html, hk, hv string) {
+		from, _ := mail.ParseAddress("privacy@example.com")
+		m := Message{To: []string{"to@example.com"}, Subject: subject, Text: text, HTML: html, Headers: map[string]string{hk: hv}}
+		b, err := build(from, m, time.Unix(0, 0))
+		if err != nil {
+			return
+		}
+		r := textproto.NewReader(bufio.NewReader(bytes.NewReader(b)))
+		h, err := r.ReadMIMEHeader()
+		if err != nil {
+			t.Fatalf("built message does not parse: %v\n%q", err, b)
+		}
+		if len(h.Values("Bcc")) > 0 || len(h.Values("To")) != 1 || len(h.Values("From")) != 1 {
+			t.Fatalf("headers were injected: %v", h)
+		}
+		if got := h.Get("To"); got != "<to@example.com>" {
+			t.Fatalf("To = %q", got)
+		}
+	})
+}

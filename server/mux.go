@@ -1,0 +1,234 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/vowprivacy/vow/apitoken"
+)
+
+// Public is the scope of routes anyone may call without a token.
+const Public = ""
+
+// DefaultMaxBody caps request bodies of routes that set no limit.
+const DefaultMaxBody = 1 << 20
+
+// Authenticator checks a presented API token; *apitoken.Store is one.
+type Authenticator interface {
+	Authenticate(ctx context.Context, secret string) (apitoken.Token, error)
+}
+
+// HandlerFunc handles a request. A returned error becomes the response
+// unless the handler has already written one.
+type HandlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// Mux routes requests (stdlib ServeMux patterns, "GET /v1/consent/{subject}")
+// and checks each route's token scope before its handler runs.
+type Mux struct {
+	mux    *http.ServeMux
+	auth   Authenticator
+	logger *slog.Logger
+
+	mu       sync.Mutex
+	checks   []healthCheck
+	routes   []Route
+	clientIP func(*http.Request) string
+}
+
+// SetClientIP sets how rate limits tell clients apart: [RemoteIP] (the
+// default) or, behind a reverse proxy, [ForwardedIP]. Call it before
+// serving.
+func (m *Mux) SetClientIP(fn func(*http.Request) string) { m.clientIP = fn }
+
+// Route is a mounted route, as [Mux.Routes] lists it.
+type Route struct {
+	Pattern string // "GET /v1/consent/{subject}"
+	Scope   string // token scope needed; "" for public routes
+}
+
+type healthCheck struct {
+	name string
+	fn   func(context.Context) error
+}
+
+// NewMux returns a mux authenticating with auth, with GET /healthz mounted.
+func NewMux(auth Authenticator, logger *slog.Logger) *Mux {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	m := &Mux{mux: http.NewServeMux(), auth: auth, logger: logger, clientIP: RemoteIP}
+	m.Handle("GET /healthz", Public, m.healthz)
+	m.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		WriteError(w, NotFound("no route for %s %s; see docs/api.md", r.Method, r.URL.Path))
+	})
+	return m
+}
+
+// AddHealthCheck adds a check /healthz runs (with a 2 s limit); a failing
+// check makes /healthz answer 503 naming it.
+func (m *Mux) AddHealthCheck(name string, fn func(context.Context) error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.checks = append(m.checks, healthCheck{name, fn})
+}
+
+func (m *Mux) healthz(w http.ResponseWriter, r *http.Request) error {
+	m.mu.Lock()
+	checks := append([]healthCheck(nil), m.checks...)
+	m.mu.Unlock()
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	out := map[string]string{}
+	status := http.StatusOK
+	for _, c := range checks {
+		if err := c.fn(ctx); err != nil {
+			m.logger.Warn("server: health check failed", "check", c.name, "err", err)
+			out[c.name] = "failing"
+			status = http.StatusServiceUnavailable
+			continue
+		}
+		out[c.name] = "ok"
+	}
+	WriteJSON(w, status, map[string]any{"status": map[bool]string{true: "ok", false: "unavailable"}[status == http.StatusOK], "checks": out})
+	return nil
+}
+
+// RouteOption adjusts one route.
+type RouteOption func(*route)
+
+type route struct {
+	maxBody int64
+	cors    bool
+	limit   *limiter
+}
+
+// MaxBody sets the route's request body limit in bytes.
+func MaxBody(n int64) RouteOption { return func(r *route) { r.maxBody = n } }
+
+// CORS lets pages on any origin call the route from a browser (without
+// credentials): for public endpoints such as the cookie banner's.
+func CORS() RouteOption { return func(r *route) { r.cors = true } }
+
+// Handle mounts h at pattern, callable with a token holding scope (or
+// admin), or by anyone when scope is [Public].
+func (m *Mux) Handle(pattern, scope string, h HandlerFunc, opts ...RouteOption) {
+	rt := route{maxBody: DefaultMaxBody}
+	for _, o := range opts {
+		o(&rt)
+	}
+	m.mu.Lock()
+	m.routes = append(m.routes, Route{Pattern: pattern, Scope: scope})
+	m.mu.Unlock()
+	m.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		if rt.cors {
+			hd := w.Header()
+			hd.Set("Access-Control-Allow-Origin", "*")
+			hd.Set("Access-Control-Allow-Headers", "Content-Type")
+		}
+		if rt.limit != nil {
+			if ok, wait := rt.limit.allow(m.clientIP(r), time.Now()); !ok {
+				w.Header().Set("Retry-After", strconv.Itoa(int(wait/time.Second)+1))
+				m.fail(w, r, Errorf(http.StatusTooManyRequests, "rate_limited", "too many requests from this address; retry in a moment"))
+				return
+			}
+		}
+		if scope != Public {
+			tok, err := m.authenticate(r)
+			if err != nil {
+				m.fail(w, r, err)
+				return
+			}
+			if !tok.Allows(scope) {
+				m.fail(w, r, Errorf(http.StatusForbidden, "forbidden", "token %q lacks the %q scope this route needs", tok.Name, scope))
+				return
+			}
+			if rec, ok := w.(*recorder); ok {
+				rec.token = tok.Name
+			}
+			r = r.WithContext(context.WithValue(r.Context(), callerKey{}, tok))
+		}
+		if r.Body != nil && r.Body != http.NoBody {
+			r.Body = http.MaxBytesReader(w, r.Body, rt.maxBody)
+		}
+		if err := h(w, r); err != nil {
+			m.fail(w, r, err)
+		}
+	})
+	if rt.cors {
+		if method, path, ok := strings.Cut(pattern, " "); ok && method != "OPTIONS" {
+			m.mux.HandleFunc("OPTIONS "+path, func(w http.ResponseWriter, r *http.Request) {
+				hd := w.Header()
+				hd.Set("Access-Control-Allow-Origin", "*")
+				hd.Set("Access-Control-Allow-Methods", method+", OPTIONS")
+				hd.Set("Access-Control-Allow-Headers", "Content-Type")
+				hd.Set("Access-Control-Max-Age", "86400")
+				w.WriteHeader(http.StatusNoContent)
+			})
+		}
+	}
+}
+
+// Routes lists the mounted routes in mounting order, for documentation
+// checks.
+func (m *Mux) Routes() []Route {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]Route(nil), m.routes...)
+}
+
+// fail writes err and logs its internal cause.
+func (m *Mux) fail(w http.ResponseWriter, r *http.Request, err error) {
+	status := WriteError(w, err)
+	var e *Error
+	if status >= 500 || (errors.As(err, &e) && e.Err != nil) {
+		m.logger.LogAttrs(r.Context(), slog.LevelError, "server: request failed",
+			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Int("status", status), slog.String("err", err.Error()))
+	}
+}
+
+func (m *Mux) authenticate(r *http.Request) (apitoken.Token, error) {
+	h := r.Header.Get("Authorization")
+	secret, ok := strings.CutPrefix(h, "Bearer ")
+	if !ok || secret == "" {
+		return apitoken.Token{}, Errorf(http.StatusUnauthorized, "unauthorized", "send an API token: Authorization: Bearer vow_… (create one with vow token create)")
+	}
+	if m.auth == nil {
+		return apitoken.Token{}, Errorf(http.StatusUnauthorized, "unauthorized", "this server accepts no tokens")
+	}
+	tok, err := m.auth.Authenticate(r.Context(), strings.TrimSpace(secret))
+	switch {
+	case errors.Is(err, apitoken.ErrUnauthorized):
+		return apitoken.Token{}, Errorf(http.StatusUnauthorized, "unauthorized", "the API token is unknown or revoked")
+	case err != nil:
+		return apitoken.Token{}, err
+	}
+	return tok, nil
+}
+
+// ServeHTTP routes r. It is used bare by tests that need no logging;
+// [Server.Handler] adds request IDs, recovery and logs.
+func (m *Mux) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	m.mux.ServeHTTP(w, r)
+}
+
+type callerKey struct{}
+
+// Caller returns the token that authenticated the request, if any.
+func Caller(ctx context.Context) (apitoken.Token, bool) {
+	t, ok := ctx.Value(callerKey{}).(apitoken.Token)
+	return t, ok
+}
+
+// CallerName is the name of the token of the request, or "anonymous".
+func CallerName(ctx context.Context) string {
+	if t, ok := Caller(ctx); ok {
+		return t.Name
+	}
+	return "anonymous"
+}

@@ -1,0 +1,229 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vowprivacy/vow/apitoken"
+	"github.com/vowprivacy/vow/internal/testdb"
+	"github.com/vowprivacy/vow/server"
+	"github.com/vowprivacy/vow/state"
+)
+
+type body struct {
+	Name  string `json:"name"`
+	Count int    `json:"count"`
+}
+
+func setup(t *testing.T) (*httptest.Server, map[string]string) {
+	t.Helper()
+	ctx := context.Background()
+	st, err := state.Open(ctx, testdb.SQLite(t), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	tokens := apitoken.New(st)
+	secrets := map[string]string{}
+	for name, scope := range map[string]string{"c": "consent", "r": "requests", "a": "admin"} {
+		_, s, err := tokens.Create(ctx, name, []string{scope})
+		if err != nil {
+			t.Fatal(err)
+		}
+		secrets[name] = s
+	}
+	mux := server.NewMux(tokens, nil)
+	mux.AddHealthCheck("state", func(ctx context.Context) error { return st.DB().PingContext(ctx) })
+	mux.Handle("POST /v1/echo", apitoken.ScopeConsent, func(w http.ResponseWriter, r *http.Request) error {
+		var b body
+		if err := server.DecodeJSON(r, &b); err != nil {
+			return err
+		}
+		if b.Name == "" {
+			return server.BadRequest("name", "name is required")
+		}
+		server.WriteJSON(w, http.StatusOK, map[string]any{"name": b.Name, "by": server.CallerName(r.Context())})
+		return nil
+	}, server.MaxBody(64))
+	mux.Handle("GET /v1/panic", server.Public, func(w http.ResponseWriter, r *http.Request) error { panic("boom") })
+	mux.Handle("GET /v1/fail", server.Public, func(w http.ResponseWriter, r *http.Request) error {
+		return errors.New("secret internal detail")
+	})
+	ts := httptest.NewServer(server.New(mux, server.Config{}, nil).Handler())
+	t.Cleanup(ts.Close)
+	return ts, secrets
+}
+
+func TestServer(t *testing.T) {
+	t.Parallel()
+	ts, secrets := setup(t)
+	tests := []struct {
+		name, method, path, token, body string
+		status                          int
+		want                            string // substring of the body
+	}{
+		{"health", "GET", "/healthz", "", "", 200, `"state":"ok"`},
+		{"ok", "POST", "/v1/echo", "c", `{"name":"x"}`, 200, `"by":"c"`},
+		{"admin allowed", "POST", "/v1/echo", "a", `{"name":"x"}`, 200, `"by":"a"`},
+		{"no token", "POST", "/v1/echo", "", `{"name":"x"}`, 401, `"code":"unauthorized"`},
+		{"bad token", "POST", "/v1/echo", "vow_nope", `{"name":"x"}`, 401, `unknown or revoked`},
+		{"wrong scope", "POST", "/v1/echo", "r", `{"name":"x"}`, 403, `lacks the \"consent\" scope`},
+		{"missing field", "POST", "/v1/echo", "c", `{}`, 400, `"field":"name"`},
+		{"unknown field", "POST", "/v1/echo", "c", `{"name":"x","nam":1}`, 400, `"field":"nam"`},
+		{"wrong type", "POST", "/v1/echo", "c", `{"name":"x","count":"7"}`, 400, `count must be a number`},
+		{"not json", "POST", "/v1/echo", "c", `{"name":`, 400, `not valid JSON`},
+		{"two values", "POST", "/v1/echo", "c", `{"name":"x"}{}`, 400, `one JSON value`},
+		{"empty", "POST", "/v1/echo", "c", ``, 400, `body is empty`},
+		{"too large", "POST", "/v1/echo", "c", `{"name":"` + strings.Repeat("x", 100) + `"}`, 413, `larger than 64 bytes`},
+		{"not found", "GET", "/v1/nope", "", "", 404, `"code":"not_found"`},
+		{"panic", "GET", "/v1/panic", "", "", 500, `"code":"internal"`},
+		{"internal error hidden", "GET", "/v1/fail", "", "", 500, `internal error`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			req, _ := http.NewRequest(tt.method, ts.URL+tt.path, strings.NewReader(tt.body))
+			if tt.token != "" {
+				tok := secrets[tt.token]
+				if tok == "" {
+					tok = tt.token
+				}
+				req.Header.Set("Authorization", "Bearer "+tok)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(resp.Body)
+			if resp.StatusCode != tt.status || !bytes.Contains(b, []byte(tt.want)) {
+				t.Fatalf("%d %s, want %d containing %s", resp.StatusCode, b, tt.status, tt.want)
+			}
+			if resp.StatusCode >= 400 {
+				var e struct {
+					Error struct{ Code, Message string } `json:"error"`
+				}
+				if err := json.Unmarshal(b, &e); err != nil || e.Error.Code == "" || e.Error.Message == "" {
+					t.Errorf("error body %s: %v", b, err)
+				}
+				if bytes.Contains(b, []byte("secret internal")) {
+					t.Errorf("internal cause leaked: %s", b)
+				}
+			}
+			if resp.Header.Get("X-Request-Id") == "" {
+				t.Error("no X-Request-Id")
+			}
+		})
+	}
+}
+
+func TestGracefulShutdown(t *testing.T) {
+	t.Parallel()
+	started := make(chan struct{})
+	mux := server.NewMux(nil, nil)
+	mux.Handle("GET /slow", server.Public, func(w http.ResponseWriter, r *http.Request) error {
+		close(started)
+		time.Sleep(300 * time.Millisecond)
+		_, err := io.WriteString(w, "done")
+		return err
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- server.New(mux, server.Config{}, nil).Serve(ctx, ln) }()
+	got := make(chan string, 1)
+	go func() {
+		resp, err := http.Get("http://" + ln.Addr().String() + "/slow")
+		if err != nil {
+			got <- err.Error()
+			return
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		got <- string(b)
+	}()
+	<-started
+	cancel()
+	if s := <-got; s != "done" {
+		t.Fatalf("in-flight request got %q", s)
+	}
+	if err := <-served; err != nil {
+		t.Fatal(err)
+	}
+	if _, err := http.Get("http://" + ln.Addr().String() + "/slow"); err == nil {
+		t.Fatal("server still accepts after shutdown")
+	}
+}
+
+func TestRateLimitAndHealth(t *testing.T) {
+	t.Parallel()
+	mux := server.NewMux(nil, nil)
+	mux.AddHealthCheck("broken", func(context.Context) error { return errors.New("down") })
+	mux.Handle("POST /public", server.Public, func(w http.ResponseWriter, r *http.Request) error {
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	}, server.RateLimit(1, 3))
+	ts := httptest.NewServer(server.New(mux, server.Config{}, nil).Handler())
+	defer ts.Close()
+	var codes []int
+	for range 5 {
+		resp, err := http.Post(ts.URL+"/public", "application/json", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		codes = append(codes, resp.StatusCode)
+		if resp.StatusCode == 429 && resp.Header.Get("Retry-After") == "" {
+			t.Error("429 without Retry-After")
+		}
+	}
+	if fmt.Sprint(codes) != "[204 204 204 429 429]" {
+		t.Fatalf("codes %v", codes)
+	}
+	resp, err := http.Get(ts.URL + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 503 || !bytes.Contains(b, []byte(`"broken":"failing"`)) || bytes.Contains(b, []byte("down")) {
+		t.Fatalf("healthz: %d %s", resp.StatusCode, b)
+	}
+}
+
+func TestForwardedIP(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		xff  []string
+		want string
+	}{
+		{nil, "10.0.0.1"},
+		{[]string{"203.0.113.7"}, "203.0.113.7"},
+		{[]string{"1.1.1.1, 203.0.113.7"}, "203.0.113.7"},
+		{[]string{"1.1.1.1", "198.51.100.2"}, "198.51.100.2"},
+		{[]string{" "}, "10.0.0.1"},
+	}
+	for _, tt := range tests {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.RemoteAddr = "10.0.0.1:1234"
+		for _, v := range tt.xff {
+			r.Header.Add("X-Forwarded-For", v)
+		}
+		if got := server.ForwardedIP(r); got != tt.want {
+			t.Errorf("%q: %q, want %q", tt.xff, got, tt.want)
+		}
+	}
+}
