@@ -1,0 +1,437 @@
+package retention
+
+import (
+	"context"
+	"slices"
+	"strings"
+)
+
+// inChunk is the most values one IN list carries.
+const inChunk = 1000
+
+func (j *job) tbl() string { return j.d.Ident(j.table.Name) }
+
+func (j *job) col(c string) string { return j.tbl() + "." + j.d.Column(c) }
+
+func (j *job) pkList() string {
+	cols := make([]string, len(j.pk))
+	for i, c := range j.pk {
+		cols[i] = j.col(c)
+	}
+	return strings.Join(cols, ", ")
+}
+
+// selectBatch is the keyset query for the next batch of expired keys.
+func (j *job) selectBatch(after []any, n int) (string, []any) {
+	c := j.scope()
+	q := "SELECT " + j.pkList() + " FROM " + j.tbl() + " WHERE " + c.sql
+	args := slices.Clone(c.args)
+	if after != nil {
+		if len(j.pk) == 1 {
+			q += " AND " + j.col(j.pk[0]) + " > ?"
+		} else {
+			q += " AND (" + j.pkList() + ") > (" + placeholders(len(j.pk)) + ")"
+		}
+		args = append(args, after...)
+	}
+	q += " ORDER BY " + j.pkList() + " LIMIT " + itoa(n)
+	return q, args
+}
+
+// scope is the eligible condition bounded by the run's last key: rows that
+// expire during the run with a higher key wait for the next run, and the
+// last batch does not scan the live rows above the expired ones.
+func (j *job) scope() cond {
+	if j.maxKey == nil {
+		return j.eligible
+	}
+	return and(j.eligible, j.keyCmp("<=", j.maxKey))
+}
+
+// ranged reports whether batches may be taken as key ranges: one
+// statement that deletes (or rewrites) the eligible rows between two keys,
+// with the database re-checking the condition itself. That holds when no
+// dependent row has to be handled first and no value is computed per row.
+func (j *job) ranged() bool {
+	if j.action == ActionDelete {
+		for _, ch := range j.children {
+			if ch.how != "hold" {
+				return false
+			}
+		}
+		return true
+	}
+	for _, f := range j.fields {
+		if f.how == "hmac" {
+			return false
+		}
+	}
+	return true
+}
+
+// keyCmp is the condition pk op (values), for one or several key columns.
+func (j *job) keyCmp(op string, key []any) cond {
+	if len(j.pk) == 1 {
+		return cond{sql: j.col(j.pk[0]) + " " + op + " ?", args: slices.Clone(key)}
+	}
+	return cond{sql: "(" + j.pkList() + ") " + op + " (" + placeholders(len(j.pk)) + ")", args: slices.Clone(key)}
+}
+
+// upperBound returns the key of the n-th eligible row after after, or nil
+// when fewer than n are left: the end of the next ranged batch.
+func (j *job) upperBound(ctx context.Context, c *conn, after []any, n int) ([]any, error) {
+	cs := []cond{j.scope()}
+	if after != nil {
+		cs = append(cs, j.keyCmp(">", after))
+	}
+	w := and(cs...)
+	q := "SELECT " + j.pkList() + " FROM " + j.tbl() + " WHERE " + w.sql + " ORDER BY " + j.pkList() + " LIMIT 1 OFFSET " + itoa(n-1)
+	rows, err := queryRows(ctx, c.c.DB(), j.d.Kind(), q, w.args)
+	if err != nil || len(rows) == 0 {
+		return nil, err
+	}
+	return rows[0], nil
+}
+
+// rangeStatement deletes or anonymises the eligible rows with after < key
+// <= hi (either bound may be nil).
+func (j *job) rangeStatement(after, hi []any) (string, []any) {
+	cs := []cond{j.scope()}
+	if after != nil {
+		cs = append(cs, j.keyCmp(">", after))
+	}
+	if hi != nil {
+		cs = append(cs, j.keyCmp("<=", hi))
+	}
+	w := and(cs...)
+	if j.action == ActionDelete {
+		return "DELETE FROM " + j.tbl() + " WHERE " + w.sql, w.args
+	}
+	var sets []string
+	var args []any
+	for _, f := range j.fields {
+		switch f.how {
+		case "nullify":
+			sets = append(sets, j.d.Column(f.name)+" = NULL")
+		case "set":
+			sets = append(sets, j.d.Column(f.name)+" = ?")
+			args = append(args, f.value)
+		}
+	}
+	return "UPDATE " + j.tbl() + " SET " + strings.Join(sets, ", ") + " WHERE " + w.sql, append(args, w.args...)
+}
+
+// pkIn is a condition selecting the rows with the given keys.
+func (j *job) pkIn(keys [][]any) cond {
+	var args []any
+	if len(j.pk) == 1 {
+		for _, k := range keys {
+			args = append(args, k[0])
+		}
+		return cond{sql: j.col(j.pk[0]) + " IN (" + placeholders(len(keys)) + ")", args: args}
+	}
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		eq := make([]string, len(j.pk))
+		for n, c := range j.pk {
+			eq[n] = j.col(c) + " = ?"
+		}
+		parts[i] = "(" + strings.Join(eq, " AND ") + ")"
+		args = append(args, k...)
+	}
+	return cond{sql: strings.Join(parts, " OR "), args: args}
+}
+
+// lockCols are the columns the lock query reads: the key, then the columns
+// children reference (or the hmac fields, for anonymise).
+func (j *job) lockCols() []string {
+	cols := slices.Clone(j.pk)
+	if j.action == ActionDelete {
+		for _, ch := range j.children {
+			if !slices.Contains(cols, ch.parent) {
+				cols = append(cols, ch.parent)
+			}
+		}
+	} else {
+		for _, f := range j.fields {
+			if f.how == "hmac" && !slices.Contains(cols, f.name) {
+				cols = append(cols, f.name)
+			}
+		}
+	}
+	return cols
+}
+
+// lockQuery re-reads the batch's rows under lock, keeping only those still
+// eligible: a row the application changed since the batch was selected
+// (undeleted, touched, put under hold) is left alone.
+func (j *job) lockQuery(keys [][]any) (string, []any) {
+	cols := j.lockCols()
+	qc := make([]string, len(cols))
+	for i, c := range cols {
+		qc[i] = j.col(c)
+	}
+	in := j.pkIn(keys)
+	c := and(in, j.eligible)
+	q := "SELECT " + strings.Join(qc, ", ") + " FROM " + j.tbl() + " WHERE " + c.sql
+	if j.d.Kind() != "sqlite" {
+		q += " FOR UPDATE"
+	}
+	return q, c.args
+}
+
+// runBatch deletes or anonymises the rows with the given keys (and
+// cascades to their children) in one transaction. It returns the rows of
+// the rule's table done and the child rows deleted or changed.
+func (j *job) runBatch(ctx context.Context, c *conn, keys [][]any) (rows, cascaded int64, err error) {
+	kind := j.d.Kind()
+	t, err := begin(ctx, c.c.DB(), kind)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer func() {
+		if err != nil {
+			_ = t.rollback()
+		}
+	}()
+	q, args := j.lockQuery(keys)
+	locked, err := queryRows(ctx, t, kind, q, args)
+	if err != nil || len(locked) == 0 {
+		if err == nil {
+			err = t.commit()
+		}
+		return 0, 0, err
+	}
+	cols := j.lockCols()
+	lk := make([][]any, len(locked))
+	for i, r := range locked {
+		lk[i] = r[:len(j.pk)]
+	}
+	switch j.action {
+	case ActionDelete:
+		for _, ch := range j.children {
+			ci := slices.Index(cols, ch.parent)
+			vals := distinct(locked, ci)
+			n, err := j.applyChild(ctx, t, ch, vals)
+			if err != nil {
+				return 0, 0, err
+			}
+			cascaded += n
+		}
+		for _, part := range chunks(lk, inChunk) {
+			in := j.pkIn(part)
+			n, err := exec(ctx, t, kind, "DELETE FROM "+j.tbl()+" WHERE "+in.sql, in.args)
+			if err != nil {
+				return 0, 0, err
+			}
+			rows += n
+		}
+	case ActionAnonymise:
+		if n, err := j.anonymise(ctx, t, cols, locked); err != nil {
+			return 0, 0, err
+		} else {
+			rows = n
+		}
+	}
+	return rows, cascaded, t.commit()
+}
+
+func distinct(rows [][]any, i int) []any {
+	seen := map[string]bool{}
+	var out []any
+	for _, r := range rows {
+		v := r[i]
+		if v == nil {
+			continue
+		}
+		k := text(v)
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// applyChild does to the rows of ch that reference vals what their
+// declared erasure says: delete them (their own children first), or
+// nullify, set or hmac the referencing column.
+func (j *job) applyChild(ctx context.Context, t *tx, ch child, vals []any) (int64, error) {
+	kind := j.d.Kind()
+	ct := j.d.Ident(ch.table.Name)
+	col := ct + "." + j.d.Column(ch.column)
+	var total int64
+	for _, part := range chunks(vals, inChunk) {
+		in := col + " IN (" + placeholders(len(part)) + ")"
+		switch ch.how {
+		case "hold":
+			// Parents with held children are excluded from the batch.
+		case "nullify", "set":
+			var set any
+			if ch.how == "set" {
+				set = ch.value
+			}
+			n, err := exec(ctx, t, kind, "UPDATE "+ct+" SET "+j.d.Column(ch.column)+" = ? WHERE "+in, append([]any{set}, part...))
+			if err != nil {
+				return 0, err
+			}
+			total += n
+		case "hmac":
+			intish, width := false, 64
+			if ch.live != nil {
+				if lc := ch.live.Column(ch.column); lc != nil {
+					intish, width = isInt(lc.Type), textWidth(lc.Type)
+				}
+			}
+			for _, v := range part {
+				n, err := exec(ctx, t, kind, "UPDATE "+ct+" SET "+j.d.Column(ch.column)+" = ? WHERE "+col+" = ?", []any{j.macValue(v, intish, width), v})
+				if err != nil {
+					return 0, err
+				}
+				total += n
+			}
+		case "delete":
+			for _, sub := range ch.sub {
+				q := "SELECT DISTINCT " + ct + "." + j.d.Column(sub.parent) + " FROM " + ct + " WHERE " + in
+				rows, err := queryRows(ctx, t, kind, q, part)
+				if err != nil {
+					return 0, err
+				}
+				n, err := j.applyChild(ctx, t, sub, distinct(rows, 0))
+				if err != nil {
+					return 0, err
+				}
+				total += n
+			}
+			n, err := exec(ctx, t, kind, "DELETE FROM "+ct+" WHERE "+in, part)
+			if err != nil {
+				return 0, err
+			}
+			total += n
+		}
+	}
+	return total, nil
+}
+
+// anonymise rewrites the declared fields of the locked rows.
+func (j *job) anonymise(ctx context.Context, t *tx, cols []string, locked [][]any) (int64, error) {
+	kind := j.d.Kind()
+	var sets []string
+	var fixed []any
+	hasMAC := false
+	for _, f := range j.fields {
+		switch f.how {
+		case "nullify":
+			sets = append(sets, j.d.Column(f.name)+" = NULL")
+		case "set":
+			sets = append(sets, j.d.Column(f.name)+" = ?")
+			fixed = append(fixed, f.value)
+		case "hmac":
+			hasMAC = true
+		}
+	}
+	if !hasMAC {
+		var total int64
+		for _, part := range chunks(locked, inChunk) {
+			keys := make([][]any, len(part))
+			for i, r := range part {
+				keys[i] = r[:len(j.pk)]
+			}
+			in := j.pkIn(keys)
+			n, err := exec(ctx, t, kind, "UPDATE "+j.tbl()+" SET "+strings.Join(sets, ", ")+" WHERE "+in.sql, append(slices.Clone(fixed), in.args...))
+			if err != nil {
+				return 0, err
+			}
+			total += n
+		}
+		return total, nil
+	}
+	var total int64
+	for _, r := range locked {
+		s := slices.Clone(sets)
+		args := slices.Clone(fixed)
+		for _, f := range j.fields {
+			if f.how == "hmac" {
+				s = append(s, j.d.Column(f.name)+" = ?")
+				args = append(args, j.macValue(r[slices.Index(cols, f.name)], f.intish, f.width))
+			}
+		}
+		in := j.pkIn([][]any{r[:len(j.pk)]})
+		n, err := exec(ctx, t, kind, "UPDATE "+j.tbl()+" SET "+strings.Join(s, ", ")+" WHERE "+in.sql, append(args, in.args...))
+		if err != nil {
+			return 0, err
+		}
+		total += n
+	}
+	return total, nil
+}
+
+func (j *job) upperBoundText() (string, []any) {
+	w := and(j.eligible, j.keyCmp(">", make([]any, len(j.pk))))
+	return "SELECT " + j.pkList() + " FROM " + j.tbl() + " WHERE " + w.sql + " ORDER BY " + j.pkList() + " LIMIT 1 OFFSET " + itoa(DefaultBatch-1), w.args
+}
+
+// statements are the statements a run executes per batch, for the plan.
+func (j *job) statements() []string {
+	if j.ranged() {
+		after := make([]any, len(j.pk))
+		ub, _ := j.upperBoundText()
+		st, _ := j.rangeStatement(after, after)
+		return []string{ub, st}
+	}
+	sel, _ := j.selectBatch([]any{"…"}, DefaultBatch)
+	lock, _ := j.lockQuery([][]any{make([]any, len(j.pk))})
+	out := []string{sel, lock}
+	var walk func(ch child, depth int)
+	walk = func(ch child, depth int) {
+		ct := j.d.Ident(ch.table.Name)
+		in := ct + "." + j.d.Column(ch.column) + " IN (…)"
+		switch ch.how {
+		case "nullify", "set":
+			out = append(out, "UPDATE "+ct+" SET "+j.d.Column(ch.column)+" = ? WHERE "+in)
+		case "hmac":
+			out = append(out, "UPDATE "+ct+" SET "+j.d.Column(ch.column)+" = hmac(value) WHERE "+ct+"."+j.d.Column(ch.column)+" = ?")
+		case "delete":
+			for _, sub := range ch.sub {
+				walk(sub, depth+1)
+			}
+			out = append(out, "DELETE FROM "+ct+" WHERE "+in)
+		}
+	}
+	if j.action == ActionDelete {
+		for _, ch := range j.children {
+			walk(ch, 0)
+		}
+		out = append(out, "DELETE FROM "+j.tbl()+" WHERE "+j.pkIn([][]any{make([]any, len(j.pk))}).sql)
+	} else {
+		var sets []string
+		for _, f := range j.fields {
+			switch f.how {
+			case "nullify":
+				sets = append(sets, j.d.Column(f.name)+" = NULL")
+			case "set":
+				sets = append(sets, j.d.Column(f.name)+" = ?")
+			case "hmac":
+				sets = append(sets, j.d.Column(f.name)+" = hmac("+j.d.Column(f.name)+")")
+			}
+		}
+		out = append(out, "UPDATE "+j.tbl()+" SET "+strings.Join(sets, ", ")+" WHERE "+j.pkIn([][]any{make([]any, len(j.pk))}).sql)
+	}
+	for i, s := range out {
+		out[i] = strings.ReplaceAll(s, "IN (?)", "IN (…)")
+	}
+	return out
+}
+
+// execRange runs one ranged statement in its own short transaction.
+func (j *job) execRange(ctx context.Context, c *conn, q string, args []any) (n int64, err error) {
+	t, err := begin(ctx, c.c.DB(), j.d.Kind())
+	if err != nil {
+		return 0, err
+	}
+	if n, err = exec(ctx, t, j.d.Kind(), q, args); err != nil {
+		_ = t.rollback()
+		return 0, err
+	}
+	return n, t.commit()
+}

@@ -1,0 +1,358 @@
+package retention
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/vowprivacy/vow/state"
+)
+
+// Rule statuses in a [Report].
+const (
+	StatusDone    = "done"    // every expired row handled
+	StatusPartial = "partial" // stopped by the time budget; the next run resumes
+	StatusFailed  = "failed"  // an error stopped the rule; the next run resumes
+)
+
+// Report is the outcome of one run.
+type Report struct {
+	ID         string       `json:"id"`
+	StartedAt  time.Time    `json:"started_at"`
+	FinishedAt time.Time    `json:"finished_at"`
+	Status     string       `json:"status"` // ok, partial or failed
+	Actor      string       `json:"actor"`
+	DryRun     bool         `json:"dry_run"`
+	Rules      []RuleResult `json:"rules"`
+}
+
+// RuleResult is one rule's part of a run.
+type RuleResult struct {
+	Rule     string        `json:"rule"`
+	Table    string        `json:"table,omitempty"`
+	Action   string        `json:"action,omitempty"`
+	Status   string        `json:"status"`
+	Rows     int64         `json:"rows"`
+	Cascaded int64         `json:"cascaded"`
+	Held     int64         `json:"held"`
+	Batches  int64         `json:"batches"`
+	Duration time.Duration `json:"duration_ns"`
+	Resumed  bool          `json:"resumed,omitempty"`
+	Error    string        `json:"error,omitempty"`
+}
+
+// Rows is the total of rows deleted or anonymised.
+func (r *Report) Rows() int64 {
+	var n int64
+	for _, x := range r.Rules {
+		n += x.Rows
+	}
+	return n
+}
+
+// Failed reports whether a rule failed.
+func (r *Report) Failed() bool {
+	return slices.ContainsFunc(r.Rules, func(x RuleResult) bool { return x.Status == StatusFailed })
+}
+
+// Run executes the selected rules and records the run in the state store.
+// A rule that fails (its datastore is down, its condition is rejected)
+// is reported with its error and the others still run; Run's own error is
+// for what stops the whole run (no state store). A cancelled ctx stops
+// the current rule after its batch's transaction is rolled back; the
+// checkpoint lets the next run resume.
+func (e *Engine) Run(ctx context.Context, opt Options) (*Report, error) {
+	if e.Store == nil {
+		return nil, errors.New("retention: run needs the state store")
+	}
+	idx, err := e.selected(opt.Rules)
+	if err != nil {
+		return nil, err
+	}
+	if opt.Batch <= 0 {
+		opt.Batch = DefaultBatch
+	}
+	if opt.Actor == "" {
+		opt.Actor = "vow"
+	}
+	var rnd [8]byte
+	_, _ = rand.Read(rnd[:])
+	rep := &Report{ID: "ret_" + hex.EncodeToString(rnd[:]), StartedAt: e.now(), Status: "ok", Actor: opt.Actor, DryRun: opt.DryRun}
+	if err := e.startRun(ctx, rep); err != nil {
+		return nil, err
+	}
+	names := make([]string, len(idx))
+	for n, i := range idx {
+		names[n] = e.Policy.Retention.Rules[i].Name
+	}
+	data, _ := json.Marshal(map[string]any{"run": rep.ID, "rules": names, "dry_run": opt.DryRun, "policy": e.Policy.File})
+	if _, err := e.Store.Append(ctx, state.Event{Kind: "retention.run.started", Subject: rep.ID, Actor: opt.Actor, Data: data}); err != nil {
+		return nil, err
+	}
+	var deadline time.Time
+	if opt.Budget > 0 {
+		deadline = time.Now().Add(opt.Budget)
+	}
+	holds, herr := e.holds(ctx)
+	cs := &conns{e: e, open: map[string]*conn{}}
+	defer cs.close()
+	for _, i := range idx {
+		var rr RuleResult
+		if herr != nil {
+			rr = RuleResult{Rule: e.Policy.Retention.Rules[i].Name, Status: StatusFailed, Error: oneLine(herr)}
+		} else {
+			rr = e.runRule(ctx, cs, i, rep.ID, opt, deadline, holds)
+		}
+		rep.Rules = append(rep.Rules, rr)
+		e.logger().Info("retention: rule", "rule", rr.Rule, "status", rr.Status, "rows", rr.Rows, "cascaded", rr.Cascaded, "duration", rr.Duration, "error", rr.Error)
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	for _, rr := range rep.Rules {
+		switch {
+		case rr.Status == StatusFailed:
+			rep.Status = "failed"
+		case rr.Status == StatusPartial && rep.Status == "ok":
+			rep.Status = "partial"
+		}
+	}
+	rep.FinishedAt = e.now()
+	// Record the outcome even when ctx was cancelled: a crash report is
+	// what an operator needs most.
+	rec, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	if err := e.finishRun(rec, rep); err != nil {
+		return rep, err
+	}
+	data, _ = json.Marshal(map[string]any{"run": rep.ID, "status": rep.Status, "rows": rep.Rows(), "rules": rep.Rules})
+	if _, err := e.Store.Append(rec, state.Event{Kind: "retention.run.finished", Subject: rep.ID, Actor: opt.Actor, Data: data}); err != nil {
+		return rep, err
+	}
+	return rep, nil
+}
+
+// runRule runs rule i in batches until no expired row is left, the budget
+// is spent, ctx is done or an error occurs.
+func (e *Engine) runRule(ctx context.Context, cs *conns, i int, runID string, opt Options, deadline time.Time, holds map[string][]string) (rr RuleResult) {
+	r := e.Policy.Retention.Rules[i]
+	rr = RuleResult{Rule: r.Name, Table: r.Table, Status: StatusDone}
+	start := time.Now()
+	defer func() { rr.Duration = time.Since(start) }()
+	fail := func(err error) RuleResult {
+		rr.Status, rr.Error = StatusFailed, oneLine(err)
+		return rr
+	}
+	var cp *checkpoint
+	if !opt.DryRun {
+		var err error
+		if cp, err = e.loadCheckpoint(ctx, r.Name); err != nil {
+			return fail(err)
+		}
+	}
+	var cutoff time.Time
+	if cp != nil {
+		cutoff, rr.Resumed = cp.Cutoff, true
+	}
+	j, c, err := e.prepare(ctx, cs, i, e.now(), cutoff, holds)
+	if err != nil {
+		return fail(err)
+	}
+	rr.Table, rr.Action = j.sys.Name+":"+j.table.Name, j.action
+	var rp RulePlan
+	if err := j.count(ctx, c, &rp); err != nil {
+		return fail(err)
+	}
+	rr.Held = rp.Held
+	if opt.DryRun {
+		rr.Rows = rp.Rows
+		for _, cc := range rp.Cascade {
+			rr.Cascaded += cc.Rows
+		}
+		return rr
+	}
+	if cp == nil {
+		cp = &checkpoint{Rule: r.Name, Cutoff: j.cutoff}
+	}
+	cp.RunID = runID
+	total := rp.Rows
+	after := cp.LastKey
+	saved := time.Now()
+	win := newWindow(j, opt.Batch)
+	for {
+		if err := ctx.Err(); err != nil {
+			return fail(fmt.Errorf("stopped: %w (the next run resumes)", err))
+		}
+		// The budget is checked after the first batch: every run
+		// progresses, however small its budget.
+		if rr.Batches > 0 && !deadline.IsZero() && time.Now().After(deadline) {
+			rr.Status = StatusPartial
+			return rr
+		}
+		var (
+			keys       [][]any
+			rows, casc int64
+			last       bool
+			err        error
+		)
+		if j.ranged() {
+			// One statement per batch, bounded by the key of the batch's
+			// last row; the database re-checks the condition as it deletes.
+			var hi []any
+			lastWindow := false
+			if win.ok(after) {
+				hi, lastWindow = win.next(after)
+			} else if hi, err = j.upperBound(ctx, c, after, opt.Batch); err != nil {
+				return fail(c.c.Translate(ctx, "select expired rows of "+j.table.Name, err))
+			}
+			q, args := j.rangeStatement(after, hi)
+			for attempt := 0; ; attempt++ {
+				rows, err = j.execRange(ctx, c, q, args)
+				if err == nil || attempt == 2 || ctx.Err() != nil {
+					break
+				}
+				time.Sleep(time.Duration(50*(attempt+1)) * time.Millisecond)
+			}
+			if err != nil {
+				if ctx.Err() != nil {
+					return fail(fmt.Errorf("stopped: %w (the next run resumes)", ctx.Err()))
+				}
+				return fail(c.c.Translate(ctx, j.action+" rows of "+j.table.Name, err))
+			}
+			switch {
+			case win.ok(after):
+				win.adjust(rows)
+				keys, last = [][]any{hi}, lastWindow
+			case hi == nil:
+				last = true
+			default:
+				keys = [][]any{hi}
+			}
+			if last && rows == 0 && len(keys) == 0 {
+				break
+			}
+		} else {
+			q, args := j.selectBatch(after, opt.Batch)
+			keys, err = queryRows(ctx, c.c.DB(), j.d.Kind(), q, args)
+			if err != nil {
+				return fail(c.c.Translate(ctx, "select expired rows of "+j.table.Name, err))
+			}
+			if len(keys) == 0 {
+				break
+			}
+			last = len(keys) < opt.Batch
+			for attempt := 0; ; attempt++ {
+				rows, casc, err = j.runBatch(ctx, c, keys)
+				// A deadlock or serialization failure with the application's
+				// writes is retried; the batch's transaction was rolled back.
+				if err == nil || attempt == 2 || ctx.Err() != nil {
+					break
+				}
+				e.logger().Debug("retention: batch retried", "rule", r.Name, "error", err)
+				time.Sleep(time.Duration(50*(attempt+1)) * time.Millisecond)
+			}
+			if err != nil {
+				if ctx.Err() != nil {
+					return fail(fmt.Errorf("stopped: %w (the next run resumes)", ctx.Err()))
+				}
+				return fail(c.c.Translate(ctx, j.action+" rows of "+j.table.Name, err))
+			}
+		}
+		rr.Rows += rows
+		rr.Cascaded += casc
+		rr.Batches++
+		if len(keys) > 0 {
+			after = keys[len(keys)-1]
+		}
+		cp.LastKey, cp.Rows = after, cp.Rows+rows
+		// Checkpoints are written at most once a second (and before the
+		// first batch's result is lost): a resumed run redoes at most that
+		// much scanning, and deleted rows are not found again.
+		if rr.Batches == 1 || time.Since(saved) > time.Second || last {
+			if err := e.saveCheckpoint(context.WithoutCancel(ctx), cp); err != nil {
+				return fail(err)
+			}
+			saved = time.Now()
+		}
+		if opt.Progress != nil {
+			opt.Progress(Progress{Rule: r.Name, Done: rr.Rows, Total: total, Cascaded: rr.Cascaded, Elapsed: time.Since(start)})
+		}
+		if last {
+			break
+		}
+		if opt.Pause > 0 {
+			select {
+			case <-ctx.Done():
+			case <-time.After(opt.Pause):
+			}
+		}
+	}
+	if err := e.deleteCheckpoint(ctx, r.Name); err != nil {
+		return fail(err)
+	}
+	return rr
+}
+
+// window chooses key windows for a rule with an integer key: each batch
+// deletes the eligible rows with keys in (last, last+width], and width
+// adapts to the density of expired rows so that a batch holds about the
+// batch size. It saves the query that finds each batch's upper key, so a
+// batch is one statement.
+type window struct {
+	j            *job
+	width, batch int64
+}
+
+func newWindow(j *job, batch int) *window {
+	if !j.intKeys {
+		return nil
+	}
+	w := &window{j: j, batch: int64(batch)}
+	span := j.keyMax - j.keyMin + 1
+	w.width = max(1, int64(float64(span)/float64(max(1, j.countHint))*float64(batch)))
+	return w
+}
+
+// ok reports whether windows apply from this position.
+func (w *window) ok(after []any) bool {
+	if w == nil {
+		return false
+	}
+	if after == nil {
+		return true
+	}
+	_, isInt := after[0].(int64)
+	return isInt
+}
+
+// next returns the window's upper key and whether it is the last.
+func (w *window) next(after []any) ([]any, bool) {
+	lo := w.j.keyMin - 1
+	if after != nil {
+		lo = after[0].(int64)
+	}
+	hi := lo + w.width
+	if hi >= w.j.keyMax || hi < lo { // hi < lo: overflow
+		return []any{w.j.keyMax}, true
+	}
+	return []any{hi}, false
+}
+
+// adjust resizes the window after a batch of n rows.
+func (w *window) adjust(n int64) {
+	old := w.width
+	if n == 0 {
+		w.width = old * 2
+	} else {
+		w.width = int64(float64(old) * float64(w.batch) / float64(n))
+	}
+	w.width = min(max(w.width, old/4, 1), old*2)
+	if span := w.j.keyMax - w.j.keyMin + 1; w.width > span {
+		w.width = span
+	}
+}
