@@ -1,0 +1,497 @@
+package dsr
+
+import (
+	"archive/zip"
+	"bufio"
+	"compress/flate"
+	"context"
+	_ "embed"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"io"
+	"math/big"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/vowprivacy/vow/policy"
+)
+
+// TablePackage describes one table of an access package in its manifest:
+// what the data is and what the policy promises about it.
+type TablePackage struct {
+	System     string      `json:"system"`
+	Table      string      `json:"table"`
+	File       string      `json:"file"`
+	Rows       int64       `json:"rows"`
+	Categories []string    `json:"categories"`
+	Purposes   []string    `json:"purposes"`
+	Processors []string    `json:"processors,omitempty"`
+	Retention  []string    `json:"retention,omitempty"`
+	Columns    []ColumnDoc `json:"columns"`
+	// Withheld names columns left out of the package because handing
+	// them out would endanger the account (password hashes, tokens).
+	Withheld []string `json:"withheld,omitempty"`
+}
+
+// ColumnDoc describes one exported column.
+type ColumnDoc struct {
+	Name     string `json:"name"`
+	Type     string `json:"type"`
+	Category string `json:"category,omitempty"`
+}
+
+// Manifest is manifest.json of an access package: what the policy promises
+// to tell a subject (GDPR art. 15), next to their data.
+type Manifest struct {
+	Organization string         `json:"organization"`
+	Contact      string         `json:"contact"`
+	RequestID    string         `json:"request_id"`
+	Type         Type           `json:"type"`
+	GeneratedAt  time.Time      `json:"generated_at"`
+	Tables       []TablePackage `json:"tables"`
+	Rights       []string       `json:"rights"`
+	RequestURL   string         `json:"request_url,omitempty"`
+}
+
+func (s *Service) access(ctx context.Context, plan *Plan, r *Request, cs *conns, progress func(Progress)) (*Result, error) {
+	if s.ExportDir == "" {
+		return nil, fmt.Errorf("dsr: no export directory configured")
+	}
+	if err := os.MkdirAll(s.ExportDir, 0o700); err != nil {
+		return nil, fmt.Errorf("dsr: create export directory: %w", err)
+	}
+	// Services first: if one answers later, nothing is written until it has.
+	services, err := s.callServices(ctx, plan, r, Access)
+	if err != nil {
+		return nil, err
+	}
+	name := r.ID + ".zip"
+	final := filepath.Join(s.ExportDir, name)
+	tmp, err := os.CreateTemp(s.ExportDir, r.ID+".*.partial")
+	if err != nil {
+		return nil, fmt.Errorf("dsr: create export: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	defer tmp.Close()
+	buf := bufio.NewWriterSize(tmp, 256<<10)
+	zw := zip.NewWriter(buf)
+	// Fastest deflate: JSON still shrinks several times, and compression
+	// was a third of an export's CPU at the default level.
+	zw.RegisterCompressor(zip.Deflate, func(w io.Writer) (io.WriteCloser, error) {
+		return flate.NewWriter(w, flate.BestSpeed)
+	})
+
+	man := Manifest{
+		Organization: s.Policy.Organization.Name,
+		Contact:      s.Policy.Organization.Contacts.Privacy,
+		RequestID:    r.ID,
+		Type:         r.Type,
+		GeneratedAt:  s.now(),
+		Rights:       s.Policy.Rights.Offered,
+		RequestURL:   s.Policy.Rights.RequestURL,
+	}
+	res := &Result{Rows: map[string]int64{}}
+	for i, st := range plan.Steps {
+		tp, err := s.exportStep(ctx, zw, plan, st, r, cs, func(n int64) {
+			progress(Progress{Step: st.ID(), Index: i + 1, Total: len(plan.Steps), Rows: n})
+		})
+		if err != nil {
+			return nil, err
+		}
+		progress(Progress{Step: st.ID(), Index: i + 1, Total: len(plan.Steps), Rows: tp.Rows, Done: true})
+		res.Rows[st.ID()] = tp.Rows
+		if tp.Rows > 0 {
+			res.Found = true
+		}
+		man.Tables = append(man.Tables, tp)
+	}
+	for _, sv := range plan.Services {
+		answer := services[sv.System]
+		if answer == nil {
+			continue
+		}
+		tp := s.describeService(sv)
+		tp.File, tp.Rows = "data/"+sv.System+".json", answer.Records
+		doc := map[string]any{"system": sv.System, "records": answer.Records, "data": answer.Data}
+		if err := writeJSON(zw, tp.File, doc, man.GeneratedAt); err != nil {
+			return nil, err
+		}
+		res.Rows[sv.System] = answer.Records
+		res.Found = res.Found || answer.Records > 0
+		man.Tables = append(man.Tables, tp)
+	}
+	if err := writeJSON(zw, "manifest.json", man, man.GeneratedAt); err != nil {
+		return nil, err
+	}
+	w, err := zw.CreateHeader(&zip.FileHeader{Name: "index.html", Method: zip.Deflate, Modified: man.GeneratedAt})
+	if err != nil {
+		return nil, fmt.Errorf("dsr: write export: %w", err)
+	}
+	if err := summaryHTML.Execute(w, man); err != nil {
+		return nil, fmt.Errorf("dsr: write export summary: %w", err)
+	}
+	if err := zw.Close(); err != nil {
+		return nil, fmt.Errorf("dsr: write export: %w", err)
+	}
+	if err := buf.Flush(); err != nil {
+		return nil, fmt.Errorf("dsr: write export: %w", err)
+	}
+	if err := tmp.Sync(); err != nil {
+		return nil, fmt.Errorf("dsr: write export: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return nil, fmt.Errorf("dsr: write export: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), final); err != nil {
+		return nil, fmt.Errorf("dsr: write export: %w", err)
+	}
+	exp := s.now().Add(s.exportTTL())
+	res.Export, res.ExportExpires = name, &exp
+	var total int64
+	for _, n := range res.Rows {
+		total += n
+	}
+	if res.Found {
+		res.Message = fmt.Sprintf("exported %d rows from %d tables", total, countNonZero(res.Rows))
+	} else {
+		res.Message = "no data found for this subject; the package says so"
+	}
+	return res, nil
+}
+
+func countNonZero(m map[string]int64) int {
+	n := 0
+	for _, v := range m {
+		if v > 0 {
+			n++
+		}
+	}
+	return n
+}
+
+func (s *Service) exportTTL() time.Duration {
+	if s.ExportTTL > 0 {
+		return s.ExportTTL
+	}
+	return 7 * 24 * time.Hour
+}
+
+// ExportLink returns a token for downloading a completed request's access
+// package, valid until the package expires.
+func (s *Service) ExportLink(r *Request) (string, error) {
+	if r.Result == nil || r.Result.Export == "" || r.Result.ExportExpires == nil {
+		return "", fmt.Errorf("dsr: request %s has no access package: %w", r.ID, ErrState)
+	}
+	if !s.now().Before(*r.Result.ExportExpires) {
+		return "", fmt.Errorf("dsr: the access package of %s has expired: %w", r.ID, ErrState)
+	}
+	return s.Keys.Token("dsr export", []byte(r.ID), *r.Result.ExportExpires), nil
+}
+
+// OpenExport checks a download token and opens the package it grants.
+func (s *Service) OpenExport(ctx context.Context, token string) (*os.File, *Request, error) {
+	id, err := s.Keys.OpenToken("dsr export", token, s.now())
+	if err != nil {
+		return nil, nil, err
+	}
+	r, err := s.Get(ctx, string(id))
+	if err != nil {
+		return nil, nil, err
+	}
+	if r.Result == nil || r.Result.Export == "" {
+		return nil, nil, fmt.Errorf("dsr: request %s has no access package: %w", r.ID, ErrState)
+	}
+	f, err := os.Open(filepath.Join(s.ExportDir, filepath.Base(r.Result.Export)))
+	if err != nil {
+		return nil, nil, fmt.Errorf("dsr: open access package: %w", err)
+	}
+	s.event(ctx, r, "request.export_downloaded", nil)
+	return f, r, nil
+}
+
+// PurgeExports deletes access packages past their expiry and returns how
+// many it removed.
+func (s *Service) PurgeExports(ctx context.Context) (int, error) {
+	reqs, err := s.List(ctx, ListFilter{Status: Completed, Limit: 1000})
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, r := range reqs {
+		if r.Result == nil || r.Result.Export == "" || r.Result.ExportExpires == nil || s.now().Before(*r.Result.ExportExpires) {
+			continue
+		}
+		err := os.Remove(filepath.Join(s.ExportDir, filepath.Base(r.Result.Export)))
+		if err == nil {
+			n++
+			s.event(ctx, r, "request.export_purged", nil)
+		} else if !os.IsNotExist(err) {
+			return n, fmt.Errorf("dsr: purge export of %s: %w", r.ID, err)
+		}
+	}
+	return n, nil
+}
+
+// exportStep streams the subject's rows of one table into the package as
+// data/<system>/<table>.json, one row at a time.
+func (s *Service) exportStep(ctx context.Context, zw *zip.Writer, plan *Plan, st *Step, r *Request, cs *conns, progress func(int64)) (TablePackage, error) {
+	tp := s.describe(st)
+	tp.File = "data/" + st.System + "/" + st.Table + ".json"
+	c, err := cs.get(ctx, st.System)
+	if err != nil {
+		return tp, err
+	}
+	d := c.Dialect()
+	where, args := plan.Where(st, r.Identities, r.keys)
+	rows, err := c.DB().QueryContext(ctx, "SELECT * FROM "+d.Ident(st.Table)+" WHERE "+where, args...)
+	if err != nil {
+		return tp, c.Translate(ctx, "read "+st.ID(), err)
+	}
+	defer rows.Close()
+	cols, err := rows.ColumnTypes()
+	if err != nil {
+		return tp, c.Translate(ctx, "read "+st.ID(), err)
+	}
+	t := s.Policy.System(st.System).Table(st.Table)
+	keep := make([]bool, len(cols))
+	var docs []ColumnDoc
+	for i, ct := range cols {
+		doc := ColumnDoc{Name: ct.Name(), Type: strings.ToLower(ct.DatabaseTypeName())}
+		if f := t.Field(ct.Name()); f != nil {
+			doc.Category = f.Category
+		}
+		docs = append(docs, doc)
+		if withheld(doc.Category) {
+			tp.Withheld = append(tp.Withheld, doc.Name)
+			continue
+		}
+		keep[i] = true
+		tp.Columns = append(tp.Columns, doc)
+	}
+	w, err := zw.CreateHeader(&zip.FileHeader{Name: tp.File, Method: zip.Deflate, Modified: s.now()})
+	if err != nil {
+		return tp, fmt.Errorf("dsr: write export: %w", err)
+	}
+	head, _ := json.Marshal(map[string]any{"system": st.System, "table": st.Table, "columns": tp.Columns})
+	// The file is {"system":…,"table":…,"columns":[…],"rows":[…]}: the
+	// header's closing brace is replaced by the streamed rows.
+	if _, err := w.Write(append(head[:len(head)-1], []byte(`,"rows":[`)...)); err != nil {
+		return tp, fmt.Errorf("dsr: write export: %w", err)
+	}
+	vals := make([]any, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	// Each row is an object with the columns in table order; the keys are
+	// encoded once, and a buffer is reused, since this loop is the export.
+	names := make([][]byte, len(cols))
+	for i, ct := range cols {
+		k, _ := json.Marshal(ct.Name())
+		names[i] = append(k, ':')
+	}
+	var b []byte
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			return tp, c.Translate(ctx, "read "+st.ID(), err)
+		}
+		b = b[:0]
+		if tp.Rows > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '\n', '{')
+		first := true
+		for i := range cols {
+			if !keep[i] {
+				continue
+			}
+			if !first {
+				b = append(b, ',')
+			}
+			first = false
+			b = append(b, names[i]...)
+			if b, err = appendJSON(b, jsonValue(vals[i], docs[i].Type)); err != nil {
+				return tp, fmt.Errorf("dsr: encode row of %s: %w", st.ID(), err)
+			}
+		}
+		b = append(b, '}')
+		if _, err := w.Write(b); err != nil {
+			return tp, fmt.Errorf("dsr: write export: %w", err)
+		}
+		tp.Rows++
+		if tp.Rows%10000 == 0 {
+			progress(tp.Rows)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return tp, c.Translate(ctx, "read "+st.ID(), err)
+	}
+	if _, err := w.Write([]byte("\n]}\n")); err != nil {
+		return tp, fmt.Errorf("dsr: write export: %w", err)
+	}
+	return tp, nil
+}
+
+// appendJSON appends v as JSON, without reflection for the common types.
+func appendJSON(b []byte, v any) ([]byte, error) {
+	switch x := v.(type) {
+	case nil:
+		return append(b, "null"...), nil
+	case bool:
+		return strconv.AppendBool(b, x), nil
+	case int64:
+		return strconv.AppendInt(b, x, 10), nil
+	case json.Number:
+		return append(b, x...), nil
+	}
+	m, err := json.Marshal(v)
+	return append(b, m...), err
+}
+
+// withheld reports whether a category is kept out of access packages:
+// credentials and password hashes are the subject's data, but a copy of
+// them in a mailbox is an account takeover waiting to happen.
+func withheld(category string) bool {
+	return category == "user.authorization" || strings.HasPrefix(category, "user.authorization.")
+}
+
+// jsonValue turns a scanned database value into a typed JSON value:
+// numbers stay numbers, times become RFC 3339 text, text stays text, and
+// binary data becomes {"base64": "…"} so it is never mistaken for text.
+func jsonValue(v any, dbType string) any {
+	switch x := v.(type) {
+	case nil, bool, int64, float64, string:
+		return x
+	case time.Time:
+		return x.UTC().Format(time.RFC3339Nano)
+	case []byte:
+		if isBinaryType(dbType) || !utf8.Valid(x) {
+			return map[string]string{"base64": base64.StdEncoding.EncodeToString(x)}
+		}
+		s := string(x)
+		if isNumericType(dbType) {
+			// DECIMAL and friends arrive as text: keep them exact.
+			if _, ok := new(big.Float).SetString(s); ok {
+				return json.Number(s)
+			}
+		}
+		return s
+	}
+	return fmt.Sprint(v)
+}
+
+func isBinaryType(t string) bool {
+	return strings.Contains(t, "blob") || strings.Contains(t, "binary") || t == "bytea"
+}
+
+func isNumericType(t string) bool {
+	return strings.Contains(t, "decimal") || strings.Contains(t, "numeric") || strings.Contains(t, "int") ||
+		strings.Contains(t, "float") || strings.Contains(t, "double") || t == "real"
+}
+
+// describe says what the policy promises about a table's data.
+func (s *Service) describe(st *Step) TablePackage {
+	p := s.Policy
+	sys := p.System(st.System)
+	t := sys.Table(st.Table)
+	tp := TablePackage{System: st.System, Table: st.Table}
+	purposes := slices.Clone(sys.Purposes)
+	for _, f := range t.Fields {
+		if f.Category != "" && !slices.Contains(tp.Categories, f.Category) {
+			tp.Categories = append(tp.Categories, f.Category)
+		}
+		for _, pu := range f.Purposes {
+			if !slices.Contains(purposes, pu) {
+				purposes = append(purposes, pu)
+			}
+		}
+	}
+	sort.Strings(tp.Categories)
+	tp.Purposes, tp.Processors = s.purposeLabels(purposes), s.recipients(tp.Categories)
+	for _, rule := range p.Retention.Rules {
+		ref := policy.ParseTableRef(rule.Table)
+		if ref.Table == st.Table && (ref.System == "" || ref.System == st.System) {
+			desc := cmpOr(rule.Description, fmt.Sprintf("%s: kept %s from %s", rule.Name, rule.Keep, rule.From))
+			tp.Retention = append(tp.Retention, desc)
+		}
+	}
+	return tp
+}
+
+// describeService says what the policy promises about a webhook system's
+// data.
+func (s *Service) describeService(sv *ServiceStep) TablePackage {
+	p := s.Policy
+	sys := p.System(sv.System)
+	tp := TablePackage{System: sv.System, Table: "(service)", Categories: slices.Sorted(slices.Values(sv.Categories))}
+	tp.Purposes, tp.Processors = s.purposeLabels(sys.Purposes), s.recipients(tp.Categories)
+	return tp
+}
+
+// purposeLabels names purposes for readers, with their legal basis.
+func (s *Service) purposeLabels(keys []string) []string {
+	var out []string
+	for _, pu := range keys {
+		label := pu
+		if x := s.Policy.Purpose(pu); x != nil {
+			label = fmt.Sprintf("%s (%s)", cmpOr(x.Title, pu), strings.ReplaceAll(x.LegalBasis, "_", " "))
+		}
+		out = append(out, label)
+	}
+	return out
+}
+
+// recipients names the processors that receive any of the categories.
+func (s *Service) recipients(cats []string) []string {
+	var out []string
+	for _, pr := range s.Policy.Processors {
+		if receives(pr, cats) {
+			out = append(out, fmt.Sprintf("%s (%s)", pr.Name, pr.Location))
+		}
+	}
+	return out
+}
+
+func receives(pr *policy.Processor, cats []string) bool {
+	for _, pc := range pr.Categories {
+		for _, c := range cats {
+			if c == pc || strings.HasPrefix(c, pc+".") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+func writeJSON(zw *zip.Writer, name string, v any, now time.Time) error {
+	w, err := zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Deflate, Modified: now})
+	if err != nil {
+		return fmt.Errorf("dsr: write export: %w", err)
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return fmt.Errorf("dsr: write export %s: %w", name, err)
+	}
+	return nil
+}
+
+//go:embed summary.html.tmpl
+var summaryHTMLSource string
+
+var summaryHTML = template.Must(template.New("summary").Parse(summaryHTMLSource))

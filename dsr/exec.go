@@ -1,0 +1,465 @@
+package dsr
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/vowprivacy/vow/connector"
+	"github.com/vowprivacy/vow/policy"
+	"github.com/vowprivacy/vow/webhook"
+)
+
+// Progress reports what an execution is doing, for a progress display.
+type Progress struct {
+	Step  string // "system:table", or a phase such as "verify"
+	Index int    // 1-based position of the step
+	Total int
+	Rows  int64 // rows read or changed by the step so far
+	Done  bool  // the step finished
+}
+
+// ErrWaiting wraps the error of a run that could not reach a datastore:
+// the request is Waiting and will be retried at its NextAttemptAt.
+var ErrWaiting = errors.New("request waiting for a datastore")
+
+// Run carries out a verified request and returns it as it stands after.
+// It is safe to call again after a crash or a failure at any point: work
+// recorded as done is not repeated, and repeating an unrecorded step is
+// harmless. A datastore that cannot be reached leaves the request Waiting
+// (the error wraps ErrWaiting) instead of completing it with parts missing.
+func (s *Service) Run(ctx context.Context, id string, progress func(Progress)) (*Request, error) {
+	if progress == nil {
+		progress = func(Progress) {}
+	}
+	r, err := s.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	switch r.Status {
+	case Executing, Waiting:
+	case Scheduled:
+		if r.NextAttemptAt != nil && s.now().Before(*r.NextAttemptAt) {
+			return r, nil // still in its grace period
+		}
+	case Received, Verifying:
+		return r, fmt.Errorf("dsr: request %s is not verified yet (%s): %w", id, r.Status, ErrState)
+	default:
+		return r, nil // final: nothing to do
+	}
+	owner := newOwner()
+	if err := s.claim(ctx, id, owner); err != nil {
+		return r, err
+	}
+	defer s.release(ctx, id, owner)
+	defer s.heartbeat(ctx, id, owner)()
+	// Read again under the lease: another runner may have finished it
+	// between the first read and the claim.
+	if r, err = s.Get(ctx, id); err != nil || r.Status.Final() {
+		return r, err
+	}
+	if r.Status == Waiting || r.Status == Scheduled {
+		if err := s.transition(ctx, id, []Status{r.Status}, Executing, nil); err != nil {
+			return nil, err
+		}
+		r.Status = Executing
+	}
+	if _, err := s.Store.DB().ExecContext(ctx, s.Store.Rebind(`UPDATE requests SET attempts = attempts + 1 WHERE id = ?`), id); err != nil {
+		return nil, s.Store.Wrap(err, "dsr: count attempt")
+	}
+	r.Attempts++
+	s.event(ctx, r, "request.started", map[string]any{"attempt": r.Attempts})
+
+	res, err := s.execute(ctx, r, progress)
+	var sched *scheduled
+	if errors.As(err, &sched) {
+		if err := s.transition(ctx, id, []Status{Executing}, Scheduled, map[string]any{"next_attempt_at": ts(sched.until)}); err != nil {
+			return nil, err
+		}
+		return s.Get(ctx, id)
+	}
+	if err != nil {
+		return s.fail(ctx, r, err)
+	}
+	now := s.now()
+	set := map[string]any{"completed_at": ts(now), "last_error": nil, "next_attempt_at": nil}
+	out, merr := marshalResult(res)
+	if merr != nil {
+		return nil, merr
+	}
+	set["result"] = out
+	if r.Type == Erasure {
+		// The identities were needed to find the data; once it is erased
+		// Vow keeps only the keyed subject hash.
+		set["identities"] = "{}"
+	}
+	if err := s.transition(ctx, id, []Status{Executing}, Completed, set); err != nil {
+		return nil, err
+	}
+	s.event(ctx, r, "request.completed", map[string]any{"found": res.Found, "rows": res.Rows, "message": res.Message})
+	return s.Get(ctx, id)
+}
+
+// fail records a failed attempt: Waiting with a backoff when a datastore
+// could not be reached or the run was interrupted, Failed otherwise.
+func (s *Service) fail(ctx context.Context, r *Request, cause error) (*Request, error) {
+	// The caller's context may be what ended the run; record with a fresh one.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	msg := strings.Join(strings.Fields(cause.Error()), " ")
+	if errors.Is(cause, connector.ErrUnreachable) || errors.Is(cause, webhook.ErrUnavailable) || errors.Is(cause, errAwaiting) ||
+		errors.Is(cause, context.Canceled) || errors.Is(cause, context.DeadlineExceeded) {
+		next := s.now().Add(backoff(r.Attempts))
+		if errors.Is(cause, errAwaiting) {
+			// A callback wakes the request; this is only a fallback poll.
+			next = s.now().Add(time.Hour)
+		}
+		if err := s.transition(rctx, r.ID, []Status{Executing}, Waiting, map[string]any{"last_error": msg, "next_attempt_at": ts(next)}); err != nil {
+			return nil, errors.Join(cause, err)
+		}
+		s.event(rctx, r, "request.waiting", map[string]any{"error": msg, "next_attempt_at": ts(next)})
+		got, _ := s.Get(rctx, r.ID)
+		return got, fmt.Errorf("%w: %w (retry after %s)", ErrWaiting, cause, next.Format(time.RFC3339))
+	}
+	if err := s.transition(rctx, r.ID, []Status{Executing}, Failed, map[string]any{"last_error": msg, "completed_at": ts(s.now())}); err != nil {
+		return nil, errors.Join(cause, err)
+	}
+	s.event(rctx, r, "request.failed", map[string]any{"error": msg})
+	got, _ := s.Get(rctx, r.ID)
+	return got, cause
+}
+
+// backoff is the wait before retry n: 1, 2, 4 … minutes, at most an hour.
+func backoff(n int) time.Duration {
+	d := time.Minute << min(max(n-1, 0), 6)
+	return min(d, time.Hour)
+}
+
+// connectorSQL names the connector type in this package's maps.
+type connectorSQL = connector.SQL
+
+// kindsOf lists the identity kinds of a request, sorted.
+func kindsOf(ids Identities) []string {
+	kinds := make([]string, 0, len(ids))
+	for k := range ids {
+		kinds = append(kinds, k)
+	}
+	sort.Strings(kinds)
+	return kinds
+}
+
+func (s *Service) execute(ctx context.Context, r *Request, progress func(Progress)) (*Result, error) {
+	kinds := kindsOf(r.Identities)
+	if len(kinds) == 0 {
+		return nil, fmt.Errorf("dsr: request %s has no identities left to search by", r.ID)
+	}
+	plan, err := NewPlan(s.Policy, kinds)
+	if errors.Is(err, ErrNoMatch) {
+		return &Result{Message: "no data found: " + err.Error()}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	conns := &conns{s: s, open: map[string]connector.SQL{}}
+	defer conns.close()
+	if r.keys == nil {
+		keys, err := s.resolve(ctx, plan, r, conns)
+		if err != nil {
+			return nil, err
+		}
+		b, _ := json.Marshal(keys)
+		if err := s.transition(ctx, r.ID, []Status{Executing}, Executing, map[string]any{"keys": string(b)}); err != nil {
+			return nil, err
+		}
+		r.keys = keys
+		s.event(ctx, r, "request.resolved", map[string]any{"roots": len(keys.Roots)})
+	}
+	switch r.Type {
+	case Access, Portability:
+		return s.access(ctx, plan, r, conns, progress)
+	case Erasure:
+		if g := s.Policy.Rights.ErasureGrace; g != nil {
+			if err := s.grace(ctx, plan, r, conns, g); err != nil {
+				return nil, err
+			}
+		}
+		return s.erase(ctx, plan, r, conns, progress)
+	case Rectification:
+		return s.rectify(ctx, plan, r, conns, progress)
+	case Restriction, Objection:
+		return s.record(ctx, plan, r, conns, progress)
+	}
+	return nil, fmt.Errorf("dsr: %s requests cannot be executed yet: %w", r.Type, ErrNotOffered)
+}
+
+// conns opens each system's datastore once per run.
+type conns struct {
+	s    *Service
+	open map[string]connector.SQL
+}
+
+// get returns the system's connector: the service's pool, kept across
+// runs when KeepConnections is set (opening and pinging a pool was most
+// of a small request's time), or one opened for this run.
+func (c *conns) get(ctx context.Context, system string) (connector.SQL, error) {
+	if x := c.open[system]; x != nil {
+		return x, nil
+	}
+	if c.s.KeepConnections {
+		c.s.poolMu.Lock()
+		x := c.s.pools[system]
+		c.s.poolMu.Unlock()
+		if x != nil {
+			return x, nil
+		}
+	}
+	sys := c.s.Policy.System(system)
+	if sys == nil {
+		return nil, fmt.Errorf("dsr: system %s is not in the policy", system)
+	}
+	x, err := c.s.Datastores.Open(ctx, sys)
+	if err != nil {
+		return nil, fmt.Errorf("dsr: open system %s: %w", system, err)
+	}
+	if c.s.KeepConnections {
+		c.s.poolMu.Lock()
+		defer c.s.poolMu.Unlock()
+		if have := c.s.pools[system]; have != nil {
+			x.Close() // another run opened it meanwhile
+			return have, nil
+		}
+		if c.s.pools == nil {
+			c.s.pools = map[string]connector.SQL{}
+		}
+		c.s.pools[system] = x
+		return x, nil
+	}
+	c.open[system] = x
+	return x, nil
+}
+
+func (c *conns) close() {
+	for _, x := range c.open {
+		x.Close()
+	}
+}
+
+// Close closes the connections kept across runs (KeepConnections).
+func (s *Service) Close() error {
+	s.poolMu.Lock()
+	defer s.poolMu.Unlock()
+	var errs []error
+	for name, x := range s.pools {
+		if err := x.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("dsr: close system %s: %w", name, err))
+		}
+	}
+	s.pools = nil
+	return errors.Join(errs...)
+}
+
+// resolve fixes, before anything is written, the primary keys of the rows
+// found by identity and the values that relations carry across systems.
+// Later runs of the same request use them, so a resumed erasure still
+// finds rows whose identity columns it has already masked.
+func (s *Service) resolve(ctx context.Context, plan *Plan, r *Request, cs *conns) (*Keys, error) {
+	keys := &Keys{Roots: map[string][]any{}, Cross: map[string][]any{}}
+	for _, st := range plan.Steps {
+		c, err := cs.get(ctx, st.System)
+		if err != nil {
+			return nil, err
+		}
+		d := c.Dialect()
+		if len(st.PrimaryKey) == 1 && slices.ContainsFunc(st.Matches, func(m Match) bool { return m.Identity != "" }) {
+			idOnly := *st
+			idOnly.Matches = slices.DeleteFunc(slices.Clone(st.Matches), func(m Match) bool { return m.Identity == "" })
+			where, args := plan.Where(&idOnly, r.Identities, nil)
+			vals, err := column(ctx, c.DB(), c, "resolve keys", "SELECT DISTINCT "+d.Column(st.PrimaryKey[0])+" FROM "+d.Ident(st.Table)+" WHERE "+where, args)
+			if err != nil {
+				return nil, err
+			}
+			keys.Roots[st.ID()] = vals
+		}
+		for _, col := range st.Collect {
+			where, args := plan.Where(st, r.Identities, keys)
+			vals, err := column(ctx, c.DB(), c, "resolve keys", "SELECT DISTINCT "+d.Column(col)+" FROM "+d.Ident(st.Table)+" WHERE "+where+" AND "+d.Column(col)+" IS NOT NULL", args)
+			if err != nil {
+				return nil, err
+			}
+			keys.Cross[st.ID()+"."+col] = vals
+		}
+	}
+	return keys, nil
+}
+
+// querier is a *sql.DB or a *sql.Tx.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// column reads one column of a query on db (the connector's pool, or a
+// transaction of it). Values are normalised to JSON-safe types, since they
+// are stored with the request and passed back as parameters. op names what
+// was being done, for errors.
+func column(ctx context.Context, db querier, c connector.SQL, op, q string, args []any) ([]any, error) {
+	rows, err := db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, c.Translate(ctx, op, err)
+	}
+	defer rows.Close()
+	var out []any
+	for rows.Next() {
+		var v any
+		if err := rows.Scan(&v); err != nil {
+			return nil, c.Translate(ctx, op, err)
+		}
+		out = append(out, keyValue(v))
+	}
+	if err := rows.Err(); err != nil {
+		return nil, c.Translate(ctx, op, err)
+	}
+	return out, nil
+}
+
+// keyValue turns a scanned key into a value that survives a JSON round
+// trip and still compares equal in SQL: numbers stay numbers, bytes become
+// text.
+func keyValue(v any) any {
+	switch x := v.(type) {
+	case []byte:
+		return string(x)
+	case time.Time:
+		return x.UTC().Format(time.RFC3339Nano)
+	}
+	return v
+}
+
+// decodeKeys reads stored keys back with their numbers as int64 (or
+// float64), not JSON's float64-for-everything, so that a bigint key is
+// passed to the database as the integer it was read as.
+func decodeKeys(s string) (*Keys, error) {
+	dec := json.NewDecoder(strings.NewReader(s))
+	dec.UseNumber()
+	var k Keys
+	if err := dec.Decode(&k); err != nil {
+		return nil, err
+	}
+	for _, m := range []map[string][]any{k.Roots, k.Cross} {
+		for _, vals := range m {
+			for i, v := range vals {
+				if n, ok := v.(json.Number); ok {
+					if x, err := n.Int64(); err == nil {
+						vals[i] = x
+					} else if f, err := n.Float64(); err == nil {
+						vals[i] = f
+					}
+				}
+			}
+		}
+	}
+	return &k, nil
+}
+
+// stepDone reports whether a unit of work of r was recorded as done, and
+// its data.
+func (s *Service) stepDone(ctx context.Context, id, step string) (json.RawMessage, bool, error) {
+	var data string
+	err := s.Store.DB().QueryRowContext(ctx, s.Store.Rebind(`SELECT data FROM request_steps WHERE request_id = ? AND step = ?`), id, step).Scan(&data)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, s.Store.Wrap(err, "dsr: read step %s", step)
+	}
+	return json.RawMessage(data), true, nil
+}
+
+func (s *Service) markDone(ctx context.Context, id, step string, data any) error {
+	b, err := json.Marshal(data)
+	if err != nil {
+		return fmt.Errorf("dsr: encode step %s: %w", step, err)
+	}
+	_, err = s.Store.DB().ExecContext(ctx, s.Store.Rebind(`INSERT INTO request_steps (request_id, step, data, done_at) VALUES (?, ?, ?, ?)`),
+		id, step, string(b), ts(s.now()))
+	if err != nil {
+		return s.Store.Wrap(err, "dsr: record step %s", step)
+	}
+	return nil
+}
+
+func (s *Service) pause(ctx context.Context) error {
+	if s.Pause <= 0 {
+		return nil
+	}
+	t := time.NewTimer(s.Pause)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// systems returns the systems of a plan's steps in first-appearance order.
+func systems(plan *Plan) []string {
+	var out []string
+	for _, st := range plan.Steps {
+		if !slices.Contains(out, st.System) {
+			out = append(out, st.System)
+		}
+	}
+	return out
+}
+
+// checkChanges validates a rectification's changes against the policy:
+// each names a declared field, as "column", "table.column" or
+// "system:table.column".
+func (s *Service) checkChanges(changes map[string]string) error {
+	for k := range changes {
+		if len(s.changeTargets(k)) == 0 {
+			return &FieldError{"changes." + k, "names no declared field; use column, table.column or system:table.column of a table with an identity field"}
+		}
+	}
+	return nil
+}
+
+// changeTargets resolves a change key to the fields it updates: fields of
+// tables that hold an identity field (the subject's own records).
+func (s *Service) changeTargets(key string) []policy.Ref {
+	var out []policy.Ref
+	sysName, rest, hasSys := strings.Cut(key, ":")
+	if !hasSys {
+		rest, sysName = key, ""
+	}
+	table, col := "", rest
+	if i := strings.LastIndexByte(rest, '.'); i >= 0 {
+		table, col = rest[:i], rest[i+1:]
+	}
+	for _, sys := range s.Policy.Systems {
+		if sysName != "" && sys.Name != sysName {
+			continue
+		}
+		for _, t := range sys.Tables {
+			if table != "" && t.Name != table {
+				continue
+			}
+			f := t.Field(col)
+			if f == nil || f.Identity != "" && f.Identity != "email" && f.Identity != "phone" && f.Identity != "username" {
+				continue // keys that identify rows are not rectified
+			}
+			hasIdentity := slices.ContainsFunc(t.Fields, func(f *policy.Field) bool { return f.Identity != "" })
+			if !hasIdentity {
+				continue
+			}
+			out = append(out, policy.Ref{System: sys.Name, Table: t.Name, Column: col})
+		}
+	}
+	return out
+}

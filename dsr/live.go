@@ -1,0 +1,103 @@
+package dsr
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/vowprivacy/vow/connector"
+	"github.com/vowprivacy/vow/keyring"
+	"github.com/vowprivacy/vow/policy"
+)
+
+// CheckLive compares the plan with the live databases and returns what
+// would make requests slow or fail: columns the plan matches on without an
+// index (every request scans the table), and pseudonymised columns that
+// cannot hold a pseudonym (not text, or too short).
+func (pl *Plan) CheckLive(ctx context.Context, o Opener) ([]string, error) {
+	var out []string
+	schemas := map[string]*connector.Schema{}
+	for _, st := range pl.Steps {
+		sc, ok := schemas[st.System]
+		if !ok {
+			c, err := o.Open(ctx, pl.policy.System(st.System))
+			if err != nil {
+				return nil, fmt.Errorf("dsr: open system %s: %w", st.System, err)
+			}
+			sc, err = c.Introspect(ctx)
+			c.Close()
+			if err != nil {
+				return nil, fmt.Errorf("dsr: read system %s: %w", st.System, err)
+			}
+			schemas[st.System] = sc
+		}
+		t := sc.Table(st.Table)
+		if t == nil {
+			out = append(out, fmt.Sprintf("%s: the table does not exist in the database (vow check --live)", st.ID()))
+			continue
+		}
+		for _, m := range st.Matches {
+			if !indexed(t, m.Column) {
+				out = append(out, fmt.Sprintf("%s.%s: no index starts with this column, so every request reads the whole table (CREATE INDEX ON %s (%s))",
+					st.ID(), m.Column, st.Table, m.Column))
+			}
+		}
+		for _, f := range st.Erase.Fields {
+			if f.Method != policy.HMAC {
+				continue
+			}
+			col := t.Column(f.Column)
+			if col == nil {
+				continue
+			}
+			if why := cannotHoldPseudonym(st.Kind, col.Type); why != "" {
+				out = append(out, fmt.Sprintf("%s.%s: hmac erasure writes %d-character text, but the column is %s (%s): erasure will fail; use nullify, or widen the column",
+					st.ID(), f.Column, len(keyring.PseudonymPrefix)+32, col.Type, why))
+			}
+		}
+	}
+	return out, nil
+}
+
+// indexed reports whether some index (or the primary key) starts with
+// column.
+func indexed(t *connector.Table, column string) bool {
+	if len(t.PrimaryKey) > 0 && strings.EqualFold(t.PrimaryKey[0], column) {
+		return true
+	}
+	for _, ix := range t.Indexes {
+		if len(ix.Columns) > 0 && strings.EqualFold(ix.Columns[0], column) {
+			return true
+		}
+	}
+	// MySQL's own indexes for foreign keys are listed with the others;
+	// SQLite and PostgreSQL create none.
+	return false
+}
+
+var lengthRE = regexp.MustCompile(`\((\d+)\)`)
+
+// cannotHoldPseudonym says why a column type cannot store a pseudonym, or
+// "" if it can. SQLite stores text in any column.
+func cannotHoldPseudonym(kind, typ string) string {
+	if kind == "sqlite" {
+		return ""
+	}
+	t := strings.ToLower(typ)
+	switch {
+	case strings.Contains(t, "char") || strings.Contains(t, "text") || strings.Contains(t, "clob"):
+		if m := lengthRE.FindStringSubmatch(t); m != nil {
+			if n, _ := strconv.Atoi(m[1]); n < len(keyring.PseudonymPrefix)+32 {
+				return "too short"
+			}
+		}
+		return ""
+	case strings.Contains(t, "int"), strings.Contains(t, "numeric"), strings.Contains(t, "decimal"), strings.Contains(t, "float"), strings.Contains(t, "double"), strings.Contains(t, "real"):
+		return "numbers cannot hold text"
+	case strings.Contains(t, "inet"), strings.Contains(t, "uuid"), strings.Contains(t, "date"), strings.Contains(t, "time"), strings.Contains(t, "bool"):
+		return "a typed column cannot hold text"
+	}
+	return ""
+}

@@ -1,0 +1,152 @@
+package dsr
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"github.com/vowprivacy/vow/policy"
+	"sort"
+)
+
+// update sets one column of the subject's rows in one table.
+type update struct {
+	step   *Step
+	column string
+	value  any
+}
+
+// rectify writes the request's changes into the subject's rows, one
+// transaction per system. Only declared fields of the subject's own tables
+// can be changed (checked when the request was made).
+func (s *Service) rectify(ctx context.Context, plan *Plan, r *Request, cs *conns, progress func(Progress)) (*Result, error) {
+	bySystem := map[string][]update{}
+	keys := make([]string, 0, len(r.Changes))
+	for k := range r.Changes {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		for _, ref := range s.changeTargets(k) {
+			st := plan.Step(ref.System + ":" + ref.Table)
+			if st == nil {
+				continue
+			}
+			bySystem[ref.System] = append(bySystem[ref.System], update{st, ref.Column, r.Changes[k]})
+		}
+	}
+	res, err := s.applyUpdates(ctx, plan, r, cs, "rectify", bySystem, progress)
+	if err != nil {
+		return nil, err
+	}
+	if res.Found {
+		res.Message = fmt.Sprintf("rectified %d field value(s)", sumRows(res.Rows))
+	} else {
+		res.Message = "no data found for this subject; nothing was changed"
+	}
+	return res, nil
+}
+
+// rightActions returns the policy's columns that record a restriction or
+// an objection.
+func (s *Service) rightActions(t Type) []*policy.RightAction {
+	switch t {
+	case Restriction:
+		return s.Policy.Rights.Restriction
+	case Objection:
+		return s.Policy.Rights.Objection
+	}
+	return nil
+}
+
+// record carries out a restriction or objection: it sets the columns the
+// policy names on the subject's rows.
+func (s *Service) record(ctx context.Context, plan *Plan, r *Request, cs *conns, progress func(Progress)) (*Result, error) {
+	bySystem := map[string][]update{}
+	for _, a := range s.rightActions(r.Type) {
+		ref, err := policy.ParseRef(a.Set)
+		if err != nil {
+			return nil, fmt.Errorf("dsr: rights.%s: %w", r.Type, err)
+		}
+		sys, t := s.Policy.LookupTable(policy.TableRef{System: ref.System, Table: ref.Table}, nil)
+		if t == nil {
+			return nil, fmt.Errorf("dsr: rights.%s: table %s is not in the policy", r.Type, ref.Table)
+		}
+		if st := plan.Step(sys.Name + ":" + t.Name); st != nil {
+			bySystem[sys.Name] = append(bySystem[sys.Name], update{st, ref.Column, a.Value})
+		}
+	}
+	res, err := s.applyUpdates(ctx, plan, r, cs, string(r.Type), bySystem, progress)
+	if err != nil {
+		return nil, err
+	}
+	if res.Found {
+		res.Message = fmt.Sprintf("%s recorded on %d row(s)", r.Type, sumRows(res.Rows))
+	} else {
+		res.Message = "no data found for this subject; nothing to record the " + string(r.Type) + " on"
+	}
+	return res, nil
+}
+
+func sumRows(m map[string]int64) int64 {
+	var n int64
+	for _, v := range m {
+		n += v
+	}
+	return n
+}
+
+// applyUpdates runs updates one transaction per system, recording each
+// system as a step named kind:system.
+func (s *Service) applyUpdates(ctx context.Context, plan *Plan, r *Request, cs *conns, kind string, bySystem map[string][]update, progress func(Progress)) (*Result, error) {
+	res := &Result{Rows: map[string]int64{}}
+	for _, sys := range systems(plan) {
+		ups := bySystem[sys]
+		if len(ups) == 0 {
+			continue
+		}
+		key := kind + ":" + sys
+		if data, done, err := s.stepDone(ctx, r.ID, key); err != nil {
+			return nil, err
+		} else if done {
+			var rows map[string]int64
+			_ = json.Unmarshal(data, &rows)
+			for k, v := range rows {
+				res.Rows[k] += v
+			}
+			continue
+		}
+		c, err := cs.get(ctx, sys)
+		if err != nil {
+			return nil, err
+		}
+		tx, err := c.DB().BeginTx(ctx, nil)
+		if err != nil {
+			return nil, c.Translate(ctx, "begin "+kind, err)
+		}
+		rows := map[string]int64{}
+		for i, u := range ups {
+			d := c.Dialect()
+			where, args := plan.WhereAfter(u.step, r.Identities, r.keys, []any{u.value})
+			q := "UPDATE " + d.Ident(u.step.Table) + " SET " + d.Column(u.column) + " = " + d.Param(1) + " WHERE " + where
+			out, err := tx.ExecContext(ctx, q, args...)
+			if err != nil {
+				tx.Rollback()
+				return nil, c.Translate(ctx, kind+" "+u.step.ID()+"."+u.column, err)
+			}
+			n, _ := out.RowsAffected()
+			rows[u.step.ID()+"."+u.column] = n
+			progress(Progress{Step: u.step.ID(), Index: i + 1, Total: len(ups), Rows: n, Done: true})
+		}
+		if err := tx.Commit(); err != nil {
+			return nil, c.Translate(ctx, "commit "+kind, err)
+		}
+		if err := s.markDone(ctx, r.ID, key, rows); err != nil {
+			return nil, err
+		}
+		for k, v := range rows {
+			res.Rows[k] += v
+		}
+	}
+	res.Found = sumRows(res.Rows) > 0
+	return res, nil
+}

@@ -1,0 +1,613 @@
+package dsr
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/big"
+	"net/mail"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/vowprivacy/vow/connector"
+	"github.com/vowprivacy/vow/keyring"
+	"github.com/vowprivacy/vow/mailer"
+	"github.com/vowprivacy/vow/policy"
+	"github.com/vowprivacy/vow/state"
+)
+
+// Opener opens the datastore of a policy system; datastore.Resolver is one.
+type Opener interface {
+	Open(ctx context.Context, sys *policy.System) (connector.SQL, error)
+}
+
+// Mailer sends email; the verification codes go through it. *mailer.SMTP
+// is one.
+type Mailer interface {
+	Send(ctx context.Context, m mailer.Message) error
+}
+
+// Service carries out requests. Its fields are its dependencies; set them
+// all except Mailer (needed only for email verification), Now and Logger.
+type Service struct {
+	Policy     *policy.Policy
+	Store      *state.Store
+	Keys       *keyring.Keyring
+	Datastores Opener
+	Mailer     Mailer
+	// ExportDir is where access packages are written.
+	ExportDir string
+	// ExportTTL is how long an access package and its link live; 7 days
+	// when zero.
+	ExportTTL time.Duration
+	// Pause is slept between steps of an execution, to spare a live
+	// workload (and, in tests, to interrupt a run at a known point).
+	Pause time.Duration
+	// EraseHooks erase what Vow itself holds about a subject (consent
+	// history, …) as part of every erasure; each reports what it did as
+	// records for the certificate. They must be safe to run twice.
+	EraseHooks []func(ctx context.Context, ids Identities) ([]TableRecord, error)
+	// BaseURL is Vow's public URL, for the callback links services may
+	// answer through; without it services must answer at once.
+	BaseURL string
+	Now     func() time.Time
+	Logger  *slog.Logger
+	// Holds lists the subjects under an open legal hold (hold.Book); an
+	// erasure of one of them erases nothing and says why. Nil means none.
+	Holds HoldSource
+	// KeepConnections keeps each datastore's connection pool open across
+	// runs (a server's worker); Close releases them. Without it each run
+	// opens and closes its own.
+	KeepConnections bool
+	// webhookBackoff shortens the wait between webhook retries (tests).
+	webhookBackoff time.Duration
+	poolMu         sync.Mutex
+	pools          map[string]connector.SQL
+}
+
+const timeLayout = "2006-01-02T15:04:05.000000Z"
+
+// now is the current time at the precision the store keeps.
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now().UTC().Truncate(time.Microsecond)
+	}
+	return time.Now().UTC().Truncate(time.Microsecond)
+}
+
+func (s *Service) log() *slog.Logger {
+	if s.Logger != nil {
+		return s.Logger
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+func ts(t time.Time) string { return t.UTC().Format(timeLayout) }
+
+func nullTS(t *time.Time) sql.NullString {
+	if t == nil {
+		return sql.NullString{}
+	}
+	return sql.NullString{String: ts(*t), Valid: true}
+}
+
+func parseTS(s sql.NullString) *time.Time {
+	if !s.Valid {
+		return nil
+	}
+	t, err := time.Parse(timeLayout, s.String)
+	if err != nil {
+		return nil
+	}
+	return &t
+}
+
+// HoldSource lists the subjects with an open legal hold, by identity kind.
+type HoldSource interface {
+	Subjects(ctx context.Context) (map[string][]string, error)
+}
+
+// NewRequest is what a caller submits.
+type NewRequest struct {
+	Type         Type              `json:"type"`
+	Identities   Identities        `json:"identities"`
+	Changes      map[string]string `json:"changes,omitempty"`
+	Verification string            `json:"verification,omitempty"`
+	// CreatedBy names the caller: an API token's name, "cli", ….
+	CreatedBy string `json:"-"`
+}
+
+// identityKinds are the identity kinds a policy field may declare.
+var identityKinds = policy.Identities
+
+// Validate checks a new request against the policy; errors are
+// *FieldError naming the field.
+func (s *Service) Validate(n *NewRequest) error {
+	if !slices.Contains(Types, n.Type) {
+		return &FieldError{"type", fmt.Sprintf("%q is not a request type; use one of %s", n.Type, joinTypes())}
+	}
+	right := string(n.Type)
+	if (n.Type == Restriction || n.Type == Objection) && len(s.rightActions(n.Type)) == 0 {
+		return &FieldError{"type", fmt.Sprintf("the policy names no column that records a %s (rights.%s); Vow cannot carry it out", n.Type, n.Type)}
+	}
+	if !s.Policy.Offers(right) && !(n.Type == Portability && s.Policy.Offers("access")) {
+		return &FieldError{"type", fmt.Sprintf("the policy does not offer %s (rights.offered: %s)", right, strings.Join(s.Policy.Rights.Offered, ", "))}
+	}
+	if len(n.Identities) == 0 {
+		return &FieldError{"identities", "at least one identity is needed, e.g. {\"email\": \"ada@example.com\"}"}
+	}
+	for k, v := range n.Identities {
+		if !slices.Contains(identityKinds, k) {
+			return &FieldError{"identities." + k, fmt.Sprintf("unknown identity kind; use %s", strings.Join(identityKinds, ", "))}
+		}
+		if strings.TrimSpace(v) == "" {
+			return &FieldError{"identities." + k, "empty value"}
+		}
+		if k == "email" {
+			if a, err := mail.ParseAddress(v); err != nil || a.Address != strings.TrimSpace(v) {
+				return &FieldError{"identities.email", fmt.Sprintf("%q is not an email address", v)}
+			}
+		}
+	}
+	switch n.Verification {
+	case "":
+		n.Verification = s.Policy.Rights.Verification
+		if n.Verification == "" {
+			n.Verification = VerifyEmailCode
+		}
+	case VerifyTrusted, VerifyEmailCode:
+	default:
+		return &FieldError{"verification", fmt.Sprintf("%q is not a verification method; use trusted or email_code", n.Verification)}
+	}
+	if n.Verification == VerifyEmailCode && n.Identities["email"] == "" {
+		return &FieldError{"identities.email", "email_code verification needs an email identity"}
+	}
+	if n.Type == Rectification {
+		if len(n.Changes) == 0 {
+			return &FieldError{"changes", "a rectification needs the new values, e.g. {\"name\": \"Ada Lovelace\"}"}
+		}
+		if err := s.checkChanges(n.Changes); err != nil {
+			return err
+		}
+	} else if len(n.Changes) > 0 {
+		return &FieldError{"changes", "only a rectification carries changes"}
+	}
+	return nil
+}
+
+func joinTypes() string {
+	out := make([]string, len(Types))
+	for i, t := range Types {
+		out[i] = string(t)
+	}
+	return strings.Join(out, ", ")
+}
+
+// subjectKey is a keyed hash of the identities, so that Vow can tell two
+// requests of one subject apart from others' without keeping the
+// identities after an erasure.
+func (s *Service) subjectKey(ids Identities) string {
+	keys := make([]string, 0, len(ids))
+	for k := range ids {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		b.WriteString(k + "=" + strings.ToLower(strings.TrimSpace(ids[k])) + "\n")
+	}
+	return hex.EncodeToString(s.Keys.MAC("dsr subject", []byte(b.String())))
+}
+
+// Create records a new request. A trusted request is verified at once; an
+// email_code request gets its code sent. An open request of the same type
+// for the same subject makes the new one a duplicate: it is recorded,
+// linked to the first, and completed without running again.
+func (s *Service) Create(ctx context.Context, n NewRequest) (*Request, error) {
+	if err := s.Validate(&n); err != nil {
+		return nil, err
+	}
+	now := s.now()
+	r := &Request{
+		ID:           newRequestID(),
+		Type:         n.Type,
+		Status:       Received,
+		Identities:   n.Identities,
+		Changes:      n.Changes,
+		Verification: n.Verification,
+		ReceivedAt:   now,
+		Deadline:     now.AddDate(0, 0, s.Policy.DeadlineDays()),
+		CreatedBy:    n.CreatedBy,
+		UpdatedAt:    now,
+		subjectKey:   s.subjectKey(n.Identities),
+	}
+	dup, err := s.openDuplicate(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	if dup != "" {
+		r.DuplicateOf = dup
+		r.Status = Completed
+		r.CompletedAt = &now
+		r.Result = &Result{Message: "duplicate of open request " + dup + "; answered there"}
+	} else if n.Verification == VerifyTrusted {
+		r.Status = Executing
+		r.VerifiedAt = &now
+		r.NextAttemptAt = &now
+	} else {
+		r.Status = Verifying
+	}
+	if err := s.insert(ctx, r); err != nil {
+		return nil, err
+	}
+	s.event(ctx, r, "request.received", map[string]any{"type": r.Type, "verification": r.Verification, "duplicate_of": r.DuplicateOf})
+	if r.Status == Executing {
+		s.event(ctx, r, "request.verified", map[string]any{"method": VerifyTrusted})
+	}
+	if r.Status == Verifying {
+		if err := s.SendCode(ctx, r.ID); err != nil {
+			return r, err
+		}
+	}
+	return r, nil
+}
+
+func (s *Service) openDuplicate(ctx context.Context, r *Request) (string, error) {
+	var id string
+	err := s.Store.DB().QueryRowContext(ctx, s.Store.Rebind(
+		`SELECT id FROM requests WHERE subject_key = ? AND type = ? AND status NOT IN ('completed', 'failed', 'cancelled') ORDER BY received_at LIMIT 1`),
+		r.subjectKey, string(r.Type)).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", s.Store.Wrap(err, "dsr: find duplicate")
+	}
+	return id, nil
+}
+
+func newRequestID() string {
+	var b [10]byte
+	rand.Read(b[:])
+	return "req_" + strings.ToLower(hex.EncodeToString(b[:]))
+}
+
+func (s *Service) insert(ctx context.Context, r *Request) error {
+	ids, _ := json.Marshal(r.Identities)
+	changes, _ := json.Marshal(r.Changes)
+	result, err := marshalResult(r.Result)
+	if err != nil {
+		return err
+	}
+	_, err = s.Store.DB().ExecContext(ctx, s.Store.Rebind(`INSERT INTO requests
+		(id, type, status, subject_key, identities, changes, verification, received_at, deadline, verified_at,
+		 completed_at, duplicate_of, next_attempt_at, result, created_by, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		r.ID, string(r.Type), string(r.Status), r.subjectKey, string(ids), string(changes), r.Verification,
+		ts(r.ReceivedAt), ts(r.Deadline), nullTS(r.VerifiedAt), nullTS(r.CompletedAt),
+		sql.NullString{String: r.DuplicateOf, Valid: r.DuplicateOf != ""}, nullTS(r.NextAttemptAt), result,
+		r.CreatedBy, ts(r.UpdatedAt))
+	if err != nil {
+		return s.Store.Wrap(err, "dsr: record request")
+	}
+	return nil
+}
+
+func marshalResult(res *Result) (sql.NullString, error) {
+	if res == nil {
+		return sql.NullString{}, nil
+	}
+	b, err := json.Marshal(res)
+	if err != nil {
+		return sql.NullString{}, fmt.Errorf("dsr: encode result: %w", err)
+	}
+	return sql.NullString{String: string(b), Valid: true}, nil
+}
+
+const requestColumns = `id, type, status, subject_key, identities, changes, verification, received_at, deadline,
+	verified_at, completed_at, extended_reason, duplicate_of, attempts, next_attempt_at, last_error, keys, result,
+	created_by, updated_at`
+
+func scanRequest(row interface{ Scan(...any) error }) (*Request, error) {
+	var (
+		r                                            Request
+		typ, status, ids, changes, received, dl, upd string
+		verified, completed, ext, dup, next, lastErr sql.NullString
+		keys, result                                 sql.NullString
+	)
+	if err := row.Scan(&r.ID, &typ, &status, &r.subjectKey, &ids, &changes, &r.Verification, &received, &dl,
+		&verified, &completed, &ext, &dup, &r.Attempts, &next, &lastErr, &keys, &result, &r.CreatedBy, &upd); err != nil {
+		return nil, err
+	}
+	r.Type, r.Status = Type(typ), Status(status)
+	_ = json.Unmarshal([]byte(ids), &r.Identities)
+	_ = json.Unmarshal([]byte(changes), &r.Changes)
+	r.ReceivedAt = *parseTS(sql.NullString{String: received, Valid: true})
+	r.Deadline = *parseTS(sql.NullString{String: dl, Valid: true})
+	r.UpdatedAt = *parseTS(sql.NullString{String: upd, Valid: true})
+	r.VerifiedAt, r.CompletedAt, r.NextAttemptAt = parseTS(verified), parseTS(completed), parseTS(next)
+	r.ExtendedReason, r.DuplicateOf, r.LastError = ext.String, dup.String, lastErr.String
+	if keys.Valid {
+		k, err := decodeKeys(keys.String)
+		if err != nil {
+			return nil, fmt.Errorf("dsr: request %s: stored keys: %w", r.ID, err)
+		}
+		r.keys = k
+	}
+	if result.Valid {
+		r.Result = &Result{}
+		if err := json.Unmarshal([]byte(result.String), r.Result); err != nil {
+			return nil, fmt.Errorf("dsr: request %s: stored result: %w", r.ID, err)
+		}
+	}
+	return &r, nil
+}
+
+// Get returns a request by ID.
+func (s *Service) Get(ctx context.Context, id string) (*Request, error) {
+	r, err := scanRequest(s.Store.DB().QueryRowContext(ctx, s.Store.Rebind(`SELECT `+requestColumns+` FROM requests WHERE id = ?`), id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("dsr: %w: %s", ErrNotFound, id)
+	}
+	if err != nil {
+		return nil, s.Store.Wrap(err, "dsr: read request %s", id)
+	}
+	return r, nil
+}
+
+// ListFilter selects requests for [Service.List].
+type ListFilter struct {
+	Status Status
+	// Overdue keeps open requests past their deadline.
+	Overdue bool
+	Limit   int
+}
+
+// List returns requests, newest first.
+func (s *Service) List(ctx context.Context, f ListFilter) ([]*Request, error) {
+	q := `SELECT ` + requestColumns + ` FROM requests WHERE 1 = 1`
+	var args []any
+	if f.Status != "" {
+		q += ` AND status = ?`
+		args = append(args, string(f.Status))
+	}
+	if f.Overdue {
+		q += ` AND status NOT IN ('completed', 'failed', 'cancelled') AND deadline < ?`
+		args = append(args, ts(s.now()))
+	}
+	limit := f.Limit
+	if limit <= 0 || limit > 1000 {
+		limit = 100
+	}
+	q += fmt.Sprintf(` ORDER BY received_at DESC LIMIT %d`, limit)
+	rows, err := s.Store.DB().QueryContext(ctx, s.Store.Rebind(q), args...)
+	if err != nil {
+		return nil, s.Store.Wrap(err, "dsr: list requests")
+	}
+	defer rows.Close()
+	var out []*Request
+	for rows.Next() {
+		r, err := scanRequest(rows)
+		if err != nil {
+			return nil, s.Store.Wrap(err, "dsr: list requests")
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.Store.Wrap(err, "dsr: list requests")
+	}
+	return out, nil
+}
+
+// Due returns the IDs of verified requests whose time has come: new ones,
+// interrupted ones, and those waiting to retry a datastore. Oldest first.
+func (s *Service) Due(ctx context.Context) ([]string, error) {
+	rows, err := s.Store.DB().QueryContext(ctx, s.Store.Rebind(
+		`SELECT id FROM requests WHERE status IN ('executing', 'waiting', 'scheduled') AND (next_attempt_at IS NULL OR next_attempt_at <= ?) ORDER BY received_at`),
+		ts(s.now()))
+	if err != nil {
+		return nil, s.Store.Wrap(err, "dsr: due requests")
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, s.Store.Wrap(err, "dsr: due requests")
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+// transition moves a request from one of the allowed statuses to another,
+// setting extra columns, atomically: a request changed by someone else in
+// between is not overwritten.
+func (s *Service) transition(ctx context.Context, id string, from []Status, to Status, set map[string]any) error {
+	q := `UPDATE requests SET status = ?, updated_at = ?`
+	args := []any{string(to), ts(s.now())}
+	cols := make([]string, 0, len(set))
+	for c := range set {
+		cols = append(cols, c)
+	}
+	sort.Strings(cols)
+	for _, c := range cols {
+		q += `, ` + c + ` = ?`
+		args = append(args, set[c])
+	}
+	q += ` WHERE id = ? AND status IN (` + strings.TrimSuffix(strings.Repeat("?, ", len(from)), ", ") + `)`
+	args = append(args, id)
+	for _, f := range from {
+		args = append(args, string(f))
+	}
+	res, err := s.Store.DB().ExecContext(ctx, s.Store.Rebind(q), args...)
+	if err != nil {
+		return s.Store.Wrap(err, "dsr: update request %s", id)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		r, err := s.Get(ctx, id)
+		if err != nil {
+			return err
+		}
+		return fmt.Errorf("dsr: request %s is %s: %w", id, r.Status, ErrState)
+	}
+	return nil
+}
+
+var openStatuses = []Status{Received, Verifying, Executing, Waiting, Scheduled}
+
+// Cancel cancels an open request. Steps already done stay done: an erasure
+// cannot be undone, and its progress so far is recorded. An erasure in its
+// grace period is the exception: cancelling it recovers the account, by
+// clearing the columns that marked it.
+func (s *Service) Cancel(ctx context.Context, id, reason, by string) error {
+	r, err := s.Get(ctx, id)
+	if err != nil {
+		return err
+	}
+	if r.Status == Scheduled {
+		if err := s.recover(ctx, r); err != nil {
+			return err
+		}
+	}
+	if err := s.transition(ctx, id, openStatuses, Cancelled, map[string]any{"completed_at": ts(s.now()), "last_error": reason}); err != nil {
+		return err
+	}
+	s.eventID(ctx, id, "request.cancelled", map[string]any{"reason": reason, "by": by})
+	return nil
+}
+
+// MaxExtensionDays is how far a deadline may be extended in total (GDPR
+// art. 12(3): two further months).
+const MaxExtensionDays = 60
+
+// Extend moves an open request's deadline by days, with a reason that the
+// subject must be told.
+func (s *Service) Extend(ctx context.Context, id string, days int, reason string) (*Request, error) {
+	if strings.TrimSpace(reason) == "" {
+		return nil, &FieldError{"reason", "an extension needs a reason the subject is told"}
+	}
+	r, err := s.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	limit := r.ReceivedAt.AddDate(0, 0, s.Policy.DeadlineDays()+MaxExtensionDays)
+	dl := r.Deadline.AddDate(0, 0, days)
+	if days <= 0 || dl.After(limit) {
+		return nil, &FieldError{"days", fmt.Sprintf("must be 1 to %d in total (the deadline may move to %s at the latest)", MaxExtensionDays, limit.Format("2006-01-02"))}
+	}
+	if err := s.transition(ctx, id, openStatuses, r.Status, map[string]any{"deadline": ts(dl), "extended_reason": reason}); err != nil {
+		return nil, err
+	}
+	s.eventID(ctx, id, "request.extended", map[string]any{"days": days, "reason": reason, "deadline": ts(dl)})
+	return s.Get(ctx, id)
+}
+
+// Code verification: six digits, valid 15 minutes, five attempts.
+const (
+	codeTTL      = 15 * time.Minute
+	codeAttempts = 5
+)
+
+// SendCode emails a fresh one-time code to the request's email identity,
+// replacing any earlier code.
+func (s *Service) SendCode(ctx context.Context, id string) error {
+	r, err := s.Get(ctx, id)
+	if err != nil {
+		return err
+	}
+	if r.Status != Verifying {
+		return fmt.Errorf("dsr: request %s is %s, not waiting for verification: %w", id, r.Status, ErrState)
+	}
+	if s.Mailer == nil {
+		return fmt.Errorf("dsr: request %s needs an email code but no mail server is configured (set VOW_SMTP_URL)", id)
+	}
+	n, _ := rand.Int(rand.Reader, big.NewInt(1_000_000))
+	code := fmt.Sprintf("%06d", n.Int64())
+	now := s.now()
+	mac := hex.EncodeToString(s.Keys.MAC("dsr code", []byte(id+":"+code)))
+	db := s.Store.DB()
+	if _, err := db.ExecContext(ctx, s.Store.Rebind(`DELETE FROM verification_codes WHERE request_id = ?`), id); err != nil {
+		return s.Store.Wrap(err, "dsr: store code")
+	}
+	if _, err := db.ExecContext(ctx, s.Store.Rebind(`INSERT INTO verification_codes (request_id, code_mac, expires_at, attempts, sent_at) VALUES (?, ?, ?, 0, ?)`),
+		id, mac, ts(now.Add(codeTTL)), ts(now)); err != nil {
+		return s.Store.Wrap(err, "dsr: store code")
+	}
+	org := s.Policy.Organization.Name
+	body := fmt.Sprintf("Your %s privacy request code is %s.\n\nIt confirms your %s request (%s) and expires in %d minutes.\n"+
+		"If you did not make this request, ignore this email and nothing will happen.\n", org, code, r.Type, r.ID, int(codeTTL.Minutes()))
+	msg := mailer.Message{To: []string{r.Identities["email"]}, Subject: org + ": confirm your privacy request", Text: body}
+	if err := s.Mailer.Send(ctx, msg); err != nil {
+		return fmt.Errorf("dsr: send code for %s: %w", id, err)
+	}
+	s.event(ctx, r, "request.code_sent", nil)
+	return nil
+}
+
+// Verify checks a one-time code. A right code verifies the request and
+// queues it for execution; a wrong one counts against the attempts.
+func (s *Service) Verify(ctx context.Context, id, code string) error {
+	var mac, expires string
+	var attempts int
+	err := s.Store.DB().QueryRowContext(ctx, s.Store.Rebind(`SELECT code_mac, expires_at, attempts FROM verification_codes WHERE request_id = ?`), id).
+		Scan(&mac, &expires, &attempts)
+	if errors.Is(err, sql.ErrNoRows) {
+		if _, gerr := s.Get(ctx, id); gerr != nil {
+			return gerr
+		}
+		return fmt.Errorf("dsr: request %s has no code to check (ask for a new one): %w", id, ErrVerification)
+	}
+	if err != nil {
+		return s.Store.Wrap(err, "dsr: read code")
+	}
+	if attempts >= codeAttempts {
+		return fmt.Errorf("dsr: too many wrong codes for %s (ask for a new one): %w", id, ErrVerification)
+	}
+	if ts(s.now()) >= expires {
+		return fmt.Errorf("dsr: the code for %s has expired (ask for a new one): %w", id, ErrVerification)
+	}
+	want, _ := hex.DecodeString(mac)
+	if !hmac.Equal(want, s.Keys.MAC("dsr code", []byte(id+":"+strings.TrimSpace(code)))) {
+		if _, err := s.Store.DB().ExecContext(ctx, s.Store.Rebind(`UPDATE verification_codes SET attempts = attempts + 1 WHERE request_id = ?`), id); err != nil {
+			return s.Store.Wrap(err, "dsr: count attempt")
+		}
+		s.eventID(ctx, id, "request.code_rejected", map[string]any{"attempt": attempts + 1})
+		return fmt.Errorf("dsr: wrong code for %s (%d attempts left): %w", id, codeAttempts-attempts-1, ErrVerification)
+	}
+	now := ts(s.now())
+	if err := s.transition(ctx, id, []Status{Verifying}, Executing, map[string]any{"verified_at": now, "next_attempt_at": now}); err != nil {
+		return err
+	}
+	if _, err := s.Store.DB().ExecContext(ctx, s.Store.Rebind(`DELETE FROM verification_codes WHERE request_id = ?`), id); err != nil {
+		return s.Store.Wrap(err, "dsr: delete code")
+	}
+	s.eventID(ctx, id, "request.verified", map[string]any{"method": VerifyEmailCode})
+	return nil
+}
+
+// event records a transition in the state store's event log. The log is
+// evidence, so a failure to record is logged loudly, but does not undo
+// the transition already committed.
+func (s *Service) event(ctx context.Context, r *Request, kind string, data map[string]any) {
+	s.eventID(ctx, r.ID, kind, data)
+}
+
+func (s *Service) eventID(ctx context.Context, id, kind string, data map[string]any) {
+	if data == nil {
+		data = map[string]any{}
+	}
+	b, _ := json.Marshal(data)
+	if _, err := s.Store.Append(ctx, state.Event{Kind: kind, Subject: id, Actor: "vow", Data: b}); err != nil {
+		s.log().ErrorContext(ctx, "dsr: record event", "kind", kind, "request", id, "err", err)
+	}
+}
