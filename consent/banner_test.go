@@ -1,0 +1,188 @@
+package consent_test
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"fmt"
+	"html"
+	"net/http"
+	"net/http/httptest"
+	"os/exec"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vowprivacy/vow/consent"
+)
+
+func TestBannerServed(t *testing.T) {
+	t.Parallel()
+	e := setup(t, "sqlite")
+	code, js := e.do(t, call{method: "GET", path: "/consent/banner.js", token: "-"})
+	if code != 200 {
+		t.Fatalf("%d %s", code, js)
+	}
+	var gz bytes.Buffer
+	w, _ := gzip.NewWriterLevel(&gz, gzip.BestCompression)
+	w.Write(js)
+	w.Close()
+	t.Logf("banner.js: %d bytes, %d gzipped", len(js), gz.Len())
+	if gz.Len() > 15<<10 {
+		t.Fatalf("banner.js is %d bytes gzipped, over the 15 KB budget", gz.Len())
+	}
+	for _, want := range []string{`"organization":"Lumen"`, `"version":"` + e.svc.Version() + `"`, `"name":"analytics"`, `"purposes":["analytics"]`, `"essential":true`} {
+		if !bytes.Contains(js, []byte(want)) {
+			t.Errorf("banner.js lacks %s", want)
+		}
+	}
+	if bytes.Contains(js, []byte("/*VOW_CONFIG*/")) {
+		t.Error("configuration placeholder left in the script")
+	}
+	code, cfg := e.do(t, call{method: "GET", path: "/consent/banner/config", token: "-"})
+	if code != 200 || !bytes.Contains(cfg, []byte(`"gpc":["analytics cookies"]`)) {
+		t.Fatalf("config: %d %s", code, cfg)
+	}
+	// CORS preflight for the choice endpoint, called from the company's pages.
+	req, _ := http.NewRequest("OPTIONS", e.srv.URL+"/consent/banner/choice", nil)
+	req.Header.Set("Origin", "https://www.example.com")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 204 || resp.Header.Get("Access-Control-Allow-Origin") != "*" {
+		t.Fatalf("preflight: %d %v", resp.StatusCode, resp.Header)
+	}
+}
+
+// The page a company would serve: a blocked analytics script, the banner,
+// and a driver that acts like a visitor and reports what happened.
+const bannerPage = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>shop</title>
+<script type="text/plain" data-category="analytics">document.documentElement.setAttribute("data-analytics", "ran")</script>
+<script src="%s/consent/banner.js"></script></head>
+<body><pre id="result"></pre>
+<script>
+window.addEventListener("load", function () {
+  setTimeout(function () {
+    var b = document.getElementById("vow-banner"), out = {};
+    out.banner = !!b;
+    out.ranBefore = document.documentElement.getAttribute("data-analytics");
+    if (b) {
+      out.role = b.getAttribute("role");
+      out.title = document.getElementById(b.getAttribute("aria-labelledby")).textContent;
+      out.focused = document.activeElement && document.activeElement.id;
+      out.version = document.getElementById("vow-version").textContent;
+      document.getElementById("vow-customise").click();
+      var boxes = b.querySelectorAll("input[type=checkbox]"), unlabelled = 0;
+      for (var i = 0; i < boxes.length; i++) if (!boxes[i].labels || boxes[i].labels.length === 0) unlabelled++;
+      out.boxes = boxes.length;
+      out.unlabelled = unlabelled;
+      out.essentialLocked = document.getElementById("vow-cat-essential").disabled;
+      document.getElementById("%s").click();
+    }
+    out.ranAfter = document.documentElement.getAttribute("data-analytics");
+    out.stored = JSON.parse(localStorage.getItem("vow_consent"));
+    out.bannerAfter = !!document.getElementById("vow-banner");
+    setTimeout(function () { document.getElementById("result").textContent = JSON.stringify(out); }, 500);
+  }, 50);
+});
+</script></body></html>`
+
+type visit struct {
+	Banner, BannerAfter bool
+	RanBefore, RanAfter string
+	Role, Title         string
+	Focused, Version    string
+	Boxes, Unlabelled   int
+	EssentialLocked     bool
+	Stored              struct {
+		Device  string          `json:"device"`
+		Version string          `json:"version"`
+		Choices map[string]bool `json:"choices"`
+	}
+}
+
+// TestBannerInChromium loads a page using the banner in headless Chromium
+// (skipped when chromium is not installed): accept, remember, reject.
+func TestBannerInChromium(t *testing.T) {
+	chromium, err := exec.LookPath("chromium")
+	if err != nil {
+		t.Skip("chromium is not installed (apt-get install chromium)")
+	}
+	if testing.Short() {
+		t.Skip("starts a browser three times; skipped with -short")
+	}
+	t.Parallel()
+	e := setup(t, "sqlite")
+	button := "vow-accept"
+	// The page comes from another origin than Vow, as on a real site.
+	site := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		fmt.Fprintf(w, bannerPage, e.srv.URL, r.URL.Query().Get("click"))
+	}))
+	t.Cleanup(site.Close)
+	profile := t.TempDir()
+	run := func(profile, click string) visit {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		out, err := exec.CommandContext(ctx, chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-extensions",
+			"--disable-background-networking", "--disable-component-update", "--disable-sync",
+			"--user-data-dir="+profile, "--virtual-time-budget=2000", "--dump-dom", site.URL+"/?click="+click).Output()
+		if err != nil {
+			t.Fatalf("chromium: %v", err)
+		}
+		m := regexp.MustCompile(`(?s)<pre id="result">(.*?)</pre>`).FindSubmatch(out)
+		if m == nil || len(m[1]) == 0 {
+			t.Fatalf("no result in page: %s", out)
+		}
+		var v visit
+		if err := json.Unmarshal([]byte(html.UnescapeString(string(m[1]))), &v); err != nil {
+			t.Fatalf("result %s: %v", m[1], err)
+		}
+		return v
+	}
+	waitRecorded := func(device string, want consent.Status) {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			st, err := e.svc.State(context.Background(), device)
+			if err == nil && st.Purposes["analytics"].Status == want && st.Purposes["analytics"].Source == "banner" {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("choice for %s not recorded as %s: %+v %v", device, want, st, err)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+
+	// First visit: the banner shows, the script waits; accept all runs it.
+	v := run(profile, button)
+	if !v.Banner || v.RanBefore != "" || v.RanAfter != "ran" || v.BannerAfter {
+		t.Fatalf("accept: %+v", v)
+	}
+	if v.Role != "dialog" || !strings.Contains(v.Title, "Lumen") || v.Focused != "vow-accept" || v.Unlabelled != 0 || v.Boxes != 2 || !v.EssentialLocked {
+		t.Fatalf("accessibility: %+v", v)
+	}
+	if !strings.Contains(v.Version, e.svc.Version()) || v.Stored.Version != e.svc.Version() || !v.Stored.Choices["analytics"] || !strings.HasPrefix(v.Stored.Device, "device:") {
+		t.Fatalf("remembered: %+v", v)
+	}
+	waitRecorded(v.Stored.Device, consent.Granted)
+
+	// Second visit, same browser: remembered, no banner, the script runs at once.
+	v2 := run(profile, button)
+	if v2.Banner || v2.RanBefore != "ran" || v2.Stored.Device != v.Stored.Device {
+		t.Fatalf("second visit: %+v", v2)
+	}
+
+	// A new browser rejecting all: the script never runs.
+	v3 := run(t.TempDir(), "vow-reject")
+	if !v3.Banner || v3.RanAfter != "" || v3.Stored.Choices["analytics"] {
+		t.Fatalf("reject: %+v", v3)
+	}
+	waitRecorded(v3.Stored.Device, consent.Denied)
+}

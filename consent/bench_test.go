@@ -1,0 +1,264 @@
+package consent_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"runtime"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/vowprivacy/vow/consent"
+)
+
+// The consent harness is not part of the default run:
+//
+//	VOW_BENCH_CONSENT=1 go test ./consent -run TestConsentHarness -v -timeout 10m
+//
+// It prints, side by side in one run on loopback, consent lookups per
+// second and p99 at 64 concurrent connections against a minimal net/http
+// handler returning a constant (the floor on this machine), and the rate of
+// durable consent writes on SQLite and PostgreSQL.
+func TestConsentHarness(t *testing.T) {
+	if os.Getenv("VOW_BENCH_CONSENT") == "" {
+		t.Skip("set VOW_BENCH_CONSENT=1 to run the consent benchmark harness")
+	}
+	conns := envInt("VOW_BENCH_CONNS", 64)
+	dur := time.Duration(envInt("VOW_BENCH_SECONDS", 10)) * time.Second
+	const subjects = 10_000
+
+	e := setup(t, "sqlite")
+	ctx := context.Background()
+	var changes []consent.Change
+	for i := range subjects {
+		if i%2 == 0 {
+			changes = append(changes, consent.Change{Subject: "user-" + strconv.Itoa(i), Purpose: "marketing", Status: consent.Granted, Source: "import", RecordedBy: "bench"})
+		}
+	}
+	if _, err := e.svc.Record(ctx, changes); err != nil {
+		t.Fatal(err)
+	}
+	// The Vow server on a real listener (httptest's handler is the same
+	// server.Handler; a listener of our own keeps the comparison fair).
+	vowURL := e.srv.URL
+	floor := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"subject":"user-1","purpose":"marketing","allowed":true}`+"\n")
+	})}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go floor.Serve(ln)
+	defer floor.Close()
+	floorURL := "http://" + ln.Addr().String()
+
+	warm := func(url, auth string) {
+		for i := range subjects {
+			req, _ := http.NewRequest("GET", fmt.Sprintf("%s/v1/consent/user-%d?purpose=marketing", url, i), nil)
+			req.Header.Set("Authorization", auth)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+	}
+	warm(vowURL, "Bearer "+e.token)
+
+	// The floor gets the very same requests (token header included). The
+	// machine may be shared: rounds alternate floor and Vow, and the
+	// median of each is reported beside every round.
+	rounds := envInt("VOW_BENCH_ROUNDS", 3)
+	var floors, vows []loadResult
+	t.Logf("consent lookups, %d connections, %s per run, %d rounds, GOMAXPROCS %d:", conns, dur, rounds, runtimeProcs())
+	for r := range rounds {
+		f := load(t, floorURL, "Bearer "+e.token, conns, dur, subjects)
+		v := load(t, vowURL, "Bearer "+e.token, conns, dur, subjects)
+		floors, vows = append(floors, f), append(vows, v)
+		t.Logf("  round %d: floor %8.0f req/s p99 %-9s | vow %8.0f req/s p99 %-9s | ratio %.2f", r+1, f.rps, f.p99, v.rps, v.p99, v.rps/f.rps)
+	}
+	f, v := median(floors), median(vows)
+	t.Logf("  %-34s %8.0f req/s  p50 %-9s p99 %-9s errors %d", "net/http constant handler (floor)", f.rps, f.p50, f.p99, f.errors)
+	t.Logf("  %-34s %8.0f req/s  p50 %-9s p99 %-9s errors %d", "vow GET /v1/consent/{s}?purpose=", v.rps, v.p50, v.p99, v.errors)
+	t.Logf("  median vow / floor throughput: %.2f", v.rps/f.rps)
+
+	for _, kind := range kinds {
+		for _, workers := range []int{1, 16} {
+			w := setup(t, kind)
+			n, took := writes(t, w.svc, workers, 3*time.Second)
+			t.Logf("durable consent writes, %-8s %2d writer(s): %7.0f events/s (%d in %s)", kind, workers, float64(n)/took.Seconds(), n, took.Round(time.Millisecond))
+		}
+	}
+}
+
+func runtimeProcs() int { return runtime.GOMAXPROCS(0) }
+
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
+		return v
+	}
+	return def
+}
+
+// median returns the run with the median throughput.
+func median(rs []loadResult) loadResult {
+	rs = slices.Clone(rs)
+	slices.SortFunc(rs, func(a, b loadResult) int { return int(a.rps - b.rps) })
+	return rs[len(rs)/2]
+}
+
+type loadResult struct {
+	rps      float64
+	p50, p99 time.Duration
+	errors   int64
+}
+
+// load runs conns clients, each on its own keep-alive connection, for dur.
+func load(t *testing.T, url, auth string, conns int, dur time.Duration, subjects int) loadResult {
+	t.Helper()
+	tr := &http.Transport{MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns, DisableCompression: true}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr}
+	var (
+		wg     sync.WaitGroup
+		mu     sync.Mutex
+		lat    []time.Duration
+		errs   atomic.Int64
+		stop   atomic.Bool
+		starts = time.Now()
+	)
+	for c := range conns {
+		wg.Go(func() {
+			local := make([]time.Duration, 0, 1<<16)
+			b := make([]byte, 4096)
+			for i := c; !stop.Load(); i += conns {
+				req, _ := http.NewRequest("GET", url+"/v1/consent/user-"+strconv.Itoa(i%subjects)+"?purpose=marketing", nil)
+				if auth != "" {
+					req.Header.Set("Authorization", auth)
+				}
+				t0 := time.Now()
+				resp, err := client.Do(req)
+				if err != nil {
+					errs.Add(1)
+					continue
+				}
+				for {
+					if _, err := resp.Body.Read(b); err != nil {
+						break
+					}
+				}
+				resp.Body.Close()
+				if resp.StatusCode != 200 {
+					errs.Add(1)
+				}
+				local = append(local, time.Since(t0))
+			}
+			mu.Lock()
+			lat = append(lat, local...)
+			mu.Unlock()
+		})
+	}
+	time.Sleep(dur)
+	stop.Store(true)
+	wg.Wait()
+	took := time.Since(starts)
+	slices.Sort(lat)
+	if len(lat) == 0 {
+		t.Fatal("no requests completed")
+	}
+	return loadResult{
+		rps: float64(len(lat)) / took.Seconds(),
+		p50: lat[len(lat)/2].Round(time.Microsecond), p99: lat[len(lat)*99/100].Round(time.Microsecond),
+		errors: errs.Load(),
+	}
+}
+
+// writes records single-change consent events (each its own committed
+// transaction) from workers goroutines for about dur.
+func writes(t *testing.T, svc *consent.Service, workers int, dur time.Duration) (int64, time.Duration) {
+	t.Helper()
+	var n atomic.Int64
+	var wg sync.WaitGroup
+	deadline := time.Now().Add(dur)
+	start := time.Now()
+	for w := range workers {
+		wg.Go(func() {
+			for i := 0; time.Now().Before(deadline); i++ {
+				status := consent.Granted
+				if i%2 == 1 {
+					status = consent.Withdrawn
+				}
+				_, err := svc.Record(context.Background(), []consent.Change{{Subject: fmt.Sprintf("w%d-%d", w, i%1000), Purpose: "marketing", Status: status, Source: "api", RecordedBy: "bench"}})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				n.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	return n.Load(), time.Since(start)
+}
+
+// BenchmarkGet measures the hot path in-process (no network): the whole
+// server handler, authentication and routing included.
+func BenchmarkGet(b *testing.B) {
+	e := setup(b, "sqlite")
+	h := e.srv.Config.Handler
+	if _, err := e.svc.State(context.Background(), "user-1"); err != nil {
+		b.Fatal(err)
+	}
+	req := httptestRequest("GET", "/v1/consent/user-1?purpose=marketing", "Bearer "+e.token)
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			w := &discardWriter{h: http.Header{}}
+			h.ServeHTTP(w, req)
+			if w.status != 0 && w.status != 200 {
+				b.Fatal(w.status)
+			}
+		}
+	})
+}
+
+func httptestRequest(method, target, auth string) *http.Request {
+	r, _ := http.NewRequest(method, "http://vow"+target, nil)
+	r.RequestURI = target
+	r.Header.Set("Authorization", auth)
+	return r
+}
+
+type discardWriter struct {
+	h      http.Header
+	status int
+}
+
+func (d *discardWriter) Header() http.Header         { return d.h }
+func (d *discardWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (d *discardWriter) WriteHeader(s int)           { d.status = s }
+
+// BenchmarkFloor is BenchmarkGet's floor: a handler writing a constant,
+// given the same request and writer.
+func BenchmarkFloor(b *testing.B) {
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"subject":"user-1","purpose":"marketing","allowed":true}`+"\n")
+	})
+	req := httptestRequest("GET", "/v1/consent/user-1?purpose=marketing", "Bearer vow_x")
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			h.ServeHTTP(&discardWriter{h: http.Header{}}, req)
+		}
+	})
+}

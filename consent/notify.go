@@ -1,0 +1,122 @@
+package consent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/vowprivacy/vow/state"
+)
+
+// notifyChannel is the PostgreSQL channel on which every change names the
+// subject whose cached state is now stale.
+const notifyChannel = "vow_consent"
+
+// notifyAll is the payload that makes every instance empty its cache: sent
+// instead of naming the subjects of a large import.
+const notifyAll = "*"
+
+// notifyPayloads packs subjects into as few NOTIFY payloads as fit under
+// PostgreSQL's 8000-byte limit, one subject a line (subjects hold no control
+// characters); past 200 subjects one notifyAll is cheaper for everyone.
+func notifyPayloads(subjects []string) []string {
+	if len(subjects) > 200 {
+		return []string{notifyAll}
+	}
+	var out []string
+	var b strings.Builder
+	for _, s := range subjects {
+		if b.Len() > 0 && b.Len()+1+len(s) > 7000 {
+			out = append(out, b.String())
+			b.Reset()
+		}
+		if b.Len() > 0 {
+			b.WriteByte('\n')
+		}
+		b.WriteString(s)
+	}
+	if b.Len() > 0 {
+		out = append(out, b.String())
+	}
+	return out
+}
+
+// Listen keeps this instance's cache in step with other instances sharing
+// a PostgreSQL store: it LISTENs for the subjects they change and forgets
+// them. While the connection is down the cache is bypassed (every lookup
+// reads the store), and it is emptied whenever listening resumes, so a
+// missed notification can never leave a stale answer. It returns when ctx
+// is done; on SQLite (one instance per store) it just waits.
+func (s *Service) Listen(ctx context.Context) error {
+	if s.st.Dialect() != state.DialectPostgres {
+		s.markListening()
+		<-ctx.Done()
+		return nil
+	}
+	backoff := 100 * time.Millisecond
+	for {
+		s.cache.bypass.Store(true)
+		err := s.listenOnce(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		s.logger.Warn("consent: LISTEN connection lost; reading the store until it is back", "err", err, "retry", backoff)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 5*time.Second)
+	}
+}
+
+func (s *Service) listenOnce(ctx context.Context) error {
+	conn, err := s.st.DB().Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	return conn.Raw(func(dc any) error {
+		sc, ok := dc.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("consent: listen: unexpected driver connection %T", dc)
+		}
+		pc := sc.Conn()
+		// Closing the connection when done keeps a LISTENing session from
+		// going back to the pool.
+		defer pc.Close(context.WithoutCancel(ctx))
+		if _, err := pc.Exec(ctx, "LISTEN "+notifyChannel); err != nil {
+			return err
+		}
+		s.cache.invalidateAll()
+		s.cache.bypass.Store(false)
+		s.markListening()
+		for {
+			n, err := pc.WaitForNotification(ctx)
+			if err != nil {
+				if errors.Is(err, context.Canceled) {
+					return nil
+				}
+				return err
+			}
+			if n.Payload == notifyAll {
+				s.cache.invalidateAll()
+				continue
+			}
+			for _, sub := range strings.Split(n.Payload, "\n") {
+				s.cache.invalidate(sub)
+			}
+		}
+	})
+}
+
+func (s *Service) markListening() {
+	s.listenStarted.Do(func() { close(s.listening) })
+}
+
+// Listening is closed once Listen has first started listening.
+func (s *Service) Listening() <-chan struct{} { return s.listening }
