@@ -3,8 +3,10 @@ package main
 import (
 	"cmp"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -16,6 +18,29 @@ import (
 	"github.com/vowprivacy/vow/policy"
 	"github.com/vowprivacy/vow/state"
 )
+
+// demoEnv is what the demo's steps share: the sample database's directory
+// (app.db, vow.yaml), the loaded policy, and the open state store.
+type demoEnv struct {
+	Dir     string
+	Policy  *policy.Policy
+	Store   *state.Store
+	DataDir string // Vow's data directory for the demo (keys, exports)
+}
+
+// demoStep is one capability's part of the demo, run in order after the
+// data map is shown. run writes its own text output (a.format == "text")
+// and returns what the JSON output holds under name.
+type demoStep struct {
+	order int
+	name  string
+	title string
+	run   func(cmd *cobra.Command, a *app, env *demoEnv) (any, error)
+}
+
+// demoSteps holds the steps. Each capability's file appends its own in an
+// init function, so extending the demo touches no shared line.
+var demoSteps []demoStep
 
 func (a *app) demoCommand() *cobra.Command {
 	var dir string
@@ -68,21 +93,39 @@ and prints the data map. Nothing else needs to be installed.`,
 				return err
 			}
 			m := datamap.Build(p, rows)
-			if a.format == "json" {
-				return a.json(map[string]any{"dir": res.Dir, "rows": res.Rows, "diagnostics": ds, "data_map": m, "event": ev.Seq})
+			out := map[string]any{"dir": res.Dir, "rows": res.Rows, "diagnostics": ds, "data_map": m, "event": ev.Seq}
+			if a.format == "text" {
+				if len(ds) > 0 {
+					ds.WriteText(a.stdout, p.Source)
+					fmt.Fprintln(a.stdout)
+				}
+				fmt.Fprintf(a.stdout, "vow check --live %s: %d error(s), %d warning(s); recorded as event #%d in %s\n\n", res.Policy, errs, warns, ev.Seq, redactURL(stateURL))
+				if err := m.WriteText(a.stdout); err != nil {
+					return err
+				}
 			}
-			if len(ds) > 0 {
-				ds.WriteText(a.stdout, p.Source)
-				fmt.Fprintln(a.stdout)
-			}
-			fmt.Fprintf(a.stdout, "vow check --live %s: %d error(s), %d warning(s); recorded as event #%d in %s\n\n", res.Policy, errs, warns, ev.Seq, redactURL(stateURL))
-			if err := m.WriteText(a.stdout); err != nil {
-				return err
-			}
-			fmt.Fprintf(a.stdout, "\nNext: edit %s (try a typo, or declare a column that does not exist) and run\n  go run ./cmd/vow check --live %s\n", res.Policy, res.Policy)
 			if errs > 0 {
+				if a.format == "json" {
+					return errors.Join(a.json(out), exitError{1})
+				}
 				return exitError{1}
 			}
+			env := &demoEnv{Dir: res.Dir, Policy: p, Store: store, DataDir: filepath.Join(res.Dir, "state")}
+			slices.SortStableFunc(demoSteps, func(x, y demoStep) int { return cmp.Compare(x.order, y.order) })
+			for _, step := range demoSteps {
+				if a.format == "text" {
+					fmt.Fprintf(a.stdout, "\n── %s ──\n\n", step.title)
+				}
+				v, err := step.run(cmd, a, env)
+				if err != nil {
+					return fmt.Errorf("demo: %s: %w", step.title, err)
+				}
+				out[step.name] = v
+			}
+			if a.format == "json" {
+				return a.json(out)
+			}
+			fmt.Fprintf(a.stdout, "\nNext: edit %s (try a typo, or declare a column that does not exist) and run\n  go run ./cmd/vow check --live %s\n", res.Policy, res.Policy)
 			return nil
 		},
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/vowprivacy/vow/keyring"
 	"github.com/vowprivacy/vow/policy"
 	"github.com/vowprivacy/vow/state"
 )
@@ -21,6 +22,34 @@ func (a *app) stateURL() string {
 
 func (a *app) openState(cmd *cobra.Command) (*state.Store, error) {
 	return state.Open(cmd.Context(), a.stateURL(), a.logger)
+}
+
+// loadValidPolicy loads a policy file and refuses one with errors: Vow
+// does not act on a policy that contradicts itself.
+func (a *app) loadValidPolicy(file string) (*policy.Policy, error) {
+	p, ds, err := policy.Load(file)
+	if err != nil {
+		return nil, fmt.Errorf("%w (run vow init to write one)", err)
+	}
+	if errs, _ := ds.Count(); errs > 0 || p == nil {
+		ds.WriteText(a.stderr, nil)
+		return nil, fmt.Errorf("%s has %d error(s); vow check %s shows them", file, errs, file)
+	}
+	return p, nil
+}
+
+// openKeyring loads Vow's keys from $VOW_MASTER_KEY or the data directory
+// and checks them against the state store, so that every instance sharing
+// a store signs with the same key.
+func (a *app) openKeyring(cmd *cobra.Command, dataDir string, s *state.Store) (*keyring.Keyring, error) {
+	k, err := keyring.Load(dataDir, nil)
+	if err != nil {
+		return nil, err
+	}
+	if err := k.Bind(cmd.Context(), s); err != nil {
+		return nil, err
+	}
+	return k, nil
 }
 
 func (a *app) stateCommand() *cobra.Command {

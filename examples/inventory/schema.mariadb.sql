@@ -41,6 +41,7 @@ CREATE TABLE members (
     last_login_at         datetime(6),
     created_at            datetime(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),
     deactivated_at        datetime(6),
+    processing_restricted boolean NOT NULL DEFAULT false,
     INDEX members_deactivated_at_idx (deactivated_at),
     FOREIGN KEY (team_id) REFERENCES teams (id) ON DELETE CASCADE
 ) ENGINE = InnoDB;

@@ -40,7 +40,9 @@ CREATE TABLE members (
     last_login_ip         inet,
     last_login_at         timestamptz,
     created_at            timestamptz NOT NULL DEFAULT now(),
-    deactivated_at        timestamptz
+    deactivated_at        timestamptz,
+    -- set when a member asks Vow to restrict processing (GDPR art. 18)
+    processing_restricted boolean NOT NULL DEFAULT false
 );
 CREATE INDEX members_deactivated_at_idx ON members (deactivated_at);
 

@@ -39,6 +39,7 @@ CREATE TABLE users (
     last_login_at datetime(6),
     created_at    datetime(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),
     deleted_at    datetime(6),
+    processing_restricted boolean NOT NULL DEFAULT false,
     INDEX users_deleted_at_idx (deleted_at),
     FOREIGN KEY (org_id) REFERENCES organizations (id) ON DELETE CASCADE
 ) ENGINE = InnoDB;

@@ -38,7 +38,9 @@ CREATE TABLE users (
     last_login_ip inet,
     last_login_at timestamptz,
     created_at    timestamptz NOT NULL DEFAULT now(),
-    deleted_at    timestamptz
+    deleted_at    timestamptz,
+    -- set when a user asks Vow to restrict processing (GDPR art. 18)
+    processing_restricted boolean NOT NULL DEFAULT false
 );
 CREATE INDEX users_deleted_at_idx ON users (deleted_at);
 

@@ -1,0 +1,675 @@
+package main
+
+import (
+	"context"
+	"crypto/ed25519"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/vowprivacy/vow/consent"
+	"github.com/vowprivacy/vow/datastore"
+	"github.com/vowprivacy/vow/dsr"
+	"github.com/vowprivacy/vow/hold"
+	"github.com/vowprivacy/vow/keyring"
+	"github.com/vowprivacy/vow/mailer"
+	"github.com/vowprivacy/vow/policy"
+	"github.com/vowprivacy/vow/state"
+)
+
+func init() { commands = append(commands, (*app).requestCommand, (*app).certificateCommand) }
+
+// newRequestService wires a dsr.Service for the CLI and returns a function
+// releasing what it opened.
+func (a *app) newRequestService(cmd *cobra.Command, file string) (*dsr.Service, func(), error) {
+	p, err := a.loadValidPolicy(file)
+	if err != nil {
+		return nil, nil, err
+	}
+	store, err := a.openState(cmd)
+	if err != nil {
+		return nil, nil, err
+	}
+	k, err := a.openKeyring(cmd, a.dataDir, store)
+	if err != nil {
+		store.Close()
+		return nil, nil, err
+	}
+	// Services that answer later call back to vow serve at VOW_BASE_URL.
+	svc, err := requestService(p, store, k, filepath.Dir(file), a.dataDir, os.Getenv("VOW_BASE_URL"), a.logger, true)
+	if err != nil {
+		store.Close()
+		return nil, nil, err
+	}
+	return svc, func() { store.Close() }, nil
+}
+
+// requestService wires the request service the same way for the CLI, the
+// demo and vow serve: the policy's datastores (relative to policyDir),
+// packages in the data directory's exports, legal holds, consent history
+// erased with every erasure, and — with mail — email codes through
+// $VOW_SMTP_URL.
+func requestService(p *policy.Policy, store *state.Store, k *keyring.Keyring, policyDir, dataDir, baseURL string, logger *slog.Logger, mail bool) (*dsr.Service, error) {
+	svc := &dsr.Service{
+		Policy: p, Store: store, Keys: k,
+		Datastores: datastore.Resolver{BaseDir: policyDir},
+		ExportDir:  filepath.Join(dataDir, "exports"),
+		BaseURL:    baseURL,
+		Logger:     logger,
+		Holds:      hold.New(store),
+		EraseHooks: []func(context.Context, dsr.Identities) ([]dsr.TableRecord, error){consentEraser(consent.New(store, p, k, logger, consent.Options{}))},
+	}
+	if !mail {
+		return svc, nil
+	}
+	m, err := mailer.FromEnv()
+	switch {
+	case err == nil:
+		svc.Mailer = m
+	case !errors.Is(err, mailer.ErrNotConfigured):
+		return nil, err
+	}
+	return svc, nil
+}
+
+// withRequests wraps a command body that needs the request service: it
+// opens the policy, state store and keys first and closes them after.
+func (a *app) withRequests(file *string, run func(cmd *cobra.Command, svc *dsr.Service, args []string) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		svc, done, err := a.newRequestService(cmd, *file)
+		if err != nil {
+			return err
+		}
+		defer done()
+		return run(cmd, svc, args)
+	}
+}
+
+// identityFlags are the flags that name a subject.
+type identityFlags struct {
+	email, userID string
+	other         []string
+}
+
+func (f *identityFlags) register(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.email, "email", "", "the subject's email address")
+	cmd.Flags().StringVar(&f.userID, "user-id", "", "the subject's user ID")
+	cmd.Flags().StringArrayVar(&f.other, "identity", nil, "another identity as kind=value (phone, username, customer_id, external_id); repeatable")
+}
+
+func (f *identityFlags) identities() (dsr.Identities, error) {
+	ids := dsr.Identities{}
+	if f.email != "" {
+		ids["email"] = f.email
+	}
+	if f.userID != "" {
+		ids["user_id"] = f.userID
+	}
+	for _, kv := range f.other {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" || v == "" {
+			return nil, fmt.Errorf("--identity %q: write kind=value, e.g. --identity phone=+4915112345678", kv)
+		}
+		ids[k] = v
+	}
+	if len(ids) == 0 {
+		return nil, errors.New("name the subject: --email, --user-id or --identity kind=value")
+	}
+	return ids, nil
+}
+
+func (a *app) requestCommand() *cobra.Command {
+	var file string
+	cmd := &cobra.Command{
+		Use:   "request",
+		Short: "Create, plan, run and follow data-subject requests",
+		Long: `Request carries out data-subject requests (access, portability, erasure,
+rectification) across every system the policy declares, and keeps their record
+in the state store: received, verified, executed, completed — with the deadline
+the policy promises.
+
+  plan     shows, before anything runs, which tables hold the subject's data,
+           the queries that find it and what erasure does to each table
+  create   records a request (trusted, or verified by an emailed code)
+  run      carries out verified requests; safe to repeat after a crash
+  status, list, verify, extend, cancel, export — follow and answer them`,
+		Example: `  vow request plan --email ada@example.com
+  vow request create --type access --email ada@example.com --trusted --run
+  vow request create --type erasure --email ada@example.com     # emails a code
+  vow request verify req_1a2b… 123456 && vow request run req_1a2b…
+  vow request list --overdue`,
+	}
+	cmd.PersistentFlags().StringVar(&file, "policy", "vow.yaml", "the policy file")
+	cmd.AddCommand(
+		a.requestPlanCommand(&file), a.requestCreateCommand(&file), a.requestRunCommand(&file),
+		a.requestStatusCommand(&file), a.requestListCommand(&file), a.requestVerifyCommand(&file),
+		a.requestExtendCommand(&file), a.requestCancelCommand(&file), a.requestExportCommand(&file),
+	)
+	return cmd
+}
+
+func (a *app) requestPlanCommand(file *string) *cobra.Command {
+	var idf identityFlags
+	var live bool
+	cmd := &cobra.Command{
+		Use:   "plan",
+		Short: "Show how a subject's data is found and erased, without running anything",
+		Example: `  vow request plan --email ada@example.com
+  vow request plan --email ada@example.com --live   # also check indexes and column types
+  vow request plan --user-id 42 --policy examples/scanner/vow.yaml --format json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ids, err := idf.identities()
+			if err != nil {
+				return err
+			}
+			p, err := a.loadValidPolicy(*file)
+			if err != nil {
+				return err
+			}
+			kinds := make([]string, 0, len(ids))
+			for k := range ids {
+				kinds = append(kinds, k)
+			}
+			sort.Strings(kinds)
+			plan, err := dsr.NewPlan(p, kinds)
+			if err != nil {
+				return err
+			}
+			if live {
+				ws, err := plan.CheckLive(cmd.Context(), datastore.Resolver{BaseDir: filepath.Dir(*file)})
+				if err != nil {
+					return err
+				}
+				plan.Warnings = append(plan.Warnings, ws...)
+			}
+			if a.format == "json" {
+				type step struct {
+					*dsr.Step
+					ID    string `json:"id"`
+					Where string `json:"where"`
+					Args  []any  `json:"args"`
+				}
+				var steps []step
+				for _, s := range plan.Steps {
+					w, args := plan.Where(s, ids, nil)
+					steps = append(steps, step{Step: s, ID: s.ID(), Where: w, Args: args})
+				}
+				return a.json(map[string]any{"steps": steps, "warnings": plan.Warnings})
+			}
+			return plan.WriteText(a.stdout, ids)
+		},
+	}
+	idf.register(cmd)
+	cmd.Flags().BoolVar(&live, "live", false, "also read the databases: warn about unindexed lookups and columns that cannot hold a pseudonym")
+	return cmd
+}
+
+func (a *app) requestCreateCommand(file *string) *cobra.Command {
+	var (
+		idf         identityFlags
+		typ         string
+		changes     []string
+		trusted, rn bool
+	)
+	cmd := &cobra.Command{
+		Use:   "create",
+		Short: "Record a new request",
+		Long: `Create records a request. With --trusted the caller vouches for the subject's
+identity (your support team checked it); otherwise Vow emails the subject a
+one-time code (set VOW_SMTP_URL) and the request waits for vow request verify.
+A second open request of the same type for the same subject is recorded as a
+duplicate of the first.`,
+		Example: `  vow request create --type access --email ada@example.com --trusted --run
+  vow request create --type rectification --user-id 42 --change name="Ada Lovelace" --trusted
+  vow request create --type erasure --email ada@example.com`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ids, err := idf.identities()
+			if err != nil {
+				return err
+			}
+			n := dsr.NewRequest{Type: dsr.Type(typ), Identities: ids, CreatedBy: "cli"}
+			if trusted {
+				n.Verification = dsr.VerifyTrusted
+			}
+			for _, kv := range changes {
+				k, v, ok := strings.Cut(kv, "=")
+				if !ok {
+					return fmt.Errorf("--change %q: write column=value", kv)
+				}
+				if n.Changes == nil {
+					n.Changes = map[string]string{}
+				}
+				n.Changes[k] = v
+			}
+			svc, done, err := a.newRequestService(cmd, *file)
+			if err != nil {
+				return err
+			}
+			defer done()
+			r, err := svc.Create(cmd.Context(), n)
+			if err != nil {
+				return err
+			}
+			if rn && r.Status == dsr.Executing {
+				return a.runRequests(cmd, svc, []string{r.ID})
+			}
+			return a.showRequest(r)
+		},
+	}
+	idf.register(cmd)
+	cmd.Flags().StringVar(&typ, "type", "", "access, portability, erasure or rectification")
+	cmd.Flags().StringArrayVar(&changes, "change", nil, "for rectification: column=new value (or table.column=…); repeatable")
+	cmd.Flags().BoolVar(&trusted, "trusted", false, "the subject's identity is already verified")
+	cmd.Flags().BoolVar(&rn, "run", false, "run the request at once when it needs no verification")
+	_ = cmd.MarkFlagRequired("type")
+	return cmd
+}
+
+func (a *app) requestRunCommand(file *string) *cobra.Command {
+	var due bool
+	var pause time.Duration
+	cmd := &cobra.Command{
+		Use:   "run [ID…]",
+		Short: "Carry out verified requests (resuming any that were interrupted)",
+		Long: `Run carries out the named requests, or with --due every verified request whose
+time has come (new ones, and those waiting to retry a datastore that was down).
+It is safe to run again after a crash: finished work is not repeated.`,
+		Example: `  vow request run req_1a2b3c
+  vow request run --due             # e.g. from cron, every few minutes
+  vow request run --due --pause 200ms   # spare a busy database`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 && !due {
+				return errors.New("name the requests to run, or use --due")
+			}
+			svc, done, err := a.newRequestService(cmd, *file)
+			if err != nil {
+				return err
+			}
+			defer done()
+			svc.Pause = pause
+			if due {
+				ids, err := svc.Due(cmd.Context())
+				if err != nil {
+					return err
+				}
+				args = append(args, ids...)
+				if len(args) == 0 && a.format == "text" {
+					fmt.Fprintln(a.stdout, "no requests are due")
+				}
+			}
+			return a.runRequests(cmd, svc, args)
+		},
+	}
+	cmd.Flags().BoolVar(&due, "due", false, "run every verified request that is due")
+	cmd.Flags().DurationVar(&pause, "pause", 0, "pause between steps, to spare a live workload")
+	return cmd
+}
+
+// runRequests runs requests one after another, showing progress, and
+// returns exit status 1 if any failed or must wait.
+func (a *app) runRequests(cmd *cobra.Command, svc *dsr.Service, ids []string) error {
+	failed := 0
+	var out []*dsr.Request
+	for _, id := range ids {
+		var progress func(dsr.Progress)
+		if a.format == "text" {
+			fmt.Fprintf(a.stdout, "%s:\n", id)
+			progress = func(p dsr.Progress) {
+				if p.Done {
+					fmt.Fprintf(a.stdout, "  [%d/%d] %-32s %d rows\n", p.Index, p.Total, p.Step, p.Rows)
+				} else if p.Step == "verify" {
+					fmt.Fprintf(a.stdout, "  verifying that nothing erasable remains…\n")
+				}
+			}
+		}
+		r, err := svc.Run(cmd.Context(), id, progress)
+		if err != nil {
+			failed++
+			fmt.Fprintf(a.stderr, "vow: %s: %v\n", id, err)
+		}
+		if r != nil {
+			out = append(out, r)
+			if a.format == "text" {
+				a.showRequest(r)
+			}
+		}
+	}
+	if a.format == "json" {
+		if err := a.json(out); err != nil {
+			return err
+		}
+	}
+	if failed > 0 {
+		return exitError{1}
+	}
+	return nil
+}
+
+func (a *app) showRequest(r *dsr.Request) error {
+	if a.format == "json" {
+		return a.json(r)
+	}
+	w := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(w, "  request\t%s (%s)\n", r.ID, r.Type)
+	fmt.Fprintf(w, "  status\t%s\n", r.Status)
+	fmt.Fprintf(w, "  received\t%s\n", r.ReceivedAt.Format(time.RFC3339))
+	dl := r.Deadline.Format("2006-01-02")
+	if r.ExtendedReason != "" {
+		dl += " (extended: " + r.ExtendedReason + ")"
+	}
+	fmt.Fprintf(w, "  deadline\t%s\n", dl)
+	if r.DuplicateOf != "" {
+		fmt.Fprintf(w, "  duplicate of\t%s\n", r.DuplicateOf)
+	}
+	if r.Status == dsr.Verifying {
+		fmt.Fprintf(w, "  next\ta code was emailed; run: vow request verify %s CODE\n", r.ID)
+	}
+	if r.Status == dsr.Scheduled && r.NextAttemptAt != nil {
+		fmt.Fprintf(w, "  erasure at\t%s (grace period: the account is marked; vow request cancel %s recovers it)\n", r.NextAttemptAt.Format(time.RFC3339), r.ID)
+	}
+	if r.LastError != "" {
+		fmt.Fprintf(w, "  last error\t%s\n", r.LastError)
+	}
+	if r.NextAttemptAt != nil && r.Status == dsr.Waiting {
+		fmt.Fprintf(w, "  retry after\t%s\n", r.NextAttemptAt.Format(time.RFC3339))
+	}
+	if res := r.Result; res != nil {
+		fmt.Fprintf(w, "  result\t%s\n", res.Message)
+		if res.Export != "" {
+			fmt.Fprintf(w, "  package\t%s (until %s; vow request export %s)\n", res.Export, res.ExportExpires.Format("2006-01-02"), r.ID)
+		}
+		if len(res.Certificate) > 0 {
+			fmt.Fprintf(w, "  certificate\tsigned; vow request export %s --certificate\n", r.ID)
+		}
+	}
+	return w.Flush()
+}
+
+func (a *app) requestStatusCommand(file *string) *cobra.Command {
+	return &cobra.Command{
+		Use:     "status ID",
+		Short:   "Show one request",
+		Example: "  vow request status req_1a2b3c\n  vow request status req_1a2b3c --format json",
+		Args:    cobra.ExactArgs(1),
+		RunE: a.withRequests(file, func(cmd *cobra.Command, svc *dsr.Service, args []string) error {
+			r, err := svc.Get(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			return a.showRequest(r)
+		}),
+	}
+}
+
+func (a *app) requestListCommand(file *string) *cobra.Command {
+	var status string
+	var overdue bool
+	var limit int
+	cmd := &cobra.Command{
+		Use:     "list",
+		Short:   "List requests, newest first",
+		Example: "  vow request list\n  vow request list --status waiting\n  vow request list --overdue --format json",
+		Args:    cobra.NoArgs,
+		RunE: a.withRequests(file, func(cmd *cobra.Command, svc *dsr.Service, _ []string) error {
+			rs, err := svc.List(cmd.Context(), dsr.ListFilter{Status: dsr.Status(status), Overdue: overdue, Limit: limit})
+			if err != nil {
+				return err
+			}
+			if a.format == "json" {
+				return a.json(rs)
+			}
+			w := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
+			fmt.Fprintln(w, "ID\tTYPE\tSTATUS\tRECEIVED\tDEADLINE\tRESULT")
+			for _, r := range rs {
+				res := r.LastError
+				if r.Result != nil {
+					res = r.Result.Message
+				}
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Type, r.Status, r.ReceivedAt.Format("2006-01-02 15:04"), r.Deadline.Format("2006-01-02"), res)
+			}
+			return w.Flush()
+		}),
+	}
+	cmd.Flags().StringVar(&status, "status", "", "only requests in this status")
+	cmd.Flags().BoolVar(&overdue, "overdue", false, "only open requests past their deadline")
+	cmd.Flags().IntVar(&limit, "limit", 100, "at most this many")
+	return cmd
+}
+
+func (a *app) requestVerifyCommand(file *string) *cobra.Command {
+	var resend bool
+	cmd := &cobra.Command{
+		Use:     "verify ID [CODE]",
+		Short:   "Check the code a subject received by email (or send a new one)",
+		Example: "  vow request verify req_1a2b3c 123456\n  vow request verify req_1a2b3c --resend",
+		Args:    cobra.RangeArgs(1, 2),
+		RunE: a.withRequests(file, func(cmd *cobra.Command, svc *dsr.Service, args []string) error {
+			var err error
+			switch {
+			case resend:
+				err = svc.SendCode(cmd.Context(), args[0])
+			case len(args) == 2:
+				err = svc.Verify(cmd.Context(), args[0], args[1])
+			default:
+				return errors.New("give the CODE, or --resend")
+			}
+			if err != nil {
+				return err
+			}
+			r, err := svc.Get(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			return a.showRequest(r)
+		}),
+	}
+	cmd.Flags().BoolVar(&resend, "resend", false, "email a new code")
+	return cmd
+}
+
+func (a *app) requestExtendCommand(file *string) *cobra.Command {
+	var days int
+	var reason string
+	cmd := &cobra.Command{
+		Use:     "extend ID",
+		Short:   "Extend a request's deadline, with the reason the subject is told",
+		Example: `  vow request extend req_1a2b3c --days 30 --reason "Records in three archives must be searched."`,
+		Args:    cobra.ExactArgs(1),
+		RunE: a.withRequests(file, func(cmd *cobra.Command, svc *dsr.Service, args []string) error {
+			r, err := svc.Extend(cmd.Context(), args[0], days, reason)
+			if err != nil {
+				return err
+			}
+			return a.showRequest(r)
+		}),
+	}
+	cmd.Flags().IntVar(&days, "days", 30, "days to add (60 in total at most)")
+	cmd.Flags().StringVar(&reason, "reason", "", "why; the subject must be told")
+	return cmd
+}
+
+func (a *app) requestCancelCommand(file *string) *cobra.Command {
+	var reason string
+	cmd := &cobra.Command{
+		Use:     "cancel ID",
+		Short:   "Cancel an open request (work already done stays done)",
+		Example: `  vow request cancel req_1a2b3c --reason "withdrawn by the subject"`,
+		Args:    cobra.ExactArgs(1),
+		RunE: a.withRequests(file, func(cmd *cobra.Command, svc *dsr.Service, args []string) error {
+			if err := svc.Cancel(cmd.Context(), args[0], reason, "cli"); err != nil {
+				return err
+			}
+			r, err := svc.Get(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			return a.showRequest(r)
+		}),
+	}
+	cmd.Flags().StringVar(&reason, "reason", "cancelled", "why")
+	return cmd
+}
+
+func (a *app) requestExportCommand(file *string) *cobra.Command {
+	var out string
+	var cert bool
+	cmd := &cobra.Command{
+		Use:   "export ID",
+		Short: "Write a request's access package (or erasure certificate) to a file",
+		Example: `  vow request export req_1a2b3c -o ada.zip
+  vow request export req_4d5e6f --certificate -o certificate.json`,
+		Args: cobra.ExactArgs(1),
+		RunE: a.withRequests(file, func(cmd *cobra.Command, svc *dsr.Service, args []string) error {
+			r, err := svc.Get(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			if cert {
+				if r.Result == nil || len(r.Result.Certificate) == 0 {
+					return fmt.Errorf("request %s has no certificate (only completed erasures do)", r.ID)
+				}
+				return writeOut(a.stdout, out, r.Result.Certificate)
+			}
+			tok, err := svc.ExportLink(r)
+			if err != nil {
+				return err
+			}
+			f, _, err := svc.OpenExport(cmd.Context(), tok)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			if out == "" {
+				return errors.New("give -o FILE for the ZIP package")
+			}
+			dst, err := os.Create(out)
+			if err != nil {
+				return err
+			}
+			if _, err := io.Copy(dst, f); err != nil {
+				dst.Close()
+				return err
+			}
+			if err := dst.Close(); err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stderr, "wrote %s; download token (vow serve: GET /v1/exports/TOKEN): %s\n", out, tok)
+			return nil
+		}),
+	}
+	cmd.Flags().StringVarP(&out, "output", "o", "", "file to write (certificate: default standard output)")
+	cmd.Flags().BoolVar(&cert, "certificate", false, "write the erasure certificate instead")
+	return cmd
+}
+
+func writeOut(stdout io.Writer, path string, b []byte) error {
+	if path == "" {
+		_, err := stdout.Write(b)
+		return err
+	}
+	return os.WriteFile(path, b, 0o644)
+}
+
+func (a *app) certificateCommand() *cobra.Command {
+	var pub string
+	verify := &cobra.Command{
+		Use:   "verify FILE",
+		Short: "Check an erasure certificate's signature and show what it certifies",
+		Long: `Verify checks that an erasure certificate was signed by this Vow installation's
+key (the master key in --data-dir or $VOW_MASTER_KEY), or by --public-key, and
+was not altered since. Exit status 1 if it does not verify.`,
+		Example: `  vow certificate verify certificate.json
+  vow certificate verify certificate.json --public-key "$(cat vow-public.key)"`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			doc, err := os.ReadFile(args[0])
+			if err != nil {
+				return err
+			}
+			key, err := a.trustedKey(cmd, pub)
+			if err != nil {
+				return err
+			}
+			c, err := dsr.VerifyCertificate(doc, key)
+			if err != nil {
+				fmt.Fprintf(a.stderr, "vow: %s: %v\n", args[0], err)
+				return exitError{1}
+			}
+			if a.format == "json" {
+				return a.json(c)
+			}
+			fmt.Fprintf(a.stdout, "valid: erasure certificate for request %s, signed by key %s\n", c.RequestID, dsrKeyID(key))
+			fmt.Fprintf(a.stdout, "  %s, completed %s, verified: %v\n", c.Organization, c.CompletedAt.Format(time.RFC3339), c.Verified)
+			for _, t := range c.Tables {
+				line := fmt.Sprintf("  %-32s %-8s %d rows", t.System+":"+t.Table, t.Action, t.Rows)
+				switch {
+				case t.Reason != "" && t.For != "":
+					line += fmt.Sprintf(" — kept %s: %s", t.For, t.Reason)
+				case t.Reason != "":
+					line += " — " + t.Reason
+				}
+				fmt.Fprintln(a.stdout, line)
+			}
+			if c.Backups != "" {
+				fmt.Fprintf(a.stdout, "  backups: %s\n", c.Backups)
+			}
+			return nil
+		},
+	}
+	verify.Flags().StringVar(&pub, "public-key", "", "base64 Ed25519 public key to trust instead of this installation's")
+	cmd := &cobra.Command{
+		Use:     "certificate",
+		Short:   "Work with erasure certificates",
+		Example: "  vow certificate verify certificate.json",
+	}
+	cmd.AddCommand(verify)
+	return cmd
+}
+
+// trustedKey is the public key certificates are checked against: --public-key,
+// else this installation's.
+func (a *app) trustedKey(cmd *cobra.Command, pub string) (ed25519.PublicKey, error) {
+	if pub != "" {
+		b, err := base64.StdEncoding.DecodeString(strings.TrimSpace(pub))
+		if err != nil || len(b) != ed25519.PublicKeySize {
+			return nil, fmt.Errorf("--public-key: want a base64 Ed25519 public key (32 bytes)")
+		}
+		return b, nil
+	}
+	k, err := keyring.Load(a.dataDir, nil)
+	if err != nil {
+		return nil, err
+	}
+	return k.PublicKey(), nil
+}
+
+func dsrKeyID(k ed25519.PublicKey) string { return keyring.KeyID(k) }
+
+// consentEraser reduces the consent history kept under each of the
+// subject's identities to proof of opt-out.
+func consentEraser(c *consent.Service) func(context.Context, dsr.Identities) ([]dsr.TableRecord, error) {
+	return func(ctx context.Context, ids dsr.Identities) ([]dsr.TableRecord, error) {
+		var deleted int64
+		for _, v := range ids {
+			e, err := c.Erase(ctx, v)
+			if err != nil {
+				return nil, err
+			}
+			deleted += e.Deleted + e.Devices
+		}
+		return []dsr.TableRecord{{System: "vow", Table: "consent", Action: "masked", Rows: deleted,
+			Reason: "proof of opt-out is kept under a pseudonym"}}, nil
+	}
+}

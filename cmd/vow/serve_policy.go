@@ -1,0 +1,121 @@
+package main
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/vowprivacy/vow/apitoken"
+	"github.com/vowprivacy/vow/mailer"
+	"github.com/vowprivacy/vow/render"
+	"github.com/vowprivacy/vow/server"
+	"github.com/vowprivacy/vow/versions"
+)
+
+// vow serve publishes the policy at stable public URLs (see
+// versions.Service.Routes), records acceptances through the API
+// (POST /v1/policy/acceptances, GET /v1/policy/acceptances/{subject}, scope
+// consent) and sends due change notices every minute.
+func init() {
+	serveMounts = append(serveMounts, mountPolicy)
+	serveWorkers = append(serveWorkers, policyNoticeWorker)
+}
+
+func policyService(env *serveEnv) (*versions.Service, error) {
+	r, err := render.New(render.Options{Dir: os.Getenv("VOW_TEMPLATES")})
+	if err != nil {
+		return nil, err
+	}
+	return &versions.Service{Store: env.Store, Renderer: r}, nil
+}
+
+func mountPolicy(env *serveEnv, mux *server.Mux) error {
+	svc, err := policyService(env)
+	if err != nil {
+		return err
+	}
+	for _, rt := range svc.Routes() {
+		h := rt.Handler
+		mux.Handle(rt.Pattern, server.Public, func(w http.ResponseWriter, r *http.Request) error {
+			h(w, r)
+			return nil
+		})
+	}
+	mux.Handle("POST /v1/policy/acceptances", apitoken.ScopeConsent, func(w http.ResponseWriter, r *http.Request) error {
+		var in struct {
+			Subject string `json:"subject"`
+			Version string `json:"version"`
+			Source  string `json:"source"`
+		}
+		if err := server.DecodeJSON(r, &in); err != nil {
+			return err
+		}
+		if strings.TrimSpace(in.Subject) == "" {
+			return server.BadRequest("subject", "subject is required: the email address or user id that accepted")
+		}
+		acc, err := svc.Accept(r.Context(), in.Subject, in.Version, cmp.Or(in.Source, "api:"+server.CallerName(r.Context())))
+		switch {
+		case errors.Is(err, versions.ErrNotFound):
+			return server.BadRequest("version", "no such policy version %q", in.Version)
+		case errors.Is(err, versions.ErrNoVersions):
+			return server.Conflict("not_published", "no privacy policy has been published yet")
+		case err != nil:
+			return err
+		}
+		server.WriteJSON(w, http.StatusOK, acc)
+		return nil
+	}, server.MaxBody(4<<10))
+	mux.Handle("GET /v1/policy/acceptances/{subject}", apitoken.ScopeConsent, func(w http.ResponseWriter, r *http.Request) error {
+		list, err := svc.Acceptances(r.Context(), r.PathValue("subject"))
+		if err != nil {
+			return err
+		}
+		if list == nil {
+			list = []versions.Acceptance{}
+		}
+		server.WriteJSON(w, http.StatusOK, map[string]any{"acceptances": list})
+		return nil
+	})
+	return nil
+}
+
+// policyNoticeInterval is how often vow serve looks for due notices.
+const policyNoticeInterval = time.Minute
+
+func policyNoticeWorker(ctx context.Context, env *serveEnv) error {
+	svc, err := policyService(env)
+	if err != nil {
+		return err
+	}
+	snd := versions.Sender{BaseURL: env.BaseURL, Sign: webhookSigner(env.Keyring)}
+	if snd.Mail, err = mailer.FromEnv(); err != nil {
+		if !errors.Is(err, mailer.ErrNotConfigured) {
+			return err
+		}
+		env.Logger.Info("policy notices: VOW_SMTP_URL is not set; only webhook notices are sent")
+	}
+	t := time.NewTicker(policyNoticeInterval)
+	defer t.Stop()
+	for {
+		done, err := svc.SendDue(ctx, snd)
+		if err != nil {
+			env.Logger.Warn("policy notices", "err", err)
+		}
+		for _, n := range done {
+			if n.Status == "failed" {
+				env.Logger.Warn("policy notice failed", "notice", n.ID, "version", n.VersionID, "channel", n.Channel, "attempt", n.Attempts, "err", n.LastError)
+			} else {
+				env.Logger.Info("policy notice sent", "notice", n.ID, "version", n.VersionID, "channel", n.Channel)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}

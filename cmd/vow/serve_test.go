@@ -1,0 +1,172 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// syncBuffer is a bytes.Buffer safe to read while a server writes to it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// startServe runs `vow serve` in-process on a free port and returns its
+// base URL; the server stops when the test ends.
+func startServe(t *testing.T, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	var out, errOut syncBuffer
+	done := make(chan int, 1)
+	go func() { done <- run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), &out, &errOut) }()
+	t.Cleanup(func() {
+		cancel()
+		if code := <-done; code != 0 {
+			t.Errorf("serve exited %d: %s", code, errOut.String())
+		}
+		if !strings.Contains(out.String(), "vow serve: stopped") {
+			t.Errorf("no graceful stop: %s", out.String())
+		}
+	})
+	re := regexp.MustCompile(`listening on (http://\S+)`)
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		if m := re.FindStringSubmatch(out.String()); m != nil {
+			return m[1]
+		}
+		select {
+		case code := <-done:
+			t.Fatalf("serve exited %d: %s %s", code, out.String(), errOut.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	t.Fatalf("serve did not start: %s %s", out.String(), errOut.String())
+	return ""
+}
+
+func demoPolicy(t *testing.T, dir string) string {
+	t.Helper()
+	src, err := os.ReadFile("../../demo/vow.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The policy's sqlite system need not exist to serve.
+	return writeFile(t, dir, "vow.yaml", string(src))
+}
+
+func TestTokenAndServe(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	pol := demoPolicy(t, dir)
+	code, out, errOut := vow(t, "token", "create", "backend", "--scope", "consent", "--data-dir", data, "--format", "json")
+	if code != 0 {
+		t.Fatalf("create: %d %s %s", code, out, errOut)
+	}
+	var created struct {
+		Secret string `json:"secret"`
+	}
+	if err := json.Unmarshal([]byte(out), &created); err != nil || !strings.HasPrefix(created.Secret, "vow_") {
+		t.Fatalf("create output %q: %v", out, err)
+	}
+	if code, _, errOut := vow(t, "token", "create", "backend", "--scope", "consent", "--data-dir", data); code != 2 || !strings.Contains(errOut, "exists") {
+		t.Fatalf("duplicate: %d %s", code, errOut)
+	}
+	if code, _, errOut := vow(t, "token", "create", "x", "--scope", "root", "--data-dir", data); code != 2 || !strings.Contains(errOut, "unknown scope") {
+		t.Fatalf("bad scope: %d %s", code, errOut)
+	}
+	if code, out, _ := vow(t, "token", "list", "--data-dir", data); code != 0 || !strings.Contains(out, "backend") || strings.Contains(out, created.Secret) {
+		t.Fatalf("list: %d %s", code, out)
+	}
+
+	base := startServe(t, pol, "--data-dir", data)
+	get := func(path, token string) (int, string) {
+		req, _ := http.NewRequest("GET", base+path, nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := get("/healthz", ""); code != 200 || !strings.Contains(body, `"ok"`) {
+		t.Fatalf("healthz: %d %s", code, body)
+	}
+	if code, body := get("/v1/consent/user-1?purpose=marketing", created.Secret); code != 200 || !strings.Contains(body, `"allowed":false`) {
+		t.Fatalf("consent: %d %s", code, body)
+	}
+	if code, body := get("/consent/banner.js", ""); code != 200 || !strings.Contains(body, `"organization":"Lumen"`) {
+		t.Fatalf("banner: %d %.200s", code, body)
+	}
+	if code, body := get("/v1/nothing", ""); code != 404 || !strings.Contains(body, `"error"`) {
+		t.Fatalf("404: %d %s", code, body)
+	}
+	if code, out, _ := vow(t, "token", "revoke", "backend", "--data-dir", data); code != 0 || !strings.Contains(out, "Revoked") {
+		t.Fatalf("revoke: %d %s", code, out)
+	}
+}
+
+func TestServeRefusesBrokenPolicy(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	bad := writeFile(t, dir, "vow.yaml", "version: 1\norganization: [unclosed\n")
+	code, _, errOut := vow(t, "serve", bad, "--addr", "127.0.0.1:0", "--data-dir", filepath.Join(dir, "d"))
+	if code != 2 || !strings.Contains(errOut, "error(s)") {
+		t.Fatalf("%d %s", code, errOut)
+	}
+}
+
+func TestConsentCLI(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	pol := demoPolicy(t, dir)
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"set", []string{"consent", "set", "user-7", "marketing=granted", "analytics=denied"}, 0, "recorded marketing granted for user-7"},
+		{"set unknown", []string{"consent", "set", "user-7", "ads=granted"}, 2, "marketing, analytics"},
+		{"set essential", []string{"consent", "set", "user-7", "billing=withdrawn"}, 2, "essential"},
+		{"set malformed", []string{"consent", "set", "user-7", "marketing"}, 2, "PURPOSE=STATUS"},
+		{"show", []string{"consent", "show", "user-7"}, 0, "marketing  true     granted"},
+		{"history", []string{"consent", "history", "user-7", "--format", "json"}, 0, `"recorded_by": "vow consent set"`},
+		{"erase dry run", []string{"consent", "erase", "user-7", "--dry-run"}, 0, "would keep 1 consent event(s)"},
+		{"erase", []string{"consent", "erase", "user-7"}, 0, "kept 1 opt-out event(s)"},
+		{"show after", []string{"consent", "show", "user-7", "--format", "json"}, 0, `"status": "denied"`},
+	}
+	for _, tt := range tests {
+		code, out, errOut := vow(t, append(tt.args, "--policy", pol, "--data-dir", data)...)
+		if code != tt.code || !strings.Contains(out+errOut, tt.want) {
+			t.Fatalf("%s: %d %s %s; want %d %q", tt.name, code, out, errOut, tt.code, tt.want)
+		}
+	}
+}
