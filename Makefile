@@ -12,7 +12,7 @@ help: ## Show this list of targets
 	@echo
 	@echo "  Variables: ARGS=\"-run X ./pkg\" (make test), FUZZTIME=$(FUZZTIME) (make fuzz)"
 
-test: ## Vet, test (real PostgreSQL + MariaDB, started privately if absent) and fuzz briefly (scripts/test.sh)
+test: ## Vet, test (real PostgreSQL + MariaDB, started privately if absent) and fuzz the policy parser briefly (scripts/test.sh)
 	scripts/test.sh $(ARGS)
 
 build: ## Build the vow binary into ./vow

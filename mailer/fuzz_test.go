@@ -39,10 +39,17 @@ func FuzzFromURL(f *testing.F) {
 	})
 }
 
+// password finds the password the way net/url does: in the authority only,
+// which ends at the first '/', '?' or '#'. An '@' in the query (say
+// from=":0000@") is not userinfo, and text the user put there is not a
+// secret to hide.
 func password(raw string) string {
 	rest, ok := strings.CutPrefix(raw, "smtp://")
 	if !ok {
 		return ""
+	}
+	if end := strings.IndexAny(rest, "/?#"); end >= 0 {
+		rest = rest[:end]
 	}
 	at := strings.LastIndexByte(rest, '@')
 	if at < 0 {

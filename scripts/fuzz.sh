@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
 # scripts/fuzz.sh — run each of the project's fuzz targets for a while.
 #
-# Usage: VOW_FUZZTIME=1m scripts/fuzz.sh     (default 10s per target)
+# Usage: VOW_FUZZTIME=1m scripts/fuzz.sh [pkg:FuzzFunc ...]
+#        (default 10s per target; no arguments = every target below)
 #
 # VOW_FUZZMINIMIZETIME (default 2s) caps how long the fuzzer minimises each
 # new interesting input; Go's default of 60s can eat a short run whole.
 #
 # FUZZ_TARGETS lists "package:FuzzFunc" entries. A target whose package or
 # function does not exist (yet) is skipped with a note, not an error.
-# scripts/test.sh runs this as its last, short step; `make fuzz` runs it
-# for longer.
+# scripts/test.sh runs only the policy parser's target, briefly, as its last
+# step: a test run must pass or fail on the code, not on what a random
+# exploration happens to reach in ten seconds. `make fuzz` explores every
+# target for longer; what it finds is fixed and its input kept under
+# testdata/fuzz, where every plain `go test` replays it.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -26,6 +30,10 @@ FUZZ_TARGETS=(
 )
 
 : "${VOW_FUZZTIME:=10s}"
+
+if [ $# -gt 0 ]; then
+	FUZZ_TARGETS=("$@")
+fi
 
 log() { printf '==> %s\n' "$*" >&2; }
 
