@@ -393,6 +393,21 @@ func (s *Service) markDone(ctx context.Context, id, step string, data any) error
 	return nil
 }
 
+// updateStep replaces the data of a recorded step (a service call sent
+// again).
+func (s *Service) updateStep(ctx context.Context, id, step string, data any) error {
+	b, err := json.Marshal(data)
+	if err != nil {
+		return fmt.Errorf("dsr: encode step %s: %w", step, err)
+	}
+	_, err = s.Store.DB().ExecContext(ctx, s.Store.Rebind(`UPDATE request_steps SET data = ?, done_at = ? WHERE request_id = ? AND step = ?`),
+		string(b), ts(s.now()), id, step)
+	if err != nil {
+		return s.Store.Wrap(err, "dsr: update step %s", step)
+	}
+	return nil
+}
+
 func (s *Service) pause(ctx context.Context) error {
 	if s.Pause <= 0 {
 		return nil

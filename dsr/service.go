@@ -59,8 +59,12 @@ type Service struct {
 	// BaseURL is Vow's public URL, for the callback links services may
 	// answer through; without it services must answer at once.
 	BaseURL string
-	Now     func() time.Time
-	Logger  *slog.Logger
+	// ServiceResend is how long Vow waits for a service's callback before
+	// it sends the call again (the service may have lost it); 24 hours
+	// when zero. A service silent for 30 days fails the request.
+	ServiceResend time.Duration
+	Now           func() time.Time
+	Logger        *slog.Logger
 	// Holds lists the subjects under an open legal hold (hold.Book); an
 	// erasure of one of them erases nothing and says why. Nil means none.
 	Holds HoldSource

@@ -23,7 +23,8 @@ type ServiceCall struct {
 	Identities Identities `json:"identities"`
 	// CallbackURL, when set, lets the service answer later: it replies
 	// 202 now and POSTs its ServiceResult there, signed with the same
-	// secret, within 30 days.
+	// secret, within 30 days. Until it does, the call is sent again
+	// daily with the same RequestID and a fresh CallbackURL.
 	CallbackURL string `json:"callback_url,omitempty"`
 }
 
@@ -43,8 +44,38 @@ type ServiceResult struct {
 // errAwaiting marks a run that must wait for services' callbacks.
 var errAwaiting = errors.New("waiting for services to answer")
 
-// callbackTTL is how long a service may take to call back.
+// callbackTTL is how long a service may take to call back; a request
+// still waiting for its answer after that fails.
 const callbackTTL = 30 * 24 * time.Hour
+
+// defaultResend is how long Vow waits for a callback before it sends the
+// call again, when Service.ServiceResend is zero.
+const defaultResend = 24 * time.Hour
+
+func (s *Service) resendAfter() time.Duration {
+	if s.ServiceResend > 0 {
+		return s.ServiceResend
+	}
+	return defaultResend
+}
+
+// sentMark records a call a service accepted (202) and has not yet
+// answered: when it was first and last sent, and how often.
+type sentMark struct {
+	At    time.Time `json:"at"`
+	Last  time.Time `json:"last,omitzero"`
+	Sends int       `json:"sends,omitempty"`
+}
+
+// fill completes a mark written before re-sends were recorded.
+func (m *sentMark) fill() {
+	if m.Last.IsZero() {
+		m.Last = m.At
+	}
+	if m.Sends == 0 {
+		m.Sends = 1
+	}
+}
 
 // callServices asks each service of the plan to do typ for the subject,
 // and returns the answers of all of them; if some answer later, it
@@ -70,18 +101,44 @@ func (s *Service) callServices(ctx context.Context, plan *Plan, r *Request, typ 
 			out[sv.System] = &res
 			continue
 		}
-		if _, sent, err := s.stepDone(ctx, r.ID, "sent:"+key); err != nil {
+		data, sent, err := s.stepDone(ctx, r.ID, "sent:"+key)
+		if err != nil {
 			return nil, err
-		} else if sent {
-			pending = append(pending, sv.System)
-			continue
 		}
+		var mark sentMark
+		if sent {
+			if err := json.Unmarshal(data, &mark); err != nil {
+				return nil, fmt.Errorf("dsr: request %s: record of the call to %s: %w", r.ID, sv.System, err)
+			}
+			mark.fill()
+			now := s.now()
+			if now.Sub(mark.At) >= callbackTTL {
+				return nil, fmt.Errorf("dsr: service %s accepted the %s on %s and was asked %d times, but never answered within %s; "+
+					"ask the service's owners what happened, then create a new request",
+					sv.System, typ, mark.At.Format(time.DateOnly), mark.Sends, callbackTTL)
+			}
+			if now.Sub(mark.Last) < s.resendAfter() {
+				pending = append(pending, sv.System)
+				continue
+			}
+		}
+		// A lost callback must not stall the request for good: the call is
+		// sent again (same request_id, so the service can tell it is a
+		// repeat) each resendAfter until the service answers.
 		res, err := s.call(ctx, sv, r, typ)
 		if err != nil {
 			return nil, err
 		}
 		if res == nil {
-			if err := s.markDone(ctx, r.ID, "sent:"+key, map[string]string{"at": ts(s.now())}); err != nil {
+			now := s.now()
+			if !sent {
+				err = s.markDone(ctx, r.ID, "sent:"+key, sentMark{At: now, Last: now, Sends: 1})
+			} else {
+				mark.Last, mark.Sends = now, mark.Sends+1
+				err = s.updateStep(ctx, r.ID, "sent:"+key, mark)
+				s.event(ctx, r, "request.service_resent", map[string]any{"system": sv.System, "type": typ, "sends": mark.Sends, "first_sent_at": ts(mark.At)})
+			}
+			if err != nil {
 				return nil, err
 			}
 			pending = append(pending, sv.System)

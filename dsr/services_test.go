@@ -186,3 +186,54 @@ func TestWebhookDownAndSSRF(t *testing.T) {
 		t.Fatalf("SSRF: %v, %s; want failed with ErrForbiddenAddress", err, got.Status)
 	}
 }
+
+// A service that accepts a call (202) and then never calls back is asked
+// again each ServiceResend, and after 30 days of silence the request fails
+// and says why, rather than waiting for ever.
+func TestWebhookResendAndGiveUp(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, "sqlite")
+	m := &mailingService{t: t, secret: []byte("mailing-secret"), answer: func(dsr.ServiceCall) (int, string) {
+		return 202, `{"status":"accepted"}`
+	}}
+	svc := httptest.NewServer(m)
+	defer svc.Close()
+	withWebhook(t, f, svc.URL, true)
+	f.svc.BaseURL = "https://vow.example.com"
+	now := time.Now()
+	f.svc.Now = func() time.Time { return now }
+	calls := func() int { m.mu.Lock(); defer m.mu.Unlock(); return len(m.calls) }
+
+	r := create(t, f, trusted(dsr.Erasure, dsr.Identities{"email": "ada@example.com"}))
+	for _, step := range []struct { // each "after" is added to the clock
+		after time.Duration
+		calls int
+	}{
+		{0, 1},              // sent
+		{time.Hour, 1},      // an hour later, still waiting: not sent again yet
+		{24 * time.Hour, 2}, // a day after the call: sent again
+		{time.Hour, 2},
+		{24 * time.Hour, 3},
+	} {
+		now = now.Add(step.after)
+		got, err := f.svc.Run(t.Context(), r.ID, nil)
+		if !errors.Is(err, dsr.ErrWaiting) || got.Status != dsr.Waiting {
+			t.Fatalf("+%s: Run = %s, %v; want waiting", step.after, got.Status, err)
+		}
+		if calls() != step.calls {
+			t.Fatalf("+%s: service called %d times, want %d", step.after, calls(), step.calls)
+		}
+	}
+	if ids := []string{m.calls[0].RequestID, m.calls[2].RequestID}; ids[0] != r.ID || ids[1] != r.ID {
+		t.Errorf("re-sent calls carry request_id %q, want %s each time (so the service can tell a repeat)", ids, r.ID)
+	}
+
+	now = now.Add(30 * 24 * time.Hour)
+	got, err := f.svc.Run(t.Context(), r.ID, nil)
+	if err == nil || got.Status != dsr.Failed || !strings.Contains(got.LastError, "never answered") {
+		t.Fatalf("after 30 days: Run = %s, %v (last error %q); want failed saying the service never answered", got.Status, err, got.LastError)
+	}
+	if calls() != 3 {
+		t.Errorf("service called %d times after giving up, want 3", calls())
+	}
+}
