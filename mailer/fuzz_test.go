@@ -17,7 +17,7 @@ func FuzzFromURL(f *testing.F) {
 		"smtp://user:pass@mail.example.com:587?from=privacy@example.com",
 		"smtp://mail.example.com?from=a@b.c&starttls=require",
 		"smtp://[::1]:25?from=Lumen+%3Cp@l.example%3E",
-		"smtp://:pw@host?from=", "http://x", "smtp://u:p@/", "%zz",
+		"smtp://:pw@host?from=", "http://x", "smtp://u:p@/", "%zz", "smtp://u:secretpw@/?from=a@b.c",
 	} {
 		f.Add(s)
 	}
@@ -25,8 +25,13 @@ func FuzzFromURL(f *testing.F) {
 		t.Setenv("VOW_SMTP_FROM", "")
 		s, err := FromURL(raw)
 		if err != nil {
+			// The error may contain the password's text by chance (a
+			// password "pass" is in the usage example): it leaks only if
+			// the same URL with another password does not say it too.
 			if pw := password(raw); len(pw) >= 4 && strings.Contains(err.Error(), pw) {
-				t.Fatalf("error shows the password %q: %v", pw, err)
+				if _, err2 := FromURL(withPassword(raw, "x")); err2 == nil || !strings.Contains(err2.Error(), pw) {
+					t.Fatalf("error shows the password %q: %v", pw, err)
+				}
 			}
 			return
 		}
@@ -44,19 +49,39 @@ func FuzzFromURL(f *testing.F) {
 // from=":0000@") is not userinfo, and text the user put there is not a
 // secret to hide.
 func password(raw string) string {
+	start, end := passwordAt(raw)
+	return raw[start:end]
+}
+
+// passwordAt returns where the password is in raw (start == end when
+// there is none).
+func passwordAt(raw string) (start, end int) {
 	rest, ok := strings.CutPrefix(raw, "smtp://")
 	if !ok {
-		return ""
+		return 0, 0
 	}
-	if end := strings.IndexAny(rest, "/?#"); end >= 0 {
-		rest = rest[:end]
+	if e := strings.IndexAny(rest, "/?#"); e >= 0 {
+		rest = rest[:e]
 	}
 	at := strings.LastIndexByte(rest, '@')
 	if at < 0 {
-		return ""
+		return 0, 0
 	}
-	_, pw, _ := strings.Cut(rest[:at], ":")
-	return pw
+	colon := strings.IndexByte(rest[:at], ':')
+	if colon < 0 {
+		return 0, 0
+	}
+	off := len("smtp://")
+	return off + colon + 1, off + at
+}
+
+// withPassword returns raw with its password replaced by pw.
+func withPassword(raw, pw string) string {
+	start, end := passwordAt(raw)
+	if start == end {
+		return raw
+	}
+	return raw[:start] + pw + raw[end:]
 }
 
 // FuzzBuild: whatever the subject, bodies and extra headers, a built
