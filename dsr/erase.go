@@ -281,34 +281,34 @@ func (s *Service) eraseStep(ctx context.Context, tx *sql.Tx, c connector.SQL, pl
 		rec.Action, rec.Rows, rec.Reason, rec.For = "kept", n, st.Erase.Reason, st.Erase.For
 		return rec, err
 	}
-	// Pseudonymise and count first: the one UPDATE below may null the
-	// very column that ties the rows to the subject.
-	var sums, sets []string
-	var sumArgs, setArgs []any
+	// Count first: the UPDATEs below may null the very column that ties
+	// the rows to the subject.
+	var sums []string
+	var sumArgs []any
+	var sets assignments
 	var masked []int // indexes into rec.Fields counted by sums
-	for _, f := range st.Erase.Fields {
+	lastHMAC := -1
+	for i, f := range st.Erase.Fields {
 		col := d.Column(f.Column)
 		fr := FieldRecord{Column: f.Column, Method: string(f.Method)}
-		var err error
 		switch f.Method {
 		case policy.HMAC:
-			fr.Rows, err = s.pseudonymise(ctx, tx, c, plan, st, r, keys, f.Column)
+			lastHMAC = i
 		case policy.Hold:
-			fr.Rows, err = count(" AND " + col + " IS NOT NULL")
-			fr.Reason, fr.For = f.Reason, f.For
+			n, err := count(" AND " + col + " IS NOT NULL")
+			if err != nil {
+				return rec, err
+			}
+			fr.Rows, fr.Reason, fr.For = n, f.Reason, f.For
 		case policy.Nullify:
 			sums = append(sums, "SUM(CASE WHEN "+col+" IS NOT NULL THEN 1 ELSE 0 END)")
-			sets = append(sets, col+" = NULL")
+			sets = append(sets, assignment{column: col, null: true})
 			masked = append(masked, len(rec.Fields))
 		case policy.Set:
 			sumArgs = append(sumArgs, f.Value)
 			sums = append(sums, "SUM(CASE WHEN "+col+" IS NOT NULL AND "+col+" <> "+d.Param(len(sumArgs))+" THEN 1 ELSE 0 END)")
-			setArgs = append(setArgs, f.Value)
-			sets = append(sets, col+" = "+d.Param(len(setArgs)))
+			sets = append(sets, assignment{column: col, value: f.Value})
 			masked = append(masked, len(rec.Fields))
-		}
-		if err != nil {
-			return rec, err
 		}
 		rec.Fields = append(rec.Fields, fr)
 	}
@@ -325,8 +325,29 @@ func (s *Service) eraseStep(ctx context.Context, tx *sql.Tx, c connector.SQL, pl
 		for i, fi := range masked {
 			rec.Fields[fi].Rows = counts[i].Int64
 		}
-		w, a = plan.WhereAfter(st, r.Identities, keys, setArgs)
-		if _, err := exec("mask", "UPDATE "+table+" SET "+strings.Join(sets, ", ")+" WHERE "+w, a...); err != nil {
+	}
+	// The other columns' assignments ride along with the last pseudonym
+	// column's UPDATEs, so rows with a value there are written once, not
+	// twice (an audit log's 27,000 rows); the closing UPDATE reaches the
+	// rest (rows with no value to pseudonymise).
+	for i, f := range st.Erase.Fields {
+		if f.Method != policy.HMAC {
+			continue
+		}
+		var along assignments
+		if i == lastHMAC {
+			along = sets
+		}
+		n, err := s.pseudonymise(ctx, tx, c, plan, st, r, keys, f.Column, along)
+		if err != nil {
+			return rec, err
+		}
+		rec.Fields[i].Rows = n
+	}
+	if len(sets) > 0 {
+		set, a := sets.sql(d, 0)
+		w, a := plan.WhereAfter(st, r.Identities, keys, a)
+		if _, err := exec("mask", "UPDATE "+table+" SET "+set+" WHERE "+w, a...); err != nil {
 			return rec, err
 		}
 	}
@@ -384,7 +405,7 @@ func (s *Service) inlineParents(ctx context.Context, tx *sql.Tx, c connector.SQL
 // value (an audit log's 27,000 rows of one email are one statement), read
 // in batches so memory stays flat however many values there are. Values
 // already pseudonymised are left alone, so a rerun changes nothing.
-func (s *Service) pseudonymise(ctx context.Context, tx *sql.Tx, c connector.SQL, plan *Plan, st *Step, r *Request, keys *Keys, field string) (int64, error) {
+func (s *Service) pseudonymise(ctx context.Context, tx *sql.Tx, c connector.SQL, plan *Plan, st *Step, r *Request, keys *Keys, field string, along assignments) (int64, error) {
 	d := c.Dialect()
 	col, table := d.Column(field), d.Ident(st.Table)
 	var (
@@ -408,9 +429,14 @@ func (s *Service) pseudonymise(ctx context.Context, tx *sql.Tx, c connector.SQL,
 			if strings.HasPrefix(text, keyring.PseudonymPrefix) {
 				continue
 			}
-			w, a := plan.WhereAfter(st, r.Identities, keys, []any{s.Keys.Pseudonym(text)})
+			set, a := col+" = "+d.Param(1), []any{s.Keys.Pseudonym(text)}
+			if len(along) > 0 {
+				more, margs := along.sql(d, 1)
+				set, a = set+", "+more, append(a, margs...)
+			}
+			w, a := plan.WhereAfter(st, r.Identities, keys, a)
 			a = append(a, v)
-			res, err := tx.ExecContext(ctx, "UPDATE "+table+" SET "+col+" = "+d.Param(1)+" WHERE "+w+" AND "+col+" = "+d.Param(len(a)), a...)
+			res, err := tx.ExecContext(ctx, "UPDATE "+table+" SET "+set+" WHERE "+w+" AND "+col+" = "+d.Param(len(a)), a...)
 			if err != nil {
 				return changed, c.Translate(ctx, "pseudonymise "+st.ID()+"."+field, err)
 			}
@@ -422,6 +448,31 @@ func (s *Service) pseudonymise(ctx context.Context, tx *sql.Tx, c connector.SQL,
 		}
 		last = batch[len(batch)-1]
 	}
+}
+
+// assignment is the SET clause of a nullify or set field.
+type assignment struct {
+	column string // quoted
+	null   bool
+	value  any
+}
+
+type assignments []assignment
+
+// sql renders the assignments with their parameters numbered after the
+// first n of the statement.
+func (as assignments) sql(d connector.Dialect, n int) (string, []any) {
+	out := make([]string, len(as))
+	var args []any
+	for i, a := range as {
+		if a.null {
+			out[i] = a.column + " = NULL"
+			continue
+		}
+		args = append(args, a.value)
+		out[i] = a.column + " = " + d.Param(n+len(args))
+	}
+	return strings.Join(out, ", "), args
 }
 
 // verifyErased re-reads the subject's rows and returns the tables that

@@ -62,6 +62,8 @@ INSERT INTO comments (id, post_id, author_name) VALUES (3, 3, 'Ada');
 INSERT INTO audit_logs (id, actor_id, actor_email, ip, action) VALUES (1, 1, 'ada@example.com', '192.0.2.1', 'login');
 INSERT INTO audit_logs (id, actor_id, actor_email, ip, action) VALUES (2, 1, 'ada@example.com', '192.0.2.1', 'post');
 INSERT INTO audit_logs (id, actor_id, actor_email, ip, action) VALUES (3, 2, 'bob@example.com', '198.51.100.7', 'login');
+-- No email to pseudonymise: the row must still lose actor_id and ip.
+INSERT INTO audit_logs (id, actor_id, actor_email, ip, action) VALUES (4, 1, NULL, '192.0.2.9', 'export');
 INSERT INTO invoices (id, user_id, amount) VALUES (1, 1, 19.90);
 INSERT INTO invoices (id, user_id, amount) VALUES (2, 2, 29.90);
 `
