@@ -22,7 +22,7 @@ func init() {
 // mountConsent mounts the consent API and keeps this instance's consent
 // cache in step with other instances (LISTEN/NOTIFY on PostgreSQL).
 func mountConsent(env *serveEnv, mux *server.Mux) error {
-	svc := consent.New(env.Store, env.Policy, env.Keyring, env.Logger, consent.Options{})
+	svc := env.consentService()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
@@ -33,6 +33,19 @@ func mountConsent(env *serveEnv, mux *server.Mux) error {
 	}()
 	env.OnClose(func() { cancel(); <-done })
 	return svc.Mount(mux, env.BaseURL)
+}
+
+// consentService returns the server's consent service. Erasures use it
+// too, so the cache it keeps forgets an erased subject at once; a second
+// instance in the same process would go on answering from its own cache
+// (on SQLite nothing tells it otherwise).
+func (e *serveEnv) consentService() *consent.Service {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.consent == nil {
+		e.consent = consent.New(e.Store, e.Policy, e.Keyring, e.Logger, consent.Options{})
+	}
+	return e.consent
 }
 
 // consentService opens the policy, state store and keyring for a consent

@@ -25,7 +25,7 @@ func demoRequests(cmd *cobra.Command, a *app, env *demoEnv) (any, error) {
 		return nil, err
 	}
 	// The demo sends no email: its requests are trusted.
-	svc, err := requestService(env.Policy, env.Store, k, env.Dir, env.DataDir, "", a.logger, false)
+	svc, err := requestService(env.Policy, env.Store, k, env.Dir, env.DataDir, "", a.logger, false, nil)
 	if err != nil {
 		return nil, err
 	}

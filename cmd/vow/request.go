@@ -46,7 +46,7 @@ func (a *app) newRequestService(cmd *cobra.Command, file string) (*dsr.Service, 
 		return nil, nil, err
 	}
 	// Services that answer later call back to vow serve at VOW_BASE_URL.
-	svc, err := requestService(p, store, k, filepath.Dir(file), a.dataDir, os.Getenv("VOW_BASE_URL"), a.logger, true)
+	svc, err := requestService(p, store, k, filepath.Dir(file), a.dataDir, os.Getenv("VOW_BASE_URL"), a.logger, true, nil)
 	if err != nil {
 		store.Close()
 		return nil, nil, err
@@ -57,9 +57,12 @@ func (a *app) newRequestService(cmd *cobra.Command, file string) (*dsr.Service, 
 // requestService wires the request service the same way for the CLI, the
 // demo and vow serve: the policy's datastores (relative to policyDir),
 // packages in the data directory's exports, legal holds, consent history
-// erased with every erasure, and — with mail — email codes through
-// $VOW_SMTP_URL.
-func requestService(p *policy.Policy, store *state.Store, k *keyring.Keyring, policyDir, dataDir, baseURL string, logger *slog.Logger, mail bool) (*dsr.Service, error) {
+// erased with every erasure (through cons, or a consent service of its
+// own when nil), and — with mail — email codes through $VOW_SMTP_URL.
+func requestService(p *policy.Policy, store *state.Store, k *keyring.Keyring, policyDir, dataDir, baseURL string, logger *slog.Logger, mail bool, cons *consent.Service) (*dsr.Service, error) {
+	if cons == nil {
+		cons = consent.New(store, p, k, logger, consent.Options{})
+	}
 	svc := &dsr.Service{
 		Policy: p, Store: store, Keys: k,
 		Datastores: datastore.Resolver{BaseDir: policyDir},
@@ -67,7 +70,7 @@ func requestService(p *policy.Policy, store *state.Store, k *keyring.Keyring, po
 		BaseURL:    baseURL,
 		Logger:     logger,
 		Holds:      hold.New(store),
-		EraseHooks: []func(context.Context, dsr.Identities) ([]dsr.TableRecord, error){consentEraser(consent.New(store, p, k, logger, consent.Options{}))},
+		EraseHooks: []func(context.Context, dsr.Identities) ([]dsr.TableRecord, error){consentEraser(cons)},
 	}
 	if !mail {
 		return svc, nil

@@ -15,6 +15,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/vowprivacy/vow/apitoken"
+	"github.com/vowprivacy/vow/consent"
+	"github.com/vowprivacy/vow/dsr"
 	"github.com/vowprivacy/vow/keyring"
 	"github.com/vowprivacy/vow/policy"
 	"github.com/vowprivacy/vow/server"
@@ -37,6 +39,11 @@ type serveEnv struct {
 
 	mu      sync.Mutex
 	closers []func()
+	// One of each per server, built on first use: the consent API and the
+	// erasure of consent history must share one cache, and the request
+	// routes and worker one set of connection pools.
+	consent  *consent.Service
+	requests *dsr.Service
 }
 
 // OnClose registers fn to run when the server has stopped (after the

@@ -11,7 +11,7 @@ import (
 
 func init() {
 	serveMounts = append(serveMounts, func(env *serveEnv, mux *server.Mux) error {
-		svc, err := serveRequestService(env)
+		svc, err := env.requestService()
 		if err != nil {
 			return err
 		}
@@ -19,18 +19,35 @@ func init() {
 		return nil
 	})
 	serveWorkers = append(serveWorkers, func(ctx context.Context, env *serveEnv) error {
-		svc, err := serveRequestService(env)
+		svc, err := env.requestService()
 		if err != nil {
 			return err
 		}
-		// The worker runs request after request: keep the pools open.
-		svc.KeepConnections = true
-		defer svc.Close()
 		return svc.Work(ctx, 10*time.Second)
 	})
 }
 
-// serveRequestService wires the request service of vow serve.
-func serveRequestService(env *serveEnv) (*dsr.Service, error) {
-	return requestService(env.Policy, env.Store, env.Keyring, filepath.Dir(env.PolicyFile), env.DataDir, env.BaseURL, env.Logger, true)
+// requestService returns the server's request service, shared by the API
+// and the worker: it keeps its datastore pools open across requests (they
+// close with the server) and erases consent history through the server's
+// consent service.
+func (e *serveEnv) requestService() (*dsr.Service, error) {
+	cons := e.consentService()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.requests != nil {
+		return e.requests, nil
+	}
+	svc, err := requestService(e.Policy, e.Store, e.Keyring, filepath.Dir(e.PolicyFile), e.DataDir, e.BaseURL, e.Logger, true, cons)
+	if err != nil {
+		return nil, err
+	}
+	svc.KeepConnections = true
+	e.requests = svc
+	e.closers = append(e.closers, func() {
+		if err := svc.Close(); err != nil {
+			e.Logger.Warn("requests: close datastore connections", "err", err)
+		}
+	})
+	return svc, nil
 }
