@@ -29,6 +29,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -55,6 +56,10 @@ type Keyring struct {
 	master []byte
 	sign   ed25519.PrivateKey
 	id     string
+	// macKeys caches MAC's derived keys by purpose: deriving one (HKDF)
+	// costs more than the MAC itself, and erasure and retention call MAC
+	// once per distinct value. Purposes are a handful of constants.
+	macKeys sync.Map // string → []byte
 }
 
 // New derives a keyring from a 32-byte master key.
@@ -180,7 +185,11 @@ func Verify(pub ed25519.PublicKey, msg, sig []byte) bool {
 
 // MAC returns HMAC-SHA256 of msg under the key derived for purpose.
 func (k *Keyring) MAC(purpose string, msg []byte) []byte {
-	m := hmac.New(sha256.New, k.derive("vow mac v1: "+purpose, 32))
+	key, ok := k.macKeys.Load(purpose)
+	if !ok {
+		key, _ = k.macKeys.LoadOrStore(purpose, k.derive("vow mac v1: "+purpose, 32))
+	}
+	m := hmac.New(sha256.New, key.([]byte))
 	m.Write(msg)
 	return m.Sum(nil)
 }

@@ -148,3 +148,14 @@ func TestBind(t *testing.T) {
 		t.Fatalf("other key: err = %v, want ErrKeyMismatch", err)
 	}
 }
+
+func BenchmarkPseudonym(b *testing.B) {
+	k, err := New(make([]byte, 32))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		k.Pseudonym("ada@example.com")
+	}
+}
