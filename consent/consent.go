@@ -12,6 +12,7 @@
 package consent
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -119,6 +120,11 @@ type Options struct {
 	CacheEntries int
 	// Now replaces the clock, for tests.
 	Now func() time.Time
+	// PolicyVersion names the policy that consent is given under in every
+	// event: the published version in force ("v3", see package versions).
+	// Empty means [PolicyVersion] of the policy file, for a policy that
+	// was never published.
+	PolicyVersion string
 }
 
 // New returns a Service for policy p on store st, signing receipts and
@@ -133,7 +139,7 @@ func New(st *state.Store, p *policy.Policy, k *keyring.Keyring, logger *slog.Log
 	}
 	s := &Service{
 		st: st, p: p, k: k, logger: logger, now: o.Now,
-		version:   PolicyVersion(p),
+		version:   cmp.Or(o.PolicyVersion, PolicyVersion(p)),
 		byName:    map[string]*policy.ConsentPurpose{},
 		essential: map[string]bool{},
 		topics:    map[string]*policy.Topic{},
@@ -155,8 +161,8 @@ func New(st *state.Store, p *policy.Policy, k *keyring.Keyring, logger *slog.Log
 	return s
 }
 
-// PolicyVersion names the policy in force: "sha256:" and the first 16 hex
-// digits of the policy file's hash (until the policy has versions of its own).
+// PolicyVersion names an unpublished policy: "sha256:" and the first 16
+// hex digits of the policy file's hash.
 func PolicyVersion(p *policy.Policy) string {
 	h := sha256.Sum256(p.Source)
 	return "sha256:" + hex.EncodeToString(h[:8])

@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -11,7 +13,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/vowprivacy/vow/consent"
+	"github.com/vowprivacy/vow/keyring"
+	"github.com/vowprivacy/vow/policy"
 	"github.com/vowprivacy/vow/server"
+	"github.com/vowprivacy/vow/state"
+	"github.com/vowprivacy/vow/versions"
 )
 
 func init() {
@@ -43,7 +49,7 @@ func (e *serveEnv) consentService() *consent.Service {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.consent == nil {
-		e.consent = consent.New(e.Store, e.Policy, e.Keyring, e.Logger, consent.Options{})
+		e.consent = newConsent(context.Background(), e.Store, e.Policy, e.Keyring, e.Logger)
 	}
 	return e.consent
 }
@@ -64,7 +70,22 @@ func (a *app) consentService(cmd *cobra.Command, file string) (svc *consent.Serv
 		st.Close()
 		return nil, nil, err
 	}
-	return consent.New(st, p, k, a.logger, consent.Options{}), func() { st.Close() }, nil
+	return newConsent(cmd.Context(), st, p, k, a.logger), func() { st.Close() }, nil
+}
+
+// newConsent builds a consent service that records, with every decision,
+// the published policy version in force when the running policy file is
+// that version (vow policy publish), and the file's hash otherwise.
+func newConsent(ctx context.Context, st *state.Store, p *policy.Policy, k *keyring.Keyring, logger *slog.Logger) *consent.Service {
+	var o consent.Options
+	v, err := (&versions.Service{Store: st}).Get(ctx, versions.Hash(p.Source))
+	switch {
+	case err == nil:
+		o.PolicyVersion = v.ID
+	case !errors.Is(err, versions.ErrNotFound) && !errors.Is(err, versions.ErrNoVersions):
+		logger.Warn("consent: cannot read the published policy versions; recording the policy file's hash instead", "err", err)
+	}
+	return consent.New(st, p, k, logger, o)
 }
 
 func (a *app) consentCommand() *cobra.Command {

@@ -61,7 +61,7 @@ func (a *app) newRequestService(cmd *cobra.Command, file string) (*dsr.Service, 
 // own when nil), and — with mail — email codes through $VOW_SMTP_URL.
 func requestService(p *policy.Policy, store *state.Store, k *keyring.Keyring, policyDir, dataDir, baseURL string, logger *slog.Logger, mail bool, cons *consent.Service) (*dsr.Service, error) {
 	if cons == nil {
-		cons = consent.New(store, p, k, logger, consent.Options{})
+		cons = newConsent(context.Background(), store, p, k, logger)
 	}
 	svc := &dsr.Service{
 		Policy: p, Store: store, Keys: k,

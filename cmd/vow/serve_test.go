@@ -170,3 +170,40 @@ func TestConsentCLI(t *testing.T) {
 		}
 	}
 }
+
+// Consent records the published policy version it was given under, and
+// the policy file's hash while the file is not a published version.
+func TestConsentRecordsPolicyVersion(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	pol := demoPolicy(t, dir)
+	common := []string{"--policy", pol, "--data-dir", filepath.Join(dir, "data")}
+	version := func(subject string) string {
+		t.Helper()
+		if code, out, errOut := vow(t, append([]string{"consent", "set", subject, "marketing=granted"}, common...)...); code != 0 {
+			t.Fatalf("consent set: %d %s %s", code, out, errOut)
+		}
+		code, out, errOut := vow(t, append([]string{"consent", "history", subject, "--format", "json"}, common...)...)
+		if code != 0 {
+			t.Fatalf("consent history: %d %s %s", code, out, errOut)
+		}
+		var h struct {
+			Events []struct {
+				PolicyVersion string `json:"policy_version"`
+			} `json:"events"`
+		}
+		if err := json.Unmarshal([]byte(out), &h); err != nil || len(h.Events) != 1 {
+			t.Fatalf("history %s: %v", out, err)
+		}
+		return h.Events[0].PolicyVersion
+	}
+	if got := version("user-1"); !strings.HasPrefix(got, "sha256:") {
+		t.Errorf("before publishing: policy_version %q, want the file's sha256", got)
+	}
+	if code, out, errOut := vow(t, "policy", "publish", pol, "--data-dir", filepath.Join(dir, "data")); code != 0 {
+		t.Fatalf("publish: %d %s %s", code, out, errOut)
+	}
+	if got := version("user-2"); got != "v1" {
+		t.Errorf("after publishing: policy_version %q, want v1", got)
+	}
+}
