@@ -80,10 +80,15 @@ func (s *Service) erase(ctx context.Context, plan *Plan, r *Request, cs *conns, 
 		if err != nil {
 			return nil, err
 		}
-		if err := s.markDone(ctx, r.ID, key, recs); err != nil {
+		err = s.inTx(ctx, func(tx *sql.Tx) error {
+			if err := s.markDoneIn(ctx, tx, r.ID, key, recs); err != nil {
+				return err
+			}
+			return s.eventTx(ctx, tx, r.ID, "request.step_done", map[string]any{"step": key, "tables": len(recs)})
+		})
+		if err != nil {
 			return nil, err
 		}
-		s.event(ctx, r, "request.step_done", map[string]any{"step": key, "tables": len(recs)})
 		records = append(records, recs...)
 		idx += len(recs)
 		if err := s.pause(ctx); err != nil {

@@ -64,17 +64,22 @@ func (s *Service) Run(ctx context.Context, id string, progress func(Progress)) (
 	if r, err = s.Get(ctx, id); err != nil || r.Status.Final() {
 		return r, err
 	}
-	if r.Status == Waiting || r.Status == Scheduled {
-		if err := s.transition(ctx, id, []Status{r.Status}, Executing, nil); err != nil {
-			return nil, err
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		if r.Status == Waiting || r.Status == Scheduled {
+			if err := s.transitionTx(ctx, tx, id, []Status{r.Status}, Executing, nil); err != nil {
+				return err
+			}
 		}
-		r.Status = Executing
+		if _, err := tx.ExecContext(ctx, s.Store.Rebind(`UPDATE requests SET attempts = attempts + 1 WHERE id = ?`), id); err != nil {
+			return s.Store.Wrap(err, "dsr: count attempt")
+		}
+		return s.eventTx(ctx, tx, id, "request.started", map[string]any{"attempt": r.Attempts + 1})
+	})
+	if err != nil {
+		return nil, err
 	}
-	if _, err := s.Store.DB().ExecContext(ctx, s.Store.Rebind(`UPDATE requests SET attempts = attempts + 1 WHERE id = ?`), id); err != nil {
-		return nil, s.Store.Wrap(err, "dsr: count attempt")
-	}
+	r.Status = Executing
 	r.Attempts++
-	s.event(ctx, r, "request.started", map[string]any{"attempt": r.Attempts})
 
 	res, err := s.execute(ctx, r, progress)
 	var sched *scheduled
@@ -99,10 +104,15 @@ func (s *Service) Run(ctx context.Context, id string, progress func(Progress)) (
 		// Vow keeps only the keyed subject hash.
 		set["identities"] = "{}"
 	}
-	if err := s.transition(ctx, id, []Status{Executing}, Completed, set); err != nil {
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := s.transitionTx(ctx, tx, id, []Status{Executing}, Completed, set); err != nil {
+			return err
+		}
+		return s.eventTx(ctx, tx, id, "request.completed", map[string]any{"found": res.Found, "rows": res.Rows, "message": res.Message})
+	})
+	if err != nil {
 		return nil, err
 	}
-	s.event(ctx, r, "request.completed", map[string]any{"found": res.Found, "rows": res.Rows, "message": res.Message})
 	return s.Get(ctx, id)
 }
 
@@ -120,17 +130,27 @@ func (s *Service) fail(ctx context.Context, r *Request, cause error) (*Request, 
 			// A callback wakes the request; this is only a fallback poll.
 			next = s.now().Add(time.Hour)
 		}
-		if err := s.transition(rctx, r.ID, []Status{Executing}, Waiting, map[string]any{"last_error": msg, "next_attempt_at": ts(next)}); err != nil {
+		err := s.inTx(rctx, func(tx *sql.Tx) error {
+			if err := s.transitionTx(rctx, tx, r.ID, []Status{Executing}, Waiting, map[string]any{"last_error": msg, "next_attempt_at": ts(next)}); err != nil {
+				return err
+			}
+			return s.eventTx(rctx, tx, r.ID, "request.waiting", map[string]any{"error": msg, "next_attempt_at": ts(next)})
+		})
+		if err != nil {
 			return nil, errors.Join(cause, err)
 		}
-		s.event(rctx, r, "request.waiting", map[string]any{"error": msg, "next_attempt_at": ts(next)})
 		got, _ := s.Get(rctx, r.ID)
 		return got, fmt.Errorf("%w: %w (retry after %s)", ErrWaiting, cause, next.Format(time.RFC3339))
 	}
-	if err := s.transition(rctx, r.ID, []Status{Executing}, Failed, map[string]any{"last_error": msg, "completed_at": ts(s.now())}); err != nil {
+	err := s.inTx(rctx, func(tx *sql.Tx) error {
+		if err := s.transitionTx(rctx, tx, r.ID, []Status{Executing}, Failed, map[string]any{"last_error": msg, "completed_at": ts(s.now())}); err != nil {
+			return err
+		}
+		return s.eventTx(rctx, tx, r.ID, "request.failed", map[string]any{"error": msg})
+	})
+	if err != nil {
 		return nil, errors.Join(cause, err)
 	}
-	s.event(rctx, r, "request.failed", map[string]any{"error": msg})
 	got, _ := s.Get(rctx, r.ID)
 	return got, cause
 }
@@ -174,11 +194,16 @@ func (s *Service) execute(ctx context.Context, r *Request, progress func(Progres
 			return nil, err
 		}
 		b, _ := json.Marshal(keys)
-		if err := s.transition(ctx, r.ID, []Status{Executing}, Executing, map[string]any{"keys": string(b)}); err != nil {
+		err = s.inTx(ctx, func(tx *sql.Tx) error {
+			if err := s.transitionTx(ctx, tx, r.ID, []Status{Executing}, Executing, map[string]any{"keys": string(b)}); err != nil {
+				return err
+			}
+			return s.eventTx(ctx, tx, r.ID, "request.resolved", map[string]any{"roots": len(keys.Roots)})
+		})
+		if err != nil {
 			return nil, err
 		}
 		r.keys = keys
-		s.event(ctx, r, "request.resolved", map[string]any{"roots": len(keys.Roots)})
 	}
 	switch r.Type {
 	case Access, Portability:
@@ -381,11 +406,19 @@ func (s *Service) stepDone(ctx context.Context, id, step string) (json.RawMessag
 }
 
 func (s *Service) markDone(ctx context.Context, id, step string, data any) error {
+	return s.markDoneIn(ctx, s.Store.DB(), id, step, data)
+}
+
+// markDoneIn records a step through q: the store's pool, or a transaction
+// that also records its event.
+func (s *Service) markDoneIn(ctx context.Context, q interface {
+	ExecContext(context.Context, string, ...any) (sql.Result, error)
+}, id, step string, data any) error {
 	b, err := json.Marshal(data)
 	if err != nil {
 		return fmt.Errorf("dsr: encode step %s: %w", step, err)
 	}
-	_, err = s.Store.DB().ExecContext(ctx, s.Store.Rebind(`INSERT INTO request_steps (request_id, step, data, done_at) VALUES (?, ?, ?, ?)`),
+	_, err = q.ExecContext(ctx, s.Store.Rebind(`INSERT INTO request_steps (request_id, step, data, done_at) VALUES (?, ?, ?, ?)`),
 		id, step, string(b), ts(s.now()))
 	if err != nil {
 		return s.Store.Wrap(err, "dsr: record step %s", step)

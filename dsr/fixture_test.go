@@ -122,7 +122,13 @@ func newFixture(t *testing.T, kind string) *fixture {
 	env := map[string]string{"APP_DSN": f.appDSN, "BILLING_DSN": f.bill}
 	f.resolver = datastore.Resolver{LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok }}
 	var err error
-	f.store, err = state.Open(t.Context(), filepath.Join(t.TempDir(), "state.db"), nil)
+	// The PostgreSQL runs also keep Vow's own state in PostgreSQL, so the
+	// request lifecycle is tested on both state stores.
+	stateURL := filepath.Join(t.TempDir(), "state.db")
+	if kind == "postgres" {
+		stateURL = testdb.Postgres(t)
+	}
+	f.store, err = state.Open(t.Context(), stateURL, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

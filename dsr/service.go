@@ -250,12 +250,20 @@ func (s *Service) Create(ctx context.Context, n NewRequest) (*Request, error) {
 	} else {
 		r.Status = Verifying
 	}
-	if err := s.insert(ctx, r); err != nil {
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := s.insert(ctx, tx, r); err != nil {
+			return err
+		}
+		if err := s.eventTx(ctx, tx, r.ID, "request.received", map[string]any{"type": r.Type, "verification": r.Verification, "duplicate_of": r.DuplicateOf}); err != nil {
+			return err
+		}
+		if r.Status == Executing {
+			return s.eventTx(ctx, tx, r.ID, "request.verified", map[string]any{"method": VerifyTrusted})
+		}
+		return nil
+	})
+	if err != nil {
 		return nil, err
-	}
-	s.event(ctx, r, "request.received", map[string]any{"type": r.Type, "verification": r.Verification, "duplicate_of": r.DuplicateOf})
-	if r.Status == Executing {
-		s.event(ctx, r, "request.verified", map[string]any{"method": VerifyTrusted})
 	}
 	if r.Status == Verifying {
 		if err := s.SendCode(ctx, r.ID); err != nil {
@@ -285,14 +293,14 @@ func newRequestID() string {
 	return "req_" + strings.ToLower(hex.EncodeToString(b[:]))
 }
 
-func (s *Service) insert(ctx context.Context, r *Request) error {
+func (s *Service) insert(ctx context.Context, tx *sql.Tx, r *Request) error {
 	ids, _ := json.Marshal(r.Identities)
 	changes, _ := json.Marshal(r.Changes)
 	result, err := marshalResult(r.Result)
 	if err != nil {
 		return err
 	}
-	_, err = s.Store.DB().ExecContext(ctx, s.Store.Rebind(`INSERT INTO requests
+	_, err = tx.ExecContext(ctx, s.Store.Rebind(`INSERT INTO requests
 		(id, type, status, subject_key, identities, changes, verification, received_at, deadline, verified_at,
 		 completed_at, duplicate_of, next_attempt_at, result, created_by, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
@@ -437,6 +445,12 @@ func (s *Service) Due(ctx context.Context) ([]string, error) {
 // setting extra columns, atomically: a request changed by someone else in
 // between is not overwritten.
 func (s *Service) transition(ctx context.Context, id string, from []Status, to Status, set map[string]any) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error { return s.transitionTx(ctx, tx, id, from, to, set) })
+}
+
+// transitionTx is transition inside tx, so that the events recording it
+// commit with it.
+func (s *Service) transitionTx(ctx context.Context, tx *sql.Tx, id string, from []Status, to Status, set map[string]any) error {
 	q := `UPDATE requests SET status = ?, updated_at = ?`
 	args := []any{string(to), ts(s.now())}
 	cols := make([]string, 0, len(set))
@@ -453,16 +467,39 @@ func (s *Service) transition(ctx context.Context, id string, from []Status, to S
 	for _, f := range from {
 		args = append(args, string(f))
 	}
-	res, err := s.Store.DB().ExecContext(ctx, s.Store.Rebind(q), args...)
+	res, err := tx.ExecContext(ctx, s.Store.Rebind(q), args...)
 	if err != nil {
 		return s.Store.Wrap(err, "dsr: update request %s", id)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		r, err := s.Get(ctx, id)
-		if err != nil {
-			return err
+		// Read through tx: on SQLite the pool has one connection, and tx
+		// holds it.
+		var status string
+		if err := tx.QueryRowContext(ctx, s.Store.Rebind(`SELECT status FROM requests WHERE id = ?`), id).Scan(&status); errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("dsr: %w: %s", ErrNotFound, id)
+		} else if err != nil {
+			return s.Store.Wrap(err, "dsr: read request %s", id)
 		}
-		return fmt.Errorf("dsr: request %s is %s: %w", id, r.Status, ErrState)
+		return fmt.Errorf("dsr: request %s is %s: %w", id, status, ErrState)
+	}
+	return nil
+}
+
+// inTx runs fn in one state-store transaction: a change to a request and
+// the events that record it commit together, and in one commit (one fsync
+// on SQLite) rather than one each. fn must use only tx: on SQLite the
+// store's pool has one connection, which tx holds.
+func (s *Service) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.Store.DB().BeginTx(ctx, nil)
+	if err != nil {
+		return s.Store.Wrap(err, "dsr: begin")
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return s.Store.Wrap(err, "dsr: commit")
 	}
 	return nil
 }
@@ -614,4 +651,17 @@ func (s *Service) eventID(ctx context.Context, id, kind string, data map[string]
 	if _, err := s.Store.Append(ctx, state.Event{Kind: kind, Subject: id, Actor: "vow", Data: b}); err != nil {
 		s.log().ErrorContext(ctx, "dsr: record event", "kind", kind, "request", id, "err", err)
 	}
+}
+
+// eventTx records an event inside tx: it commits with the change it
+// records, or neither does.
+func (s *Service) eventTx(ctx context.Context, tx *sql.Tx, id, kind string, data map[string]any) error {
+	if data == nil {
+		data = map[string]any{}
+	}
+	b, _ := json.Marshal(data)
+	if _, err := s.Store.AppendTx(ctx, tx, state.Event{Kind: kind, Subject: id, Actor: "vow", Data: b}); err != nil {
+		return fmt.Errorf("dsr: record event %s of %s: %w", kind, id, err)
+	}
+	return nil
 }

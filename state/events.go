@@ -66,16 +66,12 @@ func (s *Store) Append(ctx context.Context, e Event) (Event, error) {
 	if err := normalize(&e); err != nil {
 		return Event{}, fmt.Errorf("state: append event: %w", err)
 	}
-	subject := sql.NullString{String: e.Subject, Valid: e.Subject != ""}
 	var err error
 	switch s.dialect {
 	case DialectPostgres:
-		err = s.appendPostgres(ctx, &e, subject)
+		err = s.appendPostgres(ctx, &e)
 	default:
-		err = s.db.QueryRowContext(ctx,
-			`INSERT INTO events (at, kind, subject, actor, data) VALUES (?, ?, ?, ?, ?) RETURNING seq`,
-			e.At.Format(timeLayout), e.Kind, subject, e.Actor, string(e.Data),
-		).Scan(&e.Seq)
+		err = s.insertEvent(ctx, s.db, &e)
 	}
 	if err != nil {
 		return Event{}, s.wrap(err, "append event %q", e.Kind)
@@ -83,11 +79,21 @@ func (s *Store) Append(ctx context.Context, e Event) (Event, error) {
 	return e, nil
 }
 
-// appendPostgres inserts under a transaction-scoped advisory lock: identity
-// values are handed out at insert time but become visible at commit, so
-// without the lock a concurrent append could commit a lower Seq after a
-// reader has already moved past it.
-func (s *Store) appendPostgres(ctx context.Context, e *Event, subject sql.NullString) (err error) {
+// AppendTx is [Store.Append] inside the caller's transaction, so that an
+// event commits, or not, with the change it records, in one commit. On
+// PostgreSQL it holds the append lock until tx ends: keep tx short.
+func (s *Store) AppendTx(ctx context.Context, tx *sql.Tx, e Event) (Event, error) {
+	if err := normalize(&e); err != nil {
+		return Event{}, fmt.Errorf("state: append event: %w", err)
+	}
+	if err := s.insertEvent(ctx, tx, &e); err != nil {
+		return Event{}, s.wrap(err, "append event %q", e.Kind)
+	}
+	return e, nil
+}
+
+// appendPostgres inserts in a transaction of its own.
+func (s *Store) appendPostgres(ctx context.Context, e *Event) (err error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -97,17 +103,35 @@ func (s *Store) appendPostgres(ctx context.Context, e *Event, subject sql.NullSt
 			_ = tx.Rollback()
 		}
 	}()
-	if _, err = tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, appendLockID); err != nil {
-		return err
-	}
-	err = tx.QueryRowContext(ctx,
-		`INSERT INTO events (at, kind, subject, actor, data) VALUES ($1, $2, $3, $4, $5) RETURNING seq`,
-		e.At, e.Kind, subject, e.Actor, string(e.Data),
-	).Scan(&e.Seq)
-	if err != nil {
+	if err = s.insertEvent(ctx, tx, e); err != nil {
 		return err
 	}
 	return tx.Commit()
+}
+
+// insertEvent inserts e and sets its Seq. On PostgreSQL q must be a
+// transaction: the insert runs under a transaction-scoped advisory lock,
+// because identity values are handed out at insert time but become
+// visible at commit, so without the lock a concurrent append could commit
+// a lower Seq after a reader has already moved past it.
+func (s *Store) insertEvent(ctx context.Context, q interface {
+	ExecContext(context.Context, string, ...any) (sql.Result, error)
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}, e *Event) error {
+	subject := sql.NullString{String: e.Subject, Valid: e.Subject != ""}
+	if s.dialect == DialectPostgres {
+		if _, err := q.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, appendLockID); err != nil {
+			return err
+		}
+		return q.QueryRowContext(ctx,
+			`INSERT INTO events (at, kind, subject, actor, data) VALUES ($1, $2, $3, $4, $5) RETURNING seq`,
+			e.At, e.Kind, subject, e.Actor, string(e.Data),
+		).Scan(&e.Seq)
+	}
+	return q.QueryRowContext(ctx,
+		`INSERT INTO events (at, kind, subject, actor, data) VALUES (?, ?, ?, ?, ?) RETURNING seq`,
+		e.At.Format(timeLayout), e.Kind, subject, e.Actor, string(e.Data),
+	).Scan(&e.Seq)
 }
 
 // normalize validates e and brings it to its stored form.

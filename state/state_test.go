@@ -44,6 +44,48 @@ var storeTests = []struct {
 	{"ConcurrentOpen", testConcurrentOpen},
 	{"ConcurrentAppend", testConcurrentAppend},
 	{"Meta", testMeta},
+	{"AppendTx", testAppendTx},
+}
+
+// testAppendTx: an event appended in a transaction is there after commit,
+// and gone with a rollback, with the change it records.
+func testAppendTx(t *testing.T, url string) {
+	ctx := t.Context()
+	s := open(t, url)
+	for _, commit := range []bool{false, true} {
+		tx, err := s.DB().BeginTx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.ExecContext(ctx, s.Rebind(`INSERT INTO meta (key, value) VALUES (?, ?)`), fmt.Sprint("tx-", commit), "v"); err != nil {
+			t.Fatal(err)
+		}
+		e, err := s.AppendTx(ctx, tx, Event{Kind: "test.tx", Subject: fmt.Sprint(commit), Actor: "test"})
+		if err != nil || e.Seq == 0 {
+			t.Fatalf("AppendTx = %+v, %v", e, err)
+		}
+		if commit {
+			err = tx.Commit()
+		} else {
+			err = tx.Rollback()
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := s.Events(ctx, EventFilter{Kind: "test.tx", Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].Subject != "true" {
+		t.Errorf("events after one rollback and one commit: %+v, want the committed one", got)
+	}
+	if _, ok, _ := s.Meta(ctx, "tx-false"); ok {
+		t.Error("the rolled-back change is there")
+	}
+	if _, ok, _ := s.Meta(ctx, "tx-true"); !ok {
+		t.Error("the committed change is missing")
+	}
 }
 
 func testMeta(t *testing.T, url string) {
