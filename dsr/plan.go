@@ -433,11 +433,7 @@ func (pl *Plan) where(d connector.Dialect, s *Step, ids Identities, keys *Keys, 
 		return d.Column(col) + " IN (" + strings.Join(ps, ", ") + ")"
 	}
 	var ors []string
-	type subquery struct {
-		at            int
-		col, sel, sub string
-	}
-	var subs []subquery
+	hasSub := false // an arm with a subquery, not a list of values
 	useRoots := s.usesRoots(keys)
 	if useRoots {
 		roots, _ := keys.root(s.ID())
@@ -469,10 +465,23 @@ func (pl *Plan) where(d connector.Dialect, s *Step, ids Identities, keys *Keys, 
 				ors = append(ors, in(m.Column, roots))
 				continue
 			}
-			sub := pl.where(d, parent, ids, keys, args, depth+1)
-			sq := subquery{at: len(ors), col: d.Column(m.Column), sel: d.Column(m.ParentColumn) + " FROM " + d.Ident(parent.Table), sub: sub}
-			subs = append(subs, sq)
-			ors = append(ors, sq.col+" IN (SELECT "+sq.sel+" WHERE "+sq.sub+")")
+			sub := "SELECT " + d.Column(m.ParentColumn) + " FROM " + d.Ident(parent.Table) + " WHERE " + pl.where(d, parent, ids, keys, args, depth+1)
+			if d.Kind() == "postgres" {
+				// PostgreSQL plans "col IN (SELECT …)" for the parent values
+				// it estimates from statistics, and for a heavy subject it
+				// may pick a hash join over the whole child table (the
+				// attachments of 11,000 comments: 144 ms against 7 ms).
+				// The subquery as an array is computed once (an InitPlan)
+				// before the child is read, which then goes by its index —
+				// and with several ways in, each arm is an index condition
+				// of one BitmapOr, where "IN (SELECT …) OR …" scans the
+				// whole table. A parent set of millions would make a large
+				// array; a subject's rows are far fewer.
+				ors = append(ors, d.Column(m.Column)+" = ANY(ARRAY("+sub+"))")
+				continue
+			}
+			hasSub = true
+			ors = append(ors, d.Column(m.Column)+" IN ("+sub+")")
 		}
 	}
 	switch len(ors) {
@@ -481,7 +490,7 @@ func (pl *Plan) where(d connector.Dialect, s *Step, ids Identities, keys *Keys, 
 	case 1:
 		return ors[0]
 	}
-	if d.Kind() == "mysql" && len(subs) > 0 && len(s.PrimaryKey) == 1 {
+	if d.Kind() == "mysql" && hasSub && len(s.PrimaryKey) == 1 {
 		// MariaDB scans the whole table for an OR with a subquery in it.
 		// The union of the arms' keys, each arm read through its own index,
 		// then picks the rows by primary key; the derived table (vow_arms)
@@ -492,16 +501,6 @@ func (pl *Plan) where(d connector.Dialect, s *Step, ids Identities, keys *Keys, 
 			arms[i] = "SELECT " + pk + " FROM " + d.Ident(s.Table) + " WHERE " + o
 		}
 		return pk + " IN (SELECT " + pk + " FROM (" + strings.Join(arms, " UNION ") + ") vow_arms)"
-	}
-	if d.Kind() == "postgres" {
-		// PostgreSQL cannot use an index for "a IN (SELECT …) OR b IN
-		// (SELECT …)": it scans the whole table against hashed subplans.
-		// Each subquery as an array computed once (an InitPlan) makes
-		// every arm an index condition, combined by a BitmapOr (a ticket's
-		// messages found by ticket or by author: 13 ms → 1.2 ms at 1M rows).
-		for _, sq := range subs {
-			ors[sq.at] = sq.col + " = ANY(ARRAY(SELECT " + sq.sel + " WHERE " + sq.sub + "))"
-		}
 	}
 	return "(" + strings.Join(ors, " OR ") + ")"
 }
