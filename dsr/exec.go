@@ -104,12 +104,7 @@ func (s *Service) Run(ctx context.Context, id string, progress func(Progress)) (
 		// Vow keeps only the keyed subject hash.
 		set["identities"] = "{}"
 	}
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		if err := s.transitionTx(ctx, tx, id, []Status{Executing}, Completed, set); err != nil {
-			return err
-		}
-		return s.eventTx(ctx, tx, id, "request.completed", map[string]any{"found": res.Found, "rows": res.Rows, "message": res.Message})
-	})
+	err = s.move(ctx, id, []Status{Executing}, Completed, set, "request.completed", map[string]any{"found": res.Found, "rows": res.Rows, "message": res.Message})
 	if err != nil {
 		return nil, err
 	}
@@ -130,24 +125,14 @@ func (s *Service) fail(ctx context.Context, r *Request, cause error) (*Request, 
 			// A callback wakes the request; this is only a fallback poll.
 			next = s.now().Add(time.Hour)
 		}
-		err := s.inTx(rctx, func(tx *sql.Tx) error {
-			if err := s.transitionTx(rctx, tx, r.ID, []Status{Executing}, Waiting, map[string]any{"last_error": msg, "next_attempt_at": ts(next)}); err != nil {
-				return err
-			}
-			return s.eventTx(rctx, tx, r.ID, "request.waiting", map[string]any{"error": msg, "next_attempt_at": ts(next)})
-		})
+		err := s.move(rctx, r.ID, []Status{Executing}, Waiting, map[string]any{"last_error": msg, "next_attempt_at": ts(next)}, "request.waiting", map[string]any{"error": msg, "next_attempt_at": ts(next)})
 		if err != nil {
 			return nil, errors.Join(cause, err)
 		}
 		got, _ := s.Get(rctx, r.ID)
 		return got, fmt.Errorf("%w: %w (retry after %s)", ErrWaiting, cause, next.Format(time.RFC3339))
 	}
-	err := s.inTx(rctx, func(tx *sql.Tx) error {
-		if err := s.transitionTx(rctx, tx, r.ID, []Status{Executing}, Failed, map[string]any{"last_error": msg, "completed_at": ts(s.now())}); err != nil {
-			return err
-		}
-		return s.eventTx(rctx, tx, r.ID, "request.failed", map[string]any{"error": msg})
-	})
+	err := s.move(rctx, r.ID, []Status{Executing}, Failed, map[string]any{"last_error": msg, "completed_at": ts(s.now())}, "request.failed", map[string]any{"error": msg})
 	if err != nil {
 		return nil, errors.Join(cause, err)
 	}
@@ -194,12 +179,7 @@ func (s *Service) execute(ctx context.Context, r *Request, progress func(Progres
 			return nil, err
 		}
 		b, _ := json.Marshal(keys)
-		err = s.inTx(ctx, func(tx *sql.Tx) error {
-			if err := s.transitionTx(ctx, tx, r.ID, []Status{Executing}, Executing, map[string]any{"keys": string(b)}); err != nil {
-				return err
-			}
-			return s.eventTx(ctx, tx, r.ID, "request.resolved", map[string]any{"roots": len(keys.Roots)})
-		})
+		err = s.move(ctx, r.ID, []Status{Executing}, Executing, map[string]any{"keys": string(b)}, "request.resolved", map[string]any{"roots": len(keys.Roots)})
 		if err != nil {
 			return nil, err
 		}

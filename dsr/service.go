@@ -485,6 +485,16 @@ func (s *Service) transitionTx(ctx context.Context, tx *sql.Tx, id string, from 
 	return nil
 }
 
+// move is transition and the event that records it, in one commit.
+func (s *Service) move(ctx context.Context, id string, from []Status, to Status, set map[string]any, kind string, data map[string]any) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := s.transitionTx(ctx, tx, id, from, to, set); err != nil {
+			return err
+		}
+		return s.eventTx(ctx, tx, id, kind, data)
+	})
+}
+
 // inTx runs fn in one state-store transaction: a change to a request and
 // the events that record it commit together, and in one commit (one fsync
 // on SQLite) rather than one each. fn must use only tx: on SQLite the
@@ -520,11 +530,8 @@ func (s *Service) Cancel(ctx context.Context, id, reason, by string) error {
 			return err
 		}
 	}
-	if err := s.transition(ctx, id, openStatuses, Cancelled, map[string]any{"completed_at": ts(s.now()), "last_error": reason}); err != nil {
-		return err
-	}
-	s.eventID(ctx, id, "request.cancelled", map[string]any{"reason": reason, "by": by})
-	return nil
+	return s.move(ctx, id, openStatuses, Cancelled, map[string]any{"completed_at": ts(s.now()), "last_error": reason},
+		"request.cancelled", map[string]any{"reason": reason, "by": by})
 }
 
 // MaxExtensionDays is how far a deadline may be extended in total (GDPR
@@ -546,10 +553,10 @@ func (s *Service) Extend(ctx context.Context, id string, days int, reason string
 	if days <= 0 || dl.After(limit) {
 		return nil, &FieldError{"days", fmt.Sprintf("must be 1 to %d in total (the deadline may move to %s at the latest)", MaxExtensionDays, limit.Format("2006-01-02"))}
 	}
-	if err := s.transition(ctx, id, openStatuses, r.Status, map[string]any{"deadline": ts(dl), "extended_reason": reason}); err != nil {
+	if err := s.move(ctx, id, openStatuses, r.Status, map[string]any{"deadline": ts(dl), "extended_reason": reason},
+		"request.extended", map[string]any{"days": days, "reason": reason, "deadline": ts(dl)}); err != nil {
 		return nil, err
 	}
-	s.eventID(ctx, id, "request.extended", map[string]any{"days": days, "reason": reason, "deadline": ts(dl)})
 	return s.Get(ctx, id)
 }
 
@@ -626,14 +633,15 @@ func (s *Service) Verify(ctx context.Context, id, code string) error {
 		return fmt.Errorf("dsr: wrong code for %s (%d attempts left): %w", id, codeAttempts-attempts-1, ErrVerification)
 	}
 	now := ts(s.now())
-	if err := s.transition(ctx, id, []Status{Verifying}, Executing, map[string]any{"verified_at": now, "next_attempt_at": now}); err != nil {
-		return err
-	}
-	if _, err := s.Store.DB().ExecContext(ctx, s.Store.Rebind(`DELETE FROM verification_codes WHERE request_id = ?`), id); err != nil {
-		return s.Store.Wrap(err, "dsr: delete code")
-	}
-	s.eventID(ctx, id, "request.verified", map[string]any{"method": VerifyEmailCode})
-	return nil
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := s.transitionTx(ctx, tx, id, []Status{Verifying}, Executing, map[string]any{"verified_at": now, "next_attempt_at": now}); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, s.Store.Rebind(`DELETE FROM verification_codes WHERE request_id = ?`), id); err != nil {
+			return s.Store.Wrap(err, "dsr: delete code")
+		}
+		return s.eventTx(ctx, tx, id, "request.verified", map[string]any{"method": VerifyEmailCode})
+	})
 }
 
 // event records a transition in the state store's event log. The log is
