@@ -20,6 +20,7 @@ import (
 	"github.com/vowprivacy/vow/connector"
 	"github.com/vowprivacy/vow/demo"
 	"github.com/vowprivacy/vow/dsr"
+	"github.com/vowprivacy/vow/internal/testdb"
 	"github.com/vowprivacy/vow/hold"
 	"github.com/vowprivacy/vow/internal/testsmtp"
 	"github.com/vowprivacy/vow/keyring"
@@ -738,5 +739,25 @@ func TestErasureUnderHold(t *testing.T) {
 	c, err := dsr.VerifyCertificate(r.Result.Certificate, f.keys.PublicKey())
 	if err != nil || len(c.Tables) != 1 || c.Tables[0].Action != "kept" || !strings.Contains(c.Tables[0].Reason, "legal hold") {
 		t.Fatalf("certificate = %+v, %v; want everything kept under the hold", c, err)
+	}
+}
+
+// A row whose pseudonym column an earlier erasure already wrote still has
+// its other columns masked (they ride along with the pseudonym UPDATEs,
+// which skip pseudonymised values), on every database.
+func TestErasureMasksPseudonymisedRows(t *testing.T) {
+	t.Parallel()
+	for _, kind := range kinds {
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t, kind)
+			pseud := f.keys.Pseudonym("ada@example.com")
+			testdb.Exec(t, kind, f.appDSN, "INSERT INTO audit_logs (id, actor_id, actor_email, ip, action) VALUES (5, 1, '"+pseud+"', '192.0.2.5', 'old');")
+			run(t, f, create(t, f, trusted(dsr.Erasure, dsr.Identities{"email": "ada@example.com"})).ID)
+			got := query(t, kind, f.appDSN, "SELECT actor_id, actor_email, ip FROM audit_logs WHERE id = 5")
+			if want := []string{"NULL|" + pseud + "|0.0.0.0"}; !reflect.DeepEqual(got, want) {
+				t.Errorf("row pseudonymised before = %q, want %q", got, want)
+			}
+		})
 	}
 }

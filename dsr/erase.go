@@ -333,8 +333,8 @@ func (s *Service) eraseStep(ctx context.Context, tx *sql.Tx, c connector.SQL, pl
 	}
 	// The other columns' assignments ride along with the last pseudonym
 	// column's UPDATEs, so rows with a value there are written once, not
-	// twice (an audit log's 27,000 rows); the closing UPDATE reaches the
-	// rest (rows with no value to pseudonymise).
+	// twice (an audit log's 27,000 rows); the closing UPDATE reaches only
+	// the rest (rows with no value to pseudonymise).
 	for i, f := range st.Erase.Fields {
 		if f.Method != policy.HMAC {
 			continue
@@ -352,6 +352,10 @@ func (s *Service) eraseStep(ctx context.Context, tx *sql.Tx, c connector.SQL, pl
 	if len(sets) > 0 {
 		set, a := sets.sql(d, 0)
 		w, a := plan.WhereAfter(st, r.Identities, keys, a)
+		if lastHMAC >= 0 {
+			// Rows with a value there were written with it, above.
+			w += " AND " + d.Column(st.Erase.Fields[lastHMAC].Column) + " IS NULL"
+		}
 		if _, err := exec("mask", "UPDATE "+table+" SET "+set+" WHERE "+w, a...); err != nil {
 			return rec, err
 		}
@@ -431,13 +435,21 @@ func (s *Service) pseudonymise(ctx context.Context, tx *sql.Tx, c connector.SQL,
 		}
 		for _, v := range batch {
 			text := fmt.Sprint(v)
-			if strings.HasPrefix(text, keyring.PseudonymPrefix) {
+			var set string
+			var a []any
+			switch {
+			case !strings.HasPrefix(text, keyring.PseudonymPrefix):
+				set, a = col+" = "+d.Param(1), []any{s.Keys.Pseudonym(text)}
+				if len(along) > 0 {
+					more, margs := along.sql(d, 1)
+					set, a = set+", "+more, append(a, margs...)
+				}
+			case len(along) > 0:
+				// Pseudonymised already (an earlier erasure): the value
+				// stays, the other columns are still set here.
+				set, a = along.sql(d, 0)
+			default:
 				continue
-			}
-			set, a := col+" = "+d.Param(1), []any{s.Keys.Pseudonym(text)}
-			if len(along) > 0 {
-				more, margs := along.sql(d, 1)
-				set, a = set+", "+more, append(a, margs...)
 			}
 			w, a := plan.WhereAfter(st, r.Identities, keys, a)
 			a = append(a, v)
@@ -445,8 +457,10 @@ func (s *Service) pseudonymise(ctx context.Context, tx *sql.Tx, c connector.SQL,
 			if err != nil {
 				return changed, c.Translate(ctx, "pseudonymise "+st.ID()+"."+field, err)
 			}
-			n, _ := res.RowsAffected()
-			changed += n
+			if !strings.HasPrefix(text, keyring.PseudonymPrefix) {
+				n, _ := res.RowsAffected()
+				changed += n
+			}
 		}
 		if len(batch) < hmacBatch {
 			return changed, nil

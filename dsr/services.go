@@ -124,8 +124,20 @@ func (s *Service) callServices(ctx context.Context, plan *Plan, r *Request, typ 
 		}
 		// A lost callback must not stall the request for good: the call is
 		// sent again (same request_id, so the service can tell it is a
-		// repeat) each resendAfter until the service answers.
-		res, err := s.call(ctx, sv, r, typ)
+		// repeat) each resendAfter until the service answers. Its callback
+		// link expires when Vow stops waiting, whichever send it came with.
+		first := s.now()
+		if sent {
+			first = mark.At
+		}
+		res, err := s.call(ctx, sv, r, typ, first.Add(callbackTTL))
+		if err != nil && sent && !errors.Is(err, webhook.ErrUnavailable) && !errors.Is(err, webhook.ErrForbiddenAddress) {
+			// The service already accepted this call; a repeat it refuses
+			// or answers oddly (409: "already working on it") means it is
+			// still on it. Only its answer, or the 30 days, end the wait.
+			s.event(ctx, r, "request.service_resend_refused", map[string]any{"system": sv.System, "type": typ, "error": err.Error()})
+			res, err = nil, nil
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -160,7 +172,7 @@ func (s *Service) callServices(ctx context.Context, plan *Plan, r *Request, typ 
 
 // call POSTs one request; a nil result means the service accepted it and
 // will call back.
-func (s *Service) call(ctx context.Context, sv *ServiceStep, r *Request, typ Type) (*ServiceResult, error) {
+func (s *Service) call(ctx context.Context, sv *ServiceStep, r *Request, typ Type, callbackExpires time.Time) (*ServiceResult, error) {
 	secret, err := s.secret(sv.System)
 	if err != nil {
 		return nil, err
@@ -170,7 +182,7 @@ func (s *Service) call(ctx context.Context, sv *ServiceStep, r *Request, typ Typ
 		body.Identities[k] = r.Identities[k]
 	}
 	if s.BaseURL != "" {
-		tok := s.Keys.Token("dsr callback", []byte(r.ID+"|"+sv.System+"|"+string(typ)), s.now().Add(callbackTTL))
+		tok := s.Keys.Token("dsr callback", []byte(r.ID+"|"+sv.System+"|"+string(typ)), callbackExpires)
 		body.CallbackURL = strings.TrimSuffix(s.BaseURL, "/") + "/v1/callbacks/" + tok
 	}
 	client := webhook.New(sv.AllowPrivate, 30*time.Second)

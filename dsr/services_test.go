@@ -189,18 +189,35 @@ func TestWebhookDownAndSSRF(t *testing.T) {
 
 // A service that accepts a call (202) and then never calls back is asked
 // again each ServiceResend, and after 30 days of silence the request fails
-// and says why, rather than waiting for ever.
+// and says why, rather than waiting for ever. A repeat the service refuses
+// (409: it is on it already) keeps the request waiting, and no callback
+// link outlives the wait.
 func TestWebhookResendAndGiveUp(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, "sqlite")
-	m := &mailingService{t: t, secret: []byte("mailing-secret"), answer: func(dsr.ServiceCall) (int, string) {
-		return 202, `{"status":"accepted"}`
+	var mu sync.Mutex
+	var lastCallback string
+	m := &mailingService{t: t, secret: []byte("mailing-secret"), answer: func(c dsr.ServiceCall) (int, string) {
+		mu.Lock()
+		defer mu.Unlock()
+		first := lastCallback == ""
+		lastCallback = c.CallbackURL
+		if first {
+			return 202, `{"status":"accepted"}`
+		}
+		return 409, `{"error":"already in progress"}`
 	}}
 	svc := httptest.NewServer(m)
 	defer svc.Close()
 	withWebhook(t, f, svc.URL, true)
-	f.svc.BaseURL = "https://vow.example.com"
-	now := time.Now()
+	tokens := apitoken.New(f.store)
+	mux := server.NewMux(tokens, slog.New(slog.DiscardHandler))
+	vow := httptest.NewServer(mux)
+	defer vow.Close()
+	f.svc.BaseURL = vow.URL
+	f.svc.Mount(mux, vow.URL)
+	start := time.Now()
+	now := start
 	f.svc.Now = func() time.Time { return now }
 	calls := func() int { m.mu.Lock(); defer m.mu.Unlock(); return len(m.calls) }
 
@@ -228,12 +245,25 @@ func TestWebhookResendAndGiveUp(t *testing.T) {
 		t.Errorf("re-sent calls carry request_id %q, want %s each time (so the service can tell a repeat)", ids, r.ID)
 	}
 
-	now = now.Add(30 * 24 * time.Hour)
+	now = start.Add(30*24*time.Hour + time.Hour) // 30 days after the first call
 	got, err := f.svc.Run(t.Context(), r.ID, nil)
 	if err == nil || got.Status != dsr.Failed || !strings.Contains(got.LastError, "never answered") {
 		t.Fatalf("after 30 days: Run = %s, %v (last error %q); want failed saying the service never answered", got.Status, err, got.LastError)
 	}
 	if calls() != 3 {
 		t.Errorf("service called %d times after giving up, want 3", calls())
+	}
+	// The link sent with the last repeat expired with the wait: a late
+	// answer is told so, not accepted for a request that has failed.
+	body := `{"status":"completed","records":1}`
+	req, _ := http.NewRequest("POST", lastCallback, strings.NewReader(body))
+	req.Header.Set(webhook.Header, webhook.Sign([]byte("mailing-secret"), time.Now(), []byte(body)))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusGone {
+		t.Errorf("late callback: %d, want 410 (the link expired with the wait)", resp.StatusCode)
 	}
 }
