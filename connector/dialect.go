@@ -74,3 +74,34 @@ func (d Dialect) Params(first, n int) string {
 	}
 	return b.String()
 }
+
+// Rebind turns the ? placeholders of q into $1, $2, … on PostgreSQL,
+// leaving quoted literals and identifiers alone; elsewhere q is returned
+// as it is. It is for statements written with ? for every database.
+func (d Dialect) Rebind(q string) string {
+	if d.kind != "postgres" {
+		return q
+	}
+	// Bytes, not runes: a condition is passed through byte for byte,
+	// whatever its encoding.
+	var b strings.Builder
+	n := 0
+	var quote byte
+	for i := 0; i < len(q); i++ {
+		c := q[i]
+		switch {
+		case quote != 0:
+			if c == quote {
+				quote = 0
+			}
+		case c == '\'' || c == '"':
+			quote = c
+		case c == '?':
+			n++
+			b.WriteString("$" + strconv.Itoa(n))
+			continue
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
+}

@@ -1,6 +1,9 @@
 package connector
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestDialect(t *testing.T) {
 	tests := []struct {
@@ -25,4 +28,39 @@ func TestDialect(t *testing.T) {
 			t.Errorf("%s: Params(3, 2) = %s, want %s", tt.kind, got, tt.wantParams)
 		}
 	}
+}
+
+func TestRebind(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ kind, in, want string }{
+		{"postgres", "a = ? AND b IN (?, ?)", "a = $1 AND b IN ($2, $3)"},
+		{"postgres", "note = 'why?' AND x = ?", "note = 'why?' AND x = $1"},
+		{"postgres", `"odd?col" = ?`, `"odd?col" = $1`},
+		{"mysql", "a = ?", "a = ?"},
+		{"sqlite", "a = ?", "a = ?"},
+	} {
+		if got := DialectOf(tc.kind).Rebind(tc.in); got != tc.want {
+			t.Errorf("DialectOf(%s).Rebind(%q) = %q, want %q", tc.kind, tc.in, got, tc.want)
+		}
+	}
+}
+
+// FuzzRebind: every placeholder outside quotes becomes exactly one $n,
+// numbered in order, and nothing else changes.
+func FuzzRebind(f *testing.F) {
+	for _, s := range []string{"a = ?", "'?' ?", `"?" ? '?`, "", "??"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got := DialectOf("postgres").Rebind(s)
+		if strings.Count(s, "?") == 0 && got != s {
+			t.Fatalf("changed a query without placeholders: %q → %q", s, got)
+		}
+		if strings.Count(got, "?") > strings.Count(s, "?") {
+			t.Fatalf("added placeholders: %q → %q", s, got)
+		}
+		if DialectOf("mysql").Rebind(s) != s {
+			t.Fatal("mysql query changed")
+		}
+	})
 }

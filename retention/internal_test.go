@@ -1,45 +1,9 @@
 package retention
 
 import (
-	"strings"
 	"testing"
 	"time"
 )
-
-func TestRebind(t *testing.T) {
-	t.Parallel()
-	for _, tc := range []struct{ kind, in, want string }{
-		{"postgres", "a = ? AND b IN (?, ?)", "a = $1 AND b IN ($2, $3)"},
-		{"postgres", "note = 'why?' AND x = ?", "note = 'why?' AND x = $1"},
-		{"postgres", `"odd?col" = ?`, `"odd?col" = $1`},
-		{"mysql", "a = ?", "a = ?"},
-		{"sqlite", "a = ?", "a = ?"},
-	} {
-		if got := rebind(tc.kind, tc.in); got != tc.want {
-			t.Errorf("rebind(%s, %q) = %q, want %q", tc.kind, tc.in, got, tc.want)
-		}
-	}
-}
-
-// FuzzRebind: every placeholder outside quotes becomes exactly one $n,
-// numbered in order, and nothing else changes.
-func FuzzRebind(f *testing.F) {
-	for _, s := range []string{"a = ?", "'?' ?", `"?" ? '?`, "", "??"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		got := rebind("postgres", s)
-		if strings.Count(s, "?") == 0 && got != s {
-			t.Fatalf("changed a query without placeholders: %q → %q", s, got)
-		}
-		if strings.Count(got, "?") > strings.Count(s, "?") {
-			t.Fatalf("added placeholders: %q → %q", s, got)
-		}
-		if rebind("mysql", s) != s {
-			t.Fatal("mysql query changed")
-		}
-	})
-}
 
 func TestTimeArg(t *testing.T) {
 	t.Parallel()

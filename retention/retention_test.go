@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -16,6 +15,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib"
 	_ "modernc.org/sqlite"
 
+	"github.com/vowprivacy/vow/connector"
 	"github.com/vowprivacy/vow/datastore"
 	"github.com/vowprivacy/vow/hold"
 	"github.com/vowprivacy/vow/internal/testdb"
@@ -222,15 +222,7 @@ func (f *fixture) count(t *testing.T, q string, args ...any) int {
 }
 
 func (f *fixture) rebind(q string) string {
-	if f.kind != "postgres" {
-		return q
-	}
-	parts := strings.Split(q, "?")
-	out := parts[0]
-	for i, p := range parts[1:] {
-		out += "$" + strconv.Itoa(i+1) + p
-	}
-	return out
+	return connector.DialectOf(f.kind).Rebind(q)
 }
 
 // ts is how tests write times: a UTC text every database compares right.

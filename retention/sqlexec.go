@@ -6,40 +6,11 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
-)
 
-// rebind turns ? placeholders into $1, $2, … for PostgreSQL, leaving
-// quoted literals and identifiers alone.
-func rebind(kind, q string) string {
-	if kind != "postgres" {
-		return q
-	}
-	// Bytes, not runes: a condition is passed through byte for byte,
-	// whatever its encoding.
-	var b strings.Builder
-	n := 0
-	var quote byte
-	for i := 0; i < len(q); i++ {
-		c := q[i]
-		switch {
-		case quote != 0:
-			if c == quote {
-				quote = 0
-			}
-		case c == '\'' || c == '"':
-			quote = c
-		case c == '?':
-			n++
-			b.WriteString("$" + strconv.Itoa(n))
-			continue
-		}
-		b.WriteByte(c)
-	}
-	return b.String()
-}
+	"github.com/vowprivacy/vow/connector"
+)
 
 // execer is what a batch runs its statements on: a transaction.
 type execer interface {
@@ -108,7 +79,7 @@ func begin(ctx context.Context, db *sql.DB, kind string) (*tx, error) {
 // queryRows runs q and returns every row as values, with []byte turned
 // into string so that values can be reused as parameters and checkpoints.
 func queryRows(ctx context.Context, ex execer, kind, q string, args []any) ([][]any, error) {
-	rows, err := ex.QueryContext(ctx, rebind(kind, q), args...)
+	rows, err := ex.QueryContext(ctx, connector.DialectOf(kind).Rebind(q), args...)
 	if err != nil {
 		return nil, err
 	}
@@ -138,7 +109,7 @@ func queryRows(ctx context.Context, ex execer, kind, q string, args []any) ([][]
 }
 
 func exec(ctx context.Context, ex execer, kind, q string, args []any) (int64, error) {
-	res, err := ex.ExecContext(ctx, rebind(kind, q), args...)
+	res, err := ex.ExecContext(ctx, connector.DialectOf(kind).Rebind(q), args...)
 	if err != nil {
 		return 0, err
 	}

@@ -26,7 +26,7 @@ FUZZ_TARGETS=(
 	./mailer:FuzzBuild
 	./consent:FuzzQueryValue
 	./consent:FuzzUnsubscribe
-	./retention:FuzzRebind
+	./connector:FuzzRebind
 )
 
 : "${VOW_FUZZTIME:=10s}"

@@ -7,10 +7,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"strconv"
-	"strings"
 	"time"
 
+	"github.com/vowprivacy/vow/connector"
 	"github.com/vowprivacy/vow/dsr"
 	"github.com/vowprivacy/vow/keyring"
 )
@@ -45,24 +44,6 @@ var floorSelect = map[string]struct {
 	"ticket_messages": {"SELECT * FROM ticket_messages WHERE ticket_id IN (SELECT id FROM support_tickets WHERE user_id = ?) UNION SELECT * FROM ticket_messages WHERE author_id = ?", []string{"uid", "uid"}},
 }
 
-// rebind renumbers ? placeholders as $1, $2, … for PostgreSQL.
-func rebind(kind, q string) string {
-	if kind != "postgres" {
-		return q
-	}
-	var b strings.Builder
-	n := 0
-	for _, r := range q {
-		if r == '?' {
-			n++
-			b.WriteString("$" + strconv.Itoa(n))
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
-
 // floorStats is what one floor run did.
 type floorStats struct {
 	rows  int64
@@ -87,7 +68,7 @@ func floorAccess(ctx context.Context, kind string, db *sql.DB, plan *dsr.Plan, e
 	defer f.Close()
 	w := bufio.NewWriterSize(f, 256<<10)
 	var uid int64
-	if err := db.QueryRowContext(ctx, rebind(kind, "SELECT id FROM users WHERE email = ?"), email).Scan(&uid); err != nil {
+	if err := db.QueryRowContext(ctx, connector.DialectOf(kind).Rebind("SELECT id FROM users WHERE email = ?"), email).Scan(&uid); err != nil {
 		return st, fmt.Errorf("floor: find user: %w", err)
 	}
 	w.WriteString("{")
@@ -109,7 +90,7 @@ func floorAccess(ctx context.Context, kind string, db *sql.DB, plan *dsr.Plan, e
 			w.WriteString(",")
 		}
 		fmt.Fprintf(w, "\n%q:[", step.Table)
-		n, err := streamRows(ctx, db, rebind(kind, fs.q), args, w)
+		n, err := streamRows(ctx, db, connector.DialectOf(kind).Rebind(fs.q), args, w)
 		if err != nil {
 			return st, fmt.Errorf("floor: read %s: %w", step.Table, err)
 		}
@@ -186,7 +167,7 @@ func floorErase(ctx context.Context, kind string, db *sql.DB, plan *dsr.Plan, ke
 	}
 	defer tx.Rollback()
 	exec := func(q string, args ...any) (int64, error) {
-		res, err := tx.ExecContext(ctx, rebind(kind, q), args...)
+		res, err := tx.ExecContext(ctx, connector.DialectOf(kind).Rebind(q), args...)
 		if err != nil {
 			return 0, fmt.Errorf("floor: %s: %w", q, err)
 		}
@@ -194,7 +175,7 @@ func floorErase(ctx context.Context, kind string, db *sql.DB, plan *dsr.Plan, ke
 		return n, nil
 	}
 	var uid int64
-	if err := tx.QueryRowContext(ctx, rebind(kind, "SELECT id FROM users WHERE email = ?"), email).Scan(&uid); err != nil {
+	if err := tx.QueryRowContext(ctx, connector.DialectOf(kind).Rebind("SELECT id FROM users WHERE email = ?"), email).Scan(&uid); err != nil {
 		return st, fmt.Errorf("floor: find user: %w", err)
 	}
 	my := kind == "mysql"
@@ -239,7 +220,7 @@ func floorErase(ctx context.Context, kind string, db *sql.DB, plan *dsr.Plan, ke
 		case "audit_logs":
 			// Pseudonymise per distinct value (the pseudonym is a function
 			// of the value), then mask the rest.
-			rows, err := tx.QueryContext(ctx, rebind(kind, "SELECT DISTINCT actor_email FROM audit_logs WHERE actor_id = ? AND actor_email IS NOT NULL"), uid)
+			rows, err := tx.QueryContext(ctx, connector.DialectOf(kind).Rebind("SELECT DISTINCT actor_email FROM audit_logs WHERE actor_id = ? AND actor_email IS NOT NULL"), uid)
 			if err != nil {
 				return st, err
 			}

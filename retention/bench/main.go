@@ -32,6 +32,7 @@ import (
 	gomysql "github.com/go-sql-driver/mysql"
 	_ "github.com/jackc/pgx/v5/stdlib"
 
+	"github.com/vowprivacy/vow/connector"
 	"github.com/vowprivacy/vow/datastore"
 	"github.com/vowprivacy/vow/internal/testdb"
 	"github.com/vowprivacy/vow/policy"
@@ -173,15 +174,7 @@ func createDB(ctx context.Context, kind string) (*target, func(), error) {
 }
 
 func (t *target) rebind(q string) string {
-	if t.kind != "postgres" {
-		return q
-	}
-	parts := strings.Split(q, "?")
-	out := parts[0]
-	for i, p := range parts[1:] {
-		out += fmt.Sprintf("$%d", i+1) + p
-	}
-	return out
+	return connector.DialectOf(t.kind).Rebind(q)
 }
 
 // fill (re)creates the table: ids in creation order over 400 days, so the
