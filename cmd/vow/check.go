@@ -41,10 +41,7 @@ Exit status: 0 no errors, 1 errors found (or warnings, with --strict),
 			if categories {
 				return a.listCategories()
 			}
-			file := "vow.yaml"
-			if len(args) == 1 {
-				file = args[0]
-			}
+			file := policyArg(args)
 			p, ds, err := policy.Load(file)
 			if err != nil {
 				return fmt.Errorf("%w (run vow init to write one)", err)

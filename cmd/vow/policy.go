@@ -91,10 +91,7 @@ vow policy notify (or vow serve) sends them when they are due.`,
   vow policy publish --webhook https://app.example.com/hooks/privacy-policy`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			file := "vow.yaml"
-			if len(args) == 1 {
-				file = args[0]
-			}
+			file := policyArg(args)
 			p, err := a.loadValidPolicy(file)
 			if err != nil {
 				return err

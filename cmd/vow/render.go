@@ -53,10 +53,7 @@ vow policy publish and vow serve.`,
 			if err != nil {
 				return fmt.Errorf("--format must be md, html or summary, not %q", format)
 			}
-			file := "vow.yaml"
-			if len(args) == 1 {
-				file = args[0]
-			}
+			file := policyArg(args)
 			p, err := a.loadValidPolicy(file)
 			if err != nil {
 				return err

@@ -98,13 +98,6 @@ func (a *app) openRetention(cmd *cobra.Command, file string, needPolicy bool) (*
 	return env, nil
 }
 
-func policyArg(args []string) string {
-	if len(args) == 1 {
-		return args[0]
-	}
-	return "vow.yaml"
-}
-
 func (a *app) retentionPlanCommand() *cobra.Command {
 	var rules []string
 	cmd := &cobra.Command{

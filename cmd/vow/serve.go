@@ -119,10 +119,7 @@ changes within a second. It stops gracefully on SIGINT/SIGTERM.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			file := "vow.yaml"
-			if len(args) == 1 {
-				file = args[0]
-			}
+			file := policyArg(args)
 			p, err := a.loadValidPolicy(file)
 			if err != nil {
 				return err

@@ -24,6 +24,15 @@ func (a *app) openState(cmd *cobra.Command) (*state.Store, error) {
 	return state.Open(cmd.Context(), a.stateURL(), a.logger)
 }
 
+// policyArg is the policy file a command names in its optional argument:
+// vow.yaml in the working directory by default.
+func policyArg(args []string) string {
+	if len(args) == 1 {
+		return args[0]
+	}
+	return "vow.yaml"
+}
+
 // loadValidPolicy loads a policy file and refuses one with errors: Vow
 // does not act on a policy that contradicts itself.
 func (a *app) loadValidPolicy(file string) (*policy.Policy, error) {
