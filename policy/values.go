@@ -168,9 +168,12 @@ type Erasure struct {
 	Method Method
 	// Value is the fixed replacement for Set.
 	Value string
-	// Reason and For explain and bound a Hold.
+	// Reason and For explain and bound a Hold; From names the timestamp
+	// column the period runs from (rows older than For are no longer
+	// held), when the table has one.
 	Reason string
 	For    Duration
+	From   string
 }
 
 // UnmarshalYAML accepts "delete", "nullify", "hmac", {set: value} and
@@ -193,12 +196,13 @@ func (e *Erasure) UnmarshalYAML(n *yaml.Node) error {
 			Set  *string  `yaml:"set"`
 			Hold string   `yaml:"hold"`
 			For  Duration `yaml:"for"`
+			From string   `yaml:"from"`
 		}
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			switch k := n.Content[i].Value; k {
-			case "set", "hold", "for":
+			case "set", "hold", "for", "from":
 			default:
-				return fmt.Errorf("unknown key %q in erasure strategy%s; use {set: value} or {hold: reason, for: period}", k, suggest(k, []string{"set", "hold", "for"}))
+				return fmt.Errorf("unknown key %q in erasure strategy%s; use {set: value} or {hold: reason, for: period, from: column}", k, suggest(k, []string{"set", "hold", "for", "from"}))
 			}
 		}
 		if err := n.Decode(&raw); err != nil {
@@ -207,13 +211,15 @@ func (e *Erasure) UnmarshalYAML(n *yaml.Node) error {
 		switch {
 		case raw.Set != nil && raw.Hold != "":
 			return errors.New("an erasure strategy is either set or hold, not both")
+		case raw.From != "" && raw.Hold == "":
+			return errors.New("from belongs to a hold: {hold: reason, for: period, from: column}")
 		case raw.Set != nil:
 			*e = Erasure{Method: Set, Value: *raw.Set}
 		case raw.Hold != "":
 			if raw.For.IsZero() {
 				return errors.New(`a hold needs a period: add for: (e.g. for: 10y)`)
 			}
-			*e = Erasure{Method: Hold, Reason: raw.Hold, For: raw.For}
+			*e = Erasure{Method: Hold, Reason: raw.Hold, For: raw.For, From: raw.From}
 		default:
 			return errors.New("an erasure strategy mapping needs set or hold")
 		}
@@ -228,7 +234,11 @@ func (e Erasure) MarshalYAML() (any, error) {
 	case Set:
 		return map[string]string{"set": e.Value}, nil
 	case Hold:
-		return map[string]string{"hold": e.Reason, "for": e.For.String()}, nil
+		m := map[string]string{"hold": e.Reason, "for": e.For.String()}
+		if e.From != "" {
+			m["from"] = e.From
+		}
+		return m, nil
 	}
 	return string(e.Method), nil
 }
