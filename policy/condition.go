@@ -1,0 +1,135 @@
+package policy
+
+import (
+	"fmt"
+	"strings"
+	"unicode/utf8"
+)
+
+// ConditionError is why CheckCondition refuses a condition: what is wrong
+// and at which byte offset of the condition (counting from 0).
+type ConditionError struct {
+	Offset  int
+	Problem string
+}
+
+func (e *ConditionError) Error() string {
+	return fmt.Sprintf("at byte offset %d: %s", e.Offset, e.Problem)
+}
+
+// CheckCondition reports whether sql may be used as a retention rule's
+// where. Vow puts the condition between parentheses inside its own
+// statements, next to the conditions that protect rows (the cutoff, legal
+// holds); the condition must not be able to leave those parentheses, end
+// the statement, or hide what follows it. So it refuses, outside quotes: a
+// ')' that closes more than was opened, a '(' left open, ';', comments
+// (--, /* and MySQL's #), and an unterminated quote. A condition is free
+// to use subqueries, functions and operators otherwise.
+//
+// The databases Vow supports read some text differently (a backslash
+// escapes a quote in MySQL's strings but not in PostgreSQL's or SQLite's;
+// '$' may open a dollar-quoted string in PostgreSQL; '[' opens a quoted
+// name in SQLite), so those are refused where they could change where a
+// string or name ends: each database must see the same structure.
+//
+// The error is a *ConditionError.
+func CheckCondition(sql string) error {
+	depth := 0
+	var opens []int // offsets of the '(' still open
+	for i := 0; i < len(sql); i++ {
+		c := sql[i]
+		switch {
+		case c == '\'' || c == '"' || c == '`':
+			end, err := quoted(sql, i)
+			if err != nil {
+				return err
+			}
+			i = end
+		case c == '(':
+			depth++
+			opens = append(opens, i)
+		case c == ')':
+			if depth == 0 {
+				return condErr(sql, i, "the ')' closes a parenthesis the condition never opened, so it would reach outside the condition into the rest of Vow's statement; remove it or add the matching '('")
+			}
+			depth--
+			opens = opens[:len(opens)-1]
+		case c == ';':
+			return condErr(sql, i, "';' ends the statement; a where is a single condition, so remove it (inside quotes it is allowed)")
+		case c == '-' && i+1 < len(sql) && sql[i+1] == '-':
+			return condErr(sql, i, "'--' starts a comment, which would hide the rest of Vow's statement; remove it (to subtract a negative number write a - (-1))")
+		case c == '/' && i+1 < len(sql) && sql[i+1] == '*':
+			return condErr(sql, i, "'/*' starts a comment, which would hide the rest of Vow's statement; remove it")
+		case c == '#':
+			return condErr(sql, i, "'#' starts a comment in MySQL, which would hide the rest of Vow's statement; remove it (inside quotes it is allowed)")
+		case c == '$':
+			return condErr(sql, i, "'$' may start a dollar-quoted string in PostgreSQL; write values as '…' and quote a name that contains $ (\"name$1\")")
+		case c == '[':
+			end, err := subscript(sql, i)
+			if err != nil {
+				return err
+			}
+			i = end
+		case c < ' ' && c != '\t' && c != '\n' && c != '\r', c == 0x7f:
+			return condErr(sql, i, fmt.Sprintf("control character 0x%02x; remove it", c))
+		}
+	}
+	if depth > 0 {
+		return condErr(sql, opens[len(opens)-1], "the '(' is never closed; add the matching ')'")
+	}
+	return nil
+}
+
+// quoted returns the offset of the quote that closes the string ('…') or
+// quoted name ("…", `…`) opened at sql[start]. A doubled quote stands for
+// itself. A backslash before the quote is refused in '…' and "…": MySQL
+// reads it as an escape (the string goes on), PostgreSQL and SQLite as a
+// character (the string ends), so the databases would disagree on where
+// the string ends.
+func quoted(sql string, start int) (int, error) {
+	q := sql[start]
+	for i := start + 1; i < len(sql); i++ {
+		switch c := sql[i]; {
+		case c == '\\' && q != '`' && i+1 < len(sql) && sql[i+1] == q:
+			return 0, condErr(sql, i, fmt.Sprintf(`a backslash before %c ends the quote in PostgreSQL and SQLite but escapes it in MySQL, so the databases would read the condition differently; write a quote inside quotes doubled (%c%c)`, q, q, q))
+		case c == q && i+1 < len(sql) && sql[i+1] == q:
+			i++
+		case c == q:
+			return i, nil
+		}
+	}
+	what := map[byte]string{'\'': "string", '"': "quoted name (or MySQL string)", '`': "quoted name"}[q]
+	return 0, condErr(sql, start, fmt.Sprintf("the %c opens a %s that is never closed; close it with %c (a %c inside it is written %c%c)", q, what, q, q, q, q))
+}
+
+// subscript returns the offset of the ']' closing the '[' at sql[start].
+// SQLite reads […] as a quoted name, PostgreSQL as an array subscript: the
+// two agree on the structure only when nothing inside can open a string,
+// a comment or a parenthesis.
+func subscript(sql string, start int) (int, error) {
+	for i := start + 1; i < len(sql); i++ {
+		c := sql[i]
+		if c == ']' {
+			return i, nil
+		}
+		comment := i+1 < len(sql) && (c == '-' && sql[i+1] == '-' || c == '/' && sql[i+1] == '*')
+		if comment || strings.IndexByte("'\"`()[;#$", c) >= 0 || c < ' ' || c == 0x7f {
+			return 0, condErr(sql, i, "inside […] only a plain subscript is allowed (SQLite reads […] as a quoted name, PostgreSQL as a subscript); write it without quotes, parentheses, comments or ';', or quote the name with \"…\"")
+		}
+	}
+	return 0, condErr(sql, start, "the '[' is never closed; add the matching ']'")
+}
+
+// condErr builds the error at offset i, quoting the text around it so the
+// reader finds it in a long condition.
+func condErr(sql string, i int, problem string) *ConditionError {
+	lo, hi := max(0, i-15), min(len(sql), i+15)
+	for lo > 0 && !utf8.RuneStart(sql[lo]) {
+		lo--
+	}
+	for hi < len(sql) && !utf8.RuneStart(sql[hi]) {
+		hi++
+	}
+	near := strings.Join(strings.Fields(sql[lo:hi]), " ")
+	return &ConditionError{Offset: i, Problem: fmt.Sprintf("%s (near %q)", problem, near)}
+}
