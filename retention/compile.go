@@ -111,8 +111,8 @@ func (e *Engine) compile(i int, c *conn, now, cutoff time.Time, holds map[string
 	if j.live.Column(r.From) == nil {
 		return nil, e.ruleErr(i, "from", "column %s.%s does not exist in the database", t.Name, r.From)
 	}
-	if strings.Contains(r.Where, ";") {
-		return nil, e.ruleErr(i, "where", "where must be one condition, without ';'")
+	if err := policy.CheckCondition(r.Where); err != nil {
+		return nil, e.ruleErr(i, "where", "the condition cannot be used: %v", err)
 	}
 	j.pk = t.PrimaryKey
 	if len(j.pk) == 0 {
