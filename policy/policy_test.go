@@ -176,7 +176,7 @@ func TestDuration(t *testing.T) {
 		{"1 year", Duration{1, Years}, false},
 		{"72h", Duration{72, Hours}, false},
 		{"2w", Duration{2, Weeks}, false},
-		{"0d", Duration{}, true},
+		{"0d", Duration{0, Days}, false}, // set, and zero long
 		{"d", Duration{}, true},
 		{"30", Duration{}, true},
 		{"99999999999999999999d", Duration{}, true},

@@ -25,6 +25,11 @@ const (
 // Duration is a calendar period such as "30d", "12 months" or "7y". Months
 // and years are calendar units, not fixed lengths of time, because that is
 // what policies promise.
+//
+// The zero Duration is unset (IsZero). A period written as zero ("0d") is
+// set and zero long (IsZeroLength): a retention rule's keep: 0d removes rows
+// as soon as its condition holds. Where a zero period makes no sense (a
+// hold, a grace period) the lints say so; parsing accepts it.
 type Duration struct {
 	N    int
 	Unit Unit
@@ -38,7 +43,8 @@ var unitNames = map[string]Unit{
 	"y": Years, "year": Years, "years": Years,
 }
 
-// ParseDuration parses "30d", "30 days", "12mo", "1 year", "72h".
+// ParseDuration parses "30d", "30 days", "12mo", "1 year", "72h", and "0d"
+// (set, and zero long).
 func ParseDuration(s string) (Duration, error) {
 	t := strings.TrimSpace(s)
 	i := 0
@@ -56,14 +62,16 @@ func ParseDuration(s string) (Duration, error) {
 	if !ok {
 		return Duration{}, fmt.Errorf("duration %q has no known unit; use h, d, w, mo or y (or hours, days, weeks, months, years)", s)
 	}
-	if n == 0 {
-		return Duration{}, fmt.Errorf("duration %q must be positive", s)
-	}
 	return Duration{N: n, Unit: u}, nil
 }
 
-// IsZero reports whether the duration was not set.
-func (d Duration) IsZero() bool { return d.N == 0 }
+// IsZero reports whether the duration was not set. A duration written as
+// zero ("0d") is set: see IsZeroLength.
+func (d Duration) IsZero() bool { return d.Unit == "" }
+
+// IsZeroLength reports whether the duration is set and zero long, such as
+// "0d": for a retention rule's keep, at once.
+func (d Duration) IsZeroLength() bool { return d.Unit != "" && d.N == 0 }
 
 // String formats the duration as it may be written in the file.
 func (d Duration) String() string {

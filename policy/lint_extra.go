@@ -1,0 +1,70 @@
+package policy
+
+import "fmt"
+
+// Lints that are not yet called from lint (lint.go); see each one for
+// where it belongs.
+
+// zeroDurations reports a period written as zero ("0d") where zero makes
+// no sense. Zero is meaningful only for a retention rule's keep (remove
+// rows as soon as the rule's where holds); elsewhere it is almost
+// certainly a mistake that would be published as a promise: backups kept
+// for no time, a legal hold that holds nothing, a grace period with no
+// grace, a cookie that lasts no time.
+//
+// Call it from lint, next to the other checks (e.g. after l.cookies()).
+func (l *linter) zeroDurations() {
+	p := l.p
+	zero := func(path string, d Duration, hint, format string, args ...any) {
+		if d.IsZeroLength() {
+			l.errorf(path, "zero-duration", hint, format, args...)
+		}
+	}
+	zero("retention.backups", p.Retention.Backups,
+		"write how long backups are kept, e.g. 35d, or remove backups: if there are none",
+		"backups kept for %s are not kept at all", p.Retention.Backups)
+	for _, s := range p.Systems {
+		for _, t := range s.Tables {
+			path := "systems." + s.Name + ".tables." + t.Name
+			if t.Erase != nil && t.Erase.Method == Hold {
+				zero(path+".erase.for", t.Erase.For,
+					"write how long the rows must be kept, e.g. for: 10y, or remove the hold",
+					"the hold on %s:%s is for %s, which holds nothing", s.Name, t.Name, t.Erase.For)
+			}
+			for _, f := range t.Fields {
+				if f.Erase != nil && f.Erase.Method == Hold {
+					zero(path+".fields."+f.Name+".erase.for", f.Erase.For,
+						"write how long the column must be kept, e.g. for: 10y, or remove the hold",
+						"the hold on %s:%s.%s is for %s, which holds nothing", s.Name, t.Name, f.Name, f.Erase.For)
+				}
+			}
+		}
+	}
+	if g := p.Rights.ErasureGrace; g != nil {
+		zero("rights.erasure_grace.period", g.Period,
+			"write how long an account can still be recovered, e.g. 14d, or remove erasure_grace",
+			"an erasure grace period of %s gives no time to cancel", g.Period)
+	}
+	for i, c := range p.Cookies {
+		zero(fmt.Sprintf("cookies[%d].duration", i), c.Duration,
+			"write how long the cookie lasts, e.g. 30d, or remove duration: for a session cookie",
+			"cookie %q lasts %s", c.Name, c.Duration)
+	}
+}
+
+// ruleCondition reports a retention rule whose where CheckCondition
+// refuses: the retention engine would refuse to run it, and a where that
+// reaches outside its parentheses could remove rows no rule selects.
+//
+// Call it from (*linter).retention, in the loop over the rules, with the
+// rule's path ("retention.rules[i]").
+func (l *linter) ruleCondition(path string, r *Rule) {
+	if r.Where == "" {
+		return
+	}
+	if err := CheckCondition(r.Where); err != nil {
+		l.errorf(path+".where", "unsafe-condition",
+			"write one SQL condition as it would follow WHERE: balanced parentheses, no ';', no comments",
+			"retention rule %q: the condition cannot be used: %v", r.Name, err)
+	}
+}
