@@ -40,19 +40,24 @@ type Opener func(t *testing.T, schemaSQL string) connector.Connector
 func Fixture(kind string) string { return fixtures[kind] }
 
 // fixtures holds the fixture schema per dialect. Every dialect declares
-// the same tables, columns, keys and index names. Indexes on foreign key
-// columns are declared explicitly (MySQL would otherwise create its own),
-// and each dialect adds a view that must not be reported.
+// the same tables, columns, keys, delete rules, check and index names.
+// Indexes on foreign key columns are declared explicitly (MySQL would
+// otherwise create its own), delete rules too (the default differs), and
+// each dialect adds a view that must not be reported. The mixed-case
+// Customer table is quoted where the dialect folds unquoted names. (Its
+// check is on Email because MariaDB refuses one on a column that a
+// foreign key sets to NULL.)
 var fixtures = map[string]string{
 	"postgres": `
 CREATE TABLE organizations (
 	id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
 	name       text NOT NULL,
-	created_at timestamp with time zone NOT NULL DEFAULT now()
+	created_at timestamp with time zone NOT NULL DEFAULT now(),
+	CONSTRAINT organizations_name_check CHECK (length(name) > 0)
 );
 CREATE TABLE users (
 	id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-	org_id       bigint NOT NULL REFERENCES organizations (id),
+	org_id       bigint NOT NULL REFERENCES organizations (id) ON DELETE CASCADE,
 	email        varchar(255) NOT NULL,
 	display_name text,
 	created_at   timestamp with time zone NOT NULL DEFAULT now()
@@ -61,11 +66,12 @@ CREATE UNIQUE INDEX idx_users_email ON users (email);
 CREATE INDEX idx_users_org_id ON users (org_id);
 CREATE INDEX idx_users_created_at ON users (created_at);
 CREATE TABLE memberships (
-	user_id   bigint NOT NULL REFERENCES users (id),
-	org_id    bigint NOT NULL REFERENCES organizations (id),
+	user_id   bigint NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+	org_id    bigint NOT NULL REFERENCES organizations (id) ON DELETE RESTRICT,
 	role      text NOT NULL,
 	joined_at timestamp with time zone,
-	PRIMARY KEY (user_id, org_id)
+	PRIMARY KEY (user_id, org_id),
+	CONSTRAINT memberships_role_check CHECK (role IN ('owner', 'member'))
 );
 CREATE INDEX idx_memberships_org_id ON memberships (org_id);
 CREATE TABLE audit_events (
@@ -74,17 +80,26 @@ CREATE TABLE audit_events (
 	user_id     bigint NOT NULL,
 	action      text NOT NULL,
 	occurred_at timestamp with time zone NOT NULL,
-	FOREIGN KEY (user_id, org_id) REFERENCES memberships (user_id, org_id)
+	FOREIGN KEY (user_id, org_id) REFERENCES memberships (user_id, org_id) ON DELETE NO ACTION,
+	CONSTRAINT audit_events_ids_check CHECK (user_id > 0 AND org_id > 0)
 );
 CREATE INDEX idx_audit_events_member ON audit_events (user_id, org_id);
 CREATE INDEX idx_audit_events_org_time ON audit_events (org_id, occurred_at);
+CREATE TABLE "Customer" (
+	"CustomerId"   bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	"Email"        text NOT NULL,
+	"SupportRepId" bigint REFERENCES users (id) ON DELETE SET NULL,
+	CONSTRAINT "Customer_Email_check" CHECK (length("Email") > 3)
+);
+CREATE INDEX "IX_Customer_SupportRepId" ON "Customer" ("SupportRepId");
 CREATE VIEW active_users AS SELECT id, email FROM users;
 `,
 	"mysql": `
 CREATE TABLE organizations (
 	id         bigint NOT NULL AUTO_INCREMENT PRIMARY KEY,
 	name       text NOT NULL,
-	created_at datetime(6) NOT NULL
+	created_at datetime(6) NOT NULL,
+	CONSTRAINT organizations_name_check CHECK (length(name) > 0)
 ) ENGINE=InnoDB;
 CREATE TABLE users (
 	id           bigint NOT NULL AUTO_INCREMENT PRIMARY KEY,
@@ -95,7 +110,7 @@ CREATE TABLE users (
 	UNIQUE INDEX idx_users_email (email),
 	INDEX idx_users_org_id (org_id),
 	INDEX idx_users_created_at (created_at),
-	FOREIGN KEY (org_id) REFERENCES organizations (id)
+	FOREIGN KEY (org_id) REFERENCES organizations (id) ON DELETE CASCADE
 ) ENGINE=InnoDB;
 CREATE TABLE memberships (
 	user_id   bigint NOT NULL,
@@ -104,8 +119,9 @@ CREATE TABLE memberships (
 	joined_at datetime(6) NULL,
 	PRIMARY KEY (user_id, org_id),
 	INDEX idx_memberships_org_id (org_id),
-	FOREIGN KEY (user_id) REFERENCES users (id),
-	FOREIGN KEY (org_id) REFERENCES organizations (id)
+	CONSTRAINT memberships_role_check CHECK (role IN ('owner', 'member')),
+	FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE,
+	FOREIGN KEY (org_id) REFERENCES organizations (id) ON DELETE RESTRICT
 ) ENGINE=InnoDB;
 CREATE TABLE audit_events (
 	id          bigint NOT NULL AUTO_INCREMENT PRIMARY KEY,
@@ -115,7 +131,16 @@ CREATE TABLE audit_events (
 	occurred_at datetime(6) NOT NULL,
 	INDEX idx_audit_events_member (user_id, org_id),
 	INDEX idx_audit_events_org_time (org_id, occurred_at),
-	FOREIGN KEY (user_id, org_id) REFERENCES memberships (user_id, org_id)
+	CONSTRAINT audit_events_ids_check CHECK (user_id > 0 AND org_id > 0),
+	FOREIGN KEY (user_id, org_id) REFERENCES memberships (user_id, org_id) ON DELETE NO ACTION
+) ENGINE=InnoDB;
+CREATE TABLE Customer (
+	CustomerId   bigint NOT NULL AUTO_INCREMENT PRIMARY KEY,
+	Email        text NOT NULL,
+	SupportRepId bigint NULL,
+	INDEX IX_Customer_SupportRepId (SupportRepId),
+	CONSTRAINT Customer_Email_check CHECK (length(Email) > 3),
+	FOREIGN KEY (SupportRepId) REFERENCES users (id) ON DELETE SET NULL
 ) ENGINE=InnoDB;
 CREATE VIEW active_users AS SELECT id, email FROM users;
 `,
@@ -123,11 +148,12 @@ CREATE VIEW active_users AS SELECT id, email FROM users;
 CREATE TABLE organizations (
 	id         INTEGER PRIMARY KEY,
 	name       TEXT NOT NULL,
-	created_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP
+	created_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,
+	CONSTRAINT organizations_name_check CHECK (length(name) > 0)
 );
 CREATE TABLE users (
 	id           INTEGER PRIMARY KEY,
-	org_id       INTEGER NOT NULL REFERENCES organizations (id),
+	org_id       INTEGER NOT NULL REFERENCES organizations (id) ON DELETE CASCADE,
 	email        VARCHAR(255) NOT NULL,
 	display_name TEXT,
 	created_at   TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP
@@ -136,11 +162,12 @@ CREATE UNIQUE INDEX idx_users_email ON users (email);
 CREATE INDEX idx_users_org_id ON users (org_id);
 CREATE INDEX idx_users_created_at ON users (created_at);
 CREATE TABLE memberships (
-	user_id   INTEGER NOT NULL REFERENCES users (id),
-	org_id    INTEGER NOT NULL REFERENCES organizations (id),
+	user_id   INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+	org_id    INTEGER NOT NULL REFERENCES organizations (id) ON DELETE RESTRICT,
 	role      TEXT NOT NULL,
 	joined_at TIMESTAMP,
-	PRIMARY KEY (user_id, org_id)
+	PRIMARY KEY (user_id, org_id),
+	CONSTRAINT memberships_role_check CHECK (role IN ('owner', 'member'))
 );
 CREATE INDEX idx_memberships_org_id ON memberships (org_id);
 CREATE TABLE audit_events (
@@ -149,10 +176,18 @@ CREATE TABLE audit_events (
 	user_id     INTEGER NOT NULL,
 	action      TEXT NOT NULL,
 	occurred_at TIMESTAMP NOT NULL,
-	FOREIGN KEY (user_id, org_id) REFERENCES memberships (user_id, org_id)
+	FOREIGN KEY (user_id, org_id) REFERENCES memberships (user_id, org_id) ON DELETE NO ACTION,
+	CONSTRAINT audit_events_ids_check CHECK (user_id > 0 AND org_id > 0)
 );
 CREATE INDEX idx_audit_events_member ON audit_events (user_id, org_id);
 CREATE INDEX idx_audit_events_org_time ON audit_events (org_id, occurred_at);
+CREATE TABLE "Customer" (
+	"CustomerId"   INTEGER PRIMARY KEY,
+	"Email"        TEXT NOT NULL,
+	"SupportRepId" INTEGER REFERENCES users (id) ON DELETE SET NULL,
+	CONSTRAINT "Customer_Email_check" CHECK (length("Email") > 3)
+);
+CREATE INDEX "IX_Customer_SupportRepId" ON "Customer" ("SupportRepId");
 CREATE VIEW active_users AS SELECT id, email FROM users;
 `,
 }
@@ -165,6 +200,19 @@ var typeNames = map[string]map[string]string{
 	"sqlite":   {"id": "integer", "text": "text", "varchar": "varchar(255)", "time": "timestamp"},
 }
 
+// roleCheck is how each dialect writes back the condition of
+// memberships_role_check, role IN ('owner', 'member'): PostgreSQL turns an
+// IN list into = ANY with casts.
+var roleCheck = map[string]string{
+	"postgres": "role = any (array['owner'::text, 'member'::text])",
+	"mysql":    "role in ('owner', 'member')",
+	"sqlite":   "role in ('owner', 'member')",
+}
+
+// lengthFunc is how each dialect writes back length(): MariaDB as
+// octet_length.
+var lengthFunc = map[string]string{"postgres": "length", "mysql": "octet_length", "sqlite": "length"}
+
 // Expected returns the schema every connector must report for the
 // fixture of kind.
 func Expected(kind string) *connector.Schema {
@@ -176,6 +224,24 @@ func Expected(kind string) *connector.Schema {
 		Kind: kind,
 		Tables: []connector.Table{
 			{
+				Name: "Customer",
+				Columns: []connector.Column{
+					col("CustomerId", "id", false),
+					col("Email", "text", false),
+					col("SupportRepId", "id", true),
+				},
+				PrimaryKey: []string{"CustomerId"},
+				ForeignKeys: []connector.ForeignKey{
+					{Columns: []string{"SupportRepId"}, RefTable: "users", RefColumns: []string{"id"}, OnDelete: connector.ActionSetNull},
+				},
+				Indexes: []connector.Index{
+					{Name: "IX_Customer_SupportRepId", Columns: []string{"SupportRepId"}},
+				},
+				Checks: []connector.Check{
+					{Name: "Customer_Email_check", Expr: lengthFunc[kind] + "(Email) > 3", Columns: []string{"Email"}},
+				},
+			},
+			{
 				Name: "audit_events",
 				Columns: []connector.Column{
 					col("id", "id", false),
@@ -186,11 +252,14 @@ func Expected(kind string) *connector.Schema {
 				},
 				PrimaryKey: []string{"id"},
 				ForeignKeys: []connector.ForeignKey{
-					{Columns: []string{"user_id", "org_id"}, RefTable: "memberships", RefColumns: []string{"user_id", "org_id"}},
+					{Columns: []string{"user_id", "org_id"}, RefTable: "memberships", RefColumns: []string{"user_id", "org_id"}, OnDelete: connector.ActionNoAction},
 				},
 				Indexes: []connector.Index{
 					{Name: "idx_audit_events_member", Columns: []string{"user_id", "org_id"}},
 					{Name: "idx_audit_events_org_time", Columns: []string{"org_id", "occurred_at"}},
+				},
+				Checks: []connector.Check{
+					{Name: "audit_events_ids_check", Expr: "user_id > 0 and org_id > 0", Columns: []string{"org_id", "user_id"}},
 				},
 			},
 			{
@@ -203,11 +272,14 @@ func Expected(kind string) *connector.Schema {
 				},
 				PrimaryKey: []string{"user_id", "org_id"},
 				ForeignKeys: []connector.ForeignKey{
-					{Columns: []string{"org_id"}, RefTable: "organizations", RefColumns: []string{"id"}},
-					{Columns: []string{"user_id"}, RefTable: "users", RefColumns: []string{"id"}},
+					{Columns: []string{"org_id"}, RefTable: "organizations", RefColumns: []string{"id"}, OnDelete: connector.ActionRestrict},
+					{Columns: []string{"user_id"}, RefTable: "users", RefColumns: []string{"id"}, OnDelete: connector.ActionCascade},
 				},
 				Indexes: []connector.Index{
 					{Name: "idx_memberships_org_id", Columns: []string{"org_id"}},
+				},
+				Checks: []connector.Check{
+					{Name: "memberships_role_check", Expr: roleCheck[kind], Columns: []string{"role"}},
 				},
 			},
 			{
@@ -218,6 +290,9 @@ func Expected(kind string) *connector.Schema {
 					col("created_at", "time", false),
 				},
 				PrimaryKey: []string{"id"},
+				Checks: []connector.Check{
+					{Name: "organizations_name_check", Expr: lengthFunc[kind] + "(name) > 0", Columns: []string{"name"}},
+				},
 			},
 			{
 				Name: "users",
@@ -230,7 +305,7 @@ func Expected(kind string) *connector.Schema {
 				},
 				PrimaryKey: []string{"id"},
 				ForeignKeys: []connector.ForeignKey{
-					{Columns: []string{"org_id"}, RefTable: "organizations", RefColumns: []string{"id"}},
+					{Columns: []string{"org_id"}, RefTable: "organizations", RefColumns: []string{"id"}, OnDelete: connector.ActionCascade},
 				},
 				Indexes: []connector.Index{
 					{Name: "idx_users_created_at", Columns: []string{"created_at"}},
@@ -281,6 +356,10 @@ func Run(t *testing.T, kind string, open Opener) {
 				{"primary key", gt.PrimaryKey, wt.PrimaryKey},
 				{"foreign keys", nonNil(gt.ForeignKeys), nonNil(wt.ForeignKeys)},
 				{"indexes", nonNil(gt.Indexes), nonNil(wt.Indexes)},
+				{"checks", nonNil(gt.Checks), nonNil(wt.Checks)},
+				{"partitioned", gt.Partitioned, wt.Partitioned},
+				{"partition key", nonNil(gt.PartitionKey), nonNil(wt.PartitionKey)},
+				{"partitions", nonNil(gt.Partitions), nonNil(wt.Partitions)},
 			}
 			for _, c := range checks {
 				if !reflect.DeepEqual(c.got, c.want) {
@@ -298,6 +377,31 @@ func Run(t *testing.T, kind string, open Opener) {
 		}
 		if col := got.Table("users").Column("Display_Name"); col == nil || !col.Nullable {
 			t.Errorf(`Column("Display_Name") = %+v, want nullable display_name`, col)
+		}
+		if tb := got.Table("customer"); tb == nil || tb.Name != "Customer" || tb.Column("supportrepid") == nil {
+			t.Errorf(`Table("customer") = %v, want table Customer with column SupportRepId`, tb)
+		}
+	})
+	t.Run("IndexStartsWith", func(t *testing.T) {
+		tests := []struct {
+			table, term string
+			want        bool
+		}{
+			{"users", "id", true},                  // primary key
+			{"users", "EMAIL", true},               // unique index, any case
+			{"users", "display_name", false},       // not indexed
+			{"memberships", "user_id", true},       // first primary key column
+			{"memberships", "role", false},         // not indexed
+			{"audit_events", "user_id", true},      // first index term
+			{"audit_events", "occurred_at", false}, // second term only
+			{"Customer", "supportrepid", true},     // mixed case
+			{"Customer", `"SupportRepId"`, true},   // quoted
+			{"Customer", "lower(Email)", false},    // no expression index
+		}
+		for _, tt := range tests {
+			if got := got.Table(tt.table).IndexStartsWith(tt.term); got != tt.want {
+				t.Errorf("%s.IndexStartsWith(%q) = %v, want %v", tt.table, tt.term, got, tt.want)
+			}
 		}
 	})
 	t.Run("deterministic", func(t *testing.T) {

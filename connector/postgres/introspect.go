@@ -8,33 +8,34 @@ import (
 
 	"github.com/vowprivacy/vow/connector"
 	"github.com/vowprivacy/vow/connector/internal/order"
+	"github.com/vowprivacy/vow/connector/internal/sqltext"
 )
 
-// tablesCTE selects the introspected tables: ordinary and partitioned
-// tables (not partitions) outside the system schemas, with the name they
-// are reported under.
+// tablesCTE selects the introspected relations, ordinary and partitioned
+// tables outside the system schemas, with the name they are reported
+// under. Partitions are selected too (part is true), for what their
+// partitioned table inherits from them; they are not reported as tables.
 const tablesCTE = `
 WITH t AS (
-	SELECT c.oid,
+	SELECT c.oid, c.relkind = 'p' AS partitioned, c.relispartition AS part,
 	       CASE WHEN n.nspname = 'public' THEN c.relname
 	            ELSE n.nspname || '.' || c.relname END AS name
 	FROM pg_catalog.pg_class c
 	JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 	WHERE c.relkind IN ('r', 'p')
-	  AND NOT c.relispartition
 	  AND n.nspname <> 'information_schema'
 	  AND n.nspname !~ '^pg_'
 )
 `
 
 const (
-	tablesQuery = tablesCTE + `SELECT t.name FROM t`
+	tablesQuery = tablesCTE + `SELECT t.name, t.partitioned, t.part FROM t`
 
 	columnsQuery = tablesCTE + `
 SELECT t.name, a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), NOT a.attnotnull
 FROM t
 JOIN pg_catalog.pg_attribute a ON a.attrelid = t.oid
-WHERE a.attnum > 0 AND NOT a.attisdropped
+WHERE a.attnum > 0 AND NOT a.attisdropped AND NOT t.part
 ORDER BY t.name, a.attnum`
 
 	primaryKeysQuery = tablesCTE + `
@@ -43,14 +44,19 @@ FROM t
 JOIN pg_catalog.pg_constraint con ON con.conrelid = t.oid AND con.contype = 'p'
 CROSS JOIN LATERAL unnest(con.conkey) WITH ORDINALITY AS k(attnum, ord)
 JOIN pg_catalog.pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum
+WHERE NOT t.part
 ORDER BY t.name, k.ord`
 
-	// conparentid = 0 leaves out the per-partition copies PostgreSQL makes
-	// of a foreign key that references a partitioned table.
+	// conparentid = 0 leaves out the copies PostgreSQL makes of a foreign
+	// key: on each partition of the table that declares it, and per
+	// partition of a partitioned table it references. A partition's rows
+	// are thus only its own declarations.
 	foreignKeysQuery = tablesCTE + `
 SELECT t.name, con.conname,
        CASE WHEN fn.nspname = 'public' THEN f.relname
             ELSE fn.nspname || '.' || f.relname END,
+       CASE con.confdeltype WHEN 'a' THEN 'NO ACTION' WHEN 'r' THEN 'RESTRICT' WHEN 'c' THEN 'CASCADE'
+            WHEN 'n' THEN 'SET NULL' WHEN 'd' THEN 'SET DEFAULT' ELSE con.confdeltype::text END,
        a.attname, fa.attname
 FROM t
 JOIN pg_catalog.pg_constraint con ON con.conrelid = t.oid AND con.contype = 'f' AND con.conparentid = 0
@@ -62,21 +68,59 @@ JOIN pg_catalog.pg_attribute fa ON fa.attrelid = con.confrelid AND fa.attnum = k
 ORDER BY t.name, con.conname, k.ord`
 
 	// Only key columns are listed (not INCLUDE columns); an expression
-	// term is reported as its text.
+	// term is reported as its text. A partition's primary key index is
+	// listed with its other indexes: the partitioned table can inherit it
+	// as an index (see inheritFromPartitions).
 	indexesQuery = tablesCTE + `
-SELECT t.name, ic.relname, i.indisunique,
+SELECT t.name, ic.relname, i.indisunique, i.indpred IS NOT NULL, a.attname IS NULL,
        COALESCE(a.attname, pg_catalog.pg_get_indexdef(i.indexrelid, k.ord, true))
 FROM t
-JOIN pg_catalog.pg_index i ON i.indrelid = t.oid AND NOT i.indisprimary
+JOIN pg_catalog.pg_index i ON i.indrelid = t.oid AND (t.part OR NOT i.indisprimary)
 JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
 CROSS JOIN LATERAL generate_series(1, i.indnkeyatts::int) AS k(ord)
 LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[k.ord - 1] AND a.attnum > 0
 ORDER BY t.name, ic.relname, k.ord`
+
+	// pg_get_expr gives the bare condition; pg_get_constraintdef would
+	// wrap it in CHECK (…) and may append NOT VALID, to be parsed off
+	// again. NOT VALID checks are listed: they bind every new write, so
+	// an erasure that breaks one fails all the same. A check without
+	// columns (CHECK (false)) gives one row with an empty column name.
+	checksQuery = tablesCTE + `
+SELECT t.name, con.conname, pg_catalog.pg_get_expr(con.conbin, con.conrelid, true), COALESCE(a.attname, '')
+FROM t
+JOIN pg_catalog.pg_constraint con ON con.conrelid = t.oid AND con.contype = 'c'
+LEFT JOIN LATERAL unnest(con.conkey) AS k(attnum) ON true
+LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum
+WHERE NOT t.part
+ORDER BY t.name, con.conname, a.attnum`
+
+	// A partition key term that is an expression has attnum 0, so no
+	// column name.
+	partitionKeysQuery = tablesCTE + `
+SELECT t.name, COALESCE(a.attname, '')
+FROM t
+JOIN pg_catalog.pg_partitioned_table pt ON pt.partrelid = t.oid
+CROSS JOIN LATERAL generate_series(1, pt.partnatts::int) AS k(ord)
+LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = t.oid AND a.attnum = pt.partattrs[k.ord - 1] AND a.attnum > 0
+ORDER BY t.name, k.ord`
+
+	// Partitions are named here rather than taken from t, so that foreign
+	// tables, which can be partitions too, are listed.
+	partitionsQuery = tablesCTE + `
+SELECT p.name, CASE WHEN n.nspname = 'public' THEN c.relname
+                    ELSE n.nspname || '.' || c.relname END
+FROM pg_catalog.pg_inherits i
+JOIN t p ON p.oid = i.inhparent AND p.partitioned
+JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid AND c.relispartition
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+ORDER BY 1, 2`
 )
 
 // Introspect reads all base tables of the database, with their columns,
-// primary keys, foreign keys and secondary indexes. The reads run in one
-// read-only, repeatable-read transaction so that they see one snapshot.
+// primary keys, foreign keys, secondary indexes, checks and partitioning.
+// The reads run in one read-only, repeatable-read transaction so that they
+// see one snapshot.
 func (c *Connector) Introspect(ctx context.Context) (*connector.Schema, error) {
 	tx, err := c.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
@@ -84,10 +128,24 @@ func (c *Connector) Introspect(ctx context.Context) (*connector.Schema, error) {
 	}
 	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
 
+	// tables holds the partitions too, which parts marks.
 	tables := map[string]*connector.Table{}
+	parts := map[string]bool{}
+	// exprKey marks the tables partitioned by an expression.
+	exprKey := map[string]bool{}
 	// lastKey identifies the constraint or index the previous row belonged
 	// to; rows of one come together, in key order.
 	var lastKey string
+	// next reports whether a row of table with the constraint or index
+	// name starts a new one.
+	next := func(table, name string) bool {
+		key := table + "\x00" + name
+		if key == lastKey {
+			return false
+		}
+		lastKey = key
+		return true
+	}
 	steps := []struct {
 		op    string
 		query string
@@ -95,10 +153,12 @@ func (c *Connector) Introspect(ctx context.Context) (*connector.Schema, error) {
 	}{
 		{"list tables", tablesQuery, func(rows pgx.Rows) error {
 			var name string
-			if err := rows.Scan(&name); err != nil {
+			var partitioned, part bool
+			if err := rows.Scan(&name, &partitioned, &part); err != nil {
 				return err
 			}
-			tables[name] = &connector.Table{Name: name}
+			tables[name] = &connector.Table{Name: name, Partitioned: partitioned}
+			parts[name] = part
 			return nil
 		}},
 		{"list columns", columnsQuery, func(rows pgx.Rows) error {
@@ -123,17 +183,20 @@ func (c *Connector) Introspect(ctx context.Context) (*connector.Schema, error) {
 			return nil
 		}},
 		{"list foreign keys", foreignKeysQuery, func(rows pgx.Rows) error {
-			var table, name, refTable, column, refColumn string
-			if err := rows.Scan(&table, &name, &refTable, &column, &refColumn); err != nil {
+			var table, name, refTable, onDelete, column, refColumn string
+			if err := rows.Scan(&table, &name, &refTable, &onDelete, &column, &refColumn); err != nil {
 				return err
 			}
 			t := tables[table]
 			if t == nil {
 				return nil
 			}
-			if key := table + "\x00" + name; key != lastKey {
-				lastKey = key
-				t.ForeignKeys = append(t.ForeignKeys, connector.ForeignKey{RefTable: refTable})
+			if next(table, name) {
+				action, ok := sqltext.Action(onDelete)
+				if !ok {
+					return fmt.Errorf("foreign key %s of %s: unknown delete rule %q", name, table, onDelete)
+				}
+				t.ForeignKeys = append(t.ForeignKeys, connector.ForeignKey{RefTable: refTable, OnDelete: action})
 			}
 			fk := &t.ForeignKeys[len(t.ForeignKeys)-1]
 			fk.Columns = append(fk.Columns, column)
@@ -141,21 +204,67 @@ func (c *Connector) Introspect(ctx context.Context) (*connector.Schema, error) {
 			return nil
 		}},
 		{"list indexes", indexesQuery, func(rows pgx.Rows) error {
-			var table, name, column string
-			var unique bool
-			if err := rows.Scan(&table, &name, &unique, &column); err != nil {
+			var table, name, term string
+			var unique, partial, expr bool
+			if err := rows.Scan(&table, &name, &unique, &partial, &expr, &term); err != nil {
 				return err
 			}
 			t := tables[table]
 			if t == nil {
 				return nil
 			}
-			if key := table + "\x00" + name; key != lastKey {
-				lastKey = key
-				t.Indexes = append(t.Indexes, connector.Index{Name: name, Unique: unique})
+			if next(table, name) {
+				t.Indexes = append(t.Indexes, connector.Index{Name: name, Unique: unique, Partial: partial})
+			}
+			if expr {
+				term = sqltext.Normalize(term, sqltext.Postgres, nil)
 			}
 			idx := &t.Indexes[len(t.Indexes)-1]
-			idx.Columns = append(idx.Columns, column)
+			idx.Columns = append(idx.Columns, term)
+			return nil
+		}},
+		{"list checks", checksQuery, func(rows pgx.Rows) error {
+			var table, name, expr, column string
+			if err := rows.Scan(&table, &name, &expr, &column); err != nil {
+				return err
+			}
+			t := tables[table]
+			if t == nil {
+				return nil
+			}
+			if next(table, name) {
+				t.Checks = append(t.Checks, connector.Check{Name: name, Expr: sqltext.Normalize(expr, sqltext.Postgres, nil)})
+			}
+			if column != "" {
+				ck := &t.Checks[len(t.Checks)-1]
+				ck.Columns = append(ck.Columns, column)
+			}
+			return nil
+		}},
+		{"list partition keys", partitionKeysQuery, func(rows pgx.Rows) error {
+			var table, column string
+			if err := rows.Scan(&table, &column); err != nil {
+				return err
+			}
+			t := tables[table]
+			switch {
+			case t == nil || exprKey[table]:
+			case column == "":
+				exprKey[table] = true
+				t.PartitionKey = nil
+			default:
+				t.PartitionKey = append(t.PartitionKey, column)
+			}
+			return nil
+		}},
+		{"list partitions", partitionsQuery, func(rows pgx.Rows) error {
+			var parent, partition string
+			if err := rows.Scan(&parent, &partition); err != nil {
+				return err
+			}
+			if t := tables[parent]; t != nil {
+				t.Partitions = append(t.Partitions, partition)
+			}
 			return nil
 		}},
 	}
@@ -165,10 +274,13 @@ func (c *Connector) Introspect(ctx context.Context) (*connector.Schema, error) {
 			return nil, c.target.translate(ctx, "introspect: "+step.op, err)
 		}
 	}
+	inheritFromPartitions(tables)
 
 	schema := &connector.Schema{Kind: Kind, Tables: make([]connector.Table, 0, len(tables))}
-	for _, t := range tables {
-		schema.Tables = append(schema.Tables, *t)
+	for name, t := range tables {
+		if !parts[name] {
+			schema.Tables = append(schema.Tables, *t)
+		}
 	}
 	order.Schema(schema)
 	return schema, nil

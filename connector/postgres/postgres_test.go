@@ -89,8 +89,8 @@ CREATE MATERIALIZED VIEW mv AS SELECT 1 AS one;
 	if len(lines.ForeignKeys) != 1 || lines.ForeignKeys[0].RefTable != "billing.invoices" {
 		t.Errorf("lines foreign keys = %+v, want one to billing.invoices", lines.ForeignKeys)
 	}
-	if len(lines.Indexes) != 1 || strings.Join(lines.Indexes[0].Columns, ",") != "(n + 1),invoice_id" {
-		t.Errorf("lines indexes = %+v, want lines_lower on [(n + 1) invoice_id]", lines.Indexes)
+	if len(lines.Indexes) != 1 || strings.Join(lines.Indexes[0].Columns, ",") != "n + 1,invoice_id" {
+		t.Errorf("lines indexes = %+v, want lines_lower on [n + 1 invoice_id]", lines.Indexes)
 	}
 }
 

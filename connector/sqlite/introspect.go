@@ -10,14 +10,16 @@ import (
 
 	"github.com/vowprivacy/vow/connector"
 	"github.com/vowprivacy/vow/connector/internal/order"
+	"github.com/vowprivacy/vow/connector/internal/sqltext"
 )
 
 // expressionColumn stands for an index term that is an expression, whose
-// text SQLite's pragmas do not report.
+// text SQLite's pragmas do not report, when it cannot be read from the
+// CREATE INDEX statement either.
 const expressionColumn = "(expression)"
 
 // Introspect reads all tables of the main database, with their columns,
-// primary keys, foreign keys and secondary indexes, inside one read
+// primary keys, foreign keys, secondary indexes and checks, inside one read
 // transaction. Indexes SQLite creates for a PRIMARY KEY constraint are not
 // listed; those for UNIQUE constraints are.
 func (c *Connector) Introspect(ctx context.Context) (*connector.Schema, error) {
@@ -46,14 +48,18 @@ type introspector struct {
 
 func (in *introspector) schema() (*connector.Schema, error) {
 	var names []string
+	// creates holds the CREATE TABLE statement of each table, by name.
+	creates := map[string]string{}
 	err := in.query(func(rows *sql.Rows) error {
 		var name string
-		if err := rows.Scan(&name); err != nil {
+		var create sql.NullString
+		if err := rows.Scan(&name, &create); err != nil {
 			return err
 		}
 		names = append(names, name)
+		creates[name] = create.String
 		return nil
-	}, `SELECT name FROM sqlite_master
+	}, `SELECT name, sql FROM sqlite_master
 		WHERE type = 'table'
 		  AND name NOT LIKE 'sqlite\_%' ESCAPE '\'
 		  AND upper(coalesce(sql, '')) NOT LIKE 'CREATE VIRTUAL TABLE%'`)
@@ -67,7 +73,7 @@ func (in *introspector) schema() (*connector.Schema, error) {
 
 	schema := &connector.Schema{Kind: Kind, Tables: make([]connector.Table, 0, len(names))}
 	for _, name := range names {
-		t, err := in.table(name)
+		t, err := in.table(name, creates[name])
 		if err != nil {
 			return nil, fmt.Errorf("table %s: %w", name, err)
 		}
@@ -77,7 +83,8 @@ func (in *introspector) schema() (*connector.Schema, error) {
 	return schema, nil
 }
 
-func (in *introspector) table(name string) (*connector.Table, error) {
+// table reads the table called name, created by createSQL.
+func (in *introspector) table(name, createSQL string) (*connector.Table, error) {
 	t := &connector.Table{Name: name}
 	withoutRowid, err := in.withoutRowid(name)
 	if err != nil {
@@ -92,6 +99,7 @@ func (in *introspector) table(name string) (*connector.Table, error) {
 	if err := in.indexes(t); err != nil {
 		return nil, fmt.Errorf("indexes: %w", err)
 	}
+	t.Checks = tableChecks(createSQL, t)
 	return t, nil
 }
 
@@ -162,8 +170,9 @@ func (in *introspector) foreignKeys(t *connector.Table) error {
 			refTable string
 			from     string
 			to       sql.NullString
+			onDelete string
 		)
-		if err := rows.Scan(&id, &refTable, &from, &to); err != nil {
+		if err := rows.Scan(&id, &refTable, &from, &to, &onDelete); err != nil {
 			return err
 		}
 		if id != lastID {
@@ -171,7 +180,11 @@ func (in *introspector) foreignKeys(t *connector.Table) error {
 			if declared, ok := in.names[strings.ToLower(refTable)]; ok {
 				refTable = declared
 			}
-			t.ForeignKeys = append(t.ForeignKeys, connector.ForeignKey{RefTable: refTable})
+			action, ok := sqltext.Action(onDelete)
+			if !ok {
+				return fmt.Errorf("foreign key to %s: unknown delete rule %q", refTable, onDelete)
+			}
+			t.ForeignKeys = append(t.ForeignKeys, connector.ForeignKey{RefTable: refTable, OnDelete: action})
 		}
 		fk := &t.ForeignKeys[len(t.ForeignKeys)-1]
 		fk.Columns = append(fk.Columns, from)
@@ -179,7 +192,7 @@ func (in *introspector) foreignKeys(t *connector.Table) error {
 		// parent table; it is resolved below.
 		fk.RefColumns = append(fk.RefColumns, to.String)
 		return nil
-	}, `SELECT id, "table", "from", "to" FROM pragma_foreign_key_list(?) ORDER BY id, seq`, t.Name)
+	}, `SELECT id, "table", "from", "to", on_delete FROM pragma_foreign_key_list(?) ORDER BY id, seq`, t.Name)
 	if err != nil {
 		return err
 	}
@@ -214,31 +227,49 @@ func (in *introspector) primaryKey(table string) ([]string, error) {
 }
 
 // indexes fills in the secondary indexes of t from index_list and
-// index_info.
+// index_info. An expression term, which index_info leaves unnamed, is read
+// from the CREATE INDEX statement.
 func (in *introspector) indexes(t *connector.Table) error {
+	// creates holds the CREATE INDEX statement of each index, by position
+	// in t.Indexes; SQLite's own indexes (for UNIQUE) have none.
+	var creates []string
 	err := in.query(func(rows *sql.Rows) error {
 		var idx connector.Index
-		if err := rows.Scan(&idx.Name, &idx.Unique); err != nil {
+		var create sql.NullString
+		if err := rows.Scan(&idx.Name, &idx.Unique, &idx.Partial, &create); err != nil {
 			return err
 		}
 		t.Indexes = append(t.Indexes, idx)
+		creates = append(creates, create.String)
 		return nil
-	}, `SELECT name, "unique" FROM pragma_index_list(?) WHERE origin <> 'pk' ORDER BY name`, t.Name)
+	}, `SELECT il.name, il."unique", il.partial, m.sql
+		FROM pragma_index_list(?) il
+		LEFT JOIN sqlite_master m ON m.type = 'index' AND m.name = il.name
+		WHERE il.origin <> 'pk' ORDER BY il.name`, t.Name)
 	if err != nil {
 		return err
 	}
+	// SQLite matches names case-insensitively; report them as declared.
+	column := sqltext.Names(t.ColumnNames())
 	for i := range t.Indexes {
 		idx := &t.Indexes[i]
+		var terms []string // read when an expression needs them
 		err := in.query(func(rows *sql.Rows) error {
 			var name sql.NullString
 			if err := rows.Scan(&name); err != nil {
 				return err
 			}
-			col := name.String
+			term := name.String
 			if !name.Valid {
-				col = expressionColumn
+				if terms == nil {
+					terms = indexTerms(creates[i], column)
+				}
+				term = expressionColumn
+				if n := len(idx.Columns); n < len(terms) {
+					term = terms[n]
+				}
 			}
-			idx.Columns = append(idx.Columns, col)
+			idx.Columns = append(idx.Columns, term)
 			return nil
 		}, `SELECT name FROM pragma_index_info(?) ORDER BY seqno`, idx.Name)
 		if err != nil {

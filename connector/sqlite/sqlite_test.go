@@ -100,7 +100,7 @@ CREATE VIEW v AS SELECT 1;
 	for _, idx := range child.Indexes {
 		gotIdx = append(gotIdx, idx.Name+"("+strings.Join(idx.Columns, ",")+")"+map[bool]string{true: "!"}[idx.Unique])
 	}
-	want := "child_expr((expression),pa) sqlite_autoindex_child_1(code)!"
+	want := "child_expr(lower(code),pa) sqlite_autoindex_child_1(code)!"
 	if got := strings.Join(gotIdx, " "); got != want {
 		t.Errorf("child indexes = %s, want %s", got, want)
 	}

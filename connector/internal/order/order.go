@@ -1,7 +1,8 @@
 // Package order puts an introspected [connector.Schema] into the canonical
 // order every driver reports: tables by name, and within each table
-// foreign keys by their columns and indexes by name. Column and key column
-// order is significant and left alone.
+// foreign keys by their columns, indexes by name, checks by name and
+// expression, and partitions by name. Column and key column order is
+// significant and left alone.
 package order
 
 import (
@@ -24,5 +25,9 @@ func Schema(s *connector.Schema) {
 			)
 		})
 		slices.SortStableFunc(t.Indexes, func(a, b connector.Index) int { return cmp.Compare(a.Name, b.Name) })
+		slices.SortStableFunc(t.Checks, func(a, b connector.Check) int {
+			return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.Expr, b.Expr))
+		})
+		slices.Sort(t.Partitions)
 	}
 }
