@@ -107,6 +107,51 @@ func TestTableColumn(t *testing.T) {
 	}
 }
 
+func TestTableIndexStartsWith(t *testing.T) {
+	t.Parallel()
+	tb := &connector.Table{
+		Columns:    []connector.Column{{Name: "id"}, {Name: "Email"}, {Name: "org_id"}, {Name: "n"}},
+		PrimaryKey: []string{"id"},
+		Indexes: []connector.Index{
+			{Name: "by_org", Columns: []string{"org_id", "Email"}},
+			{Name: "by_email", Columns: []string{"lower(Email)"}},
+			{Name: "by_n", Columns: []string{"n + 1"}, Partial: true},
+			{Name: "empty"},
+		},
+	}
+	tests := []struct {
+		term string
+		want bool
+	}{
+		{"id", true},                      // primary key
+		{"ID", true},                      // plain columns in any case
+		{"org_id", true},                  // first index term
+		{`"ORG_ID"`, true},                // quoted
+		{"Email", false},                  // second term only
+		{"lower(Email)", true},            // expression, canonical
+		{"LOWER( email )", true},          // case, spaces and the column's spelling
+		{`(lower("Email"))`, true},        // quotes and outer parentheses
+		{"upper(Email)", false},           // another expression
+		{"(n+1)", true},                   // a partial index counts
+		{"n", false},                      // not the expression's column
+		{"", false},                       // nothing
+		{"lower(Email) || 'x'", false},    // a longer expression
+		{"lower(Email) -- comment", true}, // comments are ignored
+	}
+	for _, tt := range tests {
+		if got := tb.IndexStartsWith(tt.term); got != tt.want {
+			t.Errorf("IndexStartsWith(%q) = %v, want %v", tt.term, got, tt.want)
+		}
+	}
+	var nilTable *connector.Table
+	if nilTable.IndexStartsWith("id") {
+		t.Error("nil Table: IndexStartsWith returned true")
+	}
+	if got := tb.ColumnNames(); strings.Join(got, ",") != "id,Email,org_id,n" {
+		t.Errorf("ColumnNames() = %q", got)
+	}
+}
+
 func TestError(t *testing.T) {
 	t.Parallel()
 	cause := &fs.PathError{Op: "open", Path: "/x", Err: fs.ErrNotExist}

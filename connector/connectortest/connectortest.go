@@ -22,7 +22,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -338,36 +340,11 @@ func Run(t *testing.T, kind string, open Opener) {
 		}
 	})
 	t.Run("table names", func(t *testing.T) {
-		if g, w := tableNames(got), tableNames(want); !reflect.DeepEqual(g, w) {
+		if g, w := TableNames(got), TableNames(want); !reflect.DeepEqual(g, w) {
 			t.Errorf("tables = %v, want %v (sorted, base tables only)", g, w)
 		}
 	})
-	for _, wt := range want.Tables {
-		t.Run(wt.Name, func(t *testing.T) {
-			gt := got.Table(wt.Name)
-			if gt == nil {
-				t.Fatalf("table %q missing", wt.Name)
-			}
-			checks := []struct {
-				what      string
-				got, want any
-			}{
-				{"columns", gt.Columns, wt.Columns},
-				{"primary key", gt.PrimaryKey, wt.PrimaryKey},
-				{"foreign keys", nonNil(gt.ForeignKeys), nonNil(wt.ForeignKeys)},
-				{"indexes", nonNil(gt.Indexes), nonNil(wt.Indexes)},
-				{"checks", nonNil(gt.Checks), nonNil(wt.Checks)},
-				{"partitioned", gt.Partitioned, wt.Partitioned},
-				{"partition key", nonNil(gt.PartitionKey), nonNil(wt.PartitionKey)},
-				{"partitions", nonNil(gt.Partitions), nonNil(wt.Partitions)},
-			}
-			for _, c := range checks {
-				if !reflect.DeepEqual(c.got, c.want) {
-					t.Errorf("%s:\n got  %s\n want %s", c.what, show(c.got), show(c.want))
-				}
-			}
-		})
-	}
+	CheckTables(t, got, want.Tables...)
 	t.Run("lookup", func(t *testing.T) {
 		if tb := got.Table("USERS"); tb == nil || tb.Name != "users" {
 			t.Errorf(`Table("USERS") = %v, want table users`, tb)
@@ -383,26 +360,24 @@ func Run(t *testing.T, kind string, open Opener) {
 		}
 	})
 	t.Run("IndexStartsWith", func(t *testing.T) {
-		tests := []struct {
-			table, term string
-			want        bool
-		}{
-			{"users", "id", true},                  // primary key
-			{"users", "EMAIL", true},               // unique index, any case
-			{"users", "display_name", false},       // not indexed
-			{"memberships", "user_id", true},       // first primary key column
-			{"memberships", "role", false},         // not indexed
-			{"audit_events", "user_id", true},      // first index term
-			{"audit_events", "occurred_at", false}, // second term only
-			{"Customer", "supportrepid", true},     // mixed case
-			{"Customer", `"SupportRepId"`, true},   // quoted
-			{"Customer", "lower(Email)", false},    // no expression index
-		}
-		for _, tt := range tests {
-			if got := got.Table(tt.table).IndexStartsWith(tt.term); got != tt.want {
-				t.Errorf("%s.IndexStartsWith(%q) = %v, want %v", tt.table, tt.term, got, tt.want)
-			}
-		}
+		CheckIndexStartsWith(t, got, "users", map[string]bool{
+			"id":           true,  // primary key
+			"EMAIL":        true,  // unique index, any case
+			"display_name": false, // not indexed
+		})
+		CheckIndexStartsWith(t, got, "memberships", map[string]bool{
+			"user_id": true,  // first primary key column
+			"role":    false, // not indexed
+		})
+		CheckIndexStartsWith(t, got, "audit_events", map[string]bool{
+			"user_id":     true,  // first index term
+			"occurred_at": false, // second term only
+		})
+		CheckIndexStartsWith(t, got, "Customer", map[string]bool{
+			"supportrepid":   true,  // mixed case
+			`"SupportRepId"`: true,  // quoted
+			"lower(Email)":   false, // no expression index
+		})
 	})
 	t.Run("deterministic", func(t *testing.T) {
 		again, err := c.Introspect(t.Context())
@@ -429,6 +404,66 @@ func Run(t *testing.T, kind string, open Opener) {
 			t.Errorf("Introspect with a canceled context: %v, want an error wrapping %v", err, ctx.Err())
 		}
 	})
+}
+
+// CheckTables checks each table of want with [CheckTable], in a subtest
+// named after it.
+func CheckTables(t *testing.T, s *connector.Schema, want ...connector.Table) {
+	t.Helper()
+	for _, wt := range want {
+		t.Run(wt.Name, func(t *testing.T) {
+			CheckTable(t, s, wt)
+		})
+	}
+}
+
+// CheckIndexStartsWith checks [connector.Table.IndexStartsWith] on the
+// table of s called table: want maps terms to the expected answer.
+func CheckIndexStartsWith(t *testing.T, s *connector.Schema, table string, want map[string]bool) {
+	t.Helper()
+	tb := s.Table(table)
+	if tb == nil {
+		t.Fatalf("table %q missing", table)
+	}
+	for _, term := range slices.Sorted(maps.Keys(want)) {
+		if got := tb.IndexStartsWith(term); got != want[term] {
+			t.Errorf("%s.IndexStartsWith(%q) = %v, want %v", table, term, got, want[term])
+		}
+	}
+}
+
+// CheckTable checks that s has a table named like want with the same
+// structure: primary key, foreign keys, indexes, checks and partitioning,
+// and columns too if want lists any (driver tests can leave them out).
+// Absent and empty lists compare equal.
+func CheckTable(t *testing.T, s *connector.Schema, want connector.Table) {
+	t.Helper()
+	got := s.Table(want.Name)
+	if got == nil {
+		t.Fatalf("table %q missing", want.Name)
+	}
+	type field struct {
+		what      string
+		got, want any
+	}
+	checks := []field{
+		{"name", got.Name, want.Name},
+		{"primary key", nonNil(got.PrimaryKey), nonNil(want.PrimaryKey)},
+		{"foreign keys", nonNil(got.ForeignKeys), nonNil(want.ForeignKeys)},
+		{"indexes", nonNil(got.Indexes), nonNil(want.Indexes)},
+		{"checks", nonNil(got.Checks), nonNil(want.Checks)},
+		{"partitioned", got.Partitioned, want.Partitioned},
+		{"partition key", nonNil(got.PartitionKey), nonNil(want.PartitionKey)},
+		{"partitions", nonNil(got.Partitions), nonNil(want.Partitions)},
+	}
+	if want.Columns != nil {
+		checks = append(checks, field{"columns", got.Columns, want.Columns})
+	}
+	for _, c := range checks {
+		if !reflect.DeepEqual(c.got, c.want) {
+			t.Errorf("%s:\n got  %s\n want %s", c.what, show(c.got), show(c.want))
+		}
+	}
 }
 
 // testRows writes, reads, changes and deletes fixture rows through DB with
@@ -488,7 +523,8 @@ func testRows(t *testing.T, c connector.SQL) {
 	}
 }
 
-func tableNames(s *connector.Schema) []string {
+// TableNames returns the names of the tables of s, in order.
+func TableNames(s *connector.Schema) []string {
 	names := make([]string, len(s.Tables))
 	for i, t := range s.Tables {
 		names[i] = t.Name

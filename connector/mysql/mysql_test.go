@@ -126,6 +126,173 @@ CREATE TABLE t (
 	}
 }
 
+// mariaDB skips t unless c talks to MariaDB: the expectations below are
+// what MariaDB reports (check names and clauses, the default delete rule),
+// which MySQL 8 reports otherwise.
+func mariaDB(t *testing.T, c *mysql.Connector) {
+	t.Helper()
+	var version string
+	if err := c.DB().QueryRowContext(t.Context(), "SELECT VERSION()").Scan(&version); err != nil {
+		t.Fatalf("SELECT VERSION(): %v", err)
+	}
+	if !strings.Contains(version, "MariaDB") {
+		t.Skipf("server %s is not MariaDB", version)
+	}
+}
+
+// TestRules checks what the erasure planner reads about the database's own
+// rules: delete rules (declared and default), checks (column and table
+// ones, named or not, and the one MariaDB adds for JSON), with mixed-case
+// names. MySQL and MariaDB have no partial or expression indexes.
+func TestRules(t *testing.T) {
+	t.Parallel()
+	c := open(t, `
+CREATE TABLE Employee (EmployeeId int PRIMARY KEY) ENGINE=InnoDB;
+CREATE TABLE Region (RegionId int PRIMARY KEY) ENGINE=InnoDB;
+CREATE TABLE Customer (
+	CustomerId   int PRIMARY KEY,
+	Email        varchar(100) NOT NULL CHECK (Email <> ''),
+	SupportRepId int,
+	RegionId     int,
+	Prefs        json,
+	UNIQUE KEY ux_customer_email (Email),
+	CONSTRAINT Customer_Email_check CHECK (char_length(Email) > 3),
+	CHECK (RegionId BETWEEN 1 AND 9),
+	FOREIGN KEY (SupportRepId) REFERENCES Employee (EmployeeId),
+	FOREIGN KEY (RegionId) REFERENCES Region (RegionId) ON DELETE NO ACTION
+) ENGINE=InnoDB;
+CREATE TABLE invoices (
+	id          int PRIMARY KEY,
+	customer_id int NOT NULL,
+	payer_id    int,
+	total       decimal(10,2) NOT NULL,
+	CONSTRAINT invoices_total_positive CHECK (total >= 0),
+	FOREIGN KEY (customer_id) REFERENCES Customer (CustomerId) ON DELETE CASCADE,
+	FOREIGN KEY (payer_id) REFERENCES Customer (CustomerId) ON DELETE SET NULL
+) ENGINE=InnoDB;
+`, driverForm)
+	mariaDB(t, c)
+	s, err := c.Introspect(t.Context())
+	if err != nil {
+		t.Fatalf("Introspect: %v", err)
+	}
+	want := []connector.Table{
+		{
+			Name:       "Customer",
+			PrimaryKey: []string{"CustomerId"},
+			ForeignKeys: []connector.ForeignKey{
+				{Columns: []string{"RegionId"}, RefTable: "Region", RefColumns: []string{"RegionId"}, OnDelete: connector.ActionNoAction},
+				{Columns: []string{"SupportRepId"}, RefTable: "Employee", RefColumns: []string{"EmployeeId"}, OnDelete: connector.ActionRestrict},
+			},
+			// InnoDB indexes foreign key columns itself.
+			Indexes: []connector.Index{
+				{Name: "RegionId", Columns: []string{"RegionId"}},
+				{Name: "SupportRepId", Columns: []string{"SupportRepId"}},
+				{Name: "ux_customer_email", Columns: []string{"Email"}, Unique: true},
+			},
+			Checks: []connector.Check{
+				{Name: "CONSTRAINT_1", Expr: "RegionId between 1 and 9", Columns: []string{"RegionId"}},
+				{Name: "Customer_Email_check", Expr: "char_length(Email) > 3", Columns: []string{"Email"}},
+				{Name: "Email", Expr: "Email <> ''", Columns: []string{"Email"}},
+				{Name: "Prefs", Expr: "json_valid(Prefs)", Columns: []string{"Prefs"}},
+			},
+		},
+		{
+			Name:       "invoices",
+			PrimaryKey: []string{"id"},
+			ForeignKeys: []connector.ForeignKey{
+				{Columns: []string{"customer_id"}, RefTable: "Customer", RefColumns: []string{"CustomerId"}, OnDelete: connector.ActionCascade},
+				{Columns: []string{"payer_id"}, RefTable: "Customer", RefColumns: []string{"CustomerId"}, OnDelete: connector.ActionSetNull},
+			},
+			Indexes: []connector.Index{
+				{Name: "customer_id", Columns: []string{"customer_id"}},
+				{Name: "payer_id", Columns: []string{"payer_id"}},
+			},
+			Checks: []connector.Check{
+				{Name: "invoices_total_positive", Expr: "total >= 0", Columns: []string{"total"}},
+			},
+		},
+	}
+	connectortest.CheckTables(t, s, want...)
+	connectortest.CheckIndexStartsWith(t, s, "Customer", map[string]bool{
+		"customerid":     true,
+		"EMAIL":          true,
+		"`SupportRepId`": true,
+		"lower(Email)":   false,
+		"Prefs":          false,
+	})
+}
+
+// TestPartitions checks the partitioning MariaDB reports: by a column
+// (RANGE COLUMNS over a datetime), by an expression (no key columns, and
+// subpartitions that must not repeat partition names), by several columns,
+// and by the primary key (KEY ()).
+func TestPartitions(t *testing.T) {
+	t.Parallel()
+	c := open(t, `
+CREATE TABLE events (
+	id      bigint NOT NULL,
+	user_id int,
+	at      datetime NOT NULL,
+	PRIMARY KEY (id, at),
+	KEY events_user (user_id)
+) ENGINE=InnoDB PARTITION BY RANGE COLUMNS (at) (
+	PARTITION p2023 VALUES LESS THAN ('2024-01-01'),
+	PARTITION p2024 VALUES LESS THAN ('2025-01-01'),
+	PARTITION pmax VALUES LESS THAN (MAXVALUE)
+);
+CREATE TABLE logs (id int NOT NULL, at datetime NOT NULL, PRIMARY KEY (id, at)) ENGINE=InnoDB
+	PARTITION BY RANGE (year(at)) SUBPARTITION BY HASH (id) SUBPARTITIONS 2 (
+	PARTITION old VALUES LESS THAN (2024),
+	PARTITION new VALUES LESS THAN MAXVALUE
+);
+CREATE TABLE grid (a int NOT NULL, B int NOT NULL, PRIMARY KEY (a, B)) ENGINE=InnoDB
+	PARTITION BY RANGE COLUMNS (b, a) (
+	PARTITION g0 VALUES LESS THAN (10, 10),
+	PARTITION g1 VALUES LESS THAN (MAXVALUE, MAXVALUE)
+);
+CREATE TABLE Sessions (SessionId int NOT NULL PRIMARY KEY, UserId int) ENGINE=InnoDB
+	PARTITION BY KEY () PARTITIONS 2;
+CREATE TABLE plain (id int PRIMARY KEY) ENGINE=InnoDB;
+`, driverForm)
+	s, err := c.Introspect(t.Context())
+	if err != nil {
+		t.Fatalf("Introspect: %v", err)
+	}
+	want := []connector.Table{
+		{
+			Name:         "events",
+			PrimaryKey:   []string{"id", "at"},
+			Indexes:      []connector.Index{{Name: "events_user", Columns: []string{"user_id"}}},
+			Partitioned:  true,
+			PartitionKey: []string{"at"},
+			Partitions:   []string{"p2023", "p2024", "pmax"},
+		},
+		{
+			Name:        "logs",
+			PrimaryKey:  []string{"id", "at"},
+			Partitioned: true, // by year(at): no key columns
+			Partitions:  []string{"new", "old"},
+		},
+		{
+			Name:         "grid",
+			PrimaryKey:   []string{"a", "B"},
+			Partitioned:  true,
+			PartitionKey: []string{"B", "a"}, // spelled as declared
+			Partitions:   []string{"g0", "g1"},
+		},
+		{
+			Name:         "Sessions",
+			PrimaryKey:   []string{"SessionId"},
+			Partitioned:  true,
+			PartitionKey: []string{"SessionId"},
+			Partitions:   []string{"p0", "p1"},
+		},
+		{Name: "plain", PrimaryKey: []string{"id"}},
+	}
+	connectortest.CheckTables(t, s, want...)
+}
+
 // freePort returns a local TCP port nothing listens on.
 func freePort(t *testing.T) string {
 	t.Helper()

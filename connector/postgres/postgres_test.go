@@ -68,11 +68,7 @@ CREATE MATERIALIZED VIEW mv AS SELECT 1 AS one;
 	if err != nil {
 		t.Fatalf("Introspect: %v", err)
 	}
-	var names []string
-	for _, tb := range s.Tables {
-		names = append(names, tb.Name)
-	}
-	if got, want := strings.Join(names, ","), "billing.invoices,billing.lines,events,users"; got != want {
+	if got, want := strings.Join(connectortest.TableNames(s), ","), "billing.invoices,billing.lines,events,users"; got != want {
 		t.Errorf("tables = %s, want %s", got, want)
 	}
 	inv := s.Table("billing.invoices")
@@ -92,6 +88,229 @@ CREATE MATERIALIZED VIEW mv AS SELECT 1 AS one;
 	if len(lines.Indexes) != 1 || strings.Join(lines.Indexes[0].Columns, ",") != "n + 1,invoice_id" {
 		t.Errorf("lines indexes = %+v, want lines_lower on [n + 1 invoice_id]", lines.Indexes)
 	}
+}
+
+// TestRules checks what the erasure planner reads about the database's own
+// rules: every delete rule, checks, partial and expression indexes, with
+// mixed-case names and tables outside the public schema.
+func TestRules(t *testing.T) {
+	t.Parallel()
+	c := open(t, `
+CREATE TABLE users (id bigint PRIMARY KEY);
+CREATE TABLE "Employee" ("EmployeeId" int PRIMARY KEY);
+CREATE TABLE "Customer" (
+	"CustomerId"   int PRIMARY KEY,
+	"Email"        text NOT NULL CHECK ("Email" <> ''),
+	"SupportRepId" int DEFAULT 0 REFERENCES "Employee" ("EmployeeId") ON DELETE SET DEFAULT
+);
+CREATE INDEX "IX_Customer_Email" ON "Customer" (lower("Email"));
+CREATE UNIQUE INDEX "UX_Customer_Email" ON "Customer" ("Email") WHERE "SupportRepId" IS NOT NULL;
+CREATE INDEX "IX_Customer_Rep_Email" ON "Customer" ("SupportRepId", (lower("Email") || 'x') DESC);
+CREATE SCHEMA billing;
+CREATE TABLE billing.invoices (
+	id          int PRIMARY KEY,
+	customer_id int NOT NULL REFERENCES "Customer" ("CustomerId") ON DELETE RESTRICT,
+	reviewer_id bigint REFERENCES users (id),
+	total       numeric(10,2) NOT NULL CONSTRAINT invoices_total_positive CHECK (total >= 0),
+	paid        numeric(10,2),
+	CHECK (paid <= total)
+);
+CREATE INDEX invoices_customer ON billing.invoices (customer_id) INCLUDE (total);
+CREATE TABLE billing.lines (
+	invoice_id int REFERENCES billing.invoices (id) ON DELETE CASCADE,
+	n          int,
+	note       text,
+	PRIMARY KEY (invoice_id, n),
+	CONSTRAINT lines_always CHECK (true) NOT VALID
+);
+`)
+	s, err := c.Introspect(t.Context())
+	if err != nil {
+		t.Fatalf("Introspect: %v", err)
+	}
+	want := []connector.Table{
+		{
+			Name:       "Customer",
+			PrimaryKey: []string{"CustomerId"},
+			ForeignKeys: []connector.ForeignKey{
+				{Columns: []string{"SupportRepId"}, RefTable: "Employee", RefColumns: []string{"EmployeeId"}, OnDelete: connector.ActionSetDefault},
+			},
+			Indexes: []connector.Index{
+				{Name: "IX_Customer_Email", Columns: []string{"lower(Email)"}},
+				{Name: "IX_Customer_Rep_Email", Columns: []string{"SupportRepId", "lower(Email) || 'x'::text"}},
+				{Name: "UX_Customer_Email", Columns: []string{"Email"}, Unique: true, Partial: true},
+			},
+			Checks: []connector.Check{
+				{Name: "Customer_Email_check", Expr: "Email <> ''::text", Columns: []string{"Email"}},
+			},
+		},
+		{
+			Name:       "billing.invoices",
+			PrimaryKey: []string{"id"},
+			ForeignKeys: []connector.ForeignKey{
+				{Columns: []string{"customer_id"}, RefTable: "Customer", RefColumns: []string{"CustomerId"}, OnDelete: connector.ActionRestrict},
+				{Columns: []string{"reviewer_id"}, RefTable: "users", RefColumns: []string{"id"}, OnDelete: connector.ActionNoAction},
+			},
+			Indexes: []connector.Index{
+				{Name: "invoices_customer", Columns: []string{"customer_id"}},
+			},
+			Checks: []connector.Check{
+				{Name: "invoices_check", Expr: "paid <= total", Columns: []string{"total", "paid"}},
+				{Name: "invoices_total_positive", Expr: "total >= 0::numeric", Columns: []string{"total"}},
+			},
+		},
+		{
+			Name:       "billing.lines",
+			PrimaryKey: []string{"invoice_id", "n"},
+			ForeignKeys: []connector.ForeignKey{
+				{Columns: []string{"invoice_id"}, RefTable: "billing.invoices", RefColumns: []string{"id"}, OnDelete: connector.ActionCascade},
+			},
+			Checks: []connector.Check{
+				{Name: "lines_always", Expr: "true"},
+			},
+		},
+	}
+	connectortest.CheckTables(t, s, want...)
+
+	connectortest.CheckIndexStartsWith(t, s, "Customer", map[string]bool{
+		"customerid":                true,
+		`LOWER("Email")`:            true,
+		"lower( email )":            true, // names take the table's spelling
+		"email":                     true, // the partial unique index
+		"upper(Email)":              false,
+		"lower(Email) || 'x'::text": false, // a second term
+	})
+	connectortest.CheckIndexStartsWith(t, s, "billing.invoices", map[string]bool{
+		"CUSTOMER_ID": true,
+		"total":       false, // an INCLUDE column only
+	})
+}
+
+// TestPartitions checks what a partitioned table reports: its key, its
+// partitions, and the foreign keys and indexes declared on every partition
+// rather than on itself, once, as well as those it declares.
+func TestPartitions(t *testing.T) {
+	t.Parallel()
+	c := open(t, `
+CREATE TABLE users (id bigint PRIMARY KEY);
+CREATE SCHEMA billing;
+CREATE TABLE billing.accounts (id bigint PRIMARY KEY);
+
+-- Keys and indexes on each partition only.
+CREATE TABLE events (
+	id         bigint NOT NULL,
+	user_id    bigint,
+	account_id bigint,
+	kind       text,
+	at         timestamp with time zone NOT NULL
+) PARTITION BY RANGE (at);
+CREATE TABLE events_2023 PARTITION OF events FOR VALUES FROM ('2023-01-01') TO ('2024-01-01');
+CREATE TABLE events_2024 PARTITION OF events FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+CREATE TABLE billing.events_2025 PARTITION OF events FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+ALTER TABLE events_2023 ADD FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE;
+ALTER TABLE events_2024 ADD FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE;
+ALTER TABLE billing.events_2025 ADD FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE;
+-- Rules differ: deleting an account must deal with its events first.
+ALTER TABLE events_2023 ADD FOREIGN KEY (account_id) REFERENCES billing.accounts (id) ON DELETE CASCADE;
+ALTER TABLE events_2024 ADD FOREIGN KEY (account_id) REFERENCES billing.accounts (id) ON DELETE SET NULL;
+ALTER TABLE billing.events_2025 ADD FOREIGN KEY (account_id) REFERENCES billing.accounts (id) ON DELETE CASCADE;
+CREATE INDEX events_2023_user ON events_2023 (user_id);
+CREATE INDEX events_2024_user ON events_2024 (user_id);
+CREATE INDEX events_2025_user ON billing.events_2025 (user_id);
+-- Unique in each partition; with the partition key, over the table.
+CREATE UNIQUE INDEX events_2023_id ON events_2023 (id);
+CREATE UNIQUE INDEX events_2024_id ON events_2024 (id);
+CREATE UNIQUE INDEX events_2025_id ON billing.events_2025 (id);
+ALTER TABLE events_2023 ADD PRIMARY KEY (id, at);
+ALTER TABLE events_2024 ADD PRIMARY KEY (id, at);
+ALTER TABLE billing.events_2025 ADD PRIMARY KEY (id, at);
+-- Partial on one partition.
+CREATE INDEX events_2023_kind ON events_2023 (lower(kind));
+CREATE INDEX events_2024_kind ON events_2024 (lower(kind)) WHERE kind IS NOT NULL;
+CREATE INDEX events_2025_kind ON billing.events_2025 (LOWER(kind));
+-- Missing on one partition: not the table's.
+CREATE INDEX events_2023_account ON events_2023 (account_id);
+CREATE INDEX events_2024_account ON events_2024 (account_id);
+
+-- Keys and indexes declared on the table, one partition attached with a
+-- copy of the foreign key of its own.
+CREATE TABLE sessions (
+	id         bigint NOT NULL,
+	user_id    bigint REFERENCES users (id) ON DELETE SET NULL,
+	started_at timestamp NOT NULL,
+	PRIMARY KEY (id, started_at)
+) PARTITION BY RANGE (started_at);
+CREATE INDEX sessions_user ON sessions (user_id);
+CREATE TABLE sessions_2024 PARTITION OF sessions FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+CREATE TABLE sessions_2023 (
+	id         bigint NOT NULL,
+	user_id    bigint REFERENCES users (id) ON DELETE SET NULL,
+	started_at timestamp NOT NULL
+);
+ALTER TABLE sessions ATTACH PARTITION sessions_2023 FOR VALUES FROM ('2023-01-01') TO ('2024-01-01');
+
+-- Partitioned by an expression, and partitions partitioned again.
+CREATE TABLE logs (at date NOT NULL, user_id bigint) PARTITION BY RANGE (extract(year FROM at));
+CREATE TABLE logs_old PARTITION OF logs FOR VALUES FROM (2000) TO (2024) PARTITION BY LIST (user_id);
+CREATE TABLE logs_old_a PARTITION OF logs_old FOR VALUES IN (1);
+CREATE TABLE logs_old_b PARTITION OF logs_old DEFAULT;
+CREATE TABLE logs_new PARTITION OF logs FOR VALUES FROM (2024) TO (2100);
+CREATE INDEX logs_old_a_user ON logs_old_a (user_id);
+CREATE INDEX logs_old_b_user ON logs_old_b (user_id);
+CREATE INDEX logs_new_user ON logs_new (user_id);
+`)
+	s, err := c.Introspect(t.Context())
+	if err != nil {
+		t.Fatalf("Introspect: %v", err)
+	}
+	if got, want := strings.Join(connectortest.TableNames(s), ","), "billing.accounts,events,logs,sessions,users"; got != want {
+		t.Errorf("tables = %s, want %s (partitions are not tables)", got, want)
+	}
+	want := []connector.Table{
+		{
+			Name:         "events",
+			Partitioned:  true,
+			PartitionKey: []string{"at"},
+			Partitions:   []string{"billing.events_2025", "events_2023", "events_2024"},
+			ForeignKeys: []connector.ForeignKey{
+				{Columns: []string{"account_id"}, RefTable: "billing.accounts", RefColumns: []string{"id"}, OnDelete: connector.ActionNoAction},
+				{Columns: []string{"user_id"}, RefTable: "users", RefColumns: []string{"id"}, OnDelete: connector.ActionCascade},
+			},
+			// Named after the first partition's indexes.
+			Indexes: []connector.Index{
+				{Name: "events_2025_id", Columns: []string{"id"}},
+				{Name: "events_2025_kind", Columns: []string{"lower(kind)"}, Partial: true},
+				{Name: "events_2025_pkey", Columns: []string{"id", "at"}, Unique: true},
+				{Name: "events_2025_user", Columns: []string{"user_id"}},
+			},
+		},
+		{
+			Name:         "sessions",
+			PrimaryKey:   []string{"id", "started_at"},
+			Partitioned:  true,
+			PartitionKey: []string{"started_at"},
+			Partitions:   []string{"sessions_2023", "sessions_2024"},
+			ForeignKeys: []connector.ForeignKey{
+				{Columns: []string{"user_id"}, RefTable: "users", RefColumns: []string{"id"}, OnDelete: connector.ActionSetNull},
+			},
+			Indexes: []connector.Index{
+				{Name: "sessions_user", Columns: []string{"user_id"}},
+			},
+		},
+		{
+			Name:        "logs",
+			Partitioned: true, // by an expression: no key columns
+			Partitions:  []string{"logs_new", "logs_old"},
+			Indexes: []connector.Index{
+				{Name: "logs_new_user", Columns: []string{"user_id"}},
+			},
+		},
+	}
+	connectortest.CheckTables(t, s, want...)
+	connectortest.CheckIndexStartsWith(t, s, "events", map[string]bool{
+		"user_id":    true,  // every partition has the index
+		"account_id": false, // one partition lacks it
+	})
 }
 
 // freePort returns a local TCP port nothing listens on.

@@ -106,6 +106,101 @@ CREATE VIEW v AS SELECT 1;
 	}
 }
 
+// TestRules checks what the erasure planner reads about the database's own
+// rules, which SQLite partly keeps only in the text of its CREATE
+// statements: delete rules, checks (column and table ones, named or not),
+// partial indexes and expression terms, with mixed-case names.
+func TestRules(t *testing.T) {
+	t.Parallel()
+	c := open(t, `
+CREATE TABLE "Employee" ("EmployeeId" INTEGER PRIMARY KEY);
+CREATE TABLE users (id INTEGER PRIMARY KEY);
+CREATE TABLE "Customer" (
+	"CustomerId"   INTEGER PRIMARY KEY,
+	"Email"        TEXT NOT NULL CHECK ("Email" <> '') COLLATE NOCASE,
+	"SupportRepId" INTEGER DEFAULT 0 REFERENCES "Employee" ("EmployeeId") ON DELETE SET DEFAULT
+	               CONSTRAINT rep_positive CHECK (SupportRepId >= 0),
+	status         TEXT CONSTRAINT status_nn NOT NULL DEFAULT ('check') CHECK (status IN ('active', 'closed')),
+	score          INT CHECK (score BETWEEN 0 AND [CustomerId]), -- names another column
+	CONSTRAINT "Customer_Email_check" CHECK (length("Email") > 3),
+	CHECK (score > 0 OR status = 'closed')
+);
+CREATE INDEX "IX_Customer_Email" ON "Customer" (lower("Email"));
+CREATE INDEX ix_customer_email2 ON Customer (LOWER( email ) COLLATE NOCASE DESC, status);
+CREATE UNIQUE INDEX ux_customer_email ON "Customer" ("Email") WHERE status = 'active';
+CREATE INDEX ix_customer_score ON "Customer" ((score + 1), "SupportRepId");
+CREATE TABLE invoices (
+	id          INTEGER PRIMARY KEY,
+	customer_id INTEGER NOT NULL REFERENCES "Customer" ON DELETE RESTRICT,
+	reviewer_id INTEGER REFERENCES users (id),
+	payer_id    INTEGER REFERENCES users (id) ON DELETE SET NULL,
+	total       NUMERIC NOT NULL CHECK (total >= 0)
+);
+CREATE TABLE lines (
+	invoice_id INTEGER REFERENCES invoices (id) ON DELETE CASCADE,
+	n          INTEGER,
+	PRIMARY KEY (invoice_id, n)
+);
+`)
+	s, err := c.Introspect(t.Context())
+	if err != nil {
+		t.Fatalf("Introspect: %v", err)
+	}
+	want := []connector.Table{
+		{
+			Name:       "Customer",
+			PrimaryKey: []string{"CustomerId"},
+			ForeignKeys: []connector.ForeignKey{
+				{Columns: []string{"SupportRepId"}, RefTable: "Employee", RefColumns: []string{"EmployeeId"}, OnDelete: connector.ActionSetDefault},
+			},
+			Indexes: []connector.Index{
+				{Name: "IX_Customer_Email", Columns: []string{"lower(Email)"}},
+				{Name: "ix_customer_email2", Columns: []string{"lower(Email)", "status"}},
+				{Name: "ix_customer_score", Columns: []string{"score + 1", "SupportRepId"}},
+				{Name: "ux_customer_email", Columns: []string{"Email"}, Unique: true, Partial: true},
+			},
+			Checks: []connector.Check{
+				{Expr: "Email <> ''", Columns: []string{"Email"}},
+				{Expr: "score > 0 or status = 'closed'", Columns: []string{"status", "score"}},
+				{Expr: "score between 0 and CustomerId", Columns: []string{"CustomerId", "score"}},
+				{Expr: "status in ('active', 'closed')", Columns: []string{"status"}},
+				{Name: "Customer_Email_check", Expr: "length(Email) > 3", Columns: []string{"Email"}},
+				{Name: "rep_positive", Expr: "SupportRepId >= 0", Columns: []string{"SupportRepId"}},
+			},
+		},
+		{
+			Name:       "invoices",
+			PrimaryKey: []string{"id"},
+			ForeignKeys: []connector.ForeignKey{
+				{Columns: []string{"customer_id"}, RefTable: "Customer", RefColumns: []string{"CustomerId"}, OnDelete: connector.ActionRestrict},
+				{Columns: []string{"payer_id"}, RefTable: "users", RefColumns: []string{"id"}, OnDelete: connector.ActionSetNull},
+				{Columns: []string{"reviewer_id"}, RefTable: "users", RefColumns: []string{"id"}, OnDelete: connector.ActionNoAction},
+			},
+			Checks: []connector.Check{
+				{Expr: "total >= 0", Columns: []string{"total"}},
+			},
+		},
+		{
+			Name:       "lines",
+			PrimaryKey: []string{"invoice_id", "n"},
+			ForeignKeys: []connector.ForeignKey{
+				{Columns: []string{"invoice_id"}, RefTable: "invoices", RefColumns: []string{"id"}, OnDelete: connector.ActionCascade},
+			},
+		},
+	}
+	connectortest.CheckTables(t, s, want...)
+
+	connectortest.CheckIndexStartsWith(t, s, "Customer", map[string]bool{
+		"customerid":     true,
+		"lower(email)":   true,
+		`LOWER("EMAIL")`: true,
+		"email":          true, // the partial unique index
+		"(score+1)":      true,
+		"status":         false, // a second term
+		"upper(Email)":   false, // no such index
+	})
+}
+
 func equalFK(a, b connector.ForeignKey) bool {
 	return strings.Join(a.Columns, ",") == strings.Join(b.Columns, ",") &&
 		a.RefTable == b.RefTable &&
