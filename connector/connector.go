@@ -1,7 +1,9 @@
 // Package connector is the seam between vow and a company datastore.
 //
 // A [Connector] reads the structure of one datastore (tables, columns, keys
-// and indexes) into a driver-independent [Schema]. Driver packages live in
+// with their delete rules, indexes, checks and partitioning) into a
+// driver-independent [Schema], including the rules the database enforces
+// itself, which decide how rows can be erased. Driver packages live in
 // subpackages (postgres, mysql, sqlite); each translates its driver's errors
 // into the sentinel errors of this package at its boundary, so callers can
 // branch with errors.Is without knowing which database they talk to:
@@ -244,7 +246,8 @@ type ForeignKey struct {
 	// the statement, or of the transaction if the key is deferred, so
 	// that the referencing rows can still be removed in between). It is
 	// reported as declared: an undeclared rule is NO ACTION in PostgreSQL
-	// and SQLite, RESTRICT in MariaDB, where the two mean the same.
+	// and SQLite, and RESTRICT in MariaDB (in MySQL and MariaDB the two
+	// mean the same: keys are checked row by row, never deferred).
 	//
 	// For a key PostgreSQL reports on a partitioned table because every
 	// partition declares it, OnDelete is the partitions' rule if they

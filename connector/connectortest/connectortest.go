@@ -1,8 +1,9 @@
 // Package connectortest is the contract test suite every
 // [connector.Connector] must pass: it introspects one small fixed schema,
 // written once per SQL dialect, and checks that each driver reports the
-// same tables, columns, keys and indexes. Only column types, which are the
-// database's own, differ between dialects.
+// same tables, columns, keys, delete rules, indexes and checks. Only column
+// types and how the database writes back a check's condition, which are
+// the database's own, differ between dialects.
 //
 // A driver package uses it from its tests:
 //

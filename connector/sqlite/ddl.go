@@ -93,25 +93,25 @@ func tableChecks(createSQL string, t *connector.Table) []connector.Check {
 				i++
 				name = def[i].Text
 			case tok.Is("check") && i+1 < len(def) && def[i+1].Is("("):
-				close := sqltext.Close(def, i+1)
-				if close < 0 {
+				end := sqltext.Close(def, i+1)
+				if end < 0 {
 					break scan
 				}
-				cond := def[i+2 : close]
+				cond := def[i+2 : end]
 				checks = append(checks, connector.Check{
 					Name:    name,
 					Expr:    sqltext.Format(sqltext.Unwrap(cond), column),
 					Columns: sqltext.Columns(append(slices.Clip(cond), own...), cols),
 				})
-				name, i = "", close
+				name, i = "", end
 			case tok.Is("(") || tok.Is("["):
 				// A type's size, a DEFAULT or generated expression, a
 				// REFERENCES column list: nothing to read inside.
-				close := sqltext.Close(def, i)
-				if close < 0 {
+				end := sqltext.Close(def, i)
+				if end < 0 {
 					break scan
 				}
-				i = close
+				i = end
 			case slices.ContainsFunc(constraintStarts, tok.Is):
 				name = ""
 			}
