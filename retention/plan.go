@@ -114,6 +114,11 @@ func (e *Engine) holds(ctx context.Context) (map[string][]string, error) {
 // policy's file:line before anything runs.
 func (e *Engine) prepare(ctx context.Context, cs *conns, i int, now, cutoff time.Time, holds map[string][]string) (*job, *conn, error) {
 	r := e.Policy.Retention.Rules[i]
+	if r.Keep.IsZero() {
+		// Unset is not keep: 0d (which removes rows at once): a rule that
+		// forgot its period must not purge the table.
+		return nil, nil, e.ruleErr(i, "keep", "keep is missing: write how long rows are kept (e.g. 30d), or 0d to remove them as soon as the condition holds")
+	}
 	sys, t := e.Policy.LookupTable(policy.ParseTableRef(r.Table), nil)
 	if t == nil {
 		return nil, nil, e.ruleErr(i, "table", "table %q is not declared in the policy", r.Table)
