@@ -30,8 +30,8 @@ type job struct {
 	// expired selects rows past keep that the rule's where covers;
 	// eligible adds every exclusion (holds, already anonymised).
 	expired, eligible cond
-	// maxKey bounds a run's batches: the highest eligible key at its start
-	// (single-column keys only).
+	// maxKey bounds a run's batches: the highest eligible key at its start,
+	// for every key type (see keys.go).
 	maxKey []any
 	// intKeys: the key is one integer column, keyMin…keyMax the expired
 	// rows' key range; batches are then key windows (see keyWindow).

@@ -151,9 +151,9 @@ func (j *job) count(ctx context.Context, c *conn, rp *RulePlan) error {
 	kind := j.d.Kind()
 	from := j.col(j.rule.From)
 	sel := "SELECT count(*), min(" + from + ")"
-	if len(j.pk) == 1 {
+	if j.intKey() {
 		// The run bounds its batches by the highest key it has to reach;
-		// it comes with the count, from the same scan.
+		// for an integer key it comes with the count, from the same scan.
 		sel += ", max(" + j.col(j.pk[0]) + "), min(" + j.col(j.pk[0]) + ")"
 	}
 	rows, err := queryRows(ctx, c.c.DB(), kind, sel+" FROM "+j.tbl()+" WHERE "+j.eligible.sql, j.eligible.args)
@@ -163,12 +163,19 @@ func (j *job) count(ctx context.Context, c *conn, rp *RulePlan) error {
 	rp.Rows = toInt(rows[0][0])
 	j.countHint = rp.Rows
 	rp.Oldest = timeText(rows[0][1])
-	if len(j.pk) == 1 && rows[0][2] != nil {
+	switch {
+	case j.intKey() && rows[0][2] != nil:
 		j.maxKey = []any{rows[0][2]}
 		lo, okLo := rows[0][3].(int64)
 		hi, okHi := rows[0][2].(int64)
 		if okLo && okHi && rp.Rows > 0 {
 			j.intKeys, j.keyMin, j.keyMax = true, lo, hi
+		}
+	case !j.intKey() && rp.Rows > 0:
+		// Other keys (uuid, text, several columns) have no max: the
+		// highest key is the first in descending order.
+		if j.maxKey, err = j.lastKey(ctx, c); err != nil {
+			return c.c.Translate(ctx, "find the last expired key of "+j.table.Name, err)
 		}
 	}
 	expired := rp.Rows

@@ -77,7 +77,10 @@ func begin(ctx context.Context, db *sql.DB, kind string) (*tx, error) {
 }
 
 // queryRows runs q and returns every row as values, with []byte turned
-// into string so that values can be reused as parameters and checkpoints.
+// into string so that values can be reused as parameters and checkpoints
+// (MySQL returns text as bytes). Binary columns keep their bytes: a key
+// such as BINARY(16) or bytea passed back as a string would be taken for
+// text (PostgreSQL refuses it, SQLite sorts text before every blob).
 func queryRows(ctx context.Context, ex execer, kind, q string, args []any) ([][]any, error) {
 	rows, err := ex.QueryContext(ctx, connector.DialectOf(kind).Rebind(q), args...)
 	if err != nil {
@@ -87,6 +90,13 @@ func queryRows(ctx context.Context, ex execer, kind, q string, args []any) ([][]
 	cols, err := rows.Columns()
 	if err != nil {
 		return nil, err
+	}
+	binary := make([]bool, len(cols))
+	if types, err := rows.ColumnTypes(); err == nil {
+		for i, ct := range types {
+			// SQLite returns bytes only for blobs (text comes as string).
+			binary[i] = kind == "sqlite" || binaryType(ct.DatabaseTypeName())
+		}
 	}
 	var out [][]any
 	for rows.Next() {
@@ -99,7 +109,7 @@ func queryRows(ctx context.Context, ex execer, kind, q string, args []any) ([][]
 			return nil, err
 		}
 		for i, v := range vals {
-			if b, ok := v.([]byte); ok {
+			if b, ok := v.([]byte); ok && !binary[i] {
 				vals[i] = string(b)
 			}
 		}
@@ -115,6 +125,16 @@ func exec(ctx context.Context, ex execer, kind, q string, args []any) (int64, er
 	}
 	n, _ := res.RowsAffected()
 	return n, nil
+}
+
+// binaryType reports whether a driver's type name (ColumnType's
+// DatabaseTypeName) is a binary string type.
+func binaryType(name string) bool {
+	switch strings.ToUpper(name) {
+	case "BYTEA", "BINARY", "VARBINARY", "BLOB", "TINYBLOB", "MEDIUMBLOB", "LONGBLOB":
+		return true
+	}
+	return false
 }
 
 // placeholders returns "?, ?, …" n times.

@@ -3,11 +3,13 @@ package retention
 import (
 	"context"
 	"database/sql"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/vowprivacy/vow/state"
 )
@@ -36,6 +38,12 @@ func parseStoreTime(v any) (time.Time, error) {
 }
 
 func (e *Engine) q(query string) string { return e.Store.Rebind(query) }
+
+// bytesKey is how a checkpoint keeps a binary key value (BINARY(16),
+// bytea, a blob): as hex, since JSON strings hold text.
+type bytesKey struct {
+	Hex string `json:"hex"`
+}
 
 // checkpoint is the progress of an unfinished rule.
 type checkpoint struct {
@@ -70,12 +78,20 @@ func (e *Engine) loadCheckpoint(ctx context.Context, rule string) (*checkpoint, 
 			return nil, fmt.Errorf("retention: checkpoint of %q: bad key %q: %w", rule, lastKey, err)
 		}
 		for i, v := range cp.LastKey {
-			if n, ok := v.(json.Number); ok {
-				if x, err := n.Int64(); err == nil {
-					cp.LastKey[i] = x
+			switch x := v.(type) {
+			case json.Number:
+				if n, err := x.Int64(); err == nil {
+					cp.LastKey[i] = n
 				} else {
-					cp.LastKey[i] = n.String()
+					cp.LastKey[i] = x.String()
 				}
+			case map[string]any:
+				h, _ := x["hex"].(string)
+				b, err := hex.DecodeString(h)
+				if err != nil {
+					return nil, fmt.Errorf("retention: checkpoint of %q: bad key %q: %w", rule, lastKey, err)
+				}
+				cp.LastKey[i] = b
 			}
 		}
 	}
@@ -87,8 +103,18 @@ func (e *Engine) saveCheckpoint(ctx context.Context, cp *checkpoint) error {
 	if cp.LastKey != nil {
 		vals := make([]any, len(cp.LastKey))
 		for i, v := range cp.LastKey {
-			switch v.(type) {
-			case int64, int32, int, string, nil:
+			switch x := v.(type) {
+			case []byte:
+				vals[i] = bytesKey{Hex: hex.EncodeToString(x)}
+			case string:
+				if !utf8.ValidString(x) {
+					// JSON would replace the bytes that are not UTF-8: the
+					// resumed run would start from another key.
+					vals[i] = bytesKey{Hex: hex.EncodeToString([]byte(x))}
+				} else {
+					vals[i] = x
+				}
+			case int64, int32, int, nil:
 				vals[i] = v
 			default:
 				vals[i] = text(v)
