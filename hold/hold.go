@@ -1,9 +1,12 @@
 // Package hold owns legal holds on data subjects: a hold says that the data
 // of one person (named by an identity such as email:ada@example.com or
 // user_id:42) must not be removed, with a reason, who placed it and until
-// when. Retention runs skip held subjects' rows, and erasure requests will
-// too. Holds are kept in Vow's state store (table legal_holds) and are
+// when. Holds are kept in Vow's state store (table legal_holds) and are
 // never deleted: releasing one records who released it and when.
+//
+// [Condition] is the one test of whether a row is held, shared by erasure
+// requests and retention runs: a row is held when it, or a row that owns
+// it at any depth, carries a held identity.
 package hold
 
 import (
@@ -17,12 +20,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vowprivacy/vow/identity"
 	"github.com/vowprivacy/vow/state"
 )
 
 // Kinds are the identity kinds a hold may name; they are the identity
 // values a policy field may declare (identity: email, user_id, …).
-var Kinds = []string{"email", "user_id", "phone", "username", "customer_id", "external_id"}
+var Kinds = identity.Kinds
 
 // Errors callers branch on.
 var (
@@ -55,10 +59,11 @@ func ParseSubject(s string) (Subject, error) {
 	if !slices.Contains(Kinds, kind) {
 		return Subject{}, fmt.Errorf("subject %q: unknown identity kind %q (use %s): %w", s, kind, strings.Join(Kinds, ", "), ErrInvalid)
 	}
-	if kind == "email" {
-		value = strings.ToLower(value)
+	v, err := identity.Normalize(kind, value)
+	if err != nil {
+		return Subject{}, fmt.Errorf("subject %q: %w: %w", s, err, ErrInvalid)
 	}
-	return Subject{Kind: kind, Value: value}, nil
+	return Subject{Kind: kind, Value: v}, nil
 }
 
 // Hold is one legal hold.

@@ -28,6 +28,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -198,12 +199,62 @@ func (k *Keyring) MAC(purpose string, msg []byte) []byte {
 // a pseudonymised value is recognised and never pseudonymised twice.
 const PseudonymPrefix = "hmac:"
 
+// Pseudonym widths: the default (prefix and 32 hex digits, 37 characters,
+// to fit the columns that held emails and names) and the narrowest column
+// a pseudonym still fits with 8 hex digits.
+const (
+	PseudonymLen    = len(PseudonymPrefix) + 32
+	MinPseudonymLen = len(PseudonymPrefix) + 8
+)
+
 // Pseudonym replaces a personal value by a keyed hash of it: the same
 // value always gives the same pseudonym (so records stay linkable), but
-// the value cannot be recovered without the master key. It is 37
-// characters long, to fit the columns that held emails and names.
-func (k *Keyring) Pseudonym(value string) string {
-	return PseudonymPrefix + hex.EncodeToString(k.MAC("erasure", []byte(value))[:16])
+// the value cannot be recovered without the master key. Erasure requests
+// and retention runs both write pseudonyms through it (and
+// [Keyring.PseudonymFit]), so a value masked by one is recognised by the
+// other and never hashed twice.
+func (k *Keyring) Pseudonym(value string) string { return k.PseudonymFit(value, 0) }
+
+// PseudonymFit is [Keyring.Pseudonym] for a column of at most width
+// characters: the hash is shortened to fit (not below 8 hex digits). A
+// width of 0, or one of PseudonymLen or more, gives the full pseudonym. A
+// value that is a pseudonym already is returned as it is.
+func (k *Keyring) PseudonymFit(value string, width int) string {
+	if IsPseudonym(value) {
+		return value
+	}
+	h := hex.EncodeToString(k.MAC("erasure", []byte(value))[:16])
+	if width > 0 && width < PseudonymLen {
+		h = h[:max(width-len(PseudonymPrefix), 8)]
+	}
+	return PseudonymPrefix + h
+}
+
+// PseudonymInt is the pseudonym of a value in an integer column: a
+// negative number (no key or count is negative), derived like
+// [Keyring.Pseudonym]. A negative value is returned as it is.
+func (k *Keyring) PseudonymInt(value int64) int64 {
+	if value < 0 {
+		return value
+	}
+	m := k.MAC("erasure", []byte(strconv.FormatInt(value, 10)))
+	return -int64(binary.BigEndian.Uint32(m)&0x7fffffff) - 1
+}
+
+// IsPseudonym reports whether s is a pseudonym made by
+// [Keyring.PseudonymFit]: the prefix and 8 to 32 lower-case hex digits.
+// The format decides, not the length of the column.
+func IsPseudonym(s string) bool {
+	h, ok := strings.CutPrefix(s, PseudonymPrefix)
+	if !ok || len(h) < 8 || len(h) > 32 {
+		return false
+	}
+	for i := 0; i < len(h); i++ {
+		if c := h[i]; !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 // Token returns an opaque, URL-safe token that carries payload until

@@ -47,6 +47,8 @@ func lint(p *Policy, absence bool) Diagnostics {
 	l.rights()
 	l.consent()
 	l.cookies()
+	l.zeroDurations()
+	l.ownership()
 	return l.diags
 }
 
@@ -317,12 +319,22 @@ func (l *linter) table(s *System, t *Table, path string) {
 		if f.References != "" {
 			l.reference(s, t, f, fp+".references")
 		}
+		if f.Relation != "" {
+			if f.References == "" {
+				l.errorf(fp+".relation", "invalid-value", "add references: table.column, or remove relation", "relation says whose rows a reference makes them, but %s references nothing", f.Name)
+			} else {
+				l.oneOf(fp+".relation", "relation", f.Relation, RelationRoles)
+			}
+		}
 		if p.Personal(f) {
 			personal = true
 			if f.Erase == nil {
 				unerased = append(unerased, f.Name)
 			}
 		}
+	}
+	for i, fk := range t.ForeignKeys {
+		l.foreignKey(s, t, fk, fmt.Sprintf("%s.foreign_keys[%d]", path, i))
 	}
 	if personal && t.Subject == "" {
 		l.warnf(path, "missing-subject", "add subject: customer (or whom the rows are about)", "table %q holds personal data but names no subject", t.Name)
@@ -350,6 +362,48 @@ func (l *linter) reference(s *System, t *Table, f *Field, path string) {
 	}
 	if !tt.HasColumn(r.Column) {
 		l.errorf(path, "broken-relation", fmt.Sprintf("declare the column as a field or in primary_key of %s:%s", ts.Name, tt.Name), "relation %s points to column %q, which table %s:%s does not declare", f.References, r.Column, ts.Name, tt.Name)
+	}
+}
+
+// foreignKey checks a relation over several columns.
+func (l *linter) foreignKey(s *System, t *Table, fk *ForeignKey, path string) {
+	l.oneOf(path+".relation", "relation", fk.Relation, RelationRoles)
+	for i, c := range fk.Columns {
+		if !t.HasColumn(c) {
+			l.errorf(fmt.Sprintf("%s.columns[%d]", path, i), "broken-relation", "declare it as a field of the table", "foreign key column %q is not declared in %s:%s", c, s.Name, t.Name)
+		}
+	}
+	if fk.References == "" {
+		return
+	}
+	ref, cols, err := ParseKeyRef(fk.References)
+	if err != nil {
+		l.errorf(path+".references", "invalid-value", "write it as in SQL: table (column, …)", "%v", err)
+		return
+	}
+	if len(cols) != len(fk.Columns) {
+		l.errorf(path+".references", "broken-relation", "name one referenced column per column, in the same order", "foreign key has %d column(s) but references %d", len(fk.Columns), len(cols))
+	}
+	if ref.System != "" && l.p.System(ref.System) == nil {
+		l.errorf(path+".references", "broken-relation", "declare the system, or fix the name", "relation %s points to unknown system %q", fk.References, ref.System)
+		return
+	}
+	ts, tt := l.p.LookupTable(ref, sysIf(ref.System == "", s))
+	if tt == nil {
+		l.errorf(path+".references", "broken-relation", "declare the table under its system, or fix the reference", "relation %s points to table %q, which the policy does not declare", fk.References, ref.Table)
+		return
+	}
+	for _, c := range cols {
+		if !tt.HasColumn(c) {
+			l.errorf(path+".references", "broken-relation", fmt.Sprintf("declare the column as a field or in primary_key of %s:%s", ts.Name, tt.Name), "relation %s points to column %q, which table %s:%s does not declare", fk.References, c, ts.Name, tt.Name)
+		}
+	}
+}
+
+// ownership reports where the policy leaves open whose rows a table holds.
+func (l *linter) ownership() {
+	for _, pr := range l.p.Ownership().Problems {
+		l.errorf(pr.Path, "ambiguous-owner", pr.Hint, "%s", pr.Message)
 	}
 }
 
@@ -408,6 +462,7 @@ func (l *linter) retention() {
 			l.errorf(path+".name", "duplicate-name", "give each rule its own name", "retention rule %q is declared twice (first at line %d)", r.Name, p.PosOf(fmt.Sprintf("retention.rules[%d]", j)).Line)
 		}
 		names[r.Name] = i
+		l.ruleCondition(path, r)
 		if r.Then != "" && r.Then != "anonymize" {
 			l.oneOf(path+".then", "action", r.Then, RetentionThens)
 		}
@@ -435,20 +490,30 @@ func (l *linter) retention() {
 	if !l.absence {
 		return
 	}
-	rels := p.Relations()
+	rels := p.Ownership().Relations
 	for changed := true; changed; {
 		changed = false
 		for _, rel := range rels {
-			from, to := rel.FromSystem+":"+rel.FromTable, rel.ToSystem+":"+rel.ToTable
-			if covered[to] && !covered[from] {
-				covered[from], changed = true, true
+			// A rule on an owner covers what it owns: rows owned through
+			// the relation go with it; mentions do not.
+			owner, owned := rel.ToSystem+":"+rel.ToTable, rel.FromSystem+":"+rel.FromTable
+			switch rel.Role {
+			case RoleOwner:
+			case RoleOwns:
+				owner, owned = owned, owner
+			default:
+				continue
+			}
+			if covered[owner] && !covered[owned] {
+				covered[owned], changed = true, true
 			}
 		}
 	}
+	own := p.Ownership()
 	for _, s := range p.Systems {
 		for _, t := range s.Tables {
-			if covered[s.Name+":"+t.Name] || (t.Erase != nil && t.Erase.Method == Hold) {
-				continue
+			if covered[s.Name+":"+t.Name] || (t.Erase != nil && t.Erase.Method == Hold) || own.Problem(s.Name, t.Name) != nil {
+				continue // an ambiguous owner is reported once, on its own
 			}
 			var cats []string
 			for _, f := range t.Fields {

@@ -30,6 +30,7 @@ type Policy struct {
 	Communications Communications `yaml:"communications" help:"Email and notification topics subjects can opt out of."`
 	Cookies        []*Cookie      `yaml:"cookies" help:"Cookies and similar technologies set on the company's sites."`
 	Notices        Notices        `yaml:"notices" help:"Dates and promises about the policy itself."`
+	Brake          Brakes         `yaml:"brake" help:"Limits past which an erasure or a retention run stops and waits for an operator's approval."`
 
 	// File is the name the policy was loaded from; Source its bytes.
 	File   string `yaml:"-"`
@@ -134,9 +135,19 @@ type Table struct {
 	Name        string   `yaml:"-"`
 	Description string   `yaml:"description" help:"What a row is."`
 	Subject     string   `yaml:"subject" help:"Whose data a row is (a subject key)."`
-	PrimaryKey  []string `yaml:"primary_key" help:"Primary key columns; read from the database when omitted."`
+	PrimaryKey  []string `yaml:"primary_key" help:"Primary key columns, or another unique key of NOT NULL columns for a table without one; read from the database when omitted."`
 	Erase       *Erasure `yaml:"erase" help:"Table-level erasure: delete (the rows) or a hold; field strategies apply otherwise."`
 	Fields      []*Field `yaml:"fields" vow:"keyed" help:"Columns, each mapped to a category. A bare string is a category."`
+	// ForeignKeys declares relations of several columns; a relation of one
+	// column is written on its field (references:).
+	ForeignKeys []*ForeignKey `yaml:"foreign_keys" help:"Relations over several columns (composite keys), e.g. {columns: [team_id, member_no], references: \"team_members (team_id, member_no)\"}."`
+}
+
+// ForeignKey is a relation over one or more columns of a table.
+type ForeignKey struct {
+	Columns    []string `yaml:"columns" vow:"required" help:"The referencing columns of this table, in key order."`
+	References string   `yaml:"references" vow:"required" help:"The referenced key: \"[system:]table (column, …)\", as in SQL."`
+	Relation   string   `yaml:"relation" help:"owner, mention or owns: whose the rows are (see field relation)."`
 }
 
 // Field is a column of a table.
@@ -145,6 +156,7 @@ type Field struct {
 	Category   string   `yaml:"category" help:"Data category of the column."`
 	Identity   string   `yaml:"identity" help:"This column identifies the subject: email, user_id, phone, username, customer_id or external_id."`
 	References string   `yaml:"references" help:"Relation: [system:]table.column this column points to."`
+	Relation   string   `yaml:"relation" help:"Whose rows these are: owner (a row belongs to whoever owns the row it references), mention (it only names that person; erasure applies this column's strategy) or owns (the referenced row, e.g. an address, belongs to this row's owner). Inferred when omitted."`
 	Erase      *Erasure `yaml:"erase" help:"Erasure strategy: nullify, hmac, {set: value} or {hold: reason, for: duration}."`
 	Purposes   []string `yaml:"purposes" help:"Purposes this column is used for, when narrower than the system's."`
 }
@@ -175,6 +187,7 @@ type Rule struct {
 	Keep        Duration `yaml:"keep" vow:"required" help:"How long rows are kept, e.g. 30d, 12 months, 7y."`
 	Where       string   `yaml:"where" help:"SQL condition selecting the rows the rule covers, e.g. deleted_at IS NOT NULL."`
 	Then        string   `yaml:"then" help:"delete (default) or anonymise (apply the fields' erasure strategies)."`
+	Brake       *Brake   `yaml:"brake" help:"This rule's brake, in place of brake.retention."`
 }
 
 // Rights lists the rights offered and how requests are answered.
@@ -237,6 +250,21 @@ type Cookie struct {
 	Duration    Duration `yaml:"duration" help:"How long it lasts; session when omitted."`
 	Provider    string   `yaml:"provider" help:"Who sets it: first-party or a company name."`
 	Description string   `yaml:"description" help:"What it does."`
+}
+
+// Brakes are the limits of the brake: before an erasure or a retention
+// run changes more of a table than one person (or one rule) plausibly
+// owns, it stops and waits for an operator's approval.
+type Brakes struct {
+	Requests  *Brake `yaml:"requests" help:"For erasure requests; default share 10%, rows 1000."`
+	Retention *Brake `yaml:"retention" help:"For retention runs; default share 50%, rows 10000. A rule may set its own."`
+}
+
+// Brake stops an operation that would change more than Share of a
+// table's rows and more than Rows rows: both must be exceeded.
+type Brake struct {
+	Share Percent `yaml:"share" help:"Share of a table's rows, e.g. 10%."`
+	Rows  int     `yaml:"rows" help:"Number of rows."`
 }
 
 // Notices are promises about the policy itself.

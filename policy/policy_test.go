@@ -40,7 +40,7 @@ func TestValidPolicy(t *testing.T) {
 		t.Fatalf("users at %v, want line 30", pos)
 	}
 	rels := p.Relations()
-	if len(rels) != 1 || rels[0].ToTable != "users" || rels[0].ToColumn != "id" {
+	if len(rels) != 1 || rels[0].ToTable != "users" || rels[0].ToColumns[0] != "id" {
 		t.Fatalf("relations = %+v", rels)
 	}
 }

@@ -2,6 +2,7 @@ package policy
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/vowprivacy/vow/taxonomy"
@@ -186,14 +187,45 @@ func (t *Table) HasColumn(name string) bool {
 	return false
 }
 
-// Relation is a resolved edge between two tables: From.column references
-// To.column.
+// Relation roles: whose rows the referencing rows are. See
+// [Field.Relation].
+const (
+	RoleOwner   = "owner"
+	RoleMention = "mention"
+	RoleOwns    = "owns"
+)
+
+// RelationRoles lists the values of relation:.
+var RelationRoles = []string{RoleOwner, RoleMention, RoleOwns}
+
+// Relation is a resolved edge between two tables: From's columns reference
+// To's columns, one to one (several for a composite key).
 type Relation struct {
-	FromSystem, FromTable, FromColumn string
-	ToSystem, ToTable, ToColumn       string
+	FromSystem, FromTable string
+	FromColumns           []string
+	ToSystem, ToTable     string
+	ToColumns             []string
+	// Role is the relation: written in the policy, or "" to be inferred
+	// (package ownership decides).
+	Role string
+	// Path is the policy key path that declares the relation, for
+	// diagnostics at file:line.
+	Path string
 }
 
-// Relations returns every resolvable relation the policy declares.
+// From names the referencing side, "system:table.column" (columns joined
+// by "," for a composite key).
+func (r Relation) From() string {
+	return r.FromSystem + ":" + r.FromTable + "." + strings.Join(r.FromColumns, ",")
+}
+
+// To names the referenced side, like [Relation.From].
+func (r Relation) To() string {
+	return r.ToSystem + ":" + r.ToTable + "." + strings.Join(r.ToColumns, ",")
+}
+
+// Relations returns every resolvable relation the policy declares: one per
+// field with references, and one per entry of a table's foreign_keys.
 func (p *Policy) Relations() []Relation {
 	var out []Relation
 	for _, s := range p.Systems {
@@ -210,11 +242,49 @@ func (p *Policy) Relations() []Relation {
 				if tt == nil {
 					continue
 				}
-				out = append(out, Relation{s.Name, t.Name, f.Name, ts.Name, tt.Name, r.Column})
+				out = append(out, Relation{FromSystem: s.Name, FromTable: t.Name, FromColumns: []string{f.Name},
+					ToSystem: ts.Name, ToTable: tt.Name, ToColumns: []string{r.Column}, Role: f.Relation,
+					Path: "systems." + s.Name + ".tables." + t.Name + ".fields." + f.Name})
+			}
+			for i, fk := range t.ForeignKeys {
+				ref, cols, err := ParseKeyRef(fk.References)
+				if err != nil || len(cols) != len(fk.Columns) || len(cols) == 0 {
+					continue
+				}
+				ts, tt := p.LookupTable(ref, sysIf(ref.System == "", s))
+				if tt == nil {
+					continue
+				}
+				out = append(out, Relation{FromSystem: s.Name, FromTable: t.Name, FromColumns: fk.Columns,
+					ToSystem: ts.Name, ToTable: tt.Name, ToColumns: cols, Role: fk.Relation,
+					Path: fmt.Sprintf("systems.%s.tables.%s.foreign_keys[%d]", s.Name, t.Name, i)})
 			}
 		}
 	}
 	return out
+}
+
+// ParseKeyRef parses the referenced key of a foreign_keys entry,
+// "[system:]table (column, …)".
+func ParseKeyRef(s string) (TableRef, []string, error) {
+	open := strings.IndexByte(s, '(')
+	if open < 0 || !strings.HasSuffix(strings.TrimSpace(s), ")") {
+		return TableRef{}, nil, fmt.Errorf("key %q must be written table (column, …), e.g. team_members (team_id, member_no)", s)
+	}
+	ref := ParseTableRef(strings.TrimSpace(s[:open]))
+	inner := strings.TrimSuffix(strings.TrimSpace(s[open+1:]), ")")
+	var cols []string
+	for _, c := range strings.Split(inner, ",") {
+		c = strings.TrimSpace(c)
+		if c == "" {
+			return TableRef{}, nil, fmt.Errorf("key %q has an empty column name", s)
+		}
+		cols = append(cols, c)
+	}
+	if ref.Table == "" {
+		return TableRef{}, nil, fmt.Errorf("key %q names no table", s)
+	}
+	return ref, cols, nil
 }
 
 func sysIf(cond bool, s *System) *System {
@@ -222,4 +292,21 @@ func sysIf(cond bool, s *System) *System {
 		return s
 	}
 	return nil
+}
+
+// IdentityKinds returns the subject kinds whose tables declare an identity
+// column: the kinds a request can be for, in the file's order.
+func (p *Policy) IdentityKinds() []string {
+	var out []string
+	for _, s := range p.Systems {
+		for _, t := range s.Tables {
+			if t.Subject == "" || slices.Contains(out, t.Subject) {
+				continue
+			}
+			if slices.ContainsFunc(t.Fields, func(f *Field) bool { return f.Identity != "" }) {
+				out = append(out, t.Subject)
+			}
+		}
+	}
+	return out
 }

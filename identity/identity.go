@@ -1,0 +1,174 @@
+// Package identity owns what an identity of a data subject is: the kinds a
+// policy may declare (email, user_id, …), the one normalisation of each
+// kind's values, how a value is compared with a column in SQL, and whether
+// a value can be compared with a column of a given type at all.
+//
+// Requests, legal holds, retention and consent all go through it, so a
+// person is the same person everywhere: an email address held as
+// "Ada.Held@Example.com" matches a hold on "ada.held@example.com", and an
+// identity "1abc" is refused for an integer column instead of being
+// coerced by the database into user 1.
+package identity
+
+import (
+	"errors"
+	"fmt"
+	"net/mail"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Identity kinds a policy field may declare.
+const (
+	Email      = "email"
+	UserID     = "user_id"
+	Phone      = "phone"
+	Username   = "username"
+	CustomerID = "customer_id"
+	ExternalID = "external_id"
+)
+
+// Kinds lists the identity kinds, in documentation order.
+var Kinds = []string{Email, UserID, Phone, Username, CustomerID, ExternalID}
+
+// ErrInvalid is wrapped by the errors of values that are not a valid
+// identity of their kind.
+var ErrInvalid = errors.New("invalid identity")
+
+// MaxLen bounds an identity value, in bytes.
+const MaxLen = 320
+
+// Normalize returns the one form of an identity value that Vow stores and
+// compares: emails trimmed and lower-cased (mailbox providers treat them
+// case-insensitively, and applications store them either way), other
+// kinds trimmed. It refuses empty values, invalid UTF-8, control
+// characters and malformed emails.
+func Normalize(kind, value string) (string, error) {
+	if !slices.Contains(Kinds, kind) {
+		return "", fmt.Errorf("%w: unknown identity kind %q (use %s)", ErrInvalid, kind, strings.Join(Kinds, ", "))
+	}
+	v := strings.TrimSpace(value)
+	switch {
+	case v == "":
+		return "", fmt.Errorf("%w: empty value", ErrInvalid)
+	case !utf8.ValidString(v):
+		return "", fmt.Errorf("%w: not valid UTF-8", ErrInvalid)
+	case len(v) > MaxLen:
+		return "", fmt.Errorf("%w: longer than %d bytes", ErrInvalid, MaxLen)
+	case strings.IndexFunc(v, unicode.IsControl) >= 0:
+		return "", fmt.Errorf("%w: contains control characters", ErrInvalid)
+	}
+	if kind == Email {
+		a, err := mail.ParseAddress(v)
+		if err != nil || a.Address != v || a.Name != "" {
+			return "", fmt.Errorf("%w: %q is not an email address", ErrInvalid, value)
+		}
+		return strings.ToLower(v), nil
+	}
+	return v, nil
+}
+
+// Equal reports whether two values of a kind name the same identity.
+func Equal(kind, a, b string) bool {
+	na, err1 := Normalize(kind, a)
+	nb, err2 := Normalize(kind, b)
+	if err1 != nil || err2 != nil {
+		return strings.TrimSpace(a) == strings.TrimSpace(b)
+	}
+	return na == nb
+}
+
+// CaseInsensitive reports whether values of the kind compare without
+// regard to case.
+func CaseInsensitive(kind string) bool { return kind == Email }
+
+// Match returns the SQL condition comparing column (already quoted, and
+// qualified if need be) with the parameter placeholder param, for a value
+// normalised by [Normalize]. dbKind is "postgres", "mysql" or "sqlite".
+//
+// Emails are compared case-insensitively: on PostgreSQL and SQLite as
+// lower(column), which an index on the bare column cannot serve (see
+// [IndexTerm]); MySQL and MariaDB compare text case-insensitively under
+// their default collations, so the bare column keeps its index there.
+func Match(dbKind, kind, column, param string) string {
+	return MatchExpr(dbKind, kind, column) + " = " + param
+}
+
+// MatchExpr is the column side of [Match]: the expression compared with
+// the normalised value.
+func MatchExpr(dbKind, kind, column string) string {
+	if CaseInsensitive(kind) && dbKind != "mysql" {
+		return "lower(" + column + ")"
+	}
+	return column
+}
+
+// IndexTerm is the index term a lookup of the kind in column needs, as
+// the connectors report index terms ("lower(email)" or "email"), so that
+// callers can tell whether an index serves it and suggest one.
+func IndexTerm(dbKind, kind, column string) string {
+	if CaseInsensitive(kind) && dbKind != "mysql" {
+		return "lower(" + column + ")"
+	}
+	return column
+}
+
+// TypeClass is what a column's type accepts, for checking values.
+type TypeClass int
+
+// Type classes.
+const (
+	Text TypeClass = iota
+	Integer
+	Number
+	UUID
+	Binary
+)
+
+// ClassOf classifies a column type as the connectors report it
+// ("bigint", "uuid", "character varying(255)", "int(11)", "INTEGER").
+func ClassOf(typ string) TypeClass {
+	t := strings.ToLower(typ)
+	switch {
+	case t == "uuid":
+		return UUID
+	case strings.Contains(t, "int") && !strings.Contains(t, "interval") && !strings.Contains(t, "point"), strings.Contains(t, "serial"):
+		return Integer
+	case strings.Contains(t, "numeric"), strings.Contains(t, "decimal"), strings.Contains(t, "float"), strings.Contains(t, "double"), t == "real":
+		return Number
+	case strings.Contains(t, "binary"), strings.Contains(t, "blob"), t == "bytea":
+		return Binary
+	}
+	return Text
+}
+
+var uuidRE = regexp.MustCompile(`^(?i)\{?[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}\}?$`)
+
+// Fits reports whether a normalised value can be compared with a column of
+// type typ without the database converting it: "1abc" does not fit an
+// integer column (MariaDB would compare it as 1), "x" does not fit a uuid
+// column (PostgreSQL would fail the statement). The error says why, in
+// words for the person who sent the value.
+func Fits(value, typ string) error {
+	switch ClassOf(typ) {
+	case Integer:
+		if _, err := strconv.ParseInt(value, 10, 64); err != nil {
+			return fmt.Errorf("%w: %q is not an integer, and the column is %s", ErrInvalid, value, typ)
+		}
+	case Number:
+		if _, err := strconv.ParseFloat(value, 64); err != nil {
+			return fmt.Errorf("%w: %q is not a number, and the column is %s", ErrInvalid, value, typ)
+		}
+	case UUID:
+		if !uuidRE.MatchString(value) {
+			return fmt.Errorf("%w: %q is not a UUID, and the column is %s", ErrInvalid, value, typ)
+		}
+	case Binary:
+		return fmt.Errorf("%w: the column is %s, which Vow does not match identities against", ErrInvalid, typ)
+	}
+	return nil
+}
