@@ -67,6 +67,9 @@ type TablePackage struct {
 	// Withheld names columns left out of the package because handing
 	// them out would endanger the account (password hashes, tokens).
 	Withheld []string `json:"withheld,omitempty"`
+	// Mention names the columns through which rows of someone else name
+	// the subject; only those columns are in the file.
+	Mention string `json:"mention,omitempty"`
 }
 
 // ColumnDoc describes one exported column.
@@ -277,7 +280,15 @@ func (s *Service) exportStep(ctx context.Context, zw *zip.Writer, plan *Plan, st
 	}
 	d := c.Dialect()
 	where, args := plan.Where(st, r.Identities, r.keys)
-	rows, err := c.DB().QueryContext(ctx, "SELECT * FROM "+d.Ident(st.Table)+" WHERE "+where, args...)
+	sel := "*"
+	if st.Role == RoleMention {
+		// Someone else's rows: only the columns that name the subject are
+		// theirs to see, never the rest of the row.
+		tp.File = "data/" + st.System + "/" + st.Table + "." + strings.Join(st.Mention, ",") + ".json"
+		tp.Mention = strings.Join(st.Mention, ", ")
+		sel = colList(d, st.Mention)
+	}
+	rows, err := c.DB().QueryContext(ctx, "SELECT "+sel+" FROM "+d.Ident(st.Table)+" WHERE "+where, args...)
 	if err != nil {
 		return tp, c.Translate(ctx, "read "+st.ID(), err)
 	}
@@ -308,7 +319,11 @@ func (s *Service) exportStep(ctx context.Context, zw *zip.Writer, plan *Plan, st
 	}
 	w := newOffload(zf)
 	defer w.Close() // on an early return; the normal path checks Close below
-	head, _ := json.Marshal(map[string]any{"system": st.System, "table": st.Table, "columns": tp.Columns})
+	hdr := map[string]any{"system": st.System, "table": st.Table, "columns": tp.Columns}
+	if tp.Mention != "" {
+		hdr["mention"] = "rows of other people that name you in " + tp.Mention + "; only those columns are shown"
+	}
+	head, _ := json.Marshal(hdr)
 	// The file is {"system":…,"table":…,"columns":[…],"rows":[…]}: the
 	// header's closing brace is replaced by the streamed rows.
 	if _, err := w.Write(append(head[:len(head)-1], []byte(`,"rows":[`)...)); err != nil {
@@ -436,6 +451,9 @@ func (s *Service) describe(st *Step) TablePackage {
 	tp := TablePackage{System: st.System, Table: st.Table}
 	purposes := slices.Clone(sys.Purposes)
 	for _, f := range t.Fields {
+		if st.Role == RoleMention && !slices.Contains(st.Mention, f.Name) {
+			continue // the rest of the row is someone else's
+		}
 		if f.Category != "" && !slices.Contains(tp.Categories, f.Category) {
 			tp.Categories = append(tp.Categories, f.Category)
 		}

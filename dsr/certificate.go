@@ -31,10 +31,27 @@ type Certificate struct {
 	CompletedAt  time.Time     `json:"completed_at"`
 	Tables       []TableRecord `json:"tables"`
 	// Verified says that the subject's data was read again after the
-	// erasure and nothing erasable remained.
+	// erasure — by the plan's conditions and by the keys saved before
+	// anything changed, several relations down — and nothing erasable
+	// remained, and that no column the policy declares as one of the
+	// subject's identities still holds it outside rows kept on purpose.
 	Verified bool `json:"verified"`
-	// Backups says when erased data is gone from backups too.
+	// Remaining lists where the subject's identity was still found after
+	// the erasure; entries with Kept are held on purpose.
+	Remaining []Residual `json:"remaining,omitempty"`
+	// Searched lists the columns searched for the subject's identities
+	// after the erasure.
+	Searched []string `json:"searched,omitempty"`
+	// Backups says when erased data is gone from backups too; absent when
+	// nothing was erased.
 	Backups string `json:"backups,omitempty"`
+}
+
+// verification is what the re-read after an erasure found, for certify.
+type verification struct {
+	held      bool // nothing was erased: a legal hold
+	remaining []Residual
+	searched  []string
 }
 
 // Signed is a certificate with its signature, as stored and handed out.
@@ -58,7 +75,7 @@ var (
 	ErrUnknownKey     = errors.New("certificate was signed by another key")
 )
 
-func (s *Service) certify(ctx context.Context, r *Request, records []TableRecord, started time.Time) ([]byte, error) {
+func (s *Service) certify(ctx context.Context, r *Request, records []TableRecord, started time.Time, v verification) ([]byte, error) {
 	storeID, err := s.Store.ID(ctx)
 	if err != nil {
 		return nil, err
@@ -75,9 +92,16 @@ func (s *Service) certify(ctx context.Context, r *Request, records []TableRecord
 		StartedAt:    started,
 		CompletedAt:  s.now(),
 		Tables:       records,
-		Verified:     true,
+		Verified:     !v.held,
+		Remaining:    v.remaining,
+		Searched:     v.searched,
 	}
-	if !s.Policy.Retention.Backups.IsZero() {
+	for _, x := range v.remaining {
+		if x.Kept == "" {
+			c.Verified = false
+		}
+	}
+	if !v.held && !s.Policy.Retention.Backups.IsZero() {
 		c.Backups = fmt.Sprintf("erased data leaves backups within %s, as backups expire", s.Policy.Retention.Backups)
 	}
 	return SignCertificate(s.Keys, c)

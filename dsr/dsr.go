@@ -42,6 +42,10 @@ const (
 	Executing Status = "executing" // verified; being (or waiting to be) carried out
 	Waiting   Status = "waiting"   // a datastore was down; retried at NextAttemptAt
 	Scheduled Status = "scheduled" // an erasure in its grace period: runs at NextAttemptAt unless cancelled
+	// AwaitingApproval: the brake stopped an erasure that would change
+	// more than one person plausibly owns, or other people's rows; an
+	// operator approves (it runs) or cancels it.
+	AwaitingApproval Status = "awaiting_approval"
 	Completed Status = "completed"
 	Failed    Status = "failed"
 	Cancelled Status = "cancelled"
@@ -89,9 +93,12 @@ func (e *FieldError) Unwrap() error { return ErrInvalid }
 
 // Request is one data-subject request.
 type Request struct {
-	ID           string     `json:"id"`
-	Type         Type       `json:"type"`
-	Status       Status     `json:"status"`
+	ID     string `json:"id"`
+	Type   Type   `json:"type"`
+	Status Status `json:"status"`
+	// Subject is the subject kind the request is for (customer,
+	// team_member, …).
+	Subject      string     `json:"subject,omitempty"`
 	Identities   Identities `json:"identities,omitempty"`
 	Verification string     `json:"verification"`
 	// Changes holds the new values of a rectification, by
@@ -109,8 +116,22 @@ type Request struct {
 	Result         *Result           `json:"result,omitempty"`
 	CreatedBy      string            `json:"created_by"`
 	UpdatedAt      time.Time         `json:"updated_at"`
+	// Approval is why the brake stopped the request and, once an operator
+	// approved it, who did and when.
+	Approval *Approval `json:"approval,omitempty"`
 	subjectKey     string
 	keys           *Keys
+}
+
+// Approval records the brake's stop of an erasure and its approval.
+type Approval struct {
+	// Reasons say what the erasure would have done that one person's
+	// erasure should not.
+	Reasons    []string   `json:"reasons"`
+	StoppedAt  time.Time  `json:"stopped_at"`
+	ApprovedBy string     `json:"approved_by,omitempty"`
+	ApprovedAt *time.Time `json:"approved_at,omitempty"`
+	Note       string     `json:"note,omitempty"`
 }
 
 // Result is what a completed request produced.

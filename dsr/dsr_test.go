@@ -66,7 +66,7 @@ func TestPlanGolden(t *testing.T) {
 	}
 	_ = demo.Size(1)
 	ids := dsr.Identities{"email": "ada@example.com"}
-	plan, err := dsr.NewPlan(p, []string{"email"})
+	plan, err := dsr.NewPlan(p, "", []string{"email"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +95,7 @@ func golden(t *testing.T, path, got string) {
 
 func TestPlanFollowsOwnership(t *testing.T) {
 	p := loadPolicy(t, "sqlite")
-	plan, err := dsr.NewPlan(p, []string{"email"})
+	plan, err := dsr.NewPlan(p, "", []string{"email"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,14 +103,14 @@ func TestPlanFollowsOwnership(t *testing.T) {
 	for _, s := range plan.Steps {
 		got = append(got, s.ID())
 	}
-	want := []string{"app:users", "app:memberships", "app:posts", "app:audit_logs", "app:invoices", "billing:customers", "app:comments"}
+	want := []string{"app:users", "app:memberships", "app:posts", "app:audit_logs", "app:invoices", "billing:customers", "app:users#invited_by", "app:comments"}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("steps = %v\nwant    %v", got, want)
 	}
-	if s := plan.Step("app:users"); len(s.Collect) != 1 || s.Collect[0] != "id" {
+	if s := plan.Step("app:users"); len(s.Collect) != 1 || s.Collect[0][0] != "id" {
 		t.Errorf("users collects %v for the billing system, want [id]", s.Collect)
 	}
-	if _, err := dsr.NewPlan(p, []string{"phone"}); !errors.Is(err, dsr.ErrNoMatch) {
+	if _, err := dsr.NewPlan(p, "", []string{"phone"}); !errors.Is(err, dsr.ErrNoMatch) {
 		t.Errorf("plan by phone: err = %v, want ErrNoMatch", err)
 	}
 }
@@ -160,11 +160,16 @@ func TestAccess(t *testing.T) {
 			if err := json.Unmarshal(files["manifest.json"], &man); err != nil {
 				t.Fatal(err)
 			}
-			if len(man.Tables) != 7 || man.Organization != "Acme" {
+			if len(man.Tables) != 8 || man.Organization != "Acme" {
 				t.Errorf("manifest = %+v", man)
 			}
+			// Bob's row names Ada (invited_by): the package shows that
+			// column of his row and nothing else of it.
+			if m := string(files["data/app/users.invited_by.json"]); !strings.Contains(m, `{"invited_by":1}`) || strings.Contains(m, "bob") {
+				t.Errorf("users.invited_by.json = %s, want only the mentioning column of Bob's row", m)
+			}
 			for _, tp := range man.Tables {
-				if tp.Table == "users" && !slices.Contains(tp.Withheld, "password_hash") {
+				if tp.Table == "users" && tp.Mention == "" && !slices.Contains(tp.Withheld, "password_hash") {
 					t.Errorf("manifest: users withheld = %v, want password_hash", tp.Withheld)
 				}
 				if tp.Table == "customers" && !slices.Contains(tp.Processors, "Stripe (United States)") {
@@ -635,7 +640,7 @@ func TestResume(t *testing.T) {
 			done := run(t, f, r.ID)
 			checkErased(t, f)
 			c, err := dsr.VerifyCertificate(done.Result.Certificate, f.keys.PublicKey())
-			if err != nil || len(c.Tables) != 7 {
+			if err != nil || len(c.Tables) != 8 {
 				t.Fatalf("certificate after resume: %v, %d tables", err, len(c.Tables))
 			}
 		})
@@ -671,7 +676,7 @@ func TestCheckLive(t *testing.T) {
 		t.Run(kind, func(t *testing.T) {
 			t.Parallel()
 			f := newFixture(t, kind)
-			plan, err := dsr.NewPlan(f.policy, []string{"email"})
+			plan, err := dsr.NewPlan(f.policy, "", []string{"email"})
 			if err != nil {
 				t.Fatal(err)
 			}

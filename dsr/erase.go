@@ -2,6 +2,7 @@ package dsr
 
 import (
 	"context"
+	"time"
 	"database/sql"
 	"encoding/json"
 	"fmt"
@@ -18,15 +19,36 @@ import (
 type TableRecord struct {
 	System string `json:"system"`
 	Table  string `json:"table"`
+	// Mention names the columns through which the rows name the subject,
+	// for rows that are someone else's; empty for the subject's own rows.
+	Mention string `json:"mention,omitempty"`
 	// Action is "deleted", "masked", "kept" or "none".
 	Action string `json:"action"`
 	// Rows is the number of rows deleted (deleted), changed (masked) or
 	// kept (kept).
-	Rows   int64          `json:"rows"`
-	Fields []FieldRecord  `json:"fields,omitempty"`
-	Reason string         `json:"reason,omitempty"` // why rows were kept
-	For    string         `json:"for,omitempty"`    // how long they are kept
-	Extra  map[string]any `json:"-"`
+	Rows   int64         `json:"rows"`
+	Fields []FieldRecord `json:"fields,omitempty"`
+	Reason string        `json:"reason,omitempty"` // why rows were kept
+	For    string        `json:"for,omitempty"`    // how long they are kept
+	// Expired counts held rows whose hold period was over: deleted.
+	Expired int64 `json:"expired,omitempty"`
+	// Cascades are what the database itself did to other tables when
+	// these rows were deleted (its ON DELETE rules).
+	Cascades []CascadeRecord `json:"cascades,omitempty"`
+	Extra    map[string]any  `json:"-"`
+}
+
+// CascadeRecord is what a database's ON DELETE rule did to the rows of a
+// table that referenced deleted rows.
+type CascadeRecord struct {
+	Table   string `json:"table"`
+	Columns string `json:"columns"`
+	// Action is "deleted" (ON DELETE CASCADE), "set null" (SET NULL or
+	// SET DEFAULT) or "left" (foreign keys not enforced).
+	Action string `json:"action"`
+	Rows   int64  `json:"rows"`
+	// Others counts the rows among them that are not the subject's.
+	Others int64 `json:"others,omitempty"`
 }
 
 // FieldRecord is what erasure did to one column.
@@ -41,25 +63,47 @@ type FieldRecord struct {
 // hmacBatch is how many rows are pseudonymised per read.
 const hmacBatch = 1000
 
+// awaiting is returned by erase when the brake stops it: the request
+// waits for an operator's approval.
+type awaiting struct{ reasons []string }
+
+func (a *awaiting) Error() string { return "erasure stopped by the brake: " + strings.Join(a.reasons, "; ") }
+
+// errRestricted reports a foreign key that forbids the erasure: the
+// policy must say what becomes of the rows that reference the subject's.
+type errRestricted struct{ msg string }
+
+func (e *errRestricted) Error() string { return e.msg }
+
 func (s *Service) erase(ctx context.Context, plan *Plan, r *Request, cs *conns, progress func(Progress)) (*Result, error) {
 	started := s.now()
-	if held, err := s.underHold(ctx, r); err != nil {
+	if held, err := s.underHold(ctx, plan, r, cs); err != nil {
 		return nil, err
 	} else if held != "" {
 		// A legal hold (litigation, an investigation) overrides the right
 		// to erasure (GDPR art. 17(3)(e)): nothing is erased, and the
-		// certificate says so.
+		// certificate says so — and verifies nothing, since nothing was to
+		// be erased.
 		reason := "the subject is under a legal hold (" + held + "); nothing was erased — vow hold list"
-		cert, err := s.certify(ctx, r, []TableRecord{{System: "vow", Table: "(all)", Action: "kept", Reason: reason}}, started)
+		cert, err := s.certify(ctx, r, []TableRecord{{System: "vow", Table: "(all)", Action: "kept", Reason: reason}}, started, verification{held: true})
 		if err != nil {
 			return nil, err
 		}
 		s.event(ctx, r, "request.held", map[string]any{"identity": held})
 		return &Result{Found: true, Certificate: cert, Message: "kept: " + reason}, nil
 	}
+	approved := r.Approval != nil && r.Approval.ApprovedAt != nil
+	if !approved {
+		reasons, err := s.brake(ctx, plan, r, cs)
+		if err != nil {
+			return nil, err
+		}
+		if len(reasons) > 0 {
+			return nil, &awaiting{reasons}
+		}
+	}
 	var records []TableRecord
-	syss := systems(plan)
-	slices.Reverse(syss) // systems of the deepest steps first
+	syss := eraseSystems(plan)
 	idx := 0
 	for _, sys := range syss {
 		key := "erase:" + sys
@@ -76,13 +120,22 @@ func (s *Service) erase(ctx context.Context, plan *Plan, r *Request, cs *conns, 
 			idx += len(recs)
 			continue
 		}
-		recs, err := s.eraseSystem(ctx, plan, r, cs, sys, func(p Progress) { p.Index += idx; progress(p) })
+		recs, committed, err := s.reconcile(ctx, r, cs, sys)
 		if err != nil {
 			return nil, err
+		}
+		if !committed {
+			recs, err = s.eraseSystem(ctx, plan, r, cs, sys, approved, func(p Progress) { p.Index += idx; progress(p) })
+			if err != nil {
+				return nil, err
+			}
 		}
 		err = s.inTx(ctx, func(tx *sql.Tx) error {
 			if err := s.markDoneIn(ctx, tx, r.ID, key, recs); err != nil {
 				return err
+			}
+			if _, err := tx.ExecContext(ctx, s.Store.Rebind(`DELETE FROM request_steps WHERE request_id = ? AND step = ?`), r.ID, pendingKey(sys)); err != nil {
+				return s.Store.Wrap(err, "dsr: clear pending step")
 			}
 			return s.eventTx(ctx, tx, r.ID, "request.step_done", map[string]any{"step": key, "tables": len(recs)})
 		})
@@ -121,7 +174,7 @@ func (s *Service) erase(ctx context.Context, plan *Plan, r *Request, cs *conns, 
 		// erase once more, then they must be gone.
 		s.event(ctx, r, "request.erase_again", map[string]any{"remaining": remaining})
 		for _, sys := range syss {
-			if _, err := s.eraseSystem(ctx, plan, r, cs, sys, func(Progress) {}); err != nil {
+			if _, err := s.eraseSystem(ctx, plan, r, cs, sys, approved, func(Progress) {}); err != nil {
 				return nil, err
 			}
 		}
@@ -132,14 +185,22 @@ func (s *Service) erase(ctx context.Context, plan *Plan, r *Request, cs *conns, 
 			return nil, fmt.Errorf("dsr: after erasure, erasable data remains in %s", strings.Join(remaining, ", "))
 		}
 	}
-	cert, err := s.certify(ctx, r, records, started)
+	residual, searched, err := s.residual(ctx, plan, r, cs)
+	if err != nil {
+		return nil, err
+	}
+	cert, err := s.certify(ctx, r, records, started, verification{remaining: residual, searched: searched})
 	if err != nil {
 		return nil, err
 	}
 	res := &Result{Rows: map[string]int64{}, Certificate: cert}
-	var deleted, masked, kept int64
+	var deleted, masked, kept, cascaded int64
 	for _, rec := range records {
-		res.Rows[rec.System+":"+rec.Table] = rec.Rows
+		id := rec.System + ":" + rec.Table
+		if rec.Mention != "" {
+			id += "#" + rec.Mention
+		}
+		res.Rows[id] = rec.Rows
 		switch rec.Action {
 		case "deleted":
 			deleted += rec.Rows
@@ -148,34 +209,38 @@ func (s *Service) erase(ctx context.Context, plan *Plan, r *Request, cs *conns, 
 		case "kept":
 			kept += rec.Rows
 		}
-		res.Found = res.Found || rec.Rows > 0
+		deleted += rec.Expired
+		for _, c := range rec.Cascades {
+			cascaded += c.Rows
+		}
+		res.Found = res.Found || rec.Rows > 0 || rec.Expired > 0
 	}
-	if !res.Found {
+	switch {
+	case !res.Found:
 		res.Message = "no data found for this subject; nothing was erased"
-	} else {
+	default:
 		res.Message = fmt.Sprintf("erased: %d rows deleted, %d rows masked, %d rows kept under legal hold", deleted, masked, kept)
+		if cascaded > 0 {
+			res.Message += fmt.Sprintf("; the database's own rules changed %d more", cascaded)
+		}
+	}
+	if len(residual) > 0 {
+		var where []string
+		for _, x := range residual {
+			where = append(where, x.String())
+		}
+		res.Message += "; not verified: the subject's identity remains in " + strings.Join(where, ", ")
 	}
 	return res, nil
 }
 
-// underHold returns the kind of the request's identity that is under an
-// open legal hold ("email"), or "".
-func (s *Service) underHold(ctx context.Context, r *Request) (string, error) {
-	if s.Holds == nil {
-		return "", nil
-	}
-	held, err := s.Holds.Subjects(ctx)
-	if err != nil {
-		return "", fmt.Errorf("dsr: read legal holds: %w", err)
-	}
-	for _, k := range kindsOf(r.Identities) {
-		for _, v := range held[k] {
-			if strings.EqualFold(strings.TrimSpace(v), strings.TrimSpace(r.Identities[k])) {
-				return k, nil
-			}
-		}
-	}
-	return "", nil
+// eraseSystems lists the systems in the order erasure visits them: the
+// systems of the deepest steps first, so that a system whose rows refer to
+// another's (billing's customers to the app's users) is erased before it.
+func eraseSystems(plan *Plan) []string {
+	out := systems(plan)
+	slices.Reverse(out)
+	return out
 }
 
 // runHooks erases what Vow itself holds about the subject, once.
@@ -205,11 +270,91 @@ func (s *Service) runHooks(ctx context.Context, r *Request) ([]TableRecord, erro
 	return recs, nil
 }
 
-// eraseSystem applies the erasure to every step of one system in one
-// transaction, children before parents: either all of the system's data
-// is erased or none is, and a rerun after a crash starts clean.
-func (s *Service) eraseSystem(ctx context.Context, plan *Plan, r *Request, cs *conns, system string, progress func(Progress)) ([]TableRecord, error) {
+// pending is what an erasure of one system recorded just before it
+// committed in the customer's database: the records it is about to
+// commit, and a witness row whose state tells afterwards whether the
+// commit happened.
+type pending struct {
+	Records []TableRecord `json:"records"`
+	Witness *witness      `json:"witness,omitempty"`
+}
+
+// witness is one row the erasure's transaction changed: Cond is true of
+// it before the change (the row exists; its column is not yet masked) and
+// false after. While the transaction is open the row is locked, so only
+// the commit can have made Cond false.
+type witness struct {
+	Table string   `json:"table"`
+	Key   []string `json:"key"`
+	Vals  []any    `json:"vals"`
+	Cond  string   `json:"cond"` // with ? placeholders
+	Args  []any    `json:"args,omitempty"`
+}
+
+func pendingKey(system string) string { return "pending:erase:" + system }
+
+// reconcile settles a system whose erasure was interrupted after it
+// recorded what it was about to commit: when the witness shows the commit
+// happened, the pending records are what was done (a rerun would find
+// nothing and record nothing — a certificate that lies). It reports
+// committed false when there is nothing pending or the commit did not
+// happen; the pending record is then cleared for a fresh run.
+func (s *Service) reconcile(ctx context.Context, r *Request, cs *conns, system string) ([]TableRecord, bool, error) {
+	data, found, err := s.stepDone(ctx, r.ID, pendingKey(system))
+	if err != nil || !found {
+		return nil, false, err
+	}
+	var p pending
+	if err := json.Unmarshal(data, &p); err != nil {
+		return nil, false, fmt.Errorf("dsr: request %s: stored pending step of %s: %w", r.ID, system, err)
+	}
+	if p.Witness == nil {
+		return nil, false, s.clearPending(ctx, r.ID, system) // it changed nothing: run again
+	}
 	c, err := cs.get(ctx, system)
+	if err != nil {
+		return nil, false, err
+	}
+	d := c.Dialect()
+	w := p.Witness
+	numbers(w.Vals)
+	numbers(w.Args)
+	conds := make([]string, len(w.Key))
+	for i, k := range w.Key {
+		conds[i] = d.Column(k) + " = ?"
+	}
+	q := d.Rebind("SELECT count(*) FROM " + d.Ident(w.Table) + " WHERE " + strings.Join(conds, " AND ") + " AND (" + w.Cond + ")")
+	var n int64
+	if err := c.DB().QueryRowContext(ctx, q, append(slices.Clone(w.Vals), w.Args...)...).Scan(&n); err != nil {
+		return nil, false, c.Translate(ctx, "reconcile erasure of "+system, err)
+	}
+	s.event(ctx, r, "request.reconciled", map[string]any{"system": system, "committed": n == 0})
+	if n == 0 {
+		return p.Records, true, nil
+	}
+	return nil, false, s.clearPending(ctx, r.ID, system)
+}
+
+func (s *Service) clearPending(ctx context.Context, id, system string) error {
+	_, err := s.Store.DB().ExecContext(ctx, s.Store.Rebind(`DELETE FROM request_steps WHERE request_id = ? AND step = ?`), id, pendingKey(system))
+	if err != nil {
+		return s.Store.Wrap(err, "dsr: clear pending step")
+	}
+	return nil
+}
+
+// eraseSystem applies the erasure to every step of one system in one
+// transaction, in the plan's erase order: either all of the system's data
+// is erased or none is, and a rerun after a crash starts clean. Just
+// before it commits, it records what it is about to commit (and a
+// witness), so that a crash between the commit and Vow's own record is
+// reconciled to the truth.
+func (s *Service) eraseSystem(ctx context.Context, plan *Plan, r *Request, cs *conns, system string, approved bool, progress func(Progress)) ([]TableRecord, error) {
+	c, err := cs.get(ctx, system)
+	if err != nil {
+		return nil, err
+	}
+	sc, err := s.schema(ctx, system, c)
 	if err != nil {
 		return nil, err
 	}
@@ -218,15 +363,15 @@ func (s *Service) eraseSystem(ctx context.Context, plan *Plan, r *Request, cs *c
 		return nil, c.Translate(ctx, "begin erasure", err)
 	}
 	defer tx.Rollback()
+	e := &eraser{s: s, tx: tx, c: c, plan: plan, r: r, schema: sc, approved: approved}
 	var recs []TableRecord
 	n := 0
-	for i := len(plan.Steps) - 1; i >= 0; i-- {
-		st := plan.Steps[i]
+	for _, st := range plan.EraseOrder {
 		if st.System != system {
 			continue
 		}
 		n++
-		rec, err := s.eraseStep(ctx, tx, c, plan, st, r)
+		rec, err := e.step(ctx, st)
 		if err != nil {
 			return nil, err
 		}
@@ -235,57 +380,352 @@ func (s *Service) eraseSystem(ctx context.Context, plan *Plan, r *Request, cs *c
 		if err := s.pause(ctx); err != nil {
 			return nil, err
 		}
+		if s.crashHook != nil {
+			s.crashHook("erase:" + st.ID())
+		}
+	}
+	if err := s.markDone(ctx, r.ID, pendingKey(system), pending{Records: recs, Witness: e.witness}); err != nil {
+		return nil, err
+	}
+	if s.crashHook != nil {
+		s.crashHook("before-commit:" + system)
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, c.Translate(ctx, "commit erasure", err)
 	}
+	if s.crashHook != nil {
+		s.crashHook("after-commit:" + system)
+	}
 	return recs, nil
 }
 
-func (s *Service) eraseStep(ctx context.Context, tx *sql.Tx, c connector.SQL, plan *Plan, st *Step, r *Request) (TableRecord, error) {
-	d := c.Dialect()
+// eraser carries one system's erasure transaction through its steps.
+type eraser struct {
+	s        *Service
+	tx       *sql.Tx
+	c        connector.SQL
+	plan     *Plan
+	r        *Request
+	schema   *connector.Schema
+	approved bool
+	witness  *witness
+}
+
+func (e *eraser) exec(ctx context.Context, st *Step, op, q string, args ...any) (int64, error) {
+	res, err := e.tx.ExecContext(ctx, q, args...)
+	if err != nil {
+		return 0, e.c.Translate(ctx, op+" "+st.ID(), err)
+	}
+	n, _ := res.RowsAffected()
+	return n, nil
+}
+
+func (e *eraser) count(ctx context.Context, st *Step, q string, args []any) (int64, error) {
+	var n int64
+	if err := e.tx.QueryRowContext(ctx, q, args...).Scan(&n); err != nil {
+		return 0, e.c.Translate(ctx, "count "+st.ID(), err)
+	}
+	return n, nil
+}
+
+// whereFn renders a step's condition with its parameters numbered after
+// pre, and returns pre followed by its own arguments.
+type whereFn func(pre []any) (string, []any)
+
+// also returns the condition of w AND extra, where extra is written with ?
+// for its own arguments xargs.
+func (w whereFn) also(d connector.Dialect, extra string, xargs ...any) whereFn {
+	return func(pre []any) (string, []any) {
+		where, args := w(pre)
+		return where + " AND (" + numbered(d, extra, len(args)+1) + ")", append(args, xargs...)
+	}
+}
+
+// numbered writes the ? placeholders of a condition (one without quoted
+// text) in the dialect's form, numbered from first.
+func numbered(d connector.Dialect, cond string, first int) string {
+	if d.Kind() != "postgres" {
+		return cond
+	}
+	var b strings.Builder
+	n := first
+	for _, r := range cond {
+		if r == '?' {
+			b.WriteString(d.Param(n))
+			n++
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// see records the witness of the transaction: the first row a step is
+// about to change that satisfies cond (written with ? for condArgs).
+func (e *eraser) see(ctx context.Context, st *Step, wf whereFn, cond string, condArgs ...any) error {
+	if e.witness != nil || len(st.PrimaryKey) == 0 {
+		return nil
+	}
+	d := e.c.Dialect()
+	where, args := wf.also(d, cond, condArgs...)(nil)
+	q := "SELECT " + colList(d, st.PrimaryKey) + " FROM " + d.Ident(st.Table) + " WHERE " + where + " LIMIT 1"
+	if d.Kind() != "sqlite" {
+		q += " FOR UPDATE" // held until commit: only the commit can change it
+	}
+	vals, err := tuples(ctx, e.tx, e.c, "read "+st.ID(), q, args, len(st.PrimaryKey))
+	if err != nil || len(vals) == 0 {
+		return err
+	}
+	kv, ok := vals[0].([]any)
+	if !ok {
+		kv = []any{vals[0]}
+	}
+	e.witness = &witness{Table: st.Table, Key: st.PrimaryKey, Vals: kv, Cond: cond, Args: condArgs}
+	return nil
+}
+
+// step erases one step's rows.
+func (e *eraser) step(ctx context.Context, st *Step) (TableRecord, error) {
+	if st.Role == RoleMention {
+		return e.mention(ctx, st)
+	}
+	d := e.c.Dialect()
 	table := d.Ident(st.Table)
-	keys, err := s.inlineParents(ctx, tx, c, plan, st, r)
+	keys, err := e.s.inlineParents(ctx, e.tx, e.c, e.plan, st, e.r)
 	if err != nil {
 		return TableRecord{}, err
 	}
-	where, args := plan.Where(st, r.Identities, keys)
+	wf := whereFn(func(pre []any) (string, []any) { return e.plan.WhereAfter(st, e.r.Identities, keys, pre) })
 	rec := TableRecord{System: st.System, Table: st.Table, Action: "none"}
-	exec := func(op, q string, args ...any) (int64, error) {
-		res, err := tx.ExecContext(ctx, q, args...)
-		if err != nil {
-			return 0, c.Translate(ctx, op+" "+st.ID(), err)
-		}
-		n, _ := res.RowsAffected()
-		return n, nil
-	}
-	count := func(extra string, xargs ...any) (int64, error) {
-		var n int64
-		q := "SELECT count(*) FROM " + table + " WHERE " + where + extra
-		if err := tx.QueryRowContext(ctx, q, append(slices.Clone(args), xargs...)...).Scan(&n); err != nil {
-			return 0, c.Translate(ctx, "count "+st.ID(), err)
-		}
-		return n, nil
-	}
 	switch {
 	case st.Erase.Delete:
-		for _, m := range st.Detach {
-			// The subquery is wrapped in a derived table because MySQL
-			// refuses to read the table an UPDATE changes otherwise.
-			col := d.Column(m.Column)
-			if _, err := exec("detach", "UPDATE "+table+" SET "+col+" = NULL WHERE "+col+" IN (SELECT "+d.Column(m.ParentColumn)+
-				" FROM (SELECT "+d.Column(m.ParentColumn)+" FROM "+table+" WHERE "+where+") vow_subject)", args...); err != nil {
-				return rec, err
-			}
-		}
-		n, err := exec("delete from", "DELETE FROM "+table+" WHERE "+where, args...)
-		rec.Action, rec.Rows = "deleted", n
+		n, casc, err := e.delete(ctx, st, wf)
+		rec.Action, rec.Rows, rec.Cascades = "deleted", n, casc
 		return rec, err
 	case st.Erase.Hold:
-		n, err := count("")
-		rec.Action, rec.Rows, rec.Reason, rec.For = "kept", n, st.Erase.Reason, st.Erase.For
+		rec.Action, rec.Reason, rec.For = "kept", st.Erase.Reason, st.Erase.For
+		if cut, ok := e.holdCutoff(st); ok {
+			// Rows older than the hold's period are no longer held.
+			n, casc, err := e.delete(ctx, st, wf.also(d, d.Column(st.Erase.From)+" < ?", timeArg(d, cut)))
+			if err != nil {
+				return rec, err
+			}
+			rec.Expired, rec.Cascades = n, casc
+		}
+		where, args := wf(nil)
+		n, err := e.count(ctx, st, "SELECT count(*) FROM "+table+" WHERE "+where, args)
+		rec.Rows = n
 		return rec, err
 	}
+	return e.mask(ctx, st, wf, rec)
+}
+
+// timeArg passes an instant to a dialect: SQLite keeps times as text.
+func timeArg(d connector.Dialect, t time.Time) any {
+	if d.Kind() == "sqlite" {
+		return t.UTC().Format("2006-01-02 15:04:05")
+	}
+	return t.UTC()
+}
+
+// holdCutoff returns the instant before which a held table's rows are no
+// longer held, when its hold names the column its period runs from.
+func (e *eraser) holdCutoff(st *Step) (time.Time, bool) {
+	if st.Erase.From == "" || st.Erase.For == "" {
+		return time.Time{}, false
+	}
+	dur, err := policy.ParseDuration(st.Erase.For)
+	if err != nil {
+		return time.Time{}, false
+	}
+	return dur.Before(e.s.now()), true
+}
+
+// delete deletes the rows of st matching where, after accounting for
+// what the database's own ON DELETE rules will do to the rows that
+// reference them: rows of other people a cascade would delete stop the
+// erasure (unless an operator approved it), and a RESTRICT that would
+// fail it is reported in words.
+func (e *eraser) delete(ctx context.Context, st *Step, wf whereFn) (int64, []CascadeRecord, error) {
+	d := e.c.Dialect()
+	table := d.Ident(st.Table)
+	casc, err := e.cascades(ctx, st, wf)
+	if err != nil {
+		return 0, nil, err
+	}
+	if err := e.see(ctx, st, wf, "1 = 1"); err != nil {
+		return 0, nil, err
+	}
+	where, args := wf(nil)
+	n, err := e.exec(ctx, st, "delete from", "DELETE FROM "+table+" WHERE "+where, args...)
+	return n, casc, err
+}
+
+// reference is a foreign key of the live schema into a step's table, with
+// the rows that reference the step's rows through it.
+type reference struct {
+	table    string // the referencing table, as the schema names it
+	fk       connector.ForeignKey
+	rows     int64 // rows referencing the step's rows
+	others   int64 // of which not the subject's own rows of that table
+	enforced bool  // the database enforces foreign keys
+}
+
+// references counts, per foreign key of the live schema into st's table,
+// the rows that reference st's rows (those matching wf).
+func (e *eraser) references(ctx context.Context, st *Step, wf whereFn) ([]reference, error) {
+	d := e.c.Dialect()
+	enforced, err := e.foreignKeysEnforced(ctx)
+	if err != nil {
+		return nil, err
+	}
+	live := e.schema.Table(st.Table)
+	if live == nil {
+		return nil, nil
+	}
+	var out []reference
+	for _, lt := range e.schema.Tables {
+		for _, fk := range lt.ForeignKeys {
+			if !strings.EqualFold(fk.RefTable, live.Name) {
+				continue
+			}
+			where, args := wf(nil)
+			ref := colList(d, fk.Columns)
+			if len(fk.Columns) > 1 {
+				ref = "(" + ref + ")"
+			}
+			cond := ref + " IN (SELECT " + colList(d, fk.RefColumns) + " FROM (SELECT " + colList(d, fk.RefColumns) + " FROM " + d.Ident(st.Table) + " WHERE " + where + ") vow_ref)"
+			if lt.Name == live.Name {
+				// A row of the subject's referencing another of theirs
+				// goes with it.
+				w2, a2 := wf(args)
+				cond += " AND NOT (" + w2 + ")"
+				args = a2
+			}
+			q := "SELECT count(*) FROM " + d.Ident(lt.Name) + " WHERE " + cond
+			n, err := e.count(ctx, st, q, args)
+			if err != nil {
+				return nil, err
+			}
+			if n == 0 {
+				continue
+			}
+			others, err := e.notSubjects(ctx, st, lt.Name, q, args, n)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, reference{table: lt.Name, fk: fk, rows: n, others: others, enforced: enforced})
+		}
+	}
+	return out, nil
+}
+
+// cascades says, for the rows about to be deleted, what the database's
+// own ON DELETE rules will do to the rows that still reference them
+// (the plan's own children are gone by then): rows of other people a
+// cascade would delete stop the erasure unless an operator approved it;
+// a RESTRICT that would fail it is reported in words.
+func (e *eraser) cascades(ctx context.Context, st *Step, wf whereFn) ([]CascadeRecord, error) {
+	refs, err := e.references(ctx, st, wf)
+	if err != nil {
+		return nil, err
+	}
+	var out []CascadeRecord
+	for _, ref := range refs {
+		cr := CascadeRecord{Table: st.System + ":" + ref.table, Columns: strings.Join(ref.fk.Columns, ", "), Rows: ref.rows, Others: ref.others}
+		switch {
+		case !ref.enforced:
+			cr.Action = "left"
+		case ref.fk.OnDelete == "CASCADE":
+			cr.Action = "deleted"
+			if ref.others > 0 && !e.approved {
+				return nil, &awaiting{[]string{fmt.Sprintf("deleting the subject's rows of %s would make the database delete %d rows of %s that are not the subject's (ON DELETE CASCADE on %s)",
+					st.ID(), ref.others, ref.table, cr.Columns)}}
+			}
+		case ref.fk.OnDelete == "SET NULL" || ref.fk.OnDelete == "SET DEFAULT":
+			cr.Action = "set null"
+		default:
+			return nil, &errRestricted{restrictMessage(st, ref)}
+		}
+		out = append(out, cr)
+	}
+	return out, nil
+}
+
+// notSubjects counts the rows among n rows of table (selected by q with
+// args) that are not the subject's own rows of that table.
+func (e *eraser) notSubjects(ctx context.Context, st *Step, table, q string, args []any, n int64) (int64, error) {
+	var sub *Step
+	for _, pt := range e.plan.policy.System(st.System).Tables {
+		if strings.EqualFold(pt.Name, table) {
+			sub = e.plan.SubjectStep(st.System, pt.Name)
+		}
+	}
+	if sub == nil {
+		return n, nil
+	}
+	w, a := e.plan.WhereAfter(sub, e.r.Identities, e.r.keys, args)
+	mine, err := e.count(ctx, st, q+" AND "+w, a)
+	if err != nil {
+		return 0, err
+	}
+	return n - mine, nil
+}
+
+// foreignKeysEnforced reports whether the database enforces foreign keys
+// on this connection: SQLite does only with PRAGMA foreign_keys on.
+func (e *eraser) foreignKeysEnforced(ctx context.Context) (bool, error) {
+	if e.c.Dialect().Kind() != "sqlite" {
+		return true, nil
+	}
+	var on int
+	if err := e.tx.QueryRowContext(ctx, "PRAGMA foreign_keys").Scan(&on); err != nil {
+		return false, e.c.Translate(ctx, "read foreign_keys", err)
+	}
+	return on == 1, nil
+}
+
+// mention applies, to rows of someone else that name the subject, the
+// strategy of each mentioning column: in each row only the columns that
+// name the subject there change.
+func (e *eraser) mention(ctx context.Context, st *Step) (TableRecord, error) {
+	rec := TableRecord{System: st.System, Table: st.Table, Mention: strings.Join(st.Mention, ","), Action: "none"}
+	keys, err := e.s.inlineParents(ctx, e.tx, e.c, e.plan, st, e.r)
+	if err != nil {
+		return rec, err
+	}
+	if !st.Erase.Acts() {
+		where, args := e.plan.Where(st, e.r.Identities, keys)
+		n, err := e.count(ctx, st, "SELECT count(*) FROM "+e.c.Dialect().Ident(st.Table)+" WHERE "+where, args)
+		rec.Rows = n
+		if n > 0 {
+			rec.Action, rec.Reason = "kept", "no erasure strategy for "+rec.Mention
+		}
+		return rec, err
+	}
+	for _, m := range st.Matches {
+		wf := whereFn(func(pre []any) (string, []any) { return e.plan.MatchWhere(st, m, e.r.Identities, keys, pre) })
+		one := *st
+		one.Erase.Fields = slices.DeleteFunc(slices.Clone(st.Erase.Fields), func(f FieldErasure) bool { return !slices.Contains(m.Columns, f.Column) })
+		r, err := e.mask(ctx, &one, wf, TableRecord{System: st.System, Table: st.Table})
+		if err != nil {
+			return rec, err
+		}
+		rec.Rows += r.Rows
+		rec.Fields = append(rec.Fields, r.Fields...)
+	}
+	if len(rec.Fields) > 0 {
+		rec.Action = "masked"
+	}
+	return rec, nil
+}
+
+// mask applies the field strategies of st to its rows matching where.
+func (e *eraser) mask(ctx context.Context, st *Step, wf whereFn, rec TableRecord) (TableRecord, error) {
+	d := e.c.Dialect()
+	table := d.Ident(st.Table)
+	where, args := wf(nil)
+	rec.Action = "none"
 	// Count first: the UPDATEs below may null the very column that ties
 	// the rows to the subject.
 	var sums []string
@@ -300,7 +740,7 @@ func (s *Service) eraseStep(ctx context.Context, tx *sql.Tx, c connector.SQL, pl
 		case policy.HMAC:
 			lastHMAC = i
 		case policy.Hold:
-			n, err := count(" AND " + col + " IS NOT NULL")
+			n, err := e.count(ctx, st, "SELECT count(*) FROM "+table+" WHERE "+where+" AND "+col+" IS NOT NULL", args)
 			if err != nil {
 				return rec, err
 			}
@@ -318,18 +758,21 @@ func (s *Service) eraseStep(ctx context.Context, tx *sql.Tx, c connector.SQL, pl
 		rec.Fields = append(rec.Fields, fr)
 	}
 	if len(sums) > 0 {
-		w, a := plan.WhereAfter(st, r.Identities, keys, sumArgs)
+		w, a := wf(sumArgs)
 		counts := make([]sql.NullInt64, len(sums))
 		ptrs := make([]any, len(sums))
 		for i := range counts {
 			ptrs[i] = &counts[i]
 		}
-		if err := tx.QueryRowContext(ctx, "SELECT "+strings.Join(sums, ", ")+" FROM "+table+" WHERE "+w, a...).Scan(ptrs...); err != nil {
-			return rec, c.Translate(ctx, "count "+st.ID(), err)
+		if err := e.tx.QueryRowContext(ctx, "SELECT "+strings.Join(sums, ", ")+" FROM "+table+" WHERE "+w, a...).Scan(ptrs...); err != nil {
+			return rec, e.c.Translate(ctx, "count "+st.ID(), err)
 		}
 		for i, fi := range masked {
 			rec.Fields[fi].Rows = counts[i].Int64
 		}
+	}
+	if err := e.seeMask(ctx, st, wf); err != nil {
+		return rec, err
 	}
 	// The other columns' assignments ride along with the last pseudonym
 	// column's UPDATEs, so rows with a value there are written once, not
@@ -343,7 +786,7 @@ func (s *Service) eraseStep(ctx context.Context, tx *sql.Tx, c connector.SQL, pl
 		if i == lastHMAC {
 			along = sets
 		}
-		n, err := s.pseudonymise(ctx, tx, c, plan, st, r, keys, f.Column, along)
+		n, err := e.s.pseudonymise(ctx, e.tx, e.c, st, wf, f.Column, along)
 		if err != nil {
 			return rec, err
 		}
@@ -351,12 +794,12 @@ func (s *Service) eraseStep(ctx context.Context, tx *sql.Tx, c connector.SQL, pl
 	}
 	if len(sets) > 0 {
 		set, a := sets.sql(d, 0)
-		w, a := plan.WhereAfter(st, r.Identities, keys, a)
+		w, a := wf(a)
 		if lastHMAC >= 0 {
 			// Rows with a value there were written with it, above.
 			w += " AND " + d.Column(st.Erase.Fields[lastHMAC].Column) + " IS NULL"
 		}
-		if _, err := exec("mask", "UPDATE "+table+" SET "+set+" WHERE "+w, a...); err != nil {
+		if _, err := e.exec(ctx, st, "mask", "UPDATE "+table+" SET "+set+" WHERE "+w, a...); err != nil {
 			return rec, err
 		}
 	}
@@ -371,15 +814,34 @@ func (s *Service) eraseStep(ctx context.Context, tx *sql.Tx, c connector.SQL, pl
 	return rec, nil
 }
 
+// seeMask picks the witness among rows a mask is about to change: a row
+// with a value in a column that is nulled or pseudonymised.
+func (e *eraser) seeMask(ctx context.Context, st *Step, wf whereFn) error {
+	if e.witness != nil {
+		return nil
+	}
+	for _, f := range st.Erase.Fields {
+		col := e.c.Dialect().Column(f.Column)
+		switch f.Method {
+		case policy.Nullify:
+			return e.see(ctx, st, wf, col+" IS NOT NULL")
+		case policy.HMAC:
+			return e.see(ctx, st, wf, col+" IS NOT NULL AND "+col+" NOT LIKE ?", keyring.PseudonymPrefix+"%")
+		}
+	}
+	return nil
+}
+
 // maxInline caps how many parent values are inlined into one statement.
 const maxInline = 20000
 
 // inlineParents reads, on MySQL/MariaDB, the parent values a step's
 // statements match on, so that its UPDATE and DELETE say col IN (values)
 // instead of col IN (SELECT …): MariaDB runs the latter as a scan of the
-// whole table, row by row, whatever the indexes. PostgreSQL and SQLite
-// plan the subqueries well and keep them. Parents are read inside the
-// erasure's transaction, before they change (children go first).
+// whole table, row by row, whatever the indexes — and refuses a subquery
+// on the very table an UPDATE changes. PostgreSQL and SQLite plan the
+// subqueries well and keep them. Parents are read inside the erasure's
+// transaction, before they change (children go first).
 func (s *Service) inlineParents(ctx context.Context, tx *sql.Tx, c connector.SQL, plan *Plan, st *Step, r *Request) (*Keys, error) {
 	if c.Dialect().Kind() != "mysql" {
 		return r.keys, nil
@@ -387,20 +849,22 @@ func (s *Service) inlineParents(ctx context.Context, tx *sql.Tx, c connector.SQL
 	d := c.Dialect()
 	vals := map[string][]any{}
 	for _, m := range st.Matches {
-		if m.Parent == "" || m.CrossSystem(st) {
+		if m.Parent == "" || m.Carried(st) {
 			continue
 		}
 		parent := plan.Step(m.Parent)
-		if _, ok := r.keys.rootsFor(parent, m.ParentColumn); ok {
-			continue // already a list of values
+		if len(m.Columns) == 1 {
+			if _, ok := r.keys.rootsFor(parent, m.ParentColumns[0]); ok {
+				continue // already a list of values
+			}
 		}
 		where, args := plan.Where(parent, r.Identities, r.keys)
-		list, err := column(ctx, tx, c, "read "+parent.ID(), "SELECT DISTINCT "+d.Column(m.ParentColumn)+" FROM "+d.Ident(parent.Table)+" WHERE "+where+" AND "+d.Column(m.ParentColumn)+" IS NOT NULL", args)
+		list, err := tuples(ctx, tx, c, "read "+parent.ID(), "SELECT DISTINCT "+colList(d, m.ParentColumns)+" FROM "+d.Ident(parent.Table)+" WHERE "+where+" AND "+notNull(d, m.ParentColumns), args, len(m.ParentColumns))
 		if err != nil {
 			return nil, err
 		}
 		if len(list) <= maxInline {
-			vals[m.Parent+"."+m.ParentColumn] = list
+			vals[m.carriedKey()] = list
 		}
 	}
 	if len(vals) == 0 {
@@ -414,7 +878,7 @@ func (s *Service) inlineParents(ctx context.Context, tx *sql.Tx, c connector.SQL
 // value (an audit log's 27,000 rows of one email are one statement), read
 // in batches so memory stays flat however many values there are. Values
 // already pseudonymised are left alone, so a rerun changes nothing.
-func (s *Service) pseudonymise(ctx context.Context, tx *sql.Tx, c connector.SQL, plan *Plan, st *Step, r *Request, keys *Keys, field string, along assignments) (int64, error) {
+func (s *Service) pseudonymise(ctx context.Context, tx *sql.Tx, c connector.SQL, st *Step, wf whereFn, field string, along assignments) (int64, error) {
 	d := c.Dialect()
 	col, table := d.Column(field), d.Ident(st.Table)
 	var (
@@ -422,7 +886,7 @@ func (s *Service) pseudonymise(ctx context.Context, tx *sql.Tx, c connector.SQL,
 		changed int64
 	)
 	for {
-		where, args := plan.Where(st, r.Identities, keys)
+		where, args := wf(nil)
 		q := "SELECT DISTINCT " + col + " FROM " + table + " WHERE " + where + " AND " + col + " IS NOT NULL"
 		if last != nil {
 			args = append(args, last)
@@ -438,7 +902,7 @@ func (s *Service) pseudonymise(ctx context.Context, tx *sql.Tx, c connector.SQL,
 			var set string
 			var a []any
 			switch {
-			case !strings.HasPrefix(text, keyring.PseudonymPrefix):
+			case !keyring.IsPseudonym(text):
 				set, a = col+" = "+d.Param(1), []any{s.Keys.Pseudonym(text)}
 				if len(along) > 0 {
 					more, margs := along.sql(d, 1)
@@ -451,13 +915,12 @@ func (s *Service) pseudonymise(ctx context.Context, tx *sql.Tx, c connector.SQL,
 			default:
 				continue
 			}
-			w, a := plan.WhereAfter(st, r.Identities, keys, a)
-			a = append(a, v)
-			res, err := tx.ExecContext(ctx, "UPDATE "+table+" SET "+set+" WHERE "+w+" AND "+col+" = "+d.Param(len(a)), a...)
+			w, a := wf.also(d, col+" = ?", v)(a)
+			res, err := tx.ExecContext(ctx, "UPDATE "+table+" SET "+set+" WHERE "+w, a...)
 			if err != nil {
 				return changed, c.Translate(ctx, "pseudonymise "+st.ID()+"."+field, err)
 			}
-			if !strings.HasPrefix(text, keyring.PseudonymPrefix) {
+			if !keyring.IsPseudonym(text) {
 				n, _ := res.RowsAffected()
 				changed += n
 			}
@@ -495,11 +958,18 @@ func (as assignments) sql(d connector.Dialect, n int) (string, []any) {
 }
 
 // verifyErased re-reads the subject's rows and returns the tables that
-// still hold data the erasure should have removed.
+// still hold data the erasure should have removed. It reads twice: by the
+// plan's live conditions (rows written while the erasure ran), and by the
+// parent values saved before anything changed — a child two levels down
+// is found by its parent's saved keys even after the parent is gone.
 func (s *Service) verifyErased(ctx context.Context, plan *Plan, r *Request, cs *conns) ([]string, error) {
 	var out []string
+	passes := []*Keys{r.keys}
+	if r.keys != nil && len(r.keys.Saved) > 0 {
+		passes = append(passes, r.keys.withInline(r.keys.Saved))
+	}
 	for _, st := range plan.Steps {
-		if !st.Erase.Acts() {
+		if !st.Erase.Acts() && !st.Erase.Hold {
 			continue
 		}
 		c, err := cs.get(ctx, st.System)
@@ -507,43 +977,86 @@ func (s *Service) verifyErased(ctx context.Context, plan *Plan, r *Request, cs *
 			return nil, err
 		}
 		d := c.Dialect()
-		where, args := plan.Where(st, r.Identities, r.keys)
-		base := "SELECT count(*) FROM " + d.Ident(st.Table) + " WHERE " + where
-		var checks []string
-		var xargs [][]any
-		if st.Erase.Delete {
-			checks, xargs = append(checks, ""), append(xargs, nil)
-		} else {
-			for _, f := range st.Erase.Fields {
-				col := d.Column(f.Column)
-				switch f.Method {
-				case policy.Nullify:
-					checks, xargs = append(checks, " AND "+col+" IS NOT NULL"), append(xargs, nil)
-				case policy.Set:
-					// The value follows the condition's own parameters.
-					checks, xargs = append(checks, " AND "+col+" IS NOT NULL AND "+col+" <> "+d.Param(len(args)+1)), append(xargs, []any{f.Value})
-				case policy.HMAC:
-					n, err := s.unpseudonymised(ctx, c, st, where, args, f.Column)
+		for _, keys := range passes {
+			for _, chk := range checks(d, plan, st, keys, r, s.now()) {
+				where, args := chk.wf(nil)
+				var n int64
+				if chk.column != "" {
+					n, err = s.unpseudonymised(ctx, c, st, where, args, chk.column)
+				} else {
+					err = c.DB().QueryRowContext(ctx, "SELECT count(*) FROM "+d.Ident(st.Table)+" WHERE "+where, args...).Scan(&n)
 					if err != nil {
-						return nil, err
+						err = c.Translate(ctx, "verify "+st.ID(), err)
 					}
-					if n > 0 {
-						out = append(out, fmt.Sprintf("%s.%s (%d rows)", st.ID(), f.Column, n))
+				}
+				if err != nil {
+					return nil, err
+				}
+				if n > 0 {
+					what := st.ID()
+					if chk.column != "" {
+						what += "." + chk.column
+					}
+					if e := fmt.Sprintf("%s (%d rows)", what, n); !slices.Contains(out, e) {
+						out = append(out, e)
 					}
 				}
 			}
 		}
-		for i, chk := range checks {
-			var n int64
-			if err := c.DB().QueryRowContext(ctx, base+chk, append(slices.Clone(args), xargs[i]...)...).Scan(&n); err != nil {
-				return nil, c.Translate(ctx, "verify "+st.ID(), err)
+	}
+	return out, nil
+}
+
+// check is one verification query: rows matching wf remain; with column
+// set, rows whose column is not yet a pseudonym remain.
+type check struct {
+	wf     whereFn
+	column string
+}
+
+// checks are the verification queries of a step: what must be gone
+// after its erasure.
+func checks(d connector.Dialect, plan *Plan, st *Step, keys *Keys, r *Request, now time.Time) []check {
+	var out []check
+	arms := st.Matches
+	if st.Role == RoleSubject {
+		arms = []Match{{}} // the whole step at once
+	}
+	for _, m := range arms {
+		wf := whereFn(func(pre []any) (string, []any) {
+			if st.Role == RoleMention {
+				return plan.MatchWhere(st, m, r.Identities, keys, pre)
 			}
-			if n > 0 {
-				out = append(out, fmt.Sprintf("%s (%d rows)", st.ID(), n))
+			return plan.WhereAfter(st, r.Identities, keys, pre)
+		})
+		switch {
+		case st.Erase.Delete:
+			out = append(out, check{wf: wf})
+			continue
+		case st.Erase.Hold:
+			if st.Erase.From != "" && st.Erase.For != "" {
+				if dur, err := policy.ParseDuration(st.Erase.For); err == nil {
+					out = append(out, check{wf: wf.also(d, d.Column(st.Erase.From)+" < ?", timeArg(d, dur.Before(now)))})
+				}
+			}
+			continue
+		}
+		for _, f := range st.Erase.Fields {
+			if st.Role == RoleMention && !slices.Contains(m.Columns, f.Column) {
+				continue
+			}
+			col := d.Column(f.Column)
+			switch f.Method {
+			case policy.Nullify:
+				out = append(out, check{wf: wf.also(d, col+" IS NOT NULL")})
+			case policy.Set:
+				out = append(out, check{wf: wf.also(d, col+" IS NOT NULL AND "+col+" <> ?", f.Value)})
+			case policy.HMAC:
+				out = append(out, check{wf: wf, column: f.Column})
 			}
 		}
 	}
-	return out, nil
+	return out
 }
 
 func (s *Service) unpseudonymised(ctx context.Context, c connector.SQL, st *Step, where string, args []any, column string) (int64, error) {
@@ -559,7 +1072,7 @@ func (s *Service) unpseudonymised(ctx context.Context, c connector.SQL, st *Step
 		if err := rows.Scan(&v); err != nil {
 			return 0, c.Translate(ctx, "verify "+st.ID(), err)
 		}
-		if !strings.HasPrefix(fmt.Sprint(keyValue(v)), keyring.PseudonymPrefix) {
+		if !keyring.IsPseudonym(fmt.Sprint(keyValue(v))) {
 			n++
 		}
 	}

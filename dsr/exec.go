@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/vowprivacy/vow/connector"
+	"github.com/vowprivacy/vow/identity"
 	"github.com/vowprivacy/vow/policy"
 	"github.com/vowprivacy/vow/webhook"
 )
@@ -44,6 +45,8 @@ func (s *Service) Run(ctx context.Context, id string, progress func(Progress)) (
 	}
 	switch r.Status {
 	case Executing, Waiting:
+	case AwaitingApproval:
+		return r, nil // an operator approves or cancels it
 	case Scheduled:
 		if r.NextAttemptAt != nil && s.now().Before(*r.NextAttemptAt) {
 			return r, nil // still in its grace period
@@ -85,6 +88,17 @@ func (s *Service) Run(ctx context.Context, id string, progress func(Progress)) (
 	var sched *scheduled
 	if errors.As(err, &sched) {
 		if err := s.transition(ctx, id, []Status{Executing}, Scheduled, map[string]any{"next_attempt_at": ts(sched.until)}); err != nil {
+			return nil, err
+		}
+		return s.Get(ctx, id)
+	}
+	var wait *awaiting
+	if errors.As(err, &wait) {
+		ap := Approval{Reasons: wait.reasons, StoppedAt: s.now()}
+		b, _ := json.Marshal(ap)
+		err := s.move(ctx, id, []Status{Executing}, AwaitingApproval, map[string]any{"approval": string(b), "next_attempt_at": nil},
+			"request.braked", map[string]any{"reasons": wait.reasons})
+		if err != nil {
 			return nil, err
 		}
 		return s.Get(ctx, id)
@@ -164,7 +178,7 @@ func (s *Service) execute(ctx context.Context, r *Request, progress func(Progres
 	if len(kinds) == 0 {
 		return nil, fmt.Errorf("dsr: request %s has no identities left to search by", r.ID)
 	}
-	plan, err := NewPlan(s.Policy, kinds)
+	plan, err := NewPlan(s.Policy, r.Subject, kinds)
 	if errors.Is(err, ErrNoMatch) {
 		return &Result{Message: "no data found: " + err.Error()}, nil
 	}
@@ -270,37 +284,181 @@ func (s *Service) Close() error {
 }
 
 // resolve fixes, before anything is written, the primary keys of the rows
-// found by identity and the values that relations carry across systems.
-// Later runs of the same request use them, so a resumed erasure still
-// finds rows whose identity columns it has already masked.
+// found by identity, the values that relations carry across systems or to
+// owned rows, and the parent values verification needs once the parents
+// are gone. Later runs of the same request use them, so a resumed erasure
+// still finds rows whose identity columns it has already masked.
+//
+// It also checks each identity against the type of every column it is
+// matched with: a value a column cannot hold ("1abc" for an integer key)
+// is not compared there at all — MariaDB would compare it as 1 — and a
+// request whose identities fit no column fails, saying why.
 func (s *Service) resolve(ctx context.Context, plan *Plan, r *Request, cs *conns) (*Keys, error) {
-	keys := &Keys{Roots: map[string][]any{}, Cross: map[string][]any{}}
+	keys := &Keys{Roots: map[string][]any{}, Cross: map[string][]any{}, Saved: map[string][]any{}}
+	fitting, tried := 0, []string{}
 	for _, st := range plan.Steps {
 		c, err := cs.get(ctx, st.System)
 		if err != nil {
 			return nil, err
 		}
-		d := c.Dialect()
-		if len(st.PrimaryKey) == 1 && slices.ContainsFunc(st.Matches, func(m Match) bool { return m.Identity != "" }) {
+		sc, err := s.schema(ctx, st.System, c)
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range st.Matches {
+			if m.Identity == "" {
+				continue
+			}
+			v := r.Identities[m.Identity]
+			col := sc.Table(st.Table).Column(m.Column())
+			if col == nil {
+				continue // vow check --live reports a missing column
+			}
+			if err := identity.Fits(v, col.Type); err != nil {
+				keys.Unfit = append(keys.Unfit, st.ID()+"."+m.Column())
+				tried = append(tried, fmt.Sprintf("%s.%s: %s", st.ID(), m.Column(), strings.TrimPrefix(err.Error(), identity.ErrInvalid.Error()+": ")))
+				continue
+			}
+			if st.Role == RoleSubject {
+				fitting++
+			}
+		}
+	}
+	if fitting == 0 && len(tried) > 0 {
+		return nil, &FieldError{"identities", "no column the identities are matched with can hold them: " + strings.Join(tried, "; ")}
+	}
+	d := func(st *Step) connector.Dialect { return connector.DialectOf(st.Kind) }
+	for _, st := range plan.Steps {
+		c, err := cs.get(ctx, st.System)
+		if err != nil {
+			return nil, err
+		}
+		if len(st.PrimaryKey) == 1 && st.Role == RoleSubject && slices.ContainsFunc(st.Matches, func(m Match) bool { return m.Identity != "" }) {
 			idOnly := *st
 			idOnly.Matches = slices.DeleteFunc(slices.Clone(st.Matches), func(m Match) bool { return m.Identity == "" })
-			where, args := plan.Where(&idOnly, r.Identities, nil)
-			vals, err := column(ctx, c.DB(), c, "resolve keys", "SELECT DISTINCT "+d.Column(st.PrimaryKey[0])+" FROM "+d.Ident(st.Table)+" WHERE "+where, args)
+			where, args := plan.Where(&idOnly, r.Identities, keys)
+			vals, err := column(ctx, c.DB(), c, "resolve keys", "SELECT DISTINCT "+d(st).Column(st.PrimaryKey[0])+" FROM "+d(st).Ident(st.Table)+" WHERE "+where, args)
 			if err != nil {
 				return nil, err
 			}
 			keys.Roots[st.ID()] = vals
 		}
-		for _, col := range st.Collect {
+		for _, cols := range st.Collect {
 			where, args := plan.Where(st, r.Identities, keys)
-			vals, err := column(ctx, c.DB(), c, "resolve keys", "SELECT DISTINCT "+d.Column(col)+" FROM "+d.Ident(st.Table)+" WHERE "+where+" AND "+d.Column(col)+" IS NOT NULL", args)
+			vals, err := tuples(ctx, c.DB(), c, "resolve keys", "SELECT DISTINCT "+colList(d(st), cols)+" FROM "+d(st).Ident(st.Table)+" WHERE "+where+" AND "+notNull(d(st), cols), args, len(cols))
 			if err != nil {
 				return nil, err
 			}
-			keys.Cross[st.ID()+"."+col] = vals
+			keys.Cross[st.ID()+"."+strings.Join(cols, ",")] = vals
+		}
+	}
+	// Parent values that same-system children match on: once the
+	// parents are erased, verification still finds the children by them.
+	for _, st := range plan.Steps {
+		for _, m := range st.Matches {
+			if m.Parent == "" || m.Carried(st) {
+				continue
+			}
+			key := m.carriedKey()
+			if _, ok := keys.Saved[key]; ok {
+				continue
+			}
+			parent := plan.Step(m.Parent)
+			c, err := cs.get(ctx, parent.System)
+			if err != nil {
+				return nil, err
+			}
+			where, args := plan.Where(parent, r.Identities, keys)
+			vals, err := tuples(ctx, c.DB(), c, "resolve keys", "SELECT DISTINCT "+colList(d(parent), m.ParentColumns)+" FROM "+d(parent).Ident(parent.Table)+" WHERE "+where+" AND "+notNull(d(parent), m.ParentColumns), args, len(m.ParentColumns))
+			if err != nil {
+				return nil, err
+			}
+			keys.Saved[key] = vals
 		}
 	}
 	return keys, nil
+}
+
+// colList quotes columns for a SELECT list: "a", "b".
+func colList(d connector.Dialect, cols []string) string {
+	q := make([]string, len(cols))
+	for i, c := range cols {
+		q[i] = d.Column(c)
+	}
+	return strings.Join(q, ", ")
+}
+
+// notNull is the condition that none of cols is NULL: a NULL in a key
+// matches nothing.
+func notNull(d connector.Dialect, cols []string) string {
+	q := make([]string, len(cols))
+	for i, c := range cols {
+		q[i] = d.Column(c) + " IS NOT NULL"
+	}
+	return strings.Join(q, " AND ")
+}
+
+// tuples reads rows of n columns: single values for one column, []any
+// tuples for several.
+func tuples(ctx context.Context, db querier, c connector.SQL, op, q string, args []any, n int) ([]any, error) {
+	if n == 1 {
+		return column(ctx, db, c, op, q, args)
+	}
+	rows, err := db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, c.Translate(ctx, op, err)
+	}
+	defer rows.Close()
+	var out []any
+	for rows.Next() {
+		vals := make([]any, n)
+		ptrs := make([]any, n)
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, c.Translate(ctx, op, err)
+		}
+		for i := range vals {
+			vals[i] = keyValue(vals[i])
+		}
+		out = append(out, vals)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, c.Translate(ctx, op, err)
+	}
+	return out, nil
+}
+
+// schema returns the live structure of a system, read once and kept for
+// a few minutes: the checks of a run (identity types, the brake's foreign
+// keys) need it, and a schema rarely changes under a running request.
+func (s *Service) schema(ctx context.Context, system string, c connector.SQL) (*connector.Schema, error) {
+	s.poolMu.Lock()
+	cached, ok := s.schemas[system]
+	s.poolMu.Unlock()
+	if ok && s.now().Sub(cached.at) < schemaTTL {
+		return cached.schema, nil
+	}
+	sc, err := c.Introspect(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("dsr: read the structure of system %s: %w", system, err)
+	}
+	s.poolMu.Lock()
+	if s.schemas == nil {
+		s.schemas = map[string]cachedSchema{}
+	}
+	s.schemas[system] = cachedSchema{sc, s.now()}
+	s.poolMu.Unlock()
+	return sc, nil
+}
+
+// schemaTTL is how long a system's structure is trusted once read.
+const schemaTTL = 5 * time.Minute
+
+type cachedSchema struct {
+	schema *connector.Schema
+	at     time.Time
 }
 
 // querier is a *sql.DB or a *sql.Tx.
@@ -355,20 +513,29 @@ func decodeKeys(s string) (*Keys, error) {
 	if err := dec.Decode(&k); err != nil {
 		return nil, err
 	}
-	for _, m := range []map[string][]any{k.Roots, k.Cross} {
+	for _, m := range []map[string][]any{k.Roots, k.Cross, k.Saved} {
 		for _, vals := range m {
-			for i, v := range vals {
-				if n, ok := v.(json.Number); ok {
-					if x, err := n.Int64(); err == nil {
-						vals[i] = x
-					} else if f, err := n.Float64(); err == nil {
-						vals[i] = f
-					}
-				}
-			}
+			numbers(vals)
 		}
 	}
 	return &k, nil
+}
+
+// numbers turns the json.Numbers of vals, and of the tuples in it, into
+// int64 or float64 in place.
+func numbers(vals []any) {
+	for i, v := range vals {
+		switch x := v.(type) {
+		case json.Number:
+			if n, err := x.Int64(); err == nil {
+				vals[i] = n
+			} else if f, err := x.Float64(); err == nil {
+				vals[i] = f
+			}
+		case []any:
+			numbers(x)
+		}
+	}
 }
 
 // stepDone reports whether a unit of work of r was recorded as done, and

@@ -83,7 +83,7 @@ func (s *Service) recover(ctx context.Context, r *Request) error {
 	if g == nil || len(g.Mark) == 0 || r.keys == nil {
 		return nil
 	}
-	plan, err := NewPlan(s.Policy, kindsOf(r.Identities))
+	plan, err := NewPlan(s.Policy, r.Subject, kindsOf(r.Identities))
 	if errors.Is(err, ErrNoMatch) {
 		return nil
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/vowprivacy/vow/connector"
+	"github.com/vowprivacy/vow/identity"
 	"github.com/vowprivacy/vow/keyring"
 	"github.com/vowprivacy/vow/policy"
 )
@@ -38,10 +39,21 @@ func (pl *Plan) CheckLive(ctx context.Context, o Opener) ([]string, error) {
 			out = append(out, fmt.Sprintf("%s: the table does not exist in the database (vow check --live)", st.ID()))
 			continue
 		}
+		d := connector.DialectOf(st.Kind)
 		for _, m := range st.Matches {
-			if !indexed(t, m.Column) {
-				out = append(out, fmt.Sprintf("%s.%s: no index starts with this column, so every request reads the whole table (CREATE INDEX ON %s (%s))",
-					st.ID(), m.Column, st.Table, m.Column))
+			term := m.Columns[0]
+			expr := d.Column(term)
+			if m.Identity != "" {
+				term = identity.IndexTerm(st.Kind, m.Identity, term)
+				expr = identity.IndexTerm(st.Kind, m.Identity, d.Column(m.Column()))
+			}
+			if !indexed(t, term) {
+				why := "no index starts with this column"
+				if term != m.Columns[0] {
+					why = "no index on " + term + " (" + m.Identity + "s are matched whatever their case)"
+				}
+				out = append(out, fmt.Sprintf("%s.%s: %s, so every request reads the whole table (CREATE INDEX ON %s (%s))",
+					st.ID(), strings.Join(m.Columns, ","), why, d.Ident(st.Table), expr))
 			}
 		}
 		for _, f := range st.Erase.Fields {

@@ -1,6 +1,7 @@
 package dsr
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -8,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/vowprivacy/vow/connector"
+	"github.com/vowprivacy/vow/identity"
 	"github.com/vowprivacy/vow/policy"
 )
 
@@ -19,11 +21,27 @@ type Identities map[string]string
 // Plan is the traversal of a subject's data across systems: which tables
 // hold it, how each is found, in which order they are read and erased, and
 // what erasure does to each. Build it with [NewPlan]; it is a pure function
-// of the policy and the identity kinds, so it can be shown before running.
+// of the policy, the subject kind and the identity kinds, so it can be
+// shown before running.
+//
+// Whose rows are whose follows the policy's ownership model (see
+// [policy.Ownership]): the subject's own rows are found by identity in
+// tables of the request's subject kind and through relations that own
+// rows (at any depth, whatever erasure does to the parent); rows of other
+// people that merely mention the subject are separate mention steps, whose
+// erasure touches only the mentioning column and whose export shows only
+// that column.
 type Plan struct {
+	// Subject is the subject kind the request is for.
+	Subject string
 	// Steps are in read order: every step comes after the steps it
-	// depends on. Erasure runs them in reverse, children before parents.
+	// matches on.
 	Steps []*Step
+	// EraseOrder is the order erasure visits the steps: every step before
+	// the steps whose rows its rows reference (children before parents,
+	// a customer before the address it owns), so that no foreign key
+	// ever points at a deleted row.
+	EraseOrder []*Step
 	// Services are the webhook systems asked to export or erase the
 	// subject, after the databases.
 	Services []*ServiceStep
@@ -45,66 +63,93 @@ type ServiceStep struct {
 	AllowPrivate bool
 }
 
-// Step is one table of the traversal.
+// Step roles.
+const (
+	// RoleSubject: the rows are the subject's own.
+	RoleSubject = "subject"
+	// RoleMention: the rows are someone else's and name the subject in
+	// the step's Mention columns.
+	RoleMention = "mention"
+)
+
+// Step is one table of the traversal (or, for a mention, one way a table
+// names the subject).
 type Step struct {
 	System string
 	Table  string
 	// Kind is the datastore kind of System, for its SQL dialect.
 	Kind string
-	// Matches are the ways a row of this table belongs to the subject; a
-	// row matching any of them is the subject's.
+	// Role is RoleSubject or RoleMention.
+	Role string
+	// Mention lists the columns that name the subject, for a mention step.
+	Mention []string
+	// Matches are the ways a row of this step belongs to the subject (or,
+	// for a mention, names them); a row matching any of them is one.
 	Matches []Match
-	// Owned reports that the table's rows are the subject's own: they are
-	// deleted by erasure, and the traversal continues to the tables that
-	// reference them. Other tables are leaves: their rows are exported and
-	// their declared fields masked, but they lead no further, because a
-	// row that merely mentions the subject (a scan the subject triggered)
-	// does not make the rows below it (the scan's findings) the subject's.
-	Owned bool
-	// Erase is what erasure does to the table.
+	// Erase is what erasure does to the step's rows: the table's
+	// strategy for the subject's rows, the mentioning columns' own
+	// strategies for a mention.
 	Erase TableErasure
 	// PrimaryKey is the table's declared primary key, if any.
 	PrimaryKey []string
-	// Collect lists columns whose values a later step in another system
-	// needs (cross-database relations); the executor gathers them.
-	Collect []string
-	// Detach lists columns of this same table that reference its rows
-	// (users.invited_by) and that erasure sets to NULL in other people's
-	// rows before deleting the subject's, as the policy's nullify says.
-	Detach []Match
+	// Collect lists column groups whose values a later step needs before
+	// anything changes (a relation into another system, or an address
+	// this table's rows own); they are read when the request starts.
+	Collect [][]string
 }
 
-// ID names the step: "system:table".
-func (s *Step) ID() string { return s.System + ":" + s.Table }
+// ID names the step: "system:table" for the subject's rows,
+// "system:table#column" for a mention.
+func (s *Step) ID() string {
+	if s.Role == RoleMention {
+		return s.System + ":" + s.Table + "#" + strings.Join(s.Mention, ",")
+	}
+	return s.System + ":" + s.Table
+}
 
-// Match is one way a row belongs to the subject: either an identity column
-// equals an identity of the request, or a column references a column of a
-// row found by an earlier step.
+// Match is one way a row belongs to (or names) the subject: either an
+// identity column equals an identity of the request, or columns
+// reference columns of a row found by an earlier step.
 type Match struct {
-	// Column of this table.
-	Column string
+	// Columns of this table: one for an identity, the key's columns for
+	// a relation.
+	Columns []string
 	// Identity is the identity kind matched (for an identity match).
 	Identity string
-	// Parent is the ID of the earlier step (for a relation match), and
-	// ParentColumn the column of the parent the Column references.
-	Parent       string
-	ParentColumn string
+	// Parent is the ID of the step the columns match, and ParentColumns
+	// the columns of the parent's rows they equal.
+	Parent        string
+	ParentColumns []string
+	// Owned marks the inverse of a relation: the parent's rows reference
+	// this table's rows and own them (a customer's address); the values
+	// are read before anything is erased, and a row is erased only when
+	// no one else references it.
+	Owned bool
 }
 
-// CrossSystem reports whether a relation match points into another
-// system, so its values must be carried over rather than joined.
-func (m Match) CrossSystem(s *Step) bool {
-	return m.Parent != "" && !strings.HasPrefix(m.Parent, s.System+":")
+// Column is the single column of an identity or single-column match.
+func (m Match) Column() string { return m.Columns[0] }
+
+// Carried reports whether the match compares with values read before
+// the request ran (a parent in another system, or an owned row), rather
+// than with a subquery on the parent.
+func (m Match) Carried(s *Step) bool {
+	return m.Parent != "" && (m.Owned || !strings.HasPrefix(m.Parent, s.System+":"))
 }
+
+// carriedKey names the values of a carried match in [Keys].Cross.
+func (m Match) carriedKey() string { return m.Parent + "." + strings.Join(m.ParentColumns, ",") }
 
 // TableErasure is what erasure does to one table.
 type TableErasure struct {
 	// Delete removes the subject's rows.
 	Delete bool
-	// Hold keeps the rows, for Reason, for the period For.
+	// Hold keeps the rows, for Reason, for the period For, measured from
+	// the column From when the policy names one.
 	Hold   bool
 	Reason string
 	For    string
+	From   string
 	// Fields are the per-column strategies applied when rows are kept.
 	Fields []FieldErasure
 }
@@ -134,37 +179,90 @@ func (e TableErasure) Acts() bool {
 	return false
 }
 
-// NewPlan builds the plan for a subject known by the given identity kinds
-// (the values are not needed to plan). It returns ErrNoMatch when no field
-// of the policy declares any of the kinds.
-func NewPlan(p *policy.Policy, kinds []string) (*Plan, error) {
-	pl := &Plan{policy: p}
+// Errors of [NewPlan] callers branch on.
+var (
+	// ErrSubjectKind: the request names no subject kind and the policy
+	// has several, or names one no table declares.
+	ErrSubjectKind = errors.New("subject kind")
+	// ErrAmbiguous: the request reaches a table whose ownership the
+	// policy leaves open; Vow does not guess with someone's data.
+	ErrAmbiguous = errors.New("ownership is ambiguous")
+)
+
+// SubjectKind resolves the subject kind of a request: the one given,
+// which must be a kind whose tables declare identities, or the policy's
+// only such kind.
+func SubjectKind(p *policy.Policy, kind string) (string, error) {
+	kinds := p.IdentityKinds()
+	switch {
+	case kind != "" && slices.Contains(kinds, kind):
+		return kind, nil
+	case kind != "":
+		return "", fmt.Errorf("%w: no table of subject %q declares an identity (subjects with identities: %s)", ErrSubjectKind, kind, orNone(kinds))
+	case len(kinds) == 1:
+		return kinds[0], nil
+	case len(kinds) == 0:
+		return "", nil // only webhook systems, or nothing to find
+	}
+	return "", fmt.Errorf("%w: the policy has several subjects with identities (%s); say which the request is for", ErrSubjectKind, strings.Join(kinds, ", "))
+}
+
+func orNone(s []string) string {
+	if len(s) == 0 {
+		return "none"
+	}
+	return strings.Join(s, ", ")
+}
+
+// NewPlan builds the plan for a subject of the given kind ("" for the
+// policy's only one), known by the given identity kinds (the values are
+// not needed to plan). It returns ErrNoMatch when no table of that kind
+// declares any of the identity kinds and no service accepts them,
+// ErrSubjectKind when the kind is missing or unknown, and ErrAmbiguous
+// when the traversal reaches a table whose owner the policy leaves open.
+func NewPlan(p *policy.Policy, kind string, kinds []string) (*Plan, error) {
+	kind, err := SubjectKind(p, kind)
+	if err != nil {
+		return nil, err
+	}
+	own := p.Ownership()
+	pl := &Plan{Subject: kind, policy: p}
 	byID := map[string]*Step{}
-	add := func(sys *policy.System, t *policy.Table) *Step {
-		id := sys.Name + ":" + t.Name
-		if s := byID[id]; s != nil {
-			return s
+	step := func(sys *policy.System, t *policy.Table, role string, mention []string) *Step {
+		s := &Step{System: sys.Name, Table: t.Name, Kind: sys.Kind, Role: role, Mention: mention, PrimaryKey: t.PrimaryKey}
+		if have := byID[s.ID()]; have != nil {
+			return have
 		}
-		s := &Step{System: sys.Name, Table: t.Name, Kind: sys.Kind, PrimaryKey: t.PrimaryKey, Erase: tableErasure(t)}
-		s.Owned = s.Erase.Delete
-		byID[id] = s
+		if role == RoleSubject {
+			s.Erase = tableErasure(t)
+		} else {
+			s.Erase = mentionErasure(t, mention)
+		}
+		byID[s.ID()] = s
 		return s
 	}
-	var queue []*Step
+	var subjects, mentions []*Step
 	for _, sys := range p.Systems {
 		for _, t := range sys.Tables {
 			for _, f := range t.Fields {
 				if f.Identity == "" || !slices.Contains(kinds, f.Identity) {
 					continue
 				}
-				s := add(sys, t)
-				s.Matches = append(s.Matches, Match{Column: f.Name, Identity: f.Identity})
-				// A table found by identity is the subject's own entry
-				// point: its rows lead on even when erasure masks them.
-				if !slices.Contains(queue, s) {
-					s.Owned = true
-					queue = append(queue, s)
+				m := Match{Columns: []string{f.Name}, Identity: f.Identity}
+				if kind != "" && own.Kind(sys.Name, t.Name) == kind {
+					s := step(sys, t, RoleSubject, nil)
+					s.Matches = append(s.Matches, m)
+					if !slices.Contains(subjects, s) {
+						subjects = append(subjects, s)
+					}
+					continue
 				}
+				// An identity in a table of another subject names the
+				// person in someone else's row (a commit's author email in
+				// a customer's pipeline run).
+				s := step(sys, t, RoleMention, []string{f.Name})
+				s.Matches = append(s.Matches, m)
+				mentions = append(mentions, s)
 			}
 		}
 	}
@@ -183,87 +281,174 @@ func NewPlan(p *policy.Policy, kinds []string) (*Plan, error) {
 				Categories: sys.Webhook.Categories, Erase: sys.Webhook.Erase, AllowPrivate: sys.Webhook.AllowPrivate})
 		}
 	}
-	if len(queue) == 0 && len(pl.Services) == 0 {
-		return nil, fmt.Errorf("%w: no field of the policy declares identity %s (declared: %s)",
-			ErrNoMatch, strings.Join(kinds, ", "), strings.Join(declaredIdentities(p), ", "))
+	if len(subjects) == 0 && len(pl.Services) == 0 {
+		why := fmt.Sprintf("no table of subject %s declares identity %s", orNone([]string{kind}), strings.Join(kinds, ", "))
+		return nil, fmt.Errorf("%w: %s (declared: %s)", ErrNoMatch, why, strings.Join(declaredIdentities(p, kind), ", "))
 	}
-	rels := p.Relations()
-	// Breadth-first from the identity tables along relations that point at
-	// an owned table: the referencing rows hang off the subject's rows.
-	for i := 0; i < len(queue); i++ {
-		parent := queue[i]
-		if !parent.Owned {
-			continue
-		}
-		for _, r := range rels {
-			if r.ToSystem != parent.System || r.ToTable != parent.Table {
-				continue
-			}
-			if r.FromSystem == r.ToSystem && r.FromTable == r.ToTable {
-				// A self-reference (invited_by) points at other people:
-				// their rows are not the subject's, but must let go of the
-				// subject's rows before those are deleted.
-				if f := p.System(r.FromSystem).Table(r.FromTable).Field(r.FromColumn); f.Erase != nil && f.Erase.Method == policy.Nullify {
-					m := Match{Column: r.FromColumn, Parent: parent.ID(), ParentColumn: r.ToColumn}
-					if !slices.Contains(parent.Detach, m) {
-						parent.Detach = append(parent.Detach, m)
-					}
-				}
-				continue
-			}
+	// Breadth-first from the identity tables: rows owned through a
+	// relation are the subject's too, whatever erasure does to the rows
+	// that own them; mentions are recorded and lead no further.
+	for i := 0; i < len(subjects); i++ {
+		parent := subjects[i]
+		for _, r := range own.Into(parent.System, parent.Table) {
 			sys := p.System(r.FromSystem)
 			t := sys.Table(r.FromTable)
-			child := add(sys, t)
-			m := Match{Column: r.FromColumn, Parent: parent.ID(), ParentColumn: r.ToColumn}
-			if !slices.Contains(child.Matches, m) {
-				child.Matches = append(child.Matches, m)
+			m := Match{Columns: r.FromColumns, Parent: parent.ID(), ParentColumns: r.ToColumns}
+			var s *Step
+			switch r.Role {
+			case policy.RoleOwner:
+				if r.FromSystem == r.ToSystem && r.FromTable == r.ToTable {
+					return nil, fmt.Errorf("%w: %s owns its own rows through %s, which would reach any depth; declare relation: mention",
+						ErrAmbiguous, parent.ID(), strings.Join(r.FromColumns, ", "))
+				}
+				s = step(sys, t, RoleSubject, nil)
+				if !slices.Contains(subjects, s) {
+					subjects = append(subjects, s)
+				}
+			case policy.RoleMention:
+				s = step(sys, t, RoleMention, r.FromColumns)
+				if !slices.Contains(mentions, s) {
+					mentions = append(mentions, s)
+				}
+			case policy.RoleOwns:
+				continue // the referencing table owns this one, not the reverse
+			default:
+				why := "the policy does not say whose they are"
+				if pr := own.Problem(r.FromSystem, r.FromTable); pr != nil {
+					why = pr.Message
+				}
+				return nil, fmt.Errorf("%w: the subject's rows of %s are referenced by %s: %s", ErrAmbiguous, parent.ID(), r.From(), why)
 			}
-			if r.FromSystem != r.ToSystem && !slices.Contains(parent.Collect, r.ToColumn) {
-				parent.Collect = append(parent.Collect, r.ToColumn)
+			if !slices.ContainsFunc(s.Matches, func(x Match) bool { return x.Parent == m.Parent && slices.Equal(x.Columns, m.Columns) }) {
+				s.Matches = append(s.Matches, m)
 			}
-			if !slices.Contains(queue, child) {
-				queue = append(queue, child)
+			if r.FromSystem != r.ToSystem {
+				parent.collect(r.ToColumns)
+			}
+		}
+		// Rows this table's rows own: an address a customer row points at.
+		for _, r := range own.From(parent.System, parent.Table) {
+			if r.Role != policy.RoleOwns {
+				continue
+			}
+			sys := p.System(r.ToSystem)
+			t := sys.Table(r.ToTable)
+			s := step(sys, t, RoleSubject, nil)
+			m := Match{Columns: r.ToColumns, Parent: parent.ID(), ParentColumns: r.FromColumns, Owned: true}
+			if !slices.ContainsFunc(s.Matches, func(x Match) bool { return x.Parent == m.Parent && slices.Equal(x.Columns, m.Columns) }) {
+				s.Matches = append(s.Matches, m)
+			}
+			parent.collect(r.FromColumns)
+			if !slices.Contains(subjects, s) {
+				subjects = append(subjects, s)
 			}
 		}
 	}
-	pl.Steps = order(queue)
-	pl.Warnings = warnings(pl, rels)
+	all := append(subjects, mentions...)
+	if pl.Steps, err = order(all); err != nil {
+		return nil, err
+	}
+	pl.EraseOrder = eraseOrder(pl.Steps)
+	pl.Warnings = warnings(pl, own)
 	return pl, nil
 }
 
-// order sorts steps so that each comes after the parents it matches on;
-// ties keep discovery order. Cycles between owned tables (rare: two tables
-// referencing each other) are broken by discovery order.
-func order(steps []*Step) []*Step {
+func (s *Step) collect(cols []string) {
+	if !slices.ContainsFunc(s.Collect, func(c []string) bool { return slices.Equal(c, cols) }) {
+		s.Collect = append(s.Collect, cols)
+	}
+}
+
+// order sorts steps so that each comes after the steps it matches on;
+// ties keep discovery order. A cycle of ownership (two tables owning each
+// other) has no order in which rows can be found: it is refused.
+func order(steps []*Step) ([]*Step, error) {
 	pos := map[string]int{}
 	for i, s := range steps {
 		pos[s.ID()] = i
 	}
 	depth := map[string]int{}
-	var visit func(s *Step, seen map[string]bool) int
-	visit = func(s *Step, seen map[string]bool) int {
+	var visit func(s *Step, path []string) (int, error)
+	visit = func(s *Step, path []string) (int, error) {
 		if d, ok := depth[s.ID()]; ok {
-			return d
+			return d, nil
 		}
-		seen[s.ID()] = true
+		if slices.Contains(path, s.ID()) {
+			return 0, fmt.Errorf("%w: ownership goes round in a circle (%s → %s); declare one of the relations a mention", ErrAmbiguous, strings.Join(path, " → "), s.ID())
+		}
+		path = append(path, s.ID())
 		d := 0
 		for _, m := range s.Matches {
-			if m.Parent == "" || seen[m.Parent] {
+			if m.Parent == "" {
 				continue
 			}
-			if pd := visit(steps[pos[m.Parent]], seen) + 1; pd > d {
-				d = pd
+			pd, err := visit(steps[pos[m.Parent]], path)
+			if err != nil {
+				return 0, err
 			}
+			d = max(d, pd+1)
 		}
-		delete(seen, s.ID())
 		depth[s.ID()] = d
-		return d
+		return d, nil
 	}
 	for _, s := range steps {
-		visit(s, map[string]bool{})
+		if _, err := visit(s, nil); err != nil {
+			return nil, err
+		}
 	}
 	out := slices.Clone(steps)
 	sort.SliceStable(out, func(i, j int) bool { return depth[out[i].ID()] < depth[out[j].ID()] })
+	return out, nil
+}
+
+// eraseOrder puts every step before the steps its rows reference: a
+// child before the parent it matches on, a mention before the rows it
+// names, and a customer before the address it owns. Steps of one table
+// (its subject rows and its mentions) keep mentions first.
+func eraseOrder(steps []*Step) []*Step {
+	// refs[a] lists the steps that must come after a.
+	after := map[*Step][]*Step{}
+	byID := map[string]*Step{}
+	for _, s := range steps {
+		byID[s.ID()] = s
+	}
+	for _, s := range steps {
+		for _, m := range s.Matches {
+			p := byID[m.Parent]
+			if p == nil {
+				continue
+			}
+			if m.Owned {
+				after[p] = append(after[p], s) // the owner's row goes first
+			} else {
+				after[s] = append(after[s], p)
+			}
+		}
+	}
+	var out []*Step
+	done := map[*Step]bool{}
+	visiting := map[*Step]bool{}
+	// Depth-first on the reversed read order, so that without
+	// constraints the deepest steps still come first.
+	var visit func(s *Step)
+	visit = func(s *Step) {
+		if done[s] || visiting[s] {
+			return
+		}
+		visiting[s] = true
+		// Everything that must precede s: steps whose after-list holds s.
+		for i := len(steps) - 1; i >= 0; i-- {
+			if slices.Contains(after[steps[i]], s) {
+				visit(steps[i])
+			}
+		}
+		visiting[s] = false
+		done[s] = true
+		out = append(out, s)
+	}
+	for i := len(steps) - 1; i >= 0; i-- {
+		visit(steps[i])
+	}
 	return out
 }
 
@@ -274,7 +459,7 @@ func tableErasure(t *policy.Table) TableErasure {
 		case policy.Delete:
 			e.Delete = true
 		case policy.Hold:
-			e.Hold, e.Reason, e.For = true, t.Erase.Reason, t.Erase.For.String()
+			e.Hold, e.Reason, e.For, e.From = true, t.Erase.Reason, t.Erase.For.String(), t.Erase.From
 		}
 	}
 	for _, f := range t.Fields {
@@ -290,55 +475,82 @@ func tableErasure(t *policy.Table) TableErasure {
 	return e
 }
 
+// mentionErasure is what erasure does to rows that name the subject in
+// columns: each column's own strategy, nothing else of the row.
+func mentionErasure(t *policy.Table, columns []string) TableErasure {
+	var e TableErasure
+	for _, f := range tableErasure(t).Fields {
+		if slices.Contains(columns, f.Column) {
+			e.Fields = append(e.Fields, f)
+		}
+	}
+	return e
+}
+
 // warnings finds what would make an erasure fail or leave data behind.
-func warnings(pl *Plan, rels []policy.Relation) []string {
+func warnings(pl *Plan, own *policy.Ownership) []string {
 	var out []string
 	steps := map[string]*Step{}
 	for _, s := range pl.Steps {
 		steps[s.ID()] = s
 	}
-	for _, r := range rels {
-		parent := steps[r.ToSystem+":"+r.ToTable]
-		child := steps[r.FromSystem+":"+r.FromTable]
-		if parent == nil || !parent.Erase.Delete || child == nil {
-			continue
-		}
-		if parent == child {
-			if !child.nulls(r.FromColumn) {
-				out = append(out, fmt.Sprintf("%s: erasure deletes rows that other rows of the table reference through %s; "+
-					"a foreign key there makes the erasure fail: give %s.%s erase: nullify", parent.ID(), r.FromColumn, child.Table, r.FromColumn))
+	for _, c := range pl.Steps {
+		for _, m := range c.Matches {
+			parent := steps[m.Parent]
+			switch {
+			case m.Identity != "" && c.Role == RoleMention && !c.Erase.Acts():
+				out = append(out, fmt.Sprintf("%s.%s names the subject (%s) in rows of another subject and has no erasure strategy: erasure leaves it; give it erase: hmac or nullify",
+					c.System+":"+c.Table, m.Column(), m.Identity))
+			case parent == nil:
+			case m.Owned:
+				if !parent.Erase.Delete {
+					out = append(out, fmt.Sprintf("%s: its rows belong to the subject through %s.%s, and are deleted with the rows that own them; %s keeps its rows, so they stay",
+						c.ID(), parent.Table, strings.Join(m.ParentColumns, ", "), parent.ID()))
+				}
+			case !parent.Erase.Delete || c.Erase.Delete || c.nullsAll(m.Columns):
+			case c.Role == RoleMention:
+				out = append(out, fmt.Sprintf("%s.%s names the subject in other people's rows and has no erasure strategy; when %s's rows are deleted the database decides what becomes of them (its ON DELETE rule, which vow check --live reads): give it erase: nullify",
+					c.System+":"+c.Table, strings.Join(m.Columns, ", "), parent.ID()))
+			default:
+				why := "keeps its rows"
+				if c.Erase.Hold {
+					why = "is held (" + c.Erase.Reason + ")"
+				}
+				out = append(out, fmt.Sprintf("%s: erasure deletes rows that %s.%s references, but %s %s; "+
+					"a foreign key there makes the erasure fail: give %s.%s erase: nullify, or the table erase: delete",
+					parent.ID(), c.ID(), strings.Join(m.Columns, ", "), c.ID(), why, c.Table, strings.Join(m.Columns, ", ")))
 			}
-			continue
 		}
-		if child.Erase.Delete || child.nulls(r.FromColumn) {
-			continue
+		if c.Role == RoleSubject && c.Erase.Hold && c.Erase.From == "" {
+			out = append(out, fmt.Sprintf("%s is held for %s but names no column the period runs from: its rows are kept however old they are; write {hold: …, for: %s, from: <timestamp column>}",
+				c.ID(), c.Erase.For, c.Erase.For))
 		}
-		why := "keeps its rows"
-		if child.Erase.Hold {
-			why = "is held (" + child.Erase.Reason + ")"
-		}
-		out = append(out, fmt.Sprintf("%s: erasure deletes rows that %s.%s references, but %s %s; "+
-			"a foreign key there makes the erasure fail: give %s.%s erase: nullify, or the table erase: delete",
-			parent.ID(), child.ID(), r.FromColumn, child.ID(), why, child.Table, r.FromColumn))
 	}
+	_ = own
 	sort.Strings(out)
-	return out
+	return slices.Compact(out)
 }
 
-// nulls reports whether erasure sets column to NULL.
-func (s *Step) nulls(column string) bool {
-	for _, f := range s.Erase.Fields {
-		if f.Column == column && f.Method == policy.Nullify {
-			return true
+// nullsAll reports whether erasure sets every one of columns to NULL.
+func (s *Step) nullsAll(columns []string) bool {
+	for _, c := range columns {
+		if !slices.ContainsFunc(s.Erase.Fields, func(f FieldErasure) bool { return f.Column == c && f.Method == policy.Nullify }) {
+			return false
 		}
 	}
-	return false
+	return true
 }
 
-func declaredIdentities(p *policy.Policy) []string {
+// declaredIdentities lists the identity kinds declared by tables of the
+// subject kind (every table when kind is "") and by webhook systems.
+func declaredIdentities(p *policy.Policy, kind string) []string {
 	var out []string
+	own := p.Ownership()
 	for _, sys := range p.Systems {
 		for _, t := range sys.Tables {
+			if kind != "" && own.Kind(sys.Name, t.Name) != kind {
+				continue
+			}
 			for _, f := range t.Fields {
 				if f.Identity != "" && !slices.Contains(out, f.Identity) {
 					out = append(out, f.Identity)
@@ -370,16 +582,31 @@ func (pl *Plan) Step(id string) *Step {
 	return nil
 }
 
+// SubjectStep returns the step of the subject's own rows of a table, or
+// nil.
+func (pl *Plan) SubjectStep(system, table string) *Step { return pl.Step(system + ":" + table) }
+
 // Keys carries values found at run time into the SQL of later steps:
 // the primary keys of identity tables, resolved once at the start of a
 // request so that later runs still find rows whose identity columns the
-// erasure has masked, and columns collected for cross-system relations.
+// erasure has masked, and values carried across systems or to owned rows.
 type Keys struct {
 	// Roots maps a step ID to the primary-key values of its rows found by
 	// identity. A step with no entry is matched by identity directly.
 	Roots map[string][]any `json:"roots,omitempty"`
-	// Cross maps "stepID.column" to the values collected from that step.
+	// Cross maps "stepID.column[,column…]" to the values read from that
+	// step: single values for one column, tuples for several.
 	Cross map[string][]any `json:"cross,omitempty"`
+	// Saved maps "stepID.column[,column…]" to the values of a parent's
+	// columns that same-system children match on, read before anything
+	// changed: verification finds the children by them once the parents
+	// are gone.
+	Saved map[string][]any `json:"saved,omitempty"`
+	// Unfit lists identity matches ("stepID.column") whose column cannot
+	// hold the request's value (a text where the column is an integer):
+	// they are left out, never compared with a value the database would
+	// convert.
+	Unfit []string `json:"unfit,omitempty"`
 	// inline holds parent values read just before a statement, in place of
 	// a subquery; never stored.
 	inline map[string][]any
@@ -390,16 +617,20 @@ type Keys struct {
 func (k *Keys) withInline(vals map[string][]any) *Keys {
 	c := &Keys{}
 	if k != nil {
-		c.Roots, c.Cross = k.Roots, k.Cross
+		c.Roots, c.Cross, c.Saved, c.Unfit = k.Roots, k.Cross, k.Saved, k.Unfit
 	}
 	c.inline = vals
 	return c
 }
 
+func (k *Keys) unfit(s *Step, col string) bool {
+	return k != nil && slices.Contains(k.Unfit, s.ID()+"."+col)
+}
+
 // Where returns the WHERE condition that selects the subject's rows of
-// step s, and its arguments. Parents in the same system are joined as
-// subqueries, so no key set is ever held in memory; parents in another
-// system contribute the values collected from them in keys.
+// step s (for a mention, the rows that name the subject), and its
+// arguments. Parents in the same system are joined as subqueries, so no
+// key set is ever held in memory; carried values come from keys.
 func (pl *Plan) Where(s *Step, ids Identities, keys *Keys) (string, []any) {
 	return pl.WhereAfter(s, ids, keys, nil)
 }
@@ -414,30 +645,64 @@ func (pl *Plan) WhereAfter(s *Step, ids Identities, keys *Keys, args []any) (str
 	return cond, args
 }
 
+// MatchWhere is the condition of one match of a step alone: the rows
+// that one mention column names the subject in.
+func (pl *Plan) MatchWhere(s *Step, m Match, ids Identities, keys *Keys, args []any) (string, []any) {
+	one := *s
+	one.Matches = []Match{m}
+	return pl.WhereAfter(&one, ids, keys, args)
+}
+
 func (pl *Plan) where(d connector.Dialect, s *Step, ids Identities, keys *Keys, args *[]any, depth int) string {
 	if depth > len(pl.Steps) {
-		return "1 = 0" // a cycle: cannot happen for an ordered plan
+		return "1 = 0" // a cycle: NewPlan refuses them
 	}
 	param := func(v any) string {
 		*args = append(*args, v)
 		return d.Param(len(*args))
 	}
-	in := func(col string, vals []any) string {
+	cols := func(cs []string) string {
+		q := make([]string, len(cs))
+		for i, c := range cs {
+			q[i] = d.Column(c)
+		}
+		if len(q) == 1 {
+			return q[0]
+		}
+		return "(" + strings.Join(q, ", ") + ")"
+	}
+	in := func(cs []string, vals []any) string {
 		if len(vals) == 0 {
 			return "1 = 0"
 		}
 		ps := make([]string, len(vals))
 		for i, v := range vals {
-			ps[i] = param(v)
+			if len(cs) == 1 {
+				ps[i] = param(v)
+				continue
+			}
+			tuple, _ := v.([]any)
+			if len(tuple) != len(cs) {
+				return "1 = 0" // a stored tuple of another shape: match nothing rather than guess
+			}
+			parts := make([]string, len(tuple))
+			for j, x := range tuple {
+				parts[j] = param(x)
+			}
+			ps[i] = "(" + strings.Join(parts, ", ") + ")"
 		}
-		return d.Column(col) + " IN (" + strings.Join(ps, ", ") + ")"
+		if len(cs) > 1 && d.Kind() != "mysql" {
+			// SQLite takes a list of row values only as VALUES.
+			return cols(cs) + " IN (VALUES " + strings.Join(ps, ", ") + ")"
+		}
+		return cols(cs) + " IN (" + strings.Join(ps, ", ") + ")"
 	}
 	var ors []string
 	hasSub := false // an arm with a subquery, not a list of values
 	useRoots := s.usesRoots(keys)
 	if useRoots {
 		roots, _ := keys.root(s.ID())
-		ors = append(ors, in(s.PrimaryKey[0], roots))
+		ors = append(ors, in(s.PrimaryKey[:1], roots))
 	}
 	for _, m := range s.Matches {
 		switch {
@@ -446,27 +711,29 @@ func (pl *Plan) where(d connector.Dialect, s *Step, ids Identities, keys *Keys, 
 				continue // resolved to primary keys above
 			}
 			v, ok := ids[m.Identity]
-			if !ok {
+			if !ok || keys.unfit(s, m.Column()) {
 				continue
 			}
-			ors = append(ors, d.Column(m.Column)+" = "+param(v))
-		case m.CrossSystem(s):
-			ors = append(ors, in(m.Column, keys.cross(m.Parent, m.ParentColumn)))
+			ors = append(ors, identity.Match(d.Kind(), m.Identity, d.Column(m.Column()), param(v)))
+		case m.Carried(s):
+			ors = append(ors, in(m.Columns, keys.cross(m.carriedKey())))
 		default:
 			parent := pl.Step(m.Parent)
-			if vals, ok := keys.materialized(m.Parent, m.ParentColumn); ok {
-				ors = append(ors, in(m.Column, vals))
+			if vals, ok := keys.materialized(m.carriedKey()); ok {
+				ors = append(ors, in(m.Columns, vals))
 				continue
 			}
-			if roots, ok := keys.rootsFor(parent, m.ParentColumn); ok {
-				// The parent's rows are exactly its resolved keys: no
-				// subquery (MariaDB runs UPDATE/DELETE … IN (SELECT …) as a
-				// scan of the whole table).
-				ors = append(ors, in(m.Column, roots))
-				continue
+			if len(m.Columns) == 1 {
+				if roots, ok := keys.rootsFor(parent, m.ParentColumns[0]); ok {
+					// The parent's rows are exactly its resolved keys: no
+					// subquery (MariaDB runs UPDATE/DELETE … IN (SELECT …)
+					// as a scan of the whole table).
+					ors = append(ors, in(m.Columns, roots))
+					continue
+				}
 			}
-			sub := "SELECT " + d.Column(m.ParentColumn) + " FROM " + d.Ident(parent.Table) + " WHERE " + pl.where(d, parent, ids, keys, args, depth+1)
-			if d.Kind() == "postgres" {
+			sub := "SELECT " + strings.Trim(cols(m.ParentColumns), "()") + " FROM " + d.Ident(parent.Table) + " WHERE " + pl.where(d, parent, ids, keys, args, depth+1)
+			if d.Kind() == "postgres" && len(m.Columns) == 1 {
 				// PostgreSQL plans "col IN (SELECT …)" for the parent values
 				// it estimates from statistics, and for a heavy subject it
 				// may pick a hash join over the whole child table (the
@@ -477,11 +744,11 @@ func (pl *Plan) where(d connector.Dialect, s *Step, ids Identities, keys *Keys, 
 				// of one BitmapOr, where "IN (SELECT …) OR …" scans the
 				// whole table. A parent set of millions would make a large
 				// array; a subject's rows are far fewer.
-				ors = append(ors, d.Column(m.Column)+" = ANY(ARRAY("+sub+"))")
+				ors = append(ors, d.Column(m.Column())+" = ANY(ARRAY("+sub+"))")
 				continue
 			}
 			hasSub = true
-			ors = append(ors, d.Column(m.Column)+" IN ("+sub+")")
+			ors = append(ors, cols(m.Columns)+" IN ("+sub+")")
 		}
 	}
 	switch len(ors) {
@@ -545,13 +812,13 @@ func (k *Keys) rootsFor(parent *Step, col string) ([]any, bool) {
 	return roots, true
 }
 
-// materialized returns values of a parent's column read in advance for
-// this statement (see Keys.Materialize), if any.
-func (k *Keys) materialized(id, col string) ([]any, bool) {
+// materialized returns values of a parent's columns read in advance for
+// this statement (see inlineParents), if any; key is "stepID.columns".
+func (k *Keys) materialized(key string) ([]any, bool) {
 	if k == nil || k.inline == nil {
 		return nil, false
 	}
-	v, ok := k.inline[id+"."+col]
+	v, ok := k.inline[key]
 	return v, ok
 }
 
@@ -563,11 +830,11 @@ func (k *Keys) root(id string) ([]any, bool) {
 	return v, ok
 }
 
-func (k *Keys) cross(id, col string) []any {
+func (k *Keys) cross(key string) []any {
 	if k == nil {
 		return nil
 	}
-	return k.Cross[id+"."+col]
+	return k.Cross[key]
 }
 
 // WriteText prints the plan for a person: each step in order, how its rows

@@ -11,7 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/big"
-	"net/mail"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/vowprivacy/vow/connector"
+	"github.com/vowprivacy/vow/identity"
 	"github.com/vowprivacy/vow/keyring"
 	"github.com/vowprivacy/vow/mailer"
 	"github.com/vowprivacy/vow/policy"
@@ -76,6 +77,10 @@ type Service struct {
 	webhookBackoff time.Duration
 	poolMu         sync.Mutex
 	pools          map[string]connector.SQL
+	schemas        map[string]cachedSchema
+	// crashHook, when set (tests), is called at each step boundary of an
+	// erasure with the point's name; it may panic to simulate a crash.
+	crashHook func(point string)
 }
 
 const timeLayout = "2006-01-02T15:04:05.000000Z"
@@ -122,16 +127,16 @@ type HoldSource interface {
 
 // NewRequest is what a caller submits.
 type NewRequest struct {
-	Type         Type              `json:"type"`
+	Type Type `json:"type"`
+	// Subject is the subject kind (customer, team_member, …); it may be
+	// omitted when the policy has only one.
+	Subject      string            `json:"subject,omitempty"`
 	Identities   Identities        `json:"identities"`
 	Changes      map[string]string `json:"changes,omitempty"`
 	Verification string            `json:"verification,omitempty"`
 	// CreatedBy names the caller: an API token's name, "cli", ….
 	CreatedBy string `json:"-"`
 }
-
-// identityKinds are the identity kinds a policy field may declare.
-var identityKinds = policy.Identities
 
 // Validate checks a new request against the policy; errors are
 // *FieldError naming the field.
@@ -149,18 +154,26 @@ func (s *Service) Validate(n *NewRequest) error {
 	if len(n.Identities) == 0 {
 		return &FieldError{"identities", "at least one identity is needed, e.g. {\"email\": \"ada@example.com\"}"}
 	}
-	for k, v := range n.Identities {
-		if !slices.Contains(identityKinds, k) {
-			return &FieldError{"identities." + k, fmt.Sprintf("unknown identity kind; use %s", strings.Join(identityKinds, ", "))}
+	kind, err := SubjectKind(s.Policy, n.Subject)
+	if err != nil {
+		return &FieldError{"subject", strings.TrimPrefix(err.Error(), ErrSubjectKind.Error()+": ")}
+	}
+	n.Subject = kind
+	declared := declaredIdentities(s.Policy, kind)
+	n.Identities = maps.Clone(n.Identities) // normalised below; the caller's map stays as sent
+	for _, k := range slices.Sorted(maps.Keys(n.Identities)) {
+		v, err := identity.Normalize(k, n.Identities[k])
+		if err != nil {
+			return &FieldError{"identities." + k, strings.TrimPrefix(err.Error(), identity.ErrInvalid.Error()+": ")}
 		}
-		if strings.TrimSpace(v) == "" {
-			return &FieldError{"identities." + k, "empty value"}
-		}
-		if k == "email" {
-			if a, err := mail.ParseAddress(v); err != nil || a.Address != strings.TrimSpace(v) {
-				return &FieldError{"identities.email", fmt.Sprintf("%q is not an email address", v)}
+		if !slices.Contains(declared, k) {
+			who := "subject " + kind
+			if kind == "" {
+				who = "the policy"
 			}
+			return &FieldError{"identities." + k, fmt.Sprintf("no table of %s declares identity %s, so nothing could be found by it (declared: %s)", who, k, strings.Join(declared, ", "))}
 		}
+		n.Identities[k] = v
 	}
 	switch n.Verification {
 	case "":
@@ -199,13 +212,18 @@ func joinTypes() string {
 // subjectKey is a keyed hash of the identities, so that Vow can tell two
 // requests of one subject apart from others' without keeping the
 // identities after an erasure.
-func (s *Service) subjectKey(ids Identities) string {
+func (s *Service) subjectKey(kind string, ids Identities) string {
 	keys := make([]string, 0, len(ids))
 	for k := range ids {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
 	var b strings.Builder
+	if kind != "" {
+		// Kept out when empty, so keys of requests from before subject
+		// kinds still find their duplicates.
+		b.WriteString("subject=" + kind + "\n")
+	}
 	for _, k := range keys {
 		b.WriteString(k + "=" + strings.ToLower(strings.TrimSpace(ids[k])) + "\n")
 	}
@@ -224,6 +242,7 @@ func (s *Service) Create(ctx context.Context, n NewRequest) (*Request, error) {
 	r := &Request{
 		ID:           newRequestID(),
 		Type:         n.Type,
+		Subject:      n.Subject,
 		Status:       Received,
 		Identities:   n.Identities,
 		Changes:      n.Changes,
@@ -232,7 +251,7 @@ func (s *Service) Create(ctx context.Context, n NewRequest) (*Request, error) {
 		Deadline:     now.AddDate(0, 0, s.Policy.DeadlineDays()),
 		CreatedBy:    n.CreatedBy,
 		UpdatedAt:    now,
-		subjectKey:   s.subjectKey(n.Identities),
+		subjectKey:   s.subjectKey(n.Subject, n.Identities),
 	}
 	dup, err := s.openDuplicate(ctx, r)
 	if err != nil {
@@ -301,10 +320,10 @@ func (s *Service) insert(ctx context.Context, tx *sql.Tx, r *Request) error {
 		return err
 	}
 	_, err = tx.ExecContext(ctx, s.Store.Rebind(`INSERT INTO requests
-		(id, type, status, subject_key, identities, changes, verification, received_at, deadline, verified_at,
+		(id, type, status, subject, subject_key, identities, changes, verification, received_at, deadline, verified_at,
 		 completed_at, duplicate_of, next_attempt_at, result, created_by, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-		r.ID, string(r.Type), string(r.Status), r.subjectKey, string(ids), string(changes), r.Verification,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		r.ID, string(r.Type), string(r.Status), r.Subject, r.subjectKey, string(ids), string(changes), r.Verification,
 		ts(r.ReceivedAt), ts(r.Deadline), nullTS(r.VerifiedAt), nullTS(r.CompletedAt),
 		sql.NullString{String: r.DuplicateOf, Valid: r.DuplicateOf != ""}, nullTS(r.NextAttemptAt), result,
 		r.CreatedBy, ts(r.UpdatedAt))
@@ -325,20 +344,26 @@ func marshalResult(res *Result) (sql.NullString, error) {
 	return sql.NullString{String: string(b), Valid: true}, nil
 }
 
-const requestColumns = `id, type, status, subject_key, identities, changes, verification, received_at, deadline,
+const requestColumns = `id, type, status, subject, subject_key, identities, changes, verification, received_at, deadline,
 	verified_at, completed_at, extended_reason, duplicate_of, attempts, next_attempt_at, last_error, keys, result,
-	created_by, updated_at`
+	created_by, updated_at, approval`
 
 func scanRequest(row interface{ Scan(...any) error }) (*Request, error) {
 	var (
 		r                                            Request
 		typ, status, ids, changes, received, dl, upd string
 		verified, completed, ext, dup, next, lastErr sql.NullString
-		keys, result                                 sql.NullString
+		keys, result, approval                       sql.NullString
 	)
-	if err := row.Scan(&r.ID, &typ, &status, &r.subjectKey, &ids, &changes, &r.Verification, &received, &dl,
-		&verified, &completed, &ext, &dup, &r.Attempts, &next, &lastErr, &keys, &result, &r.CreatedBy, &upd); err != nil {
+	if err := row.Scan(&r.ID, &typ, &status, &r.Subject, &r.subjectKey, &ids, &changes, &r.Verification, &received, &dl,
+		&verified, &completed, &ext, &dup, &r.Attempts, &next, &lastErr, &keys, &result, &r.CreatedBy, &upd, &approval); err != nil {
 		return nil, err
+	}
+	if approval.Valid {
+		r.Approval = &Approval{}
+		if err := json.Unmarshal([]byte(approval.String), r.Approval); err != nil {
+			return nil, fmt.Errorf("dsr: request %s: stored approval: %w", r.ID, err)
+		}
 	}
 	r.Type, r.Status = Type(typ), Status(status)
 	_ = json.Unmarshal([]byte(ids), &r.Identities)
@@ -514,7 +539,7 @@ func (s *Service) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	return nil
 }
 
-var openStatuses = []Status{Received, Verifying, Executing, Waiting, Scheduled}
+var openStatuses = []Status{Received, Verifying, Executing, Waiting, Scheduled, AwaitingApproval}
 
 // Cancel cancels an open request. Steps already done stay done: an erasure
 // cannot be undone, and its progress so far is recorded. An erasure in its
@@ -532,6 +557,57 @@ func (s *Service) Cancel(ctx context.Context, id, reason, by string) error {
 	}
 	return s.move(ctx, id, openStatuses, Cancelled, map[string]any{"completed_at": ts(s.now()), "last_error": reason},
 		"request.cancelled", map[string]any{"reason": reason, "by": by})
+}
+
+// Approve lets an erasure the brake stopped run: an operator has looked at
+// the reasons and decided the erasure is right. The approval (who, when,
+// the note) is kept with the request and its events; the run that follows
+// does what the brake stopped, and its certificate reports it.
+func (s *Service) Approve(ctx context.Context, id, by, note string) (*Request, error) {
+	if strings.TrimSpace(by) == "" {
+		return nil, &FieldError{"by", "say who approves the erasure"}
+	}
+	r, err := s.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if r.Status != AwaitingApproval || r.Approval == nil {
+		return r, fmt.Errorf("dsr: request %s is %s, not awaiting approval: %w", id, r.Status, ErrState)
+	}
+	now := s.now()
+	ap := *r.Approval
+	ap.ApprovedBy, ap.ApprovedAt, ap.Note = by, &now, note
+	b, _ := json.Marshal(ap)
+	err = s.move(ctx, id, []Status{AwaitingApproval}, Executing, map[string]any{"approval": string(b), "next_attempt_at": ts(now)},
+		"request.approved", map[string]any{"by": by, "note": note, "reasons": ap.Reasons})
+	if err != nil {
+		return nil, err
+	}
+	return s.Get(ctx, id)
+}
+
+// Retry runs a failed request again, typically after the policy was
+// fixed (a strategy for a column a foreign key protects). What the failed
+// run recorded as done stays done; the keys it resolved are kept, so rows
+// it already masked are still found.
+func (s *Service) Retry(ctx context.Context, id, by string) (*Request, error) {
+	r, err := s.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if r.Status != Failed {
+		return r, fmt.Errorf("dsr: request %s is %s; only a failed request can be retried: %w", id, r.Status, ErrState)
+	}
+	if r.Type == Erasure && len(r.Identities) == 0 {
+		return r, fmt.Errorf("dsr: request %s no longer holds the identities it was for: %w", id, ErrState)
+	}
+	now := s.now()
+	err = s.move(ctx, id, []Status{Failed}, Executing, map[string]any{"completed_at": nil, "last_error": nil, "next_attempt_at": ts(now), "attempts": 0},
+		"request.retried", map[string]any{"by": by, "error": r.LastError})
+	if err != nil {
+		return nil, err
+	}
+	return s.Get(ctx, id)
 }
 
 // MaxExtensionDays is how far a deadline may be extended in total (GDPR

@@ -55,8 +55,9 @@ systems:
         erase: delete
         fields:
           id: system.operations
-          ticket_id: {category: system.operations, references: tickets.id}
-          author_id: {category: user.unique_id, references: users.id}
+          # Each message is the ticket owner's and its author's.
+          ticket_id: {category: system.operations, references: tickets.id, relation: owner}
+          author_id: {category: user.unique_id, references: users.id, relation: owner}
           body: user.content
 retention:
   rules:
@@ -126,7 +127,7 @@ func TestTwoRelations(t *testing.T) {
 			f := &fixture{kind: kind, appDSN: dsn, store: store, keys: keys, exports: exports, resolver: resolver,
 				svc: &dsr.Service{Policy: p, Store: store, Keys: keys, Datastores: resolver, ExportDir: exports}}
 
-			plan, err := dsr.NewPlan(p, []string{"email"})
+			plan, err := dsr.NewPlan(p, "", []string{"email"})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -228,12 +228,12 @@ func (e *Engine) children(sys *policy.System, t *policy.Table, schema *connector
 			continue
 		}
 		if rel.FromSystem != sys.Name {
-			*warnings = append(*warnings, fmt.Sprintf("%s:%s.%s references these rows from another system: those rows are not removed with them", rel.FromSystem, rel.FromTable, rel.FromColumn))
+			*warnings = append(*warnings, fmt.Sprintf("%s:%s.%s references these rows from another system: those rows are not removed with them", rel.FromSystem, rel.FromTable, rel.FromColumns[0]))
 			continue
 		}
 		ct := sys.Table(rel.FromTable)
-		ch := child{table: ct, live: schema.Table(ct.Name), column: rel.FromColumn, parent: rel.ToColumn, how: "delete"}
-		if f := ct.Field(rel.FromColumn); f != nil && f.Erase != nil {
+		ch := child{table: ct, live: schema.Table(ct.Name), column: rel.FromColumns[0], parent: rel.ToColumns[0], how: "delete"}
+		if f := ct.Field(rel.FromColumns[0]); f != nil && f.Erase != nil {
 			switch f.Erase.Method {
 			case policy.Nullify, policy.HMAC, policy.Hold:
 				ch.how = string(f.Erase.Method)
@@ -246,11 +246,11 @@ func (e *Engine) children(sys *policy.System, t *policy.Table, schema *connector
 		}
 		if ch.how == "delete" {
 			if path[ct.Name] {
-				*warnings = append(*warnings, fmt.Sprintf("%s:%s references itself through %s: rows in the cycle are not cascaded", sys.Name, ct.Name, rel.FromColumn))
+				*warnings = append(*warnings, fmt.Sprintf("%s:%s references itself through %s: rows in the cycle are not cascaded", sys.Name, ct.Name, rel.FromColumns[0]))
 				continue
 			}
 			if !e.covered(sys.Name, ct.Name) {
-				*warnings = append(*warnings, fmt.Sprintf("deleting these rows also deletes the rows of %s:%s that reference them (%s.%s); no rule of its own covers %s", sys.Name, ct.Name, ct.Name, rel.FromColumn, ct.Name))
+				*warnings = append(*warnings, fmt.Sprintf("deleting these rows also deletes the rows of %s:%s that reference them (%s.%s); no rule of its own covers %s", sys.Name, ct.Name, ct.Name, rel.FromColumns[0], ct.Name))
 			}
 			path[ct.Name] = true
 			ch.sub = e.children(sys, ct, schema, path, warnings)
@@ -280,7 +280,7 @@ func (e *Engine) undeclaredFKs(sys *policy.System, t *policy.Table, schema *conn
 				continue
 			}
 			declared := slices.ContainsFunc(e.Policy.Relations(), func(r policy.Relation) bool {
-				return r.FromSystem == sys.Name && strings.EqualFold(r.FromTable, lt.Name) && strings.EqualFold(r.FromColumn, fk.Columns[0]) && r.ToTable == t.Name
+				return r.FromSystem == sys.Name && strings.EqualFold(r.FromTable, lt.Name) && strings.EqualFold(r.FromColumns[0], fk.Columns[0]) && r.ToTable == t.Name
 			})
 			if !declared {
 				*warnings = append(*warnings, fmt.Sprintf("the database has a foreign key %s.%s → %s that the policy does not declare: deleting a referenced row will fail (declare references: %s.%s)", lt.Name, fk.Columns[0], t.Name, t.Name, fk.RefColumns[0]))

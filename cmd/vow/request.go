@@ -100,11 +100,13 @@ func (a *app) withRequests(file *string, run func(cmd *cobra.Command, svc *dsr.S
 
 // identityFlags are the flags that name a subject.
 type identityFlags struct {
+	subject       string
 	email, userID string
 	other         []string
 }
 
 func (f *identityFlags) register(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.subject, "subject", "", "the subject kind (customer, team_member, …); needed when the policy has several")
 	cmd.Flags().StringVar(&f.email, "email", "", "the subject's email address")
 	cmd.Flags().StringVar(&f.userID, "user-id", "", "the subject's user ID")
 	cmd.Flags().StringArrayVar(&f.other, "identity", nil, "another identity as kind=value (phone, username, customer_id, external_id); repeatable")
@@ -145,6 +147,9 @@ the policy promises.
            the queries that find it and what erasure does to each table
   create   records a request (trusted, or verified by an emailed code)
   run      carries out verified requests; safe to repeat after a crash
+  approve  lets an erasure run that the brake stopped (it would have changed
+           more than one person plausibly owns, or other people's rows)
+  retry    runs a failed request again, after the policy was fixed
   status, list, verify, extend, cancel, export — follow and answer them`,
 		Example: `  vow request plan --email ada@example.com
   vow request create --type access --email ada@example.com --trusted --run
@@ -157,6 +162,7 @@ the policy promises.
 		a.requestPlanCommand(&file), a.requestCreateCommand(&file), a.requestRunCommand(&file),
 		a.requestStatusCommand(&file), a.requestListCommand(&file), a.requestVerifyCommand(&file),
 		a.requestExtendCommand(&file), a.requestCancelCommand(&file), a.requestExportCommand(&file),
+		a.requestApproveCommand(&file), a.requestRetryCommand(&file),
 	)
 	return cmd
 }
@@ -185,7 +191,7 @@ func (a *app) requestPlanCommand(file *string) *cobra.Command {
 				kinds = append(kinds, k)
 			}
 			sort.Strings(kinds)
-			plan, err := dsr.NewPlan(p, kinds)
+			plan, err := dsr.NewPlan(p, idf.subject, kinds)
 			if err != nil {
 				return err
 			}
@@ -242,7 +248,7 @@ duplicate of the first.`,
 			if err != nil {
 				return err
 			}
-			n := dsr.NewRequest{Type: dsr.Type(typ), Identities: ids, CreatedBy: "cli"}
+			n := dsr.NewRequest{Type: dsr.Type(typ), Subject: idf.subject, Identities: ids, CreatedBy: "cli"}
 			if trusted {
 				n.Verification = dsr.VerifyTrusted
 			}
@@ -522,6 +528,60 @@ func (a *app) requestCancelCommand(file *string) *cobra.Command {
 		}),
 	}
 	cmd.Flags().StringVar(&reason, "reason", "cancelled", "why")
+	return cmd
+}
+
+func (a *app) requestApproveCommand(file *string) *cobra.Command {
+	var note, by string
+	var rn bool
+	cmd := &cobra.Command{
+		Use:   "approve ID",
+		Short: "Let an erasure run that the brake stopped",
+		Long: `Approve lets an erasure run that the brake stopped before it changed anything:
+it would have changed more rows of a table than one person plausibly owns, rows
+of other people's accounts, or rows the database's own ON DELETE CASCADE would
+delete. vow request status ID shows the reasons; approve only when they are
+right. The approval (who, when, the note) is kept with the request.`,
+		Example: `  vow request status req_1a2b3c            # read the reasons first
+  vow request approve req_1a2b3c --by "dpo@acme.example" --note "account of a whole team, closed by contract" --run`,
+		Args: cobra.ExactArgs(1),
+		RunE: a.withRequests(file, func(cmd *cobra.Command, svc *dsr.Service, args []string) error {
+			r, err := svc.Approve(cmd.Context(), args[0], by, note)
+			if err != nil {
+				return err
+			}
+			if rn {
+				return a.runRequests(cmd, svc, []string{r.ID})
+			}
+			return a.showRequest(r)
+		}),
+	}
+	cmd.Flags().StringVar(&by, "by", "", "who approves (required)")
+	cmd.Flags().StringVar(&note, "note", "", "why the erasure is right")
+	cmd.Flags().BoolVar(&rn, "run", false, "run the request at once")
+	_ = cmd.MarkFlagRequired("by")
+	return cmd
+}
+
+func (a *app) requestRetryCommand(file *string) *cobra.Command {
+	var rn bool
+	cmd := &cobra.Command{
+		Use:   "retry ID",
+		Short: "Run a failed request again (after the policy was fixed)",
+		Example: `  vow request retry req_1a2b3c --run`,
+		Args:    cobra.ExactArgs(1),
+		RunE: a.withRequests(file, func(cmd *cobra.Command, svc *dsr.Service, args []string) error {
+			r, err := svc.Retry(cmd.Context(), args[0], "cli")
+			if err != nil {
+				return err
+			}
+			if rn {
+				return a.runRequests(cmd, svc, []string{r.ID})
+			}
+			return a.showRequest(r)
+		}),
+	}
+	cmd.Flags().BoolVar(&rn, "run", false, "run the request at once")
 	return cmd
 }
 

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/vowprivacy/vow/connector"
@@ -26,22 +27,23 @@ var floorSelect = map[string]struct {
 	q    string
 	args []string
 }{
-	"users":           {"SELECT * FROM users WHERE id = ?", []string{"uid"}},
-	"login_attempts":  {"SELECT * FROM login_attempts WHERE email = ?", []string{"email"}},
-	"memberships":     {"SELECT * FROM memberships WHERE user_id = ?", []string{"uid"}},
-	"projects":        {"SELECT * FROM projects WHERE owner_id = ?", []string{"uid"}},
-	"tasks":           {"SELECT * FROM tasks WHERE creator_id = ?", []string{"uid"}},
-	"comments":        {"SELECT * FROM comments WHERE author_id = ?", []string{"uid"}},
-	"attachments":     {"SELECT * FROM attachments WHERE comment_id IN (SELECT id FROM comments WHERE author_id = ?)", []string{"uid"}},
-	"events":          {"SELECT * FROM events WHERE user_id = ?", []string{"uid"}},
-	"audit_logs":      {"SELECT * FROM audit_logs WHERE actor_id = ?", []string{"uid"}},
-	"sessions":        {"SELECT * FROM sessions WHERE user_id = ?", []string{"uid"}},
-	"api_keys":        {"SELECT * FROM api_keys WHERE user_id = ?", []string{"uid"}},
-	"notifications":   {"SELECT * FROM notifications WHERE user_id = ?", []string{"uid"}},
-	"invoices":        {"SELECT * FROM invoices WHERE user_id = ?", []string{"uid"}},
-	"payments":        {"SELECT * FROM payments WHERE user_id = ?", []string{"uid"}},
-	"support_tickets": {"SELECT * FROM support_tickets WHERE user_id = ?", []string{"uid"}},
-	"ticket_messages": {"SELECT * FROM ticket_messages WHERE ticket_id IN (SELECT id FROM support_tickets WHERE user_id = ?) UNION SELECT * FROM ticket_messages WHERE author_id = ?", []string{"uid", "uid"}},
+	"users":            {"SELECT * FROM users WHERE id = ?", []string{"uid"}},
+	"users#invited_by": {"SELECT invited_by FROM users WHERE invited_by = ?", []string{"uid"}},
+	"login_attempts":   {"SELECT * FROM login_attempts WHERE email = ?", []string{"email"}},
+	"memberships":      {"SELECT * FROM memberships WHERE user_id = ?", []string{"uid"}},
+	"projects":         {"SELECT * FROM projects WHERE owner_id = ?", []string{"uid"}},
+	"tasks":            {"SELECT * FROM tasks WHERE creator_id = ?", []string{"uid"}},
+	"comments":         {"SELECT * FROM comments WHERE author_id = ?", []string{"uid"}},
+	"attachments":      {"SELECT * FROM attachments WHERE comment_id IN (SELECT id FROM comments WHERE author_id = ?)", []string{"uid"}},
+	"events":           {"SELECT * FROM events WHERE user_id = ?", []string{"uid"}},
+	"audit_logs":       {"SELECT * FROM audit_logs WHERE actor_id = ?", []string{"uid"}},
+	"sessions":         {"SELECT * FROM sessions WHERE user_id = ?", []string{"uid"}},
+	"api_keys":         {"SELECT * FROM api_keys WHERE user_id = ?", []string{"uid"}},
+	"notifications":    {"SELECT * FROM notifications WHERE user_id = ?", []string{"uid"}},
+	"invoices":         {"SELECT * FROM invoices WHERE user_id = ?", []string{"uid"}},
+	"payments":         {"SELECT * FROM payments WHERE user_id = ?", []string{"uid"}},
+	"support_tickets":  {"SELECT * FROM support_tickets WHERE user_id = ?", []string{"uid"}},
+	"ticket_messages":  {"SELECT * FROM ticket_messages WHERE ticket_id IN (SELECT id FROM support_tickets WHERE user_id = ?) UNION SELECT * FROM ticket_messages WHERE author_id = ?", []string{"uid", "uid"}},
 }
 
 // floorStats is what one floor run did.
@@ -74,7 +76,11 @@ func floorAccess(ctx context.Context, kind string, db *sql.DB, plan *dsr.Plan, e
 	w.WriteString("{")
 	for i, step := range plan.Steps {
 		start := time.Now()
-		fs, ok := floorSelect[step.Table]
+		key := step.Table
+		if step.Role == dsr.RoleMention {
+			key += "#" + strings.Join(step.Mention, ",")
+		}
+		fs, ok := floorSelect[key]
 		if !ok {
 			return st, fmt.Errorf("floor: no query for %s", step.Table)
 		}
@@ -179,8 +185,11 @@ func floorErase(ctx context.Context, kind string, db *sql.DB, plan *dsr.Plan, ke
 		return st, fmt.Errorf("floor: find user: %w", err)
 	}
 	my := kind == "mysql"
-	for i := len(plan.Steps) - 1; i >= 0; i-- {
-		table := plan.Steps[i].Table
+	for _, step := range plan.EraseOrder {
+		if step.Role == dsr.RoleMention {
+			continue // the users case nulls invited_by itself
+		}
+		table := step.Table
 		start := time.Now()
 		var n int64
 		var stmts []string

@@ -102,7 +102,7 @@ func Run(ctx context.Context, cfg Config) ([]Result, error) {
 		KeepConnections: true,
 	}
 	defer svc.Close()
-	plan, err := dsr.NewPlan(p, []string{"email"})
+	plan, err := dsr.NewPlan(p, "", []string{"email"})
 	if err != nil {
 		return nil, err
 	}

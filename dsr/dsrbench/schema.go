@@ -361,8 +361,8 @@ systems:
         erase: delete
         fields:
           id: system.operations
-          ticket_id: {category: system.operations, references: support_tickets.id}
-          author_id: {category: user.unique_id, references: users.id}
+          ticket_id: {category: system.operations, references: support_tickets.id, relation: owner}
+          author_id: {category: user.unique_id, references: users.id, relation: owner}
           body: user.content
           created_at: system.operations
       login_attempts:

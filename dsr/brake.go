@@ -1,0 +1,352 @@
+package dsr
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/vowprivacy/vow/connector"
+	"github.com/vowprivacy/vow/hold"
+	"github.com/vowprivacy/vow/identity"
+	"github.com/vowprivacy/vow/policy"
+)
+
+// underHold returns a description of the open legal hold the subject is
+// under ("email"), or "". A hold names a person by any of their
+// identities: the request's own, or one held in a row of theirs (a hold
+// on an email stops an erasure requested by user_id). The rows are tested
+// with hold.Condition, the same test retention runs use.
+func (s *Service) underHold(ctx context.Context, plan *Plan, r *Request, cs *conns) (string, error) {
+	if s.Holds == nil {
+		return "", nil
+	}
+	held, err := s.Holds.Subjects(ctx)
+	if err != nil {
+		return "", fmt.Errorf("dsr: read legal holds: %w", err)
+	}
+	if len(held) == 0 {
+		return "", nil
+	}
+	for _, k := range kindsOf(r.Identities) {
+		for _, v := range held[k] {
+			if identity.Equal(k, v, r.Identities[k]) {
+				return k, nil
+			}
+		}
+	}
+	for _, st := range plan.Steps {
+		if st.Role != RoleSubject {
+			continue
+		}
+		c, err := cs.get(ctx, st.System)
+		if err != nil {
+			return "", err
+		}
+		d := c.Dialect()
+		hc, hargs := hold.Condition(s.Policy, d, st.System, st.Table, d.Ident(st.Table), held)
+		if hc == "" {
+			continue
+		}
+		where, args := whereFn(func(pre []any) (string, []any) { return plan.WhereAfter(st, r.Identities, r.keys, pre) }).also(d, hc, hargs...)(nil)
+		var n int64
+		if err := c.DB().QueryRowContext(ctx, "SELECT count(*) FROM "+d.Ident(st.Table)+" WHERE "+where, args...).Scan(&n); err != nil {
+			return "", c.Translate(ctx, "check legal holds on "+st.ID(), err)
+		}
+		if n > 0 {
+			return fmt.Sprintf("%d rows of %s belong to a held person", n, st.ID()), nil
+		}
+	}
+	return "", nil
+}
+
+// brake checks an erasure's plan against the live databases before
+// anything is changed, and returns why it must wait for an operator:
+//   - rows of a person table (its primary key is an identity) reached
+//     through a relation rather than by the subject's identity: other
+//     people's accounts;
+//   - rows of other people that the database's own ON DELETE CASCADE
+//     would delete along with the subject's;
+//   - more rows of a table than one person plausibly owns (the policy's
+//     brake: a share of the table and a number of rows, both exceeded).
+//
+// A foreign key that would make the erasure fail (RESTRICT, NO ACTION) is
+// an error, not a reason to wait: the policy has to say what becomes of
+// the referencing rows.
+func (s *Service) brake(ctx context.Context, plan *Plan, r *Request, cs *conns) ([]string, error) {
+	var reasons []string
+	limit := s.Policy.RequestBrake()
+	for _, st := range plan.Steps {
+		if !st.Erase.Acts() && !(st.Erase.Hold && st.Erase.From != "") {
+			continue
+		}
+		c, err := cs.get(ctx, st.System)
+		if err != nil {
+			return nil, err
+		}
+		sc, err := s.schema(ctx, st.System, c)
+		if err != nil {
+			return nil, err
+		}
+		d := c.Dialect()
+		wf := whereFn(func(pre []any) (string, []any) { return plan.WhereAfter(st, r.Identities, r.keys, pre) })
+		where, args := wf(nil)
+		var n int64
+		if err := c.DB().QueryRowContext(ctx, "SELECT count(*) FROM "+d.Ident(st.Table)+" WHERE "+where, args...).Scan(&n); err != nil {
+			return nil, c.Translate(ctx, "count "+st.ID(), err)
+		}
+		if n == 0 {
+			continue
+		}
+		total, err := tableRows(ctx, c, st.Table)
+		if err != nil {
+			return nil, err
+		}
+		if limit.Trips(n, total) {
+			reasons = append(reasons, fmt.Sprintf("%s: the erasure would change %d of its %d rows, more than one person plausibly owns (brake: over %s and over %d rows)",
+				st.ID(), n, total, limit.Share, limit.Rows))
+		}
+		if why, err := s.others(ctx, plan, st, r, c); err != nil {
+			return nil, err
+		} else if why != "" {
+			reasons = append(reasons, why)
+		}
+		if st.Role == RoleSubject && (st.Erase.Delete || st.Erase.Hold) {
+			why, err := s.preflightCascades(ctx, plan, st, r, c, sc)
+			if err != nil {
+				return nil, err
+			}
+			reasons = append(reasons, why...)
+		}
+	}
+	return reasons, nil
+}
+
+// others finds rows of a person table the step reaches through relations
+// whose own identity is not the subject's: other people's accounts.
+func (s *Service) others(ctx context.Context, plan *Plan, st *Step, r *Request, c connector.SQL) (string, error) {
+	if st.Role != RoleSubject {
+		return "", nil
+	}
+	t := s.Policy.System(st.System).Table(st.Table)
+	pk := st.PrimaryKey
+	if len(pk) != 1 {
+		return "", nil
+	}
+	f := t.Field(pk[0])
+	if f == nil || f.Identity == "" {
+		return "", nil // not a table of people
+	}
+	var byIdentity, byRelation []Match
+	for _, m := range st.Matches {
+		if m.Identity != "" {
+			byIdentity = append(byIdentity, m)
+		} else {
+			byRelation = append(byRelation, m)
+		}
+	}
+	if len(byRelation) == 0 {
+		return "", nil
+	}
+	rel, ids := *st, *st
+	rel.Matches, ids.Matches = byRelation, byIdentity
+	d := c.Dialect()
+	w1, a := plan.WhereAfter(&rel, r.Identities, r.keys, nil)
+	cond := w1
+	if len(byIdentity) > 0 {
+		w2, a2 := plan.WhereAfter(&ids, r.Identities, &Keys{Unfit: r.keys.Unfit}, a)
+		cond += " AND NOT (" + w2 + ")"
+		a = a2
+	}
+	var n int64
+	if err := c.DB().QueryRowContext(ctx, "SELECT count(*) FROM "+d.Ident(st.Table)+" WHERE "+cond, a...).Scan(&n); err != nil {
+		return "", c.Translate(ctx, "count "+st.ID(), err)
+	}
+	if n == 0 {
+		return "", nil
+	}
+	var via []string
+	for _, m := range byRelation {
+		via = append(via, strings.Join(m.Columns, ", ")+" → "+m.Parent)
+	}
+	return fmt.Sprintf("%s: %d rows reached through %s are other people (each has its own %s); erasing them would erase those people",
+		st.ID(), n, strings.Join(via, ", "), f.Identity), nil
+}
+
+// preflightCascades reads, before anything is erased, what the database's
+// ON DELETE rules would do to rows that reference the step's rows and that
+// the plan itself does not erase.
+func (s *Service) preflightCascades(ctx context.Context, plan *Plan, st *Step, r *Request, c connector.SQL, sc *connector.Schema) ([]string, error) {
+	tx, err := c.DB().BeginTx(ctx, &sql.TxOptions{ReadOnly: c.Dialect().Kind() != "sqlite"})
+	if err != nil {
+		return nil, c.Translate(ctx, "begin", err)
+	}
+	defer tx.Rollback()
+	e := &eraser{s: s, tx: tx, c: c, plan: plan, r: r, schema: sc}
+	wf := whereFn(func(pre []any) (string, []any) { return plan.WhereAfter(st, r.Identities, r.keys, pre) })
+	refs, err := e.references(ctx, st, wf)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, ref := range refs {
+		if ref.others == 0 || e.handled(st, ref) {
+			continue
+		}
+		switch ref.fk.OnDelete {
+		case "CASCADE":
+			out = append(out, fmt.Sprintf("deleting the subject's rows of %s would make the database delete %d rows of %s that are not the subject's (ON DELETE CASCADE on %s)",
+				st.ID(), ref.others, ref.table, strings.Join(ref.fk.Columns, ", ")))
+		case "SET NULL", "SET DEFAULT":
+		default:
+			if ref.enforced {
+				return nil, &errRestricted{restrictMessage(st, ref)}
+			}
+		}
+	}
+	return out, nil
+}
+
+// handled reports whether the plan itself clears the reference before the
+// step's rows are deleted: a mention step that nulls or sets those
+// columns, or a step that deletes the referencing rows first.
+func (e *eraser) handled(st *Step, ref reference) bool {
+	for _, o := range e.plan.Steps {
+		if !strings.EqualFold(o.Table, ref.table) || o.System != st.System {
+			continue
+		}
+		for _, m := range o.Matches {
+			if m.Parent != st.ID() || !slices.EqualFunc(m.Columns, ref.fk.Columns, strings.EqualFold) {
+				continue
+			}
+			if o.Erase.Delete || o.nullsAll(m.Columns) || o.setsAll(m.Columns) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// setsAll reports whether erasure sets every one of columns to a value.
+func (s *Step) setsAll(columns []string) bool {
+	for _, c := range columns {
+		if !slices.ContainsFunc(s.Erase.Fields, func(f FieldErasure) bool { return f.Column == c && f.Method == policy.Set }) {
+			return false
+		}
+	}
+	return true
+}
+
+func restrictMessage(st *Step, ref reference) string {
+	return fmt.Sprintf("dsr: erasure of %s would delete rows that %d rows of %s (not the subject's) still reference through %s, and the database forbids it (ON DELETE %s): "+
+		"give %s.%s an erasure strategy (erase: nullify), declare the relation (relation: owner if those rows are the subject's), or keep %s under a hold; then vow request retry",
+		st.ID(), ref.others, ref.table, strings.Join(ref.fk.Columns, ", "), cmpOr(ref.fk.OnDelete, "NO ACTION"), ref.table, ref.fk.Columns[0], st.Table)
+}
+
+// tableRows returns the number of rows of a table: the database's own
+// estimate for large tables (counting ten million rows to decide on one
+// person's erasure would cost more than the erasure), an exact count for
+// small ones.
+func tableRows(ctx context.Context, c connector.SQL, table string) (int64, error) {
+	d := c.Dialect()
+	var est sql.NullInt64
+	var err error
+	switch d.Kind() {
+	case "postgres":
+		err = c.DB().QueryRowContext(ctx, "SELECT reltuples::bigint FROM pg_class WHERE oid = to_regclass($1)", d.Ident(table)).Scan(&est)
+	case "mysql":
+		err = c.DB().QueryRowContext(ctx, "SELECT TABLE_ROWS FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?", table).Scan(&est)
+	}
+	if err != nil && err != sql.ErrNoRows {
+		return 0, c.Translate(ctx, "estimate rows of "+table, err)
+	}
+	if est.Valid && est.Int64 >= 100_000 {
+		return est.Int64, nil
+	}
+	var n int64
+	if err := c.DB().QueryRowContext(ctx, "SELECT count(*) FROM "+d.Ident(table)).Scan(&n); err != nil {
+		return 0, c.Translate(ctx, "count rows of "+table, err)
+	}
+	return n, nil
+}
+
+// Residual is a place where the subject's identity is still found after
+// the erasure: a column the policy declares as that kind of data (or as
+// the identity) which the erasure did not change.
+type Residual struct {
+	System string `json:"system"`
+	Table  string `json:"table"`
+	Column string `json:"column"`
+	// Identity is the identity kind found (email, …).
+	Identity string `json:"identity"`
+	Rows     int64  `json:"rows"`
+	// Kept says the rows are kept on purpose (a legal hold), with why.
+	Kept string `json:"kept,omitempty"`
+}
+
+func (x Residual) String() string {
+	return fmt.Sprintf("%s:%s.%s (%d rows)", x.System, x.Table, x.Column, x.Rows)
+}
+
+// identityCategories are the data categories that hold each identity
+// kind's values, for the residual search.
+var identityCategories = map[string]string{
+	identity.Email:    "user.contact.email",
+	identity.Phone:    "user.contact.phone_number",
+	identity.Username: "user.account.username",
+}
+
+// residual searches, after an erasure, every column the policy declares
+// as one of the request's identity kinds (identity: email, or the email
+// category) in every database system, for the subject's values; whatever
+// remains is listed on the certificate, never hidden under "verified". It
+// also returns what it searched.
+func (s *Service) residual(ctx context.Context, plan *Plan, r *Request, cs *conns) ([]Residual, []string, error) {
+	var out []Residual
+	var searched []string
+	for _, sys := range s.Policy.Systems {
+		if sys.Kind == "webhook" {
+			continue
+		}
+		for _, t := range sys.Tables {
+			for _, f := range t.Fields {
+				for _, k := range kindsOf(r.Identities) {
+					if f.Identity != k && (identityCategories[k] == "" || f.Category != identityCategories[k]) {
+						continue
+					}
+					c, err := cs.get(ctx, sys.Name)
+					if err != nil {
+						return nil, nil, err
+					}
+					sc, err := s.schema(ctx, sys.Name, c)
+					if err != nil {
+						return nil, nil, err
+					}
+					lt := sc.Table(t.Name)
+					if lt == nil || lt.Column(f.Name) == nil || identity.Fits(r.Identities[k], lt.Column(f.Name).Type) != nil {
+						continue
+					}
+					d := c.Dialect()
+					searched = append(searched, sys.Name+":"+t.Name+"."+f.Name)
+					var n int64
+					q := "SELECT count(*) FROM " + d.Ident(t.Name) + " WHERE " + identity.Match(d.Kind(), k, d.Column(f.Name), d.Param(1))
+					if err := c.DB().QueryRowContext(ctx, q, r.Identities[k]).Scan(&n); err != nil {
+						return nil, nil, c.Translate(ctx, "search "+sys.Name+":"+t.Name, err)
+					}
+					if n == 0 {
+						continue
+					}
+					x := Residual{System: sys.Name, Table: t.Name, Column: f.Name, Identity: k, Rows: n}
+					if st := plan.SubjectStep(sys.Name, t.Name); st != nil && st.Erase.Hold {
+						x.Kept = st.Erase.Reason
+					} else if f.Erase != nil && f.Erase.Method == policy.Hold {
+						x.Kept = f.Erase.Reason
+					}
+					out = append(out, x)
+				}
+			}
+		}
+	}
+	return out, searched, nil
+}
