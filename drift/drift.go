@@ -23,6 +23,7 @@ func Compare(p *policy.Policy, sys *policy.System, live *connector.Schema) polic
 	c := &comparer{p: p, sys: sys, live: live, base: "systems." + sys.Name}
 	c.tables()
 	c.undeclared()
+	c.erasureChecks()
 	return c.diags
 }
 
@@ -63,7 +64,7 @@ func (c *comparer) tables() {
 		case len(t.PrimaryKey) > 0 && len(lt.PrimaryKey) > 0 && !equalFold(t.PrimaryKey, lt.PrimaryKey):
 			c.add(policy.Error, path+".primary_key", "primary-key-mismatch", "declare the database's primary key, or omit primary_key to read it from the database",
 				"table %s:%s declares primary key (%s) but the database has (%s)", c.sys.Name, t.Name, strings.Join(t.PrimaryKey, ", "), strings.Join(lt.PrimaryKey, ", "))
-		case len(t.PrimaryKey) == 0 && len(lt.PrimaryKey) == 0:
+		case len(t.PrimaryKey) == 0 && len(lt.PrimaryKey) == 0 && !c.changes(t): // else no-key, an error
 			c.add(policy.Warning, path, "no-primary-key", "add a primary key (or declare a unique column set as primary_key); batched retention and resumable erasure need one",
 				"table %s:%s has no primary key", c.sys.Name, t.Name)
 		}

@@ -13,8 +13,10 @@ import (
 
 const schema = `
 CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT NOT NULL, phone TEXT, created_at TIMESTAMP NOT NULL);
+CREATE INDEX users_email_lower ON users (lower(email));
 CREATE TABLE orders (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES users(id), total INTEGER, created_at TIMESTAMP NOT NULL);
-CREATE TABLE events (user_id INTEGER, kind TEXT, at TIMESTAMP);
+CREATE TABLE events (user_id INTEGER NOT NULL, kind TEXT, at TIMESTAMP NOT NULL);
+CREATE UNIQUE INDEX events_key ON events (user_id, at);
 CREATE TABLE leads (id INTEGER PRIMARY KEY, email TEXT, full_name TEXT);
 `
 

@@ -42,6 +42,7 @@ func Live(ctx context.Context, p *policy.Policy, o Opener) (policy.Diagnostics, 
 		}
 		diags = append(diags, Compare(p, sys, schema)...)
 	}
+	diags = append(diags, identityTypes(p, results)...)
 	diags.Sort()
 	return diags, results
 }
