@@ -479,41 +479,88 @@ func (e *eraseChecker) deleters(t *policy.Table) []deleter {
 
 // deleteRules reads, for every table whose rows erasure or retention
 // deletes, what the database does to the rows that reference them (its
-// ON DELETE rules), against whose rows those are in the policy.
+// ON DELETE rules), against whose rows those are in the policy. Rows the
+// database deletes in turn (ON DELETE CASCADE to the subject's own rows)
+// are followed: what references them matters just the same.
 func (e *eraseChecker) deleteRules() {
 	if !enforcesForeignKeys(e.live.Kind) {
 		return
 	}
+	reported := map[string]bool{} // code and path: a key reached twice is reported once
 	for _, t := range e.sys.Tables {
 		lt := e.live.Table(t.Name)
 		dels := e.deleters(t)
 		if lt == nil || len(dels) == 0 {
 			continue
 		}
-		for i := range e.live.Tables {
-			from := &e.live.Tables[i]
-			for _, fk := range from.ForeignKeys {
-				if strings.EqualFold(fk.RefTable, lt.Name) && !e.split[fkID(from.Name, fk)] {
-					e.deleteRule(t, dels, from, fk)
+		dl := &deletion{d: dels[0], root: t.Name}
+		queue := []*connector.Table{lt}
+		reached := map[string][]string{strings.ToLower(lt.Name): nil} // table -> the cascade that reaches it
+		for len(queue) > 0 {
+			into := queue[0]
+			queue = queue[1:]
+			dl.chain = reached[strings.ToLower(into.Name)]
+			for i := range e.live.Tables {
+				from := &e.live.Tables[i]
+				for _, fk := range from.ForeignKeys {
+					if !strings.EqualFold(fk.RefTable, into.Name) || e.split[fkID(from.Name, fk)] {
+						continue
+					}
+					follow := e.deleteRule(dl, into, from, fk, reported)
+					if _, seen := reached[strings.ToLower(from.Name)]; follow && !seen {
+						reached[strings.ToLower(from.Name)] = append(slices.Clone(dl.chain), from.Name)
+						queue = append(queue, from)
+					}
 				}
 			}
 		}
 	}
 }
 
-// deleteRule judges one foreign key of table from into t, whose rows
-// dels delete.
-func (e *eraseChecker) deleteRule(t *policy.Table, dels []deleter, from *connector.Table, fk connector.ForeignKey) {
+// deletion is what deletes the rows at hand: d deletes rows of root, and
+// the database those of chain in turn (ON DELETE CASCADE).
+type deletion struct {
+	d     deleter
+	root  string
+	chain []string
+}
+
+// lead says what deletes rows of table, to start a message.
+func (dl *deletion) lead(sys string) string {
+	s := fmt.Sprintf("%s deletes rows of %s:%s", dl.d, sys, dl.root)
+	switch {
+	case len(dl.chain) > 0 && dl.d.erasure:
+		s += fmt.Sprintf(", and the database with them (ON DELETE CASCADE) those of %s", strings.Join(dl.chain, " → "))
+	case len(dl.chain) > 0:
+		s += fmt.Sprintf(", and with them the rows they own in %s", strings.Join(dl.chain, " → "))
+	}
+	return s
+}
+
+// deleteRule judges one foreign key of table from into table into, whose
+// rows dl deletes, and reports whether the database deletes the
+// referencing rows in turn as the subject's own, so that what references
+// them is to be judged too.
+func (e *eraseChecker) deleteRule(dl *deletion, into, from *connector.Table, fk connector.ForeignKey, reported map[string]bool) (follow bool) {
+	add := func(sev policy.Severity, path, code, hint, format string, args ...any) {
+		if !reported[code+" "+path] {
+			reported[code+" "+path] = true
+			e.add(sev, path, code, hint, "%s; "+format, append([]any{dl.lead(e.sys.Name)}, args...)...)
+		}
+	}
 	action := fk.OnDelete
 	if action == "" {
 		action = connector.ActionNoAction
 	}
 	restrict := action == connector.ActionRestrict || action == connector.ActionNoAction
-	cols := strings.Join(fk.Columns, ", ")
-	d := dels[0]
+	cascade := action == connector.ActionCascade
+	d := dl.d
 	rel := e.declared(from.Name, fk)
 	ft := tableFold(e.sys, from.Name)
+	cols := strings.Join(fk.Columns, ", ")
 	where := fmt.Sprintf("%s:%s.%s", e.sys.Name, from.Name, cols)
+	// nullable says whether erase: nullify can clear the reference.
+	nullable := !slices.ContainsFunc(fk.Columns, func(c string) bool { col := from.Column(c); return col != nil && !col.Nullable })
 	switch {
 	case rel == nil:
 		declare := fmt.Sprintf("declare %s under tables: with %s", from.Name, e.relationEntry(fk))
@@ -521,66 +568,156 @@ func (e *eraseChecker) deleteRule(t *policy.Table, dels []deleter, from *connect
 			declare = fmt.Sprintf("declare the relation under %s: %s", ft.Name, e.relationEntry(fk))
 		}
 		switch {
-		case action == connector.ActionCascade:
-			e.add(policy.Error, d.path, "cascade-undeclared", declare+" (relation: owner if those rows are the subject's, else a mention with erase: nullify)",
-				"%s deletes rows of %s:%s, and the database then deletes the rows of %s that reference them (ON DELETE CASCADE), a relation the policy does not declare: rows Vow does not know about would be deleted, whoever they belong to",
-				d, e.sys.Name, t.Name, where)
+		case cascade:
+			add(policy.Error, d.path, "cascade-undeclared", declare+" (relation: owner if those rows are the subject's, else a mention with erase: nullify)",
+				"the database then deletes the rows of %s that reference those of %s (ON DELETE CASCADE), a relation the policy does not declare: rows Vow does not know about would be deleted, whoever they belong to",
+				where, into.Name)
 		case restrict:
-			e.add(policy.Error, d.path, "restrict-blocks-erasure", declare+", with erase: nullify on it or relation: owner (and the table erase: delete)",
-				"%s deletes rows of %s:%s, but the database refuses while rows of %s reference them (ON DELETE %s), a relation the policy does not declare: %s fails for every row so referenced",
-				d, e.sys.Name, t.Name, where, action, d)
+			add(policy.Error, d.path, "restrict-blocks-erasure", declare+", with erase: nullify on it or relation: owner (and the table erase: delete)",
+				"the database refuses while rows of %s reference those of %s (ON DELETE %s), a relation the policy does not declare: %s fails for every row so referenced",
+				where, into.Name, action, d)
 		default:
-			e.add(policy.Warning, d.path, "set-null-undeclared", declare,
-				"%s deletes rows of %s:%s, and the database then sets %s to NULL in the rows that reference them (ON DELETE %s), a relation the policy does not declare",
-				d, e.sys.Name, t.Name, where, action)
+			add(policy.Warning, d.path, "set-null-undeclared", declare,
+				"the database then sets %s to NULL in the rows that reference those of %s (ON DELETE %s), a relation the policy does not declare",
+				where, into.Name, action)
 		}
 	case rel.Role == policy.RoleMention:
 		if ft == nil || e.masksAll(ft, fk.Columns) {
-			return
+			return false
 		}
 		field := ft.Name + "." + cols
 		fix := fmt.Sprintf("give %s erase: nullify (erasure clears the mention before deleting), or declare relation: owner on it if those rows are the subject's", field)
-		switch {
-		case action == connector.ActionCascade:
-			harm := "the database would delete other people's rows of " + ft.Name + " with them (ON DELETE CASCADE): Vow's brake stops each such erasure"
-			if !d.erasure {
-				harm = "the database would delete other people's rows of " + ft.Name + " with them (ON DELETE CASCADE)"
+		if !nullable {
+			fix = fmt.Sprintf("declare relation: owner on %s if those rows go with the %s rows (erase: nullify cannot clear it: the column is NOT NULL)", field, into.Name)
+		}
+		// A mention of rows that are themselves owned (an equipment's
+		// ticket, whose team owns both) usually names rows of the same
+		// owner: whose they are depends on the data, so it is a warning.
+		// A mention of the owner's own table names someone else by design.
+		if same := e.sameOwner(ft.Name, into.Name); same != "" {
+			deleted := ft.Erase != nil && ft.Erase.Method == policy.Delete
+			switch {
+			case cascade:
+				add(policy.Warning, rel.Path, "cascade-reaches-others", fix,
+					"%s names those %s rows (a mention, with no erasure strategy), and the database deletes the rows of %s with them (ON DELETE CASCADE): they are the subject's own only where they belong to the same %s, and other people's rows would be deleted",
+					where, into.Name, ft.Name, same)
+			case restrict && deleted:
+				add(policy.Warning, rel.Path, "restrict-blocks-erasure", fix,
+					"%s names those %s rows (a mention, with no erasure strategy), and the database refuses while they are referenced (ON DELETE %s): erasure deletes the subject's own rows of %s first, so it fails only where rows of another %s name them",
+					where, into.Name, action, ft.Name, same)
+			case restrict:
+				add(policy.Error, rel.Path, "restrict-blocks-erasure", fix,
+					"%s names those %s rows (a mention, with no erasure strategy), and the database refuses while they are referenced (ON DELETE %s): %s",
+					where, into.Name, action, fails(d, into.Name))
 			}
-			e.add(policy.Error, rel.Path, "cascade-reaches-others", fix,
-				"%s deletes rows of %s:%s that %s names (a mention, with no erasure strategy): %s", d, e.sys.Name, t.Name, where, harm)
+			return false
+		}
+		switch {
+		case cascade:
+			harm := ""
+			if d.erasure && len(dl.chain) == 0 {
+				harm = ": Vow's brake stops each such erasure"
+			}
+			add(policy.Error, rel.Path, "cascade-reaches-others", fix,
+				"%s names those %s rows (a mention, with no erasure strategy), and the database would delete other people's rows of %s with them (ON DELETE CASCADE)%s",
+				where, into.Name, ft.Name, harm)
 		case restrict:
-			e.add(policy.Error, rel.Path, "restrict-blocks-erasure", fix,
-				"%s deletes rows of %s:%s that %s names (a mention, with no erasure strategy), and the database refuses while they are referenced (ON DELETE %s): %s",
-				d, e.sys.Name, t.Name, where, action, fails(d, t.Name))
+			add(policy.Error, rel.Path, "restrict-blocks-erasure", fix,
+				"%s names those %s rows (a mention, with no erasure strategy), and the database refuses while they are referenced (ON DELETE %s): %s",
+				where, into.Name, action, fails(d, into.Name))
 		}
 	case rel.Role == policy.RoleOwner || rel.Role == policy.RoleOwns:
 		// The referencing rows are the subject's own. Erasure deletes them
-		// first when their table is deleted too; retention cascades to
-		// them itself, holding the parents of held rows back.
-		if !d.erasure || ft == nil || (ft.Erase != nil && ft.Erase.Method == policy.Delete) || e.masksAll(ft, fk.Columns) {
-			return
+		// itself, first, when their table is deleted too; retention
+		// cascades to them itself (holding back the parents of held rows),
+		// so what references them is what matters.
+		if ft == nil || e.masksAll(ft, fk.Columns) {
+			return false
 		}
 		held := ft.Erase != nil && ft.Erase.Method == policy.Hold
+		deleted := ft.Erase != nil && ft.Erase.Method == policy.Delete
+		if !d.erasure {
+			return !held
+		}
+		if deleted {
+			return false // its own erasure judges what references it
+		}
 		field := ft.Name + "." + cols
+		unlink := fmt.Sprintf("give %s erase: nullify (the held rows stay, without the link), or hold %s too: erase: {hold: …}", field, into.Name)
+		if !nullable {
+			unlink = fmt.Sprintf("hold %s too: erase: {hold: …}, or let %s be NULL and give it erase: nullify", into.Name, field)
+		}
 		switch {
 		case restrict && held:
-			e.add(policy.Error, rel.Path, "held-references-deleted", fmt.Sprintf("give %s erase: nullify (the held rows stay, without the link), or hold %s too: erase: {hold: …}", field, t.Name),
-				"erasure deletes the subject's rows of %s:%s, but %s, whose rows are theirs and held (%s), references them (ON DELETE %s): a table under hold references rows erasure deletes: every erasure fails with a foreign-key error (%s)",
-				e.sys.Name, t.Name, where, ft.Erase.Reason, action, e.fkError())
+			add(policy.Error, rel.Path, "held-references-deleted", unlink,
+				"the subject's rows of %s:%s, which are held (%s), reference them through %s (ON DELETE %s): a table under hold references rows erasure deletes: every erasure fails with a foreign-key error (%s)",
+				e.sys.Name, from.Name, ft.Erase.Reason, cols, action, e.fkError())
 		case restrict:
-			e.add(policy.Error, rel.Path, "kept-references-deleted", fmt.Sprintf("give %s erase: nullify, or the table %s erase: delete", field, ft.Name),
-				"erasure deletes the subject's rows of %s:%s, but keeps their rows of %s, which reference them (ON DELETE %s): every erasure fails with a foreign-key error (%s)",
-				e.sys.Name, t.Name, where, action, e.fkError())
-		case action == connector.ActionCascade && held:
-			e.add(policy.Error, rel.Path, "cascade-deletes-held", fmt.Sprintf("make the foreign key ON DELETE SET NULL and give %s erase: nullify, or hold %s too: erase: {hold: …}", field, t.Name),
-				"erasure deletes the subject's rows of %s:%s, and the database then deletes their rows of %s (ON DELETE CASCADE), which the policy holds (%s): held rows would be deleted",
-				e.sys.Name, t.Name, where, ft.Erase.Reason)
-		case action == connector.ActionCascade:
-			e.add(policy.Warning, rel.Path, "cascade-deletes-kept", fmt.Sprintf("give %s erase: delete if that is meant, or make the foreign key ON DELETE SET NULL", ft.Name),
-				"erasure deletes the subject's rows of %s:%s, and the database then deletes their rows of %s (ON DELETE CASCADE), which the policy only masks",
-				e.sys.Name, t.Name, where)
+			add(policy.Error, rel.Path, "kept-references-deleted", fmt.Sprintf("give %s erase: delete, or %s erase: nullify", ft.Name, field),
+				"the subject's rows of %s:%s, which erasure keeps, reference them through %s (ON DELETE %s): every erasure fails with a foreign-key error (%s)",
+				e.sys.Name, from.Name, cols, action, e.fkError())
+		case cascade && held:
+			add(policy.Error, rel.Path, "cascade-deletes-held", fmt.Sprintf("make the foreign key ON DELETE SET NULL and give %s erase: nullify, or hold %s too: erase: {hold: …}", field, into.Name),
+				"the database then deletes the subject's rows of %s:%s that reference them through %s (ON DELETE CASCADE), which the policy holds (%s): held rows would be deleted",
+				e.sys.Name, from.Name, cols, ft.Erase.Reason)
+		case cascade:
+			add(policy.Warning, rel.Path, "cascade-deletes-kept", fmt.Sprintf("give %s erase: delete if that is meant, or make the foreign key ON DELETE SET NULL", ft.Name),
+				"the database then deletes the subject's rows of %s:%s that reference them through %s (ON DELETE CASCADE), which the policy keeps and only masks",
+				e.sys.Name, from.Name, cols)
+			return true
 		}
 	}
+	return false
+}
+
+// sameOwner returns the table whose rows own both the rows of table and
+// those of into, when into's rows are owned (through relations with role
+// owner or owns, at any depth), or "".
+func (e *eraseChecker) sameOwner(table, into string) string {
+	up := e.roots(into)
+	if len(up) == 1 && strings.EqualFold(up[0], into) {
+		return "" // into owns itself: a mention of it names another owner
+	}
+	for _, r := range e.roots(table) {
+		if containsFold(up, r) {
+			return r
+		}
+	}
+	return ""
+}
+
+// roots returns the tables at the top of the ownership of table's rows:
+// those that own it, at any depth, and are owned by none; table itself if
+// nothing owns it.
+func (e *eraseChecker) roots(table string) []string {
+	var out []string
+	seen := map[string]bool{}
+	var walk func(t string)
+	walk = func(t string) {
+		if seen[strings.ToLower(t)] {
+			return
+		}
+		seen[strings.ToLower(t)] = true
+		top := true
+		for _, r := range e.own.Relations {
+			if r.FromSystem != e.sys.Name || r.ToSystem != e.sys.Name || strings.EqualFold(r.FromTable, r.ToTable) {
+				continue
+			}
+			switch {
+			case r.Role == policy.RoleOwner && strings.EqualFold(r.FromTable, t):
+				top = false
+				walk(r.ToTable)
+			case r.Role == policy.RoleOwns && strings.EqualFold(r.ToTable, t):
+				top = false
+				walk(r.FromTable)
+			}
+		}
+		if top {
+			out = append(out, t)
+		}
+	}
+	walk(table)
+	return out
 }
 
 // fails says what a refused delete means for d.

@@ -281,6 +281,43 @@ func TestErasureChecks(t *testing.T) {
 			want: []finding{{code: "kept-references-deleted", path: invUID, sev: E, only: "pm"}}},
 		{name: "kept rows cascade", schema: invoicesSchema("CASCADE"), tables: invoicesPolicy("", invoiceRef),
 			want: []finding{{code: "cascade-deletes-kept", path: invUID, sev: W, only: "pm"}}},
+		{name: "cascade to kept rows and on to others", schema: usersTable + `CREATE TABLE carts (id bigint PRIMARY KEY, user_id bigint NOT NULL, FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE);
+CREATE TABLE cart_items (id bigint PRIMARY KEY, cart_id bigint NOT NULL, sku varchar(20), FOREIGN KEY (cart_id) REFERENCES carts (id) ON DELETE CASCADE);
+`, tables: usersPolicy + `      carts:
+        subject: customer
+        fields:
+          id: system.operations
+          user_id: {category: user.unique_id, references: users.id}
+      cart_items:
+        subject: customer
+        fields:
+          id: system.operations
+          cart_id: {category: system.operations, references: carts.id, relation: mention}
+          sku: system.operations
+`,
+			want: []finding{{code: "cascade-deletes-kept", path: "systems.app.tables.carts.fields.user_id", sev: W, only: "pm"},
+				{code: "cascade-reaches-others", path: "systems.app.tables.cart_items.fields.cart_id", sev: E, only: "pm",
+					msg: "erasure deletes rows of app:users, and the database with them (ON DELETE CASCADE) those of carts; app:cart_items.cart_id names those carts rows"},
+				{code: "cascade-reaches-others", path: "systems.app.tables.cart_items.fields.cart_id", sev: E, only: "pm",
+					msg: "declare relation: owner on cart_items.cart_id if those rows go with the carts rows (erase: nullify cannot clear it: the column is NOT NULL)"}}},
+		{name: "cascade to a mention of the subject's own rows", schema: usersTable + `CREATE TABLE carts (id bigint PRIMARY KEY, user_id bigint NOT NULL, FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE);
+CREATE TABLE cart_items (id bigint PRIMARY KEY, cart_id bigint NOT NULL, user_id bigint NOT NULL,
+  FOREIGN KEY (cart_id) REFERENCES carts (id) ON DELETE CASCADE, FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE);
+`, tables: usersPolicy + `      carts:
+        subject: customer
+        erase: delete
+        fields:
+          id: system.operations
+          user_id: {category: user.unique_id, references: users.id}
+      cart_items:
+        subject: customer
+        erase: delete
+        fields:
+          id: system.operations
+          cart_id: {category: system.operations, references: carts.id, relation: mention}
+          user_id: {category: user.unique_id, references: users.id, relation: owner}
+`, want: []finding{{code: "cascade-reaches-others", path: "systems.app.tables.cart_items.fields.cart_id", sev: W, only: "pm",
+			msg: "they are the subject's own only where they belong to the same users"}}},
 		{name: "deleted rows cascade", schema: invoicesSchema("CASCADE"), tables: invoicesPolicy("        erase: delete\n", invoiceRef)},
 		{name: "hold from a timestamp", schema: invoicesSchema("SET NULL"),
 			tables: invoicesPolicy("        erase: {hold: tax law, for: 7y, from: issued_at}\n", invoiceRef)},
