@@ -148,15 +148,7 @@ func hint(lt *connector.Table) string {
 }
 
 func tableFold(s *policy.System, name string) *policy.Table {
-	if t := s.Table(name); t != nil {
-		return t
-	}
-	for _, t := range s.Tables {
-		if strings.EqualFold(t.Name, name) {
-			return t
-		}
-	}
-	return nil
+	return byName(s.Tables, name, func(t *policy.Table) string { return t.Name })
 }
 
 func fieldFold(t *policy.Table, name string) bool {

@@ -2,6 +2,7 @@ package drift
 
 import (
 	"fmt"
+	"iter"
 	"regexp"
 	"slices"
 	"strconv"
@@ -317,41 +318,62 @@ func masks(f *policy.Field) bool {
 // strategies checks each column's erasure strategy against what the
 // database lets the column hold.
 func (e *eraseChecker) strategies() {
-	for _, t := range e.sys.Tables {
-		lt := e.live.Table(t.Name)
-		if lt == nil {
+	for c := range e.columns() {
+		t, lt, f, col := c.t, c.lt, c.f, c.col
+		if !masks(f) {
 			continue
 		}
-		for _, f := range t.Fields {
-			col := lt.Column(f.Name)
-			if col == nil || !masks(f) {
+		path := e.tablePath(t) + ".fields." + f.Name + ".erase"
+		id := e.sys.Name + ":" + t.Name + "." + f.Name
+		switch f.Erase.Method {
+		case policy.Nullify:
+			if !col.Nullable {
+				e.add(policy.Error, path, "nullify-not-null",
+					fmt.Sprintf("write erase: {set: …} with a value the column accepts, or let the column be NULL: ALTER TABLE %s %s", e.sqlIdent(lt.Name), e.dropNotNull(col)),
+					"%s is NOT NULL in the database, so erase: nullify fails on every row it applies to", id)
+			}
+		case policy.Set:
+			if why := valueFits(f.Erase.Value, col.Type, e.live.Kind != "sqlite"); why != "" {
+				sev := policy.Error
+				if e.live.Kind == "sqlite" { // stored anyway: SQLite columns take any value
+					sev, why = policy.Warning, why+"; SQLite stores it anyway, but the application then reads it from a "+col.Type+" column"
+				}
+				e.add(sev, path, "set-value-type", "write erase: {set: …} with a value of the column's type, or erase: nullify",
+					"erase: {set: %q} on %s: %s", f.Erase.Value, id, why)
+			}
+		case policy.HMAC:
+			e.hmacColumn(path, id, col)
+		}
+		e.maskedKey(lt, f, path, id)
+		e.maskChecks(lt, f, path, id)
+	}
+}
+
+// columns yields each declared field of the system whose table and
+// column exist in the database, with both.
+func (e *eraseChecker) columns() iter.Seq[liveField] {
+	return func(yield func(liveField) bool) {
+		for _, t := range e.sys.Tables {
+			lt := e.live.Table(t.Name)
+			if lt == nil {
 				continue
 			}
-			path := e.tablePath(t) + ".fields." + f.Name + ".erase"
-			id := e.sys.Name + ":" + t.Name + "." + f.Name
-			switch f.Erase.Method {
-			case policy.Nullify:
-				if !col.Nullable {
-					e.add(policy.Error, path, "nullify-not-null",
-						fmt.Sprintf("write erase: {set: …} with a value the column accepts, or let the column be NULL: ALTER TABLE %s %s", e.sqlIdent(lt.Name), e.dropNotNull(col)),
-						"%s is NOT NULL in the database, so erase: nullify fails on every row it applies to", id)
+			for _, f := range t.Fields {
+				if col := lt.Column(f.Name); col != nil && !yield(liveField{t, lt, f, col}) {
+					return
 				}
-			case policy.Set:
-				if why := valueFits(f.Erase.Value, col.Type, e.live.Kind != "sqlite"); why != "" {
-					sev := policy.Error
-					if e.live.Kind == "sqlite" { // stored anyway: SQLite columns take any value
-						sev, why = policy.Warning, why+"; SQLite stores it anyway, but the application then reads it from a "+col.Type+" column"
-					}
-					e.add(sev, path, "set-value-type", "write erase: {set: …} with a value of the column's type, or erase: nullify",
-						"erase: {set: %q} on %s: %s", f.Erase.Value, id, why)
-				}
-			case policy.HMAC:
-				e.hmacColumn(path, id, col)
 			}
-			e.maskedKey(t, lt, f, path, id)
-			e.maskChecks(lt, f, path, id)
 		}
 	}
+}
+
+// liveField is a declared field with its table, in the policy and in the
+// database.
+type liveField struct {
+	t   *policy.Table
+	lt  *connector.Table
+	f   *policy.Field
+	col *connector.Column
 }
 
 // hmacColumn checks that a column can hold a pseudonym: a text of
@@ -392,7 +414,7 @@ func (e *eraseChecker) hmacColumn(path, id string, col *connector.Column) {
 // a live foreign key: the value is no key of the referenced table, so
 // the database refuses it (a pseudonym never is; a set value may be, if
 // the application keeps a placeholder row).
-func (e *eraseChecker) maskedKey(t *policy.Table, lt *connector.Table, f *policy.Field, path, id string) {
+func (e *eraseChecker) maskedKey(lt *connector.Table, f *policy.Field, path, id string) {
 	if f.Erase.Method == policy.Nullify || !enforcesForeignKeys(e.live.Kind) {
 		return
 	}
@@ -661,9 +683,13 @@ func (e *eraseChecker) deleteRule(dl *deletion, into, from *connector.Table, fk 
 				"the database then deletes the subject's rows of %s:%s that reference them through %s (ON DELETE CASCADE), which the policy holds (%s): held rows would be deleted",
 				e.sys.Name, from.Name, cols, ft.Erase.Reason)
 		case cascade:
+			keeps := "which erasure keeps"
+			if slices.ContainsFunc(ft.Fields, masks) {
+				keeps = "which erasure keeps and only masks"
+			}
 			add(policy.Warning, rel.Path, "cascade-deletes-kept", fmt.Sprintf("give %s erase: delete if that is meant, or make the foreign key ON DELETE SET NULL", ft.Name),
-				"the database then deletes the subject's rows of %s:%s that reference them through %s (ON DELETE CASCADE), which the policy keeps and only masks",
-				e.sys.Name, from.Name, cols)
+				"the database then deletes the subject's rows of %s:%s that reference them through %s (ON DELETE CASCADE), %s",
+				e.sys.Name, from.Name, cols, keeps)
 			return true
 		}
 	}
@@ -807,34 +833,28 @@ func (e *eraseChecker) emailIndexes() {
 	if e.live.Kind != "postgres" && e.live.Kind != "sqlite" {
 		return // MySQL's collations compare case-insensitively: the column's index serves
 	}
-	for _, t := range e.sys.Tables {
-		lt := e.live.Table(t.Name)
-		if lt == nil {
+	for c := range e.columns() {
+		t, lt, f, col := c.t, c.lt, c.f, c.col
+		if f.Identity != identity.Email {
 			continue
 		}
-		for _, f := range t.Fields {
-			col := lt.Column(f.Name)
-			if f.Identity != identity.Email || col == nil {
-				continue
-			}
-			term := identity.IndexTerm(e.live.Kind, identity.Email, col.Name)
-			// PostgreSQL writes lower() of a varchar column with a cast
-			// to text, the type lower() takes.
-			if lt.IndexStartsWith(term) || e.live.Kind == "postgres" && lt.IndexStartsWith("lower("+col.Name+"::text)") {
-				continue
-			}
-			create := fmt.Sprintf("CREATE INDEX %s ON %s (lower(%s))", indexName(lt.Name, []string{col.Name}, "lower_idx"), e.sqlIdent(lt.Name), e.sqlColumn(col.Name))
-			path := e.tablePath(t) + ".fields." + f.Name + ".identity"
-			if lt.IndexStartsWith(col.Name) {
-				e.add(policy.Warning, path, "email-index", "add an index on lower("+col.Name+"): "+create,
-					"%s:%s.%s is an email identity: requests match it case-insensitively, as lower(%s), which its index on the plain column does not serve: every request reads the whole table",
-					e.sys.Name, t.Name, f.Name, col.Name)
-				continue
-			}
-			e.add(policy.Warning, path, "email-index", "add one: "+create,
-				"%s:%s.%s is an email identity but has no index on lower(%s): every request reads the whole table",
-				e.sys.Name, t.Name, f.Name, col.Name)
+		term := identity.IndexTerm(e.live.Kind, identity.Email, col.Name)
+		// PostgreSQL writes lower() of a varchar column with a cast to
+		// text, the type lower() takes.
+		if lt.IndexStartsWith(term) || e.live.Kind == "postgres" && lt.IndexStartsWith("lower("+col.Name+"::text)") {
+			continue
 		}
+		create := fmt.Sprintf("CREATE INDEX %s ON %s (lower(%s))", indexName(lt.Name, []string{col.Name}, "lower_idx"), e.sqlIdent(lt.Name), e.sqlColumn(col.Name))
+		path := e.tablePath(t) + ".fields." + f.Name + ".identity"
+		if lt.IndexStartsWith(col.Name) {
+			e.add(policy.Warning, path, "email-index", "add an index on lower("+col.Name+"): "+create,
+				"%s:%s.%s is an email identity: requests match it case-insensitively, as lower(%s), which its index on the plain column does not serve: every request reads the whole table",
+				e.sys.Name, t.Name, f.Name, col.Name)
+			continue
+		}
+		e.add(policy.Warning, path, "email-index", "add one: "+create,
+			"%s:%s.%s is an email identity but has no index on lower(%s): every request reads the whole table",
+			e.sys.Name, t.Name, f.Name, col.Name)
 	}
 }
 
@@ -1175,14 +1195,21 @@ func subsetFold(a, b []string) bool {
 // sameSet reports whether a and b name the same columns, in any order.
 func sameSet(a, b []string) bool { return len(a) == len(b) && subsetFold(a, b) && subsetFold(b, a) }
 
+// fieldByFold returns the field called name, like [byName].
 func fieldByFold(t *policy.Table, name string) *policy.Field {
-	if f := t.Field(name); f != nil {
-		return f
+	return byName(t.Fields, name, func(f *policy.Field) string { return f.Name })
+}
+
+// byName returns the item called name: an exact match first, else the
+// first whose name differs only in case (databases fold unquoted names,
+// policies are written by hand); the zero value if there is none.
+func byName[T any](items []T, name string, nameOf func(T) string) T {
+	if i := slices.IndexFunc(items, func(x T) bool { return nameOf(x) == name }); i >= 0 {
+		return items[i]
 	}
-	for _, f := range t.Fields {
-		if strings.EqualFold(f.Name, name) {
-			return f
-		}
+	if i := slices.IndexFunc(items, func(x T) bool { return strings.EqualFold(nameOf(x), name) }); i >= 0 {
+		return items[i]
 	}
-	return nil
+	var zero T
+	return zero
 }
