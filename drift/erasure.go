@@ -222,7 +222,7 @@ func (e *eraseChecker) keys() {
 		if len(t.PrimaryKey) == 0 {
 			if e.changes(t) {
 				e.add(policy.Error, path, "no-key", e.keyHint(lt),
-					"table %s:%s has no primary key, and %s changes its rows: erasure is refused on a table without a key", e.sys.Name, t.Name, e.changer(t))
+					"table %s:%s has no primary key, and %s changes its rows: erasure and retention are refused on a table without a key (Vow names rows by it to change, verify and resume in batches)", e.sys.Name, t.Name, e.changer(t))
 			}
 			continue
 		}
@@ -248,7 +248,7 @@ func (e *eraseChecker) keys() {
 		}
 		if len(nullable) > 0 {
 			e.add(policy.Error, path+".primary_key", "primary-key-nullable",
-				fmt.Sprintf("make them NOT NULL: ALTER TABLE %s ALTER COLUMN %s SET NOT NULL, or declare another key", e.sqlIdent(lt.Name), e.sqlColumn(nullable[0])),
+				fmt.Sprintf("make them NOT NULL (%s), or declare another key", e.nullability(lt, lt.Column(nullable[0]), false)),
 				"table %s:%s declares primary_key (%s), but %s may be NULL: a row with a NULL key cannot be named, and a unique index lets many of them in",
 				e.sys.Name, t.Name, strings.Join(t.PrimaryKey, ", "), strings.Join(nullable, ", "))
 		}
@@ -296,7 +296,7 @@ func (c *comparer) changer(t *policy.Table) string {
 	if t.Erase != nil && (t.Erase.Method == policy.Delete || t.Erase.Method == policy.Hold && t.Erase.From != "") {
 		return "erasure"
 	}
-	if slices.ContainsFunc(t.Fields, func(f *policy.Field) bool { return masks(f) }) {
+	if slices.ContainsFunc(t.Fields, masks) {
 		return "erasure"
 	}
 	for _, r := range c.p.Retention.Rules {
@@ -329,7 +329,7 @@ func (e *eraseChecker) strategies() {
 		case policy.Nullify:
 			if !col.Nullable {
 				e.add(policy.Error, path, "nullify-not-null",
-					fmt.Sprintf("write erase: {set: …} with a value the column accepts, or let the column be NULL: ALTER TABLE %s %s", e.sqlIdent(lt.Name), e.dropNotNull(col)),
+					fmt.Sprintf("write erase: {set: …} with a value the column accepts, or let the column be NULL (%s)", e.nullability(lt, col, true)),
 					"%s is NOT NULL in the database, so erase: nullify fails on every row it applies to", id)
 			}
 		case policy.Set:
@@ -515,24 +515,31 @@ func (e *eraseChecker) deleteRules() {
 		if lt == nil || len(dels) == 0 {
 			continue
 		}
-		dl := &deletion{d: dels[0], root: t.Name}
-		queue := []*connector.Table{lt}
-		reached := map[string][]string{strings.ToLower(lt.Name): nil} // table -> the cascade that reaches it
-		for len(queue) > 0 {
-			into := queue[0]
-			queue = queue[1:]
-			dl.chain = reached[strings.ToLower(into.Name)]
-			for i := range e.live.Tables {
-				from := &e.live.Tables[i]
-				for _, fk := range from.ForeignKeys {
-					if !strings.EqualFold(fk.RefTable, into.Name) || e.split[fkID(from.Name, fk)] {
-						continue
-					}
-					follow := e.deleteRule(dl, into, from, fk, reported)
-					if _, seen := reached[strings.ToLower(from.Name)]; follow && !seen {
-						reached[strings.ToLower(from.Name)] = append(slices.Clone(dl.chain), from.Name)
-						queue = append(queue, from)
-					}
+		for _, d := range dels {
+			e.walkDeletes(&deletion{d: d, root: t.Name}, lt, reported)
+		}
+	}
+}
+
+// walkDeletes judges the foreign keys into the rows dl deletes, root
+// first, then the tables it reaches in turn.
+func (e *eraseChecker) walkDeletes(dl *deletion, root *connector.Table, reported map[string]bool) {
+	queue := []*connector.Table{root}
+	reached := map[string][]string{strings.ToLower(root.Name): nil} // table -> the tables between root and it
+	for len(queue) > 0 {
+		into := queue[0]
+		queue = queue[1:]
+		dl.chain = reached[strings.ToLower(into.Name)]
+		for i := range e.live.Tables {
+			from := &e.live.Tables[i]
+			for _, fk := range from.ForeignKeys {
+				if !strings.EqualFold(fk.RefTable, into.Name) || e.split[fkID(from.Name, fk)] {
+					continue
+				}
+				follow := e.deleteRule(dl, into, from, fk, reported)
+				if _, seen := reached[strings.ToLower(from.Name)]; follow && !seen {
+					reached[strings.ToLower(from.Name)] = append(slices.Clone(dl.chain), from.Name)
+					queue = append(queue, from)
 				}
 			}
 		}
@@ -1150,12 +1157,23 @@ func (e *eraseChecker) sqlColumns(cols []string) string {
 	return strings.Join(out, ", ")
 }
 
-// dropNotNull writes the ALTER TABLE clause that lets col be NULL.
-func (e *eraseChecker) dropNotNull(col *connector.Column) string {
-	if e.live.Kind == "mysql" {
-		return "MODIFY " + e.sqlColumn(col.Name) + " " + col.Type + " NULL"
+// nullability writes the statement that lets col of lt be NULL (null)
+// or not.
+func (e *eraseChecker) nullability(lt *connector.Table, col *connector.Column, null bool) string {
+	table, name := e.sqlIdent(lt.Name), e.sqlColumn(col.Name)
+	switch e.live.Kind {
+	case "mysql":
+		if null {
+			return fmt.Sprintf("ALTER TABLE %s MODIFY %s %s NULL", table, name, col.Type)
+		}
+		return fmt.Sprintf("ALTER TABLE %s MODIFY %s %s NOT NULL", table, name, col.Type)
+	case "postgres":
+		if null {
+			return fmt.Sprintf("ALTER TABLE %s ALTER COLUMN %s DROP NOT NULL", table, name)
+		}
+		return fmt.Sprintf("ALTER TABLE %s ALTER COLUMN %s SET NOT NULL", table, name)
 	}
-	return "ALTER COLUMN " + e.sqlColumn(col.Name) + " DROP NOT NULL"
+	return "SQLite cannot alter a column: rebuild " + lt.Name + " with the new definition of " + col.Name
 }
 
 // indexName makes an index name from a table, its columns and a suffix:
