@@ -72,6 +72,14 @@ func Open(ctx context.Context, dsn string) (*Connector, error) {
 		cc.ConnectTimeout = openTimeout
 	}
 	cfg.MaxConns = 8
+	if _, set := cc.RuntimeParams["jit"]; !set {
+		// Vow's statements are short lookups by key, but with nested
+		// subqueries on tables whose statistics are missing or small the
+		// planner's cost estimate passes jit_above_cost, and compiling
+		// took about a second per statement — of a query that runs in a
+		// millisecond. A DSN may still set jit itself.
+		cc.RuntimeParams["jit"] = "off"
+	}
 	tg := target{
 		addr:     address(cc.Host, cc.Port),
 		user:     cc.User,

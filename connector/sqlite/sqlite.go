@@ -131,10 +131,13 @@ func filePath(dsn string) (string, error) {
 // uri returns the SQLite URI that opens the existing file at the absolute
 // path abs for reading and writing (mode=rw never creates a file). A busy
 // timeout lets Vow's writes wait for the application's instead of failing
-// at once.
+// at once. Foreign keys are enforced, as on the other databases: the
+// schema's ON DELETE rules are the application's promises, and Vow's
+// deletes must neither leave rows pointing at nothing nor skip a cascade
+// the schema declares.
 func uri(abs string) string {
 	u := url.URL{Path: filepath.ToSlash(abs)}
-	return "file:" + u.EscapedPath() + "?mode=rw&_pragma=busy_timeout(5000)"
+	return "file:" + u.EscapedPath() + "?mode=rw&_pragma=busy_timeout(5000)&_pragma=foreign_keys(1)"
 }
 
 // translate turns an error from the driver into a single-line error.

@@ -1,0 +1,40 @@
+package connector
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+)
+
+// exactBelow is the estimate under which RowCount counts exactly: a
+// count(*) of a small table costs little, and the statistics of a small
+// or fresh table are the least reliable.
+const exactBelow = 100_000
+
+// RowCount returns the number of rows of a table: the database's own
+// estimate for a large table (PostgreSQL's reltuples, InnoDB's
+// TABLE_ROWS) — counting ten million rows to decide whether one erasure
+// or purge is plausible would cost more than the erasure — and an exact
+// count for a small one, or where there is no estimate (SQLite).
+func RowCount(ctx context.Context, c SQL, table string) (int64, error) {
+	d := c.Dialect()
+	var est sql.NullInt64
+	var err error
+	switch d.Kind() {
+	case "postgres":
+		err = c.DB().QueryRowContext(ctx, "SELECT reltuples::bigint FROM pg_class WHERE oid = to_regclass($1)", d.Ident(table)).Scan(&est)
+	case "mysql":
+		err = c.DB().QueryRowContext(ctx, "SELECT TABLE_ROWS FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?", table).Scan(&est)
+	}
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return 0, c.Translate(ctx, "estimate rows of "+table, err)
+	}
+	if est.Valid && est.Int64 >= exactBelow {
+		return est.Int64, nil
+	}
+	var n int64
+	if err := c.DB().QueryRowContext(ctx, "SELECT count(*) FROM "+d.Ident(table)).Scan(&n); err != nil {
+		return 0, c.Translate(ctx, "count rows of "+table, err)
+	}
+	return n, nil
+}
