@@ -99,7 +99,7 @@ func (s *Service) brake(ctx context.Context, plan *Plan, r *Request, cs *conns) 
 		if n == 0 {
 			continue
 		}
-		total, err := tableRows(ctx, c, st.Table)
+		total, err := connector.RowCount(ctx, c, st.Table)
 		if err != nil {
 			return nil, err
 		}
@@ -239,36 +239,13 @@ func (s *Step) setsAll(columns []string) bool {
 }
 
 func restrictMessage(st *Step, ref reference) string {
-	return fmt.Sprintf("dsr: erasure of %s would delete rows that %d rows of %s (not the subject's) still reference through %s, and the database forbids it (ON DELETE %s): "+
+	whose := "not the subject's"
+	if ref.others < ref.rows {
+		whose = fmt.Sprintf("%d of them the subject's own, which the policy keeps", ref.rows-ref.others)
+	}
+	return fmt.Sprintf("dsr: erasure of %s would delete rows that %d rows of %s (%s) still reference through %s, and the database forbids it (ON DELETE %s): "+
 		"give %s.%s an erasure strategy (erase: nullify), declare the relation (relation: owner if those rows are the subject's), or keep %s under a hold; then vow request retry",
-		st.ID(), ref.others, ref.table, strings.Join(ref.fk.Columns, ", "), cmpOr(ref.fk.OnDelete, "NO ACTION"), ref.table, ref.fk.Columns[0], st.Table)
-}
-
-// tableRows returns the number of rows of a table: the database's own
-// estimate for large tables (counting ten million rows to decide on one
-// person's erasure would cost more than the erasure), an exact count for
-// small ones.
-func tableRows(ctx context.Context, c connector.SQL, table string) (int64, error) {
-	d := c.Dialect()
-	var est sql.NullInt64
-	var err error
-	switch d.Kind() {
-	case "postgres":
-		err = c.DB().QueryRowContext(ctx, "SELECT reltuples::bigint FROM pg_class WHERE oid = to_regclass($1)", d.Ident(table)).Scan(&est)
-	case "mysql":
-		err = c.DB().QueryRowContext(ctx, "SELECT TABLE_ROWS FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?", table).Scan(&est)
-	}
-	if err != nil && err != sql.ErrNoRows {
-		return 0, c.Translate(ctx, "estimate rows of "+table, err)
-	}
-	if est.Valid && est.Int64 >= 100_000 {
-		return est.Int64, nil
-	}
-	var n int64
-	if err := c.DB().QueryRowContext(ctx, "SELECT count(*) FROM "+d.Ident(table)).Scan(&n); err != nil {
-		return 0, c.Translate(ctx, "count rows of "+table, err)
-	}
-	return n, nil
+		st.ID(), ref.rows, ref.table, whose, strings.Join(ref.fk.Columns, ", "), cmpOr(ref.fk.OnDelete, "NO ACTION"), ref.table, ref.fk.Columns[0], st.Table)
 }
 
 // Residual is a place where the subject's identity is still found after

@@ -27,7 +27,7 @@ CREATE TABLE memberships (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL REFER
 CREATE TABLE posts (id INTEGER PRIMARY KEY, author_id INTEGER NOT NULL REFERENCES users (id), body TEXT);
 CREATE TABLE comments (id INTEGER PRIMARY KEY, post_id INTEGER NOT NULL REFERENCES posts (id), author_name TEXT);
 CREATE TABLE audit_logs (id INTEGER PRIMARY KEY, actor_id INTEGER REFERENCES users (id), actor_email TEXT, ip TEXT, action TEXT);
-CREATE TABLE invoices (id INTEGER PRIMARY KEY, user_id INTEGER REFERENCES users (id), amount NUMERIC);
+CREATE TABLE invoices (id INTEGER PRIMARY KEY, user_id INTEGER, amount NUMERIC);
 `,
 	"postgres": `
 CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL, name text, password_hash text, invited_by bigint REFERENCES users (id), deleted_at timestamptz, marketing integer NOT NULL DEFAULT 1);

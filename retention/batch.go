@@ -55,11 +55,11 @@ func (j *job) scope() cond {
 func (j *job) ranged() bool {
 	if j.action == ActionDelete {
 		for _, ch := range j.children {
-			if ch.how != "hold" {
+			if !ch.passive() {
 				return false
 			}
 		}
-		return true
+		return len(j.owned) == 0
 	}
 	for _, f := range j.fields {
 		if f.how == "hmac" {
@@ -148,8 +148,13 @@ func (j *job) lockCols() []string {
 	cols := slices.Clone(j.pk)
 	if j.action == ActionDelete {
 		for _, ch := range j.children {
-			if !slices.Contains(cols, ch.parent) {
+			if !ch.passive() && !slices.Contains(cols, ch.parent) {
 				cols = append(cols, ch.parent)
+			}
+		}
+		for _, op := range j.owned {
+			if !slices.Contains(cols, op.column) {
+				cols = append(cols, op.column)
 			}
 		}
 	} else {
@@ -210,6 +215,9 @@ func (j *job) runBatch(ctx context.Context, c *conn, keys [][]any) (rows, cascad
 	switch j.action {
 	case ActionDelete:
 		for _, ch := range j.children {
+			if ch.passive() {
+				continue
+			}
 			ci := slices.Index(cols, ch.parent)
 			vals := distinct(locked, ci)
 			n, err := j.applyChild(ctx, t, ch, vals)
@@ -226,6 +234,15 @@ func (j *job) runBatch(ctx context.Context, c *conn, keys [][]any) (rows, cascad
 			}
 			rows += n
 		}
+		// Rows the purged rows owned (an address), once nothing else
+		// references them; after the rows that referenced them are gone.
+		for _, op := range j.owned {
+			n, err := j.deleteOwned(ctx, t, op, distinct(locked, slices.Index(cols, op.column)))
+			if err != nil {
+				return 0, 0, err
+			}
+			cascaded += n
+		}
 	case ActionAnonymise:
 		if n, err := j.anonymise(ctx, t, cols, locked); err != nil {
 			return 0, 0, err
@@ -234,6 +251,42 @@ func (j *job) runBatch(ctx context.Context, c *conn, keys [][]any) (rows, cascad
 		}
 	}
 	return rows, cascaded, t.commit()
+}
+
+// passive reports whether a child needs no statement of Vow's: its rows
+// keep their parent (hold, keep), or the database itself nulls the
+// reference (db).
+//
+// A held child whose hold runs from a date is not passive: its rows still
+// held keep their parent out of the batch, and the rest — past their
+// hold — go with it.
+func (ch child) passive() bool {
+	return ch.how == "hold" && ch.heldFrom == "" || ch.how == "keep" || ch.how == "db"
+}
+
+// deleteOwned deletes the owned rows with the given keys that no row
+// references any more.
+func (j *job) deleteOwned(ctx context.Context, t *tx, op ownedParent, vals []any) (int64, error) {
+	ot := j.d.Ident(op.table)
+	var guards []string
+	for i, r := range op.refs {
+		tbl, col, _ := strings.Cut(r, ".")
+		alias := "vow_o" + itoa(i)
+		guards = append(guards, "NOT EXISTS (SELECT 1 FROM "+j.d.Ident(tbl)+" "+alias+" WHERE "+alias+"."+j.d.Column(col)+" = "+ot+"."+j.d.Column(op.key)+")")
+	}
+	var total int64
+	for _, part := range chunks(vals, inChunk) {
+		q := "DELETE FROM " + ot + " WHERE " + ot + "." + j.d.Column(op.key) + " IN (" + placeholders(len(part)) + ")"
+		if len(guards) > 0 {
+			q += " AND " + strings.Join(guards, " AND ")
+		}
+		n, err := exec(ctx, t, j.d.Kind(), q, part)
+		if err != nil {
+			return 0, err
+		}
+		total += n
+	}
+	return total, nil
 }
 
 func distinct(rows [][]any, i int) []any {
@@ -265,7 +318,13 @@ func (j *job) applyChild(ctx context.Context, t *tx, ch child, vals []any) (int6
 		in := col + " IN (" + placeholders(len(part)) + ")"
 		switch ch.how {
 		case "hold":
-			// Parents with held children are excluded from the batch.
+			// Parents with rows still held are excluded from the batch;
+			// what references the others is past its hold period.
+			n, err := exec(ctx, t, kind, "DELETE FROM "+ct+" WHERE "+in, part)
+			if err != nil {
+				return 0, err
+			}
+			total += n
 		case "nullify", "set":
 			var set any
 			if ch.how == "set" {
@@ -387,6 +446,8 @@ func (j *job) statements() []string {
 		ct := j.d.Ident(ch.table.Name)
 		in := ct + "." + j.d.Column(ch.column) + " IN (…)"
 		switch ch.how {
+		case "db":
+			out = append(out, "-- the database sets "+ct+"."+j.d.Column(ch.column)+" to NULL (ON DELETE SET NULL)")
 		case "nullify", "set":
 			out = append(out, "UPDATE "+ct+" SET "+j.d.Column(ch.column)+" = ? WHERE "+in)
 		case "hmac":
@@ -403,6 +464,9 @@ func (j *job) statements() []string {
 			walk(ch, 0)
 		}
 		out = append(out, "DELETE FROM "+j.tbl()+" WHERE "+j.pkIn([][]any{make([]any, len(j.pk))}).sql)
+		for _, op := range j.owned {
+			out = append(out, "DELETE FROM "+j.d.Ident(op.table)+" WHERE "+j.d.Column(op.key)+" IN (…) AND no other row references it")
+		}
 	} else {
 		var sets []string
 		for _, f := range j.fields {

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/vowprivacy/vow/connector"
+	"github.com/vowprivacy/vow/hold"
+	"github.com/vowprivacy/vow/keyring"
 	"github.com/vowprivacy/vow/policy"
 )
 
@@ -41,6 +43,7 @@ type job struct {
 	// unheld is expired minus the rows a hold protects.
 	unheld   cond
 	children []child // same-system relations into this table
+	owned    []ownedParent
 	fields   []anonField
 	warnings []string
 }
@@ -74,10 +77,20 @@ type child struct {
 	live   *connector.Table
 	column string // the referencing column in the child
 	parent string // the referenced column in the parent
-	// how: "delete" (cascade), "nullify", "set", "hmac" or "hold".
-	how   string
-	value string // for set
-	sub   []child
+	// how: "delete" (rows owned by the parent go with it), "nullify",
+	// "set", "hmac" (the column's own strategy), "hold" (rows kept under
+	// a hold, and their parent with them), "db" (the database's own ON
+	// DELETE SET NULL acts) or "keep" (a reference nothing says what to do
+	// with: the parent is kept while it is referenced).
+	how string
+	// why explains a "hold" or "keep".
+	why string
+	// heldFrom and heldCut bound a hold by its period: only child rows
+	// with heldFrom at or after heldCut still hold their parent.
+	heldFrom string
+	heldCut  any
+	value    string // for set
+	sub      []child
 }
 
 // anonField is a field an anonymise rule rewrites.
@@ -141,31 +154,28 @@ func (e *Engine) compile(i int, c *conn, now, cutoff time.Time, holds map[string
 	if j.holdCutoff.Before(j.cutoff) {
 		excl = append(excl, cond{sql: from + " < ?", args: []any{timeArg(j.d.Kind(), j.live.Column(r.From).Type, c.sample(t.Name, r.From), j.holdCutoff)}})
 	}
-	if hc := e.heldCond(sys, t, j.d, j.d.Ident(t.Name), holds); hc.sql != "" {
-		excl = append(excl, cond{sql: "NOT (" + hc.sql + ")", args: hc.args})
+	if hc, ha := hold.Condition(e.Policy, j.d, sys.Name, t.Name, j.d.Ident(t.Name), holds); hc != "" {
+		excl = append(excl, cond{sql: "NOT (" + hc + ")", args: ha})
 	}
 	switch j.action {
 	case ActionDelete:
-		j.children = e.children(sys, t, c.schema, map[string]bool{t.Name: true}, &j.warnings)
-		for k, ch := range j.children {
-			alias := "vow_c" + strconv.Itoa(k)
-			ref := j.d.Ident(t.Name) + "." + j.d.Column(ch.parent)
-			exists := "SELECT 1 FROM " + j.d.Ident(ch.table.Name) + " " + alias + " WHERE " + alias + "." + j.d.Column(ch.column) + " = " + ref
-			if ch.how == "hold" {
-				excl = append(excl, cond{sql: "NOT EXISTS (" + exists + ")"})
-				reason := holdReasonOf(ch.table, ch.column)
-				j.warnings = append(j.warnings, fmt.Sprintf("rows referenced by %s:%s are kept: %s", sys.Name, ch.table.Name, reason))
+		children, err := e.children(sys, t, c, now, map[string]bool{t.Name: true}, &j.warnings)
+		if err != nil {
+			return nil, e.ruleErr(i, "table", "%v", err)
+		}
+		j.children = children
+		if bc := e.blocked(sys, j.children, j.d, j.d.Ident(t.Name), holds, 0); bc.sql != "" {
+			excl = append(excl, cond{sql: "NOT (" + bc.sql + ")", args: bc.args})
+		}
+		for _, ch := range j.children {
+			if ch.how == "hold" || ch.how == "keep" {
+				j.warnings = append(j.warnings, fmt.Sprintf("rows referenced by %s:%s.%s are kept: %s", sys.Name, ch.table.Name, ch.column, ch.why))
 				if j.holdReason == "" {
-					j.holdReason = reason
-				}
-				continue
-			}
-			if ch.how == "delete" {
-				if hc := e.heldCond(sys, ch.table, j.d, alias, holds); hc.sql != "" {
-					excl = append(excl, cond{sql: "NOT EXISTS (" + exists + " AND (" + hc.sql + "))", args: hc.args})
+					j.holdReason = ch.why
 				}
 			}
 		}
+		j.owned = e.ownedParents(sys, t, c.schema)
 		e.undeclaredFKs(sys, t, c.schema, &j.warnings)
 	case ActionAnonymise:
 		j.unheld = and(excl...)
@@ -193,8 +203,10 @@ func (e *Engine) compile(i int, c *conn, now, cutoff time.Time, holds map[string
 				if af.intish {
 					notDone = append(notDone, cond{sql: col + " >= 0"})
 				} else {
+					// Masked already (by a request or an earlier run) is
+					// decided by the pseudonym's format, not its length.
 					af.width = textWidth(lc.Type)
-					notDone = append(notDone, cond{sql: col + " IS NOT NULL AND " + lengthFn(j.d.Kind()) + "(" + col + ") <> " + strconv.Itoa(af.width)})
+					notDone = append(notDone, cond{sql: col + " IS NOT NULL AND " + col + " NOT LIKE ?", args: []any{keyring.PseudonymPrefix + "%"}})
 				}
 			}
 			j.fields = append(j.fields, af)
@@ -217,46 +229,174 @@ func (e *Engine) compile(i int, c *conn, now, cutoff time.Time, holds map[string
 	return j, nil
 }
 
-// children lists the same-system tables whose declared relations point at
-// t, recursively for rows that are deleted with their parent. Relations
-// from other systems cannot be cascaded in one transaction: they are
-// reported as warnings.
-func (e *Engine) children(sys *policy.System, t *policy.Table, schema *connector.Schema, path map[string]bool, warnings *[]string) []child {
+// children lists the same-system tables whose rows reference t's rows,
+// and what deleting a row of t does to them, by the policy's ownership:
+// rows it owns go with it (recursively); a mention gets its column's own
+// strategy, or what the database's ON DELETE rule does — and when neither
+// says (RESTRICT, or CASCADE that would delete someone else's rows), the
+// parent is kept while it is referenced. Relations from other systems
+// cannot be cascaded in one transaction: they are reported as warnings.
+func (e *Engine) children(sys *policy.System, t *policy.Table, c *conn, now time.Time, path map[string]bool, warnings *[]string) ([]child, error) {
+	schema := c.schema
 	var out []child
-	for _, rel := range e.Policy.Relations() {
-		if rel.ToSystem != sys.Name || rel.ToTable != t.Name {
-			continue
+	own := e.Policy.Ownership()
+	for _, rel := range own.Into(sys.Name, t.Name) {
+		if rel.Role == policy.RoleOwns {
+			continue // t's rows are owned by the referencing rows, not the reverse
 		}
 		if rel.FromSystem != sys.Name {
-			*warnings = append(*warnings, fmt.Sprintf("%s:%s.%s references these rows from another system: those rows are not removed with them", rel.FromSystem, rel.FromTable, rel.FromColumns[0]))
+			*warnings = append(*warnings, fmt.Sprintf("%s references these rows from another system: those rows are not removed with them", rel.From()))
 			continue
 		}
+		if len(rel.FromColumns) != 1 {
+			return nil, fmt.Errorf("%s references %s:%s over several columns; retention cannot yet cascade such a relation: purge %s with its own rule first, or declare the relation a mention with erase: nullify", rel.From(), sys.Name, t.Name, rel.FromTable)
+		}
 		ct := sys.Table(rel.FromTable)
-		ch := child{table: ct, live: schema.Table(ct.Name), column: rel.FromColumns[0], parent: rel.ToColumns[0], how: "delete"}
-		if f := ct.Field(rel.FromColumns[0]); f != nil && f.Erase != nil {
-			switch f.Erase.Method {
-			case policy.Nullify, policy.HMAC, policy.Hold:
-				ch.how = string(f.Erase.Method)
-			case policy.Set:
-				ch.how, ch.value = "set", f.Erase.Value
+		ch := child{table: ct, live: schema.Table(ct.Name), column: rel.FromColumns[0], parent: rel.ToColumns[0]}
+		f := ct.Field(ch.column)
+		strategy := ""
+		if f != nil && f.Erase != nil {
+			strategy = string(f.Erase.Method)
+			ch.value = f.Erase.Value
+			if f.Erase.Method == policy.Hold {
+				ch.why = f.Erase.Reason
 			}
 		}
-		if ch.how == "delete" && ct.Erase != nil && ct.Erase.Method == policy.Hold {
-			ch.how = "hold"
+		switch {
+		case strategy != "":
+			ch.how = strategy
+		case rel.Role == policy.RoleOwner && ct.Erase != nil && ct.Erase.Method == policy.Hold:
+			ch.how, ch.why = "hold", ct.Erase.Reason
+			if lc := ch.live.Column(ct.Erase.From); ct.Erase.From != "" && !ct.Erase.For.IsZero() && lc != nil {
+				// Rows past their hold period no longer hold the parent.
+				ch.heldFrom = ct.Erase.From
+				ch.heldCut = timeArg(c.c.Dialect().Kind(), lc.Type, c.sample(ct.Name, ct.Erase.From), ct.Erase.For.Before(now))
+			}
+		case rel.Role == policy.RoleOwner && own.Inferred[rel.Path] && isSetNull(onDelete(schema, ct.Name, ch.column, t.Name)):
+			// Nothing in the policy says the rows go with their parent,
+			// and the schema says they stay: the database nulls the
+			// reference (a support ticket outlives its account).
+			ch.how = "db"
+		case rel.Role == policy.RoleOwner:
+			ch.how = "delete"
+		case rel.Role == "":
+			ch.how, ch.why = "keep", "whose rows "+ct.Name+" holds is ambiguous (vow check)"
+		default:
+			switch {
+			case isSetNull(onDelete(schema, ct.Name, ch.column, t.Name)):
+				ch.how = "db"
+			default:
+				ch.how, ch.why = "keep", fmt.Sprintf("%s.%s names these rows' person in rows that are not theirs and has no erasure strategy (give it erase: nullify)", ct.Name, ch.column)
+			}
 		}
 		if ch.how == "delete" {
 			if path[ct.Name] {
-				*warnings = append(*warnings, fmt.Sprintf("%s:%s references itself through %s: rows in the cycle are not cascaded", sys.Name, ct.Name, rel.FromColumns[0]))
+				*warnings = append(*warnings, fmt.Sprintf("%s:%s references itself through %s: rows in the cycle are not cascaded", sys.Name, ct.Name, ch.column))
 				continue
 			}
 			if !e.covered(sys.Name, ct.Name) {
-				*warnings = append(*warnings, fmt.Sprintf("deleting these rows also deletes the rows of %s:%s that reference them (%s.%s); no rule of its own covers %s", sys.Name, ct.Name, ct.Name, rel.FromColumns[0], ct.Name))
+				*warnings = append(*warnings, fmt.Sprintf("deleting these rows also deletes the rows of %s:%s that reference them (%s.%s); no rule of its own covers %s", sys.Name, ct.Name, ct.Name, ch.column, ct.Name))
 			}
 			path[ct.Name] = true
-			ch.sub = e.children(sys, ct, schema, path, warnings)
+			sub, err := e.children(sys, ct, c, now, path, warnings)
 			delete(path, ct.Name)
+			if err != nil {
+				return nil, err
+			}
+			ch.sub = sub
 		}
 		out = append(out, ch)
+	}
+	return out, nil
+}
+
+func isSetNull(rule string) bool {
+	return rule == connector.ActionSetNull || rule == connector.ActionSetDefault
+}
+
+// onDelete returns the ON DELETE rule of the live foreign key from
+// table.column to ref, or "" when the database has none.
+func onDelete(schema *connector.Schema, table, column, ref string) string {
+	lt := schema.Table(table)
+	if lt == nil {
+		return ""
+	}
+	for _, fk := range lt.ForeignKeys {
+		if len(fk.Columns) == 1 && strings.EqualFold(fk.Columns[0], column) && strings.EqualFold(fk.RefTable, ref) {
+			return fk.OnDelete
+		}
+	}
+	return ""
+}
+
+// blocked returns a condition true of the parent rows (named ref) that
+// must stay: a child row (at any depth of the rows deleted with them) is
+// held — by a legal hold on its person, or by its table's hold while its
+// period runs — or references them where nothing says what to do.
+func (e *Engine) blocked(sys *policy.System, children []child, d connector.Dialect, ref string, holds map[string][]string, depth int) cond {
+	var ors []string
+	var args []any
+	for k, ch := range children {
+		alias := "vow_c" + strconv.Itoa(depth) + "_" + strconv.Itoa(k)
+		exists := "SELECT 1 FROM " + d.Ident(ch.table.Name) + " " + alias + " WHERE " + alias + "." + d.Column(ch.column) + " = " + ref + "." + d.Column(ch.parent)
+		switch ch.how {
+		case "keep":
+			ors = append(ors, "EXISTS ("+exists+")")
+		case "hold":
+			if ch.heldFrom != "" {
+				ors = append(ors, "EXISTS ("+exists+" AND "+alias+"."+d.Column(ch.heldFrom)+" >= ?)")
+				args = append(args, ch.heldCut)
+			} else {
+				ors = append(ors, "EXISTS ("+exists+")")
+			}
+		case "delete":
+			var inner []string
+			var innerArgs []any
+			if hc, ha := hold.Condition(e.Policy, d, sys.Name, ch.table.Name, alias, holds); hc != "" {
+				inner, innerArgs = append(inner, hc), append(innerArgs, ha...)
+			}
+			if sub := e.blocked(sys, ch.sub, d, alias, holds, depth+1); sub.sql != "" {
+				inner, innerArgs = append(inner, sub.sql), append(innerArgs, sub.args...)
+			}
+			if len(inner) > 0 {
+				ors = append(ors, "EXISTS ("+exists+" AND ("+strings.Join(inner, " OR ")+"))")
+				args = append(args, innerArgs...)
+			}
+		}
+	}
+	return cond{sql: strings.Join(ors, " OR "), args: args}
+}
+
+// ownedParent is a row a purged row owns (relation: owns): a customer's
+// address, deleted after the customer when no other row references it.
+type ownedParent struct {
+	table  string   // the owned table
+	key    string   // its referenced column
+	column string   // the purged table's column that references it
+	refs   []string // "table.column" that reference the owned table, kept rows' guard
+}
+
+// ownedParents lists the rows t's rows own through owns relations.
+func (e *Engine) ownedParents(sys *policy.System, t *policy.Table, schema *connector.Schema) []ownedParent {
+	var out []ownedParent
+	for _, rel := range e.Policy.Ownership().From(sys.Name, t.Name) {
+		if rel.Role != policy.RoleOwns || rel.ToSystem != sys.Name || len(rel.FromColumns) != 1 {
+			continue
+		}
+		op := ownedParent{table: rel.ToTable, key: rel.ToColumns[0], column: rel.FromColumns[0]}
+		for _, lt := range schema.Tables {
+			for _, fk := range lt.ForeignKeys {
+				if len(fk.Columns) == 1 && strings.EqualFold(fk.RefTable, rel.ToTable) {
+					op.refs = append(op.refs, lt.Name+"."+fk.Columns[0])
+				}
+			}
+		}
+		for _, r := range e.Policy.Relations() {
+			if r.ToSystem == sys.Name && r.ToTable == rel.ToTable && len(r.FromColumns) == 1 && !slices.Contains(op.refs, r.FromTable+"."+r.FromColumns[0]) {
+				op.refs = append(op.refs, r.FromTable+"."+r.FromColumns[0])
+			}
+		}
+		out = append(out, op)
 	}
 	return out
 }
@@ -289,79 +429,6 @@ func (e *Engine) undeclaredFKs(sys *policy.System, t *policy.Table, schema *conn
 	}
 }
 
-func holdReasonOf(t *policy.Table, column string) string {
-	if f := t.Field(column); f != nil && f.Erase != nil && f.Erase.Method == policy.Hold {
-		return f.Erase.Reason
-	}
-	if t.Erase != nil {
-		return t.Erase.Reason
-	}
-	return "legal hold"
-}
-
-// heldCond returns a condition true of the rows of t (named ref in the
-// statement) that belong to a subject under an open hold: t's own identity
-// columns, or a column referencing a table that has identity columns (an
-// audit log's actor_id → users.id, users.email).
-func (e *Engine) heldCond(sys *policy.System, t *policy.Table, d connector.Dialect, ref string, holds map[string][]string) cond {
-	if len(holds) == 0 {
-		return cond{}
-	}
-	var ors []string
-	var args []any
-	in := func(col string, values []string) {
-		ors = append(ors, col+" IN ("+strings.TrimSuffix(strings.Repeat("?, ", len(values)), ", ")+")")
-		for _, v := range values {
-			args = append(args, v)
-		}
-	}
-	for _, f := range t.Fields {
-		if vs := holds[f.Identity]; f.Identity != "" && len(vs) > 0 {
-			in(ref+"."+d.Column(f.Name), vs)
-		}
-	}
-	for n, f := range t.Fields {
-		if f.References == "" {
-			continue
-		}
-		r, err := policy.ParseRef(f.References)
-		if err != nil {
-			continue
-		}
-		rs, rt := e.Policy.LookupTable(policy.TableRef{System: r.System, Table: r.Table}, sysOr(r.System, sys))
-		if rt == nil || rs.Name != sys.Name {
-			continue
-		}
-		alias := "vow_h" + strconv.Itoa(n)
-		var sub []string
-		var subArgs []any
-		for _, rf := range rt.Fields {
-			if vs := holds[rf.Identity]; rf.Identity != "" && len(vs) > 0 {
-				sub = append(sub, alias+"."+d.Column(rf.Name)+" IN ("+strings.TrimSuffix(strings.Repeat("?, ", len(vs)), ", ")+")")
-				for _, v := range vs {
-					subArgs = append(subArgs, v)
-				}
-			}
-		}
-		if len(sub) == 0 {
-			continue
-		}
-		ors = append(ors, "EXISTS (SELECT 1 FROM "+d.Ident(rt.Name)+" "+alias+" WHERE "+alias+"."+d.Column(r.Column)+" = "+ref+"."+d.Column(f.Name)+" AND ("+strings.Join(sub, " OR ")+"))")
-		args = append(args, subArgs...)
-	}
-	if len(ors) == 0 {
-		return cond{}
-	}
-	return cond{sql: strings.Join(ors, " OR "), args: args}
-}
-
-func sysOr(name string, s *policy.System) *policy.System {
-	if name == "" {
-		return s
-	}
-	return nil
-}
-
 // indexed reports whether some index (or the primary key) starts with col.
 func indexed(t *connector.Table, col string) bool {
 	if len(t.PrimaryKey) > 0 && strings.EqualFold(t.PrimaryKey[0], col) {
@@ -380,22 +447,15 @@ func isInt(typ string) bool {
 	return strings.Contains(typ, "int") || strings.Contains(typ, "serial")
 }
 
-// textWidth is how many hex digits of an HMAC fit the column: 64, or less
-// for a narrower varchar.
+// textWidth is the width of a text column ("varchar(20)" → 20), or 0 when
+// it has none: a pseudonym is shortened to fit.
 func textWidth(typ string) int {
 	if i := strings.IndexByte(typ, '('); i >= 0 {
 		if j := strings.IndexByte(typ[i:], ')'); j > 0 {
-			if n, err := strconv.Atoi(typ[i+1 : i+j]); err == nil && n < 64 && n > 0 {
+			if n, err := strconv.Atoi(typ[i+1 : i+j]); err == nil && n > 0 {
 				return n
 			}
 		}
 	}
-	return 64
-}
-
-func lengthFn(kind string) string {
-	if kind == "mysql" {
-		return "CHAR_LENGTH"
-	}
-	return "length"
+	return 0
 }

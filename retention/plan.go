@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vowprivacy/vow/connector"
 	"github.com/vowprivacy/vow/policy"
 )
 
@@ -35,6 +36,9 @@ type RulePlan struct {
 	Cascade    []CascadeCount `json:"cascade,omitempty"`
 	Statements []string       `json:"statements,omitempty"`
 	Warnings   []string       `json:"warnings,omitempty"`
+	// Brake says why a run would stop before removing anything: the rule
+	// matches more of its table than the policy's brake allows.
+	Brake string `json:"brake,omitempty"`
 	// Resume describes an unfinished earlier run the next run continues.
 	Resume string `json:"resume,omitempty"`
 	Error  string `json:"error,omitempty"`
@@ -78,6 +82,9 @@ func (e *Engine) Plan(ctx context.Context, rules []string) (*Plan, error) {
 		j, c, err := e.prepare(ctx, cs, i, now, time.Time{}, holds)
 		if err == nil {
 			err = j.count(ctx, c, &rp)
+		}
+		if err == nil {
+			rp.Brake, err = j.brake(ctx, c, rp.Rows)
 		}
 		if err != nil {
 			rp.Error = oneLine(err)
@@ -203,8 +210,8 @@ func (j *job) count(ctx context.Context, c *conn, rp *RulePlan) error {
 		}
 		var walk func(ch child, vals cond) error
 		walk = func(ch child, vals cond) error {
-			if ch.how == "hold" {
-				return nil
+			if ch.how == "hold" || ch.how == "keep" {
+				return nil // their parents are not eligible
 			}
 			ct := j.d.Ident(ch.table.Name)
 			where := ct + "." + j.d.Column(ch.column) + " IN (" + vals.sql + ")"
@@ -225,6 +232,14 @@ func (j *job) count(ctx context.Context, c *conn, rp *RulePlan) error {
 				return err
 			}
 		}
+		for _, op := range j.owned {
+			ot := j.d.Ident(op.table)
+			got, err := queryRows(ctx, c.c.DB(), kind, "SELECT count(*) FROM "+ot+" WHERE "+ot+"."+j.d.Column(op.key)+" IN ("+parent(op.column).sql+")", j.eligible.args)
+			if err != nil {
+				return c.c.Translate(ctx, "count rows of "+op.table, err)
+			}
+			rp.Cascade = append(rp.Cascade, CascadeCount{Table: j.sys.Name + ":" + op.table, Column: op.key, Action: "delete owned (unless referenced elsewhere)", Rows: toInt(got[0][0])})
+		}
 	}
 	if rp.Held > 0 {
 		reason := "a legal hold"
@@ -234,6 +249,25 @@ func (j *job) count(ctx context.Context, c *conn, rp *RulePlan) error {
 		j.warnings = append(j.warnings, fmt.Sprintf("%d expired rows are under legal hold (%s) and will be kept", rp.Held, reason))
 	}
 	return nil
+}
+
+// brake says why the rule must not run unapproved, or "": it would remove
+// more of its table than the policy's brake allows (a where that suddenly
+// matches most of the table).
+func (j *job) brake(ctx context.Context, c *conn, rows int64) (string, error) {
+	b := j.e.Policy.RetentionBrake(j.rule)
+	if rows <= int64(b.Rows) {
+		return "", nil // below the floor: no need to count the table
+	}
+	total, err := connector.RowCount(ctx, c.c, j.table.Name)
+	if err != nil {
+		return "", err
+	}
+	if !b.Trips(rows, total) {
+		return "", nil
+	}
+	return fmt.Sprintf("the rule would %s %d of the %d rows of %s, more than its brake allows (over %s and over %d rows); if that is right, run it with --approve %q",
+		j.action, rows, total, j.table.Name, b.Share, b.Rows, j.rule.Name), nil
 }
 
 func toInt(v any) int64 {

@@ -42,10 +42,11 @@ type Opener interface {
 	Open(ctx context.Context, sys *policy.System) (connector.SQL, error)
 }
 
-// MACer computes keyed hashes for the hmac erasure strategy; *keyring.Keyring
-// is one.
-type MACer interface {
-	MAC(purpose string, msg []byte) []byte
+// Pseudonymizer writes the pseudonyms of the hmac erasure strategy, the
+// same way erasure requests do; *keyring.Keyring is one.
+type Pseudonymizer interface {
+	PseudonymFit(value string, width int) string
+	PseudonymInt(value int64) int64
 }
 
 // HoldSource lists the subjects under an open legal hold, as identity kind
@@ -65,9 +66,9 @@ type Engine struct {
 	Store *state.Store
 	// Holds lists subjects with an open legal hold; nil means none.
 	Holds HoldSource
-	// MAC hashes values for fields erased with hmac; rules that need it
-	// fail without it.
-	MAC MACer
+	// MAC writes the pseudonyms of fields erased with hmac; rules that
+	// need it fail without it.
+	MAC Pseudonymizer
 	// Logger receives progress at debug level; nil discards.
 	Logger *slog.Logger
 	// Now is the clock; time.Now when nil.
@@ -105,6 +106,10 @@ type Options struct {
 	Actor string
 	// Progress, when set, is called after every batch.
 	Progress func(Progress)
+	// Approve names rules an operator allows past the brake for this run:
+	// a rule that would remove more of its table than the policy's brake
+	// allows is otherwise stopped before it changes anything.
+	Approve []string
 }
 
 // Progress reports a rule's progress after a batch.

@@ -61,7 +61,7 @@ systems:
         primary_key: [id]
         fields:
           id: system.operations
-          org_id: {category: system.operations, references: orgs.id}
+          org_id: {category: system.operations, references: orgs.id, relation: owner}
           triggered_by: {category: user.unique_id, references: users.id, erase: nullify}
           created_at: system.operations
       findings:
@@ -151,6 +151,12 @@ func newFixture(t *testing.T, kind string) *fixture {
 
 func newFixtureWith(t *testing.T, kind, src string) *fixture {
 	t.Helper()
+	return newFixtureSchema(t, kind, schema(kind), src)
+}
+
+// newFixtureSchema is a fixture on a database created by ddl.
+func newFixtureSchema(t *testing.T, kind, ddl, src string) *fixture {
+	t.Helper()
 	f := &fixture{kind: kind}
 	driver := map[string]string{"postgres": "pgx", "mysql": "mysql", "sqlite": "sqlite"}[kind]
 	switch kind {
@@ -161,10 +167,10 @@ func newFixtureWith(t *testing.T, kind, src string) *fixture {
 	case "sqlite":
 		f.dsn = testdb.SQLite(t)
 	}
-	testdb.Exec(t, kind, f.dsn, schema(kind))
+	testdb.Exec(t, kind, f.dsn, ddl)
 	dsn := f.dsn
 	if kind == "sqlite" {
-		dsn = "file:" + f.dsn + "?_pragma=busy_timeout(10000)"
+		dsn = "file:" + f.dsn + "?_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)"
 	}
 	var err error
 	f.db, err = sql.Open(driver, dsn)

@@ -18,6 +18,9 @@ const (
 	StatusDone    = "done"    // every expired row handled
 	StatusPartial = "partial" // stopped by the time budget; the next run resumes
 	StatusFailed  = "failed"  // an error stopped the rule; the next run resumes
+	// StatusBraked: the brake stopped the rule before it changed anything;
+	// it runs when an operator approves it (Options.Approve).
+	StatusBraked = "braked"
 )
 
 // Report is the outcome of one run.
@@ -116,7 +119,7 @@ func (e *Engine) Run(ctx context.Context, opt Options) (*Report, error) {
 	}
 	for _, rr := range rep.Rules {
 		switch {
-		case rr.Status == StatusFailed:
+		case rr.Status == StatusFailed || rr.Status == StatusBraked:
 			rep.Status = "failed"
 		case rr.Status == StatusPartial && rep.Status == "ok":
 			rep.Status = "partial"
@@ -169,6 +172,16 @@ func (e *Engine) runRule(ctx context.Context, cs *conns, i int, runID string, op
 		return fail(err)
 	}
 	rr.Held = rp.Held
+	if !slices.Contains(opt.Approve, r.Name) {
+		why, err := j.brake(ctx, c, rp.Rows)
+		if err != nil {
+			return fail(err)
+		}
+		if why != "" {
+			rr.Status, rr.Error = StatusBraked, why
+			return rr
+		}
+	}
 	if opt.DryRun {
 		rr.Rows = rp.Rows
 		for _, cc := range rp.Cascade {

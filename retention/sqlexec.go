@@ -3,9 +3,8 @@ package retention
 import (
 	"context"
 	"database/sql"
-	"encoding/binary"
-	"encoding/hex"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -179,13 +178,12 @@ func (j *job) macValue(v any, intish bool, width int) any {
 	if v == nil {
 		return nil
 	}
-	m := j.e.MAC.MAC("erasure", []byte(text(v)))
 	if intish {
-		return -int64(binary.BigEndian.Uint32(m)&0x7fffffff) - 1
+		n, err := strconv.ParseInt(text(v), 10, 64)
+		if err != nil {
+			return v // not an integer after all: leave it for the check to report
+		}
+		return j.e.MAC.PseudonymInt(n)
 	}
-	h := hex.EncodeToString(m)
-	if width > 0 && width < len(h) {
-		h = h[:width]
-	}
-	return h
+	return j.e.MAC.PseudonymFit(text(v), width)
 }

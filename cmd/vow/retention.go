@@ -166,6 +166,9 @@ func writePlan(w io.Writer, p *retention.Plan) {
 		for _, c := range r.Cascade {
 			fmt.Fprintf(w, "  + %d row(s) of %s (%s) %s\n", c.Rows, c.Table, c.Column, pastTense(c.Action))
 		}
+		if r.Brake != "" {
+			fmt.Fprintf(w, "  brake: %s\n", r.Brake)
+		}
 		if r.Resume != "" {
 			fmt.Fprintf(w, "  resume: %s\n", r.Resume)
 		}
@@ -220,9 +223,10 @@ func (f *runFlags) options() retention.Options {
 
 func (a *app) retentionRunCommand() *cobra.Command {
 	var (
-		rules  []string
-		dryRun bool
-		flags  runFlags
+		rules   []string
+		approve []string
+		dryRun  bool
+		flags   runFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "run [vow.yaml]",
@@ -236,6 +240,10 @@ in the state store: a run that crashed, was interrupted or ran out of
 history) with events retention.run.started/finished.
 
 A rule whose datastore is down fails with a one-line error; the others run.
+A rule that would remove more of its table than the policy's brake allows
+(brake.retention, or the rule's own brake) stops before it changes anything
+(status braked); read vow retention plan, and if it is right run it with
+--approve NAME.
 Exit status: 0 all done (or stopped by the budget), 1 a rule failed,
 2 the run could not start.`,
 		Example: `  vow retention run --dry-run
@@ -249,7 +257,7 @@ Exit status: 0 all done (or stopped by the budget), 1 a rule failed,
 			}
 			defer env.store.Close()
 			opt := flags.options()
-			opt.Rules, opt.DryRun = rules, dryRun
+			opt.Rules, opt.DryRun, opt.Approve = rules, dryRun, approve
 			if a.format == "text" && isTerminal(a.stderr) {
 				opt.Progress = progressPrinter(a.stderr)
 			}
@@ -275,6 +283,7 @@ Exit status: 0 all done (or stopped by the budget), 1 a rule failed,
 	}
 	cmd.Flags().StringArrayVar(&rules, "rule", nil, "run only this rule (repeatable)")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "count what would go, change nothing (the run is recorded as a dry run)")
+	cmd.Flags().StringArrayVar(&approve, "approve", nil, "let this rule past the brake for this run, after reading its plan (repeatable)")
 	flags.add(cmd)
 	return cmd
 }
