@@ -7,6 +7,7 @@ package classify
 import (
 	"regexp"
 	"strings"
+	"unicode"
 )
 
 // Guess is a proposed category for a column.
@@ -29,8 +30,9 @@ type rule struct {
 	person bool
 }
 
-// rules are tried in order against the lower-cased column name; the first
-// match wins, so specific names come before general ones.
+// rules are tried in order against the column name in snake case (see
+// [Snake]); the first match wins, so specific names come before general
+// ones.
 var rules = []rule{
 	{regexp.MustCompile(`^(e_?mail|email_address|contact_email|billing_email|user_email)$`), "user.contact.email", "email", false},
 	{regexp.MustCompile(`e_?mail`), "user.contact.email", "", false},
@@ -40,6 +42,7 @@ var rules = []rule{
 	{regexp.MustCompile(`(iban|account_number|bank_account|routing_number|sort_code)`), "user.financial.bank_account", "", false},
 	{regexp.MustCompile(`(ssn|national_id|tax_id|vat_number|passport|drivers?_licen[cs]e)`), "user.government_id", "", false},
 	{regexp.MustCompile(`(phone|mobile|msisdn|tel$|telephone)`), "user.contact.phone_number", "phone", false},
+	{regexp.MustCompile(`^fax$|_fax$`), "user.contact.phone_number", "", false},
 	{regexp.MustCompile(`^(first_?name|given_name|forename)$`), "user.name.first", "", false},
 	{regexp.MustCompile(`^(last_?name|surname|family_name)$`), "user.name.last", "", false},
 	{regexp.MustCompile(`^(full_?name|display_?name|contact_name|billing_name)$`), "user.name", "", false},
@@ -47,15 +50,15 @@ var rules = []rule{
 	{regexp.MustCompile(`^(username|user_name|login|handle|nickname)$`), "user.account.username", "username", false},
 	{regexp.MustCompile(`(ip_?addr|^ip$|_ip$|remote_addr|client_ip)`), "user.device.ip_address", "", false},
 	{regexp.MustCompile(`(user_agent|^ua$|browser)`), "user.device.user_agent", "", false},
-	{regexp.MustCompile(`(device_id|device_token|push_token|fingerprint)`), "user.device.device_id", "", false},
+	{regexp.MustCompile(`(device_id|device_token|push_token|fingerprint|mac_addr)`), "user.device.device_id", "", false},
 	{regexp.MustCompile(`(cookie|session_id|visitor_id|anonymous_id)`), "user.device.cookie_id", "", false},
 	{regexp.MustCompile(`(birth|dob$|^dob)`), "user.demographic.date_of_birth", "", false},
 	{regexp.MustCompile(`(gender|^sex$)`), "user.demographic.gender", "", false},
 	{regexp.MustCompile(`(^locale$|^language$|^lang$)`), "user.demographic.language", "", false},
-	{regexp.MustCompile(`(street|address_line|^address$|address1|address2)`), "user.contact.address.street", "", false},
+	{regexp.MustCompile(`(street|address_line|^address$|_address$|address1|address2)`), "user.contact.address.street", "", false},
 	{regexp.MustCompile(`(^city$|_city$)`), "user.contact.address.city", "", false},
 	{regexp.MustCompile(`(postal_?code|zip_?code|^zip$|postcode)`), "user.contact.address.postal_code", "", false},
-	{regexp.MustCompile(`(^country$|country_code$)`), "user.contact.address.country", "", false},
+	{regexp.MustCompile(`(^country$|_country$|country_code$)`), "user.contact.address.country", "", false},
 	{regexp.MustCompile(`(^lat$|latitude|^lng$|^lon$|longitude|geo_?location|coordinates)`), "user.location.precise", "", false},
 	{regexp.MustCompile(`(job_title|^role_title$)`), "user.job_title", "", false},
 	{regexp.MustCompile(`^title$`), "user.job_title", "", true},
@@ -72,8 +75,9 @@ var rules = []rule{
 var operational = regexp.MustCompile(`^(id|uuid|.*_at|.*_on|created|updated|deleted|version|status|state|type|.*_type|kind|position|sort_order|count|.*_count|enabled|is_.*|has_.*|.*_id|plan|tier|severity|priority)$`)
 
 // operationalFirst catches names that the personal-data rules would
-// otherwise match on a substring: content_type is not content.
-var operationalFirst = regexp.MustCompile(`^(content_type|mime_type|.*_status|.*_count)$`)
+// otherwise match on a substring: content_type is not content, and
+// invoice_id or payment_id names a row, not an amount.
+var operationalFirst = regexp.MustCompile(`^(content_type|mime_type|.*_status|.*_count|(payment|invoice|billing|order|transaction)[a-z_]*_id)$`)
 
 // ForeignKey guesses the category of a column that references another
 // table: a pointer to a person is a personal identifier; a pointer to any
@@ -90,7 +94,7 @@ func ForeignKey(refTable string) Guess {
 // table itself looks like it holds people (users, customers, members…), so
 // that its "id" column is a personal identifier.
 func Column(name, dbType string, tableIsPerson bool) Guess {
-	n := strings.ToLower(name)
+	n := Snake(name)
 	if tableIsPerson && (n == "id" || n == "uuid") {
 		return Guess{Category: "user.unique_id", Identity: "user_id", Confident: true}
 	}
@@ -121,13 +125,95 @@ func Column(name, dbType string, tableIsPerson bool) Guess {
 	return Guess{Category: "system.operations"}
 }
 
-var personTables = regexp.MustCompile(`^(users?|accounts?|customers?|members?|people|persons?|profiles?|contacts?|employees?|subscribers?|leads?|visitors?|patients?|students?)$`)
+var personTables = regexp.MustCompile(`^(users?|accounts?|customers?|members?|people|persons?|profiles?|contacts?|subscribers?|leads?|visitors?|patients?|students?)$`)
 
-// PersonTable reports whether a table name suggests a table of people.
-func PersonTable(table string) bool {
-	t := strings.ToLower(table)
-	if i := strings.LastIndexByte(t, '.'); i >= 0 {
-		t = t[i+1:]
+// employeeTables are tables of the company's own people.
+var employeeTables = regexp.MustCompile(`^(staff|staffs|staff_members?|employees?|agents?|admins?|administrators?|operators?|support_reps?|sales_reps?)$`)
+
+// baseName is a table name without its schema, in snake case.
+func baseName(table string) string {
+	if i := strings.LastIndexByte(table, '.'); i >= 0 {
+		table = table[i+1:]
 	}
-	return personTables.MatchString(t)
+	return Snake(table)
+}
+
+// PersonTable reports whether a table name suggests a table of people:
+// customers, users, members, and also staff (see [EmployeeTable]).
+func PersonTable(table string) bool {
+	t := baseName(table)
+	return personTables.MatchString(t) || employeeTables.MatchString(t)
+}
+
+// EmployeeTable reports whether a table name suggests the company's own
+// staff: staff, employees, agents, admins, operators, support reps.
+func EmployeeTable(table string) bool { return employeeTables.MatchString(baseName(table)) }
+
+var employeeRefs = regexp.MustCompile(`^(support|sales|account)_?reps?(_id)?$|^(support|sales)_?agent_id$|^account_manager_id$`)
+
+// EmployeeReference reports whether a column that references another
+// table names a member of the company's staff (support_rep_id,
+// sales_rep_id, SupportRepId), so that the table it references holds
+// employees whatever it is called.
+func EmployeeReference(column string) bool { return employeeRefs.MatchString(Snake(column)) }
+
+var logWords = map[string]bool{
+	"log": true, "logs": true, "event": true, "events": true, "audit": true, "audits": true,
+	"history": true, "histories": true, "activity": true, "activities": true,
+	"auditlog": true, "auditlogs": true, "changelog": true, "changelogs": true, "eventlog": true, "eventlogs": true,
+}
+
+// LogTable reports whether a table name suggests a log of events (audit
+// logs, security events, login history, activity): its rows record what
+// someone did, and the names in them are not the identity of the row's
+// subject.
+func LogTable(table string) bool {
+	for _, w := range strings.Split(baseName(table), "_") {
+		if logWords[w] {
+			return true
+		}
+	}
+	return false
+}
+
+var addressTables = regexp.MustCompile(`(^|_)(address|addresses)$`)
+
+// AddressTable reports whether a table name suggests postal addresses,
+// which the rows that reference them use rather than belong to.
+func AddressTable(table string) bool { return addressTables.MatchString(baseName(table)) }
+
+var (
+	actors         = regexp.MustCompile(`(^|_)by(_id|_user_id)?$|^(actor|assignee|assigned_to|reviewer|approver|editor|modifier|operator|inviter|manager)(_id)?$|_manager(_id)?$|^manager_`)
+	ownerLikeActor = regexp.MustCompile(`^(author|owner|creator)(_id|_user_id)?$`)
+)
+
+// Actor reports whether a column that references a person names someone
+// who acted on the row (created_by, updated_by, triggered_by, actor_id,
+// assignee_id, reviewer_id, approver_id, a manager) rather than the
+// person the row is about. withParent extends it to author_id and
+// owner_id, which name the row's person unless the row also references a
+// parent (a project's owner_id, next to its org_id, is a member of the
+// organization that owns the project).
+func Actor(column string, withParent bool) bool {
+	n := Snake(column)
+	return actors.MatchString(n) || (withParent && ownerLikeActor.MatchString(n))
+}
+
+// Snake returns a column or table name in lower snake case, so that
+// rules written for support_rep_id also read SupportRepId, supportRepID
+// and SUPPORT_REP_ID.
+func Snake(name string) string {
+	rs := []rune(name)
+	var b strings.Builder
+	for i, r := range rs {
+		if unicode.IsUpper(r) && i > 0 && rs[i-1] != '_' {
+			prev := rs[i-1]
+			nextLower := i+1 < len(rs) && unicode.IsLower(rs[i+1])
+			if unicode.IsLower(prev) || unicode.IsDigit(prev) || (unicode.IsUpper(prev) && nextLower) {
+				b.WriteByte('_')
+			}
+		}
+		b.WriteRune(unicode.ToLower(r))
+	}
+	return b.String()
 }

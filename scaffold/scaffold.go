@@ -12,7 +12,6 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/vowprivacy/vow/classify"
 	"github.com/vowprivacy/vow/connector"
 )
 
@@ -50,21 +49,18 @@ func Policy(s *connector.Schema, o Options) ([]byte, error) {
 		pair("essential", scalar("true"), ""),
 	), "review: add the purposes you process data for")), "")
 
-	// A relation is worth declaring only between declared tables, so
-	// decide which tables look personal before rendering any of them.
-	declared := map[string]bool{}
-	for i := range s.Tables {
-		declared[s.Tables[i].Name] = personalTable(&s.Tables[i])
-	}
+	m := newModel(s)
 	tables := mapping()
 	var ignore []string
-	for i := range s.Tables {
-		t := &s.Tables[i]
-		if !declared[t.Name] {
-			ignore = append(ignore, t.Name)
+	for _, t := range m.tables {
+		if !t.declared {
+			ignore = append(ignore, t.lt.Name)
 			continue
 		}
-		add(tables, t.Name, table(t, declared), "")
+		v := m.render(t)
+		k := key(t.lt.Name)
+		k.HeadComment = comments(t.tableNotes)
+		tables.Content = append(tables.Content, k, v)
 	}
 	sys := mapping(
 		pair("kind", scalar(o.Kind), ""),
@@ -93,70 +89,99 @@ func Policy(s *connector.Schema, o Options) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// guess returns a column's guessed category, from its foreign key when it
-// has one, else from its name and type.
-func guess(t *connector.Table, c connector.Column) classify.Guess {
-	for _, fk := range t.ForeignKeys {
-		if len(fk.Columns) == 1 && fk.Columns[0] == c.Name {
-			return classify.ForeignKey(fk.RefTable)
-		}
-	}
-	return classify.Column(c.Name, c.Type, classify.PersonTable(t.Name))
-}
-
-// personalTable reports whether a table looks like it holds personal data.
-func personalTable(t *connector.Table) bool {
-	for _, c := range t.Columns {
-		if strings.HasPrefix(guess(t, c).Category, "user.") {
-			return true
-		}
-	}
-	return false
-}
-
-// table renders one table; declared says which tables the policy will
-// declare, so relations point only at those.
-func table(t *connector.Table, declared map[string]bool) *yaml.Node {
-	person := classify.PersonTable(t.Name)
+// render writes one declared table.
+func (m *model) render(t *table) *yaml.Node {
 	fields := mapping()
-	refs := map[string]string{}
-	for _, fk := range t.ForeignKeys {
-		if len(fk.Columns) == 1 && declared[fk.RefTable] {
-			refs[fk.Columns[0]] = fk.RefTable + "." + fk.RefColumns[0]
+	refs := map[string]*relation{} // column → its declared relation of one column
+	for _, r := range t.rels {
+		if r.to != nil && r.single() && refs[r.fk.Columns[0]] == nil {
+			refs[r.fk.Columns[0]] = r
 		}
 	}
-	for _, c := range t.Columns {
-		g := guess(t, c)
-		comment := ""
+	for _, c := range t.lt.Columns {
+		g := t.guesses[c.Name]
+		var notes []string
 		if g.Category != "system.operations" || !g.Confident {
-			comment = "review: guessed from " + describeGuess(g, c)
+			notes = append(notes, "guessed from "+describeGuess(g, c))
 		}
-		if g.Identity == "" && refs[c.Name] == "" {
-			add(fields, c.Name, scalar(g.Category), comment)
-			continue
+		for _, r := range t.rels {
+			if r.single() && r.fk.Columns[0] == c.Name && r.why != "" {
+				notes = append(notes, r.why)
+			}
 		}
-		f := mapping(pair("category", scalar(g.Category), ""))
-		// A reference to a person's table identifies the subject through
-		// the relation; only direct identifiers are marked as identities.
-		if g.Identity != "" && (person || refs[c.Name] == "") {
-			add(f, "identity", scalar(g.Identity), "")
+		notes = append(notes, t.lineNotes[c.Name]...)
+		comment := ""
+		if len(notes) > 0 {
+			comment = "review: " + strings.Join(notes, "; ")
 		}
-		if r := refs[c.Name]; r != "" {
-			add(f, "references", scalar(r), "")
+		id, r, masked := t.identity[c.Name], refs[c.Name], t.masked[c.Name]
+		var v *yaml.Node
+		if id == "" && r == nil && !masked {
+			v = scalar(g.Category)
+		} else {
+			f := mapping(pair("category", scalar(g.Category), ""))
+			if id != "" {
+				add(f, "identity", scalar(id), "")
+			}
+			if r != nil {
+				add(f, "references", scalar(r.fk.RefTable+"."+r.fk.RefColumns[0]), "")
+				if t.explicit {
+					add(f, "relation", scalar(r.role), "")
+				}
+			}
+			if masked {
+				add(f, "erase", scalar("nullify"), "")
+			}
+			v = flow(f)
 		}
-		add(fields, c.Name, flow(f), comment)
+		v.LineComment = comment
+		k := key(c.Name)
+		k.HeadComment = comments(t.headNotes[c.Name])
+		fields.Content = append(fields.Content, k, v)
 	}
 	n := mapping()
-	add(n, "subject", scalar("customer"), "review: whose data a row is")
-	if len(t.PrimaryKey) > 0 {
-		add(n, "primary_key", flow(seq(t.PrimaryKey...)), "")
+	if t.subject != "" {
+		add(n, "subject", scalar(t.subject), t.subjectNote)
+	}
+	if len(t.key) > 0 {
+		comment := ""
+		if t.keyIndex != "" {
+			comment = "not a primary key: the unique index " + t.keyIndex + " over NOT NULL columns, which Vow names rows by to erase them"
+		}
+		add(n, "primary_key", flow(seq(t.key...)), comment)
 	}
 	add(n, "fields", fields, "")
+	var fks []*yaml.Node
+	for _, r := range t.rels {
+		if r.single() {
+			continue
+		}
+		if r.to == nil {
+			if r.why != "" {
+				t.tableNotes = append(t.tableNotes, r.why)
+			}
+			continue
+		}
+		ref := scalar(r.fk.RefTable + " (" + strings.Join(r.fk.RefColumns, ", ") + ")")
+		ref.Style = yaml.DoubleQuotedStyle
+		e := mapping(pair("columns", flow(seq(r.fk.Columns...)), ""), pair("references", ref, ""))
+		if t.explicit {
+			add(e, "relation", scalar(r.role), "")
+		}
+		flow(e).HeadComment = comments(r.notes)
+		fks = append(fks, e)
+	}
+	if len(fks) > 0 {
+		add(n, "foreign_keys", &yaml.Node{Kind: yaml.SequenceNode, Content: fks}, "")
+	}
 	return n
 }
 
-func describeGuess(g classify.Guess, c connector.Column) string {
-	if g.Confident {
+func describeGuess(g guessed, c connector.Column) string {
+	switch {
+	case g.via != "":
+		return "the reference to " + g.via
+	case g.Confident:
 		return "the column name"
 	}
 	return "the column type " + c.Type
@@ -173,7 +198,7 @@ func mapping(pairs ...[]*yaml.Node) *yaml.Node {
 }
 
 func pair(k string, v *yaml.Node, comment string) []*yaml.Node {
-	kn := &yaml.Node{Kind: yaml.ScalarNode, Value: k}
+	kn := key(k)
 	if comment != "" {
 		if v.Kind == yaml.ScalarNode || v.Style == yaml.FlowStyle {
 			v.LineComment = comment
@@ -186,6 +211,31 @@ func pair(k string, v *yaml.Node, comment string) []*yaml.Node {
 
 func add(m *yaml.Node, k string, v *yaml.Node, comment string) {
 	m.Content = append(m.Content, pair(k, v, comment)...)
+}
+
+// key is a mapping key, quoted when YAML would read it as something other
+// than a string (a column called null, true or 1).
+func key(k string) *yaml.Node { return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: k} }
+
+// comments joins review notes into a comment block, each note wrapped at
+// about 100 columns.
+func comments(notes []string) string {
+	var lines []string
+	for _, n := range notes {
+		line := ""
+		for _, w := range strings.Fields(n) {
+			if line != "" && len(line)+1+len(w) > 100 {
+				lines = append(lines, line)
+				line = "  "
+			}
+			if line != "" && line != "  " {
+				line += " "
+			}
+			line += w
+		}
+		lines = append(lines, line)
+	}
+	return strings.Join(lines, "\n")
 }
 
 func scalar(v string) *yaml.Node {
