@@ -34,7 +34,7 @@ type rule struct {
 // [Snake]); the first match wins, so specific names come before general
 // ones.
 var rules = []rule{
-	{regexp.MustCompile(`^(e_?mail|email_address|contact_email|billing_email|user_email)$`), "user.contact.email", "email", false},
+	{regexp.MustCompile(`^(e_?mail|email_address|contact_email|user_email)$`), "user.contact.email", "email", false},
 	{regexp.MustCompile(`e_?mail`), "user.contact.email", "", false},
 	{regexp.MustCompile(`(password|passwd|pwd)(_hash|_digest)?$`), "user.authorization.password", "", false},
 	{regexp.MustCompile(`(secret|api_?key|access_key|private_key|token|credential|otp|totp|mfa_)`), "user.authorization.credentials", "", false},

@@ -10,7 +10,7 @@ func TestColumn(t *testing.T) {
 		identity  string
 	}{
 		{"email", "text", false, "user.contact.email", "email"},
-		{"billing_email", "varchar(255)", false, "user.contact.email", "email"},
+		{"billing_email", "varchar(255)", false, "user.contact.email", ""},
 		{"notify_email_to", "text", false, "user.contact.email", ""},
 		{"password_hash", "text", false, "user.authorization.password", ""},
 		{"token_hash", "text", false, "user.authorization.credentials", ""},
@@ -60,5 +60,69 @@ func TestForeignKey(t *testing.T) {
 	}
 	if g := ForeignKey("devices"); g.Category != "system.operations" {
 		t.Errorf("devices: %+v", g)
+	}
+}
+
+func TestSnake(t *testing.T) {
+	for in, want := range map[string]string{
+		"SupportRepId": "support_rep_id", "supportRepID": "support_rep_id", "IPAddress": "ip_address", "ID": "id",
+		"user_id": "user_id", "SUPPORT_REP_ID": "support_rep_id", "InvoiceLine": "invoice_line", "Address2": "address2",
+	} {
+		if got := Snake(in); got != want {
+			t.Errorf("Snake(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestMixedCaseColumns(t *testing.T) {
+	for name, want := range map[string]string{
+		"Email": "user.contact.email", "FirstName": "user.name.first", "BillingAddress": "user.contact.address.street",
+		"BillingCountry": "user.contact.address.country", "InvoiceId": "system.operations", "InvoiceLineId": "system.operations",
+		"payment_id": "system.operations", "PostalCode": "user.contact.address.postal_code", "Fax": "user.contact.phone_number",
+	} {
+		if g := Column(name, "text", true); g.Category != want {
+			t.Errorf("Column(%q) = %s, want %s", name, g.Category, want)
+		}
+	}
+}
+
+func TestTableKinds(t *testing.T) {
+	for name, want := range map[string][3]bool{ // person, employee, log
+		"staff": {true, true, false}, "Employee": {true, true, false}, "support_reps": {true, true, false}, "admins": {true, true, false},
+		"Customer": {true, false, false}, "billing.customers": {true, false, false},
+		"audit_logs": {false, false, true}, "security_events": {false, false, true}, "LoginHistory": {false, false, true},
+		"user_activity": {false, false, true}, "catalog": {false, false, false}, "blog_posts": {false, false, false},
+		"changelog": {false, false, true}, "projects": {false, false, false},
+	} {
+		got := [3]bool{PersonTable(name), EmployeeTable(name), LogTable(name)}
+		if got != want {
+			t.Errorf("%s: person, employee, log = %v, want %v", name, got, want)
+		}
+	}
+	for name, want := range map[string]bool{"address": true, "addresses": true, "shipping_addresses": true, "ip_addresses_seen": false} {
+		if AddressTable(name) != want {
+			t.Errorf("AddressTable(%q) != %v", name, want)
+		}
+	}
+}
+
+func TestReferences(t *testing.T) {
+	for name, want := range map[string]bool{"support_rep_id": true, "SupportRepId": true, "sales_rep_id": true, "account_manager_id": true, "user_id": false, "rep": false} {
+		if EmployeeReference(name) != want {
+			t.Errorf("EmployeeReference(%q) != %v", name, want)
+		}
+	}
+	for _, tc := range []struct {
+		name             string
+		withParent, want bool
+	}{
+		{"created_by", false, true}, {"updated_by_id", false, true}, {"triggered_by", false, true}, {"actor_id", false, true},
+		{"assignee_id", false, true}, {"reviewer_id", false, true}, {"approver_id", false, true}, {"manager_staff_id", false, true},
+		{"author_id", false, false}, {"author_id", true, true}, {"owner_id", false, false}, {"owner_id", true, true},
+		{"user_id", true, false}, {"customer_id", true, false}, {"OwnerId", true, true},
+	} {
+		if got := Actor(tc.name, tc.withParent); got != tc.want {
+			t.Errorf("Actor(%q, %v) = %v, want %v", tc.name, tc.withParent, got, tc.want)
+		}
 	}
 }

@@ -130,14 +130,15 @@ func newModel(s *connector.Schema) *model {
 		m.relations(t)
 	}
 	// A table of people that references another table of people of the
-	// same kind (profiles.user_id → users) extends it: its rows are that
-	// person's, not a person of their own.
+	// same kind one to one (profiles.user_id, unique → users) extends it:
+	// its rows are that person's, not a person of their own. A reference
+	// many rows share (users.account_id → accounts) only names someone.
 	for _, t := range m.tables {
 		if !t.person {
 			continue
 		}
 		for _, r := range t.rels {
-			if r.to != nil && !r.self && r.to.person && r.to.employee == t.employee {
+			if r.to != nil && !r.self && r.to.person && r.to.employee == t.employee && unique(t.lt, r.fk.Columns) {
 				t.person = false
 				break
 			}
@@ -369,15 +370,15 @@ func (m *model) chooseOwner(t *table) {
 		return
 	}
 	t.owner = best
-	var ties []string
+	ties := []string{best.columns() + " (→ " + best.fk.RefTable + ")"}
 	for _, r := range cands {
 		if r != best && rank(r) == rank(best) {
 			ties = append(ties, r.columns()+" (→ "+r.fk.RefTable+")")
 		}
 	}
-	if len(ties) > 0 {
-		t.tableNotes = append(t.tableNotes, fmt.Sprintf("review: whose rows are these? They could belong to whoever owns the row of %s (through %s) or of %s; Vow takes them for the first, and the others for mentions. Move relation: owner to the reference whose row they belong to",
-			best.fk.RefTable, best.columns(), strings.Join(ties, " or of ")))
+	if len(ties) > 1 {
+		t.tableNotes = append(t.tableNotes, fmt.Sprintf("review: whose rows are these? %s could each name whose they are; Vow takes the first for the owner and the others for mentions. Move relation: owner to the reference whose row they belong to",
+			strings.Join(ties, " and ")))
 	}
 }
 

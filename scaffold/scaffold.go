@@ -1,8 +1,36 @@
 // Package scaffold writes a starter vow.yaml from the schema of a live
-// database: every table and column, primary keys and relations as the
-// database declares them, and a guessed data category for each column,
-// marked for review. The guesses are a start, not a policy: `vow check` then
-// lists the decisions left (retention periods, erasure strategies).
+// database: every table and column, keys and relations as the database
+// declares them, and a guessed data category for each column, marked for
+// review.
+//
+// Requests follow ownership (see policy.Ownership), so a starter policy
+// that guessed whose rows a table holds, or which column identifies a
+// person, would make requests take other people's data. The starter
+// therefore says, for every table, only what it can show from the schema,
+// and leaves a "# review:" comment wherever a human must decide:
+//
+//   - whose rows a table holds: the relation that owns them is chosen by
+//     evidence (a NOT NULL reference over a nullable one; the person the row
+//     is about over the entity it is part of, over someone who acted on it;
+//     a customer over a member of staff), written as relation: owner and
+//     the others as mentions when Vow would otherwise infer differently or
+//     a table has several relations; a tie is named in a comment;
+//   - a mention that may be NULL is cleared on erasure (erase: nullify);
+//     one that may not gets no strategy, and a comment with what the
+//     database does on delete;
+//   - composite foreign keys are one foreign_keys entry, never one
+//     reference per column;
+//   - staff tables are of subject employee, a log is of its owner's
+//     subject (or none), everything else customer;
+//   - identities are only on the table of people that are their own rows,
+//     never on a column that references another table, at most one of each
+//     kind per table, and user_id only on one table per subject kind;
+//   - a table without a primary key names rows by a unique index over NOT
+//     NULL columns, or gets no erasure strategy until a human declares a
+//     key.
+//
+// `vow check --live` then lists the decisions left: retention periods and
+// erasure strategies.
 package scaffold
 
 import (
@@ -80,7 +108,7 @@ func Policy(s *connector.Schema, o Options) ([]byte, error) {
 	), "")
 
 	var buf bytes.Buffer
-	fmt.Fprintf(&buf, "# Starter policy written by `vow init` from the %s database. Lines marked\n# `review` are guesses: confirm each, then run `vow check --live`.\n", o.Kind)
+	fmt.Fprintf(&buf, "# Starter policy written by `vow init` from the %s database. Lines marked\n# `review` are guesses or decisions left to you: confirm each, above all whose\n# rows each table holds (subject, relation), then run `vow check --live`.\n", o.Kind)
 	enc := yaml.NewEncoder(&buf)
 	enc.SetIndent(2)
 	if err := enc.Encode(&yaml.Node{Kind: yaml.DocumentNode, Content: []*yaml.Node{root}}); err != nil {

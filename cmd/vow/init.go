@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -21,10 +22,17 @@ func (a *app) initCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "init --from DSN",
 		Short: "Write a starter vow.yaml from an existing database",
-		Long: `Init reads the structure of a database (tables, columns, types, primary and
-foreign keys) and writes a starter policy with a data category guessed for
-every column. Each guess is marked "review". The DSN is used once to read the
-schema; the policy refers to it through an environment variable instead.`,
+		Long: `Init reads the structure of a database (tables, columns, types, keys, indexes
+and delete rules) and writes a starter policy with a data category guessed for
+every column. Each guess is marked "review".
+
+Requests follow ownership, so the starter only says what the schema shows:
+which reference owns a table's rows (relation: owner, the others mentions),
+staff tables as subject employee, identities only on the table of the people
+themselves, composite foreign keys as one relation, and a unique key for a
+table without a primary key. Where the schema cannot tell, a "# review:"
+comment says what to decide. The DSN is used once to read the schema; the
+policy refers to it through an environment variable instead.`,
 		Example: `  vow init --from "postgres://app@localhost/app" --env APP_DATABASE_URL
   vow init --from "mysql://root@127.0.0.1:3306/shop" -o shop.yaml
   vow init --from ./app.db            # a SQLite file
@@ -66,7 +74,8 @@ schema; the policy refers to it through an environment variable instead.`,
 			if err := os.WriteFile(out, src, 0o644); err != nil {
 				return fmt.Errorf("write policy: %w", err)
 			}
-			fmt.Fprintf(a.stdout, "wrote %s: %d tables from the %s database. Review the guesses, then run: vow check --live %s\n", out, len(schema.Tables), kind, out)
+			fmt.Fprintf(a.stdout, "wrote %s: %d tables from the %s database, %d points marked review. Review them, then run: vow check --live %s\n",
+				out, len(schema.Tables), kind, bytes.Count(src, []byte("# review")), out)
 			return nil
 		},
 	}
