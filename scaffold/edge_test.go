@@ -62,7 +62,7 @@ func TestEdges(t *testing.T) {
 				v.owner(t, "deals", "account_id")
 				v.role(t, "deals", "SalesRepId", policy.RoleMention)
 				v.erase(t, "deals", "SalesRepId", "nullify")
-				v.identities(t, "reps", "id=user_id")
+				v.identities(t, "reps")
 				v.identities(t, "accounts", "id=user_id", "email=email")
 			},
 		},
@@ -86,6 +86,24 @@ func TestEdges(t *testing.T) {
 				v.identities(t, "profiles")
 				v.identities(t, "users", "id=user_id", "email=email")
 				v.identities(t, "accounts") // not primary: users' id is the user_id of customers
+			},
+		},
+		{
+			// Ids and usernames count in each table's own namespace: a
+			// customer's request carries a customer's, which must not
+			// match a staff member's. Emails name the same person anywhere.
+			name: "namespaces",
+			tables: []connector.Table{
+				{Name: "customers", PrimaryKey: []string{"id"}, Columns: []connector.Column{col("id", "bigint", false), col("username", "text", false), col("email", "text", false)},
+					Indexes: []connector.Index{{Name: "customers_email", Columns: []string{"lower(email)"}}}},
+				{Name: "admins", PrimaryKey: []string{"id"}, Columns: []connector.Column{col("id", "bigint", false), col("login", "text", false), col("email", "text", false), col("phone", "text", true)},
+					Indexes: []connector.Index{{Name: "admins_email", Columns: []string{"lower(email)"}}}},
+			},
+			want: []string{"not an identity: customer requests use user_id", "not an identity: customer requests use username"},
+			check: func(t *testing.T, v *view) {
+				v.kind(t, "admins", "employee")
+				v.identities(t, "customers", "id=user_id", "username=username", "email=email")
+				v.identities(t, "admins", "email=email", "phone=phone")
 			},
 		},
 		{

@@ -558,40 +558,54 @@ func onDelete(table, action string) string {
 
 // identities marks the columns that identify a subject: only in a table
 // of people that are their own rows, never a column that references
-// another table (it names someone else), at most one of each kind per
-// table, and user_id only on the primary key of one table per subject
-// kind (the same number in two tables names two people).
+// another table (it names someone else), and at most one of each kind per
+// table. Emails and phone numbers name the same person in every table;
+// ids and usernames count in one table's own namespace, so user_id is
+// declared on the primary key of one table only, and usernames and
+// external ids only for that table's subject kind: customer 7 is not
+// employee 7, and a customer's request must not take employee 7's row.
 func (m *model) identities() {
-	primary := map[string]*table{} // subject kind → the table whose key is user_id
+	var primary *table // the table whose key is the user_id
 	for _, t := range m.tables {
 		if !t.declared || !t.person || t.subject == "" {
 			continue
 		}
-		if p := primary[t.subject]; p == nil || personRank(t.lt.Name) < personRank(p.lt.Name) {
-			primary[t.subject] = t
+		if primary == nil || (primary.subject != subjectCustomer && t.subject == subjectCustomer) ||
+			(primary.subject == t.subject && personRank(t.lt.Name) < personRank(primary.lt.Name)) {
+			primary = t
 		}
 	}
+	// The primary table's subject first, so that the other kinds know
+	// which namespaces its requests use.
+	var order []*table
 	for _, t := range m.tables {
-		if !t.declared || !t.person || t.subject == "" {
-			continue
+		if t.declared && t.person && t.subject != "" {
+			order = append(order, t)
 		}
+	}
+	slices.SortStableFunc(order, func(a, b *table) int { return b2i(b.subject == primary.subject) - b2i(a.subject == primary.subject) })
+	used := map[string]bool{} // identity kinds of the primary table's subject
+	for _, t := range order {
 		inFK := map[string]bool{}
 		for _, fk := range t.lt.ForeignKeys {
 			for _, c := range fk.Columns {
 				inFK[c] = true
 			}
 		}
-		if primary[t.subject] == t {
-			if len(t.lt.PrimaryKey) == 1 && !inFK[t.lt.PrimaryKey[0]] {
-				t.identity[t.lt.PrimaryKey[0]] = identity.UserID
-			} else {
-				for _, c := range t.lt.Columns {
-					if t.guesses[c.Name].Identity == identity.UserID && !inFK[c.Name] && !c.Nullable && unique(t.lt, []string{c.Name}) {
-						t.identity[c.Name] = identity.UserID
-						break
-					}
+		local := t.subject == primary.subject // ids here share the namespace of requests for this kind
+		switch {
+		case primary == t && len(t.lt.PrimaryKey) == 1 && !inFK[t.lt.PrimaryKey[0]]:
+			t.identity[t.lt.PrimaryKey[0]] = identity.UserID
+		case primary == t:
+			for _, c := range t.lt.Columns {
+				if t.guesses[c.Name].Identity == identity.UserID && !inFK[c.Name] && !c.Nullable && unique(t.lt, []string{c.Name}) {
+					t.identity[c.Name] = identity.UserID
+					break
 				}
 			}
+		case !local && len(t.lt.PrimaryKey) == 1:
+			k := t.lt.PrimaryKey[0]
+			t.lineNotes[k] = append(t.lineNotes[k], fmt.Sprintf("not an identity: %s requests use user_id, and the same number here is someone else", primary.subject))
 		}
 		for _, kind := range []string{identity.Email, identity.Phone, identity.Username, identity.ExternalID} {
 			var pick string
@@ -606,7 +620,14 @@ func (m *model) identities() {
 			if pick == "" {
 				continue
 			}
+			if !local && used[kind] && (kind == identity.Username || kind == identity.ExternalID) {
+				t.lineNotes[pick] = append(t.lineNotes[pick], fmt.Sprintf("not an identity: %s requests use %s, and the same value here may be someone else", primary.subject, kind))
+				continue
+			}
 			t.identity[pick] = kind
+			if local {
+				used[kind] = true
+			}
 			if kind == identity.Email && (m.kind == "postgres" || m.kind == "sqlite") {
 				if term := identity.IndexTerm(m.kind, kind, pick); !t.lt.IndexStartsWith(term) {
 					t.lineNotes[pick] = append(t.lineNotes[pick], "requests match it as "+term+", which no index serves: add one")
