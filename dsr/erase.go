@@ -7,9 +7,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/vowprivacy/vow/connector"
+	"github.com/vowprivacy/vow/identity"
 	"github.com/vowprivacy/vow/keyring"
 	"github.com/vowprivacy/vow/policy"
 )
@@ -144,9 +146,15 @@ func (s *Service) erase(ctx context.Context, plan *Plan, r *Request, cs *conns, 
 		}
 		records = append(records, recs...)
 		idx += len(recs)
+		if s.crashHook != nil {
+			s.crashHook("recorded:" + sys)
+		}
 		if err := s.pause(ctx); err != nil {
 			return nil, err
 		}
+	}
+	if s.crashHook != nil {
+		s.crashHook("before-verify")
 	}
 
 	if len(plan.Services) > 0 {
@@ -515,6 +523,13 @@ func (e *eraser) step(ctx context.Context, st *Step) (TableRecord, error) {
 		where, args := wf(nil)
 		n, err := e.count(ctx, st, "SELECT count(*) FROM "+table+" WHERE "+where, args)
 		rec.Rows = n
+		if err != nil || !st.Erase.Acts() {
+			return rec, err
+		}
+		// The rows are kept; what the policy says to change in them
+		// (a reference to detach) still changes.
+		masked, err := e.mask(ctx, st, wf, TableRecord{})
+		rec.Fields = masked.Fields
 		return rec, err
 	}
 	return e.mask(ctx, st, wf, rec)
@@ -572,9 +587,11 @@ type reference struct {
 }
 
 // references counts, per foreign key of the live schema into st's table,
-// the rows that reference st's rows (those matching wf).
+// the rows that reference st's rows (those matching wf) — and, where the
+// database cascades the delete, the rows referencing those in turn, so
+// that a chain (an organization's repositories, their findings) is seen
+// to its end.
 func (e *eraser) references(ctx context.Context, st *Step, wf whereFn) ([]reference, error) {
-	d := e.c.Dialect()
 	enforced, err := e.foreignKeysEnforced(ctx)
 	if err != nil {
 		return nil, err
@@ -583,42 +600,68 @@ func (e *eraser) references(ctx context.Context, st *Step, wf whereFn) ([]refere
 	if live == nil {
 		return nil, nil
 	}
-	var out []reference
-	for _, lt := range e.schema.Tables {
-		for _, fk := range lt.ForeignKeys {
-			if !strings.EqualFold(fk.RefTable, live.Name) {
-				continue
+	d := e.c.Dialect()
+	// parent selects the referenced columns of the rows deleted at one
+	// level of the chain.
+	var walk func(table string, parent func(cols []string) (string, []any), depth int) ([]reference, error)
+	walk = func(table string, parent func(cols []string) (string, []any), depth int) ([]reference, error) {
+		var out []reference
+		for _, lt := range e.schema.Tables {
+			for _, fk := range lt.ForeignKeys {
+				if !strings.EqualFold(fk.RefTable, table) {
+					continue
+				}
+				sub, args := parent(fk.RefColumns)
+				ref := colList(d, fk.Columns)
+				if len(fk.Columns) > 1 {
+					ref = "(" + ref + ")"
+				}
+				// The derived table lets MySQL read the table a statement
+				// also names.
+				cond := ref + " IN (SELECT * FROM (" + sub + ") vow_ref)"
+				if depth == 0 && lt.Name == live.Name {
+					// A row of the subject's referencing another of theirs
+					// goes with it.
+					w2, a2 := wf(args)
+					cond += " AND NOT (" + w2 + ")"
+					args = a2
+				}
+				q := "SELECT count(*) FROM " + d.Ident(lt.Name) + " WHERE " + cond
+				n, err := e.count(ctx, st, q, args)
+				if err != nil {
+					return nil, err
+				}
+				if n == 0 {
+					continue
+				}
+				others, err := e.notSubjects(ctx, st, lt.Name, q, args, n)
+				if err != nil {
+					return nil, err
+				}
+				out = append(out, reference{table: lt.Name, fk: fk, rows: n, others: others, enforced: enforced})
+				if fk.OnDelete != connector.ActionCascade || !enforced || depth >= maxCascadeDepth || strings.EqualFold(lt.Name, table) {
+					continue
+				}
+				lt, cond, args := lt, cond, args
+				more, err := walk(lt.Name, func(cols []string) (string, []any) {
+					return "SELECT " + colList(d, cols) + " FROM " + d.Ident(lt.Name) + " WHERE " + cond, args
+				}, depth+1)
+				if err != nil {
+					return nil, err
+				}
+				out = append(out, more...)
 			}
-			where, args := wf(nil)
-			ref := colList(d, fk.Columns)
-			if len(fk.Columns) > 1 {
-				ref = "(" + ref + ")"
-			}
-			cond := ref + " IN (SELECT " + colList(d, fk.RefColumns) + " FROM (SELECT " + colList(d, fk.RefColumns) + " FROM " + d.Ident(st.Table) + " WHERE " + where + ") vow_ref)"
-			if lt.Name == live.Name {
-				// A row of the subject's referencing another of theirs
-				// goes with it.
-				w2, a2 := wf(args)
-				cond += " AND NOT (" + w2 + ")"
-				args = a2
-			}
-			q := "SELECT count(*) FROM " + d.Ident(lt.Name) + " WHERE " + cond
-			n, err := e.count(ctx, st, q, args)
-			if err != nil {
-				return nil, err
-			}
-			if n == 0 {
-				continue
-			}
-			others, err := e.notSubjects(ctx, st, lt.Name, q, args, n)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, reference{table: lt.Name, fk: fk, rows: n, others: others, enforced: enforced})
 		}
+		return out, nil
 	}
-	return out, nil
+	return walk(live.Name, func(cols []string) (string, []any) {
+		where, args := wf(nil)
+		return "SELECT " + colList(d, cols) + " FROM " + d.Ident(st.Table) + " WHERE " + where, args
+	}, 0)
 }
+
+// maxCascadeDepth bounds how far a chain of ON DELETE CASCADE is followed.
+const maxCascadeDepth = 5
 
 // cascades says, for the rows about to be deleted, what the database's
 // own ON DELETE rules will do to the rows that still reference them
@@ -786,7 +829,7 @@ func (e *eraser) mask(ctx context.Context, st *Step, wf whereFn, rec TableRecord
 		if i == lastHMAC {
 			along = sets
 		}
-		n, err := e.s.pseudonymise(ctx, e.tx, e.c, st, wf, f.Column, along)
+		n, err := e.s.pseudonymise(ctx, e.tx, e.c, st, wf, f.Column, e.schema.Table(st.Table).Column(f.Column), along)
 		if err != nil {
 			return rec, err
 		}
@@ -878,9 +921,30 @@ func (s *Service) inlineParents(ctx context.Context, tx *sql.Tx, c connector.SQL
 // value (an audit log's 27,000 rows of one email are one statement), read
 // in batches so memory stays flat however many values there are. Values
 // already pseudonymised are left alone, so a rerun changes nothing.
-func (s *Service) pseudonymise(ctx context.Context, tx *sql.Tx, c connector.SQL, st *Step, wf whereFn, field string, along assignments) (int64, error) {
+func (s *Service) pseudonymise(ctx context.Context, tx *sql.Tx, c connector.SQL, st *Step, wf whereFn, field string, live *connector.Column, along assignments) (int64, error) {
 	d := c.Dialect()
 	col, table := d.Column(field), d.Ident(st.Table)
+	// The same pseudonym retention writes: shortened to a narrow column,
+	// a negative number in an integer one.
+	intish, width := false, 0
+	if live != nil {
+		intish = identity.ClassOf(live.Type) == identity.Integer
+		width = textWidth(live.Type)
+	}
+	masked := func(text string) bool {
+		if intish {
+			n, err := strconv.ParseInt(text, 10, 64)
+			return err == nil && n < 0
+		}
+		return keyring.IsPseudonym(text)
+	}
+	pseudonym := func(text string) any {
+		if intish {
+			n, _ := strconv.ParseInt(text, 10, 64)
+			return s.Keys.PseudonymInt(n)
+		}
+		return s.Keys.PseudonymFit(text, width)
+	}
 	var (
 		last    any
 		changed int64
@@ -902,8 +966,8 @@ func (s *Service) pseudonymise(ctx context.Context, tx *sql.Tx, c connector.SQL,
 			var set string
 			var a []any
 			switch {
-			case !keyring.IsPseudonym(text):
-				set, a = col+" = "+d.Param(1), []any{s.Keys.Pseudonym(text)}
+			case !masked(text):
+				set, a = col+" = "+d.Param(1), []any{pseudonym(text)}
 				if len(along) > 0 {
 					more, margs := along.sql(d, 1)
 					set, a = set+", "+more, append(a, margs...)
@@ -920,7 +984,7 @@ func (s *Service) pseudonymise(ctx context.Context, tx *sql.Tx, c connector.SQL,
 			if err != nil {
 				return changed, c.Translate(ctx, "pseudonymise "+st.ID()+"."+field, err)
 			}
-			if !keyring.IsPseudonym(text) {
+			if !masked(text) {
 				n, _ := res.RowsAffected()
 				changed += n
 			}
@@ -930,6 +994,16 @@ func (s *Service) pseudonymise(ctx context.Context, tx *sql.Tx, c connector.SQL,
 		}
 		last = batch[len(batch)-1]
 	}
+}
+
+// textWidth is the declared width of a text column ("varchar(20)" → 20),
+// or 0.
+func textWidth(typ string) int {
+	if m := lengthRE.FindStringSubmatch(typ); m != nil {
+		n, _ := strconv.Atoi(m[1])
+		return n
+	}
+	return 0
 }
 
 // assignment is the SET clause of a nullify or set field.
@@ -1033,13 +1107,11 @@ func checks(d connector.Dialect, plan *Plan, st *Step, keys *Keys, r *Request, n
 		case st.Erase.Delete:
 			out = append(out, check{wf: wf})
 			continue
-		case st.Erase.Hold:
-			if st.Erase.From != "" && st.Erase.For != "" {
-				if dur, err := policy.ParseDuration(st.Erase.For); err == nil {
-					out = append(out, check{wf: wf.also(d, d.Column(st.Erase.From)+" < ?", timeArg(d, dur.Before(now)))})
-				}
+		case st.Erase.Hold && st.Erase.From != "" && st.Erase.For != "":
+			// Rows past their hold period must be gone.
+			if dur, err := policy.ParseDuration(st.Erase.For); err == nil {
+				out = append(out, check{wf: wf.also(d, d.Column(st.Erase.From)+" < ?", timeArg(d, dur.Before(now)))})
 			}
-			continue
 		}
 		for _, f := range st.Erase.Fields {
 			if st.Role == RoleMention && !slices.Contains(m.Columns, f.Column) {

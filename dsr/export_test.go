@@ -4,3 +4,7 @@ import "time"
 
 // SetWebhookBackoff shortens webhook retries for tests.
 func SetWebhookBackoff(s *Service, d time.Duration) { s.webhookBackoff = d }
+
+// SetCrashHook makes s call hook at every step boundary of an erasure,
+// with the point's name; the hook may panic to crash the run there.
+func SetCrashHook(s *Service, hook func(point string)) { s.crashHook = hook }

@@ -41,20 +41,17 @@ func (pl *Plan) CheckLive(ctx context.Context, o Opener) ([]string, error) {
 		}
 		d := connector.DialectOf(st.Kind)
 		for _, m := range st.Matches {
-			term := m.Columns[0]
-			expr := d.Column(term)
-			if m.Identity != "" {
-				term = identity.IndexTerm(st.Kind, m.Identity, term)
-				expr = identity.IndexTerm(st.Kind, m.Identity, d.Column(m.Column()))
+			col := m.Columns[0]
+			if m.Identity != "" && identity.Indexed(t, st.Kind, m.Identity, col) || m.Identity == "" && t.IndexStartsWith(col) {
+				continue
 			}
-			if !indexed(t, term) {
-				why := "no index starts with this column"
-				if term != m.Columns[0] {
-					why = "no index on " + term + " (" + m.Identity + "s are matched whatever their case)"
-				}
-				out = append(out, fmt.Sprintf("%s.%s: %s, so every request reads the whole table (CREATE INDEX ON %s (%s))",
-					st.ID(), strings.Join(m.Columns, ","), why, d.Ident(st.Table), expr))
+			why, expr := "no index starts with this column", d.Column(col)
+			if m.Identity != "" && identity.CaseInsensitive(m.Identity) && st.Kind != "mysql" {
+				why = "no index on lower(" + col + ") (" + m.Identity + "s are matched whatever their case)"
+				expr = identity.IndexTerm(st.Kind, m.Identity, d.Column(col))
 			}
+			out = append(out, fmt.Sprintf("%s.%s: %s, so every request reads the whole table (CREATE INDEX ON %s (%s))",
+				st.ID(), strings.Join(m.Columns, ","), why, d.Ident(st.Table), expr))
 		}
 		for _, f := range st.Erase.Fields {
 			if f.Method != policy.HMAC {
@@ -65,28 +62,12 @@ func (pl *Plan) CheckLive(ctx context.Context, o Opener) ([]string, error) {
 				continue
 			}
 			if why := cannotHoldPseudonym(st.Kind, col.Type); why != "" {
-				out = append(out, fmt.Sprintf("%s.%s: hmac erasure writes %d-character text, but the column is %s (%s): erasure will fail; use nullify, or widen the column",
-					st.ID(), f.Column, len(keyring.PseudonymPrefix)+32, col.Type, why))
+				out = append(out, fmt.Sprintf("%s.%s: hmac erasure writes a pseudonym of at least %d characters, but the column is %s (%s): erasure will fail; use nullify, or widen the column",
+					st.ID(), f.Column, keyring.MinPseudonymLen, col.Type, why))
 			}
 		}
 	}
 	return out, nil
-}
-
-// indexed reports whether some index (or the primary key) starts with
-// column.
-func indexed(t *connector.Table, column string) bool {
-	if len(t.PrimaryKey) > 0 && strings.EqualFold(t.PrimaryKey[0], column) {
-		return true
-	}
-	for _, ix := range t.Indexes {
-		if len(ix.Columns) > 0 && strings.EqualFold(ix.Columns[0], column) {
-			return true
-		}
-	}
-	// MySQL's own indexes for foreign keys are listed with the others;
-	// SQLite and PostgreSQL create none.
-	return false
 }
 
 var lengthRE = regexp.MustCompile(`\((\d+)\)`)
@@ -101,12 +82,14 @@ func cannotHoldPseudonym(kind, typ string) string {
 	switch {
 	case strings.Contains(t, "char") || strings.Contains(t, "text") || strings.Contains(t, "clob"):
 		if m := lengthRE.FindStringSubmatch(t); m != nil {
-			if n, _ := strconv.Atoi(m[1]); n < len(keyring.PseudonymPrefix)+32 {
+			if n, _ := strconv.Atoi(m[1]); n < keyring.MinPseudonymLen {
 				return "too short"
 			}
 		}
 		return ""
-	case strings.Contains(t, "int"), strings.Contains(t, "numeric"), strings.Contains(t, "decimal"), strings.Contains(t, "float"), strings.Contains(t, "double"), strings.Contains(t, "real"):
+	case identity.ClassOf(t) == identity.Integer:
+		return "" // a negative number (keyring.PseudonymInt)
+	case strings.Contains(t, "numeric"), strings.Contains(t, "decimal"), strings.Contains(t, "float"), strings.Contains(t, "double"), strings.Contains(t, "real"):
 		return "numbers cannot hold text"
 	case strings.Contains(t, "inet"), strings.Contains(t, "uuid"), strings.Contains(t, "date"), strings.Contains(t, "time"), strings.Contains(t, "bool"):
 		return "a typed column cannot hold text"

@@ -163,13 +163,12 @@ type FieldErasure struct {
 	For    string // for hold
 }
 
-// Acts reports whether erasure changes anything in the table.
+// Acts reports whether erasure changes anything in the table: deletes
+// rows, or changes a column (also in rows kept under a hold: a reference
+// the policy says to detach).
 func (e TableErasure) Acts() bool {
 	if e.Delete {
 		return true
-	}
-	if e.Hold {
-		return false
 	}
 	for _, f := range e.Fields {
 		if f.Method != policy.Hold {

@@ -20,6 +20,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/vowprivacy/vow/connector"
 )
 
 // Identity kinds a policy field may declare.
@@ -115,6 +117,17 @@ func IndexTerm(dbKind, kind, column string) string {
 		return "lower(" + column + ")"
 	}
 	return column
+}
+
+// Indexed reports whether a live table has an index that serves matching
+// an identity of the kind in column (see [IndexTerm]). PostgreSQL writes
+// lower() of a varchar column with a cast to text, which counts too.
+func Indexed(t *connector.Table, dbKind, kind, column string) bool {
+	term := IndexTerm(dbKind, kind, column)
+	if t.IndexStartsWith(term) {
+		return true
+	}
+	return term != column && dbKind == "postgres" && t.IndexStartsWith("lower("+column+"::text)")
 }
 
 // TypeClass is what a column's type accepts, for checking values.

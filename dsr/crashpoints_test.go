@@ -1,0 +1,97 @@
+package dsr_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"testing"
+
+	"github.com/vowprivacy/vow/dsr"
+)
+
+// crash is the panic value that simulates a crash at a point.
+type crash string
+
+// TestCrashPoints kills an erasure at every boundary between its steps —
+// after each table's statements, just before and just after each
+// system's commit, after Vow records it, before verification — and runs
+// it again, as a restarted Vow would. Each certificate must say exactly
+// what the crash-free run's says: a step committed before the crash is
+// never recorded as less (or more) than it did.
+func TestCrashPoints(t *testing.T) {
+	t.Parallel()
+	for _, kind := range kinds {
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			want, points := crashFree(t, kind)
+			if len(points) < 8 {
+				t.Fatalf("only %d crash points: %v", len(points), points)
+			}
+			for _, point := range points {
+				t.Run(point, func(t *testing.T) {
+					f := newFixture(t, kind)
+					r := create(t, f, trusted(dsr.Erasure, dsr.Identities{"email": "ada@example.com"}))
+					crashed := false
+					dsr.SetCrashHook(f.svc, func(p string) {
+						if p == point && !crashed {
+							crashed = true
+							panic(crash(p))
+						}
+					})
+					func() {
+						defer func() {
+							if v := recover(); v != nil && v != crash(point) {
+								panic(v)
+							}
+						}()
+						f.svc.Run(t.Context(), r.ID, nil)
+					}()
+					if !crashed {
+						t.Fatalf("the run never reached %s", point)
+					}
+					// A restarted Vow: a new service over the same store
+					// and databases.
+					again := *f.svc
+					dsr.SetCrashHook(&again, nil)
+					f.svc = &again
+					done := run(t, f, r.ID)
+					checkErased(t, f)
+					if got := certTables(t, f, done); got != want {
+						t.Errorf("certificate after a crash at %s:\n%s\nwant (crash-free):\n%s", point, got, want)
+					}
+				})
+			}
+		})
+	}
+}
+
+// crashFree runs the erasure without a crash and returns its certificate's
+// tables and the crash points it passed.
+func crashFree(t *testing.T, kind string) (string, []string) {
+	t.Helper()
+	f := newFixture(t, kind)
+	var points []string
+	dsr.SetCrashHook(f.svc, func(p string) {
+		if !slices.Contains(points, p) {
+			points = append(points, p)
+		}
+	})
+	done := run(t, f, create(t, f, trusted(dsr.Erasure, dsr.Identities{"email": "ada@example.com"})).ID)
+	return certTables(t, f, done), points
+}
+
+// certTables is what a certificate says was done, without its times and
+// IDs: the tables, verified, and what remained.
+func certTables(t *testing.T, f *fixture, r *dsr.Request) string {
+	t.Helper()
+	c, err := dsr.VerifyCertificate(r.Result.Certificate, f.keys.PublicKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.MarshalIndent(struct {
+		Tables    []dsr.TableRecord
+		Verified  bool
+		Remaining []dsr.Residual
+	}{c.Tables, c.Verified, c.Remaining}, "", " ")
+	return fmt.Sprint(string(b))
+}
