@@ -132,14 +132,15 @@ func TestEdges(t *testing.T) {
 			name: "not unique",
 			tables: []connector.Table{
 				users,
-				{Name: "notes", PrimaryKey: []string{"id"}, Columns: []connector.Column{col("id", "bigint", false), col("author_email", "text", false), col("body", "text", false)},
-					ForeignKeys: []connector.ForeignKey{one("author_email", "users", "email")}},
+				{Name: "notes", PrimaryKey: []string{"id"}, Columns: []connector.Column{col("id", "bigint", false), col("author_email", "text", false), col("body", "text", false), col("user_id", "bigint", false)},
+					ForeignKeys: []connector.ForeignKey{one("author_email", "users", "email"), one("user_id", "users", "id"), one("user_id", "users", "id")}},
 			},
-			want: []string{"which is not unique in the database, so the relation is not declared"},
+			want: []string{"which is not unique in the database, so the relation is not declared", "also references users.id"},
 			check: func(t *testing.T, v *view) {
 				if f := v.table(t, "notes").Field("author_email"); f.References != "" {
 					t.Errorf("author_email references %s", f.References)
 				}
+				v.owner(t, "notes", "user_id")
 			},
 		},
 		{

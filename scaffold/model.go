@@ -80,7 +80,6 @@ type relation struct {
 	self    bool
 	notNull bool
 	class   int
-	pos     int // order of the foreign key in the table
 	role    string
 	notes   []string // review notes above a foreign_keys entry
 }
@@ -102,12 +101,6 @@ func newModel(s *connector.Schema) *model {
 		t := &table{lt: lt, guesses: map[string]guessed{}, identity: map[string]string{}, masked: map[string]bool{},
 			lineNotes: map[string][]string{}, headNotes: map[string][]string{}}
 		t.log = classify.LogTable(lt.Name)
-		for _, c := range lt.Columns {
-			t.guesses[c.Name] = guess(s, lt, c)
-			if strings.HasPrefix(t.guesses[c.Name].Category, "user.") {
-				t.declared = true
-			}
-		}
 		if classify.EmployeeTable(lt.Name) {
 			t.employee, t.employeeWhy = true, "the table name"
 		}
@@ -126,6 +119,14 @@ func newModel(s *connector.Schema) *model {
 	}
 	for _, t := range m.tables {
 		t.person = (classify.PersonTable(t.lt.Name) || t.employee) && !t.log
+		for _, c := range t.lt.Columns {
+			t.guesses[c.Name] = guess(s, t.lt, c, t.person)
+			if strings.HasPrefix(t.guesses[c.Name].Category, "user.") {
+				t.declared = true
+			}
+		}
+	}
+	for _, t := range m.tables {
 		m.keys(t)
 		m.relations(t)
 	}
@@ -190,7 +191,7 @@ type guessed struct {
 // the referenced column, is their identifier; to anything else, an
 // operational key), else from its name and type. The single primary key
 // of a table of people is their identifier.
-func guess(s *connector.Schema, t *connector.Table, c connector.Column) guessed {
+func guess(s *connector.Schema, t *connector.Table, c connector.Column, person bool) guessed {
 	var self *connector.ForeignKey
 	for i, fk := range t.ForeignKeys {
 		j := slices.Index(fk.Columns, c.Name)
@@ -207,7 +208,6 @@ func guess(s *connector.Schema, t *connector.Table, c connector.Column) guessed 
 		}
 		return guessed{g, fk.RefTable}
 	}
-	person := classify.PersonTable(t.Name) && !classify.LogTable(t.Name)
 	if person && len(t.PrimaryKey) == 1 && t.PrimaryKey[0] == c.Name {
 		return guessed{Guess: classify.Guess{Category: "user.unique_id", Identity: identity.UserID, Confident: true}}
 	}
@@ -286,8 +286,8 @@ func unique(t *connector.Table, cols []string) bool {
 // tables are and the referenced columns are unique (matching on a column
 // that is not reaches every row with the same value).
 func (m *model) relations(t *table) {
-	for i, fk := range t.lt.ForeignKeys {
-		r := &relation{fk: fk, pos: i, notNull: true}
+	for _, fk := range t.lt.ForeignKeys {
+		r := &relation{fk: fk, notNull: true}
 		for _, col := range fk.Columns {
 			if c := t.lt.Column(col); c == nil || c.Nullable {
 				r.notNull = false
@@ -297,6 +297,8 @@ func (m *model) relations(t *table) {
 		r.self = to == t
 		switch {
 		case to == nil || !to.declared || !t.declared:
+		case len(fk.Columns) == 1 && slices.ContainsFunc(t.rels, func(o *relation) bool { return o.to != nil && slices.Equal(o.fk.Columns, fk.Columns) }):
+			r.why = fmt.Sprintf("also references %s, which the policy cannot say as well: a field has one references:", r.target())
 		case !unique(to.lt, fk.RefColumns):
 			r.why = fmt.Sprintf("references %s, which is not unique in the database, so the relation is not declared: matching on it would reach every row with the same value", r.target())
 		default:
@@ -306,7 +308,7 @@ func (m *model) relations(t *table) {
 		switch {
 		case r.single() && classify.Actor(fk.Columns[0], m.otherParent(t, r)):
 			r.class = classActor
-		case to != nil && (to.person || classify.PersonTable(to.lt.Name)):
+		case to != nil && to.person:
 			r.class = classPerson
 		}
 		t.rels = append(t.rels, r)
@@ -321,7 +323,7 @@ func (m *model) otherParent(t *table, r *relation) bool {
 			continue
 		}
 		to := m.table(fk.RefTable)
-		if to == t || (to != nil && (to.employee || classify.PersonTable(to.lt.Name))) {
+		if to == t || (to != nil && to.person) {
 			continue
 		}
 		if len(fk.Columns) == 1 && classify.Actor(fk.Columns[0], false) {
