@@ -29,131 +29,13 @@ var decisions = []string{"no-retention", "no-erasure-strategy"}
 // goldenCase is a schema scaffolded on one database, with what the policy
 // must say about it.
 type goldenCase struct {
-	name, kind, schema string
+	name, kind string // the schema is testdata/<name>.<kind>.sql
 	// extra are the diagnostics of `vow check --live` besides decisions
 	// that the case expects, each a fact of the schema the starter cannot
 	// change (no index on lower(email), no key at all, a log nobody owns).
 	extra []string
 	check func(t *testing.T, o *view)
 }
-
-const dvdSQLite = `
-CREATE TABLE country (country_id INTEGER PRIMARY KEY, country TEXT NOT NULL, last_update TIMESTAMP NOT NULL);
-CREATE TABLE city (city_id INTEGER PRIMARY KEY, city TEXT NOT NULL, country_id INTEGER NOT NULL REFERENCES country (country_id), last_update TIMESTAMP NOT NULL);
-CREATE TABLE address (address_id INTEGER PRIMARY KEY, address TEXT NOT NULL, address2 TEXT, district TEXT NOT NULL,
-  city_id INTEGER NOT NULL REFERENCES city (city_id), postal_code TEXT, phone TEXT NOT NULL, last_update TIMESTAMP NOT NULL);
-CREATE TABLE language (language_id INTEGER PRIMARY KEY, name TEXT NOT NULL, last_update TIMESTAMP NOT NULL);
-CREATE TABLE film (film_id INTEGER PRIMARY KEY, title TEXT NOT NULL, release_year INTEGER,
-  language_id INTEGER NOT NULL REFERENCES language (language_id), rental_duration INTEGER NOT NULL, rental_rate NUMERIC NOT NULL, last_update TIMESTAMP NOT NULL);
-CREATE TABLE staff (staff_id INTEGER PRIMARY KEY, first_name TEXT NOT NULL, last_name TEXT NOT NULL,
-  address_id INTEGER NOT NULL REFERENCES address (address_id), email TEXT, store_id INTEGER NOT NULL REFERENCES store (store_id),
-  active BOOLEAN NOT NULL DEFAULT 1, username TEXT NOT NULL, password TEXT, last_update TIMESTAMP NOT NULL, picture BLOB);
-CREATE INDEX staff_email_lower ON staff (lower(email));
-CREATE TABLE store (store_id INTEGER PRIMARY KEY, manager_staff_id INTEGER NOT NULL UNIQUE REFERENCES staff (staff_id),
-  address_id INTEGER NOT NULL REFERENCES address (address_id), last_update TIMESTAMP NOT NULL);
-CREATE TABLE customer (customer_id INTEGER PRIMARY KEY, store_id INTEGER NOT NULL REFERENCES store (store_id),
-  first_name TEXT NOT NULL, last_name TEXT NOT NULL, email TEXT, address_id INTEGER NOT NULL REFERENCES address (address_id),
-  activebool BOOLEAN NOT NULL DEFAULT 1, create_date DATE NOT NULL, last_update TIMESTAMP, active INTEGER);
-CREATE INDEX customer_email_lower ON customer (lower(email));
-CREATE TABLE inventory (inventory_id INTEGER PRIMARY KEY, film_id INTEGER NOT NULL REFERENCES film (film_id),
-  store_id INTEGER NOT NULL REFERENCES store (store_id), last_update TIMESTAMP NOT NULL);
-CREATE TABLE rental (rental_id INTEGER PRIMARY KEY, rental_date TIMESTAMP NOT NULL, inventory_id INTEGER NOT NULL REFERENCES inventory (inventory_id),
-  customer_id INTEGER NOT NULL REFERENCES customer (customer_id), return_date TIMESTAMP,
-  staff_id INTEGER NOT NULL REFERENCES staff (staff_id), last_update TIMESTAMP NOT NULL);
-CREATE UNIQUE INDEX rental_key ON rental (rental_date, inventory_id, customer_id);
-CREATE TABLE payment (payment_id INTEGER PRIMARY KEY, customer_id INTEGER NOT NULL REFERENCES customer (customer_id),
-  staff_id INTEGER NOT NULL REFERENCES staff (staff_id), rental_id INTEGER REFERENCES rental (rental_id) ON DELETE SET NULL,
-  amount NUMERIC NOT NULL, payment_date TIMESTAMP NOT NULL);
-`
-
-const musicSQLite = `
-CREATE TABLE Employee (EmployeeId INTEGER PRIMARY KEY, LastName TEXT NOT NULL, FirstName TEXT NOT NULL, Title TEXT,
-  ReportsTo INTEGER REFERENCES Employee (EmployeeId), BirthDate TIMESTAMP, HireDate TIMESTAMP, Address TEXT, City TEXT,
-  Country TEXT, PostalCode TEXT, Phone TEXT, Email TEXT);
-CREATE TABLE Customer (CustomerId INTEGER PRIMARY KEY, FirstName TEXT NOT NULL, LastName TEXT NOT NULL, Company TEXT,
-  Address TEXT, City TEXT, Country TEXT, PostalCode TEXT, Phone TEXT, Email TEXT NOT NULL,
-  SupportRepId INTEGER REFERENCES Employee (EmployeeId));
-CREATE TABLE Track (TrackId INTEGER PRIMARY KEY, Name TEXT NOT NULL, Composer TEXT, Milliseconds INTEGER NOT NULL, UnitPrice NUMERIC NOT NULL);
-CREATE TABLE Invoice (InvoiceId INTEGER PRIMARY KEY, CustomerId INTEGER NOT NULL REFERENCES Customer (CustomerId),
-  InvoiceDate TIMESTAMP NOT NULL, BillingAddress TEXT, BillingCity TEXT, BillingCountry TEXT, BillingPostalCode TEXT, Total NUMERIC NOT NULL);
-CREATE TABLE InvoiceLine (InvoiceLineId INTEGER PRIMARY KEY, InvoiceId INTEGER NOT NULL REFERENCES Invoice (InvoiceId),
-  TrackId INTEGER NOT NULL REFERENCES Track (TrackId), UnitPrice NUMERIC NOT NULL, Quantity INTEGER NOT NULL);
-`
-
-const musicPostgres = `
-CREATE TABLE "Employee" ("EmployeeId" integer PRIMARY KEY, "LastName" varchar(20) NOT NULL, "FirstName" varchar(20) NOT NULL, "Title" varchar(30),
-  "ReportsTo" integer REFERENCES "Employee" ("EmployeeId"), "BirthDate" timestamp, "HireDate" timestamp, "Address" varchar(70), "City" varchar(40),
-  "Country" varchar(40), "PostalCode" varchar(10), "Phone" varchar(24), "Email" varchar(60));
-CREATE TABLE "Customer" ("CustomerId" integer PRIMARY KEY, "FirstName" varchar(40) NOT NULL, "LastName" varchar(20) NOT NULL, "Company" varchar(80),
-  "Address" varchar(70), "City" varchar(40), "Country" varchar(40), "PostalCode" varchar(10), "Phone" varchar(24), "Email" varchar(60) NOT NULL,
-  "SupportRepId" integer REFERENCES "Employee" ("EmployeeId") ON DELETE SET NULL);
-CREATE TABLE "Track" ("TrackId" integer PRIMARY KEY, "Name" varchar(200) NOT NULL, "Composer" varchar(220), "Milliseconds" integer NOT NULL, "UnitPrice" numeric(10,2) NOT NULL);
-CREATE TABLE "Invoice" ("InvoiceId" integer PRIMARY KEY, "CustomerId" integer NOT NULL REFERENCES "Customer" ("CustomerId"),
-  "InvoiceDate" timestamp NOT NULL, "BillingAddress" varchar(70), "BillingCity" varchar(40), "BillingCountry" varchar(40), "BillingPostalCode" varchar(10), "Total" numeric(10,2) NOT NULL);
-CREATE TABLE "InvoiceLine" ("InvoiceLineId" integer PRIMARY KEY, "InvoiceId" integer NOT NULL REFERENCES "Invoice" ("InvoiceId") ON DELETE CASCADE,
-  "TrackId" integer NOT NULL REFERENCES "Track" ("TrackId"), "UnitPrice" numeric(10,2) NOT NULL, "Quantity" integer NOT NULL);
-`
-
-const musicMySQL = `
-CREATE TABLE Employee (EmployeeId int PRIMARY KEY, LastName varchar(20) NOT NULL, FirstName varchar(20) NOT NULL, Title varchar(30),
-  ReportsTo int, BirthDate datetime, HireDate datetime, Address varchar(70), City varchar(40),
-  Country varchar(40), PostalCode varchar(10), Phone varchar(24), Email varchar(60),
-  FOREIGN KEY (ReportsTo) REFERENCES Employee (EmployeeId)) ENGINE=InnoDB;
-CREATE TABLE Customer (CustomerId int PRIMARY KEY, FirstName varchar(40) NOT NULL, LastName varchar(20) NOT NULL, Company varchar(80),
-  Address varchar(70), City varchar(40), Country varchar(40), PostalCode varchar(10), Phone varchar(24), Email varchar(60) NOT NULL,
-  SupportRepId int, FOREIGN KEY (SupportRepId) REFERENCES Employee (EmployeeId) ON DELETE SET NULL) ENGINE=InnoDB;
-CREATE TABLE Track (TrackId int PRIMARY KEY, Name varchar(200) NOT NULL, Composer varchar(220), Milliseconds int NOT NULL, UnitPrice decimal(10,2) NOT NULL) ENGINE=InnoDB;
-CREATE TABLE Invoice (InvoiceId int PRIMARY KEY, CustomerId int NOT NULL, InvoiceDate datetime NOT NULL, BillingAddress varchar(70),
-  BillingCity varchar(40), BillingCountry varchar(40), BillingPostalCode varchar(10), Total decimal(10,2) NOT NULL,
-  FOREIGN KEY (CustomerId) REFERENCES Customer (CustomerId)) ENGINE=InnoDB;
-CREATE TABLE InvoiceLine (InvoiceLineId int PRIMARY KEY, InvoiceId int NOT NULL, TrackId int NOT NULL, UnitPrice decimal(10,2) NOT NULL, Quantity int NOT NULL,
-  FOREIGN KEY (InvoiceId) REFERENCES Invoice (InvoiceId) ON DELETE CASCADE, FOREIGN KEY (TrackId) REFERENCES Track (TrackId)) ENGINE=InnoDB;
-`
-
-const saasSQLite = `
-CREATE TABLE orgs (id INTEGER PRIMARY KEY, name TEXT NOT NULL, billing_email TEXT, created_at TIMESTAMP NOT NULL);
-CREATE TABLE users (id INTEGER PRIMARY KEY, uuid TEXT NOT NULL UNIQUE, email TEXT NOT NULL UNIQUE, name TEXT,
-  invited_by INTEGER REFERENCES users (id) ON DELETE SET NULL, created_at TIMESTAMP NOT NULL);
-CREATE INDEX users_email_lower ON users (lower(email));
-CREATE TABLE memberships (org_id INTEGER NOT NULL REFERENCES orgs (id) ON DELETE CASCADE,
-  user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE, role TEXT NOT NULL, PRIMARY KEY (org_id, user_id));
-CREATE TABLE membership_notes (id INTEGER PRIMARY KEY, org_id INTEGER NOT NULL, user_id INTEGER NOT NULL, note TEXT NOT NULL,
-  FOREIGN KEY (org_id, user_id) REFERENCES memberships (org_id, user_id) ON DELETE CASCADE);
-CREATE TABLE projects (id INTEGER PRIMARY KEY, org_id INTEGER NOT NULL REFERENCES orgs (id),
-  owner_id INTEGER NOT NULL REFERENCES users (id), name TEXT NOT NULL);
-CREATE TABLE audit_logs (id INTEGER PRIMARY KEY, org_id INTEGER NOT NULL REFERENCES orgs (id),
-  actor_id INTEGER REFERENCES users (id) ON DELETE SET NULL, action TEXT NOT NULL, ip_address TEXT, created_at TIMESTAMP NOT NULL);
-CREATE TABLE security_events (id INTEGER PRIMARY KEY, username TEXT NOT NULL, ip_address TEXT, kind TEXT NOT NULL, created_at TIMESTAMP NOT NULL);
-CREATE TABLE newsletter_signups (email TEXT NOT NULL, source TEXT, signed_up_at TIMESTAMP NOT NULL);
-CREATE UNIQUE INDEX newsletter_signups_email ON newsletter_signups (email);
-CREATE TABLE page_views (visitor_id TEXT NOT NULL, user_id INTEGER REFERENCES users (id), url TEXT, viewed_at TIMESTAMP NOT NULL);
-`
-
-// saasPostgres is saasSQLite with PostgreSQL types, and invoices in a
-// schema of their own.
-const saasPostgres = `
-CREATE TABLE orgs (id bigserial PRIMARY KEY, name text NOT NULL, billing_email text, created_at timestamptz NOT NULL);
-CREATE TABLE users (id bigserial PRIMARY KEY, uuid uuid NOT NULL UNIQUE DEFAULT gen_random_uuid(), email text NOT NULL UNIQUE, name text,
-  invited_by bigint REFERENCES users (id) ON DELETE SET NULL, created_at timestamptz NOT NULL);
-CREATE INDEX users_email_lower ON users (lower(email));
-CREATE TABLE memberships (org_id bigint NOT NULL REFERENCES orgs (id) ON DELETE CASCADE,
-  user_id bigint NOT NULL REFERENCES users (id) ON DELETE CASCADE, role text NOT NULL, PRIMARY KEY (org_id, user_id));
-CREATE TABLE membership_notes (id bigserial PRIMARY KEY, org_id bigint NOT NULL, user_id bigint NOT NULL, note text NOT NULL,
-  FOREIGN KEY (org_id, user_id) REFERENCES memberships (org_id, user_id) ON DELETE CASCADE);
-CREATE TABLE projects (id bigserial PRIMARY KEY, org_id bigint NOT NULL REFERENCES orgs (id),
-  owner_id bigint NOT NULL REFERENCES users (id), name text NOT NULL);
-CREATE TABLE audit_logs (id bigserial PRIMARY KEY, org_id bigint NOT NULL REFERENCES orgs (id),
-  actor_id bigint REFERENCES users (id) ON DELETE SET NULL, action text NOT NULL, ip_address inet, created_at timestamptz NOT NULL);
-CREATE TABLE security_events (id bigserial PRIMARY KEY, username text NOT NULL, ip_address inet, kind text NOT NULL, created_at timestamptz NOT NULL);
-CREATE TABLE newsletter_signups (email text NOT NULL, source text, signed_up_at timestamptz NOT NULL);
-CREATE UNIQUE INDEX newsletter_signups_email ON newsletter_signups (email);
-CREATE TABLE page_views (visitor_id text NOT NULL, user_id bigint REFERENCES users (id), url text, viewed_at timestamptz NOT NULL);
-CREATE SCHEMA billing;
-CREATE TABLE billing.invoices (id bigserial PRIMARY KEY, org_id bigint NOT NULL REFERENCES orgs (id), billing_name text NOT NULL,
-  amount_cents bigint NOT NULL, issued_at timestamptz NOT NULL);
-CREATE TABLE billing.invoice_lines (invoice_id bigint NOT NULL REFERENCES billing.invoices (id) ON DELETE CASCADE, line_no int NOT NULL,
-  description text NOT NULL, PRIMARY KEY (invoice_id, line_no));
-`
 
 func dvdCheck(t *testing.T, v *view) {
 	v.owner(t, "rental", "customer_id")
@@ -218,12 +100,12 @@ func saasCheck(t *testing.T, v *view) {
 
 func TestGolden(t *testing.T) {
 	cases := []goldenCase{
-		{name: "dvdrental", kind: "sqlite", schema: dvdSQLite, check: dvdCheck},
-		{name: "musicstore", kind: "sqlite", schema: musicSQLite, check: musicCheck, extra: []string{"email-index"}},
-		{name: "musicstore", kind: "postgres", schema: musicPostgres, check: musicCheck, extra: []string{"email-index"}},
-		{name: "musicstore", kind: "mysql", schema: musicMySQL, check: musicCheck},
-		{name: "saas", kind: "sqlite", schema: saasSQLite, check: saasCheck, extra: []string{"missing-subject", "no-primary-key"}},
-		{name: "saas", kind: "postgres", schema: saasPostgres, extra: []string{"missing-subject", "no-primary-key"}, check: func(t *testing.T, v *view) {
+		{name: "dvdrental", kind: "sqlite", check: dvdCheck},
+		{name: "musicstore", kind: "sqlite", check: musicCheck, extra: []string{"email-index"}},
+		{name: "musicstore", kind: "postgres", check: musicCheck, extra: []string{"email-index"}},
+		{name: "musicstore", kind: "mysql", check: musicCheck},
+		{name: "saas", kind: "sqlite", check: saasCheck, extra: []string{"missing-subject", "no-primary-key"}},
+		{name: "saas", kind: "postgres", extra: []string{"missing-subject", "no-primary-key"}, check: func(t *testing.T, v *view) {
 			saasCheck(t, v)
 			v.owner(t, "billing.invoices", "org_id")
 			v.owner(t, "billing.invoice_lines", "invoice_id")
@@ -233,7 +115,11 @@ func TestGolden(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name+"/"+tc.kind, func(t *testing.T) {
 			t.Parallel()
-			schema := introspect(t, tc.kind, tc.schema)
+			script, err := os.ReadFile(filepath.Join("testdata", tc.name+"."+tc.kind+".sql"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			schema := introspect(t, tc.kind, string(script))
 			opts := scaffold.Options{Kind: tc.kind, ConnectionKey: "env", ConnectionValue: "APP_DATABASE_URL"}
 			if tc.kind == "sqlite" {
 				opts.ConnectionKey, opts.ConnectionValue = "path", "app.db"
