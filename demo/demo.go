@@ -101,6 +101,7 @@ CREATE TABLE users (
   id INTEGER PRIMARY KEY, email TEXT NOT NULL UNIQUE, name TEXT NOT NULL, password_hash TEXT NOT NULL,
   last_login_ip TEXT, created_at TIMESTAMP NOT NULL, deleted_at TIMESTAMP,
   processing_restricted INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX users_email_lower ON users(lower(email));
 CREATE TABLE memberships (
   org_id INTEGER NOT NULL REFERENCES organizations(id), user_id INTEGER NOT NULL REFERENCES users(id),
   role TEXT NOT NULL, created_at TIMESTAMP NOT NULL, PRIMARY KEY (org_id, user_id));

@@ -689,6 +689,11 @@ func (e *eraseChecker) deleteRule(dl *deletion, into, from *connector.Table, fk 
 			add(policy.Error, rel.Path, "cascade-deletes-held", fmt.Sprintf("make the foreign key ON DELETE SET NULL and give %s erase: nullify, or hold %s too: erase: {hold: …}", field, into.Name),
 				"the database then deletes the subject's rows of %s:%s that reference them through %s (ON DELETE CASCADE), which the policy holds (%s): held rows would be deleted",
 				e.sys.Name, from.Name, cols, ft.Erase.Reason)
+		case cascade && e.roleDeclared(rel):
+			// The policy says in so many words that these rows go with
+			// their owner (relation: owner): the database's cascade does
+			// what it says, and the certificate reports it.
+			return true
 		case cascade:
 			keeps := "which erasure keeps"
 			if slices.ContainsFunc(ft.Fields, masks) {
@@ -1231,3 +1236,7 @@ func byName[T any](items []T, name string, nameOf func(T) string) T {
 	var zero T
 	return zero
 }
+
+// roleDeclared reports whether the policy states the relation's role
+// itself, rather than leaving Vow to infer it.
+func (e *eraseChecker) roleDeclared(rel *policy.Relation) bool { return !e.own.Inferred[rel.Path] }

@@ -182,3 +182,10 @@ CREATE TABLE notification_settings (
     product_news    boolean NOT NULL DEFAULT false,
     updated_at      timestamptz NOT NULL DEFAULT now()
 );
+
+-- Vow matches email identities whatever their case, as lower(column):
+-- these indexes serve its lookups (vow check --live asks for them).
+CREATE INDEX teams_billing_email_lower_idx ON teams (lower(billing_email));
+CREATE INDEX members_email_lower_idx ON members (lower(email));
+CREATE INDEX maintenance_tickets_vendor_contact_email_lower_idx ON maintenance_tickets (lower(vendor_contact_email));
+CREATE INDEX audit_events_actor_email_lower_idx ON audit_events (lower(actor_email));

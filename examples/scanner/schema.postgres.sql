@@ -194,3 +194,13 @@ CREATE TABLE audit_logs (
     created_at  timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX audit_logs_created_at_idx ON audit_logs (created_at);
+
+-- Vow matches email identities whatever their case, as lower(column):
+-- these indexes serve its lookups (vow check --live asks for them).
+CREATE INDEX organizations_billing_email_lower_idx ON organizations (lower(billing_email));
+CREATE INDEX users_email_lower_idx ON users (lower(email));
+CREATE INDEX sso_identities_email_lower_idx ON sso_identities (lower(email));
+CREATE INDEX workflow_runs_commit_author_email_lower_idx ON workflow_runs (lower(commit_author_email));
+CREATE INDEX findings_introduced_by_email_lower_idx ON findings (lower(introduced_by_email));
+CREATE INDEX support_tickets_requester_email_lower_idx ON support_tickets (lower(requester_email));
+CREATE INDEX audit_logs_actor_email_lower_idx ON audit_logs (lower(actor_email));
