@@ -525,8 +525,12 @@ func (m *model) mention(t *table, r *relation) {
 		note(fmt.Sprintf("review: a mention of %s that erasure cannot clear (%s): write erase: {set: …} with a value the table accepts.%s", r.fk.RefTable, strings.Join(blocked, "; "), owns))
 		return
 	}
-	note(fmt.Sprintf("review: a mention of %s, NOT NULL, so no erasure strategy: %s. Write erase: {set: …}, or relation: owner if these rows are theirs.%s",
-		r.fk.RefTable, onDelete(r.fk.RefTable, r.fk.OnDelete), owns))
+	fix := "Write erase: {set: …}, or relation: owner if these rows are theirs."
+	if t.person { // people's own rows belong to no one else
+		fix = "Write erase: {set: …} if erasing that row must not be refused."
+	}
+	note(fmt.Sprintf("review: a mention of %s, NOT NULL, so no erasure strategy: %s. %s%s",
+		r.fk.RefTable, onDelete(r.fk.RefTable, r.fk.OnDelete), fix, owns))
 }
 
 // nullSensitive reports whether a CHECK expression can refuse a NULL: a
