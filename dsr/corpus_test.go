@@ -848,6 +848,16 @@ func (s *corpusShape) erase(t *testing.T, e *corpusEnv, db *corpusDB, c *corpusC
 		return
 	case string(r.Status) != expect:
 		t.Errorf("erasure: status %s (%s), want %s", r.Status, cmpOr(r.LastError, fmt.Sprint(err)), expect)
+		if expect == "completed" {
+			// It stopped where it should not have: did it change
+			// nothing, or what it should have, or more?
+			if len(rowProblems(before, after, nil)) == 0 {
+				t.Errorf("erasure: it changed nothing")
+			} else {
+				checkRows(t, before, after, want)
+			}
+			return
+		}
 	}
 	if r.Status != dsr.Completed {
 		why := r.LastError
@@ -951,15 +961,24 @@ func (s *corpusShape) effects(t *testing.T, db *corpusDB, list []corpusEffect) m
 // the effects name changed as they say, every other row is identical.
 func checkRows(t *testing.T, before, after snapshot, want map[string]map[string]effect) {
 	t.Helper()
+	for _, p := range rowProblems(before, after, want) {
+		t.Error(p)
+	}
+}
+
+// rowProblems lists the differences between the rows after and what the
+// rows before and the effects say they should be.
+func rowProblems(before, after snapshot, want map[string]map[string]effect) []string {
+	var out []string
 	for name := range want {
 		if before.table(name) == nil {
-			t.Errorf("truth names table %s, which the database does not have", name)
+			out = append(out, fmt.Sprintf("truth names table %s, which the database does not have", name))
 		}
 	}
-	for name, bt := range before {
-		at := after[name]
+	for _, name := range sortedKeys(before) {
+		bt, at := before[name], after[name]
 		if at == nil {
-			t.Errorf("table %s is gone", name)
+			out = append(out, fmt.Sprintf("table %s is gone", name))
 			continue
 		}
 		var effs map[string]effect
@@ -998,9 +1017,10 @@ func checkRows(t *testing.T, before, after snapshot, want map[string]map[string]
 		}
 		sort.Strings(problems)
 		for _, p := range problems {
-			t.Errorf("%s: %s", name, p)
+			out = append(out, name+": "+p)
 		}
 	}
+	return out
 }
 
 // masked checks a masked row: the effect's columns changed as it says,

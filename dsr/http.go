@@ -28,6 +28,8 @@ func (s *Service) Mount(mux *server.Mux, baseURL string) {
 	mux.Handle("POST /v1/requests/{id}/resend-code", apitoken.ScopeRequests, h.resend)
 	mux.Handle("POST /v1/requests/{id}/extend", apitoken.ScopeRequests, h.extend)
 	mux.Handle("POST /v1/requests/{id}/cancel", apitoken.ScopeRequests, h.cancel)
+	mux.Handle("POST /v1/requests/{id}/approve", apitoken.ScopeRequests, h.approve)
+	mux.Handle("POST /v1/requests/{id}/retry", apitoken.ScopeRequests, h.retry)
 	mux.Handle("GET /v1/requests/{id}/export-link", apitoken.ScopeRequests, h.exportLink)
 	mux.Handle("GET /v1/requests/{id}/certificate", apitoken.ScopeRequests, h.certificate)
 	mux.Handle("GET /v1/exports/{token}", server.Public, h.download)
@@ -112,7 +114,7 @@ func (h *handlers) list(w http.ResponseWriter, r *http.Request) error {
 
 func validStatus(s Status) bool {
 	switch s {
-	case Received, Verifying, Executing, Waiting, Scheduled, Completed, Failed, Cancelled:
+	case Received, Verifying, Executing, Waiting, Scheduled, AwaitingApproval, Completed, Failed, Cancelled:
 		return true
 	}
 	return false
@@ -177,6 +179,26 @@ func (h *handlers) cancel(w http.ResponseWriter, r *http.Request) error {
 		return server.BadRequest("reason", "say why the request is cancelled")
 	}
 	if err := h.s.Cancel(r.Context(), r.PathValue("id"), body.Reason, server.CallerName(r.Context())); err != nil {
+		return apiError(err)
+	}
+	return h.get(w, r)
+}
+
+func (h *handlers) approve(w http.ResponseWriter, r *http.Request) error {
+	var body struct {
+		Note string `json:"note"`
+	}
+	if err := server.DecodeJSON(r, &body); err != nil {
+		return err
+	}
+	if _, err := h.s.Approve(r.Context(), r.PathValue("id"), server.CallerName(r.Context()), body.Note); err != nil {
+		return apiError(err)
+	}
+	return h.get(w, r)
+}
+
+func (h *handlers) retry(w http.ResponseWriter, r *http.Request) error {
+	if _, err := h.s.Retry(r.Context(), r.PathValue("id"), server.CallerName(r.Context())); err != nil {
 		return apiError(err)
 	}
 	return h.get(w, r)

@@ -201,6 +201,57 @@ func (s *Service) Validate(n *NewRequest) error {
 	return nil
 }
 
+// checkTypes refuses identities that no column they would be matched
+// with can hold ("1abc" for an integer key, "x" for a uuid), reading the
+// columns' types from the live databases. A database that cannot be
+// reached now is checked when the request runs.
+func (s *Service) checkTypes(ctx context.Context, n *NewRequest) error {
+	if s.Datastores == nil {
+		return nil
+	}
+	plan, err := NewPlan(s.Policy, n.Subject, kindsOf(n.Identities))
+	if err != nil {
+		return nil // Validate has said what it could; the run says the rest
+	}
+	cs := &conns{s: s, open: map[string]connector.SQL{}}
+	defer cs.close()
+	why := map[string][]string{}
+	fits := map[string]bool{}
+	for _, st := range plan.Steps {
+		if st.Role != RoleSubject {
+			continue
+		}
+		for _, m := range st.Matches {
+			if m.Identity == "" {
+				continue
+			}
+			c, err := cs.get(ctx, st.System)
+			if err != nil {
+				return nil
+			}
+			sc, err := s.schema(ctx, st.System, c)
+			if err != nil {
+				return nil
+			}
+			col := sc.Table(st.Table).Column(m.Column())
+			if col == nil {
+				continue
+			}
+			if err := identity.Fits(n.Identities[m.Identity], col.Type); err != nil {
+				why[m.Identity] = append(why[m.Identity], fmt.Sprintf("%s.%s is %s", st.ID(), m.Column(), col.Type))
+				continue
+			}
+			fits[m.Identity] = true
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(why)) {
+		if !fits[k] {
+			return &FieldError{"identities." + k, fmt.Sprintf("%q cannot be the subject's %s: no column it is matched with can hold it (%s)", n.Identities[k], k, strings.Join(why[k], ", "))}
+		}
+	}
+	return nil
+}
+
 func joinTypes() string {
 	out := make([]string, len(Types))
 	for i, t := range Types {
@@ -236,6 +287,9 @@ func (s *Service) subjectKey(kind string, ids Identities) string {
 // linked to the first, and completed without running again.
 func (s *Service) Create(ctx context.Context, n NewRequest) (*Request, error) {
 	if err := s.Validate(&n); err != nil {
+		return nil, err
+	}
+	if err := s.checkTypes(ctx, &n); err != nil {
 		return nil, err
 	}
 	now := s.now()

@@ -566,8 +566,8 @@ right. The approval (who, when, the note) is kept with the request.`,
 func (a *app) requestRetryCommand(file *string) *cobra.Command {
 	var rn bool
 	cmd := &cobra.Command{
-		Use:   "retry ID",
-		Short: "Run a failed request again (after the policy was fixed)",
+		Use:     "retry ID",
+		Short:   "Run a failed request again (after the policy was fixed)",
 		Example: `  vow request retry req_1a2b3c --run`,
 		Args:    cobra.ExactArgs(1),
 		RunE: a.withRequests(file, func(cmd *cobra.Command, svc *dsr.Service, args []string) error {
