@@ -630,6 +630,7 @@ func (s *corpusShape) access(t *testing.T, e *corpusEnv, db *corpusDB, c *corpus
 	var fe *dsr.FieldError
 	switch {
 	case err != nil && c.Access.Expect == "refused" && errors.As(err, &fe):
+		t.Logf("refused at Create: %v", err)
 		return
 	case err != nil:
 		t.Fatalf("Create: %v", err)
@@ -637,6 +638,7 @@ func (s *corpusShape) access(t *testing.T, e *corpusEnv, db *corpusDB, c *corpus
 	r, err = e.svc.Run(t.Context(), r.ID, nil)
 	if c.Access.Expect == "refused" {
 		if r != nil && r.Status == dsr.Failed {
+			t.Logf("refused by the run: %s", r.LastError)
 			return
 		}
 		if err != nil {
@@ -828,6 +830,7 @@ func (s *corpusShape) erase(t *testing.T, e *corpusEnv, db *corpusDB, c *corpusC
 	var fe *dsr.FieldError
 	switch {
 	case err != nil && c.Erase.Expect == "refused" && errors.As(err, &fe):
+		t.Logf("refused at Create: %v", err)
 		checkRows(t, before, db.snapshot(t, s.truth.Keys), nil)
 		return
 	case err != nil:
@@ -841,6 +844,7 @@ func (s *corpusShape) erase(t *testing.T, e *corpusEnv, db *corpusDB, c *corpusC
 	expect := cmpOr(c.Erase.Expect, "completed")
 	switch {
 	case expect == "refused":
+		t.Logf("erasure %s: %s", r.Status, cmpOr(r.LastError, resultMessage(r)))
 		if r.Status == dsr.Completed && r.Result != nil && r.Result.Found {
 			t.Errorf("an erasure for %v, which is no one, found data: %s", c.Identities, r.Result.Message)
 		}
@@ -1087,6 +1091,13 @@ func checkCertificate(t *testing.T, e *corpusEnv, r *dsr.Request, cascades []str
 			t.Errorf("certificate reports cascades %v, want %q", got, w)
 		}
 	}
+}
+
+func resultMessage(r *dsr.Request) string {
+	if r.Result == nil {
+		return ""
+	}
+	return r.Result.Message
 }
 
 func cmpOr(a, b string) string {
