@@ -51,9 +51,7 @@ func TestCrashPoints(t *testing.T) {
 					}
 					// A restarted Vow: a new service over the same store
 					// and databases.
-					again := *f.svc
-					dsr.SetCrashHook(&again, nil)
-					f.svc = &again
+					f.svc = &dsr.Service{Policy: f.policy, Store: f.store, Keys: f.keys, Datastores: f.resolver, ExportDir: f.exports}
 					done := run(t, f, r.ID)
 					checkErased(t, f)
 					if got := certTables(t, f, done); got != want {

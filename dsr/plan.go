@@ -690,8 +690,9 @@ func (pl *Plan) where(d connector.Dialect, s *Step, ids Identities, keys *Keys, 
 			}
 			ps[i] = "(" + strings.Join(parts, ", ") + ")"
 		}
-		if len(cs) > 1 && d.Kind() != "mysql" {
-			// SQLite takes a list of row values only as VALUES.
+		if len(cs) > 1 && d.Kind() == "sqlite" {
+			// SQLite takes a list of row values only as VALUES (where
+			// PostgreSQL would type the parameters as text).
 			return cols(cs) + " IN (VALUES " + strings.Join(ps, ", ") + ")"
 		}
 		return cols(cs) + " IN (" + strings.Join(ps, ", ") + ")"

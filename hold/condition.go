@@ -60,6 +60,11 @@ func (c *condBuilder) build(system, table, ref string, path []string) string {
 		col := identity.MatchExpr(c.d.Kind(), f.Identity, ref+"."+c.d.Column(f.Name))
 		ors = append(ors, col+" IN ("+strings.TrimSuffix(strings.Repeat("?, ", len(vs)), ", ")+")")
 		for _, v := range vs {
+			// Holds placed before values were normalised are matched
+			// the same way as new ones.
+			if n, err := identity.Normalize(f.Identity, v); err == nil {
+				v = n
+			}
 			c.args = append(c.args, v)
 		}
 	}

@@ -102,6 +102,11 @@ func (b *Book) Place(ctx context.Context, subject Subject, reason, by string, un
 	if strings.TrimSpace(by) == "" {
 		return Hold{}, fmt.Errorf("hold: who places the hold is required: %w", ErrInvalid)
 	}
+	v, err := identity.Normalize(subject.Kind, subject.Value)
+	if err != nil {
+		return Hold{}, fmt.Errorf("hold: subject %s: %w: %w", subject, err, ErrInvalid)
+	}
+	subject.Value = v
 	now := b.now().UTC().Truncate(time.Microsecond)
 	if until != nil && !until.After(now) {
 		return Hold{}, fmt.Errorf("hold: until %s is in the past: %w", until.Format(time.DateOnly), ErrInvalid)
@@ -111,7 +116,7 @@ func (b *Book) Place(ctx context.Context, subject Subject, reason, by string, un
 		return Hold{}, fmt.Errorf("hold: id: %w", err)
 	}
 	h := Hold{ID: "hold_" + hex.EncodeToString(rnd[:]), Subject: subject, Reason: strings.TrimSpace(reason), PlacedBy: by, PlacedAt: now, Until: until}
-	_, err := b.store.DB().ExecContext(ctx, b.store.Rebind(
+	_, err = b.store.DB().ExecContext(ctx, b.store.Rebind(
 		`INSERT INTO legal_holds (id, subject_kind, subject_value, reason, placed_by, placed_at, until_at) VALUES (?, ?, ?, ?, ?, ?, ?)`),
 		h.ID, subject.Kind, subject.Value, h.Reason, by, b.tv(now), b.tvp(until))
 	if err != nil {

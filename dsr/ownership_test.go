@@ -1,0 +1,186 @@
+package dsr_test
+
+import (
+	"bytes"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/vowprivacy/vow/dsr"
+	"github.com/vowprivacy/vow/hold"
+	"github.com/vowprivacy/vow/internal/testdb"
+	"github.com/vowprivacy/vow/policy"
+)
+
+// withPolicy replaces the fixture's policy by its own with edits applied
+// (old → new, once each).
+func withPolicy(t *testing.T, f *fixture, edits ...string) {
+	t.Helper()
+	src := mustRead(t, "testdata/policy.yaml")
+	src = bytes.Replace(src, []byte("KIND"), []byte(f.kind), 1)
+	for i := 0; i+1 < len(edits); i += 2 {
+		if !bytes.Contains(src, []byte(edits[i])) {
+			t.Fatalf("testdata/policy.yaml has no %q", edits[i])
+		}
+		src = bytes.Replace(src, []byte(edits[i]), []byte(edits[i+1]), 1)
+	}
+	p, ds := policy.Parse(filepath.Join(t.TempDir(), "policy.yaml"), src)
+	if p == nil || ds.HasErrors() {
+		t.Fatalf("policy: %v", ds)
+	}
+	f.policy, f.svc.Policy = p, p
+}
+
+// TestIdentityCaseInsensitive: the application stores emails as typed; a
+// request written another way still finds the subject, on every database,
+// instead of a signed "nothing found".
+func TestIdentityCaseInsensitive(t *testing.T) {
+	t.Parallel()
+	for _, kind := range kinds {
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t, kind)
+			r := run(t, f, create(t, f, trusted(dsr.Access, dsr.Identities{"email": "Ada@Example.COM"})).ID)
+			if !r.Result.Found || r.Result.Rows["app:users"] != 1 || r.Result.Rows["app:posts"] != 2 {
+				t.Errorf("access for Ada@Example.COM: %+v", r.Result)
+			}
+		})
+	}
+}
+
+// TestIdentityTypeRefused: a user_id that is not an integer is refused
+// when the request is made, naming the identity — never compared with an
+// integer key, which MariaDB would take for user 1.
+func TestIdentityTypeRefused(t *testing.T) {
+	t.Parallel()
+	for _, kind := range kinds {
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t, kind)
+			for _, v := range []string{"1abc", "1' OR '1'='1", "2xyz"} {
+				_, err := f.svc.Create(t.Context(), trusted(dsr.Erasure, dsr.Identities{"user_id": v}))
+				var fe *dsr.FieldError
+				if !errors.As(err, &fe) || fe.Field != "identities.user_id" {
+					t.Errorf("user_id %q: err = %v, want a FieldError on identities.user_id", v, err)
+				}
+			}
+			if rows := query(t, kind, f.appDSN, "SELECT count(*) FROM users"); rows[0] != "2" {
+				t.Errorf("users = %s, want 2 (nothing erased)", rows[0])
+			}
+			_, err := f.svc.Create(t.Context(), trusted(dsr.Access, dsr.Identities{"phone": "+4915112345678"}))
+			var fe *dsr.FieldError
+			if !errors.As(err, &fe) || !strings.Contains(fe.Reason, "declares identity phone") {
+				t.Errorf("phone, which no table declares: %v, want refused", err)
+			}
+		})
+	}
+}
+
+// TestHoldByAnotherIdentity: a hold names a person by their email; an
+// erasure requested by their user_id keeps everything, and its
+// certificate says so without claiming a verification or backups.
+func TestHoldByAnotherIdentity(t *testing.T) {
+	t.Parallel()
+	for _, kind := range kinds {
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t, kind)
+			book := hold.New(f.store)
+			if _, err := book.Place(t.Context(), hold.Subject{Kind: "email", Value: "ADA@example.com"}, "litigation", "legal", nil); err != nil {
+				t.Fatal(err)
+			}
+			f.svc.Holds = book
+			r := run(t, f, create(t, f, trusted(dsr.Erasure, dsr.Identities{"user_id": "1"})).ID)
+			if !strings.HasPrefix(r.Result.Message, "kept:") {
+				t.Errorf("erasure of a held person: %q, want kept", r.Result.Message)
+			}
+			if rows := query(t, kind, f.appDSN, "SELECT count(*) FROM posts WHERE author_id = 1"); rows[0] != "2" {
+				t.Errorf("Ada's posts = %s, want 2 (held)", rows[0])
+			}
+			c, err := dsr.VerifyCertificate(r.Result.Certificate, f.keys.PublicKey())
+			if err != nil || c.Verified || c.Backups != "" {
+				t.Errorf("held certificate: verified %v, backups %q, err %v; want neither", c.Verified, c.Backups, err)
+			}
+		})
+	}
+}
+
+// TestBrakeApprove: an erasure that would change more of a table than the
+// policy's brake allows stops before it changes anything; an operator's
+// approval lets it run, and the approval stays with the request.
+func TestBrakeApprove(t *testing.T) {
+	t.Parallel()
+	for _, kind := range kinds {
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t, kind)
+			withPolicy(t, f, "rights:\n", "brake:\n  requests: {share: 40%, rows: 1}\nrights:\n")
+			r := create(t, f, trusted(dsr.Erasure, dsr.Identities{"email": "ada@example.com"}))
+			got, err := f.svc.Run(t.Context(), r.ID, nil)
+			if err != nil || got.Status != dsr.AwaitingApproval || got.Approval == nil || len(got.Approval.Reasons) == 0 {
+				t.Fatalf("braked run: %+v %v, want awaiting approval with reasons", got, err)
+			}
+			if !strings.Contains(strings.Join(got.Approval.Reasons, "\n"), "app:posts: the erasure would change 2 of its 3 rows") {
+				t.Errorf("reasons = %q", got.Approval.Reasons)
+			}
+			if rows := query(t, kind, f.appDSN, "SELECT count(*) FROM posts"); rows[0] != "3" {
+				t.Fatalf("posts after the brake = %s, want 3 (nothing changed)", rows[0])
+			}
+			if _, err := f.svc.Approve(t.Context(), r.ID, "", ""); err == nil {
+				t.Error("approval without an approver was accepted")
+			}
+			if _, err := f.svc.Approve(t.Context(), r.ID, "dpo@acme.example", "the account is right"); err != nil {
+				t.Fatal(err)
+			}
+			done := run(t, f, r.ID)
+			checkErased(t, f)
+			if done.Approval == nil || done.Approval.ApprovedBy != "dpo@acme.example" || done.Approval.ApprovedAt == nil {
+				t.Errorf("approval after the run: %+v", done.Approval)
+			}
+		})
+	}
+}
+
+// TestRetryAfterPolicyFix: an erasure the database refuses (a kept table
+// references rows erasure deletes) fails in words; once the policy says
+// what to do, the same request is retried and completes.
+func TestRetryAfterPolicyFix(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, "sqlite")
+	testdb.Exec(t, "sqlite", f.appDSN, "CREATE TABLE notes (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES users (id), body TEXT); INSERT INTO notes VALUES (1, 1, 'kept'), (2, 2, 'bob');")
+	withPolicy(t, f, "  billing:\n", `      notes:
+        subject: customer
+        primary_key: [id]
+        fields:
+          id: system.operations
+          user_id: {category: user.unique_id, references: users.id, erase: {hold: "kept with the note", for: 1y}}
+          body: {category: user.content, erase: {set: "erased"}}
+  billing:
+`)
+	r := create(t, f, trusted(dsr.Erasure, dsr.Identities{"email": "ada@example.com"}))
+	got, err := f.svc.Run(t.Context(), r.ID, nil)
+	if err == nil || got.Status != dsr.Failed || !strings.Contains(got.LastError, "notes") || !strings.Contains(got.LastError, "retry") {
+		t.Fatalf("run: %v, status %s (%s); want failed, naming notes and retry", err, got.Status, got.LastError)
+	}
+	if rows := query(t, "sqlite", f.appDSN, "SELECT count(*) FROM users"); rows[0] != "2" {
+		t.Fatalf("users after the failure = %s, want 2 (rolled back)", rows[0])
+	}
+	withPolicy(t, f, "  billing:\n", `      notes:
+        subject: customer
+        primary_key: [id]
+        erase: delete
+        fields:
+          id: system.operations
+          user_id: {category: user.unique_id, references: users.id}
+          body: user.content
+  billing:
+`)
+	if _, err := f.svc.Retry(t.Context(), r.ID, "test"); err != nil {
+		t.Fatal(err)
+	}
+	run(t, f, r.ID)
+	if rows := query(t, "sqlite", f.appDSN, "SELECT id FROM notes ORDER BY id"); len(rows) != 1 || rows[0] != "2" {
+		t.Errorf("notes = %v, want only Bob's", rows)
+	}
+}
