@@ -653,6 +653,13 @@ func (s *corpusShape) access(t *testing.T, e *corpusEnv, db *corpusDB, c *corpus
 		t.Fatalf("access: status %s, %v (%s)", r.Status, err, r.LastError)
 	}
 	files := readZip(t, filepath.Join(e.exports, r.Result.Export))
+	if dir := os.Getenv("VOW_CORPUS_DUMP"); dir != "" {
+		// Keep the package to read it: VOW_CORPUS_DUMP=/tmp/packages.
+		dst := filepath.Join(dir, strings.ReplaceAll(t.Name(), "/", "_")+".zip")
+		if err := os.WriteFile(dst, mustRead(t, filepath.Join(e.exports, r.Result.Export)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	snap := db.snapshot(t, s.truth.Keys)
 	checkPackage(t, files, snap, truth)
 }
@@ -684,6 +691,11 @@ func checkPackage(t *testing.T, files map[string][]byte, snap snapshot, truth ma
 		if err := dec.Decode(&doc); err != nil {
 			t.Errorf("%s: %v", tp.File, err)
 			continue
+		}
+		for _, cd := range doc.Columns {
+			if _, err := strconv.Atoi(cd.Type); err == nil {
+				t.Logf("fidelity: %s column %s: the type is given as %q, a type OID rather than its name", tp.File, cd.Name, cd.Type)
+			}
 		}
 		if int64(len(doc.Rows)) != tp.Rows {
 			t.Errorf("%s holds %d rows, the manifest says %d", tp.File, len(doc.Rows), tp.Rows)
@@ -790,6 +802,10 @@ func checkComplete(t *testing.T, tp dsr.TablePackage, row map[string]any, lt *sn
 			t.Errorf("%s: row %s column %s = %v, database %v", tp.File, key, c, ptrText(got), ptrText(want))
 		case got != nil && !sameValue(*got, *want):
 			t.Logf("fidelity: %s row %s column %s exported as %s (%T), database holds %q", tp.File, key, c, ptrText(got), v, *want)
+		case got != nil && isJSONDocument(*want):
+			if _, isText := v.(string); isText {
+				t.Logf("fidelity: %s row %s column %s: a JSON document exported as a string of JSON text (%s)", tp.File, key, c, ptrText(got))
+			}
 		}
 	}
 	for c := range row {
@@ -812,6 +828,12 @@ func sameValue(got, want string) bool {
 		return bytes.Equal(ja, jb)
 	}
 	return false
+}
+
+// isJSONDocument reports whether a value is a JSON object or array.
+func isJSONDocument(s string) bool {
+	s = strings.TrimSpace(s)
+	return (strings.HasPrefix(s, "{") || strings.HasPrefix(s, "[")) && json.Valid([]byte(s))
 }
 
 func ptrText(p *string) string {
