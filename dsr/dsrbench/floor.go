@@ -29,6 +29,7 @@ var floorSelect = map[string]struct {
 }{
 	"users":            {"SELECT * FROM users WHERE id = ?", []string{"uid"}},
 	"users#invited_by": {"SELECT invited_by FROM users WHERE invited_by = ?", []string{"uid"}},
+	"staff#email":      {"SELECT email FROM staff WHERE email = ?", []string{"email"}},
 	"login_attempts":   {"SELECT * FROM login_attempts WHERE email = ?", []string{"email"}},
 	"memberships":      {"SELECT * FROM memberships WHERE user_id = ?", []string{"uid"}},
 	"projects":         {"SELECT * FROM projects WHERE owner_id = ?", []string{"uid"}},

@@ -83,7 +83,7 @@ func blockCount(t *table, s Subject) int64 {
 			return 4 // the subject and three people they invited
 		}
 		return 2
-	case "organizations":
+	case "organizations", "staff":
 		return 0
 	}
 	return max(1, int64(math.Round(float64(s.Rows)*t.heavy)))
@@ -135,6 +135,12 @@ func bgRow(t *table, c counts, i int64, out []any) {
 	switch t.name {
 	case "organizations":
 		out[1], out[2], out[3] = "Org "+strconv.FormatInt(i, 10), []string{"free", "team", "business"}[i%3], when(i)
+	case "staff":
+		var left any
+		if i%10 == 0 {
+			left = when(i + 1)
+		}
+		out[1], out[2], out[3], out[4] = "agent"+strconv.FormatInt(i, 10)+"@support.example", "Agent "+strconv.FormatInt(i, 10), when(i), left
 	case "users":
 		var inv any
 		if i%5 == 0 && i > 10 {
@@ -172,13 +178,15 @@ func bgRow(t *table, c counts, i int64, out []any) {
 		inv := pick("pay.inv", i, c["invoices"])
 		out[1], out[2], out[3], out[4], out[5] = inv, pick("invoicesu", inv, c["users"]), float64(mix(uint64(i))%10000)/100, fmt.Sprintf("%04d", i%10000), when(i)
 	case "support_tickets":
-		out[1], out[2], out[3], out[4] = u(""), words(i, 50), words(i+3, 200), when(i)
+		out[1], out[2], out[3], out[4], out[5] = u(""), pick("st.staff", i, c["staff"]), words(i, 50), words(i+3, 200), when(i)
 	case "ticket_messages":
-		var author any
+		var author, staff any
 		if i%2 == 0 {
 			author = u("")
+		} else {
+			staff = pick("tm.staff", i, c["staff"])
 		}
-		out[1], out[2], out[3], out[4] = pick("tm.ticket", i, c["support_tickets"]), author, words(i, 150), when(i)
+		out[1], out[2], out[3], out[4], out[5] = pick("tm.ticket", i, c["support_tickets"]), author, staff, words(i, 150), when(i)
 	case "login_attempts":
 		email := userEmail(u(""))
 		if i%10 == 0 {
@@ -227,13 +235,15 @@ func blockRow(t *table, c counts, s Subject, j int64, out []any) {
 	case "payments":
 		out[1], out[2], out[3], out[4], out[5] = base+j%bc("invoices"), s.ID, float64(mix(uint64(id))%10000)/100, "4242", when(id)
 	case "support_tickets":
-		out[1], out[2], out[3], out[4] = s.ID, words(id, 50), words(id+3, 200), when(id)
+		out[1], out[2], out[3], out[4], out[5] = s.ID, pick("st.staff", id, c["staff"]), words(id, 50), words(id+3, 200), when(id)
 	case "ticket_messages":
-		var author any
+		var author, staff any
 		if j%2 == 0 {
 			author = s.ID
+		} else {
+			staff = pick("tm.staff", id, c["staff"])
 		}
-		out[1], out[2], out[3], out[4] = base+j%bc("support_tickets"), author, words(id, 150), when(id)
+		out[1], out[2], out[3], out[4], out[5] = base+j%bc("support_tickets"), author, staff, words(id, 150), when(id)
 	case "login_attempts":
 		out[1], out[2], out[3], out[4] = s.Email, ip(id), j%7/6, when(id)
 	}

@@ -102,7 +102,7 @@ func Run(ctx context.Context, cfg Config) ([]Result, error) {
 		KeepConnections: true,
 	}
 	defer svc.Close()
-	plan, err := dsr.NewPlan(p, "", []string{"email"})
+	plan, err := dsr.NewPlan(p, "customer", []string{"email"})
 	if err != nil {
 		return nil, err
 	}
@@ -258,7 +258,7 @@ func vowRun(ctx context.Context, svc *dsr.Service, op dsr.Type, s Subject) (time
 	start := time.Now()
 	last := start
 	var steps []stepTime
-	r, err := svc.Create(ctx, dsr.NewRequest{Type: op, Identities: dsr.Identities{"email": s.Email}, Verification: dsr.VerifyTrusted, CreatedBy: "bench"})
+	r, err := svc.Create(ctx, dsr.NewRequest{Type: op, Subject: "customer", Identities: dsr.Identities{"email": s.Email}, Verification: dsr.VerifyTrusted, CreatedBy: "bench"})
 	if err == nil {
 		r, err = svc.Run(ctx, r.ID, func(p dsr.Progress) {
 			if p.Done {

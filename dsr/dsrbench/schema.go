@@ -24,12 +24,16 @@ type column struct {
 // columns that reference other tables (indexed, as an application would),
 // and its share of the background rows.
 type table struct {
-	name   string
-	cols   []column
-	fks    []fk
-	index  []string // extra indexed columns (lookups by email)
-	weight float64  // share of the background rows
-	heavy  float64  // share of a benchmark subject's own rows
+	name  string
+	cols  []column
+	fks   []fk
+	index []string // extra indexed columns (lookups by email)
+	// lower are email identity columns: PostgreSQL gets an index on
+	// lower(col), which Vow's case-insensitive lookups use (MariaDB
+	// compares case-insensitively with the plain index).
+	lower  []string
+	weight float64 // share of the background rows
+	heavy  float64 // share of a benchmark subject's own rows
 }
 
 type fk struct {
@@ -61,10 +65,15 @@ func money(name string) column {
 // tables are in load order: every table after the tables it references.
 var tables = []*table{
 	{name: "organizations", weight: .002, cols: []column{idCol(), text("name", 100), text("plan", 20), stamp("created_at", false)}},
+	// Staff answer support tickets: customers' rows mention them, and a
+	// request for a customer must not reach a staff member's rows.
+	{name: "staff", weight: .0002,
+		cols:  []column{idCol(), text("email", 255), text("name", 100), stamp("created_at", false), stamp("left_at", true)},
+		index: []string{"email"}, lower: []string{"email"}},
 	{name: "users", weight: .02, heavy: 0,
 		cols:  []column{idCol(), text("email", 255), text("name", 100), text("password_hash", 100), ref("invited_by", true), text("last_login_ip", 45), stamp("created_at", false), stamp("deleted_at", true)},
 		fks:   []fk{{col: "invited_by", ref: "users"}},
-		index: []string{"email"}},
+		index: []string{"email"}, lower: []string{"email"}},
 	{name: "memberships", weight: .03, heavy: .0002,
 		cols: []column{idCol(), ref("org_id", false), ref("user_id", false), text("role", 20), stamp("created_at", false)},
 		fks:  []fk{{col: "org_id", ref: "organizations"}, {col: "user_id", ref: "users"}}},
@@ -102,14 +111,14 @@ var tables = []*table{
 		cols: []column{idCol(), ref("invoice_id", false), ref("user_id", true), money("amount"), text("card_last4", 4), stamp("paid_at", false)},
 		fks:  []fk{{col: "invoice_id", ref: "invoices"}, {col: "user_id", ref: "users"}}},
 	{name: "support_tickets", weight: .005, heavy: .002,
-		cols: []column{idCol(), ref("user_id", false), text("subject", 200), long("body"), stamp("created_at", false)},
-		fks:  []fk{{col: "user_id", ref: "users"}}},
+		cols: []column{idCol(), ref("user_id", false), ref("assignee_id", true), text("subject", 200), long("body"), stamp("created_at", false)},
+		fks:  []fk{{col: "user_id", ref: "users"}, {col: "assignee_id", ref: "staff"}}},
 	{name: "ticket_messages", weight: .015, heavy: .008,
-		cols: []column{idCol(), ref("ticket_id", false), ref("author_id", true), long("body"), stamp("created_at", false)},
-		fks:  []fk{{col: "ticket_id", ref: "support_tickets"}, {col: "author_id", ref: "users"}}},
+		cols: []column{idCol(), ref("ticket_id", false), ref("author_id", true), ref("staff_id", true), long("body"), stamp("created_at", false)},
+		fks:  []fk{{col: "ticket_id", ref: "support_tickets"}, {col: "author_id", ref: "users"}, {col: "staff_id", ref: "staff"}}},
 	{name: "login_attempts", weight: .03, heavy: .02,
 		cols:  []column{idCol(), text("email", 255), text("ip", 45), ref("success", false), stamp("created_at", false)},
-		index: []string{"email"}},
+		index: []string{"email"}, lower: []string{"email"}},
 }
 
 func tableByName(name string) *table {
@@ -181,6 +190,9 @@ func indexSQL(kind string) []string {
 		for _, c := range cols {
 			out = append(out, fmt.Sprintf("CREATE INDEX %s_%s_idx ON %s (%s)", t.name, c, t.name, c))
 		}
+		for _, c := range t.lower {
+			out = append(out, fmt.Sprintf("CREATE INDEX %s_%s_lower_idx ON %s (lower(%s))", t.name, c, t.name, c))
+		}
 		for _, f := range t.fks {
 			if !f.noConstraint {
 				out = append(out, fmt.Sprintf("ALTER TABLE %s ADD CONSTRAINT %s_%s_fk FOREIGN KEY (%s) REFERENCES %s (id)", t.name, t.name, f.col, f.col, f.ref))
@@ -213,6 +225,16 @@ systems:
     purposes: [service, billing, analytics, security]
     ignore: [organizations]
     tables:
+      staff:
+        subject: employee
+        primary_key: [id]
+        erase: delete
+        fields:
+          id: {category: user.unique_id, identity: user_id}
+          email: {category: user.contact.email, identity: email}
+          name: user.name
+          created_at: system.operations
+          left_at: system.operations
       users:
         subject: customer
         primary_key: [id]
@@ -352,6 +374,8 @@ systems:
         fields:
           id: system.operations
           user_id: {category: user.unique_id, references: users.id}
+          # A mention: the staff member handling the customer's ticket.
+          assignee_id: {category: user.unique_id, references: staff.id, erase: nullify}
           subject: user.content
           body: user.content
           created_at: system.operations
@@ -363,6 +387,7 @@ systems:
           id: system.operations
           ticket_id: {category: system.operations, references: support_tickets.id, relation: owner}
           author_id: {category: user.unique_id, references: users.id, relation: owner}
+          staff_id: {category: user.unique_id, references: staff.id, erase: nullify}
           body: user.content
           created_at: system.operations
       login_attempts:
@@ -382,6 +407,7 @@ retention:
     - {name: closed accounts, table: "app:users", where: deleted_at IS NOT NULL, from: deleted_at, keep: 30d}
     - {name: old events, table: "app:events", from: created_at, keep: 400d}
     - {name: old sessions, table: "app:sessions", from: created_at, keep: 90d}
+    - {name: former staff, table: "app:staff", where: left_at IS NOT NULL, from: left_at, keep: 1y}
     - {name: old login attempts, table: "app:login_attempts", from: created_at, keep: 30d}
     - {name: old audit logs, table: "app:audit_logs", from: created_at, keep: 2y}
 rights:
