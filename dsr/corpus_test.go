@@ -847,6 +847,7 @@ func ptrText(p *string) string {
 // database with the truth.
 func (s *corpusShape) erase(t *testing.T, e *corpusEnv, db *corpusDB, c *corpusCase) {
 	want := s.effects(t, db, c.Erase.Effects)
+	wantAfter := s.effects(t, db, c.Erase.After) // a stopped erasure changes nothing
 	before := db.snapshot(t, s.truth.Keys)
 	r, err := e.svc.Create(t.Context(), c.request(dsr.Erasure))
 	var fe *dsr.FieldError
@@ -884,6 +885,16 @@ func (s *corpusShape) erase(t *testing.T, e *corpusEnv, db *corpusDB, c *corpusC
 			}
 			return
 		}
+		if r.Status == dsr.Completed {
+			// It went through where it should have stopped: did it at
+			// least do what the request does once it may?
+			if problems := rowProblems(before, after, wantAfter); len(problems) > 0 {
+				t.Errorf("erasure: it changed rows:\n%s", strings.Join(problems, "\n"))
+			} else {
+				t.Errorf("erasure: it erased the subject's rows as the truth says, without stopping first")
+			}
+			return
+		}
 	}
 	if r.Status != dsr.Completed {
 		why := r.LastError
@@ -899,7 +910,7 @@ func (s *corpusShape) erase(t *testing.T, e *corpusEnv, db *corpusDB, c *corpusC
 		if c.Erase.Then == "" {
 			return
 		}
-		s.resume(t, e, db, c, r, after)
+		s.resume(t, e, db, c, r, after, wantAfter)
 		return
 	}
 	checkRows(t, before, after, want)
@@ -908,7 +919,7 @@ func (s *corpusShape) erase(t *testing.T, e *corpusEnv, db *corpusDB, c *corpusC
 
 // resume approves or retries a stopped erasure and checks the run that
 // follows against the case's After effects.
-func (s *corpusShape) resume(t *testing.T, e *corpusEnv, db *corpusDB, c *corpusCase, r *dsr.Request, before snapshot) {
+func (s *corpusShape) resume(t *testing.T, e *corpusEnv, db *corpusDB, c *corpusCase, r *dsr.Request, before snapshot, want map[string]map[string]effect) {
 	var err error
 	switch c.Erase.Then {
 	case "approve":
@@ -924,7 +935,6 @@ func (s *corpusShape) resume(t *testing.T, e *corpusEnv, db *corpusDB, c *corpus
 	if err != nil {
 		t.Fatalf("%s: %v", c.Erase.Then, err)
 	}
-	want := s.effects(t, db, c.Erase.After)
 	r, err = e.svc.Run(t.Context(), r.ID, nil)
 	if r == nil || r.Status != dsr.Completed {
 		t.Fatalf("run after %s: %v, %v", c.Erase.Then, r, err)
