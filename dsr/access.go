@@ -6,12 +6,10 @@ import (
 	"compress/flate"
 	"context"
 	_ "embed"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"html/template"
 	"io"
-	"math/big"
 	"os"
 	"path/filepath"
 	"slices"
@@ -20,9 +18,10 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
+	"github.com/vowprivacy/vow/connector"
 	"github.com/vowprivacy/vow/policy"
+	"github.com/vowprivacy/vow/rowjson"
 )
 
 // deflaters keeps deflate compressors for reuse: a new one allocates
@@ -288,7 +287,13 @@ func (s *Service) exportStep(ctx context.Context, zw *zip.Writer, plan *Plan, st
 		tp.Mention = strings.Join(st.Mention, ", ")
 		sel = colList(d, st.Mention)
 	}
-	rows, err := c.DB().QueryContext(ctx, "SELECT "+sel+" FROM "+d.Ident(st.Table)+" WHERE "+where, args...)
+	q := "SELECT " + sel + " FROM " + d.Ident(st.Table) + " WHERE " + where
+	t := s.Policy.System(st.System).Table(st.Table)
+	labels := map[string]*policy.Field{} // "column.label" → the labelled field's label column
+	if st.Role == RoleSubject {
+		q, labels = s.withLabels(d, st, t, q)
+	}
+	rows, err := c.DB().QueryContext(ctx, q, args...)
 	if err != nil {
 		return tp, c.Translate(ctx, "read "+st.ID(), err)
 	}
@@ -297,12 +302,13 @@ func (s *Service) exportStep(ctx context.Context, zw *zip.Writer, plan *Plan, st
 	if err != nil {
 		return tp, c.Translate(ctx, "read "+st.ID(), err)
 	}
-	t := s.Policy.System(st.System).Table(st.Table)
 	keep := make([]bool, len(cols))
 	var docs []ColumnDoc
 	for i, ct := range cols {
 		doc := ColumnDoc{Name: ct.Name(), Type: strings.ToLower(ct.DatabaseTypeName())}
 		if f := t.Field(ct.Name()); f != nil {
+			doc.Category = f.Category
+		} else if f := labels[ct.Name()]; f != nil {
 			doc.Category = f.Category
 		}
 		docs = append(docs, doc)
@@ -334,6 +340,23 @@ func (s *Service) exportStep(ctx context.Context, zw *zip.Writer, plan *Plan, st
 	for i := range vals {
 		ptrs[i] = &vals[i]
 	}
+	// How each column's values are written: the database type the driver
+	// reports, and the type the schema declares (a MariaDB JSON column is
+	// a longtext with a json_valid check; a tinyint(1) is a boolean).
+	var live *connector.Table
+	if sc, err := s.schema(ctx, st.System, c); err == nil {
+		live = sc.Table(st.Table)
+	}
+	rcols := make([]rowjson.Column, len(cols))
+	for i, ct := range cols {
+		rcols[i] = rowjson.Column{DatabaseType: docs[i].Type, Kind: d.Kind()}
+		if lc := live.Column(ct.Name()); lc != nil {
+			rcols[i].DeclaredType = lc.Type
+			if d.Kind() == "mysql" && jsonChecked(live, lc.Name) {
+				rcols[i].DeclaredType = "json"
+			}
+		}
+	}
 	// Each row is an object with the columns in table order; the keys are
 	// encoded once, and a buffer is reused, since this loop is the export.
 	names := make([][]byte, len(cols))
@@ -361,7 +384,7 @@ func (s *Service) exportStep(ctx context.Context, zw *zip.Writer, plan *Plan, st
 			}
 			first = false
 			b = append(b, names[i]...)
-			if b, err = appendJSON(b, jsonValue(vals[i], docs[i].Type)); err != nil {
+			if b, err = rowjson.Append(b, vals[i], rcols[i]); err != nil {
 				return tp, fmt.Errorf("dsr: encode row of %s: %w", st.ID(), err)
 			}
 		}
@@ -386,20 +409,47 @@ func (s *Service) exportStep(ctx context.Context, zw *zip.Writer, plan *Plan, st
 	return tp, nil
 }
 
-// appendJSON appends v as JSON, without reflection for the common types.
-func appendJSON(b []byte, v any) ([]byte, error) {
-	switch x := v.(type) {
-	case nil:
-		return append(b, "null"...), nil
-	case bool:
-		return strconv.AppendBool(b, x), nil
-	case int64:
-		return strconv.AppendInt(b, x, 10), nil
-	case json.Number:
-		return append(b, x...), nil
+// withLabels wraps a step's SELECT so that each reference with a label
+// (list_id with label: name) brings the label of the row it points to, as
+// the column "list_id.name": the package then says which list, not only
+// its number. It returns the query and the labelled columns' fields by
+// their output name.
+func (s *Service) withLabels(d connector.Dialect, st *Step, t *policy.Table, q string) (string, map[string]*policy.Field) {
+	var joins, sels []string
+	out := map[string]*policy.Field{}
+	for i, f := range t.Fields {
+		if f.Label == "" || f.References == "" {
+			continue
+		}
+		r, err := policy.ParseRef(f.References)
+		if err != nil {
+			continue
+		}
+		sys, rt := s.Policy.LookupTable(policy.TableRef{System: r.System, Table: r.Table}, s.Policy.System(st.System))
+		if rt == nil || sys.Name != st.System || withheld(fieldCategory(rt, f.Label)) {
+			continue
+		}
+		alias := "vow_l" + strconv.Itoa(i)
+		name := f.Name + "." + f.Label
+		sels = append(sels, alias+"."+d.Column(f.Label)+" AS "+d.Column(name))
+		joins = append(joins, " LEFT JOIN "+d.Ident(rt.Name)+" "+alias+" ON "+alias+"."+d.Column(r.Column)+" = vow_s."+d.Column(f.Name))
+		if lf := rt.Field(f.Label); lf != nil {
+			out[name] = lf
+		} else {
+			out[name] = &policy.Field{Name: f.Label}
+		}
 	}
-	m, err := json.Marshal(v)
-	return append(b, m...), err
+	if len(sels) == 0 {
+		return q, out
+	}
+	return "SELECT vow_s.*, " + strings.Join(sels, ", ") + " FROM (" + q + ") vow_s" + strings.Join(joins, ""), out
+}
+
+func fieldCategory(t *policy.Table, column string) string {
+	if f := t.Field(column); f != nil {
+		return f.Category
+	}
+	return ""
 }
 
 // withheld reports whether a category is kept out of access packages:
@@ -409,38 +459,16 @@ func withheld(category string) bool {
 	return category == "user.authorization" || strings.HasPrefix(category, "user.authorization.")
 }
 
-// jsonValue turns a scanned database value into a typed JSON value:
-// numbers stay numbers, times become RFC 3339 text, text stays text, and
-// binary data becomes {"base64": "…"} so it is never mistaken for text.
-func jsonValue(v any, dbType string) any {
-	switch x := v.(type) {
-	case nil, bool, int64, float64, string:
-		return x
-	case time.Time:
-		return x.UTC().Format(time.RFC3339Nano)
-	case []byte:
-		if isBinaryType(dbType) || !utf8.Valid(x) {
-			return map[string]string{"base64": base64.StdEncoding.EncodeToString(x)}
+// jsonChecked reports whether a MariaDB column is JSON: MariaDB stores a
+// JSON column as longtext with a json_valid check.
+func jsonChecked(t *connector.Table, column string) bool {
+	for _, c := range t.Checks {
+		e := strings.ReplaceAll(strings.ToLower(c.Expr), "`", "")
+		if e == "json_valid("+strings.ToLower(column)+")" {
+			return true
 		}
-		s := string(x)
-		if isNumericType(dbType) {
-			// DECIMAL and friends arrive as text: keep them exact.
-			if _, ok := new(big.Float).SetString(s); ok {
-				return json.Number(s)
-			}
-		}
-		return s
 	}
-	return fmt.Sprint(v)
-}
-
-func isBinaryType(t string) bool {
-	return strings.Contains(t, "blob") || strings.Contains(t, "binary") || t == "bytea"
-}
-
-func isNumericType(t string) bool {
-	return strings.Contains(t, "decimal") || strings.Contains(t, "numeric") || strings.Contains(t, "int") ||
-		strings.Contains(t, "float") || strings.Contains(t, "double") || t == "real"
+	return false
 }
 
 // describe says what the policy promises about a table's data.
@@ -465,14 +493,38 @@ func (s *Service) describe(st *Step) TablePackage {
 	}
 	sort.Strings(tp.Categories)
 	tp.Purposes, tp.Processors = s.purposeLabels(purposes), s.recipients(tp.Categories)
-	for _, rule := range p.Retention.Rules {
-		ref := policy.ParseTableRef(rule.Table)
-		if ref.Table == st.Table && (ref.System == "" || ref.System == st.System) {
-			desc := cmpOr(rule.Description, fmt.Sprintf("%s: kept %s from %s", rule.Name, rule.Keep, rule.From))
-			tp.Retention = append(tp.Retention, desc)
-		}
+	if st.Role == RoleSubject {
+		tp.Retention = s.retentionOf(st.System, st.Table, nil)
 	}
 	return tp
+}
+
+// retentionOf describes the retention rules that remove a table's rows:
+// its own, or — for rows that go with the rows owning them (order lines
+// with their order) — the rules of the tables that own them.
+func (s *Service) retentionOf(system, table string, path []string) []string {
+	p := s.Policy
+	var out []string
+	for _, rule := range p.Retention.Rules {
+		rs, rt := p.LookupTable(policy.ParseTableRef(rule.Table), nil)
+		if rt != nil && rs.Name == system && rt.Name == table {
+			out = append(out, cmpOr(rule.Description, fmt.Sprintf("%s: kept %s from %s", rule.Name, rule.Keep, rule.From)))
+		}
+	}
+	if len(out) > 0 || len(path) > 4 || slices.Contains(path, system+":"+table) {
+		return out
+	}
+	path = append(path, system+":"+table)
+	own := p.Ownership()
+	for _, r := range own.From(system, table) {
+		if r.Role != policy.RoleOwner || r.ToSystem != system {
+			continue
+		}
+		for _, d := range s.retentionOf(r.ToSystem, r.ToTable, path) {
+			out = append(out, fmt.Sprintf("removed with the %s rows they belong to — %s", r.ToTable, d))
+		}
+	}
+	return out
 }
 
 // describeService says what the policy promises about a webhook system's

@@ -184,3 +184,26 @@ func TestRetryAfterPolicyFix(t *testing.T) {
 		t.Errorf("notes = %v, want only Bob's", rows)
 	}
 }
+
+// TestExportLabels: a reference with a label brings the referenced row's
+// label into the package, and the manifest gives the retention of rows
+// that go with the rows owning them.
+func TestExportLabels(t *testing.T) {
+	t.Parallel()
+	for _, kind := range kinds {
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t, kind)
+			withPolicy(t, f, "post_id: {category: system.operations, references: posts.id}",
+				"post_id: {category: system.operations, references: posts.id, label: body}")
+			r := run(t, f, create(t, f, trusted(dsr.Access, dsr.Identities{"email": "ada@example.com"})).ID)
+			files := readZip(t, filepath.Join(f.exports, r.Result.Export))
+			if c := string(files["data/app/comments.json"]); !strings.Contains(c, `"post_id.body":"Ada's first post"`) {
+				t.Errorf("comments.json = %s, want the post's body beside post_id", c)
+			}
+			if m := string(files["manifest.json"]); !strings.Contains(m, "removed with the users rows they belong to — closed accounts") {
+				t.Errorf("manifest.json does not give posts the retention of their user:\n%s", m)
+			}
+		})
+	}
+}

@@ -319,6 +319,9 @@ func (l *linter) table(s *System, t *Table, path string) {
 		if f.References != "" {
 			l.reference(s, t, f, fp+".references")
 		}
+		if f.Label != "" {
+			l.label(s, f, fp+".label")
+		}
 		if f.Relation != "" {
 			if f.References == "" {
 				l.errorf(fp+".relation", "invalid-value", "add references: table.column, or remove relation", "relation says whose rows a reference makes them, but %s references nothing", f.Name)
@@ -362,6 +365,26 @@ func (l *linter) reference(s *System, t *Table, f *Field, path string) {
 	}
 	if !tt.HasColumn(r.Column) {
 		l.errorf(path, "broken-relation", fmt.Sprintf("declare the column as a field or in primary_key of %s:%s", ts.Name, tt.Name), "relation %s points to column %q, which table %s:%s does not declare", f.References, r.Column, ts.Name, tt.Name)
+	}
+}
+
+// label checks that a label names a column of the referenced table.
+func (l *linter) label(s *System, f *Field, path string) {
+	r, err := ParseRef(f.References)
+	if f.References == "" || err != nil {
+		l.errorf(path, "invalid-value", "add references: table.column, or remove label", "label shows a column of the row a reference points to, but %s references nothing", f.Name)
+		return
+	}
+	ts, tt := l.p.LookupTable(TableRef{System: r.System, Table: r.Table}, sysIf(r.System == "", s))
+	if tt == nil {
+		return // the reference itself is reported
+	}
+	if ts != s {
+		l.errorf(path, "invalid-value", "label a reference within one system", "label %q is in system %s, another system than the reference's", f.Label, ts.Name)
+		return
+	}
+	if !tt.HasColumn(f.Label) {
+		l.errorf(path, "broken-relation", fmt.Sprintf("declare %s as a field of %s:%s", f.Label, ts.Name, tt.Name), "label %q is not a declared column of %s:%s", f.Label, ts.Name, tt.Name)
 	}
 }
 

@@ -147,6 +147,7 @@ type Table struct {
 type ForeignKey struct {
 	Columns    []string `yaml:"columns" vow:"required" help:"The referencing columns of this table, in key order."`
 	References string   `yaml:"references" vow:"required" help:"The referenced key: \"[system:]table (column, …)\", as in SQL."`
+	Label      string   `yaml:"label" help:"For a reference: a column of the referenced row (a list's name, a link's URL) that access packages show beside the reference, so they read like the application's own export."`
 	Relation   string   `yaml:"relation" help:"owner, mention or owns: whose the rows are (see field relation)."`
 }
 
@@ -156,6 +157,7 @@ type Field struct {
 	Category   string   `yaml:"category" help:"Data category of the column."`
 	Identity   string   `yaml:"identity" help:"This column identifies the subject: email, user_id, phone, username, customer_id or external_id."`
 	References string   `yaml:"references" help:"Relation: [system:]table.column this column points to."`
+	Label      string   `yaml:"label" help:"For a reference: a column of the referenced row (a list's name, a link's URL) that access packages show beside the reference, so they read like the application's own export."`
 	Relation   string   `yaml:"relation" help:"Whose rows these are: owner (a row belongs to whoever owns the row it references), mention (it only names that person; erasure applies this column's strategy) or owns (the referenced row, e.g. an address, belongs to this row's owner). Inferred when omitted."`
 	Erase      *Erasure `yaml:"erase" help:"Erasure strategy: nullify, hmac, {set: value} or {hold: reason, for: duration}."`
 	Purposes   []string `yaml:"purposes" help:"Purposes this column is used for, when narrower than the system's."`
