@@ -60,6 +60,31 @@ var corpusKnown = map[string]string{
 	"dvdrental/customer-3-shares-address-with-staff/*/erase":      "fails: deletes the address staff 2 also references (RESTRICT) instead of keeping it",
 	"dvdrental/customer-4-shares-address-with-customer-5/*/erase": "fails: deletes the address customer 5 also references (RESTRICT) instead of keeping it",
 	"dvdrental/staff-2-shares-address-with-customer/*/erase":      "fails: deletes the address customer 3 also references (RESTRICT) instead of keeping it",
+
+	// A composite mention: nulling assignee_member_no (the policy's
+	// strategy) is enough for the foreign key (team_id, assignee_member_no),
+	// but Vow wants every column of it nulled and fails the erasure.
+	"composite/member-8-of-team-1-assigned/*/erase": "fails with RESTRICT on task_assignments (team_id, assignee_member_no) though the policy nulls assignee_member_no",
+	// PostgreSQL: verification matches composite keys with IN (VALUES ($1,
+	// $2)), whose parameters PostgreSQL types as text.
+	"composite/member-7-of-team-1/postgres/erase": "erases, then fails verifying task_comments: operator does not exist: integer = text; the request ends failed",
+	"composite/member-7-of-team-2/postgres/erase": "erases, then fails verifying task_comments: operator does not exist: integer = text; the request ends failed",
+
+	// Without a primary key (or a declared unique key) Vow cannot tell
+	// rows apart: it should refuse and say what to declare.
+	"nopk/no-key-declared/*/erase": "completes (deleting the right rows) instead of refusing a table with no primary key",
+
+	// MariaDB's PAD SPACE collations (utf8mb4_bin) compare 'ann ' = 'ann'.
+	"logtable/ann/mysql/access": "exports the log row of username 'ann ' (trailing space) with ann's",
+	"logtable/ann/mysql/erase":  "pseudonymises and nulls the log row of username 'ann ' (trailing space) with ann's",
+
+	// SQLite's lower() folds ASCII only: JÜRGEN@… is not found for jürgen@….
+	"casing/non-ascii-capitals/sqlite/access": "misses contact_requests row 6 (JÜRGEN@Straße.example)",
+	"casing/non-ascii-capitals/sqlite/erase":  "leaves contact_requests row 6 (JÜRGEN@Straße.example), and certifies the erasure verified",
+
+	// A hold on invoices does not keep what they own.
+	"holdchildren/ada-held-invoices/*/erase":     "fails: deleting the expired invoice is refused (RESTRICT) because of its note, which it owns and which should go with it",
+	"holdchildren/cy-held-invoice-lines/*/erase": "deletes invoice_lines row 8, a line of held invoice 7",
 }
 
 // corpusKnownFailure returns why a case is known to fail, or "".
@@ -263,18 +288,96 @@ func (s *corpusShape) kinds() []string {
 	return out
 }
 
-// load creates a fresh database of the kind with the shape's schema and
-// data (data.<kind>.sql when there is one, else data.sql).
-func (s *corpusShape) load(t *testing.T, kind string) string {
+// data returns the shape's data script for a kind: data.<kind>.sql when
+// there is one, else data.sql. MySQL/MariaDB read it with ANSI_QUOTES, so
+// that identifiers are quoted the standard way everywhere.
+func (s *corpusShape) data(t *testing.T, kind string) string {
 	t.Helper()
-	dsn := newDSN(t, kind)
-	script := string(mustRead(t, filepath.Join(s.dir, "schema."+kind+".sql")))
 	data := filepath.Join(s.dir, "data."+kind+".sql")
 	if _, err := os.Stat(data); err != nil {
 		data = filepath.Join(s.dir, "data.sql")
 	}
-	script += "\n" + expandNow(string(mustRead(t, data)), s.now)
-	testdb.Exec(t, kind, dsn, script)
+	script := expandNow(string(mustRead(t, data)), s.now)
+	switch kind {
+	case "mysql":
+		// One transaction: a commit per row costs a disk flush each.
+		return "SET SESSION sql_mode = CONCAT(@@sql_mode, ',ANSI_QUOTES');\nSTART TRANSACTION;\n" + script + "\nCOMMIT;"
+	case "sqlite":
+		return "BEGIN;\n" + script + "\nCOMMIT;"
+	}
+	return script
+}
+
+// load creates the shape's schema and data in an empty database.
+func (s *corpusShape) load(t *testing.T, kind, dsn string) {
+	t.Helper()
+	schema := string(mustRead(t, filepath.Join(s.dir, "schema."+kind+".sql")))
+	if kind == "sqlite" {
+		schema = "BEGIN;\n" + schema + "\nCOMMIT;"
+	}
+	testdb.Exec(t, kind, dsn, schema)
+	testdb.Exec(t, kind, dsn, s.data(t, kind))
+}
+
+// reload empties every table and loads the shape's data again, so that
+// each erasure starts from the same rows.
+func (s *corpusShape) reload(t *testing.T, db *corpusDB, dsn string) {
+	t.Helper()
+	d := db.c.Dialect()
+	var names []string
+	for _, lt := range db.schema(t).Tables {
+		names = append(names, d.Ident(lt.Name))
+	}
+	var script string
+	switch db.kind {
+	case "postgres":
+		script = "TRUNCATE " + strings.Join(names, ", ") + " CASCADE;"
+	case "mysql":
+		script = "SET FOREIGN_KEY_CHECKS = 0;\n"
+		for _, n := range names {
+			script += "DELETE FROM " + n + ";\n"
+		}
+		script += "SET FOREIGN_KEY_CHECKS = 1;"
+	default:
+		script = "PRAGMA foreign_keys = OFF;\nBEGIN;\n"
+		for _, n := range names {
+			script += "DELETE FROM " + n + ";\n"
+		}
+		script += "COMMIT;"
+	}
+	testdb.Exec(t, db.kind, dsn, script)
+	testdb.Exec(t, db.kind, dsn, s.data(t, db.kind))
+}
+
+// pgPool hands out PostgreSQL databases for one test at a time: creating
+// and dropping one costs PostgreSQL a second or two (checkpoints), so a
+// few are made once and emptied between uses.
+type pgPool chan string
+
+func newPGPool(t *testing.T, n int) pgPool {
+	t.Helper()
+	p := make(pgPool, n)
+	for range n {
+		p <- testdb.Postgres(t)
+	}
+	return p
+}
+
+// database returns an empty database of the kind for the test: from the
+// pool on PostgreSQL (returned when the test ends), a new one elsewhere.
+func (p pgPool) database(t *testing.T, kind string) string {
+	t.Helper()
+	if kind != "postgres" {
+		return newDSN(t, kind)
+	}
+	var dsn string
+	select {
+	case dsn = <-p:
+	case <-t.Context().Done():
+		t.Fatal("no PostgreSQL database free")
+	}
+	t.Cleanup(func() { p <- dsn })
+	testdb.Exec(t, kind, dsn, "DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
 	return dsn
 }
 
@@ -333,6 +436,7 @@ func parseCorpusPolicy(t *testing.T, name string, src []byte) *policy.Policy {
 type corpusDB struct {
 	kind string
 	c    connector.SQL
+	sc   *connector.Schema
 }
 
 func openCorpusDB(t *testing.T, kind, dsn string) *corpusDB {
@@ -459,13 +563,18 @@ type snapTable struct {
 // snapshot reads every row of every table of the database.
 type snapshot map[string]*snapTable
 
+// schema is the database's schema, read once: the corpus never changes
+// it.
 func (db *corpusDB) schema(t *testing.T) *connector.Schema {
 	t.Helper()
-	sc, err := db.c.Introspect(t.Context())
-	if err != nil {
-		t.Fatal(err)
+	if db.sc == nil {
+		sc, err := db.c.Introspect(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		db.sc = sc
 	}
-	return sc
+	return db.sc
 }
 
 // snapshot reads every table; keys override the primary key (tables
@@ -537,6 +646,7 @@ func TestCorpus(t *testing.T) {
 	if err != nil || len(dirs) == 0 {
 		t.Fatalf("no corpus shapes: %v", err)
 	}
+	pool := newPGPool(t, 2)
 	var skipped []string
 	for _, f := range dirs {
 		s := loadShape(t, filepath.Dir(f))
@@ -557,7 +667,7 @@ func TestCorpus(t *testing.T) {
 			for _, kind := range s.kinds() {
 				t.Run(kind, func(t *testing.T) {
 					t.Parallel()
-					s.run(t, kind)
+					s.run(t, kind, pool.database(t, kind))
 				})
 			}
 		})
@@ -568,8 +678,8 @@ func TestCorpus(t *testing.T) {
 }
 
 // run runs a shape's cases on one kind of database: the access requests
-// on one database (they change nothing), each erasure on its own.
-func (s *corpusShape) run(t *testing.T, kind string) {
+// (they change nothing), then each erasure on the data loaded afresh.
+func (s *corpusShape) run(t *testing.T, kind, dsn string) {
 	var access, erase []*corpusCase
 	for _, c := range s.truth.Cases {
 		if len(c.Kinds) > 0 && !slices.Contains(c.Kinds, kind) {
@@ -582,33 +692,32 @@ func (s *corpusShape) run(t *testing.T, kind string) {
 			erase = append(erase, c)
 		}
 	}
-	if len(access) > 0 {
-		t.Run("access", func(t *testing.T) {
-			t.Parallel()
-			dsn := s.load(t, kind)
-			db := openCorpusDB(t, kind, dsn)
-			envs := map[string]*corpusEnv{}
-			for _, c := range access {
-				if envs[c.Policy] == nil {
-					envs[c.Policy] = s.env(t, kind, dsn, c.Policy)
-				}
-			}
-			for _, c := range access {
-				t.Run(c.Name, func(t *testing.T) {
-					before := db.snapshot(t, s.truth.Keys)
-					s.access(t, envs[c.Policy], db, c)
-					after := db.snapshot(t, s.truth.Keys)
-					checkRows(t, before, after, nil)
-				})
-			}
+	s.load(t, kind, dsn)
+	db := openCorpusDB(t, kind, dsn)
+	for _, c := range access {
+		t.Run("access/"+c.Name, func(t *testing.T) {
+			defer s.stillKnown(t, c, kind, "access")
+			before := db.snapshot(t, s.truth.Keys)
+			s.access(t, s.env(t, kind, dsn, c.Policy), db, c, before)
+			checkRows(t, before, db.snapshot(t, s.truth.Keys), nil)
 		})
 	}
-	for _, c := range erase {
+	for i, c := range erase {
 		t.Run("erase/"+c.Name, func(t *testing.T) {
-			t.Parallel()
-			dsn := s.load(t, kind)
-			s.erase(t, s.env(t, kind, dsn, c.Policy), openCorpusDB(t, kind, dsn), c)
+			defer s.stillKnown(t, c, kind, "erase")
+			if i > 0 || len(access) > 0 {
+				s.reload(t, db, dsn)
+			}
+			s.erase(t, s.env(t, kind, dsn, c.Policy), db, c)
 		})
+	}
+}
+
+// stillKnown says, in a strict run, when a case listed as a known
+// failure passes: the list is out of date.
+func (s *corpusShape) stillKnown(t *testing.T, c *corpusCase, kind, phase string) {
+	if why := corpusKnownFailure(s.name, c.Name, kind, phase); why != "" && !t.Failed() {
+		t.Logf("listed as a known failure (%s) but passes: remove it from corpusKnown", why)
 	}
 }
 
@@ -621,7 +730,7 @@ func (c *corpusCase) request(typ dsr.Type) dsr.NewRequest {
 }
 
 // access runs an access request for the case and checks its package.
-func (s *corpusShape) access(t *testing.T, e *corpusEnv, db *corpusDB, c *corpusCase) {
+func (s *corpusShape) access(t *testing.T, e *corpusEnv, db *corpusDB, c *corpusCase, snap snapshot) {
 	truth := map[string][]string{}
 	for id, q := range c.Access.Rows {
 		truth[id] = db.keySet(t, expandNow(q, s.now))
@@ -660,7 +769,6 @@ func (s *corpusShape) access(t *testing.T, e *corpusEnv, db *corpusDB, c *corpus
 			t.Fatal(err)
 		}
 	}
-	snap := db.snapshot(t, s.truth.Keys)
 	checkPackage(t, files, snap, truth)
 }
 
@@ -1029,10 +1137,14 @@ func rowProblems(before, after snapshot, want map[string]map[string]effect) []st
 			e, named := effs[k]
 			switch {
 			case !named || e.keep:
+				why := "not the subject's to erase"
+				if named {
+					why = "kept: the truth holds it"
+				}
 				if ar == nil {
-					problems = append(problems, fmt.Sprintf("row %s (not the subject's to erase) was deleted", k))
+					problems = append(problems, fmt.Sprintf("row %s (%s) was deleted", k, why))
 				} else if ar.hash != br.hash {
-					problems = append(problems, fmt.Sprintf("row %s (not the subject's to erase) changed: %s", k, diffRow(bt.cols, br, ar)))
+					problems = append(problems, fmt.Sprintf("row %s (%s) changed: %s", k, why, diffRow(bt.cols, br, ar)))
 				}
 			case e.del:
 				if ar != nil {

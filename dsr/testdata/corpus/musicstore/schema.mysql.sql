@@ -1,5 +1,3 @@
--- data.sql quotes identifiers the standard way.
-SET SESSION sql_mode = CONCAT(@@sql_mode, ',ANSI_QUOTES');
 CREATE TABLE `Employee` (`EmployeeId` INT PRIMARY KEY, `LastName` VARCHAR(20) NOT NULL, `FirstName` VARCHAR(20) NOT NULL, `Title` VARCHAR(30),
   `ReportsTo` INT, `Email` VARCHAR(60), FOREIGN KEY (`ReportsTo`) REFERENCES `Employee` (`EmployeeId`));
 CREATE TABLE `Customer` (`CustomerId` INT PRIMARY KEY, `FirstName` VARCHAR(40) NOT NULL, `LastName` VARCHAR(20) NOT NULL, `Company` VARCHAR(80),
