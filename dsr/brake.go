@@ -123,6 +123,31 @@ func (s *Service) brake(ctx context.Context, plan *Plan, r *Request, cs *conns) 
 	return reasons, nil
 }
 
+// keyless refuses an erasure that would change a table without a key:
+// without one Vow cannot tell its rows apart to record and verify what it
+// did. The policy's primary_key may name a unique NOT NULL column.
+func (s *Service) keyless(ctx context.Context, plan *Plan, cs *conns) error {
+	for _, st := range plan.Steps {
+		if !st.Erase.Acts() && !(st.Erase.Hold && st.Erase.From != "") || len(st.PrimaryKey) > 0 {
+			continue
+		}
+		c, err := cs.get(ctx, st.System)
+		if err != nil {
+			return err
+		}
+		sc, err := s.schema(ctx, st.System, c)
+		if err != nil {
+			return err
+		}
+		if lt := sc.Table(st.Table); lt != nil && len(lt.PrimaryKey) == 0 {
+			return &errRestricted{fmt.Sprintf("dsr: erasure of %s refused: the table has no primary key, so Vow cannot tell its rows apart to "+
+				"record and verify what it did; declare primary_key: [a UNIQUE NOT NULL column] in the policy (vow init proposes one), "+
+				"or add a key to the table; then vow request retry", st.ID())}
+		}
+	}
+	return nil
+}
+
 // others finds rows of a person table the step reaches through relations
 // whose own identity is not the subject's: other people's accounts.
 func (s *Service) others(ctx context.Context, plan *Plan, st *Step, r *Request, c connector.SQL) (string, error) {

@@ -94,6 +94,9 @@ func (s *Service) erase(ctx context.Context, plan *Plan, r *Request, cs *conns, 
 		s.event(ctx, r, "request.held", map[string]any{"identity": held})
 		return &Result{Found: true, Certificate: cert, Message: "kept: " + reason}, nil
 	}
+	if err := s.keyless(ctx, plan, cs); err != nil {
+		return nil, err
+	}
 	approved := r.Approval != nil && r.Approval.ApprovedAt != nil
 	if !approved {
 		reasons, err := s.brake(ctx, plan, r, cs)
@@ -127,7 +130,7 @@ func (s *Service) erase(ctx context.Context, plan *Plan, r *Request, cs *conns, 
 			return nil, err
 		}
 		if !committed {
-			recs, err = s.eraseSystem(ctx, plan, r, cs, sys, approved, func(p Progress) { p.Index += idx; progress(p) })
+			recs, err = s.eraseSystem(ctx, plan, r, cs, sys, approved, true, func(p Progress) { p.Index += idx; progress(p) })
 			if err != nil {
 				return nil, err
 			}
@@ -181,9 +184,18 @@ func (s *Service) erase(ctx context.Context, plan *Plan, r *Request, cs *conns, 
 		// Rows the application wrote for the subject during the erasure:
 		// erase once more, then they must be gone.
 		s.event(ctx, r, "request.erase_again", map[string]any{"remaining": remaining})
-		for _, sys := range syss {
-			if _, err := s.eraseSystem(ctx, plan, r, cs, sys, approved, func(Progress) {}); err != nil {
-				return nil, err
+		// Once by the plan's conditions, once by the saved parent keys:
+		// a row whose parents are gone is found only by the latter.
+		bySaved := *r
+		bySaved.keys = r.keys.withSaved()
+		for _, again := range []*Request{r, &bySaved} {
+			for _, sys := range syss {
+				recs, err := s.eraseSystem(ctx, plan, again, cs, sys, approved, false, func(Progress) {})
+				if err != nil {
+					return nil, err
+				}
+				// What the second pass did is on the certificate too.
+				records = addRecords(records, recs)
 			}
 		}
 		if remaining, err = s.verifyErased(ctx, plan, r, cs); err != nil {
@@ -240,6 +252,39 @@ func (s *Service) erase(ctx context.Context, plan *Plan, r *Request, cs *conns, 
 		res.Message += "; not verified: the subject's identity remains in " + strings.Join(where, ", ")
 	}
 	return res, nil
+}
+
+// addRecords adds the rows of more to the records of the same tables.
+func addRecords(records, more []TableRecord) []TableRecord {
+	for _, m := range more {
+		i := slices.IndexFunc(records, func(r TableRecord) bool {
+			return r.System == m.System && r.Table == m.Table && r.Mention == m.Mention
+		})
+		if i < 0 {
+			if m.Rows > 0 || m.Expired > 0 {
+				records = append(records, m)
+			}
+			continue
+		}
+		r := &records[i]
+		if r.Action == "none" {
+			r.Action = m.Action
+		}
+		if m.Action != "kept" {
+			r.Rows += m.Rows // kept rows are a count of what is there, not a change
+		}
+		r.Expired += m.Expired
+		r.Cascades = append(r.Cascades, m.Cascades...)
+		for _, f := range m.Fields {
+			j := slices.IndexFunc(r.Fields, func(x FieldRecord) bool { return x.Column == f.Column })
+			if j < 0 {
+				r.Fields = append(r.Fields, f)
+			} else if f.Method != string(policy.Hold) {
+				r.Fields[j].Rows += f.Rows
+			}
+		}
+	}
+	return records
 }
 
 // eraseSystems lists the systems in the order erasure visits them: the
@@ -357,7 +402,7 @@ func (s *Service) clearPending(ctx context.Context, id, system string) error {
 // before it commits, it records what it is about to commit (and a
 // witness), so that a crash between the commit and Vow's own record is
 // reconciled to the truth.
-func (s *Service) eraseSystem(ctx context.Context, plan *Plan, r *Request, cs *conns, system string, approved bool, progress func(Progress)) ([]TableRecord, error) {
+func (s *Service) eraseSystem(ctx context.Context, plan *Plan, r *Request, cs *conns, system string, approved, record bool, progress func(Progress)) ([]TableRecord, error) {
 	c, err := cs.get(ctx, system)
 	if err != nil {
 		return nil, err
@@ -392,8 +437,10 @@ func (s *Service) eraseSystem(ctx context.Context, plan *Plan, r *Request, cs *c
 			s.crashHook("erase:" + st.ID())
 		}
 	}
-	if err := s.markDone(ctx, r.ID, pendingKey(system), pending{Records: recs, Witness: e.witness}); err != nil {
-		return nil, err
+	if record {
+		if err := s.markDone(ctx, r.ID, pendingKey(system), pending{Records: recs, Witness: e.witness}); err != nil {
+			return nil, err
+		}
 	}
 	if s.crashHook != nil {
 		s.crashHook("before-commit:" + system)
@@ -1040,7 +1087,7 @@ func (s *Service) verifyErased(ctx context.Context, plan *Plan, r *Request, cs *
 	var out []string
 	passes := []*Keys{r.keys}
 	if r.keys != nil && len(r.keys.Saved) > 0 {
-		passes = append(passes, r.keys.withInline(r.keys.Saved))
+		passes = append(passes, r.keys.withSaved())
 	}
 	for _, st := range plan.Steps {
 		if !st.Erase.Acts() && !st.Erase.Hold {

@@ -207,3 +207,48 @@ func TestExportLabels(t *testing.T) {
 		})
 	}
 }
+
+// TestVerifyBySavedKeys: a row written after the erasure ran, under a
+// parent that is gone (the application's table has no foreign key), is
+// found by the parent keys Vow saved before erasing — the plan's own
+// conditions, which look through the parents, find nothing — and is
+// erased, and counted on the certificate.
+func TestVerifyBySavedKeys(t *testing.T) {
+	t.Parallel()
+	for _, kind := range kinds {
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t, kind)
+			testdb.Exec(t, kind, f.appDSN, "CREATE TABLE likes (id INTEGER PRIMARY KEY, post_id INTEGER NOT NULL, who VARCHAR(50)); INSERT INTO likes VALUES (1, 1, 'carol'), (2, 3, 'dan');")
+			withPolicy(t, f, "  billing:\n", `      likes:
+        subject: customer
+        primary_key: [id]
+        erase: delete
+        fields:
+          id: system.operations
+          post_id: {category: system.operations, references: posts.id}
+          who: user.name
+  billing:
+`)
+			r := create(t, f, trusted(dsr.Erasure, dsr.Identities{"email": "ada@example.com"}))
+			dsr.SetCrashHook(f.svc, func(p string) {
+				if p == "before-verify" {
+					testdb.Exec(t, kind, f.appDSN, "INSERT INTO likes VALUES (3, 2, 'late')")
+				}
+			})
+			done := run(t, f, r.ID)
+			if rows := query(t, kind, f.appDSN, "SELECT id FROM likes ORDER BY id"); len(rows) != 1 || rows[0] != "2" {
+				t.Errorf("likes after erasure = %v, want only Dan's like of Bob's post", rows)
+			}
+			c, err := dsr.VerifyCertificate(done.Result.Certificate, f.keys.PublicKey())
+			if err != nil || !c.Verified {
+				t.Fatalf("certificate: %v, verified %v", err, c != nil && c.Verified)
+			}
+			for _, tr := range c.Tables {
+				if tr.Table == "likes" && tr.Rows != 2 {
+					t.Errorf("certificate: likes %s %d rows, want 2 (the late one too)", tr.Action, tr.Rows)
+				}
+			}
+		})
+	}
+}

@@ -609,6 +609,10 @@ type Keys struct {
 	// inline holds parent values read just before a statement, in place of
 	// a subquery; never stored.
 	inline map[string][]any
+	// useSaved makes statements match parents by their Saved values (as
+	// well as by inline ones), not by a subquery on parents that may be
+	// gone: for verification, and for erasing what it found.
+	useSaved bool
 }
 
 // withInline returns a copy of k that uses vals for the parent columns
@@ -616,9 +620,21 @@ type Keys struct {
 func (k *Keys) withInline(vals map[string][]any) *Keys {
 	c := &Keys{}
 	if k != nil {
-		c.Roots, c.Cross, c.Saved, c.Unfit = k.Roots, k.Cross, k.Saved, k.Unfit
+		c.Roots, c.Cross, c.Saved, c.Unfit, c.useSaved = k.Roots, k.Cross, k.Saved, k.Unfit, k.useSaved
 	}
 	c.inline = vals
+	return c
+}
+
+// withSaved returns a copy of k whose statements match parents by the
+// values saved before anything was erased.
+func (k *Keys) withSaved() *Keys {
+	var inline map[string][]any
+	if k != nil {
+		inline = k.inline
+	}
+	c := k.withInline(inline)
+	c.useSaved = true
 	return c
 }
 
@@ -815,10 +831,13 @@ func (k *Keys) rootsFor(parent *Step, col string) ([]any, bool) {
 // materialized returns values of a parent's columns read in advance for
 // this statement (see inlineParents), if any; key is "stepID.columns".
 func (k *Keys) materialized(key string) ([]any, bool) {
-	if k == nil || k.inline == nil {
+	if k == nil {
 		return nil, false
 	}
 	v, ok := k.inline[key]
+	if sv, has := k.Saved[key]; k.useSaved && has {
+		v, ok = append(slices.Clone(v), sv...), true
+	}
 	return v, ok
 }
 

@@ -402,6 +402,10 @@ systems:
           created_at: system.operations
 processors:
   - {name: Stripe, purposes: [billing], categories: [user.financial, user.payment], location: United States}
+# The benchmark's power user owns up to a sixth of some tables at 1M rows
+# (a real one a hundredth at 10M): above the default brake of 10%.
+brake:
+  requests: {share: 30%}
 retention:
   rules:
     - {name: closed accounts, table: "app:users", where: deleted_at IS NOT NULL, from: deleted_at, keep: 30d}
