@@ -76,44 +76,71 @@ func (s *Service) underHold(ctx context.Context, plan *Plan, r *Request, cs *con
 // the referencing rows.
 func (s *Service) brake(ctx context.Context, plan *Plan, r *Request, cs *conns) ([]string, error) {
 	var reasons []string
+	for _, sys := range systems(plan) {
+		why, err := s.brakeSystem(ctx, plan, r, cs, sys)
+		if err != nil {
+			return nil, err
+		}
+		reasons = append(reasons, why...)
+	}
+	return reasons, nil
+}
+
+// brakeSystem checks the steps of one system, in one read-only
+// transaction: on MariaDB the parents' values are read first (as erasure
+// reads them), since a subquery in a count scans the whole table there.
+func (s *Service) brakeSystem(ctx context.Context, plan *Plan, r *Request, cs *conns, system string) ([]string, error) {
+	c, err := cs.get(ctx, system)
+	if err != nil {
+		return nil, err
+	}
+	sc, err := s.schema(ctx, system, c)
+	if err != nil {
+		return nil, err
+	}
+	tx, err := c.DB().BeginTx(ctx, &sql.TxOptions{ReadOnly: c.Dialect().Kind() != "sqlite"})
+	if err != nil {
+		return nil, c.Translate(ctx, "begin", err)
+	}
+	defer tx.Rollback()
+	e := &eraser{s: s, tx: tx, c: c, plan: plan, r: r, schema: sc}
+	d := c.Dialect()
 	limit := s.Policy.RequestBrake()
+	var reasons []string
 	for _, st := range plan.Steps {
-		if !st.Erase.Acts() && !(st.Erase.Hold && st.Erase.From != "") {
+		if st.System != system || !st.Erase.Acts() && !(st.Erase.Hold && st.Erase.From != "") {
 			continue
 		}
-		c, err := cs.get(ctx, st.System)
+		keys, err := s.inlineParents(ctx, tx, c, plan, st, r)
 		if err != nil {
 			return nil, err
 		}
-		sc, err := s.schema(ctx, st.System, c)
-		if err != nil {
-			return nil, err
-		}
-		d := c.Dialect()
-		wf := whereFn(func(pre []any) (string, []any) { return plan.WhereAfter(st, r.Identities, r.keys, pre) })
+		wf := whereFn(func(pre []any) (string, []any) { return plan.WhereAfter(st, r.Identities, keys, pre) })
 		where, args := wf(nil)
-		var n int64
-		if err := c.DB().QueryRowContext(ctx, "SELECT count(*) FROM "+d.Ident(st.Table)+" WHERE "+where, args...).Scan(&n); err != nil {
-			return nil, c.Translate(ctx, "count "+st.ID(), err)
-		}
-		if n == 0 {
+		n, err := e.count(ctx, st, "SELECT count(*) FROM "+d.Ident(st.Table)+" WHERE "+where, args)
+		if err != nil || n == 0 {
+			if err != nil {
+				return nil, err
+			}
 			continue
 		}
-		total, err := connector.RowCount(ctx, c, st.Table)
-		if err != nil {
-			return nil, err
+		if n > int64(limit.Rows) {
+			total, err := connector.RowCount(ctx, c, st.Table)
+			if err != nil {
+				return nil, err
+			}
+			if limit.Trips(n, total) {
+				reasons = append(reasons, fmt.Sprintf("%s: the erasure would change %d of its %d rows, more than one person plausibly owns (brake: over %s and over %d rows)",
+					st.ID(), n, total, limit.Share, limit.Rows))
+			}
 		}
-		if limit.Trips(n, total) {
-			reasons = append(reasons, fmt.Sprintf("%s: the erasure would change %d of its %d rows, more than one person plausibly owns (brake: over %s and over %d rows)",
-				st.ID(), n, total, limit.Share, limit.Rows))
-		}
-		if why, err := s.others(ctx, plan, st, r, c); err != nil {
+		if why, err := e.others(ctx, st, keys); err != nil {
 			return nil, err
 		} else if why != "" {
 			reasons = append(reasons, why)
 		}
 		if st.Role == RoleSubject && (st.Erase.Delete || st.Erase.Hold) {
-			why, err := s.preflightCascades(ctx, plan, st, r, c, sc)
+			why, err := e.preflightCascades(ctx, st, wf)
 			if err != nil {
 				return nil, err
 			}
@@ -150,11 +177,12 @@ func (s *Service) keyless(ctx context.Context, plan *Plan, cs *conns) error {
 
 // others finds rows of a person table the step reaches through relations
 // whose own identity is not the subject's: other people's accounts.
-func (s *Service) others(ctx context.Context, plan *Plan, st *Step, r *Request, c connector.SQL) (string, error) {
+func (e *eraser) others(ctx context.Context, st *Step, keys *Keys) (string, error) {
 	if st.Role != RoleSubject {
 		return "", nil
 	}
-	t := s.Policy.System(st.System).Table(st.Table)
+	plan, r := e.plan, e.r
+	t := e.s.Policy.System(st.System).Table(st.Table)
 	pk := st.PrimaryKey
 	if len(pk) != 1 {
 		return "", nil
@@ -176,17 +204,21 @@ func (s *Service) others(ctx context.Context, plan *Plan, st *Step, r *Request, 
 	}
 	rel, ids := *st, *st
 	rel.Matches, ids.Matches = byRelation, byIdentity
-	d := c.Dialect()
-	w1, a := plan.WhereAfter(&rel, r.Identities, r.keys, nil)
+	d := e.c.Dialect()
+	w1, a := plan.WhereAfter(&rel, r.Identities, keys, nil)
 	cond := w1
 	if len(byIdentity) > 0 {
-		w2, a2 := plan.WhereAfter(&ids, r.Identities, &Keys{Unfit: r.keys.Unfit}, a)
+		var unfit []string
+		if r.keys != nil {
+			unfit = r.keys.Unfit
+		}
+		w2, a2 := plan.WhereAfter(&ids, r.Identities, &Keys{Unfit: unfit}, a)
 		cond += " AND NOT (" + w2 + ")"
 		a = a2
 	}
-	var n int64
-	if err := c.DB().QueryRowContext(ctx, "SELECT count(*) FROM "+d.Ident(st.Table)+" WHERE "+cond, a...).Scan(&n); err != nil {
-		return "", c.Translate(ctx, "count "+st.ID(), err)
+	n, err := e.count(ctx, st, "SELECT count(*) FROM "+d.Ident(st.Table)+" WHERE "+cond, a)
+	if err != nil {
+		return "", err
 	}
 	if n == 0 {
 		return "", nil
@@ -202,14 +234,7 @@ func (s *Service) others(ctx context.Context, plan *Plan, st *Step, r *Request, 
 // preflightCascades reads, before anything is erased, what the database's
 // ON DELETE rules would do to rows that reference the step's rows and that
 // the plan itself does not erase.
-func (s *Service) preflightCascades(ctx context.Context, plan *Plan, st *Step, r *Request, c connector.SQL, sc *connector.Schema) ([]string, error) {
-	tx, err := c.DB().BeginTx(ctx, &sql.TxOptions{ReadOnly: c.Dialect().Kind() != "sqlite"})
-	if err != nil {
-		return nil, c.Translate(ctx, "begin", err)
-	}
-	defer tx.Rollback()
-	e := &eraser{s: s, tx: tx, c: c, plan: plan, r: r, schema: sc}
-	wf := whereFn(func(pre []any) (string, []any) { return plan.WhereAfter(st, r.Identities, r.keys, pre) })
+func (e *eraser) preflightCascades(ctx context.Context, st *Step, wf whereFn) ([]string, error) {
 	refs, err := e.references(ctx, st, wf)
 	if err != nil {
 		return nil, err
