@@ -862,8 +862,20 @@ func (pl *Plan) WriteText(w io.Writer, ids Identities) error {
 	var b strings.Builder
 	for i, s := range pl.Steps {
 		where, args := pl.Where(s, ids, nil)
-		fmt.Fprintf(&b, "%2d. %s  (%s)\n", i+1, s.ID(), s.Kind)
-		fmt.Fprintf(&b, "    read:  SELECT * FROM %s WHERE %s", connector.DialectOf(s.Kind).Ident(s.Table), where)
+		d := connector.DialectOf(s.Kind)
+		sel := "*"
+		fmt.Fprintf(&b, "%2d. %s  (%s)", i+1, s.ID(), s.Kind)
+		if s.Role == RoleMention {
+			// Someone else's rows: only the mentioning columns are read.
+			cols := make([]string, len(s.Mention))
+			for i, c := range s.Mention {
+				cols[i] = d.Column(c)
+			}
+			sel = strings.Join(cols, ", ")
+			fmt.Fprintf(&b, "  mentions the subject in others' rows")
+		}
+		b.WriteString("\n")
+		fmt.Fprintf(&b, "    read:  SELECT %s FROM %s WHERE %s", sel, d.Ident(s.Table), where)
 		if len(args) > 0 {
 			fmt.Fprintf(&b, "  -- %s", formatArgs(args))
 		}
@@ -885,7 +897,14 @@ func (pl *Plan) WriteText(w io.Writer, ids Identities) error {
 			fmt.Fprintf(&b, "  ! %s\n", w)
 		}
 	}
-	b.WriteString("\nErasure runs the steps bottom-up (children before parents), one transaction per system.\n")
+	b.WriteString("\nErasure runs the steps in this order, one transaction per system: ")
+	for i, s := range pl.EraseOrder {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(s.ID())
+	}
+	b.WriteString(" (rows before the rows they reference).\n")
 	_, err := io.WriteString(w, b.String())
 	return err
 }
@@ -906,7 +925,7 @@ func (e TableErasure) Describe() string {
 	case e.Hold:
 		return fmt.Sprintf("keep rows for %s: %s", e.For, e.Reason)
 	case len(e.Fields) == 0:
-		return "nothing (no erasure strategy; nothing personal to erase)"
+		return "nothing (no erasure strategy)"
 	}
 	parts := make([]string, len(e.Fields))
 	for i, f := range e.Fields {
