@@ -65,14 +65,6 @@ var corpusKnown = map[string]string{
 	// strategy) is enough for the foreign key (team_id, assignee_member_no),
 	// but Vow wants every column of it nulled and fails the erasure.
 	"composite/member-8-of-team-1-assigned/*/erase": "fails with RESTRICT on task_assignments (team_id, assignee_member_no) though the policy nulls assignee_member_no",
-	// PostgreSQL: verification matches composite keys with IN (VALUES ($1,
-	// $2)), whose parameters PostgreSQL types as text.
-	"composite/member-7-of-team-1/postgres/erase": "erases, then fails verifying task_comments: operator does not exist: integer = text; the request ends failed",
-	"composite/member-7-of-team-2/postgres/erase": "erases, then fails verifying task_comments: operator does not exist: integer = text; the request ends failed",
-
-	// Without a primary key (or a declared unique key) Vow cannot tell
-	// rows apart: it should refuse and say what to declare.
-	"nopk/no-key-declared/*/erase": "completes (deleting the right rows) instead of refusing a table with no primary key",
 
 	// MariaDB's PAD SPACE collations (utf8mb4_bin) compare 'ann ' = 'ann'.
 	"logtable/ann/mysql/access": "exports the log row of username 'ann ' (trailing space) with ann's",

@@ -467,7 +467,8 @@ func (g *genSchema) truth() (map[string][]string, map[string]map[string]effect) 
 			}
 			slices.Sort(e.nullify)
 			e.nullify = slices.Compact(e.nullify)
-			if e.del || len(e.nullify) > 0 || len(e.hmac) > 0 {
+			e.keep = protected[t][k] && !e.del && len(e.nullify) == 0
+			if e.keep || e.del || len(e.nullify) > 0 || len(e.hmac) > 0 {
 				effects[t.name][k] = e
 			}
 		}
