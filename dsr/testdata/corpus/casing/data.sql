@@ -14,3 +14,8 @@ INSERT INTO contact_requests (id, email, message) VALUES (3, 'USER140@mail14.exa
 INSERT INTO contact_requests (id, email, message) VALUES (4, 'user14@mail14.exampl', 'typo');
 INSERT INTO contact_requests (id, email, message) VALUES (5, 'JÜRGEN@STRASSE.example', 'not the same domain');
 INSERT INTO contact_requests (id, email, message) VALUES (6, 'JÜRGEN@Straße.example', 'Umlaut in capitals');
+-- jose and josé are two mailboxes, two people.
+INSERT INTO users (id, email, name) VALUES (21, 'jose@example.com', 'Jose');
+INSERT INTO orders (id, user_id, total) VALUES (5, 21, 50.00);
+INSERT INTO contact_requests (id, email, message) VALUES (7, 'josé@example.com', 'José, someone else');
+INSERT INTO contact_requests (id, email, message) VALUES (8, 'JOSE@example.com', 'Jose again');

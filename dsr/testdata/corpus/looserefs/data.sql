@@ -1,0 +1,11 @@
+INSERT INTO users (id, email) VALUES (1, 'ada@example.com');
+INSERT INTO users (id, email) VALUES (2, 'bob@example.com');
+INSERT INTO users (id, email) VALUES (11, 'eleven@example.com');
+INSERT INTO audit_trail (id, actor_ref, action) VALUES (1, '1', 'login');
+INSERT INTO audit_trail (id, actor_ref, action) VALUES (2, '11', 'login');
+INSERT INTO audit_trail (id, actor_ref, action) VALUES (3, '1abc', 'sync from partner system');
+INSERT INTO audit_trail (id, actor_ref, action) VALUES (4, '1-legacy', 'imported');
+INSERT INTO audit_trail (id, actor_ref, action) VALUES (5, '2', 'login');
+INSERT INTO audit_trail (id, actor_ref, action) VALUES (6, '1', 'logout');
+INSERT INTO audit_trail (id, actor_ref, action) VALUES (7, 'svc:1', 'cron');
+INSERT INTO audit_trail (id, actor_ref, action) VALUES (8, NULL, 'system');

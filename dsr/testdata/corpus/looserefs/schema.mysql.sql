@@ -1,0 +1,2 @@
+CREATE TABLE users (id BIGINT PRIMARY KEY, email VARCHAR(255) NOT NULL);
+CREATE TABLE audit_trail (id BIGINT PRIMARY KEY, actor_ref VARCHAR(32), action VARCHAR(40) NOT NULL, INDEX (actor_ref));
