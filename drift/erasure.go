@@ -42,11 +42,10 @@ type eraseChecker struct {
 }
 
 // enforcesForeignKeys reports whether the database enforces foreign keys
-// on Vow's own connections. SQLite enforces them only on connections that
-// turn them on (PRAGMA foreign_keys), and the SQLite connector does not:
-// its ON DELETE rules never run on Vow's deletes, and a masked value is
-// never checked against the referenced table.
-func enforcesForeignKeys(kind string) bool { return kind != "sqlite" }
+// on Vow's own connections: all three do (the SQLite connector turns
+// PRAGMA foreign_keys on), so the ON DELETE rules run on Vow's deletes and
+// a masked value is checked against the referenced table everywhere.
+func enforcesForeignKeys(kind string) bool { return true }
 
 // tablePath is the policy path of a table of the system.
 func (c *comparer) tablePath(t *policy.Table) string { return c.base + ".tables." + t.Name }
@@ -485,7 +484,9 @@ func (d deleter) String() string {
 // deleters lists what deletes rows of t, erasure first.
 func (e *eraseChecker) deleters(t *policy.Table) []deleter {
 	var out []deleter
-	if t.Erase != nil && t.Erase.Method == policy.Delete && e.p.Offers("erasure") && e.own.Kind(e.sys.Name, t.Name) != "" {
+	// Only a subject kind whose tables declare identities can be asked
+	// for: an organization's rows no request erases.
+	if t.Erase != nil && t.Erase.Method == policy.Delete && e.p.Offers("erasure") && slices.Contains(e.p.IdentityKinds(), e.own.Kind(e.sys.Name, t.Name)) {
 		out = append(out, deleter{path: e.tablePath(t) + ".erase", erasure: true})
 	}
 	for i, r := range e.p.Retention.Rules {
@@ -769,8 +770,11 @@ func fails(d deleter, table string) string {
 // fkError names the error the database gives a delete its foreign keys
 // forbid.
 func (e *eraseChecker) fkError() string {
-	if e.live.Kind == "mysql" {
+	switch e.live.Kind {
+	case "mysql":
 		return "MySQL 1451"
+	case "sqlite":
+		return "SQLite: FOREIGN KEY constraint failed"
 	}
 	return "SQLSTATE 23503"
 }

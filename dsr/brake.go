@@ -116,6 +116,9 @@ func (s *Service) brakeSystem(ctx context.Context, plan *Plan, r *Request, cs *c
 			return nil, err
 		}
 		wf := whereFn(func(pre []any) (string, []any) { return plan.WhereAfter(st, r.Identities, keys, pre) })
+		if st.unshared != "" {
+			wf = wf.also(d, st.unshared) // shared owned rows stay: not counted
+		}
 		where, args := wf(nil)
 		n, err := e.count(ctx, st, "SELECT count(*) FROM "+d.Ident(st.Table)+" WHERE "+where, args)
 		if err != nil || n == 0 {
@@ -332,6 +335,7 @@ var identityCategories = map[string]string{
 func (s *Service) residual(ctx context.Context, plan *Plan, r *Request, cs *conns) ([]Residual, []string, error) {
 	var out []Residual
 	var searched []string
+	own := s.Policy.Ownership()
 	for _, sys := range s.Policy.Systems {
 		if sys.Kind == "webhook" {
 			continue
@@ -341,6 +345,9 @@ func (s *Service) residual(ctx context.Context, plan *Plan, r *Request, cs *conn
 				for _, k := range kindsOf(r.Identities) {
 					if f.Identity != k && (identityCategories[k] == "" || f.Category != identityCategories[k]) {
 						continue
+					}
+					if !identity.Global(k) && own.Kind(sys.Name, t.Name) != plan.Subject {
+						continue // a user_id of the customers is not one of the staff
 					}
 					c, err := cs.get(ctx, sys.Name)
 					if err != nil {

@@ -45,6 +45,9 @@ type Certificate struct {
 	// Backups says when erased data is gone from backups too; absent when
 	// nothing was erased.
 	Backups string `json:"backups,omitempty"`
+	// Approval is the operator's approval of an erasure the brake had
+	// stopped, and why it stopped.
+	Approval *Approval `json:"approval,omitempty"`
 }
 
 // verification is what the re-read after an erasure found, for certify.
@@ -95,6 +98,7 @@ func (s *Service) certify(ctx context.Context, r *Request, records []TableRecord
 		Verified:     !v.held,
 		Remaining:    v.remaining,
 		Searched:     v.searched,
+		Approval:     r.Approval,
 	}
 	for _, x := range v.remaining {
 		if x.Kept == "" {

@@ -24,7 +24,9 @@ type TableRecord struct {
 	// Mention names the columns through which the rows name the subject,
 	// for rows that are someone else's; empty for the subject's own rows.
 	Mention string `json:"mention,omitempty"`
-	// Action is "deleted", "masked", "kept" or "none".
+	// Action is "deleted", "masked", "kept" (held), "left" (rows of
+	// others that name the subject, with no strategy for the column) or
+	// "none".
 	Action string `json:"action"`
 	// Rows is the number of rows deleted (deleted), changed (masked) or
 	// kept (kept).
@@ -553,6 +555,19 @@ func (e *eraser) step(ctx context.Context, st *Step) (TableRecord, error) {
 	wf := whereFn(func(pre []any) (string, []any) { return e.plan.WhereAfter(st, e.r.Identities, keys, pre) })
 	rec := TableRecord{System: st.System, Table: st.Table, Action: "none"}
 	switch {
+	case st.Erase.Delete && st.unshared != "":
+		// Owned rows (an address) others also reference stay.
+		where, args := wf(nil)
+		all, err := e.count(ctx, st, "SELECT count(*) FROM "+table+" WHERE "+where, args)
+		if err != nil {
+			return rec, err
+		}
+		n, casc, err := e.delete(ctx, st, wf.also(d, st.unshared))
+		rec.Action, rec.Rows, rec.Cascades = "deleted", n, casc
+		if all > n {
+			rec.Reason = fmt.Sprintf("%d rows kept: other people's rows reference them too", all-n)
+		}
+		return rec, err
 	case st.Erase.Delete:
 		n, casc, err := e.delete(ctx, st, wf)
 		rec.Action, rec.Rows, rec.Cascades = "deleted", n, casc
@@ -789,7 +804,9 @@ func (e *eraser) mention(ctx context.Context, st *Step) (TableRecord, error) {
 		n, err := e.count(ctx, st, "SELECT count(*) FROM "+e.c.Dialect().Ident(st.Table)+" WHERE "+where, args)
 		rec.Rows = n
 		if n > 0 {
-			rec.Action, rec.Reason = "kept", "no erasure strategy for "+rec.Mention
+			// Not held: the policy says nothing to do to them. What the
+			// database's ON DELETE rule does is on the parent's record.
+			rec.Action, rec.Reason = "left", "no erasure strategy for "+rec.Mention
 		}
 		return rec, err
 	}
@@ -1151,6 +1168,9 @@ func checks(d connector.Dialect, plan *Plan, st *Step, keys *Keys, r *Request, n
 			return plan.WhereAfter(st, r.Identities, keys, pre)
 		})
 		switch {
+		case st.Erase.Delete && st.unshared != "":
+			out = append(out, check{wf: wf.also(d, st.unshared)})
+			continue
 		case st.Erase.Delete:
 			out = append(out, check{wf: wf})
 			continue
@@ -1190,6 +1210,9 @@ func (s *Service) unpseudonymised(ctx context.Context, c connector.SQL, st *Step
 		var v any
 		if err := rows.Scan(&v); err != nil {
 			return 0, c.Translate(ctx, "verify "+st.ID(), err)
+		}
+		if n64, isInt := keyValue(v).(int64); isInt && n64 < 0 {
+			continue // an integer column's pseudonym (keyring.PseudonymInt)
 		}
 		if !keyring.IsPseudonym(fmt.Sprint(keyValue(v))) {
 			n++

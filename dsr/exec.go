@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -187,6 +188,9 @@ func (s *Service) execute(ctx context.Context, r *Request, progress func(Progres
 	}
 	conns := &conns{s: s, open: map[string]connector.SQL{}}
 	defer conns.close()
+	if err := s.livePrimaryKeys(ctx, plan, conns); err != nil {
+		return nil, err
+	}
 	if r.keys == nil {
 		keys, err := s.resolve(ctx, plan, r, conns)
 		if err != nil {
@@ -215,6 +219,73 @@ func (s *Service) execute(ctx context.Context, r *Request, progress func(Progres
 		return s.record(ctx, plan, r, conns, progress)
 	}
 	return nil, fmt.Errorf("dsr: %s requests cannot be executed yet: %w", r.Type, ErrNotOffered)
+}
+
+// livePrimaryKeys gives the steps whose table the policy declares no
+// primary_key the database's own: a table masked by erasure is then found
+// by its resolved keys, not by the identity column the erasure changes
+// (masking that column first would lose the rest of the row's fields, and
+// verification would look for the row by what is no longer there).
+func (s *Service) livePrimaryKeys(ctx context.Context, plan *Plan, cs *conns) error {
+	for _, st := range plan.Steps {
+		if len(st.PrimaryKey) > 0 {
+			continue
+		}
+		c, err := cs.get(ctx, st.System)
+		if err != nil {
+			return err
+		}
+		sc, err := s.schema(ctx, st.System, c)
+		if err != nil {
+			return err
+		}
+		if lt := sc.Table(st.Table); lt != nil {
+			st.PrimaryKey = slices.Clone(lt.PrimaryKey)
+		}
+	}
+	for _, st := range plan.Steps {
+		if !slices.ContainsFunc(st.Matches, func(m Match) bool { return m.Owned }) {
+			continue
+		}
+		c, err := cs.get(ctx, st.System)
+		if err != nil {
+			return err
+		}
+		sc, err := s.schema(ctx, st.System, c)
+		if err != nil {
+			return err
+		}
+		st.unshared = unshared(c.Dialect(), sc, st.Table)
+	}
+	return nil
+}
+
+// unshared is the condition that no row of another table references a
+// row of table (named by its own name in the statement): an owned row (a
+// customer's address) that someone else's row also points at is not the
+// subject's alone, and stays.
+func unshared(d connector.Dialect, sc *connector.Schema, table string) string {
+	lt := sc.Table(table)
+	if lt == nil {
+		return ""
+	}
+	var guards []string
+	n := 0
+	for _, ot := range sc.Tables {
+		for _, fk := range ot.ForeignKeys {
+			if !strings.EqualFold(fk.RefTable, lt.Name) || strings.EqualFold(ot.Name, lt.Name) {
+				continue
+			}
+			alias := "vow_u" + strconv.Itoa(n)
+			n++
+			eq := make([]string, len(fk.Columns))
+			for i := range fk.Columns {
+				eq[i] = alias + "." + d.Column(fk.Columns[i]) + " = " + d.Ident(table) + "." + d.Column(fk.RefColumns[i])
+			}
+			guards = append(guards, "NOT EXISTS (SELECT 1 FROM "+d.Ident(ot.Name)+" "+alias+" WHERE "+strings.Join(eq, " AND ")+")")
+		}
+	}
+	return strings.Join(guards, " AND ")
 }
 
 // conns opens each system's datastore once per run.

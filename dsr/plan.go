@@ -96,6 +96,9 @@ type Step struct {
 	// anything changes (a relation into another system, or an address
 	// this table's rows own); they are read when the request starts.
 	Collect [][]string
+	// unshared, for rows owned through owns (an address), is the live
+	// condition that no one else's row references them: shared rows stay.
+	unshared string
 }
 
 // ID names the step: "system:table" for the subject's rows,
@@ -258,7 +261,12 @@ func NewPlan(p *policy.Policy, kind string, kinds []string) (*Plan, error) {
 				}
 				// An identity in a table of another subject names the
 				// person in someone else's row (a commit's author email in
-				// a customer's pipeline run).
+				// a customer's pipeline run) — when its value names one
+				// person everywhere: user_id 7 of the customers is not
+				// employee 7.
+				if !identity.Global(f.Identity) {
+					continue
+				}
 				s := step(sys, t, RoleMention, []string{f.Name})
 				s.Matches = append(s.Matches, m)
 				mentions = append(mentions, s)
@@ -731,6 +739,10 @@ func (pl *Plan) where(d connector.Dialect, s *Step, ids Identities, keys *Keys, 
 				continue
 			}
 			ors = append(ors, identity.Match(d.Kind(), m.Identity, d.Column(m.Column()), param(v)))
+		case m.Carried(s) && keys == nil:
+			// Shown before a request runs (vow request plan): the values
+			// are read when it starts.
+			ors = append(ors, cols(m.Columns)+" IN (/* "+m.carriedKey()+" of the rows above, read when the request starts */)")
 		case m.Carried(s):
 			ors = append(ors, in(m.Columns, keys.cross(m.carriedKey())))
 		default:
@@ -923,7 +935,16 @@ func (e TableErasure) Describe() string {
 	case e.Delete:
 		return "delete rows"
 	case e.Hold:
-		return fmt.Sprintf("keep rows for %s: %s", e.For, e.Reason)
+		out := fmt.Sprintf("keep rows for %s: %s", e.For, e.Reason)
+		if e.From != "" {
+			out = fmt.Sprintf("keep rows for %s from %s (older ones are deleted): %s", e.For, e.From, e.Reason)
+		}
+		for _, f := range e.Fields {
+			if f.Method != policy.Hold {
+				out += "; " + (TableErasure{Fields: []FieldErasure{f}}).Describe()
+			}
+		}
+		return out
 	case len(e.Fields) == 0:
 		return "nothing (no erasure strategy)"
 	}

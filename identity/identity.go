@@ -3,8 +3,8 @@
 // kind's values, how a value is compared with a column in SQL, and whether
 // a value can be compared with a column of a given type at all.
 //
-// Requests, legal holds, retention and consent all go through it, so a
-// person is the same person everywhere: an email address held as
+// Requests, legal holds and retention all go through it, so a person is
+// the same person everywhere: an email address held as
 // "Ada.Held@Example.com" matches a hold on "ada.held@example.com", and an
 // identity "1abc" is refused for an integer column instead of being
 // coerced by the database into user 1.
@@ -83,6 +83,12 @@ func Equal(kind, a, b string) bool {
 	}
 	return na == nb
 }
+
+// Global reports whether a value of the kind names the same person in
+// any table: an email address or a phone number does; a user_id,
+// customer_id, username or external_id is a key of one table's people,
+// and customer 7 is not employee 7.
+func Global(kind string) bool { return kind == Email || kind == Phone }
 
 // CaseInsensitive reports whether values of the kind compare without
 // regard to case.

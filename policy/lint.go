@@ -313,6 +313,9 @@ func (l *linter) table(s *System, t *Table, path string) {
 		for i, pu := range f.Purposes {
 			l.purposeRef(fmt.Sprintf("%s.purposes[%d]", fp, i), pu)
 		}
+		if f.Erase != nil && f.Erase.Method == Hold && f.Erase.From != "" {
+			l.errorf(fp+".erase.from", "invalid-value", "put the hold with from: on the table (erase: {hold: …, for: …, from: …}); a column's hold lasts its whole period", "from: bounds a table's hold by a date column; a field's hold cannot end row by row")
+		}
 		if f.Erase != nil && f.Erase.Method == Delete {
 			l.errorf(fp+".erase", "invalid-value", "put erase: delete on the table to delete whole rows", "a field cannot be deleted on its own")
 		}
@@ -339,7 +342,10 @@ func (l *linter) table(s *System, t *Table, path string) {
 	for i, fk := range t.ForeignKeys {
 		l.foreignKey(s, t, fk, fmt.Sprintf("%s.foreign_keys[%d]", path, i))
 	}
-	if personal && t.Subject == "" {
+	if t.Erase != nil && t.Erase.Method == Hold && t.Erase.From != "" && !t.HasColumn(t.Erase.From) {
+		l.errorf(path+".erase.from", "broken-reference", fmt.Sprintf("declare %s as a field (category system.operations)", t.Erase.From), "the hold runs from column %q, which %s:%s does not declare", t.Erase.From, s.Name, t.Name)
+	}
+	if personal && t.Subject == "" && l.p.Ownership().Kind(s.Name, t.Name) == "" {
 		l.warnf(path, "missing-subject", "add subject: customer (or whom the rows are about)", "table %q holds personal data but names no subject", t.Name)
 	}
 	if l.absence && p.Offers("erasure") && t.Erase == nil && len(unerased) > 0 {

@@ -2,8 +2,8 @@ package policy
 
 import "fmt"
 
-// Lints that are not yet called from lint (lint.go); see each one for
-// where it belongs.
+// Lints called from lint (lint.go): durations that cannot be zero, and
+// the conditions of retention rules.
 
 // zeroDurations reports a period written as zero ("0d") where zero makes
 // no sense. Zero is meaningful only for a retention rule's keep (remove

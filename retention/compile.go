@@ -139,10 +139,16 @@ func (e *Engine) compile(i int, c *conn, now, cutoff time.Time, holds map[string
 		j.cutoff = cutoff // a resumed run keeps the cutoff it started with
 	}
 	j.holdCutoff = j.cutoff
+	// A held table's rows are kept until their hold ends, measured from
+	// the hold's own column when it names one, else the rule's.
+	holdCol := r.From
 	if t.Erase != nil && t.Erase.Method == policy.Hold && !t.Erase.For.IsZero() {
-		if hc := t.Erase.For.Before(now); hc.Before(j.cutoff) {
+		if t.Erase.From != "" && j.live.Column(t.Erase.From) != nil {
+			holdCol = t.Erase.From
+		}
+		if hc := t.Erase.For.Before(now); hc.Before(j.cutoff) || holdCol != r.From {
 			j.holdCutoff, j.holdReason = hc, t.Erase.Reason
-			j.warnings = append(j.warnings, fmt.Sprintf("%s:%s is held for %s (%s): rows are kept that long, longer than the rule's %s", sys.Name, t.Name, t.Erase.For.Human(), t.Erase.Reason, r.Keep.Human()))
+			j.warnings = append(j.warnings, fmt.Sprintf("%s:%s is held for %s from %s (%s): rows are kept that long, whatever the rule's %s", sys.Name, t.Name, t.Erase.For.Human(), holdCol, t.Erase.Reason, r.Keep.Human()))
 		}
 	}
 	if !indexed(j.live, r.From) {
@@ -151,8 +157,9 @@ func (e *Engine) compile(i int, c *conn, now, cutoff time.Time, holds map[string
 	from := j.d.Ident(t.Name) + "." + j.d.Column(r.From)
 	j.expired = and(cond{sql: from + " < ?", args: []any{timeArg(j.d.Kind(), j.live.Column(r.From).Type, c.sample(t.Name, r.From), j.cutoff)}}, cond{sql: r.Where})
 	excl := []cond{j.expired}
-	if j.holdCutoff.Before(j.cutoff) {
-		excl = append(excl, cond{sql: from + " < ?", args: []any{timeArg(j.d.Kind(), j.live.Column(r.From).Type, c.sample(t.Name, r.From), j.holdCutoff)}})
+	if j.holdCutoff.Before(j.cutoff) || holdCol != r.From {
+		hcol := j.d.Ident(t.Name) + "." + j.d.Column(holdCol)
+		excl = append(excl, cond{sql: hcol + " < ?", args: []any{timeArg(j.d.Kind(), j.live.Column(holdCol).Type, c.sample(t.Name, holdCol), j.holdCutoff)}})
 	}
 	if hc, ha := hold.Condition(e.Policy, j.d, sys.Name, t.Name, j.d.Ident(t.Name), holds); hc != "" {
 		excl = append(excl, cond{sql: "NOT (" + hc + ")", args: ha})

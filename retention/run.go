@@ -60,7 +60,7 @@ func (r *Report) Rows() int64 {
 
 // Failed reports whether a rule failed.
 func (r *Report) Failed() bool {
-	return slices.ContainsFunc(r.Rules, func(x RuleResult) bool { return x.Status == StatusFailed })
+	return slices.ContainsFunc(r.Rules, func(x RuleResult) bool { return x.Status == StatusFailed || x.Status == StatusBraked })
 }
 
 // Run executes the selected rules and records the run in the state store.

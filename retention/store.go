@@ -231,9 +231,13 @@ func (e *Engine) History(ctx context.Context, limit int) ([]Report, error) {
 
 // lastFinished returns when rule last finished a run (done, not dry), or
 // the zero time.
+//
+// A run the brake stopped counts: the rule waits for an operator (vow
+// retention run --approve), and the scheduler asks again next interval,
+// not every minute.
 func (e *Engine) lastFinished(ctx context.Context, rule string) (time.Time, error) {
 	var v any
-	err := e.Store.DB().QueryRowContext(ctx, e.q(`SELECT max(rr.finished_at) FROM retention_run_rules rr JOIN retention_runs r ON r.id = rr.run_id WHERE rr.rule = ? AND rr.status = 'done' AND r.dry_run = 0`), rule).Scan(&v)
+	err := e.Store.DB().QueryRowContext(ctx, e.q(`SELECT max(rr.finished_at) FROM retention_run_rules rr JOIN retention_runs r ON r.id = rr.run_id WHERE rr.rule = ? AND rr.status IN ('done', 'braked') AND r.dry_run = 0`), rule).Scan(&v)
 	if err != nil {
 		return time.Time{}, e.Store.Wrap(err, "retention: last run of %q", rule)
 	}

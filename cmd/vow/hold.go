@@ -18,9 +18,11 @@ func (a *app) holdCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "hold",
 		Short: "Place, list and release legal holds on data subjects",
-		Long: `A legal hold keeps a person's data from being removed: retention runs skip the
-rows that belong to a held subject (through the identity columns the policy
-declares, and columns referencing them). A subject is named by an identity:
+		Long: `A legal hold keeps a person's data from being removed: an erasure request for
+them keeps everything (its certificate says so), and retention runs skip their
+rows — a row is theirs when it, or a row that owns it at any depth, carries one
+of their identities (emails whatever their case; a hold on an email also stops
+an erasure requested by user_id). A subject is named by an identity:
 email:ada@example.com, user_id:42, customer_id:acme, phone:…, username:…,
 external_id:…. Holds are kept in the state store and never deleted; a
 release is recorded with who and why.`,

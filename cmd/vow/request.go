@@ -21,6 +21,7 @@ import (
 	"github.com/vowprivacy/vow/datastore"
 	"github.com/vowprivacy/vow/dsr"
 	"github.com/vowprivacy/vow/hold"
+	"github.com/vowprivacy/vow/identity"
 	"github.com/vowprivacy/vow/keyring"
 	"github.com/vowprivacy/vow/mailer"
 	"github.com/vowprivacy/vow/policy"
@@ -187,8 +188,12 @@ func (a *app) requestPlanCommand(file *string) *cobra.Command {
 				return err
 			}
 			kinds := make([]string, 0, len(ids))
-			for k := range ids {
+			for k, v := range ids {
 				kinds = append(kinds, k)
+				// Shown as the request would compare it.
+				if n, err := identity.Normalize(k, v); err == nil {
+					ids[k] = n
+				}
 			}
 			sort.Strings(kinds)
 			plan, err := dsr.NewPlan(p, idf.subject, kinds)
@@ -387,6 +392,20 @@ func (a *app) showRequest(r *dsr.Request) error {
 	}
 	if r.Status == dsr.Scheduled && r.NextAttemptAt != nil {
 		fmt.Fprintf(w, "  erasure at\t%s (grace period: the account is marked; vow request cancel %s recovers it)\n", r.NextAttemptAt.Format(time.RFC3339), r.ID)
+	}
+	if ap := r.Approval; ap != nil {
+		for _, why := range ap.Reasons {
+			fmt.Fprintf(w, "  brake\t%s\n", why)
+		}
+		if ap.ApprovedAt != nil {
+			fmt.Fprintf(w, "  approved\tby %s on %s: %s\n", ap.ApprovedBy, ap.ApprovedAt.Format(time.RFC3339), ap.Note)
+		}
+	}
+	if r.Status == dsr.AwaitingApproval {
+		fmt.Fprintf(w, "  next\tthe brake stopped the erasure before it changed anything; if the reasons are right: vow request approve %s --by NAME --run\n", r.ID)
+	}
+	if r.Status == dsr.Failed {
+		fmt.Fprintf(w, "  next\tfix the cause (the policy, say), then: vow request retry %s --run\n", r.ID)
 	}
 	if r.LastError != "" {
 		fmt.Fprintf(w, "  last error\t%s\n", r.LastError)
@@ -676,14 +695,41 @@ was not altered since. Exit status 1 if it does not verify.`,
 			fmt.Fprintf(a.stdout, "valid: erasure certificate for request %s, signed by key %s\n", c.RequestID, dsrKeyID(key))
 			fmt.Fprintf(a.stdout, "  %s, completed %s, verified: %v\n", c.Organization, c.CompletedAt.Format(time.RFC3339), c.Verified)
 			for _, t := range c.Tables {
-				line := fmt.Sprintf("  %-32s %-8s %d rows", t.System+":"+t.Table, t.Action, t.Rows)
+				name := t.System + ":" + t.Table
+				if t.Mention != "" {
+					name += " (mentions in " + t.Mention + ")"
+				}
+				line := fmt.Sprintf("  %-32s %-8s %d rows", name, t.Action, t.Rows)
 				switch {
 				case t.Reason != "" && t.For != "":
 					line += fmt.Sprintf(" — kept %s: %s", t.For, t.Reason)
 				case t.Reason != "":
 					line += " — " + t.Reason
 				}
+				if t.Expired > 0 {
+					line += fmt.Sprintf("; %d rows past their hold deleted", t.Expired)
+				}
 				fmt.Fprintln(a.stdout, line)
+				for _, cr := range t.Cascades {
+					fmt.Fprintf(a.stdout, "      the database (ON DELETE) %s %d rows of %s (%s)", cr.Action, cr.Rows, cr.Table, cr.Columns)
+					if cr.Others > 0 {
+						fmt.Fprintf(a.stdout, ", %d of them not the subject's", cr.Others)
+					}
+					fmt.Fprintln(a.stdout)
+				}
+			}
+			for _, x := range c.Remaining {
+				what := "remaining"
+				if x.Kept != "" {
+					what = "kept: " + x.Kept
+				}
+				fmt.Fprintf(a.stdout, "  the subject's %s is still in %s — %s\n", x.Identity, x, what)
+			}
+			if len(c.Searched) > 0 {
+				fmt.Fprintf(a.stdout, "  searched for the subject's identities after the erasure: %s\n", strings.Join(c.Searched, ", "))
+			}
+			if ap := c.Approval; ap != nil && ap.ApprovedAt != nil {
+				fmt.Fprintf(a.stdout, "  approved past the brake by %s on %s: %s\n", ap.ApprovedBy, ap.ApprovedAt.Format(time.RFC3339), strings.Join(ap.Reasons, "; "))
 			}
 			if c.Backups != "" {
 				fmt.Fprintf(a.stdout, "  backups: %s\n", c.Backups)

@@ -19,3 +19,7 @@ INSERT INTO users (id, email, name) VALUES (21, 'jose@example.com', 'Jose');
 INSERT INTO orders (id, user_id, total) VALUES (5, 21, 50.00);
 INSERT INTO contact_requests (id, email, message) VALUES (7, 'josé@example.com', 'José, someone else');
 INSERT INTO contact_requests (id, email, message) VALUES (8, 'JOSE@example.com', 'Jose again');
+-- The newsletter keeps addresses as typed.
+INSERT INTO newsletter (id, email, topic) VALUES (1, 'Reader@News.example', 'releases');
+INSERT INTO newsletter (id, email, topic) VALUES (2, 'reader@news.example', 'offers');
+INSERT INTO newsletter (id, email, topic) VALUES (3, 'reader2@news.example', 'offers');

@@ -4,3 +4,4 @@ CREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint NOT NULL REFERENCES u
 CREATE TABLE contact_requests (id bigint PRIMARY KEY, email text NOT NULL, message text);
 CREATE INDEX ON orders (user_id);
 CREATE INDEX ON contact_requests (lower(email));
+CREATE TABLE newsletter (id bigint PRIMARY KEY, email text NOT NULL, topic text);
