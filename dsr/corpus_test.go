@@ -87,6 +87,15 @@ var corpusKnown = map[string]string{
 	"looserefs/user-1-by-id/mysql/access": "exports audit_trail rows 3 ('1abc') and 4 ('1-legacy') as user 1's",
 	"looserefs/user-1-by-id/mysql/erase":  "deletes audit_trail rows 3 ('1abc') and 4 ('1-legacy') with user 1's",
 
+	// MariaDB: an email column with a binary collation compares
+	// case-sensitively; Vow compares the bare column there.
+	"casing/binary-collation-column/mysql/access": "misses newsletter row 1 (Reader@News.example) for reader@news.example",
+	"casing/binary-collation-column/mysql/erase":  "leaves newsletter row 1 (Reader@News.example), and certifies the erasure verified",
+
+	// SQLite: a column with no declared type does not convert '1' to 1.
+	"sqlite_affinity/ada/sqlite/access": "misses notes row 2 (author '1', as text)",
+	"sqlite_affinity/ada/sqlite/erase":  "leaves notes row 2 (author '1', as text) behind its deleted user, and certifies the erasure verified",
+
 	// SQLite's lower() folds ASCII only: JÜRGEN@… is not found for jürgen@….
 	"casing/non-ascii-capitals/sqlite/access": "misses contact_requests row 6 (JÜRGEN@Straße.example)",
 	"casing/non-ascii-capitals/sqlite/erase":  "leaves contact_requests row 6 (JÜRGEN@Straße.example), and certifies the erasure verified",
