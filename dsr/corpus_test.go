@@ -1070,6 +1070,7 @@ func (s *corpusShape) erase(t *testing.T, e *corpusEnv, db *corpusDB, c *corpusC
 	}
 	checkRows(t, before, after, want)
 	checkCertificate(t, e, r, c.Erase.Cascades)
+	t.Logf("erasure completed: %s", resultMessage(r))
 }
 
 // resume approves or retries a stopped erasure and checks the run that
@@ -1266,6 +1267,9 @@ func checkCertificate(t *testing.T, e *corpusEnv, r *dsr.Request, cascades []str
 	c, err := dsr.VerifyCertificate(r.Result.Certificate, e.keys.PublicKey())
 	if err != nil {
 		t.Fatalf("certificate: %v", err)
+	}
+	if t.Failed() {
+		t.Logf("certificate: verified %v, tables %+v", c.Verified, c.Tables)
 	}
 	var got []string
 	for _, tr := range c.Tables {
