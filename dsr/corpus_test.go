@@ -53,14 +53,6 @@ var corpusStrict = os.Getenv("VOW_CORPUS_STRICT") == "1"
 // corpusKnown lists the cases Vow fails today, keyed
 // "shape/case/kind/phase" (kind may be *; phase is access or erase).
 var corpusKnown = map[string]string{
-	// An owned address someone else also references (relation: owns, "a
-	// row is erased only when no one else references it"): Vow tries to
-	// delete it and fails the whole erasure on the foreign key instead of
-	// keeping the shared address.
-	"dvdrental/customer-3-shares-address-with-staff/*/erase":      "fails: deletes the address staff 2 also references (RESTRICT) instead of keeping it",
-	"dvdrental/customer-4-shares-address-with-customer-5/*/erase": "fails: deletes the address customer 5 also references (RESTRICT) instead of keeping it",
-	"dvdrental/staff-2-shares-address-with-customer/*/erase":      "fails: deletes the address customer 3 also references (RESTRICT) instead of keeping it",
-
 	// Two identities that name two different people are OR'ed: the
 	// request exports and erases both.
 	"dvdrental/identities-disagree/*/access": "exports customer 1 (by email) and customer 2 (by customer_id) in one package",
