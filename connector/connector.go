@@ -227,6 +227,10 @@ type Column struct {
 	Type string
 	// Nullable reports whether the column accepts NULL.
 	Nullable bool
+	// Collation is a text column's collation on MySQL and MariaDB
+	// ("utf8mb4_general_ci", "utf8mb4_bin"), which decides whether its
+	// comparisons ignore case; "" elsewhere.
+	Collation string
 }
 
 // ForeignKey is a (possibly multi-column) reference from one table to

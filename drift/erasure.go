@@ -75,6 +75,16 @@ func (e *eraseChecker) relationKeys() {
 			}
 			continue
 		}
+		if ft := e.liveFrom(r); ft != nil {
+			for i, col := range r.FromColumns {
+				fc, tc := ft.Column(col), lt.Column(r.ToColumns[i])
+				if fc != nil && tc != nil && !identity.Comparable(fc.Type, tc.Type) {
+					e.add(policy.Error, path, "relation-type-mismatch", "reference a column of the same type, or remove the relation",
+						"relation %s → %s compares %s (%s) with %s (%s): values of different types are converted before they are compared (MariaDB takes '1abc' for 1), so one person's reference could reach another's row",
+						r.From(), r.To(), col, fc.Type, tc.Name, tc.Type)
+				}
+			}
+		}
 		if unique(lt, r.ToColumns) {
 			continue
 		}
@@ -781,7 +791,17 @@ func (e *eraseChecker) fkError() string {
 
 // masksAll reports whether t's erasure writes every one of cols (nullify,
 // set or hmac): erasure clears the reference before the referenced rows go.
+//
+// For a key of several columns, nulling any one of them is enough: a
+// foreign key with a NULL in it references nothing (MATCH SIMPLE).
 func (e *eraseChecker) masksAll(t *policy.Table, cols []string) bool {
+	if len(cols) > 1 {
+		for _, c := range cols {
+			if f := fieldByFold(t, c); f != nil && f.Erase != nil && f.Erase.Method == policy.Nullify {
+				return true
+			}
+		}
+	}
 	for _, c := range cols {
 		f := fieldByFold(t, c)
 		if f == nil || !masks(f) {
@@ -1239,6 +1259,15 @@ func byName[T any](items []T, name string, nameOf func(T) string) T {
 	}
 	var zero T
 	return zero
+}
+
+// liveFrom returns the live referencing table of a relation in this
+// system, or nil (another system's, or missing).
+func (e *eraseChecker) liveFrom(r policy.Relation) *connector.Table {
+	if r.FromSystem != e.sys.Name {
+		return nil
+	}
+	return e.live.Table(r.FromTable)
 }
 
 // roleDeclared reports whether the policy states the relation's role

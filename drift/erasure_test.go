@@ -17,7 +17,7 @@ import (
 // erasureCodes are the codes of the erasure checks, and those of drift.go
 // that they replace or accompany; a case compares exactly these.
 var erasureCodes = []string{
-	"relation-not-unique", "broken-relation", "split-relation", "undeclared-relation",
+	"relation-not-unique", "relation-type-mismatch", "broken-relation", "split-relation", "undeclared-relation",
 	"no-key", "no-primary-key", "primary-key-not-unique", "primary-key-nullable",
 	"nullify-not-null", "set-value-type", "hmac-column-type", "hmac-column-width", "masked-foreign-key", "check-refuses-mask",
 	"restrict-blocks-erasure", "cascade-reaches-others", "cascade-undeclared", "set-null-undeclared",
@@ -189,6 +189,10 @@ func TestErasureChecks(t *testing.T) {
 		{name: "relation on a column that is not unique", schema: fmt.Sprintf(teamSchema, ""),
 			tables: teamPolicy + "          team_id: system.operations\n          author_member_no: {category: user.unique_id, references: team_members.name, erase: nullify}\n",
 			want:   []finding{{code: "relation-not-unique", path: tcRef, sev: E, msg: "name is not unique in the database"}}},
+		{name: "relation between a text and an integer column",
+			schema: usersTable + "CREATE TABLE audit (id bigint PRIMARY KEY, actor_ref varchar(20));\n",
+			tables: usersKept + "      audit:\n        subject: customer\n        fields:\n          id: system.operations\n          actor_ref: {category: user.unique_id, references: users.id, erase: nullify}\n",
+			want: []finding{{code: "relation-type-mismatch", path: "systems.app.tables.audit.fields.actor_ref.references", sev: E, msg: "MariaDB takes '1abc' for 1"}}},
 		{name: "relation on a partial unique index", dialects: "ps",
 			schema: usersTable + "CREATE UNIQUE INDEX users_live_email ON users (email) WHERE created_at IS NOT NULL;\nCREATE TABLE notes (id bigint PRIMARY KEY, author_email varchar(320));\n",
 			tables: usersKept + "      notes:\n        subject: customer\n        fields:\n          id: system.operations\n          author_email: {category: user.contact.email, references: users.email, erase: nullify}\n",

@@ -364,8 +364,12 @@ func (s *Service) residual(ctx context.Context, plan *Plan, r *Request, cs *conn
 					d := c.Dialect()
 					searched = append(searched, sys.Name+":"+t.Name+"."+f.Name)
 					var n int64
-					q := "SELECT count(*) FROM " + d.Ident(t.Name) + " WHERE " + identity.Match(d.Kind(), k, d.Column(f.Name), d.Param(1))
-					if err := c.DB().QueryRowContext(ctx, q, r.Identities[k]).Scan(&n); err != nil {
+					var args []any
+					q := "SELECT count(*) FROM " + d.Ident(t.Name) + " WHERE " + identity.Match(d.Kind(), k, d.Column(f.Name), func() string {
+						args = append(args, r.Identities[k])
+						return d.Param(len(args))
+					})
+					if err := c.DB().QueryRowContext(ctx, q, args...).Scan(&n); err != nil {
 						return nil, nil, c.Translate(ctx, "search "+sys.Name+":"+t.Name, err)
 					}
 					if n == 0 {

@@ -53,48 +53,9 @@ var corpusStrict = os.Getenv("VOW_CORPUS_STRICT") == "1"
 // corpusKnown lists the cases Vow fails today, keyed
 // "shape/case/kind/phase" (kind may be *; phase is access or erase).
 var corpusKnown = map[string]string{
-	// Two identities that name two different people are OR'ed: the
-	// request exports and erases both.
-	"dvdrental/identities-disagree/*/access": "exports customer 1 (by email) and customer 2 (by customer_id) in one package",
-	"dvdrental/identities-disagree/*/erase":  "erases customer 1 and customer 2, with their rentals, payments and addresses",
-
-	// A composite mention: nulling assignee_member_no (the policy's
-	// strategy) is enough for the foreign key (team_id, assignee_member_no),
-	// but Vow wants every column of it nulled and fails the erasure.
-	"composite/member-8-of-team-1-assigned/*/erase": "fails with RESTRICT on task_assignments (team_id, assignee_member_no) though the policy nulls assignee_member_no",
-
-	// MariaDB's PAD SPACE collations (utf8mb4_bin) compare 'ann ' = 'ann'.
-	"logtable/ann/mysql/access": "exports the log row of username 'ann ' (trailing space) with ann's",
-	"logtable/ann/mysql/erase":  "pseudonymises and nulls the log row of username 'ann ' (trailing space) with ann's",
-
-	// MariaDB's default collation (utf8mb4_general_ci) ignores accents:
-	// jose@ matches josé@, another mailbox.
-	"casing/accents-are-not-case/mysql/access": "exports contact_requests row 7 (josé@example.com) for jose@example.com",
-	"casing/accents-are-not-case/mysql/erase":  "deletes contact_requests row 7 (josé@example.com) for jose@example.com",
-
-	// MariaDB compares a VARCHAR column with the integer key values as
-	// numbers: '1abc' and '1-legacy' are 1.
-	"looserefs/user-1/mysql/access":       "exports audit_trail rows 3 ('1abc') and 4 ('1-legacy') as user 1's",
-	"looserefs/user-1/mysql/erase":        "deletes audit_trail rows 3 ('1abc') and 4 ('1-legacy') with user 1's",
-	"looserefs/user-1-by-id/mysql/access": "exports audit_trail rows 3 ('1abc') and 4 ('1-legacy') as user 1's",
-	"looserefs/user-1-by-id/mysql/erase":  "deletes audit_trail rows 3 ('1abc') and 4 ('1-legacy') with user 1's",
-
-	// MariaDB: an email column with a binary collation compares
-	// case-sensitively; Vow compares the bare column there.
-	"casing/binary-collation-column/mysql/access": "misses newsletter row 1 (Reader@News.example) for reader@news.example",
-	"casing/binary-collation-column/mysql/erase":  "leaves newsletter row 1 (Reader@News.example), and certifies the erasure verified",
-
-	// SQLite: a column with no declared type does not convert '1' to 1.
-	"sqlite_affinity/ada/sqlite/access": "misses notes row 2 (author '1', as text)",
-	"sqlite_affinity/ada/sqlite/erase":  "leaves notes row 2 (author '1', as text) behind its deleted user, and certifies the erasure verified",
-
 	// SQLite's lower() folds ASCII only: JÜRGEN@… is not found for jürgen@….
 	"casing/non-ascii-capitals/sqlite/access": "misses contact_requests row 6 (JÜRGEN@Straße.example)",
 	"casing/non-ascii-capitals/sqlite/erase":  "leaves contact_requests row 6 (JÜRGEN@Straße.example), and certifies the erasure verified",
-
-	// A hold on invoices does not keep what they own.
-	"holdchildren/ada-held-invoices/*/erase":     "fails: deleting the expired invoice is refused (RESTRICT) because of its note, which it owns and which should go with it",
-	"holdchildren/cy-held-invoice-lines/*/erase": "deletes invoice_lines row 8, a line of held invoice 7",
 }
 
 // corpusKnownFailure returns why a case is known to fail, or "".

@@ -36,6 +36,9 @@ type TableRecord struct {
 	For    string        `json:"for,omitempty"`    // how long they are kept
 	// Expired counts held rows whose hold period was over: deleted.
 	Expired int64 `json:"expired,omitempty"`
+	// Held counts rows kept because they belong to held rows of another
+	// table (an invoice's lines, with the invoice).
+	Held int64 `json:"held,omitempty"`
 	// Cascades are what the database itself did to other tables when
 	// these rows were deleted (its ON DELETE rules).
 	Cascades []CascadeRecord `json:"cascades,omitempty"`
@@ -498,6 +501,27 @@ func (w whereFn) also(d connector.Dialect, extra string, xargs ...any) whereFn {
 	}
 }
 
+// except returns the condition of w AND NOT x; x nil is w.
+func (w whereFn) except(x whereFn) whereFn {
+	if x == nil {
+		return w
+	}
+	return func(pre []any) (string, []any) {
+		a, args := w(pre)
+		b, args := x(args)
+		return a + " AND NOT (" + b + ")", args
+	}
+}
+
+// with returns the condition of w AND x.
+func (w whereFn) with(x whereFn) whereFn {
+	return func(pre []any) (string, []any) {
+		a, args := w(pre)
+		b, args := x(args)
+		return a + " AND (" + b + ")", args
+	}
+}
+
 // numbered writes the ? placeholders of a condition (one without quoted
 // text) in the dialect's form, numbered from first.
 func numbered(d connector.Dialect, cond string, first int) string {
@@ -554,6 +578,17 @@ func (e *eraser) step(ctx context.Context, st *Step) (TableRecord, error) {
 	}
 	wf := whereFn(func(pre []any) (string, []any) { return e.plan.WhereAfter(st, e.r.Identities, keys, pre) })
 	rec := TableRecord{System: st.System, Table: st.Table, Action: "none"}
+	if kept := e.plan.keptWith(d, st, e.r.Identities, keys, e.s.now(), 0); kept != nil && !st.Erase.Hold {
+		// Rows that belong to held rows (an invoice's lines) stay with
+		// them; the rest of the table's rows are erased as it says.
+		where, args := wf.with(kept)(nil)
+		n, err := e.count(ctx, st, "SELECT count(*) FROM "+table+" WHERE "+where, args)
+		if err != nil {
+			return rec, err
+		}
+		rec.Held = n
+		wf = wf.except(kept)
+	}
 	switch {
 	case st.Erase.Delete && st.unshared != "":
 		// Owned rows (an address) others also reference stay.
@@ -574,7 +609,7 @@ func (e *eraser) step(ctx context.Context, st *Step) (TableRecord, error) {
 		return rec, err
 	case st.Erase.Hold:
 		rec.Action, rec.Reason, rec.For = "kept", st.Erase.Reason, st.Erase.For
-		if cut, ok := e.holdCutoff(st); ok {
+		if cut, ok := holdCutoff(st, e.s.now()); ok {
 			// Rows older than the hold's period are no longer held.
 			n, casc, err := e.delete(ctx, st, wf.also(d, d.Column(st.Erase.From)+" < ?", timeArg(d, cut)))
 			if err != nil {
@@ -603,19 +638,6 @@ func timeArg(d connector.Dialect, t time.Time) any {
 		return t.UTC().Format("2006-01-02 15:04:05")
 	}
 	return t.UTC()
-}
-
-// holdCutoff returns the instant before which a held table's rows are no
-// longer held, when its hold names the column its period runs from.
-func (e *eraser) holdCutoff(st *Step) (time.Time, bool) {
-	if st.Erase.From == "" || st.Erase.For == "" {
-		return time.Time{}, false
-	}
-	dur, err := policy.ParseDuration(st.Erase.For)
-	if err != nil {
-		return time.Time{}, false
-	}
-	return dur.Before(e.s.now()), true
 }
 
 // delete deletes the rows of st matching where, after accounting for
@@ -1160,6 +1182,7 @@ func checks(d connector.Dialect, plan *Plan, st *Step, keys *Keys, r *Request, n
 	if st.Role == RoleSubject {
 		arms = []Match{{}} // the whole step at once
 	}
+	kept := plan.keptWith(d, st, r.Identities, keys, now, 0)
 	for _, m := range arms {
 		wf := whereFn(func(pre []any) (string, []any) {
 			if st.Role == RoleMention {
@@ -1167,6 +1190,9 @@ func checks(d connector.Dialect, plan *Plan, st *Step, keys *Keys, r *Request, n
 			}
 			return plan.WhereAfter(st, r.Identities, keys, pre)
 		})
+		if !st.Erase.Hold {
+			wf = wf.except(kept) // rows kept with held rows are not to be gone
+		}
 		switch {
 		case st.Erase.Delete && st.unshared != "":
 			out = append(out, check{wf: wf.also(d, st.unshared)})

@@ -243,6 +243,32 @@ func (s *Service) livePrimaryKeys(ctx context.Context, plan *Plan, cs *conns) er
 			st.PrimaryKey = slices.Clone(lt.PrimaryKey)
 		}
 	}
+	// A relation between columns of different types is compared after a
+	// conversion (MariaDB takes '1abc' for 1): one person's reference
+	// could reach another's row. vow check --live reports it.
+	for _, st := range plan.Steps {
+		for _, m := range st.Matches {
+			if m.Parent == "" {
+				continue
+			}
+			parent := plan.Step(m.Parent)
+			ct, err := s.liveTable(ctx, cs, st.System, st.Table)
+			if err != nil {
+				return err
+			}
+			pt, err := s.liveTable(ctx, cs, parent.System, parent.Table)
+			if err != nil {
+				return err
+			}
+			for i, col := range m.Columns {
+				a, b := ct.Column(col), pt.Column(m.ParentColumns[i])
+				if a != nil && b != nil && !identity.Comparable(a.Type, b.Type) {
+					return &errRestricted{fmt.Sprintf("dsr: %s.%s (%s) is matched with %s.%s (%s): values of different types are converted before they are compared, so one person's reference could reach another's row; reference a column of the same type (vow check --live: relation-type-mismatch), then vow request retry",
+						st.ID(), col, a.Type, parent.ID(), m.ParentColumns[i], b.Type)}
+				}
+			}
+		}
+	}
 	for _, st := range plan.Steps {
 		if !slices.ContainsFunc(st.Matches, func(m Match) bool { return m.Owned }) {
 			continue
@@ -258,6 +284,19 @@ func (s *Service) livePrimaryKeys(ctx context.Context, plan *Plan, cs *conns) er
 		st.unshared = unshared(c.Dialect(), sc, st.Table)
 	}
 	return nil
+}
+
+// liveTable returns a table of a system's live schema (nil when missing).
+func (s *Service) liveTable(ctx context.Context, cs *conns, system, table string) (*connector.Table, error) {
+	c, err := cs.get(ctx, system)
+	if err != nil {
+		return nil, err
+	}
+	sc, err := s.schema(ctx, system, c)
+	if err != nil {
+		return nil, err
+	}
+	return sc.Table(table), nil
 }
 
 // unshared is the condition that no row of another table references a
@@ -385,6 +424,12 @@ func (s *Service) resolve(ctx context.Context, plan *Plan, r *Request, cs *conns
 			if col == nil {
 				continue // vow check --live reports a missing column
 			}
+			if col.Collation != "" {
+				if keys.Collations == nil {
+					keys.Collations = map[string]string{}
+				}
+				keys.Collations[st.ID()+"."+m.Column()] = col.Collation
+			}
 			if err := identity.Fits(v, col.Type); err != nil {
 				keys.Unfit = append(keys.Unfit, st.ID()+"."+m.Column())
 				tried = append(tried, fmt.Sprintf("%s.%s: %s", st.ID(), m.Column(), strings.TrimPrefix(err.Error(), identity.ErrInvalid.Error()+": ")))
@@ -413,6 +458,9 @@ func (s *Service) resolve(ctx context.Context, plan *Plan, r *Request, cs *conns
 				return nil, err
 			}
 			keys.Roots[st.ID()] = vals
+			if err := s.agree(ctx, plan, st, r, keys, c); err != nil {
+				return nil, err
+			}
 		}
 		for _, cols := range st.Collect {
 			where, args := plan.Where(st, r.Identities, keys)
@@ -467,6 +515,45 @@ func notNull(d connector.Dialect, cols []string) string {
 		q[i] = d.Column(c) + " IS NOT NULL"
 	}
 	return strings.Join(q, " AND ")
+}
+
+// agree refuses a request whose identities name different people: an
+// email that finds customer 1 and a customer_id of 2 are two people, and a
+// request matching either would export or erase both. An identity that
+// finds no row is no contradiction (an address changed since).
+func (s *Service) agree(ctx context.Context, plan *Plan, st *Step, r *Request, keys *Keys, c connector.SQL) error {
+	d := c.Dialect()
+	var first string
+	var firstKeys []string
+	for _, m := range st.Matches {
+		if m.Identity == "" || keys.unfit(st, m.Column()) {
+			continue
+		}
+		one := *st
+		one.Matches = []Match{m}
+		where, args := plan.Where(&one, r.Identities, nil)
+		vals, err := column(ctx, c.DB(), c, "resolve keys", "SELECT DISTINCT "+d.Column(st.PrimaryKey[0])+" FROM "+d.Ident(st.Table)+" WHERE "+where, args)
+		if err != nil {
+			return err
+		}
+		if len(vals) == 0 {
+			continue
+		}
+		got := make([]string, len(vals))
+		for i, v := range vals {
+			got[i] = fmt.Sprint(v)
+		}
+		slices.Sort(got)
+		if first == "" {
+			first, firstKeys = m.Identity, got
+			continue
+		}
+		if !slices.Equal(got, firstKeys) {
+			return &FieldError{"identities", fmt.Sprintf("the identities name different people: %s finds %s %s, %s finds %s %s; make one request per person",
+				first, st.ID(), strings.Join(firstKeys, ", "), m.Identity, st.ID(), strings.Join(got, ", "))}
+		}
+	}
+	return nil
 }
 
 // tuples reads rows of n columns: single values for one column, []any

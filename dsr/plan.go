@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/vowprivacy/vow/connector"
 	"github.com/vowprivacy/vow/identity"
@@ -538,14 +539,17 @@ func warnings(pl *Plan, own *policy.Ownership) []string {
 	return slices.Compact(out)
 }
 
-// nullsAll reports whether erasure sets every one of columns to NULL.
+// nullsAll reports whether erasure clears the reference through columns:
+// sets the one column to NULL, or, for a key of several columns, any one
+// of them (a foreign key with a NULL in it references nothing).
 func (s *Step) nullsAll(columns []string) bool {
-	for _, c := range columns {
-		if !slices.ContainsFunc(s.Erase.Fields, func(f FieldErasure) bool { return f.Column == c && f.Method == policy.Nullify }) {
-			return false
-		}
+	nulls := func(c string) bool {
+		return slices.ContainsFunc(s.Erase.Fields, func(f FieldErasure) bool { return f.Column == c && f.Method == policy.Nullify })
 	}
-	return true
+	if len(columns) > 1 {
+		return slices.ContainsFunc(columns, nulls)
+	}
+	return len(columns) == 1 && nulls(columns[0])
 }
 
 // declaredIdentities lists the identity kinds declared by tables of the
@@ -614,6 +618,10 @@ type Keys struct {
 	// they are left out, never compared with a value the database would
 	// convert.
 	Unfit []string `json:"unfit,omitempty"`
+	// Collations holds the collations of identity columns whose
+	// comparisons must not rely on the column's own ("stepID.column":
+	// a MariaDB email column collated …_bin compares case-sensitively).
+	Collations map[string]string `json:"collations,omitempty"`
 	// inline holds parent values read just before a statement, in place of
 	// a subquery; never stored.
 	inline map[string][]any
@@ -628,7 +636,7 @@ type Keys struct {
 func (k *Keys) withInline(vals map[string][]any) *Keys {
 	c := &Keys{}
 	if k != nil {
-		c.Roots, c.Cross, c.Saved, c.Unfit, c.useSaved = k.Roots, k.Cross, k.Saved, k.Unfit, k.useSaved
+		c.Roots, c.Cross, c.Saved, c.Unfit, c.Collations, c.useSaved = k.Roots, k.Cross, k.Saved, k.Unfit, k.Collations, k.useSaved
 	}
 	c.inline = vals
 	return c
@@ -644,6 +652,13 @@ func (k *Keys) withSaved() *Keys {
 	c := k.withInline(inline)
 	c.useSaved = true
 	return c
+}
+
+func (k *Keys) collation(s *Step, col string) string {
+	if k == nil {
+		return ""
+	}
+	return k.Collations[s.ID()+"."+col]
 }
 
 func (k *Keys) unfit(s *Step, col string) bool {
@@ -738,7 +753,7 @@ func (pl *Plan) where(d connector.Dialect, s *Step, ids Identities, keys *Keys, 
 			if !ok || keys.unfit(s, m.Column()) {
 				continue
 			}
-			ors = append(ors, identity.Match(d.Kind(), m.Identity, d.Column(m.Column()), param(v)))
+			ors = append(ors, "("+identity.MatchCollated(d.Kind(), m.Identity, d.Column(m.Column()), keys.collation(s, m.Column()), func() string { return param(v) })+")")
 		case m.Carried(s) && keys == nil:
 			// Shown before a request runs (vow request plan): the values
 			// are read when it starts.
@@ -960,4 +975,91 @@ func (e TableErasure) Describe() string {
 		}
 	}
 	return strings.Join(parts, ", ")
+}
+
+// keptWith returns the condition true of st's rows that stay because they
+// belong to held rows — rows owned by a table under hold (an invoice's
+// lines), at any depth, and while the hold's period runs — or nil when no
+// row of st can be. An invoice kept for the tax office keeps its lines.
+func (pl *Plan) keptWith(d connector.Dialect, st *Step, ids Identities, keys *Keys, now time.Time, depth int) whereFn {
+	if st.Role != RoleSubject || depth > len(pl.Steps) {
+		return nil
+	}
+	var arms []whereFn
+	for _, m := range st.Matches {
+		if m.Parent == "" || m.Owned || m.Carried(st) {
+			continue
+		}
+		parent := pl.Step(m.Parent)
+		if parent == nil || parent.Role != RoleSubject {
+			continue
+		}
+		var held whereFn // which of the parent's rows are held
+		switch {
+		case parent.Erase.Hold:
+			held = func(pre []any) (string, []any) {
+				w, a := pl.WhereAfter(parent, ids, keys, pre)
+				if cut, ok := holdCutoff(parent, now); ok {
+					a = append(a, timeArg(d, cut))
+					w += " AND " + d.Column(parent.Erase.From) + " >= " + d.Param(len(a))
+				}
+				return w, a
+			}
+		default:
+			inner := pl.keptWith(d, parent, ids, keys, now, depth+1)
+			if inner == nil {
+				continue
+			}
+			held = func(pre []any) (string, []any) {
+				w, a := pl.WhereAfter(parent, ids, keys, pre)
+				w2, a2 := inner(a)
+				return w + " AND (" + w2 + ")", a2
+			}
+		}
+		m, held := m, held
+		arms = append(arms, func(pre []any) (string, []any) {
+			w, a := held(pre)
+			cols := make([]string, len(m.Columns))
+			for i, c := range m.Columns {
+				cols[i] = d.Column(c)
+			}
+			lhs := strings.Join(cols, ", ")
+			if len(cols) > 1 {
+				lhs = "(" + lhs + ")"
+			}
+			pcols := make([]string, len(m.ParentColumns))
+			for i, c := range m.ParentColumns {
+				pcols[i] = d.Column(c)
+			}
+			// The derived table lets MySQL read a table the statement
+			// also changes.
+			return lhs + " IN (SELECT * FROM (SELECT " + strings.Join(pcols, ", ") + " FROM " + d.Ident(parent.Table) + " WHERE " + w + ") vow_held)", a
+		})
+	}
+	if len(arms) == 0 {
+		return nil
+	}
+	return func(pre []any) (string, []any) {
+		var ors []string
+		a := pre
+		for _, arm := range arms {
+			var w string
+			w, a = arm(a)
+			ors = append(ors, "("+w+")")
+		}
+		return strings.Join(ors, " OR "), a
+	}
+}
+
+// holdCutoff returns the instant before which a held step's rows are no
+// longer held, when its hold runs from a column.
+func holdCutoff(st *Step, now time.Time) (time.Time, bool) {
+	if st.Erase.From == "" || st.Erase.For == "" {
+		return time.Time{}, false
+	}
+	dur, err := policy.ParseDuration(st.Erase.For)
+	if err != nil {
+		return time.Time{}, false
+	}
+	return dur.Before(now), true
 }

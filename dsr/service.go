@@ -249,6 +249,44 @@ func (s *Service) checkTypes(ctx context.Context, n *NewRequest) error {
 			return &FieldError{"identities." + k, fmt.Sprintf("%q cannot be the subject's %s: no column it is matched with can hold it (%s)", n.Identities[k], k, strings.Join(why[k], ", "))}
 		}
 	}
+	if len(why) > 0 {
+		return nil // an identity does not fit some column: the run leaves it out there
+	}
+	for _, st := range plan.Steps {
+		idents := 0
+		for _, m := range st.Matches {
+			if m.Identity != "" {
+				idents++
+			}
+		}
+		if st.Role != RoleSubject || idents < 2 {
+			continue
+		}
+		c, err := cs.get(ctx, st.System)
+		if err != nil {
+			return nil
+		}
+		sc, err := s.schema(ctx, st.System, c)
+		if err != nil {
+			return nil
+		}
+		one := *st
+		if len(one.PrimaryKey) == 0 {
+			if lt := sc.Table(st.Table); lt != nil {
+				one.PrimaryKey = lt.PrimaryKey
+			}
+		}
+		if len(one.PrimaryKey) != 1 {
+			continue
+		}
+		if err := s.agree(ctx, plan, &one, &Request{Identities: n.Identities}, nil, c); err != nil {
+			var fe *FieldError
+			if errors.As(err, &fe) {
+				return err
+			}
+			return nil // unreachable now: the run checks again
+		}
+	}
 	return nil
 }
 

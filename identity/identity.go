@@ -95,15 +95,42 @@ func Global(kind string) bool { return kind == Email || kind == Phone }
 func CaseInsensitive(kind string) bool { return kind == Email }
 
 // Match returns the SQL condition comparing column (already quoted, and
-// qualified if need be) with the parameter placeholder param, for a value
-// normalised by [Normalize]. dbKind is "postgres", "mysql" or "sqlite".
+// qualified if need be) with a value normalised by [Normalize]. param
+// writes the value's placeholder (and adds the value to the statement's
+// arguments) each time it is called. dbKind is "postgres", "mysql" or
+// "sqlite".
 //
-// Emails are compared case-insensitively: on PostgreSQL and SQLite as
-// lower(column), which an index on the bare column cannot serve (see
-// [IndexTerm]); MySQL and MariaDB compare text case-insensitively under
-// their default collations, so the bare column keeps its index there.
-func Match(dbKind, kind, column, param string) string {
-	return MatchExpr(dbKind, kind, column) + " = " + param
+// Emails are compared case-insensitively. On PostgreSQL and SQLite that
+// is lower(column) = value, which an index on the bare column cannot
+// serve (see [IndexTerm]). MySQL and MariaDB compare text
+// case-insensitively under their default collations — but also
+// accent-insensitively (josé@ = jose@) and ignoring trailing spaces: the
+// bare column finds the candidates through its index, and a byte-wise
+// comparison of lower(column) keeps only the exact ones.
+func Match(dbKind, kind, column string, param func() string) string {
+	return MatchCollated(dbKind, kind, column, "", param)
+}
+
+// MatchCollated is [Match] for a column whose collation is known: on MySQL
+// and MariaDB a binary or case-sensitive collation (…_bin, …_cs) keeps
+// the bare column from finding an email written in another case, so the
+// comparison is of lower(column) alone — which no index serves.
+func MatchCollated(dbKind, kind, column, collation string, param func() string) string {
+	cs := strings.HasSuffix(collation, "_bin") || strings.HasSuffix(collation, "_cs")
+	if CaseInsensitive(kind) && dbKind == "mysql" && cs {
+		return "CAST(LOWER(" + column + ") AS BINARY) = CAST(" + param() + " AS BINARY)"
+	}
+	if CaseInsensitive(kind) && dbKind == "mysql" {
+		return column + " = " + param() + " AND CAST(LOWER(" + column + ") AS BINARY) = CAST(" + param() + " AS BINARY)"
+	}
+	if dbKind == "mysql" && (kind == Username || kind == ExternalID || kind == Phone) {
+		// Text keys are exact, whatever the column's collation says about
+		// case, accents or trailing spaces ("ann " is not ann). Numeric
+		// keys (user_id, customer_id) are checked against the column's
+		// type instead (Fits).
+		return column + " = " + param() + " AND CAST(" + column + " AS BINARY) = CAST(" + param() + " AS BINARY)"
+	}
+	return MatchExpr(dbKind, kind, column) + " = " + param()
 }
 
 // MatchExpr is the column side of [Match]: the expression compared with
@@ -163,6 +190,15 @@ func ClassOf(typ string) TypeClass {
 		return Binary
 	}
 	return Text
+}
+
+// Comparable reports whether columns of types a and b can be compared
+// without the database converting one to the other: integers and other
+// numbers can; text and an integer cannot (MariaDB takes '1abc' for 1).
+func Comparable(a, b string) bool {
+	ca, cb := ClassOf(a), ClassOf(b)
+	num := func(c TypeClass) bool { return c == Integer || c == Number }
+	return ca == cb || num(ca) && num(cb)
 }
 
 var uuidRE = regexp.MustCompile(`^(?i)\{?[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}\}?$`)
