@@ -26,6 +26,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"slices"
 	"strings"
 
 	"github.com/vowprivacy/vow/connector/internal/sqltext"
@@ -204,6 +205,31 @@ func (t *Table) IndexStartsWith(term string) bool {
 		}
 	}
 	return false
+}
+
+// Unique reports whether cols (in any order, compared case-insensitively)
+// identify at most one row: the primary key or a unique, non-partial index
+// is among them. A relation must end at such columns, or it matches the
+// rows of everyone who shares a value.
+func (t *Table) Unique(cols []string) bool {
+	if t == nil {
+		return false
+	}
+	within := func(key []string) bool {
+		if len(key) == 0 {
+			return false
+		}
+		for _, k := range key {
+			if !slices.ContainsFunc(cols, func(c string) bool { return strings.EqualFold(c, k) }) {
+				return false
+			}
+		}
+		return true
+	}
+	if within(t.PrimaryKey) {
+		return true
+	}
+	return slices.ContainsFunc(t.Indexes, func(ix Index) bool { return ix.Unique && !ix.Partial && within(ix.Columns) })
 }
 
 // ColumnNames returns the names of the columns in their ordinal order.

@@ -988,17 +988,7 @@ func othersClass(uses []identityUse, not string) string {
 // unique reports whether cols are unique in lt: its primary key or a
 // unique, non-partial index lies within them (a key over fewer of the
 // columns makes them all the more unique).
-func unique(lt *connector.Table, cols []string) bool {
-	if lt == nil {
-		return false
-	}
-	if len(lt.PrimaryKey) > 0 && subsetFold(lt.PrimaryKey, cols) {
-		return true
-	}
-	return slices.ContainsFunc(lt.Indexes, func(ix connector.Index) bool {
-		return ix.Unique && !ix.Partial && len(ix.Columns) > 0 && subsetFold(ix.Columns, cols)
-	})
-}
+func unique(lt *connector.Table, cols []string) bool { return lt.Unique(cols) }
 
 // containingKey returns the smallest unique key of lt (its primary key or
 // a unique, non-partial index) that contains all of cols, or nil.

@@ -302,10 +302,18 @@ func (s *Service) exportStep(ctx context.Context, zw *zip.Writer, plan *Plan, st
 	if err != nil {
 		return tp, c.Translate(ctx, "read "+st.ID(), err)
 	}
+	var live *connector.Table
+	if sc, err := s.schema(ctx, st.System, c); err == nil {
+		live = sc.Table(st.Table)
+	}
 	keep := make([]bool, len(cols))
 	var docs []ColumnDoc
 	for i, ct := range cols {
 		doc := ColumnDoc{Name: ct.Name(), Type: strings.ToLower(ct.DatabaseTypeName())}
+		if lc := live.Column(ct.Name()); lc != nil && strings.Trim(doc.Type, "0123456789") == "" {
+			// PostgreSQL names a user type (an enum) by its number.
+			doc.Type = lc.Type
+		}
 		if f := t.Field(ct.Name()); f != nil {
 			doc.Category = f.Category
 		} else if f := labels[ct.Name()]; f != nil {
@@ -343,10 +351,6 @@ func (s *Service) exportStep(ctx context.Context, zw *zip.Writer, plan *Plan, st
 	// How each column's values are written: the database type the driver
 	// reports, and the type the schema declares (a MariaDB JSON column is
 	// a longtext with a json_valid check; a tinyint(1) is a boolean).
-	var live *connector.Table
-	if sc, err := s.schema(ctx, st.System, c); err == nil {
-		live = sc.Table(st.Table)
-	}
 	rcols := make([]rowjson.Column, len(cols))
 	for i, ct := range cols {
 		rcols[i] = rowjson.Column{DatabaseType: docs[i].Type, Kind: d.Kind()}

@@ -244,7 +244,7 @@ func (e *eraser) preflightCascades(ctx context.Context, st *Step, wf whereFn) ([
 	}
 	var out []string
 	for _, ref := range refs {
-		if ref.others == 0 || e.handled(st, ref) {
+		if ref.others == 0 || e.plan.clears(st, ref.table, ref.fk.Columns) {
 			continue
 		}
 		switch ref.fk.OnDelete {
@@ -259,26 +259,6 @@ func (e *eraser) preflightCascades(ctx context.Context, st *Step, wf whereFn) ([
 		}
 	}
 	return out, nil
-}
-
-// handled reports whether the plan itself clears the reference before the
-// step's rows are deleted: a mention step that nulls or sets those
-// columns, or a step that deletes the referencing rows first.
-func (e *eraser) handled(st *Step, ref reference) bool {
-	for _, o := range e.plan.Steps {
-		if !strings.EqualFold(o.Table, ref.table) || o.System != st.System {
-			continue
-		}
-		for _, m := range o.Matches {
-			if m.Parent != st.ID() || !slices.EqualFunc(m.Columns, ref.fk.Columns, strings.EqualFold) {
-				continue
-			}
-			if o.Erase.Delete || o.nullsAll(m.Columns) || o.setsAll(m.Columns) {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // setsAll reports whether erasure sets every one of columns to a value.

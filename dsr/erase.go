@@ -189,19 +189,17 @@ func (s *Service) erase(ctx context.Context, plan *Plan, r *Request, cs *conns, 
 		// Rows the application wrote for the subject during the erasure:
 		// erase once more, then they must be gone.
 		s.event(ctx, r, "request.erase_again", map[string]any{"remaining": remaining})
-		// Once by the plan's conditions, once by the saved parent keys:
-		// a row whose parents are gone is found only by the latter.
-		bySaved := *r
-		bySaved.keys = r.keys.withSaved()
-		for _, again := range []*Request{r, &bySaved} {
-			for _, sys := range syss {
-				recs, err := s.eraseSystem(ctx, plan, again, cs, sys, approved, false, func(Progress) {})
-				if err != nil {
-					return nil, err
-				}
-				// What the second pass did is on the certificate too.
-				records = addRecords(records, recs)
+		// By the live parents and by those saved before the erasure: a
+		// row whose parents are gone is found only by the latter.
+		again := *r
+		again.keys = r.keys.withSaved()
+		for _, sys := range syss {
+			recs, err := s.eraseSystem(ctx, plan, &again, cs, sys, approved, false, func(Progress) {})
+			if err != nil {
+				return nil, err
 			}
+			// What the second pass did is on the certificate too.
+			records = addRecords(records, recs)
 		}
 		if remaining, err = s.verifyErased(ctx, plan, r, cs); err != nil {
 			return nil, err
@@ -862,6 +860,16 @@ func (e *eraser) mask(ctx context.Context, st *Step, wf whereFn, rec TableRecord
 	var sets assignments
 	var masked []int // indexes into rec.Fields counted by sums
 	lastHMAC := -1
+	// A column the step finds its rows by is pseudonymised last, with the
+	// other columns riding along: changed first, it would no longer find
+	// the rows whose other columns remain.
+	fields := slices.Clone(st.Erase.Fields)
+	slices.SortStableFunc(fields, func(a, b FieldErasure) int {
+		return boolInt(st.matchesOn(a.Column)) - boolInt(st.matchesOn(b.Column))
+	})
+	st = &Step{System: st.System, Table: st.Table, Kind: st.Kind, Role: st.Role, Mention: st.Mention, Matches: st.Matches,
+		Erase: TableErasure{Delete: st.Erase.Delete, Hold: st.Erase.Hold, Reason: st.Erase.Reason, For: st.Erase.For, From: st.Erase.From, Fields: fields},
+		PrimaryKey: st.PrimaryKey, Collect: st.Collect, unshared: st.unshared}
 	for i, f := range st.Erase.Fields {
 		col := d.Column(f.Column)
 		fr := FieldRecord{Column: f.Column, Method: string(f.Method)}
@@ -941,6 +949,18 @@ func (e *eraser) mask(ctx context.Context, st *Step, wf whereFn, rec TableRecord
 		rec.Action = "masked"
 	}
 	return rec, nil
+}
+
+// matchesOn reports whether the step finds its rows by column.
+func (s *Step) matchesOn(column string) bool {
+	return slices.ContainsFunc(s.Matches, func(m Match) bool { return slices.Contains(m.Columns, column) })
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // seeMask picks the witness among rows a mask is about to change: a row
@@ -1124,10 +1144,9 @@ func (as assignments) sql(d connector.Dialect, n int) (string, []any) {
 // is found by its parent's saved keys even after the parent is gone.
 func (s *Service) verifyErased(ctx context.Context, plan *Plan, r *Request, cs *conns) ([]string, error) {
 	var out []string
-	passes := []*Keys{r.keys}
-	if r.keys != nil && len(r.keys.Saved) > 0 {
-		passes = append(passes, r.keys.withSaved())
-	}
+	// One pass, matching both the live parents and those saved before
+	// the erasure.
+	passes := []*Keys{r.keys.withSaved()}
 	for _, st := range plan.Steps {
 		if !st.Erase.Acts() && !st.Erase.Hold {
 			continue

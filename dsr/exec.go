@@ -260,6 +260,12 @@ func (s *Service) livePrimaryKeys(ctx context.Context, plan *Plan, cs *conns) er
 			if err != nil {
 				return err
 			}
+			if !m.Owned && pt != nil && !pt.Unique(m.ParentColumns) {
+				// member_no alone, unique only with team_id, would match
+				// every team's member 7.
+				return &errRestricted{fmt.Sprintf("dsr: %s.%s matches %s.%s, which is not unique there: it would reach the rows of everyone who shares the value; reference a unique key (a key of several columns goes under foreign_keys; vow check --live: relation-not-unique), then vow request retry",
+					st.ID(), strings.Join(m.Columns, ", "), parent.ID(), strings.Join(m.ParentColumns, ", "))}
+			}
 			for i, col := range m.Columns {
 				a, b := ct.Column(col), pt.Column(m.ParentColumns[i])
 				if a != nil && b != nil && !identity.Comparable(a.Type, b.Type) {

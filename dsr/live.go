@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"strconv"
+	"slices"
 	"strings"
 
 	"github.com/vowprivacy/vow/connector"
@@ -66,8 +67,52 @@ func (pl *Plan) CheckLive(ctx context.Context, o Opener) ([]string, error) {
 					st.ID(), f.Column, keyring.MinPseudonymLen, col.Type, why))
 			}
 		}
+		if st.Role == RoleSubject && st.Erase.Delete {
+			out = append(out, pl.onDelete(st, sc, t)...)
+		}
 	}
 	return out, nil
+}
+
+// onDelete says what the database's own ON DELETE rules will do when the
+// step's rows are deleted, for references the plan itself does not clear
+// first: the certificate will count them; a cascade into other people's
+// rows stops the erasure at the brake, a RESTRICT fails it.
+func (pl *Plan) onDelete(st *Step, sc *connector.Schema, t *connector.Table) []string {
+	var out []string
+	for _, lt := range sc.Tables {
+		for _, fk := range lt.ForeignKeys {
+			if !strings.EqualFold(fk.RefTable, t.Name) || pl.clears(st, lt.Name, fk.Columns) {
+				continue
+			}
+			ref := lt.Name + "." + strings.Join(fk.Columns, ", ")
+			switch fk.OnDelete {
+			case connector.ActionCascade:
+				out = append(out, fmt.Sprintf("%s: deleting these rows makes the database delete the rows of %s that reference them (ON DELETE CASCADE); rows not the subject's stop the erasure at the brake", st.ID(), ref))
+			case connector.ActionSetNull, connector.ActionSetDefault:
+				out = append(out, fmt.Sprintf("%s: the database sets %s to %s in the rows that reference deleted rows (ON DELETE %s); the certificate counts them", st.ID(), ref, strings.TrimPrefix(fk.OnDelete, "SET "), fk.OnDelete))
+			default:
+				out = append(out, fmt.Sprintf("%s: %s references these rows and the database refuses to delete them while it does (ON DELETE %s): an erasure whose rows are referenced there fails; give the column erase: nullify, or declare the relation", st.ID(), ref, fk.OnDelete))
+			}
+		}
+	}
+	return out
+}
+
+// clears reports whether the plan deletes or clears, before st's rows go,
+// the rows of table that reference them through cols.
+func (pl *Plan) clears(st *Step, table string, cols []string) bool {
+	for _, o := range pl.Steps {
+		if !strings.EqualFold(o.Table, table) || o.System != st.System {
+			continue
+		}
+		for _, m := range o.Matches {
+			if m.Parent == st.ID() && slices.EqualFunc(m.Columns, cols, strings.EqualFold) && (o.Erase.Delete || o.nullsAll(m.Columns) || o.setsAll(m.Columns)) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 var lengthRE = regexp.MustCompile(`\((\d+)\)`)

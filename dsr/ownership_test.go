@@ -252,3 +252,34 @@ func TestVerifyBySavedKeys(t *testing.T) {
 		})
 	}
 }
+
+// TestRelationMustEndAtUniqueKey: a relation to a column that is not
+// unique in the database would reach the rows of everyone who shares the
+// value; the request is refused before anything is read.
+func TestRelationMustEndAtUniqueKey(t *testing.T) {
+	t.Parallel()
+	for _, kind := range kinds {
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t, kind)
+			testdb.Exec(t, kind, f.appDSN, "CREATE TABLE shares (id INTEGER PRIMARY KEY, user_name VARCHAR(255)); INSERT INTO shares VALUES (1, 'Ada'), (2, 'Bob');")
+			withPolicy(t, f, "  billing:\n", `      shares:
+        subject: customer
+        primary_key: [id]
+        erase: delete
+        fields:
+          id: system.operations
+          user_name: {category: user.name, references: users.name}
+  billing:
+`)
+			r := create(t, f, trusted(dsr.Erasure, dsr.Identities{"email": "ada@example.com"}))
+			got, err := f.svc.Run(t.Context(), r.ID, nil)
+			if err == nil || got.Status != dsr.Failed || !strings.Contains(got.LastError, "not unique") {
+				t.Fatalf("run: %v, %s (%s); want failed: users.name is not unique", err, got.Status, got.LastError)
+			}
+			if rows := query(t, kind, f.appDSN, "SELECT count(*) FROM shares"); rows[0] != "2" {
+				t.Errorf("shares = %s, want 2 (nothing erased)", rows[0])
+			}
+		})
+	}
+}

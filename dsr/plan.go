@@ -625,9 +625,9 @@ type Keys struct {
 	// inline holds parent values read just before a statement, in place of
 	// a subquery; never stored.
 	inline map[string][]any
-	// useSaved makes statements match parents by their Saved values (as
-	// well as by inline ones), not by a subquery on parents that may be
-	// gone: for verification, and for erasing what it found.
+	// useSaved makes statements match parents by their Saved values as
+	// well as by the live parents (a subquery, or inline values): for
+	// verification, and for erasing what it found.
 	useSaved bool
 }
 
@@ -762,9 +762,15 @@ func (pl *Plan) where(d connector.Dialect, s *Step, ids Identities, keys *Keys, 
 			ors = append(ors, in(m.Columns, keys.cross(m.carriedKey())))
 		default:
 			parent := pl.Step(m.Parent)
-			if vals, ok := keys.materialized(m.carriedKey()); ok {
+			if vals, ok := keys.inlined(m.carriedKey()); ok {
 				ors = append(ors, in(m.Columns, vals))
 				continue
+			}
+			if vals, ok := keys.saved(m.carriedKey()); ok {
+				// The parents as they were before anything was erased, as
+				// well as the live ones below: a child whose parent is gone
+				// is found by the former, one written since by the latter.
+				ors = append(ors, in(m.Columns, vals))
 			}
 			if len(m.Columns) == 1 {
 				if roots, ok := keys.rootsFor(parent, m.ParentColumns[0]); ok {
@@ -855,16 +861,27 @@ func (k *Keys) rootsFor(parent *Step, col string) ([]any, bool) {
 	return roots, true
 }
 
-// materialized returns values of a parent's columns read in advance for
-// this statement (see inlineParents), if any; key is "stepID.columns".
-func (k *Keys) materialized(key string) ([]any, bool) {
+// inlined returns values of a parent's columns read in advance for this
+// statement (see inlineParents), if any, with the saved ones when k
+// matches by them; key is "stepID.columns".
+func (k *Keys) inlined(key string) ([]any, bool) {
 	if k == nil {
 		return nil, false
 	}
 	v, ok := k.inline[key]
-	if sv, has := k.Saved[key]; k.useSaved && has {
-		v, ok = append(slices.Clone(v), sv...), true
+	if sv, has := k.Saved[key]; ok && k.useSaved && has {
+		v = append(slices.Clone(v), sv...)
 	}
+	return v, ok
+}
+
+// saved returns the parent values saved before the erasure, when k is to
+// match by them (withSaved) and no inline values stand in for the parent.
+func (k *Keys) saved(key string) ([]any, bool) {
+	if k == nil || !k.useSaved {
+		return nil, false
+	}
+	v, ok := k.Saved[key]
 	return v, ok
 }
 
