@@ -46,9 +46,9 @@ const (
 	// more than one person plausibly owns, or other people's rows; an
 	// operator approves (it runs) or cancels it.
 	AwaitingApproval Status = "awaiting_approval"
-	Completed Status = "completed"
-	Failed    Status = "failed"
-	Cancelled Status = "cancelled"
+	Completed        Status = "completed"
+	Failed           Status = "failed"
+	Cancelled        Status = "cancelled"
 )
 
 // Final reports whether no further transition is possible.
@@ -118,9 +118,9 @@ type Request struct {
 	UpdatedAt      time.Time         `json:"updated_at"`
 	// Approval is why the brake stopped the request and, once an operator
 	// approved it, who did and when.
-	Approval *Approval `json:"approval,omitempty"`
-	subjectKey     string
-	keys           *Keys
+	Approval   *Approval `json:"approval,omitempty"`
+	subjectKey string
+	keys       *Keys
 }
 
 // Approval records the brake's stop of an erasure and its approval.

@@ -2,13 +2,13 @@ package dsr
 
 import (
 	"context"
-	"time"
 	"database/sql"
 	"encoding/json"
 	"fmt"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/vowprivacy/vow/connector"
 	"github.com/vowprivacy/vow/identity"
@@ -74,7 +74,9 @@ const hmacBatch = 1000
 // waits for an operator's approval.
 type awaiting struct{ reasons []string }
 
-func (a *awaiting) Error() string { return "erasure stopped by the brake: " + strings.Join(a.reasons, "; ") }
+func (a *awaiting) Error() string {
+	return "erasure stopped by the brake: " + strings.Join(a.reasons, "; ")
+}
 
 // errRestricted reports a foreign key that forbids the erasure: the
 // policy must say what becomes of the rows that reference the subject's.
@@ -868,7 +870,7 @@ func (e *eraser) mask(ctx context.Context, st *Step, wf whereFn, rec TableRecord
 		return boolInt(st.matchesOn(a.Column)) - boolInt(st.matchesOn(b.Column))
 	})
 	st = &Step{System: st.System, Table: st.Table, Kind: st.Kind, Role: st.Role, Mention: st.Mention, Matches: st.Matches,
-		Erase: TableErasure{Delete: st.Erase.Delete, Hold: st.Erase.Hold, Reason: st.Erase.Reason, For: st.Erase.For, From: st.Erase.From, Fields: fields},
+		Erase:      TableErasure{Delete: st.Erase.Delete, Hold: st.Erase.Hold, Reason: st.Erase.Reason, For: st.Erase.For, From: st.Erase.From, Fields: fields},
 		PrimaryKey: st.PrimaryKey, Collect: st.Collect, unshared: st.unshared}
 	for i, f := range st.Erase.Fields {
 		col := d.Column(f.Column)
