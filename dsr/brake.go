@@ -45,7 +45,11 @@ func (s *Service) underHold(ctx context.Context, plan *Plan, r *Request, cs *con
 			return "", err
 		}
 		d := c.Dialect()
-		hc, hargs := hold.Condition(s.Policy, d, st.System, st.Table, d.Ident(st.Table), held)
+		sc, err := s.schema(ctx, st.System, c)
+		if err != nil {
+			return "", err
+		}
+		hc, hargs := hold.Condition(s.Policy, d, st.System, st.Table, d.Ident(st.Table), held, sc)
 		if hc == "" {
 			continue
 		}
@@ -142,6 +146,14 @@ func (s *Service) brakeSystem(ctx context.Context, plan *Plan, r *Request, cs *c
 		} else if why != "" {
 			reasons = append(reasons, why)
 		}
+		if st.Role == RoleSubject && st.Erase.Hold {
+			// Only rows past their hold are deleted.
+			cut, ok := holdCutoff(st, s.now())
+			if !ok {
+				continue
+			}
+			wf = wf.also(d, d.Column(st.Erase.From)+" < ?", timeArg(st, cut))
+		}
 		if st.Role == RoleSubject && (st.Erase.Delete || st.Erase.Hold) {
 			why, err := e.preflightCascades(ctx, st, wf)
 			if err != nil {
@@ -216,7 +228,7 @@ func (e *eraser) others(ctx context.Context, st *Step, keys *Keys) (string, erro
 			unfit = r.keys.Unfit
 		}
 		w2, a2 := plan.WhereAfter(&ids, r.Identities, &Keys{Unfit: unfit}, a)
-		cond += " AND NOT (" + w2 + ")"
+		cond += " AND (" + w2 + ") IS NOT TRUE" // NULL identity: not the subject
 		a = a2
 	}
 	n, err := e.count(ctx, st, "SELECT count(*) FROM "+d.Ident(st.Table)+" WHERE "+cond, a)
@@ -244,7 +256,14 @@ func (e *eraser) preflightCascades(ctx context.Context, st *Step, wf whereFn) ([
 	}
 	var out []string
 	for _, ref := range refs {
-		if ref.others == 0 || e.plan.clears(st, ref.table, ref.fk.Columns) {
+		if e.plan.clears(st, ref.table, ref.fk.Columns) {
+			continue
+		}
+		if ref.fk.OnDelete == "CASCADE" && ref.rows > ref.others && e.keeps(st.System, ref.table) {
+			return nil, &errRestricted{fmt.Sprintf("dsr: deleting the subject's rows of %s would make the database delete rows of %s that the policy keeps (a hold; ON DELETE CASCADE): make the foreign key ON DELETE SET NULL and give %s.%s erase: nullify, or hold %s too; then vow request retry",
+				st.ID(), ref.table, ref.table, ref.fk.Columns[0], st.Table)}
+		}
+		if ref.others == 0 {
 			continue
 		}
 		switch ref.fk.OnDelete {
@@ -345,7 +364,7 @@ func (s *Service) residual(ctx context.Context, plan *Plan, r *Request, cs *conn
 					searched = append(searched, sys.Name+":"+t.Name+"."+f.Name)
 					var n int64
 					var args []any
-					q := "SELECT count(*) FROM " + d.Ident(t.Name) + " WHERE " + identity.Match(d.Kind(), k, d.Column(f.Name), func() string {
+					q := "SELECT count(*) FROM " + d.Ident(t.Name) + " WHERE " + identity.MatchCollated(d.Kind(), k, d.Column(f.Name), lt.Column(f.Name).Collation, func() string {
 						args = append(args, r.Identities[k])
 						return d.Param(len(args))
 					})

@@ -105,10 +105,16 @@ func (s *Service) erase(ctx context.Context, plan *Plan, r *Request, cs *conns, 
 		return nil, err
 	}
 	approved := r.Approval != nil && r.Approval.ApprovedAt != nil
-	if !approved {
+	if !s.systemsDone(ctx, r, eraseSystems(plan)) {
+		// The brake looks before the first change, also after an
+		// approval: what was approved is what it saw then, and reasons it
+		// did not see need an approval of their own.
 		reasons, err := s.brake(ctx, plan, r, cs)
 		if err != nil {
 			return nil, err
+		}
+		if approved {
+			reasons = slices.DeleteFunc(reasons, func(why string) bool { return slices.Contains(r.Approval.Reasons, why) })
 		}
 		if len(reasons) > 0 {
 			return nil, &awaiting{reasons}
@@ -290,6 +296,20 @@ func addRecords(records, more []TableRecord) []TableRecord {
 		}
 	}
 	return records
+}
+
+// systemsDone reports whether any system's erasure is recorded already:
+// a resumed run does not brake what has begun.
+func (s *Service) systemsDone(ctx context.Context, r *Request, syss []string) bool {
+	for _, sys := range syss {
+		if _, done, err := s.stepDone(ctx, r.ID, "erase:"+sys); err == nil && done {
+			return true
+		}
+		if _, pending, err := s.stepDone(ctx, r.ID, pendingKey(sys)); err == nil && pending {
+			return true
+		}
+	}
+	return false
 }
 
 // eraseSystems lists the systems in the order erasure visits them: the
@@ -509,7 +529,7 @@ func (w whereFn) except(x whereFn) whereFn {
 	return func(pre []any) (string, []any) {
 		a, args := w(pre)
 		b, args := x(args)
-		return a + " AND NOT (" + b + ")", args
+		return a + " AND (" + b + ") IS NOT TRUE", args // NULL is not TRUE: the row is not excepted
 	}
 }
 
@@ -522,21 +542,30 @@ func (w whereFn) with(x whereFn) whereFn {
 	}
 }
 
-// numbered writes the ? placeholders of a condition (one without quoted
-// text) in the dialect's form, numbered from first.
+// numbered writes the ? placeholders of a condition in the dialect's
+// form, numbered from first, leaving quoted text and identifiers alone.
 func numbered(d connector.Dialect, cond string, first int) string {
 	if d.Kind() != "postgres" {
 		return cond
 	}
 	var b strings.Builder
 	n := first
-	for _, r := range cond {
-		if r == '?' {
+	var quote byte
+	for i := 0; i < len(cond); i++ {
+		c := cond[i]
+		switch {
+		case quote != 0:
+			if c == quote {
+				quote = 0
+			}
+		case c == '\'' || c == '"':
+			quote = c
+		case c == '?':
 			b.WriteString(d.Param(n))
 			n++
 			continue
 		}
-		b.WriteRune(r)
+		b.WriteByte(c)
 	}
 	return b.String()
 }
@@ -611,7 +640,7 @@ func (e *eraser) step(ctx context.Context, st *Step) (TableRecord, error) {
 		rec.Action, rec.Reason, rec.For = "kept", st.Erase.Reason, st.Erase.For
 		if cut, ok := holdCutoff(st, e.s.now()); ok {
 			// Rows older than the hold's period are no longer held.
-			n, casc, err := e.delete(ctx, st, wf.also(d, d.Column(st.Erase.From)+" < ?", timeArg(d, cut)))
+			n, casc, err := e.delete(ctx, st, wf.also(d, d.Column(st.Erase.From)+" < ?", timeArg(st, cut)))
 			if err != nil {
 				return rec, err
 			}
@@ -633,11 +662,8 @@ func (e *eraser) step(ctx context.Context, st *Step) (TableRecord, error) {
 }
 
 // timeArg passes an instant to a dialect: SQLite keeps times as text.
-func timeArg(d connector.Dialect, t time.Time) any {
-	if d.Kind() == "sqlite" {
-		return t.UTC().Format("2006-01-02 15:04:05")
-	}
-	return t.UTC()
+func timeArg(st *Step, t time.Time) any {
+	return connector.TimeArg(st.Kind, st.fromType, st.fromSample, t)
 }
 
 // delete deletes the rows of st matching where, after accounting for
@@ -707,7 +733,7 @@ func (e *eraser) references(ctx context.Context, st *Step, wf whereFn) ([]refere
 					// A row of the subject's referencing another of theirs
 					// goes with it.
 					w2, a2 := wf(args)
-					cond += " AND NOT (" + w2 + ")"
+					cond += " AND (" + w2 + ") IS NOT TRUE"
 					args = a2
 				}
 				q := "SELECT count(*) FROM " + d.Ident(lt.Name) + " WHERE " + cond
@@ -765,6 +791,11 @@ func (e *eraser) cascades(ctx context.Context, st *Step, wf whereFn) ([]CascadeR
 			cr.Action = "left"
 		case ref.fk.OnDelete == "CASCADE":
 			cr.Action = "deleted"
+			if ref.rows > ref.others && e.keeps(st.System, ref.table) {
+				return nil, &errRestricted{fmt.Sprintf("dsr: deleting the subject's rows of %s would make the database delete rows of %s that the policy keeps (a hold; ON DELETE CASCADE on %s): "+
+					"make the foreign key ON DELETE SET NULL and give %s erase: nullify, or hold %s too; then vow request retry (vow check --live: cascade-deletes-held)",
+					st.ID(), ref.table, cr.Columns, ref.table+"."+ref.fk.Columns[0], st.Table)}
+			}
 			if ref.others > 0 && !e.approved {
 				return nil, &awaiting{[]string{fmt.Sprintf("deleting the subject's rows of %s would make the database delete %d rows of %s that are not the subject's (ON DELETE CASCADE on %s)",
 					st.ID(), ref.others, ref.table, cr.Columns)}}
@@ -777,6 +808,19 @@ func (e *eraser) cascades(ctx context.Context, st *Step, wf whereFn) ([]CascadeR
 		out = append(out, cr)
 	}
 	return out, nil
+}
+
+// keeps reports whether the plan keeps rows of a table: it is held, or
+// its rows belong to held rows.
+func (e *eraser) keeps(system, table string) bool {
+	for _, st := range e.plan.Steps {
+		if st.System == system && strings.EqualFold(st.Table, table) && st.Role == RoleSubject {
+			if st.Erase.Hold || e.plan.keptWith(e.c.Dialect(), st, e.r.Identities, e.r.keys, e.s.now(), 0) != nil {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // notSubjects counts the rows among n rows of table (selected by q with
@@ -977,7 +1021,12 @@ func (e *eraser) seeMask(ctx context.Context, st *Step, wf whereFn) error {
 		case policy.Nullify:
 			return e.see(ctx, st, wf, col+" IS NOT NULL")
 		case policy.HMAC:
+			if lc := e.schema.Table(st.Table).Column(f.Column); lc != nil && identity.ClassOf(lc.Type) == identity.Integer {
+				return e.see(ctx, st, wf, col+" >= 0") // an integer's pseudonym is negative
+			}
 			return e.see(ctx, st, wf, col+" IS NOT NULL AND "+col+" NOT LIKE ?", keyring.PseudonymPrefix+"%")
+		case policy.Set:
+			return e.see(ctx, st, wf, "("+col+" IS NULL OR "+col+" <> ?)", f.Value)
 		}
 	}
 	return nil
@@ -1224,7 +1273,7 @@ func checks(d connector.Dialect, plan *Plan, st *Step, keys *Keys, r *Request, n
 		case st.Erase.Hold && st.Erase.From != "" && st.Erase.For != "":
 			// Rows past their hold period must be gone.
 			if dur, err := policy.ParseDuration(st.Erase.For); err == nil {
-				out = append(out, check{wf: wf.also(d, d.Column(st.Erase.From)+" < ?", timeArg(d, dur.Before(now)))})
+				out = append(out, check{wf: wf.also(d, d.Column(st.Erase.From)+" < ?", timeArg(st, dur.Before(now)))})
 			}
 		}
 		for _, f := range st.Erase.Fields {

@@ -191,6 +191,20 @@ func (s *Service) execute(ctx context.Context, r *Request, progress func(Progres
 	if err := s.livePrimaryKeys(ctx, plan, conns); err != nil {
 		return nil, err
 	}
+	if r.keys != nil && r.keys.lacks(plan) {
+		// The policy changed since the keys were resolved (a retry after
+		// a fix): resolve again, and keep what was resolved before — the
+		// rows it found may be masked or gone by now.
+		fresh, err := s.resolve(ctx, plan, r, conns)
+		if err != nil {
+			return nil, err
+		}
+		r.keys = r.keys.merge(fresh)
+		b, _ := json.Marshal(r.keys)
+		if err := s.move(ctx, r.ID, []Status{Executing}, Executing, map[string]any{"keys": string(b)}, "request.resolved", map[string]any{"roots": len(r.keys.Roots), "again": true}); err != nil {
+			return nil, err
+		}
+	}
 	if r.keys == nil {
 		keys, err := s.resolve(ctx, plan, r, conns)
 		if err != nil {
@@ -243,6 +257,19 @@ func (s *Service) livePrimaryKeys(ctx context.Context, plan *Plan, cs *conns) er
 			st.PrimaryKey = slices.Clone(lt.PrimaryKey)
 		}
 	}
+	for _, st := range plan.Steps {
+		if !st.Erase.Hold || st.Erase.From == "" {
+			continue
+		}
+		lt, err := s.liveTable(ctx, cs, st.System, st.Table)
+		if err != nil {
+			return err
+		}
+		if col := lt.Column(st.Erase.From); col != nil {
+			c, _ := cs.get(ctx, st.System)
+			st.fromType, st.fromSample = col.Type, connector.SampleTime(ctx, c, st.Table, st.Erase.From)
+		}
+	}
 	// A relation between columns of different types is compared after a
 	// conversion (MariaDB takes '1abc' for 1): one person's reference
 	// could reach another's row. vow check --live reports it.
@@ -287,7 +314,7 @@ func (s *Service) livePrimaryKeys(ctx context.Context, plan *Plan, cs *conns) er
 		if err != nil {
 			return err
 		}
-		st.unshared = unshared(c.Dialect(), sc, st.Table)
+		st.unshared = unshared(c.Dialect(), sc, s.Policy.Ownership().Into(st.System, st.Table), st.Table)
 	}
 	return nil
 }
@@ -309,26 +336,46 @@ func (s *Service) liveTable(ctx context.Context, cs *conns, system, table string
 // row of table (named by its own name in the statement): an owned row (a
 // customer's address) that someone else's row also points at is not the
 // subject's alone, and stays.
-func unshared(d connector.Dialect, sc *connector.Schema, table string) string {
+func unshared(d connector.Dialect, sc *connector.Schema, declared []policy.Relation, table string) string {
 	lt := sc.Table(table)
 	if lt == nil {
 		return ""
 	}
-	var guards []string
-	n := 0
+	// The database's foreign keys into the table, and the policy's
+	// relations (an application without foreign keys keeps them itself).
+	type ref struct {
+		table      string
+		cols, refs []string
+	}
+	var refs []ref
 	for _, ot := range sc.Tables {
 		for _, fk := range ot.ForeignKeys {
-			if !strings.EqualFold(fk.RefTable, lt.Name) || strings.EqualFold(ot.Name, lt.Name) {
-				continue
+			if strings.EqualFold(fk.RefTable, lt.Name) {
+				refs = append(refs, ref{ot.Name, fk.Columns, fk.RefColumns})
 			}
-			alias := "vow_u" + strconv.Itoa(n)
-			n++
-			eq := make([]string, len(fk.Columns))
-			for i := range fk.Columns {
-				eq[i] = alias + "." + d.Column(fk.Columns[i]) + " = " + d.Ident(table) + "." + d.Column(fk.RefColumns[i])
-			}
-			guards = append(guards, "NOT EXISTS (SELECT 1 FROM "+d.Ident(ot.Name)+" "+alias+" WHERE "+strings.Join(eq, " AND ")+")")
 		}
+	}
+	for _, r := range declared {
+		if r.FromSystem != r.ToSystem {
+			continue // another database: not readable in this statement
+		}
+		if !slices.ContainsFunc(refs, func(x ref) bool {
+			return strings.EqualFold(x.table, r.FromTable) && slices.EqualFunc(x.cols, r.FromColumns, strings.EqualFold)
+		}) {
+			refs = append(refs, ref{r.FromTable, r.FromColumns, r.ToColumns})
+		}
+	}
+	var guards []string
+	for n, x := range refs {
+		if strings.EqualFold(x.table, lt.Name) {
+			continue
+		}
+		alias := "vow_u" + strconv.Itoa(n)
+		eq := make([]string, len(x.cols))
+		for i := range x.cols {
+			eq[i] = alias + "." + d.Column(x.cols[i]) + " = " + d.Ident(table) + "." + d.Column(x.refs[i])
+		}
+		guards = append(guards, "NOT EXISTS (SELECT 1 FROM "+d.Ident(x.table)+" "+alias+" WHERE "+strings.Join(eq, " AND ")+")")
 	}
 	return strings.Join(guards, " AND ")
 }
@@ -537,7 +584,11 @@ func (s *Service) agree(ctx context.Context, plan *Plan, st *Step, r *Request, k
 		}
 		one := *st
 		one.Matches = []Match{m}
-		where, args := plan.Where(&one, r.Identities, nil)
+		var match *Keys // how to compare, not which rows: no resolved keys
+		if keys != nil {
+			match = &Keys{Unfit: keys.Unfit, Collations: keys.Collations}
+		}
+		where, args := plan.Where(&one, r.Identities, match)
 		vals, err := column(ctx, c.DB(), c, "resolve keys", "SELECT DISTINCT "+d.Column(st.PrimaryKey[0])+" FROM "+d.Ident(st.Table)+" WHERE "+where, args)
 		if err != nil {
 			return err

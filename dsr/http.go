@@ -28,7 +28,9 @@ func (s *Service) Mount(mux *server.Mux, baseURL string) {
 	mux.Handle("POST /v1/requests/{id}/resend-code", apitoken.ScopeRequests, h.resend)
 	mux.Handle("POST /v1/requests/{id}/extend", apitoken.ScopeRequests, h.extend)
 	mux.Handle("POST /v1/requests/{id}/cancel", apitoken.ScopeRequests, h.cancel)
-	mux.Handle("POST /v1/requests/{id}/approve", apitoken.ScopeRequests, h.approve)
+	// Letting an erasure past the brake is an operator's decision, not the
+	// application's that files requests: it needs an admin token.
+	mux.Handle("POST /v1/requests/{id}/approve", apitoken.ScopeAdmin, h.approve)
 	mux.Handle("POST /v1/requests/{id}/retry", apitoken.ScopeRequests, h.retry)
 	mux.Handle("GET /v1/requests/{id}/export-link", apitoken.ScopeRequests, h.exportLink)
 	mux.Handle("GET /v1/requests/{id}/certificate", apitoken.ScopeRequests, h.certificate)

@@ -283,3 +283,55 @@ func TestRelationMustEndAtUniqueKey(t *testing.T) {
 		})
 	}
 }
+
+// TestPlanKindsSettle: a table without a declared subject takes the kind
+// of the table that owns it (a store, of the staff member who manages
+// it); a relation from customers to it is then a mention, so erasing an
+// employee never reaches customers.
+func TestPlanKindsSettle(t *testing.T) {
+	t.Parallel()
+	src := `version: 1
+organization: {name: Shop, contacts: {privacy: privacy@shop.example}}
+purposes:
+  service: {legal_basis: contract}
+systems:
+  app:
+    kind: sqlite
+    connection: {path: app.db}
+    purposes: [service]
+    tables:
+      staff:
+        subject: employee
+        erase: delete
+        fields:
+          id: system.operations
+          email: {category: user.contact.email, identity: email}
+      stores:
+        erase: delete
+        fields:
+          id: system.operations
+          manager_id: {category: user.unique_id, references: staff.id, erase: nullify}
+      customers:
+        subject: customer
+        erase: delete
+        fields:
+          id: system.operations
+          email: {category: user.contact.email, identity: email}
+          store_id: {category: system.operations, references: stores.id, erase: nullify}
+rights:
+  offered: [access, erasure]
+`
+	p, ds := policy.Parse("shop.yaml", []byte(src))
+	if p == nil {
+		t.Fatal(ds)
+	}
+	plan, err := dsr.NewPlan(p, "employee", []string{"email"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range plan.Steps {
+		if st.Table == "customers" && st.Role == dsr.RoleSubject {
+			t.Errorf("an employee's plan owns customers' rows: %v", st.Matches)
+		}
+	}
+}

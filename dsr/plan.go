@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -100,6 +101,11 @@ type Step struct {
 	// unshared, for rows owned through owns (an address), is the live
 	// condition that no one else's row references them: shared rows stay.
 	unshared string
+	// fromType and fromSample describe a held table's from column, so
+	// that instants compare the way the column stores them (SQLite keeps
+	// text, Unix seconds or Julian days).
+	fromType   string
+	fromSample [2]string
 }
 
 // ID names the step: "system:table" for the subject's rows,
@@ -642,6 +648,64 @@ func (k *Keys) withInline(vals map[string][]any) *Keys {
 	return c
 }
 
+// lacks reports whether the plan needs values k does not hold: a step's
+// collected columns, or a parent's saved ones — the plan of a policy that
+// changed since k was resolved.
+func (k *Keys) lacks(pl *Plan) bool {
+	for _, st := range pl.Steps {
+		for _, cols := range st.Collect {
+			if _, ok := k.Cross[st.ID()+"."+strings.Join(cols, ",")]; !ok {
+				return true
+			}
+		}
+		for _, m := range st.Matches {
+			if m.Parent == "" || m.Carried(st) {
+				continue
+			}
+			if _, ok := k.Saved[m.carriedKey()]; !ok {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// merge returns k with the entries of fresh it does not hold: what k
+// resolved first stands (its rows may be masked or gone since).
+func (k *Keys) merge(fresh *Keys) *Keys {
+	out := *k
+	fill := func(dst *map[string][]any, src map[string][]any) {
+		if *dst == nil {
+			*dst = map[string][]any{}
+		} else {
+			*dst = maps.Clone(*dst)
+		}
+		for key, v := range src {
+			if _, ok := (*dst)[key]; !ok {
+				(*dst)[key] = v
+			}
+		}
+	}
+	fill(&out.Roots, fresh.Roots)
+	fill(&out.Cross, fresh.Cross)
+	fill(&out.Saved, fresh.Saved)
+	for _, u := range fresh.Unfit {
+		if !slices.Contains(out.Unfit, u) {
+			out.Unfit = append(out.Unfit, u)
+		}
+	}
+	if len(fresh.Collations) > 0 {
+		out.Collations = maps.Clone(out.Collations)
+		if out.Collations == nil {
+			out.Collations = map[string]string{}
+		}
+		for key, v := range fresh.Collations {
+			out.Collations[key] = v
+		}
+	}
+	return &out
+}
+
 // withSaved returns a copy of k whose statements match parents by the
 // values saved before anything was erased.
 func (k *Keys) withSaved() *Keys {
@@ -1017,8 +1081,10 @@ func (pl *Plan) keptWith(d connector.Dialect, st *Step, ids Identities, keys *Ke
 			held = func(pre []any) (string, []any) {
 				w, a := pl.WhereAfter(parent, ids, keys, pre)
 				if cut, ok := holdCutoff(parent, now); ok {
-					a = append(a, timeArg(d, cut))
-					w += " AND " + d.Column(parent.Erase.From) + " >= " + d.Param(len(a))
+					// A row with no date is not past its hold.
+					a = append(a, timeArg(parent, cut))
+					from := d.Column(parent.Erase.From)
+					w += " AND (" + from + " >= " + d.Param(len(a)) + " OR " + from + " IS NULL)"
 				}
 				return w, a
 			}

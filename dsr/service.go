@@ -159,6 +159,13 @@ func (s *Service) Validate(n *NewRequest) error {
 		return &FieldError{"subject", strings.TrimPrefix(err.Error(), ErrSubjectKind.Error()+": ")}
 	}
 	n.Subject = kind
+	if kind == "" && slices.ContainsFunc(s.Policy.Systems, func(sys *policy.System) bool {
+		return slices.ContainsFunc(sys.Tables, func(t *policy.Table) bool {
+			return slices.ContainsFunc(t.Fields, func(f *policy.Field) bool { return f.Identity != "" })
+		})
+	}) {
+		return &FieldError{"subject", "the policy's tables with identity columns name no subject, so Vow cannot tell whose rows they are; add subject: customer (or the kind of person they are about) to them"}
+	}
 	declared := declaredIdentities(s.Policy, kind)
 	n.Identities = maps.Clone(n.Identities) // normalised below; the caller's map stays as sent
 	for _, k := range slices.Sorted(maps.Keys(n.Identities)) {
@@ -694,7 +701,9 @@ func (s *Service) Retry(ctx context.Context, id, by string) (*Request, error) {
 		return r, fmt.Errorf("dsr: request %s no longer holds the identities it was for: %w", id, ErrState)
 	}
 	now := s.now()
-	err = s.move(ctx, id, []Status{Failed}, Executing, map[string]any{"completed_at": nil, "last_error": nil, "next_attempt_at": ts(now), "attempts": 0},
+	// An approval was given for what the brake saw then; after a fix the
+	// erasure may reach other rows: the brake looks again.
+	err = s.move(ctx, id, []Status{Failed}, Executing, map[string]any{"completed_at": nil, "last_error": nil, "next_attempt_at": ts(now), "attempts": 0, "approval": nil},
 		"request.retried", map[string]any{"by": by, "error": r.LastError})
 	if err != nil {
 		return nil, err

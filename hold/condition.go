@@ -22,13 +22,19 @@ const maxDepth = 8
 // system — does. held maps identity kinds to held values, normalised by
 // package identity; emails match whatever their case in the database.
 //
+// live, when not nil, is the system's schema: a held value its column
+// cannot hold is not compared there (a hold on user_id:usr_9 against a
+// bigint key would fail the statement on PostgreSQL, and match user 9 on
+// MariaDB), and a MariaDB column's collation is honoured as requests
+// honour it.
+//
 // It returns "" when no row of the table can be held. Relations into
 // another system cannot be followed in one statement and are not.
-func Condition(p *policy.Policy, d connector.Dialect, system, table, ref string, held map[string][]string) (string, []any) {
+func Condition(p *policy.Policy, d connector.Dialect, system, table, ref string, held map[string][]string, live *connector.Schema) (string, []any) {
 	if len(held) == 0 {
 		return "", nil
 	}
-	c := &condBuilder{p: p, own: p.Ownership(), d: d, held: held}
+	c := &condBuilder{p: p, own: p.Ownership(), d: d, held: held, live: live}
 	return c.build(system, table, ref, nil), c.args
 }
 
@@ -37,6 +43,7 @@ type condBuilder struct {
 	own  *policy.Ownership
 	d    connector.Dialect
 	held map[string][]string
+	live *connector.Schema
 	args []any
 	n    int // aliases used
 }
@@ -57,15 +64,27 @@ func (c *condBuilder) build(system, table, ref string, path []string) string {
 		if f.Identity == "" || len(vs) == 0 {
 			continue
 		}
-		col := identity.MatchExpr(c.d.Kind(), f.Identity, ref+"."+c.d.Column(f.Name))
-		ors = append(ors, col+" IN ("+strings.TrimSuffix(strings.Repeat("?, ", len(vs)), ", ")+")")
+		var lc *connector.Column
+		if c.live != nil {
+			lc = c.live.Table(table).Column(f.Name)
+		}
 		for _, v := range vs {
 			// Holds placed before values were normalised are matched
 			// the same way as new ones.
 			if n, err := identity.Normalize(f.Identity, v); err == nil {
 				v = n
 			}
-			c.args = append(c.args, v)
+			collation := ""
+			if lc != nil {
+				if identity.Fits(v, lc.Type) != nil {
+					continue // this column cannot hold the value: not its person
+				}
+				collation = lc.Collation
+			}
+			ors = append(ors, "("+identity.MatchCollated(c.d.Kind(), f.Identity, ref+"."+c.d.Column(f.Name), collation, func() string {
+				c.args = append(c.args, v)
+				return "?"
+			})+")")
 		}
 	}
 	// Owners of the row: the rows it references through an owner

@@ -123,11 +123,11 @@ func MatchCollated(dbKind, kind, column, collation string, param func() string) 
 	if CaseInsensitive(kind) && dbKind == "mysql" {
 		return column + " = " + param() + " AND CAST(LOWER(" + column + ") AS BINARY) = CAST(" + param() + " AS BINARY)"
 	}
-	if dbKind == "mysql" && (kind == Username || kind == ExternalID || kind == Phone) {
+	if dbKind == "mysql" && (collation != "" || kind == Username || kind == ExternalID || kind == Phone) {
 		// Text keys are exact, whatever the column's collation says about
-		// case, accents or trailing spaces ("ann " is not ann). Numeric
-		// keys (user_id, customer_id) are checked against the column's
-		// type instead (Fits).
+		// case, accents or trailing spaces ("ann " is not ann, cus_abc is
+		// not cus_ABC). Only text columns have a collation; a number in
+		// an integer column is checked against its type instead (Fits).
 		return column + " = " + param() + " AND CAST(" + column + " AS BINARY) = CAST(" + param() + " AS BINARY)"
 	}
 	return MatchExpr(dbKind, kind, column) + " = " + param()

@@ -34,6 +34,15 @@ type linter struct {
 	// absence enables the checks that report something missing (no
 	// retention rule, no erasure strategy, no system holding a category).
 	absence bool
+	own     *Ownership // resolved once, by owner()
+}
+
+// owner returns the policy's ownership, resolved once per lint.
+func (l *linter) owner() *Ownership {
+	if l.own == nil {
+		l.own = l.p.Ownership()
+	}
+	return l.own
 }
 
 func lint(p *Policy, absence bool) Diagnostics {
@@ -309,6 +318,10 @@ func (l *linter) table(s *System, t *Table, path string) {
 		l.category(fp+".category", f.Category)
 		if f.Identity != "" {
 			l.oneOf(fp+".identity", "identity", f.Identity, Identities)
+			if l.owner().Kind(s.Name, t.Name) == "" {
+				l.errorf(fp+".identity", "identity-without-subject", "add subject: customer (or the kind of person the rows are about) to the table",
+					"%s:%s.%s is an identity, but the table names no subject: a request could not tell whose rows they are", s.Name, t.Name, f.Name)
+			}
 		}
 		for i, pu := range f.Purposes {
 			l.purposeRef(fmt.Sprintf("%s.purposes[%d]", fp, i), pu)
@@ -345,7 +358,7 @@ func (l *linter) table(s *System, t *Table, path string) {
 	if t.Erase != nil && t.Erase.Method == Hold && t.Erase.From != "" && !t.HasColumn(t.Erase.From) {
 		l.errorf(path+".erase.from", "broken-reference", fmt.Sprintf("declare %s as a field (category system.operations)", t.Erase.From), "the hold runs from column %q, which %s:%s does not declare", t.Erase.From, s.Name, t.Name)
 	}
-	if personal && t.Subject == "" && l.p.Ownership().Kind(s.Name, t.Name) == "" {
+	if personal && t.Subject == "" && l.owner().Kind(s.Name, t.Name) == "" {
 		l.warnf(path, "missing-subject", "add subject: customer (or whom the rows are about)", "table %q holds personal data but names no subject", t.Name)
 	}
 	if l.absence && p.Offers("erasure") && t.Erase == nil && len(unerased) > 0 {
@@ -431,7 +444,7 @@ func (l *linter) foreignKey(s *System, t *Table, fk *ForeignKey, path string) {
 
 // ownership reports where the policy leaves open whose rows a table holds.
 func (l *linter) ownership() {
-	for _, pr := range l.p.Ownership().Problems {
+	for _, pr := range l.owner().Problems {
 		l.errorf(pr.Path, "ambiguous-owner", pr.Hint, "%s", pr.Message)
 	}
 }
@@ -519,7 +532,7 @@ func (l *linter) retention() {
 	if !l.absence {
 		return
 	}
-	rels := p.Ownership().Relations
+	rels := l.owner().Relations
 	for changed := true; changed; {
 		changed = false
 		for _, rel := range rels {
@@ -538,7 +551,7 @@ func (l *linter) retention() {
 			}
 		}
 	}
-	own := p.Ownership()
+	own := l.owner()
 	for _, s := range p.Systems {
 		for _, t := range s.Tables {
 			if covered[s.Name+":"+t.Name] || (t.Erase != nil && t.Erase.Method == Hold) || own.Problem(s.Name, t.Name) != nil {

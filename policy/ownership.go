@@ -2,6 +2,7 @@ package policy
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 )
@@ -49,14 +50,37 @@ type OwnershipProblem struct {
 }
 
 // Ownership resolves the policy's relations into their roles.
+//
+// Kinds and roles depend on each other: a table without a declared
+// subject takes the kind of the table that owns it, and a relation
+// between tables of different kinds is a mention. The inference is run
+// again with the kinds it found until they settle, so that a store owned
+// by a staff member (and so of the staff's kind) does not own customers.
 func (p *Policy) Ownership() *Ownership {
-	o := &Ownership{Relations: p.Relations(), Inferred: map[string]bool{}, kinds: map[string]string{}}
 	declared := map[string]string{} // "system:table" -> subject as declared
 	for _, s := range p.Systems {
 		for _, t := range s.Tables {
 			declared[s.Name+":"+t.Name] = t.Subject
 		}
 	}
+	kinds := declared
+	var o *Ownership
+	for range 8 {
+		o = p.infer(kinds)
+		o.inheritKinds(p, declared)
+		if maps.Equal(o.kinds, kinds) {
+			break
+		}
+		kinds = o.kinds
+	}
+	o.identityProblems(p)
+	return o
+}
+
+// infer gives every relation whose role the policy does not declare one,
+// given the tables' subject kinds.
+func (p *Policy) infer(kinds map[string]string) *Ownership {
+	o := &Ownership{Relations: p.Relations(), Inferred: map[string]bool{}, kinds: map[string]string{}}
 	byTable := map[string][]int{}
 	for i, r := range o.Relations {
 		byTable[r.FromSystem+":"+r.FromTable] = append(byTable[r.FromSystem+":"+r.FromTable], i)
@@ -68,13 +92,14 @@ func (p *Policy) Ownership() *Ownership {
 			hasOwner := false
 			for _, i := range byTable[id] {
 				r := &o.Relations[i]
+				to := kinds[r.ToSystem+":"+r.ToTable]
 				switch {
 				case r.Role == RoleOwner:
 					hasOwner = true
 				case r.Role != "":
 				case r.FromSystem == r.ToSystem && r.FromTable == r.ToTable:
 					r.Role, o.Inferred[r.Path] = RoleMention, true
-				case t.Subject != "" && declared[r.ToSystem+":"+r.ToTable] != "" && declared[r.ToSystem+":"+r.ToTable] != t.Subject:
+				case kinds[id] != "" && to != "" && to != kinds[id]:
 					r.Role, o.Inferred[r.Path] = RoleMention, true
 				default:
 					candidates = append(candidates, i)
@@ -104,8 +129,6 @@ func (p *Policy) Ownership() *Ownership {
 			}
 		}
 	}
-	o.inheritKinds(p, declared)
-	o.identityProblems(p)
 	return o
 }
 

@@ -55,7 +55,10 @@ func (j *job) scope() cond {
 func (j *job) ranged() bool {
 	if j.action == ActionDelete {
 		for _, ch := range j.children {
-			if !ch.passive() {
+			// A condition on the rule's own table (a self-reference that
+			// keeps its rows) cannot be in a DELETE of that table on MySQL
+			// (error 1093): those go key by key.
+			if !ch.passive() || ch.table == j.table {
 				return false
 			}
 		}

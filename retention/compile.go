@@ -161,8 +161,9 @@ func (e *Engine) compile(i int, c *conn, now, cutoff time.Time, holds map[string
 		hcol := j.d.Ident(t.Name) + "." + j.d.Column(holdCol)
 		excl = append(excl, cond{sql: hcol + " < ?", args: []any{timeArg(j.d.Kind(), j.live.Column(holdCol).Type, c.sample(t.Name, holdCol), j.holdCutoff)}})
 	}
-	if hc, ha := hold.Condition(e.Policy, j.d, sys.Name, t.Name, j.d.Ident(t.Name), holds); hc != "" {
-		excl = append(excl, cond{sql: "NOT (" + hc + ")", args: ha})
+	if hc, ha := hold.Condition(e.Policy, j.d, sys.Name, t.Name, j.d.Ident(t.Name), holds, c.schema); hc != "" {
+		// IS NOT TRUE: a row whose identity columns are NULL is not held.
+		excl = append(excl, cond{sql: "(" + hc + ") IS NOT TRUE", args: ha})
 	}
 	switch j.action {
 	case ActionDelete:
@@ -171,8 +172,8 @@ func (e *Engine) compile(i int, c *conn, now, cutoff time.Time, holds map[string
 			return nil, e.ruleErr(i, "table", "%v", err)
 		}
 		j.children = children
-		if bc := e.blocked(sys, j.children, j.d, j.d.Ident(t.Name), holds, 0); bc.sql != "" {
-			excl = append(excl, cond{sql: "NOT (" + bc.sql + ")", args: bc.args})
+		if bc := e.blocked(sys, j.children, j.d, j.d.Ident(t.Name), holds, c.schema, 0); bc.sql != "" {
+			excl = append(excl, cond{sql: "(" + bc.sql + ") IS NOT TRUE", args: bc.args})
 		}
 		for _, ch := range j.children {
 			if ch.how == "hold" || ch.how == "keep" {
@@ -340,7 +341,7 @@ func onDelete(schema *connector.Schema, table, column, ref string) string {
 // must stay: a child row (at any depth of the rows deleted with them) is
 // held — by a legal hold on its person, or by its table's hold while its
 // period runs — or references them where nothing says what to do.
-func (e *Engine) blocked(sys *policy.System, children []child, d connector.Dialect, ref string, holds map[string][]string, depth int) cond {
+func (e *Engine) blocked(sys *policy.System, children []child, d connector.Dialect, ref string, holds map[string][]string, live *connector.Schema, depth int) cond {
 	var ors []string
 	var args []any
 	for k, ch := range children {
@@ -351,7 +352,8 @@ func (e *Engine) blocked(sys *policy.System, children []child, d connector.Diale
 			ors = append(ors, "EXISTS ("+exists+")")
 		case "hold":
 			if ch.heldFrom != "" {
-				ors = append(ors, "EXISTS ("+exists+" AND "+alias+"."+d.Column(ch.heldFrom)+" >= ?)")
+				from := alias + "." + d.Column(ch.heldFrom)
+				ors = append(ors, "EXISTS ("+exists+" AND ("+from+" >= ? OR "+from+" IS NULL))") // no date: not past its hold
 				args = append(args, ch.heldCut)
 			} else {
 				ors = append(ors, "EXISTS ("+exists+")")
@@ -359,10 +361,10 @@ func (e *Engine) blocked(sys *policy.System, children []child, d connector.Diale
 		case "delete":
 			var inner []string
 			var innerArgs []any
-			if hc, ha := hold.Condition(e.Policy, d, sys.Name, ch.table.Name, alias, holds); hc != "" {
+			if hc, ha := hold.Condition(e.Policy, d, sys.Name, ch.table.Name, alias, holds, live); hc != "" {
 				inner, innerArgs = append(inner, hc), append(innerArgs, ha...)
 			}
-			if sub := e.blocked(sys, ch.sub, d, alias, holds, depth+1); sub.sql != "" {
+			if sub := e.blocked(sys, ch.sub, d, alias, holds, live, depth+1); sub.sql != "" {
 				inner, innerArgs = append(inner, sub.sql), append(innerArgs, sub.args...)
 			}
 			if len(inner) > 0 {

@@ -2,48 +2,15 @@ package retention
 
 import (
 	"context"
-	"strconv"
-	"strings"
 	"time"
+
+	"github.com/vowprivacy/vow/connector"
 )
 
-// timeArg returns the cutoff as the parameter that compares correctly with
-// a timestamp column of the given database type. PostgreSQL's timestamp
-// without time zone gets a UTC text (a time.Time would be shifted by the
-// session's time zone); SQLite has no time type, so the cutoff takes the
-// form the column's values are stored in (text, Unix seconds or
-// milliseconds, Julian day), read from sample.
+// timeArg is connector.TimeArg: one way, for retention and requests, to
+// write an instant for a timestamp column.
 func timeArg(kind, typ string, sample [2]string, t time.Time) any {
-	t = t.UTC()
-	typ = strings.ToLower(typ)
-	switch kind {
-	case "postgres":
-		switch {
-		case typ == "date":
-			return t.Format(time.DateOnly)
-		case strings.HasPrefix(typ, "timestamp") && !strings.Contains(typ, "with time zone"):
-			return t.Format("2006-01-02 15:04:05.999999")
-		}
-		return t
-	case "mysql":
-		return t
-	}
-	switch sample[0] {
-	case "integer":
-		if n, err := strconv.ParseInt(sample[1], 10, 64); err == nil && n > 100_000_000_000 {
-			return t.UnixMilli()
-		}
-		return t.Unix()
-	case "real":
-		return float64(t.UnixNano())/float64(24*time.Hour) + 2440587.5
-	}
-	// Text: ISO 8601 with a T, or with a space (the form Go drivers write).
-	// Values compare as text, so the cutoff stops at the seconds: a value
-	// in the same second with a fraction or zone sorts after it.
-	if len(sample[1]) > 10 && sample[1][10] == 'T' {
-		return t.Format("2006-01-02T15:04:05")
-	}
-	return t.Format("2006-01-02 15:04:05")
+	return connector.TimeArg(kind, typ, sample, t)
 }
 
 // sample returns SQLite's storage class and text of one non-null value of
@@ -56,10 +23,7 @@ func (c *conn) sample(table, column string) [2]string {
 	if v, ok := c.samples[key]; ok {
 		return v
 	}
-	d := c.c.Dialect()
-	var v [2]string
-	_ = c.c.DB().QueryRowContext(context.Background(),
-		"SELECT typeof("+d.Column(column)+"), CAST("+d.Column(column)+" AS TEXT) FROM "+d.Ident(table)+" WHERE "+d.Column(column)+" IS NOT NULL LIMIT 1").Scan(&v[0], &v[1])
+	v := connector.SampleTime(context.Background(), c.c, table, column)
 	if c.samples == nil {
 		c.samples = map[string][2]string{}
 	}

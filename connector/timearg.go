@@ -1,0 +1,61 @@
+package connector
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// TimeArg returns an instant (a cutoff) as the parameter that compares correctly with
+// a timestamp column of the given database type. PostgreSQL's timestamp
+// without time zone gets a UTC text (a time.Time would be shifted by the
+// session's time zone); SQLite has no time type, so the cutoff takes the
+// form the column's values are stored in (text, Unix seconds or
+// milliseconds, Julian day), read from sample.
+func TimeArg(kind, typ string, sample [2]string, t time.Time) any {
+	t = t.UTC()
+	typ = strings.ToLower(typ)
+	switch kind {
+	case "postgres":
+		switch {
+		case typ == "date":
+			return t.Format(time.DateOnly)
+		case strings.HasPrefix(typ, "timestamp") && !strings.Contains(typ, "with time zone"):
+			return t.Format("2006-01-02 15:04:05.999999")
+		}
+		return t
+	case "mysql":
+		return t
+	}
+	switch sample[0] {
+	case "integer":
+		if n, err := strconv.ParseInt(sample[1], 10, 64); err == nil && n > 100_000_000_000 {
+			return t.UnixMilli()
+		}
+		return t.Unix()
+	case "real":
+		return float64(t.UnixNano())/float64(24*time.Hour) + 2440587.5
+	}
+	// Text: ISO 8601 with a T, or with a space (the form Go drivers write).
+	// Values compare as text, so the cutoff stops at the seconds: a value
+	// in the same second with a fraction or zone sorts after it.
+	if len(sample[1]) > 10 && sample[1][10] == 'T' {
+		return t.Format("2006-01-02T15:04:05")
+	}
+	return t.Format("2006-01-02 15:04:05")
+}
+
+// SampleTime returns SQLite's storage class and the text of one non-null
+// value of table.column, which [TimeArg] needs to write an instant the
+// way the column stores them; empty elsewhere, or when the column is empty.
+func SampleTime(ctx context.Context, c SQL, table, column string) [2]string {
+	d := c.Dialect()
+	if d.Kind() != "sqlite" {
+		return [2]string{}
+	}
+	var v [2]string
+	_ = c.DB().QueryRowContext(ctx,
+		"SELECT typeof("+d.Column(column)+"), CAST("+d.Column(column)+" AS TEXT) FROM "+d.Ident(table)+" WHERE "+d.Column(column)+" IS NOT NULL LIMIT 1").Scan(&v[0], &v[1])
+	return v
+}
