@@ -250,7 +250,7 @@ func (e *eraser) others(ctx context.Context, st *Step, keys *Keys) (string, erro
 // ON DELETE rules would do to rows that reference the step's rows and that
 // the plan itself does not erase.
 func (e *eraser) preflightCascades(ctx context.Context, st *Step, wf whereFn) ([]string, error) {
-	refs, err := e.references(ctx, st, wf)
+	refs, err := e.referencesOf(ctx, st, wf, true)
 	if err != nil {
 		return nil, err
 	}

@@ -702,6 +702,35 @@ type reference struct {
 // that a chain (an organization's repositories, their findings) is seen
 // to its end.
 func (e *eraser) references(ctx context.Context, st *Step, wf whereFn) ([]reference, error) {
+	return e.referencesOf(ctx, st, wf, false)
+}
+
+// coveredChild reports whether the rows of table that reference st's rows
+// through cols are all the subject's own, rows the plan erases itself: a
+// step of that table matches exactly that relation to st, and keeps
+// nothing (no hold, no rows kept with held ones).
+func (e *eraser) coveredChild(st *Step, table string, cols []string) bool {
+	for _, o := range e.plan.Steps {
+		if o.Role != RoleSubject || o.System != st.System || !strings.EqualFold(o.Table, table) {
+			continue
+		}
+		if o.Erase.Hold || e.plan.keptWith(e.c.Dialect(), o, e.r.Identities, e.r.keys, e.s.now(), 0) != nil {
+			return false
+		}
+		for _, m := range o.Matches {
+			if m.Parent == st.ID() && slices.EqualFunc(m.Columns, cols, strings.EqualFold) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// referencesOf is references; before the erasure (preflight) it skips the
+// references that the subject's own rows make, which the plan erases
+// first: counting a heavy subject's children twice would cost more than
+// what it tells.
+func (e *eraser) referencesOf(ctx context.Context, st *Step, wf whereFn, preflight bool) ([]reference, error) {
 	enforced, err := e.foreignKeysEnforced(ctx)
 	if err != nil {
 		return nil, err
@@ -719,6 +748,9 @@ func (e *eraser) references(ctx context.Context, st *Step, wf whereFn) ([]refere
 		for _, lt := range e.schema.Tables {
 			for _, fk := range lt.ForeignKeys {
 				if !strings.EqualFold(fk.RefTable, table) {
+					continue
+				}
+				if preflight && depth == 0 && e.coveredChild(st, lt.Name, fk.Columns) {
 					continue
 				}
 				sub, args := parent(fk.RefColumns)
