@@ -115,7 +115,7 @@ func countAll(t *testing.T, kind, dsn string) int64 {
 //
 // VOW_BENCH_ROWS     background rows (default 1,000,000; 10,000,000 is full scale)
 // VOW_BENCH_HEAVY    rows of the heavy subject (default 110,000)
-// VOW_BENCH_RUNS     repetitions per measurement, median reported (default 3)
+// VOW_BENCH_RUNS     rounds per measurement, order alternating, medians reported (default 4)
 // VOW_BENCH_KINDS    databases, comma-separated (default postgres,mysql)
 // VOW_BENCH_POSTGRES_DSN, VOW_BENCH_MYSQL_DSN
 //
@@ -148,7 +148,7 @@ func TestBench(t *testing.T) {
 			}
 			t.Logf("%s: generated %d rows in %s", kind, TotalRows(sc), time.Since(start).Round(time.Second))
 		}
-		res, err := Run(ctx, Config{Kind: kind, DSN: dsn, Scale: sc, Runs: int(envInt(t, "VOW_BENCH_RUNS", 3)),
+		res, err := Run(ctx, Config{Kind: kind, DSN: dsn, Scale: sc, Runs: int(envInt(t, "VOW_BENCH_RUNS", 4)),
 			Dir: t.TempDir(), CPUProfile: os.Getenv("VOW_BENCH_CPUPROFILE"), Logf: t.Logf})
 		if err != nil {
 			t.Fatal(err)

@@ -31,8 +31,9 @@ type Config struct {
 	Kind, DSN string
 	// Scale is the scale the database was generated with.
 	Scale Scale
-	// Runs is how many times each measurement is repeated; the median is
-	// reported. 3 when zero.
+	// Runs is how many rounds each measurement gets (Vow and the floor
+	// once each, the order alternating); medians are reported. 4 when
+	// zero.
 	Runs int
 	// Dir is a scratch directory for Vow's state store, the access
 	// packages and the floor's JSON files.
@@ -57,18 +58,25 @@ type Result struct {
 	// swept objects, /memory/classes/heap/objects:bytes) sampled every
 	// millisecond during Vow's runs.
 	PeakHeap uint64
+	// Ratios are Vow's time over the floor's, one per round.
+	Ratios []float64
 	// VowSteps and FloorSteps are per-table times of the last run.
 	VowSteps, FloorSteps []stepTime
 }
 
-// Ratio is Vow's time over the floor's.
-func (r Result) Ratio() float64 { return float64(r.Vow) / float64(r.Floor) }
+// Ratio is the median of the per-round ratios of Vow's time over the
+// floor's: each round's two runs share the machine's state at that moment,
+// which a ratio of the medians would pull apart.
+func (r Result) Ratio() float64 { return medianOf(r.Ratios) }
+
+// Spread is the smallest and largest per-round ratio.
+func (r Result) Spread() (lo, hi float64) { return slices.Min(r.Ratios), slices.Max(r.Ratios) }
 
 // Run measures access and erasure for every subject of cfg.Scale, Vow
 // against the floor, on one database.
 func Run(ctx context.Context, cfg Config) ([]Result, error) {
 	if cfg.Runs <= 0 {
-		cfg.Runs = 3
+		cfg.Runs = 4
 	}
 	logf := cfg.Logf
 	if logf == nil {
@@ -117,74 +125,93 @@ func Run(ctx context.Context, cfg Config) ([]Result, error) {
 		for _, op := range []dsr.Type{dsr.Access, dsr.Erasure} {
 			res := Result{Kind: cfg.Kind, Subject: s.Name, Op: string(op), SubjectRows: s.Rows}
 			var vows, floors []time.Duration
-			// One unmeasured floor run warms the caches for both.
+			// One unmeasured run of each warms the caches, the pools and
+			// the code paths alike (an erasure's warm-up is its access's).
 			if op == dsr.Access {
 				if _, err := floorAccess(ctx, cfg.Kind, conn.DB(), plan, s.Email, filepath.Join(cfg.Dir, "floor.json")); err != nil {
 					return nil, err
 				}
-			}
-			for run := range cfg.Runs {
-				// The floor.
-				if op == dsr.Erasure {
-					if err := Restore(ctx, cfg.Kind, cfg.DSN, cfg.Scale, s); err != nil {
-						return nil, err
-					}
-				}
-				start := time.Now()
-				var fs floorStats
-				if op == dsr.Access {
-					fs, err = floorAccess(ctx, cfg.Kind, conn.DB(), plan, s.Email, filepath.Join(cfg.Dir, "floor.json"))
-				} else {
-					fs, err = floorErase(ctx, cfg.Kind, conn.DB(), plan, keys, s.Email)
-				}
-				if err != nil {
+				if _, _, _, _, err := vowRun(ctx, svc, op, s); err != nil {
 					return nil, err
 				}
-				floors = append(floors, time.Since(start))
-				res.FloorRows, res.FloorSteps = fs.rows, fs.steps
-				var floorState map[string]string
-				if op == dsr.Erasure {
-					if floorState, err = blockDigest(ctx, conn.DB(), s); err != nil {
-						return nil, err
+			}
+			for run := range cfg.Runs {
+				var floorState, vowState map[string]string
+				floor := func() error {
+					if op == dsr.Erasure {
+						if err := Restore(ctx, cfg.Kind, cfg.DSN, cfg.Scale, s); err != nil {
+							return err
+						}
 					}
-				}
-
-				// Vow.
-				if op == dsr.Erasure {
-					if err := Restore(ctx, cfg.Kind, cfg.DSN, cfg.Scale, s); err != nil {
-						return nil, err
+					start := time.Now()
+					var fs floorStats
+					if op == dsr.Access {
+						fs, err = floorAccess(ctx, cfg.Kind, conn.DB(), plan, s.Email, filepath.Join(cfg.Dir, "floor.json"))
+					} else {
+						fs, err = floorErase(ctx, cfg.Kind, conn.DB(), plan, keys, s.Email)
 					}
-				}
-				var prof func()
-				if cfg.CPUProfile != "" && s.Name == "heavy" && run == cfg.Runs-1 {
-					if prof, err = startProfile(fmt.Sprintf("%s-%s-%s.pprof", cfg.CPUProfile, cfg.Kind, op)); err != nil {
-						return nil, err
+					if err != nil {
+						return err
 					}
+					floors = append(floors, time.Since(start))
+					res.FloorRows, res.FloorSteps = fs.rows, fs.steps
+					if op == dsr.Erasure {
+						floorState, err = blockDigest(ctx, conn.DB(), s)
+					}
+					return err
 				}
-				d, rows, steps, peak, err := vowRun(ctx, svc, op, s)
-				if prof != nil {
-					prof()
+				vow := func() error {
+					if op == dsr.Erasure {
+						if err := Restore(ctx, cfg.Kind, cfg.DSN, cfg.Scale, s); err != nil {
+							return err
+						}
+					}
+					var prof func()
+					if cfg.CPUProfile != "" && s.Name == "heavy" && run == cfg.Runs-1 {
+						if prof, err = startProfile(fmt.Sprintf("%s-%s-%s.pprof", cfg.CPUProfile, cfg.Kind, op)); err != nil {
+							return err
+						}
+					}
+					d, rows, steps, peak, err := vowRun(ctx, svc, op, s)
+					if prof != nil {
+						prof()
+					}
+					if err != nil {
+						return err
+					}
+					vows = append(vows, d)
+					res.VowRows, res.VowSteps = rows, steps
+					res.PeakHeap = max(res.PeakHeap, peak)
+					if op == dsr.Erasure {
+						vowState, err = blockDigest(ctx, conn.DB(), s)
+					}
+					return err
 				}
-				if err != nil {
+				// Whoever runs second may find the other's leftovers (a
+				// checkpoint under way, pages it evicted), so the order
+				// alternates between rounds.
+				first, second := floor, vow
+				if run%2 == 1 {
+					first, second = vow, floor
+				}
+				if err := first(); err != nil {
+					return nil, err
+				}
+				if err := second(); err != nil {
 					return nil, err
 				}
 				if op == dsr.Erasure {
 					// Both must leave the subject's rows in the same state,
 					// or the floor is not the same work.
-					vowState, err := blockDigest(ctx, conn.DB(), s)
-					if err != nil {
-						return nil, err
-					}
 					for _, t := range tables {
 						if vowState[t.name] != floorState[t.name] {
 							return nil, fmt.Errorf("dsrbench: %s %s: after erasure, Vow and the floor left %s in different states", cfg.Kind, s.Name, t.name)
 						}
 					}
 				}
-				vows = append(vows, d)
-				res.VowRows, res.VowSteps = rows, steps
-				res.PeakHeap = max(res.PeakHeap, peak)
-				logf("%s %s %s run %d: vow %s, floor %s", cfg.Kind, s.Name, op, run+1, d.Round(time.Millisecond), floors[len(floors)-1].Round(time.Millisecond))
+				v, f := vows[len(vows)-1], floors[len(floors)-1]
+				res.Ratios = append(res.Ratios, float64(v)/float64(f))
+				logf("%s %s %s run %d: vow %s, floor %s", cfg.Kind, s.Name, op, run+1, v.Round(time.Millisecond), f.Round(time.Millisecond))
 			}
 			if op == dsr.Erasure {
 				if err := Restore(ctx, cfg.Kind, cfg.DSN, cfg.Scale, s); err != nil {
@@ -328,14 +355,24 @@ func median(ds []time.Duration) time.Duration {
 	return s[len(s)/2]
 }
 
+func medianOf(xs []float64) float64 {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if len(s)%2 == 0 {
+		return (s[len(s)/2-1] + s[len(s)/2]) / 2
+	}
+	return s[len(s)/2]
+}
+
 // WriteReport prints the results as a Markdown table, then the per-table
 // times of Vow and the floor of each line.
 func WriteReport(w io.Writer, results []Result) {
-	fmt.Fprintln(w, "| database | subject (rows) | request | Vow | floor | Vow / floor | Vow peak heap | rows read/changed (Vow, floor) |")
-	fmt.Fprintln(w, "|---|---|---|---:|---:|---:|---:|---|")
+	fmt.Fprintln(w, "| database | subject (rows) | request | Vow | floor | Vow / floor | spread | Vow peak heap | rows read/changed (Vow, floor) |")
+	fmt.Fprintln(w, "|---|---|---|---:|---:|---:|---:|---:|---|")
 	for _, r := range results {
-		fmt.Fprintf(w, "| %s | %s (%d) | %s | %s | %s | %.2f× | %.1f MiB | %d, %d |\n",
-			dbName(r.Kind), r.Subject, r.SubjectRows, r.Op, fmtDur(r.Vow), fmtDur(r.Floor), r.Ratio(),
+		lo, hi := r.Spread()
+		fmt.Fprintf(w, "| %s | %s (%d) | %s | %s | %s | %.2f× | %.2f–%.2f | %.1f MiB | %d, %d |\n",
+			dbName(r.Kind), r.Subject, r.SubjectRows, r.Op, fmtDur(r.Vow), fmtDur(r.Floor), r.Ratio(), lo, hi,
 			float64(r.PeakHeap)/(1<<20), r.VowRows, r.FloorRows)
 	}
 	for _, r := range results {
