@@ -189,6 +189,11 @@ func (s *Service) erase(ctx context.Context, plan *Plan, r *Request, cs *conns, 
 	}
 
 	progress(Progress{Step: "verify", Index: len(plan.Steps), Total: len(plan.Steps)})
+	// Verification and a second pass match by the keys saved before the
+	// erasure: none of them may have been handed to someone else since.
+	if err := s.checkReuse(ctx, plan, r, cs, true); err != nil {
+		return nil, err
+	}
 	remaining, err := s.verifyErased(ctx, plan, r, cs)
 	if err != nil {
 		return nil, err

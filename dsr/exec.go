@@ -191,6 +191,7 @@ func (s *Service) execute(ctx context.Context, r *Request, progress func(Progres
 	if err := s.livePrimaryKeys(ctx, plan, conns); err != nil {
 		return nil, err
 	}
+	resumed := r.keys != nil
 	if r.keys != nil && r.keys.lacks(plan) {
 		// The policy changed since the keys were resolved (a retry after
 		// a fix): resolve again, and keep what was resolved before — the
@@ -216,6 +217,13 @@ func (s *Service) execute(ctx context.Context, r *Request, progress func(Progres
 			return nil, err
 		}
 		r.keys = keys
+	}
+	if resumed {
+		// Keys resolved by an earlier run: rows may have been deleted
+		// since, and their keys handed to someone else.
+		if err := s.checkReuse(ctx, plan, r, conns, false); err != nil {
+			return nil, err
+		}
 	}
 	switch r.Type {
 	case Access, Portability:

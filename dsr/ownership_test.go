@@ -335,3 +335,40 @@ rights:
 		}
 	}
 }
+
+// TestReusedKeysStop: while an erasure runs (or between a crash and its
+// resumption) the database hands one of the subject's deleted keys to
+// someone else's new row — SQLite reuses the largest rowid, applications
+// reuse usernames. Matching by the keys saved before the erasure would
+// then take the new owner's rows for the subject's; the request stops
+// instead, and the new rows are untouched.
+func TestReusedKeysStop(t *testing.T) {
+	t.Parallel()
+	for _, kind := range kinds {
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t, kind)
+			r := create(t, f, trusted(dsr.Erasure, dsr.Identities{"email": "ada@example.com"}))
+			dsr.SetCrashHook(f.svc, func(p string) {
+				if p == "before-verify" {
+					// Bob's new post gets Ada's erased post's id; Dan
+					// comments on it.
+					testdb.Exec(t, kind, f.appDSN, "INSERT INTO posts (id, author_id, body) VALUES (2, 2, 'Bob''s new post'); INSERT INTO comments (id, post_id, author_name) VALUES (10, 2, 'Dan');")
+				}
+			})
+			got, err := f.svc.Run(t.Context(), r.ID, nil)
+			if err == nil && got.Status == dsr.Completed {
+				t.Errorf("erasure completed; want it stopped on the reused key")
+			}
+			if got != nil && !strings.Contains(got.LastError, "reused") {
+				t.Errorf("status %s, last error %q: want it to say the key was reused", got.Status, got.LastError)
+			}
+			if rows := query(t, kind, f.appDSN, "SELECT id, author_id FROM posts ORDER BY id"); strings.Join(rows, ";") != "2|2;3|2" {
+				t.Errorf("posts = %v, want Bob's two posts untouched", rows)
+			}
+			if rows := query(t, kind, f.appDSN, "SELECT id, author_name FROM comments ORDER BY id"); strings.Join(rows, ";") != "3|Ada;10|Dan" {
+				t.Errorf("comments = %v, want Dan's comment on Bob's new post untouched", rows)
+			}
+		})
+	}
+}

@@ -759,46 +759,11 @@ func (pl *Plan) where(d connector.Dialect, s *Step, ids Identities, keys *Keys, 
 	if depth > len(pl.Steps) {
 		return "1 = 0" // a cycle: NewPlan refuses them
 	}
+	cols := func(cs []string) string { return colTuple(d, cs) }
+	in := func(cs []string, vals []any) string { return inValues(d, cs, vals, args) }
 	param := func(v any) string {
 		*args = append(*args, v)
 		return d.Param(len(*args))
-	}
-	cols := func(cs []string) string {
-		q := make([]string, len(cs))
-		for i, c := range cs {
-			q[i] = d.Column(c)
-		}
-		if len(q) == 1 {
-			return q[0]
-		}
-		return "(" + strings.Join(q, ", ") + ")"
-	}
-	in := func(cs []string, vals []any) string {
-		if len(vals) == 0 {
-			return "1 = 0"
-		}
-		ps := make([]string, len(vals))
-		for i, v := range vals {
-			if len(cs) == 1 {
-				ps[i] = param(v)
-				continue
-			}
-			tuple, _ := v.([]any)
-			if len(tuple) != len(cs) {
-				return "1 = 0" // a stored tuple of another shape: match nothing rather than guess
-			}
-			parts := make([]string, len(tuple))
-			for j, x := range tuple {
-				parts[j] = param(x)
-			}
-			ps[i] = "(" + strings.Join(parts, ", ") + ")"
-		}
-		if len(cs) > 1 && d.Kind() == "sqlite" {
-			// SQLite takes a list of row values only as VALUES (where
-			// PostgreSQL would type the parameters as text).
-			return cols(cs) + " IN (VALUES " + strings.Join(ps, ", ") + ")"
-		}
-		return cols(cs) + " IN (" + strings.Join(ps, ", ") + ")"
 	}
 	var ors []string
 	hasSub := false // an arm with a subquery, not a list of values
@@ -883,6 +848,48 @@ func (pl *Plan) where(d connector.Dialect, s *Step, ids Identities, keys *Keys, 
 		return pk + " IN (SELECT " + pk + " FROM (" + strings.Join(arms, " UNION ") + ") vow_arms)"
 	}
 	return "(" + strings.Join(ors, " OR ") + ")"
+}
+
+// colTuple quotes columns as an SQL row value: "a", or ("a", "b").
+func colTuple(d connector.Dialect, cs []string) string {
+	if len(cs) == 1 {
+		return d.Column(cs[0])
+	}
+	return "(" + colList(d, cs) + ")"
+}
+
+// inValues renders "cols IN (values)" with the values as parameters
+// appended to args: single values for one column, tuples for several.
+func inValues(d connector.Dialect, cs []string, vals []any, args *[]any) string {
+	if len(vals) == 0 {
+		return "1 = 0"
+	}
+	param := func(v any) string {
+		*args = append(*args, v)
+		return d.Param(len(*args))
+	}
+	ps := make([]string, len(vals))
+	for i, v := range vals {
+		if len(cs) == 1 {
+			ps[i] = param(v)
+			continue
+		}
+		tuple, _ := v.([]any)
+		if len(tuple) != len(cs) {
+			return "1 = 0" // a stored tuple of another shape: match nothing rather than guess
+		}
+		parts := make([]string, len(tuple))
+		for j, x := range tuple {
+			parts[j] = param(x)
+		}
+		ps[i] = "(" + strings.Join(parts, ", ") + ")"
+	}
+	if len(cs) > 1 && d.Kind() == "sqlite" {
+		// SQLite takes a list of row values only as VALUES (where
+		// PostgreSQL would type the parameters as text).
+		return colTuple(d, cs) + " IN (VALUES " + strings.Join(ps, ", ") + ")"
+	}
+	return colTuple(d, cs) + " IN (" + strings.Join(ps, ", ") + ")"
 }
 
 // maxRootsInline caps the resolved keys written into a child's condition
