@@ -1,8 +1,12 @@
 package dsr
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
+	"database/sql/driver"
+	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -632,6 +636,10 @@ func tuples(ctx context.Context, db querier, c connector.SQL, op, q string, args
 		return nil, c.Translate(ctx, op, err)
 	}
 	defer rows.Close()
+	bin, err := binaryColumns(rows)
+	if err != nil {
+		return nil, c.Translate(ctx, op, err)
+	}
 	var out []any
 	for rows.Next() {
 		vals := make([]any, n)
@@ -643,7 +651,7 @@ func tuples(ctx context.Context, db querier, c connector.SQL, op, q string, args
 			return nil, c.Translate(ctx, op, err)
 		}
 		for i := range vals {
-			vals[i] = keyValue(vals[i])
+			vals[i] = scannedKey(vals[i], bin[i])
 		}
 		out = append(out, vals)
 	}
@@ -699,13 +707,17 @@ func column(ctx context.Context, db querier, c connector.SQL, op, q string, args
 		return nil, c.Translate(ctx, op, err)
 	}
 	defer rows.Close()
+	bin, err := binaryColumns(rows)
+	if err != nil {
+		return nil, c.Translate(ctx, op, err)
+	}
 	var out []any
 	for rows.Next() {
 		var v any
 		if err := rows.Scan(&v); err != nil {
 			return nil, c.Translate(ctx, op, err)
 		}
-		out = append(out, keyValue(v))
+		out = append(out, scannedKey(v, bin[0]))
 	}
 	if err := rows.Err(); err != nil {
 		return nil, c.Translate(ctx, op, err)
@@ -713,9 +725,54 @@ func column(ctx context.Context, db querier, c connector.SQL, op, q string, args
 	return out, nil
 }
 
+// scannedKey is keyValue for a value read from a column whose type is
+// binary: its bytes stay bytes.
+func scannedKey(v any, binary bool) any {
+	if b, ok := v.([]byte); ok && binary {
+		return binaryKey(bytes.Clone(b))
+	}
+	return keyValue(v)
+}
+
+// binaryColumns reports which of the result's columns hold binary data
+// (bytea, BINARY, VARBINARY, BLOB): drivers return text as bytes too.
+func binaryColumns(rows *sql.Rows) ([]bool, error) {
+	types, err := rows.ColumnTypes()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]bool, len(types))
+	for i, t := range types {
+		switch strings.ToUpper(t.DatabaseTypeName()) {
+		case "BYTEA", "BINARY", "VARBINARY", "BLOB", "TINYBLOB", "MEDIUMBLOB", "LONGBLOB":
+			out[i] = true
+		}
+	}
+	return out, nil
+}
+
+// binaryKey is a key value of a binary column. The request's keys are
+// stored as JSON, where a Go string of arbitrary bytes would not survive
+// (encoding/json replaces bytes that are not UTF-8) and plain []byte
+// would come back as its base64 text: it is written as {"bytes": base64}
+// and read back as itself (decodeKeys), and given to the database as
+// bytes.
+type binaryKey []byte
+
+// MarshalJSON writes the key as {"bytes": base64}.
+func (b binaryKey) MarshalJSON() ([]byte, error) {
+	return json.Marshal(map[string][]byte{"bytes": b})
+}
+
+// Value gives the database the bytes.
+func (b binaryKey) Value() (driver.Value, error) { return []byte(b), nil }
+
+// String shows the key as hex, as the databases write binary literals.
+func (b binaryKey) String() string { return "x'" + hex.EncodeToString(b) + "'" }
+
 // keyValue turns a scanned key into a value that survives a JSON round
-// trip and still compares equal in SQL: numbers stay numbers, bytes become
-// text.
+// trip and still compares equal in SQL: numbers stay numbers, bytes of a
+// text column become text (see scannedKey for binary columns).
 func keyValue(v any) any {
 	switch x := v.(type) {
 	case []byte:
@@ -757,6 +814,13 @@ func numbers(vals []any) {
 			}
 		case []any:
 			numbers(x)
+		case map[string]any:
+			// A binaryKey.
+			if enc, ok := x["bytes"].(string); ok && len(x) == 1 {
+				if b, err := base64.StdEncoding.DecodeString(enc); err == nil {
+					vals[i] = binaryKey(b)
+				}
+			}
 		}
 	}
 }
