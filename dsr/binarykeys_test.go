@@ -1,18 +1,11 @@
 package dsr_test
 
 import (
-	"bytes"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 
-	"github.com/vowprivacy/vow/datastore"
 	"github.com/vowprivacy/vow/dsr"
-	"github.com/vowprivacy/vow/internal/testdb"
-	"github.com/vowprivacy/vow/keyring"
-	"github.com/vowprivacy/vow/policy"
-	"github.com/vowprivacy/vow/state"
 )
 
 // Binary primary keys (a uuid kept as 16 bytes, as many MySQL
@@ -96,28 +89,10 @@ func TestBinaryKeys(t *testing.T) {
 			t.Parallel()
 			var want string
 			for _, point := range []string{"", "before-commit:app", "after-commit:app", "recorded:app", "before-verify"} {
-				f := binaryKeysFixture(t, kind)
+				f := fixtureFor(t, kind, binaryKeysSchema[kind]+binaryKeysData(kind), binaryKeysPolicy)
 				r := create(t, f, trusted(dsr.Erasure, dsr.Identities{"email": "ada@example.com"}))
 				if point != "" {
-					crashed := false
-					dsr.SetCrashHook(f.svc, func(p string) {
-						if p == point && !crashed {
-							crashed = true
-							panic(crash(p))
-						}
-					})
-					func() {
-						defer func() {
-							if v := recover(); v != nil && v != crash(point) {
-								panic(v)
-							}
-						}()
-						f.svc.Run(t.Context(), r.ID, nil)
-					}()
-					if !crashed {
-						t.Fatalf("the run never reached %s", point)
-					}
-					f.svc = &dsr.Service{Policy: f.policy, Store: f.store, Keys: f.keys, Datastores: f.resolver, ExportDir: f.exports}
+					crashAt(t, f, r.ID, point)
 				}
 				done := run(t, f, r.ID)
 				if got := query(t, kind, f.appDSN, "SELECT email FROM accounts"); !reflect.DeepEqual(got, []string{"bob@example.com"}) {
@@ -140,24 +115,4 @@ func TestBinaryKeys(t *testing.T) {
 			}
 		})
 	}
-}
-
-func binaryKeysFixture(t *testing.T, kind string) *fixture {
-	t.Helper()
-	dsn := newDSN(t, kind)
-	testdb.Exec(t, kind, dsn, binaryKeysSchema[kind]+binaryKeysData(kind))
-	p, ds := policy.Parse("policy.yaml", []byte(strings.Replace(binaryKeysPolicy, "KIND", kind, 1)))
-	if errs, _ := ds.Count(); errs > 0 {
-		t.Fatalf("policy: %v", ds)
-	}
-	store, err := state.Open(t.Context(), filepath.Join(t.TempDir(), "state.db"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	keys, _ := keyring.New(bytes.Repeat([]byte{7}, 32))
-	resolver := datastore.Resolver{LookupEnv: func(k string) (string, bool) { return dsn, k == "APP_DSN" }}
-	exports := t.TempDir()
-	return &fixture{kind: kind, appDSN: dsn, store: store, keys: keys, exports: exports, resolver: resolver, policy: p,
-		svc: &dsr.Service{Policy: p, Store: store, Keys: keys, Datastores: resolver, ExportDir: exports}}
 }

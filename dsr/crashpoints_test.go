@@ -31,27 +31,7 @@ func TestCrashPoints(t *testing.T) {
 				t.Run(point, func(t *testing.T) {
 					f := newFixture(t, kind)
 					r := create(t, f, trusted(dsr.Erasure, dsr.Identities{"email": "ada@example.com"}))
-					crashed := false
-					dsr.SetCrashHook(f.svc, func(p string) {
-						if p == point && !crashed {
-							crashed = true
-							panic(crash(p))
-						}
-					})
-					func() {
-						defer func() {
-							if v := recover(); v != nil && v != crash(point) {
-								panic(v)
-							}
-						}()
-						f.svc.Run(t.Context(), r.ID, nil)
-					}()
-					if !crashed {
-						t.Fatalf("the run never reached %s", point)
-					}
-					// A restarted Vow: a new service over the same store
-					// and databases.
-					f.svc = &dsr.Service{Policy: f.policy, Store: f.store, Keys: f.keys, Datastores: f.resolver, ExportDir: f.exports}
+					crashAt(t, f, r.ID, point)
 					done := run(t, f, r.ID)
 					checkErased(t, f)
 					if got := certTables(t, f, done); got != want {
@@ -61,6 +41,32 @@ func TestCrashPoints(t *testing.T) {
 			}
 		})
 	}
+}
+
+// crashAt runs request id until the erasure reaches point, where it
+// crashes, and gives f a restarted Vow: a new service over the same store
+// and databases.
+func crashAt(t *testing.T, f *fixture, id, point string) {
+	t.Helper()
+	crashed := false
+	dsr.SetCrashHook(f.svc, func(p string) {
+		if p == point && !crashed {
+			crashed = true
+			panic(crash(p))
+		}
+	})
+	func() {
+		defer func() {
+			if v := recover(); v != nil && v != crash(point) {
+				panic(v)
+			}
+		}()
+		f.svc.Run(t.Context(), id, nil)
+	}()
+	if !crashed {
+		t.Fatalf("the run never reached %s", point)
+	}
+	f.svc = &dsr.Service{Policy: f.policy, Store: f.store, Keys: f.keys, Datastores: f.resolver, ExportDir: f.exports}
 }
 
 // crashFree runs the erasure without a crash and returns its certificate's

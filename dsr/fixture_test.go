@@ -142,6 +142,32 @@ func newFixture(t *testing.T, kind string) *fixture {
 	return f
 }
 
+// fixtureFor is a fixture over one database of the given kind, prepared
+// with script, and a policy of its own (src, with KIND for the kind); the
+// state store is SQLite.
+func fixtureFor(t *testing.T, kind, script, src string) *fixture {
+	t.Helper()
+	dsn := newDSN(t, kind)
+	testdb.Exec(t, kind, dsn, script)
+	p, ds := policy.Parse("policy.yaml", []byte(strings.Replace(src, "KIND", kind, 1)))
+	if errs, _ := ds.Count(); errs > 0 || p == nil {
+		t.Fatalf("policy: %v", ds)
+	}
+	store, err := state.Open(t.Context(), filepath.Join(t.TempDir(), "state.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	keys, err := keyring.New(bytes.Repeat([]byte{7}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resolver := datastore.Resolver{LookupEnv: func(k string) (string, bool) { return dsn, k == "APP_DSN" }}
+	exports := t.TempDir()
+	return &fixture{kind: kind, appDSN: dsn, store: store, keys: keys, exports: exports, resolver: resolver, policy: p,
+		svc: &dsr.Service{Policy: p, Store: store, Keys: keys, Datastores: resolver, ExportDir: exports}}
+}
+
 // query returns the rows of q in the given database as strings, one per
 // row, columns joined by "|".
 func query(t *testing.T, kind, dsn, q string) []string {

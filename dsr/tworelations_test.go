@@ -1,7 +1,6 @@
 package dsr_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"path/filepath"
@@ -11,12 +10,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/vowprivacy/vow/datastore"
 	"github.com/vowprivacy/vow/dsr"
 	"github.com/vowprivacy/vow/internal/testdb"
-	"github.com/vowprivacy/vow/keyring"
-	"github.com/vowprivacy/vow/policy"
-	"github.com/vowprivacy/vow/state"
 )
 
 // A support ticket's messages belong to the subject two ways: messages on
@@ -110,22 +105,8 @@ func TestTwoRelations(t *testing.T) {
 	for _, kind := range kinds {
 		t.Run(kind, func(t *testing.T) {
 			t.Parallel()
-			dsn := newDSN(t, kind)
-			testdb.Exec(t, kind, dsn, twoRelationsSchema[kind]+twoRelationsData)
-			p, ds := policy.Parse("policy.yaml", []byte(strings.Replace(twoRelationsPolicy, "KIND", kind, 1)))
-			if errs, _ := ds.Count(); errs > 0 {
-				t.Fatalf("policy: %v", ds)
-			}
-			store, err := state.Open(t.Context(), filepath.Join(t.TempDir(), "state.db"), nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { store.Close() })
-			keys, _ := keyring.New(bytes.Repeat([]byte{7}, 32))
-			resolver := datastore.Resolver{LookupEnv: func(k string) (string, bool) { return dsn, k == "APP_DSN" }}
-			exports := t.TempDir()
-			f := &fixture{kind: kind, appDSN: dsn, store: store, keys: keys, exports: exports, resolver: resolver,
-				svc: &dsr.Service{Policy: p, Store: store, Keys: keys, Datastores: resolver, ExportDir: exports}}
+			f := fixtureFor(t, kind, twoRelationsSchema[kind]+twoRelationsData, twoRelationsPolicy)
+			p, dsn, keys, exports := f.policy, f.appDSN, f.keys, f.exports
 
 			plan, err := dsr.NewPlan(p, "", []string{"email"})
 			if err != nil {
