@@ -92,7 +92,7 @@ func TestBinaryKeys(t *testing.T) {
 				f := fixtureFor(t, kind, binaryKeysSchema[kind]+binaryKeysData(kind), binaryKeysPolicy)
 				r := create(t, f, trusted(dsr.Erasure, dsr.Identities{"email": "ada@example.com"}))
 				if point != "" {
-					crashAt(t, f, r.ID, point)
+					crashAt(t, f, r.ID, point, nil)
 				}
 				done := run(t, f, r.ID)
 				if got := query(t, kind, f.appDSN, "SELECT email FROM accounts"); !reflect.DeepEqual(got, []string{"bob@example.com"}) {

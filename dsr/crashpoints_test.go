@@ -31,7 +31,7 @@ func TestCrashPoints(t *testing.T) {
 				t.Run(point, func(t *testing.T) {
 					f := newFixture(t, kind)
 					r := create(t, f, trusted(dsr.Erasure, dsr.Identities{"email": "ada@example.com"}))
-					crashAt(t, f, r.ID, point)
+					crashAt(t, f, r.ID, point, nil)
 					done := run(t, f, r.ID)
 					checkErased(t, f)
 					if got := certTables(t, f, done); got != want {
@@ -45,11 +45,14 @@ func TestCrashPoints(t *testing.T) {
 
 // crashAt runs request id until the erasure reaches point, where it
 // crashes, and gives f a restarted Vow: a new service over the same store
-// and databases.
-func crashAt(t *testing.T, f *fixture, id, point string) {
+// and databases. also, if set, sees every point before.
+func crashAt(t *testing.T, f *fixture, id, point string, also func(point string)) {
 	t.Helper()
 	crashed := false
 	dsr.SetCrashHook(f.svc, func(p string) {
+		if also != nil {
+			also(p)
+		}
 		if p == point && !crashed {
 			crashed = true
 			panic(crash(p))

@@ -124,47 +124,12 @@ func (s *Service) erase(ctx context.Context, plan *Plan, r *Request, cs *conns, 
 	syss := eraseSystems(plan)
 	idx := 0
 	for _, sys := range syss {
-		key := "erase:" + sys
-		data, done, err := s.stepDone(ctx, r.ID, key)
-		if err != nil {
-			return nil, err
-		}
-		if done {
-			var recs []TableRecord
-			if err := json.Unmarshal(data, &recs); err != nil {
-				return nil, fmt.Errorf("dsr: request %s: stored step %s: %w", r.ID, key, err)
-			}
-			records = append(records, recs...)
-			idx += len(recs)
-			continue
-		}
-		recs, committed, err := s.reconcile(ctx, r, cs, sys)
-		if err != nil {
-			return nil, err
-		}
-		if !committed {
-			recs, err = s.eraseSystem(ctx, plan, r, cs, sys, approved, true, func(p Progress) { p.Index += idx; progress(p) })
-			if err != nil {
-				return nil, err
-			}
-		}
-		err = s.inTx(ctx, func(tx *sql.Tx) error {
-			if err := s.markDoneIn(ctx, tx, r.ID, key, recs); err != nil {
-				return err
-			}
-			if _, err := tx.ExecContext(ctx, s.Store.Rebind(`DELETE FROM request_steps WHERE request_id = ? AND step = ?`), r.ID, pendingKey(sys)); err != nil {
-				return s.Store.Wrap(err, "dsr: clear pending step")
-			}
-			return s.eventTx(ctx, tx, r.ID, "request.step_done", map[string]any{"step": key, "tables": len(recs)})
-		})
+		recs, err := s.erasePass(ctx, plan, r, cs, sys, "erase", approved, func(p Progress) { p.Index += idx; progress(p) })
 		if err != nil {
 			return nil, err
 		}
 		records = append(records, recs...)
 		idx += len(recs)
-		if s.crashHook != nil {
-			s.crashHook("recorded:" + sys)
-		}
 		if err := s.pause(ctx); err != nil {
 			return nil, err
 		}
@@ -189,6 +154,27 @@ func (s *Service) erase(ctx context.Context, plan *Plan, r *Request, cs *conns, 
 	}
 
 	progress(Progress{Step: "verify", Index: len(plan.Steps), Total: len(plan.Steps)})
+	// Second passes of an earlier run that committed before it crashed:
+	// what they did is on the certificate, though nothing remains now.
+	again := *r
+	again.keys = r.keys.withSaved()
+	next := 1 // the number of the next second pass ("again1", …)
+	for {
+		any := false
+		for _, sys := range syss {
+			recs, ok, err := s.passDone(ctx, &again, cs, sys, fmt.Sprintf("again%d", next))
+			if err != nil {
+				return nil, err
+			}
+			if ok {
+				records, any = addRecords(records, recs), true
+			}
+		}
+		if !any {
+			break
+		}
+		next++
+	}
 	// Verification and a second pass match by the keys saved before the
 	// erasure: none of them may have been handed to someone else since.
 	if err := s.checkReuse(ctx, plan, r, cs, true); err != nil {
@@ -200,14 +186,12 @@ func (s *Service) erase(ctx context.Context, plan *Plan, r *Request, cs *conns, 
 	}
 	if len(remaining) > 0 {
 		// Rows the application wrote for the subject during the erasure:
-		// erase once more, then they must be gone.
+		// erase once more, by the live parents and by those saved before
+		// the erasure (a row whose parents are gone is found only by the
+		// latter), then they must be gone.
 		s.event(ctx, r, "request.erase_again", map[string]any{"remaining": remaining})
-		// By the live parents and by those saved before the erasure: a
-		// row whose parents are gone is found only by the latter.
-		again := *r
-		again.keys = r.keys.withSaved()
 		for _, sys := range syss {
-			recs, err := s.eraseSystem(ctx, plan, &again, cs, sys, approved, false, func(Progress) {})
+			recs, err := s.erasePass(ctx, plan, &again, cs, sys, fmt.Sprintf("again%d", next), approved, func(Progress) {})
 			if err != nil {
 				return nil, err
 			}
@@ -307,10 +291,10 @@ func addRecords(records, more []TableRecord) []TableRecord {
 // a resumed run does not brake what has begun.
 func (s *Service) systemsDone(ctx context.Context, r *Request, syss []string) bool {
 	for _, sys := range syss {
-		if _, done, err := s.stepDone(ctx, r.ID, "erase:"+sys); err == nil && done {
+		if _, done, err := s.stepDone(ctx, r.ID, passKey("erase", sys)); err == nil && done {
 			return true
 		}
-		if _, pending, err := s.stepDone(ctx, r.ID, pendingKey(sys)); err == nil && pending {
+		if _, pending, err := s.stepDone(ctx, r.ID, pendingKey("erase", sys)); err == nil && pending {
 			return true
 		}
 	}
@@ -374,7 +358,87 @@ type witness struct {
 	Args  []any    `json:"args,omitempty"`
 }
 
-func pendingKey(system string) string { return "pending:erase:" + system }
+// passKey names the record of a pass ("erase"; "again1", "again2", … for
+// the second passes after verification, one per run that needed one) over
+// one system; pendingKey the record of what it was about to commit.
+func passKey(pass, system string) string { return pass + ":" + system }
+
+func pendingKey(pass, system string) string { return "pending:" + passKey(pass, system) }
+
+// erasePass runs one pass of the erasure over one system and records it,
+// or returns what a run before this one recorded (or committed and did
+// not record: see reconcile).
+func (s *Service) erasePass(ctx context.Context, plan *Plan, r *Request, cs *conns, sys, pass string, approved bool, progress func(Progress)) ([]TableRecord, error) {
+	recs, done, err := s.passDone(ctx, r, cs, sys, pass)
+	if err != nil || done {
+		return recs, err
+	}
+	if recs, err = s.eraseSystem(ctx, plan, r, cs, sys, pass, approved, progress); err != nil {
+		return nil, err
+	}
+	if err := s.recordPass(ctx, r.ID, sys, pass, recs); err != nil {
+		return nil, err
+	}
+	if s.crashHook != nil {
+		s.crashHook(crashPoint(pass, "recorded:"+sys))
+	}
+	return recs, nil
+}
+
+// passDone returns the records of a pass over sys that a run recorded,
+// or whose commit a crashed run had announced and made (then recorded
+// now); done is false when the pass is still to run.
+func (s *Service) passDone(ctx context.Context, r *Request, cs *conns, sys, pass string) ([]TableRecord, bool, error) {
+	key := passKey(pass, sys)
+	data, done, err := s.stepDone(ctx, r.ID, key)
+	if err != nil {
+		return nil, false, err
+	}
+	if done {
+		var recs []TableRecord
+		if err := json.Unmarshal(data, &recs); err != nil {
+			return nil, false, fmt.Errorf("dsr: request %s: stored step %s: %w", r.ID, key, err)
+		}
+		return recs, true, nil
+	}
+	recs, committed, err := s.reconcile(ctx, r, cs, sys, pass)
+	if err != nil || !committed {
+		return nil, false, err
+	}
+	return recs, true, s.recordPass(ctx, r.ID, sys, pass, recs)
+}
+
+// recordPass records a pass as done and clears what it announced, at once.
+func (s *Service) recordPass(ctx context.Context, id, sys, pass string, recs []TableRecord) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := s.markDoneIn(ctx, tx, id, passKey(pass, sys), recs); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, s.Store.Rebind(`DELETE FROM request_steps WHERE request_id = ? AND step = ?`), id, pendingKey(pass, sys)); err != nil {
+			return s.Store.Wrap(err, "dsr: clear pending step")
+		}
+		return s.eventTx(ctx, tx, id, "request.step_done", map[string]any{"step": passKey(pass, sys), "tables": len(recs)})
+	})
+}
+
+// clearPending forgets what a pass announced and did not commit, so that
+// it runs afresh.
+func (s *Service) clearPending(ctx context.Context, id, sys, pass string) error {
+	_, err := s.Store.DB().ExecContext(ctx, s.Store.Rebind(`DELETE FROM request_steps WHERE request_id = ? AND step = ?`), id, pendingKey(pass, sys))
+	if err != nil {
+		return s.Store.Wrap(err, "dsr: clear pending step")
+	}
+	return nil
+}
+
+// crashPoint names a crash point of a pass: the first pass's as they
+// are, the others' prefixed ("again1:before-commit:app").
+func crashPoint(pass, point string) string {
+	if pass == "erase" {
+		return point
+	}
+	return pass + ":" + point
+}
 
 // reconcile settles a system whose erasure was interrupted after it
 // recorded what it was about to commit: when the witness shows the commit
@@ -382,8 +446,8 @@ func pendingKey(system string) string { return "pending:erase:" + system }
 // nothing and record nothing — a certificate that lies). It reports
 // committed false when there is nothing pending or the commit did not
 // happen; the pending record is then cleared for a fresh run.
-func (s *Service) reconcile(ctx context.Context, r *Request, cs *conns, system string) ([]TableRecord, bool, error) {
-	data, found, err := s.stepDone(ctx, r.ID, pendingKey(system))
+func (s *Service) reconcile(ctx context.Context, r *Request, cs *conns, system, pass string) ([]TableRecord, bool, error) {
+	data, found, err := s.stepDone(ctx, r.ID, pendingKey(pass, system))
 	if err != nil || !found {
 		return nil, false, err
 	}
@@ -392,7 +456,7 @@ func (s *Service) reconcile(ctx context.Context, r *Request, cs *conns, system s
 		return nil, false, fmt.Errorf("dsr: request %s: stored pending step of %s: %w", r.ID, system, err)
 	}
 	if p.Witness == nil {
-		return nil, false, s.clearPending(ctx, r.ID, system) // it changed nothing: run again
+		return nil, false, s.clearPending(ctx, r.ID, system, pass) // it changed nothing: run again
 	}
 	c, err := cs.get(ctx, system)
 	if err != nil {
@@ -411,19 +475,11 @@ func (s *Service) reconcile(ctx context.Context, r *Request, cs *conns, system s
 	if err := c.DB().QueryRowContext(ctx, q, append(slices.Clone(w.Vals), w.Args...)...).Scan(&n); err != nil {
 		return nil, false, c.Translate(ctx, "reconcile erasure of "+system, err)
 	}
-	s.event(ctx, r, "request.reconciled", map[string]any{"system": system, "committed": n == 0})
+	s.event(ctx, r, "request.reconciled", map[string]any{"system": system, "pass": pass, "committed": n == 0})
 	if n == 0 {
 		return p.Records, true, nil
 	}
-	return nil, false, s.clearPending(ctx, r.ID, system)
-}
-
-func (s *Service) clearPending(ctx context.Context, id, system string) error {
-	_, err := s.Store.DB().ExecContext(ctx, s.Store.Rebind(`DELETE FROM request_steps WHERE request_id = ? AND step = ?`), id, pendingKey(system))
-	if err != nil {
-		return s.Store.Wrap(err, "dsr: clear pending step")
-	}
-	return nil
+	return nil, false, s.clearPending(ctx, r.ID, system, pass)
 }
 
 // eraseSystem applies the erasure to every step of one system in one
@@ -432,7 +488,7 @@ func (s *Service) clearPending(ctx context.Context, id, system string) error {
 // before it commits, it records what it is about to commit (and a
 // witness), so that a crash between the commit and Vow's own record is
 // reconciled to the truth.
-func (s *Service) eraseSystem(ctx context.Context, plan *Plan, r *Request, cs *conns, system string, approved, record bool, progress func(Progress)) ([]TableRecord, error) {
+func (s *Service) eraseSystem(ctx context.Context, plan *Plan, r *Request, cs *conns, system, pass string, approved bool, progress func(Progress)) ([]TableRecord, error) {
 	c, err := cs.get(ctx, system)
 	if err != nil {
 		return nil, err
@@ -464,22 +520,20 @@ func (s *Service) eraseSystem(ctx context.Context, plan *Plan, r *Request, cs *c
 			return nil, err
 		}
 		if s.crashHook != nil {
-			s.crashHook("erase:" + st.ID())
+			s.crashHook(crashPoint(pass, "erase:"+st.ID()))
 		}
 	}
-	if record {
-		if err := s.markDone(ctx, r.ID, pendingKey(system), pending{Records: recs, Witness: e.witness}); err != nil {
-			return nil, err
-		}
+	if err := s.markDone(ctx, r.ID, pendingKey(pass, system), pending{Records: recs, Witness: e.witness}); err != nil {
+		return nil, err
 	}
 	if s.crashHook != nil {
-		s.crashHook("before-commit:" + system)
+		s.crashHook(crashPoint(pass, "before-commit:"+system))
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, c.Translate(ctx, "commit erasure", err)
 	}
 	if s.crashHook != nil {
-		s.crashHook("after-commit:" + system)
+		s.crashHook(crashPoint(pass, "after-commit:"+system))
 	}
 	return recs, nil
 }

@@ -218,9 +218,12 @@ func TestVerifyBySavedKeys(t *testing.T) {
 	for _, kind := range kinds {
 		t.Run(kind, func(t *testing.T) {
 			t.Parallel()
-			f := newFixture(t, kind)
-			testdb.Exec(t, kind, f.appDSN, "CREATE TABLE likes (id INTEGER PRIMARY KEY, post_id INTEGER NOT NULL, who VARCHAR(50)); INSERT INTO likes VALUES (1, 1, 'carol'), (2, 3, 'dan');")
-			withPolicy(t, f, "  billing:\n", `      likes:
+			// Crash-free, then crashed at each point of the second pass:
+			// what it did is on the certificate all the same.
+			for _, point := range []string{"", "again1:erase:app:likes", "again1:before-commit:app", "again1:after-commit:app", "again1:recorded:app"} {
+				f := newFixture(t, kind)
+				testdb.Exec(t, kind, f.appDSN, "CREATE TABLE likes (id INTEGER PRIMARY KEY, post_id INTEGER NOT NULL, who VARCHAR(50)); INSERT INTO likes VALUES (1, 1, 'carol'), (2, 3, 'dan');")
+				withPolicy(t, f, "  billing:\n", `      likes:
         subject: customer
         primary_key: [id]
         erase: delete
@@ -230,23 +233,29 @@ func TestVerifyBySavedKeys(t *testing.T) {
           who: user.name
   billing:
 `)
-			r := create(t, f, trusted(dsr.Erasure, dsr.Identities{"email": "ada@example.com"}))
-			dsr.SetCrashHook(f.svc, func(p string) {
-				if p == "before-verify" {
-					testdb.Exec(t, kind, f.appDSN, "INSERT INTO likes VALUES (3, 2, 'late')")
+				r := create(t, f, trusted(dsr.Erasure, dsr.Identities{"email": "ada@example.com"}))
+				late := func(p string) {
+					if p == "before-verify" {
+						testdb.Exec(t, kind, f.appDSN, "INSERT INTO likes VALUES (3, 2, 'late')")
+					}
 				}
-			})
-			done := run(t, f, r.ID)
-			if rows := query(t, kind, f.appDSN, "SELECT id FROM likes ORDER BY id"); len(rows) != 1 || rows[0] != "2" {
-				t.Errorf("likes after erasure = %v, want only Dan's like of Bob's post", rows)
-			}
-			c, err := dsr.VerifyCertificate(done.Result.Certificate, f.keys.PublicKey())
-			if err != nil || !c.Verified {
-				t.Fatalf("certificate: %v, verified %v", err, c != nil && c.Verified)
-			}
-			for _, tr := range c.Tables {
-				if tr.Table == "likes" && tr.Rows != 2 {
-					t.Errorf("certificate: likes %s %d rows, want 2 (the late one too)", tr.Action, tr.Rows)
+				if point == "" {
+					dsr.SetCrashHook(f.svc, late)
+				} else {
+					crashAt(t, f, r.ID, point, late)
+				}
+				done := run(t, f, r.ID)
+				if rows := query(t, kind, f.appDSN, "SELECT id FROM likes ORDER BY id"); len(rows) != 1 || rows[0] != "2" {
+					t.Errorf("crash at %q: likes after erasure = %v, want only Dan's like of Bob's post", point, rows)
+				}
+				c, err := dsr.VerifyCertificate(done.Result.Certificate, f.keys.PublicKey())
+				if err != nil || !c.Verified {
+					t.Fatalf("crash at %q: certificate: %v, verified %v", point, err, c != nil && c.Verified)
+				}
+				for _, tr := range c.Tables {
+					if tr.Table == "likes" && tr.Rows != 2 {
+						t.Errorf("crash at %q: certificate: likes %s %d rows, want 2 (the late one too)", point, tr.Action, tr.Rows)
+					}
 				}
 			}
 		})
