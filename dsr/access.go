@@ -291,7 +291,7 @@ func (s *Service) exportStep(ctx context.Context, zw *zip.Writer, plan *Plan, st
 	t := s.Policy.System(st.System).Table(st.Table)
 	labels := map[string]*policy.Field{} // "column.label" → the labelled field's label column
 	if st.Role == RoleSubject {
-		q, labels = s.withLabels(d, st, t, q)
+		q, args, labels = s.withLabels(d, plan, st, r, t, q, args)
 	}
 	rows, err := c.DB().QueryContext(ctx, q, args...)
 	if err != nil {
@@ -418,25 +418,41 @@ func (s *Service) exportStep(ctx context.Context, zw *zip.Writer, plan *Plan, st
 // the column "list_id.name": the package then says which list, not only
 // its number. It returns the query and the labelled columns' fields by
 // their output name.
-func (s *Service) withLabels(d connector.Dialect, st *Step, t *policy.Table, q string) (string, map[string]*policy.Field) {
+//
+// A label that is personal data, in a table whose rows are people's
+// (users.invited_by with label: name), is shown only where the row it
+// names is the subject's own: another person's name is theirs, not the
+// subject's to receive. args are the query's; the labels' conditions add
+// theirs.
+func (s *Service) withLabels(d connector.Dialect, plan *Plan, st *Step, r *Request, t *policy.Table, q string, args []any) (string, []any, map[string]*policy.Field) {
 	var joins, sels []string
 	out := map[string]*policy.Field{}
 	for i, f := range t.Fields {
 		if f.Label == "" || f.References == "" {
 			continue
 		}
-		r, err := policy.ParseRef(f.References)
+		ref, err := policy.ParseRef(f.References)
 		if err != nil {
 			continue
 		}
-		sys, rt := s.Policy.LookupTable(policy.TableRef{System: r.System, Table: r.Table}, s.Policy.System(st.System))
+		sys, rt := s.Policy.LookupTable(policy.TableRef{System: ref.System, Table: ref.Table}, s.Policy.System(st.System))
 		if rt == nil || sys.Name != st.System || withheld(fieldCategory(rt, f.Label)) {
 			continue
 		}
 		alias := "vow_l" + strconv.Itoa(i)
 		name := f.Name + "." + f.Label
+		on := alias + "." + d.Column(ref.Column) + " = vow_s." + d.Column(f.Name)
+		if lf := rt.Field(f.Label); lf != nil && rt.Subject != "" && s.Policy.Personal(lf) {
+			own := plan.SubjectStep(sys.Name, rt.Name)
+			if own == nil {
+				continue // only ever other people's rows
+			}
+			var where string
+			where, args = plan.WhereAfter(own, r.Identities, r.keys, args)
+			on += " AND " + alias + "." + d.Column(ref.Column) + " IN (SELECT " + d.Column(ref.Column) + " FROM " + d.Ident(rt.Name) + " WHERE " + where + ")"
+		}
 		sels = append(sels, alias+"."+d.Column(f.Label)+" AS "+d.Column(name))
-		joins = append(joins, " LEFT JOIN "+d.Ident(rt.Name)+" "+alias+" ON "+alias+"."+d.Column(r.Column)+" = vow_s."+d.Column(f.Name))
+		joins = append(joins, " LEFT JOIN "+d.Ident(rt.Name)+" "+alias+" ON "+on)
 		if lf := rt.Field(f.Label); lf != nil {
 			out[name] = lf
 		} else {
@@ -444,9 +460,9 @@ func (s *Service) withLabels(d connector.Dialect, st *Step, t *policy.Table, q s
 		}
 	}
 	if len(sels) == 0 {
-		return q, out
+		return q, args, out
 	}
-	return "SELECT vow_s.*, " + strings.Join(sels, ", ") + " FROM (" + q + ") vow_s" + strings.Join(joins, ""), out
+	return "SELECT vow_s.*, " + strings.Join(sels, ", ") + " FROM (" + q + ") vow_s" + strings.Join(joins, ""), args, out
 }
 
 func fieldCategory(t *policy.Table, column string) string {

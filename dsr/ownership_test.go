@@ -195,7 +195,9 @@ func TestExportLabels(t *testing.T) {
 			t.Parallel()
 			f := newFixture(t, kind)
 			withPolicy(t, f, "post_id: {category: system.operations, references: posts.id}",
-				"post_id: {category: system.operations, references: posts.id, label: body}")
+				"post_id: {category: system.operations, references: posts.id, label: body}",
+				"invited_by: {category: user.unique_id, references: users.id, erase: nullify}",
+				"invited_by: {category: user.unique_id, references: users.id, erase: nullify, label: name}")
 			r := run(t, f, create(t, f, trusted(dsr.Access, dsr.Identities{"email": "ada@example.com"})).ID)
 			files := readZip(t, filepath.Join(f.exports, r.Result.Export))
 			if c := string(files["data/app/comments.json"]); !strings.Contains(c, `"post_id.body":"Ada's first post"`) {
@@ -203,6 +205,13 @@ func TestExportLabels(t *testing.T) {
 			}
 			if m := string(files["manifest.json"]); !strings.Contains(m, "removed with the users rows they belong to — closed accounts") {
 				t.Errorf("manifest.json does not give posts the retention of their user:\n%s", m)
+			}
+			// Bob was invited by Ada: her name is hers, not Bob's to
+			// receive, while the label of a row of his own would be shown.
+			r = run(t, f, create(t, f, trusted(dsr.Access, dsr.Identities{"email": "bob@example.com"})).ID)
+			files = readZip(t, filepath.Join(f.exports, r.Result.Export))
+			if u := string(files["data/app/users.json"]); strings.Contains(u, "Ada") || !strings.Contains(u, `"invited_by.name":null`) {
+				t.Errorf("Bob's users.json = %s, want no label of his inviter's row", u)
 			}
 		})
 	}
