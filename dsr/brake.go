@@ -364,7 +364,7 @@ func (s *Service) residual(ctx context.Context, plan *Plan, r *Request, cs *conn
 					searched = append(searched, sys.Name+":"+t.Name+"."+f.Name)
 					var n int64
 					var args []any
-					q := "SELECT count(*) FROM " + d.Ident(t.Name) + " WHERE " + identity.MatchCollated(d.Kind(), k, d.Column(f.Name), lt.Column(f.Name).Collation, func() string {
+					q := "SELECT count(*) FROM " + d.Ident(t.Name) + " WHERE " + identity.Match(d.Kind(), k, d.Column(f.Name), lt.Column(f.Name).Collation, r.Identities[k], func() string {
 						args = append(args, r.Identities[k])
 						return d.Param(len(args))
 					})

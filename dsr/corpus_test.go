@@ -52,11 +52,7 @@ var corpusStrict = os.Getenv("VOW_CORPUS_STRICT") == "1"
 
 // corpusKnown lists the cases Vow fails today, keyed
 // "shape/case/kind/phase" (kind may be *; phase is access or erase).
-var corpusKnown = map[string]string{
-	// SQLite's lower() folds ASCII only: JÜRGEN@… is not found for jürgen@….
-	"casing/non-ascii-capitals/sqlite/access": "misses contact_requests row 6 (JÜRGEN@Straße.example)",
-	"casing/non-ascii-capitals/sqlite/erase":  "leaves contact_requests row 6 (JÜRGEN@Straße.example), and certifies the erasure verified",
-}
+var corpusKnown = map[string]string{}
 
 // corpusKnownFailure returns why a case is known to fail, or "".
 func corpusKnownFailure(shape, name, kind, phase string) string {

@@ -782,7 +782,7 @@ func (pl *Plan) where(d connector.Dialect, s *Step, ids Identities, keys *Keys, 
 			if !ok || keys.unfit(s, m.Column()) {
 				continue
 			}
-			ors = append(ors, "("+identity.MatchCollated(d.Kind(), m.Identity, d.Column(m.Column()), keys.collation(s, m.Column()), func() string { return param(v) })+")")
+			ors = append(ors, "("+identity.Match(d.Kind(), m.Identity, d.Column(m.Column()), keys.collation(s, m.Column()), v, func() string { return param(v) })+")")
 		case m.Carried(s) && keys == nil:
 			// Shown before a request runs (vow request plan): the values
 			// are read when it starts.

@@ -81,7 +81,7 @@ func (c *condBuilder) build(system, table, ref string, path []string) string {
 				}
 				collation = lc.Collation
 			}
-			ors = append(ors, "("+identity.MatchCollated(c.d.Kind(), f.Identity, ref+"."+c.d.Column(f.Name), collation, func() string {
+			ors = append(ors, "("+identity.Match(c.d.Kind(), f.Identity, ref+"."+c.d.Column(f.Name), collation, v, func() string {
 				c.args = append(c.args, v)
 				return "?"
 			})+")")

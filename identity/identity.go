@@ -95,46 +95,66 @@ func Global(kind string) bool { return kind == Email || kind == Phone }
 func CaseInsensitive(kind string) bool { return kind == Email }
 
 // Match returns the SQL condition comparing column (already quoted, and
-// qualified if need be) with a value normalised by [Normalize]. param
+// qualified if need be) with value, normalised by [Normalize]. param
 // writes the value's placeholder (and adds the value to the statement's
 // arguments) each time it is called. dbKind is "postgres", "mysql" or
-// "sqlite".
+// "sqlite"; collation is the column's, where the database reports one
+// (MySQL and MariaDB), or "".
 //
 // Emails are compared case-insensitively. On PostgreSQL and SQLite that
 // is lower(column) = value, which an index on the bare column cannot
-// serve (see [IndexTerm]). MySQL and MariaDB compare text
+// serve (see [IndexTerm]). SQLite's lower() folds ASCII letters only, so
+// a value with other letters (josé@, ÉMILE@) is compared with
+// vow_lower(column), the SQLite connector's lower() over all of Unicode,
+// which no index serves. MySQL and MariaDB compare text
 // case-insensitively under their default collations — but also
 // accent-insensitively (josé@ = jose@) and ignoring trailing spaces: the
 // bare column finds the candidates through its index, and a byte-wise
-// comparison of lower(column) keeps only the exact ones.
-func Match(dbKind, kind, column string, param func() string) string {
-	return MatchCollated(dbKind, kind, column, "", param)
-}
-
-// MatchCollated is [Match] for a column whose collation is known: on MySQL
-// and MariaDB a binary or case-sensitive collation (…_bin, …_cs) keeps
-// the bare column from finding an email written in another case, so the
-// comparison is of lower(column) alone — which no index serves.
-func MatchCollated(dbKind, kind, column, collation string, param func() string) string {
+// comparison of lower(column) keeps only the exact ones. A binary or
+// case-sensitive collation (…_bin, …_cs) keeps the bare column from
+// finding an email written in another case, so the comparison is of
+// lower(column) alone — which no index serves.
+func Match(dbKind, kind, column, collation string, value any, param func() string) string {
+	ci := CaseInsensitive(kind)
 	cs := strings.HasSuffix(collation, "_bin") || strings.HasSuffix(collation, "_cs")
-	if CaseInsensitive(kind) && dbKind == "mysql" && cs {
+	switch {
+	case ci && dbKind == "mysql" && cs:
 		return "CAST(LOWER(" + column + ") AS BINARY) = CAST(" + param() + " AS BINARY)"
-	}
-	if CaseInsensitive(kind) && dbKind == "mysql" {
+	case ci && dbKind == "mysql":
 		return column + " = " + param() + " AND CAST(LOWER(" + column + ") AS BINARY) = CAST(" + param() + " AS BINARY)"
-	}
-	if dbKind == "mysql" && (collation != "" || kind == Username || kind == ExternalID || kind == Phone) {
+	case dbKind == "mysql" && (collation != "" || kind == Username || kind == ExternalID || kind == Phone):
 		// Text keys are exact, whatever the column's collation says about
 		// case, accents or trailing spaces ("ann " is not ann, cus_abc is
 		// not cus_ABC). Only text columns have a collation; a number in
 		// an integer column is checked against its type instead (Fits).
 		return column + " = " + param() + " AND CAST(" + column + " AS BINARY) = CAST(" + param() + " AS BINARY)"
+	case ci && dbKind == "sqlite" && !ascii(value):
+		return SQLiteLower + "(" + column + ") = " + param()
 	}
 	return MatchExpr(dbKind, kind, column) + " = " + param()
 }
 
-// MatchExpr is the column side of [Match]: the expression compared with
-// the normalised value.
+// SQLiteLower is the SQL function the SQLite connector registers:
+// lower() with Go's Unicode case mapping, as [Normalize] folds emails.
+const SQLiteLower = "vow_lower"
+
+// ascii reports whether v is a string of ASCII characters only (or not a
+// string at all).
+func ascii(v any) bool {
+	s, ok := v.(string)
+	if !ok {
+		return true
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// MatchExpr is the column side of [Match] for a value of ASCII
+// characters: the expression compared with the normalised value.
 func MatchExpr(dbKind, kind, column string) string {
 	if CaseInsensitive(kind) && dbKind != "mysql" {
 		return "lower(" + column + ")"

@@ -11,6 +11,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -18,11 +19,13 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	sqlitedrv "modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/vowprivacy/vow/connector"
+	"github.com/vowprivacy/vow/identity"
 )
 
 // Kind is the value of [connector.Schema.Kind] for SQLite.
@@ -59,6 +62,9 @@ func Open(ctx context.Context, path string) (*Connector, error) {
 		return nil, connector.NewError(nil, fmt.Sprintf("sqlite: %s is a directory, not a database file (check the path)", p), nil)
 	}
 
+	if err := registerFunctions(); err != nil {
+		return nil, connector.NewError(nil, "sqlite: register Vow's SQL functions: "+err.Error(), err)
+	}
 	db, err := sql.Open("sqlite", uri(p))
 	if err != nil {
 		return nil, connector.NewError(nil, fmt.Sprintf("sqlite: open %s: %v", p, err), err)
@@ -71,6 +77,30 @@ func Open(ctx context.Context, path string) (*Connector, error) {
 		return nil, c.translate(ctx, "open", err)
 	}
 	return c, nil
+}
+
+var (
+	registerOnce sync.Once
+	registerErr  error
+)
+
+// registerFunctions gives the driver's connections, once per process,
+// the SQL functions Vow's statements use: identity.SQLiteLower, lower()
+// with Go's Unicode case mapping — SQLite's own lower() folds ASCII only,
+// and an email written ÉMILE@… would not be found under émile@….
+func registerFunctions() error {
+	registerOnce.Do(func() {
+		registerErr = sqlitedrv.RegisterDeterministicScalarFunction(identity.SQLiteLower, 1, func(_ *sqlitedrv.FunctionContext, args []driver.Value) (driver.Value, error) {
+			switch v := args[0].(type) {
+			case string:
+				return strings.ToLower(v), nil
+			case []byte:
+				return strings.ToLower(string(v)), nil
+			}
+			return args[0], nil
+		})
+	})
+	return registerErr
 }
 
 // Close closes the database file.

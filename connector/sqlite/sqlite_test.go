@@ -10,6 +10,7 @@ import (
 	"github.com/vowprivacy/vow/connector"
 	"github.com/vowprivacy/vow/connector/connectortest"
 	"github.com/vowprivacy/vow/connector/sqlite"
+	"github.com/vowprivacy/vow/identity"
 	"github.com/vowprivacy/vow/internal/testdb"
 )
 
@@ -322,5 +323,24 @@ func TestOpenErrors(t *testing.T) {
 	}
 	if _, err := os.Stat(missing); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("Open created %s", missing)
+	}
+}
+
+// TestUnicodeLower: the connector's vow_lower folds every letter, where
+// SQLite's lower() folds ASCII only; identity matching relies on it.
+func TestUnicodeLower(t *testing.T) {
+	t.Parallel()
+	c := open(t, "CREATE TABLE t (email TEXT); INSERT INTO t VALUES ('JÜRGEN@Straße.example'), (NULL);")
+	var got, own string
+	err := c.DB().QueryRowContext(t.Context(), "SELECT "+identity.SQLiteLower+"(email), lower(email) FROM t WHERE email IS NOT NULL").Scan(&got, &own)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != "jürgen@straße.example" {
+		t.Errorf("%s = %q, want jürgen@straße.example (SQLite's lower gives %q)", identity.SQLiteLower, got, own)
+	}
+	var null *string
+	if err := c.DB().QueryRowContext(t.Context(), "SELECT "+identity.SQLiteLower+"(email) FROM t WHERE email IS NULL").Scan(&null); err != nil || null != nil {
+		t.Errorf("vow_lower(NULL) = %v, %v; want NULL", null, err)
 	}
 }
