@@ -390,3 +390,21 @@ func TestReusedKeysStop(t *testing.T) {
 		})
 	}
 }
+
+// TestIdentityLatin1: on MariaDB an email column may still be latin1 (an
+// old application's default); an address with accents is found, and only
+// it, whatever the column's character set.
+func TestIdentityLatin1(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, "mysql")
+	testdb.Exec(t, "mysql", f.appDSN, `ALTER TABLE users MODIFY email VARCHAR(255) CHARACTER SET latin1 COLLATE latin1_swedish_ci;
+INSERT INTO users (id, email, name) VALUES (3, 'JOSÉ@example.com', 'José'), (4, 'jose@example.com', 'Jose');`)
+	r := run(t, f, create(t, f, trusted(dsr.Access, dsr.Identities{"email": "josé@example.com"})).ID)
+	if !r.Result.Found || r.Result.Rows["app:users"] != 1 {
+		t.Fatalf("access for josé@example.com: %+v, want José's row alone", r.Result)
+	}
+	files := readZip(t, filepath.Join(f.exports, r.Result.Export))
+	if u := string(files["data/app/users.json"]); !strings.Contains(u, "José") || strings.Contains(u, `"Jose"`) {
+		t.Errorf("users.json = %s, want José's row and not Jose's", u)
+	}
+}

@@ -117,17 +117,21 @@ func CaseInsensitive(kind string) bool { return kind == Email }
 func Match(dbKind, kind, column, collation string, value any, param func() string) string {
 	ci := CaseInsensitive(kind)
 	cs := strings.HasSuffix(collation, "_bin") || strings.HasSuffix(collation, "_cs")
+	// MySQL's byte-wise comparisons are of the column's text in utf8mb4,
+	// the connection's character set, in which the value arrives: a
+	// latin1 column holds é as another byte than the value has.
+	bytes := func(expr string) string { return "CAST(CONVERT(" + expr + " USING utf8mb4) AS BINARY)" }
 	switch {
 	case ci && dbKind == "mysql" && cs:
-		return "CAST(LOWER(" + column + ") AS BINARY) = CAST(" + param() + " AS BINARY)"
+		return bytes("LOWER("+column+")") + " = CAST(" + param() + " AS BINARY)"
 	case ci && dbKind == "mysql":
-		return column + " = " + param() + " AND CAST(LOWER(" + column + ") AS BINARY) = CAST(" + param() + " AS BINARY)"
+		return column + " = " + param() + " AND " + bytes("LOWER("+column+")") + " = CAST(" + param() + " AS BINARY)"
 	case dbKind == "mysql" && (collation != "" || kind == Username || kind == ExternalID || kind == Phone):
 		// Text keys are exact, whatever the column's collation says about
 		// case, accents or trailing spaces ("ann " is not ann, cus_abc is
 		// not cus_ABC). Only text columns have a collation; a number in
 		// an integer column is checked against its type instead (Fits).
-		return column + " = " + param() + " AND CAST(" + column + " AS BINARY) = CAST(" + param() + " AS BINARY)"
+		return column + " = " + param() + " AND " + bytes(column) + " = CAST(" + param() + " AS BINARY)"
 	case ci && dbKind == "sqlite" && !ascii(value):
 		return SQLiteLower + "(" + column + ") = " + param()
 	}
