@@ -666,7 +666,8 @@ func (e *eraser) step(ctx context.Context, st *Step) (TableRecord, error) {
 	}
 	wf := whereFn(func(pre []any) (string, []any) { return e.plan.WhereAfter(st, e.r.Identities, keys, pre) })
 	rec := TableRecord{System: st.System, Table: st.Table, Action: "none"}
-	if kept := e.plan.keptWith(d, st, e.r.Identities, keys, e.s.now(), 0); kept != nil && !st.Erase.Hold {
+	kept := e.plan.keptWith(d, st, e.r.Identities, keys, e.s.now(), 0)
+	if kept != nil && !st.Erase.Hold {
 		// Rows that belong to held rows (an invoice's lines) stay with
 		// them; the rest of the table's rows are erased as it says.
 		where, args := wf.with(kept)(nil)
@@ -698,8 +699,11 @@ func (e *eraser) step(ctx context.Context, st *Step) (TableRecord, error) {
 	case st.Erase.Hold:
 		rec.Action, rec.Reason, rec.For = "kept", st.Erase.Reason, st.Erase.For
 		if cut, ok := holdCutoff(st, e.s.now()); ok {
-			// Rows older than the hold's period are no longer held.
-			n, casc, err := e.delete(ctx, st, wf.also(d, d.Column(st.Erase.From)+" < ?", timeArg(st, cut)))
+			// Rows older than the hold's period are no longer held —
+			// unless they belong to held rows (an invoice's lines under a
+			// shorter hold of their own stay with the invoice).
+			expired := wf.also(d, d.Column(st.Erase.From)+" < ?", timeArg(st, cut)).except(kept)
+			n, casc, err := e.delete(ctx, st, expired)
 			if err != nil {
 				return rec, err
 			}
@@ -1364,7 +1368,8 @@ func checks(d connector.Dialect, plan *Plan, st *Step, keys *Keys, r *Request, n
 		case st.Erase.Hold && st.Erase.From != "" && st.Erase.For != "":
 			// Rows past their hold period must be gone.
 			if dur, err := policy.ParseDuration(st.Erase.For); err == nil {
-				out = append(out, check{wf: wf.also(d, d.Column(st.Erase.From)+" < ?", timeArg(st, dur.Before(now)))})
+				past := wf.also(d, d.Column(st.Erase.From)+" < ?", timeArg(st, dur.Before(now)))
+				out = append(out, check{wf: past.except(kept)}) // except those held rows keep
 			}
 		}
 		for _, f := range st.Erase.Fields {

@@ -408,3 +408,44 @@ INSERT INTO users (id, email, name) VALUES (3, 'JOSÉ@example.com', 'José'), (4
 		t.Errorf("users.json = %s, want José's row and not Jose's", u)
 	}
 }
+
+// TestHeldChildShorterHold: an invoice is held for ten years; its lines
+// carry a hold of one year of their own. A line past its year stays with
+// its invoice, which is still held: a row that belongs to held rows is
+// never erased from under them.
+func TestHeldChildShorterHold(t *testing.T) {
+	t.Parallel()
+	for _, kind := range kinds {
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t, kind)
+			typ := map[string]string{"sqlite": "TEXT", "postgres": "timestamptz", "mysql": "DATETIME"}[kind]
+			testdb.Exec(t, kind, f.appDSN, "CREATE TABLE invoice_lines (id INTEGER PRIMARY KEY, invoice_id INTEGER NOT NULL, created_at "+typ+", descr VARCHAR(50));\n"+
+				"INSERT INTO invoice_lines VALUES (1, 1, '2020-01-01 00:00:00', 'old'), (2, 1, '2099-01-01 00:00:00', 'new'), (3, 2, '2020-01-01 00:00:00', 'bob');")
+			withPolicy(t, f, "  billing:\n", `      invoice_lines:
+        subject: customer
+        primary_key: [id]
+        erase: {hold: "Lines are kept a year.", for: 1y, from: created_at}
+        fields:
+          id: system.operations
+          invoice_id: {category: system.operations, references: invoices.id}
+          created_at: system.operations
+          descr: user.payment
+  billing:
+`)
+			done := run(t, f, create(t, f, trusted(dsr.Erasure, dsr.Identities{"email": "ada@example.com"})).ID)
+			if rows := query(t, kind, f.appDSN, "SELECT id FROM invoice_lines ORDER BY id"); strings.Join(rows, ",") != "1,2,3" {
+				t.Errorf("invoice lines after erasure = %v, want all three: Ada's stay with her held invoice", rows)
+			}
+			c, err := dsr.VerifyCertificate(done.Result.Certificate, f.keys.PublicKey())
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, tr := range c.Tables {
+				if tr.Table == "invoice_lines" && (tr.Action != "kept" || tr.Rows != 2 || tr.Expired != 0) {
+					t.Errorf("certificate: invoice_lines %s %d rows, %d expired; want kept 2, none expired", tr.Action, tr.Rows, tr.Expired)
+				}
+			}
+		})
+	}
+}
