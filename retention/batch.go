@@ -320,14 +320,6 @@ func (j *job) applyChild(ctx context.Context, t *tx, ch child, vals []any) (int6
 	for _, part := range chunks(vals, inChunk) {
 		in := col + " IN (" + placeholders(len(part)) + ")"
 		switch ch.how {
-		case "hold":
-			// Parents with rows still held are excluded from the batch;
-			// what references the others is past its hold period.
-			n, err := exec(ctx, t, kind, "DELETE FROM "+ct+" WHERE "+in, part)
-			if err != nil {
-				return 0, err
-			}
-			total += n
 		case "nullify", "set":
 			var set any
 			if ch.how == "set" {
@@ -352,7 +344,10 @@ func (j *job) applyChild(ctx context.Context, t *tx, ch child, vals []any) (int6
 				}
 				total += n
 			}
-		case "delete":
+		case "delete", "hold":
+			// A held child is here only when its hold runs from a date:
+			// parents with rows still held are excluded from the batch,
+			// and what references the others is past its period.
 			for _, sub := range ch.sub {
 				q := "SELECT DISTINCT " + ct + "." + j.d.Column(sub.parent) + " FROM " + ct + " WHERE " + in
 				rows, err := queryRows(ctx, t, kind, q, part)
@@ -455,7 +450,10 @@ func (j *job) statements() []string {
 			out = append(out, "UPDATE "+ct+" SET "+j.d.Column(ch.column)+" = ? WHERE "+in)
 		case "hmac":
 			out = append(out, "UPDATE "+ct+" SET "+j.d.Column(ch.column)+" = hmac(value) WHERE "+ct+"."+j.d.Column(ch.column)+" = ?")
-		case "delete":
+		case "delete", "hold":
+			// A held child is here only when its hold runs from a date:
+			// parents with rows still held are excluded from the batch,
+			// and what references the others is past its period.
 			for _, sub := range ch.sub {
 				walk(sub, depth+1)
 			}

@@ -297,12 +297,15 @@ func (e *Engine) children(sys *policy.System, t *policy.Table, c *conn, now time
 				ch.how, ch.why = "keep", fmt.Sprintf("%s.%s names these rows' person in rows that are not theirs and has no erasure strategy (give it erase: nullify)", ct.Name, ch.column)
 			}
 		}
-		if ch.how == "delete" {
+		// A held child whose hold runs from a date is deleted with its
+		// parent once past its period: what it owns goes with it, and
+		// what holds those rows keeps the parent too.
+		if ch.how == "delete" || ch.how == "hold" && ch.heldFrom != "" {
 			if path[ct.Name] {
 				*warnings = append(*warnings, fmt.Sprintf("%s:%s references itself through %s: rows in the cycle are not cascaded", sys.Name, ct.Name, ch.column))
 				continue
 			}
-			if !e.covered(sys.Name, ct.Name) {
+			if ch.how == "delete" && !e.covered(sys.Name, ct.Name) {
 				*warnings = append(*warnings, fmt.Sprintf("deleting these rows also deletes the rows of %s:%s that reference them (%s.%s); no rule of its own covers %s", sys.Name, ct.Name, ct.Name, ch.column, ct.Name))
 			}
 			path[ct.Name] = true
@@ -350,17 +353,20 @@ func (e *Engine) blocked(sys *policy.System, children []child, d connector.Diale
 		switch ch.how {
 		case "keep":
 			ors = append(ors, "EXISTS ("+exists+")")
-		case "hold":
-			if ch.heldFrom != "" {
-				from := alias + "." + d.Column(ch.heldFrom)
-				ors = append(ors, "EXISTS ("+exists+" AND ("+from+" >= ? OR "+from+" IS NULL))") // no date: not past its hold
-				args = append(args, ch.heldCut)
-			} else {
-				ors = append(ors, "EXISTS ("+exists+")")
+		case "hold", "delete":
+			if ch.how == "hold" && ch.heldFrom == "" {
+				ors = append(ors, "EXISTS ("+exists+")") // held with no end
+				continue
 			}
-		case "delete":
 			var inner []string
 			var innerArgs []any
+			if ch.how == "hold" {
+				// Still in its period (no date: not past it).
+				from := alias + "." + d.Column(ch.heldFrom)
+				inner, innerArgs = append(inner, from+" >= ? OR "+from+" IS NULL"), append(innerArgs, ch.heldCut)
+			}
+			// Past its period, or deleted with the parent: a legal hold on
+			// its person, or on the rows it owns, still keeps it.
 			if hc, ha := hold.Condition(e.Policy, d, sys.Name, ch.table.Name, alias, holds, live); hc != "" {
 				inner, innerArgs = append(inner, hc), append(innerArgs, ha...)
 			}

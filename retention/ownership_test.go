@@ -28,8 +28,10 @@ CREATE TABLE orders (id INTEGER PRIMARY KEY, account_id INTEGER NOT NULL, create
   FOREIGN KEY (account_id) REFERENCES accounts (id));
 CREATE TABLE order_items (id INTEGER PRIMARY KEY, order_id INTEGER NOT NULL, note VARCHAR(200), created_at TS NOT NULL,
   FOREIGN KEY (order_id) REFERENCES orders (id));
-CREATE TABLE invoices (id INTEGER PRIMARY KEY, order_id INTEGER NOT NULL, issued_at TS NOT NULL,
+CREATE TABLE invoices (id INTEGER PRIMARY KEY, order_id INTEGER NOT NULL, issued_at TS NOT NULL, billing_email VARCHAR(255),
   FOREIGN KEY (order_id) REFERENCES orders (id));
+CREATE TABLE invoice_lines (id INTEGER PRIMARY KEY, invoice_id INTEGER NOT NULL, amount INTEGER,
+  FOREIGN KEY (invoice_id) REFERENCES invoices (id));
 CREATE TABLE receipts (id INTEGER PRIMARY KEY, account_id INTEGER NOT NULL,
   FOREIGN KEY (account_id) REFERENCES accounts (id));
 CREATE TABLE tickets (id INTEGER PRIMARY KEY, account_id INTEGER, body VARCHAR(200),
@@ -81,12 +83,21 @@ systems:
           note: user.content
           created_at: system.operations
       invoices:
+        subject: customer
         primary_key: [id]
         erase: {hold: "Tax law: invoices are kept 4 years.", for: 4y, from: issued_at}
         fields:
           id: system.operations
           order_id: {category: system.operations, references: orders.id}
           issued_at: system.operations
+          billing_email: {category: user.contact.email, identity: email}
+      invoice_lines:
+        primary_key: [id]
+        erase: delete
+        fields:
+          id: system.operations
+          invoice_id: {category: system.operations, references: invoices.id}
+          amount: user.payment
       receipts:
         primary_key: [id]
         erase: {hold: "Receipts are kept 10 years.", for: 10y}
@@ -131,8 +142,10 @@ rights:
 //	5: a receipt (held, no date) — kept; it does not stop the others.
 //	6: ticket 60 — purged; the ticket stays, its account_id NULL.
 //	7 (open): order 70 (6 years old) invoiced 5 years ago — the hold is
-//	  over, the order goes with its invoice; order 71 (6 years old)
-//	  invoiced a year ago — kept.
+//	  over, the order goes with its invoice and the invoice's line;
+//	  order 71 (6 years old) invoiced a year ago — kept; order 72 (6
+//	  years old) invoiced 5 years ago to Billing@Held.example, whom a
+//	  legal hold names — kept, with its invoice and line.
 //
 // events 1-20, 18 of them older than 30 days (the brake: over 50%).
 // logins 1 (old, an address), 2 (old, pseudonymised by an erasure
@@ -149,10 +162,11 @@ func seedShop(t *testing.T, f *fixture, k *keyring.Keyring) {
 		{"INSERT INTO accounts (id, email, address_id, deleted_at) VALUES (5, 'five@shop.example', 5, ?)", closed},
 		{"INSERT INTO accounts (id, email, address_id, deleted_at) VALUES (6, 'six@shop.example', 6, ?)", closed},
 		{"INSERT INTO accounts (id, email, address_id, deleted_at) VALUES (7, 'seven@shop.example', NULL, NULL)"},
-		{"INSERT INTO orders (id, account_id, created_at) VALUES (10, 1, ?), (20, 2, ?), (70, 7, ?), (71, 7, ?)", daysAgo(700), daysAgo(700), daysAgo(6 * 366), daysAgo(6 * 366)},
+		{"INSERT INTO orders (id, account_id, created_at) VALUES (10, 1, ?), (20, 2, ?), (70, 7, ?), (71, 7, ?), (72, 7, ?)", daysAgo(700), daysAgo(700), daysAgo(6 * 366), daysAgo(6 * 366), daysAgo(6 * 366)},
 		{"INSERT INTO order_items (id, order_id, note, created_at) VALUES (100, 10, 'gift', ?), (101, 10, 'wrap', ?), (200, 20, 'held', ?), (700, 70, 'old', ?), (710, 71, 'kept', ?)",
 			daysAgo(10), daysAgo(10), daysAgo(2 * 366), daysAgo(10), daysAgo(10)},
-		{"INSERT INTO invoices (id, order_id, issued_at) VALUES (1, 70, ?), (2, 71, ?)", daysAgo(5 * 366), daysAgo(366)},
+		{"INSERT INTO invoices (id, order_id, issued_at, billing_email) VALUES (1, 70, ?, NULL), (2, 71, ?, NULL), (3, 72, ?, 'Billing@Held.example')", daysAgo(5 * 366), daysAgo(366), daysAgo(5 * 366)},
+		{"INSERT INTO invoice_lines (id, invoice_id, amount) VALUES (1000, 1, 5), (2000, 2, 6), (3000, 3, 7)"},
 		{"INSERT INTO receipts (id, account_id) VALUES (1, 5)"},
 		{"INSERT INTO tickets (id, account_id, body) VALUES (60, 6, 'my parcel'), (40, 4, 'hello')"},
 		{"INSERT INTO logins (id, email, created_at) VALUES (1, 'ada@shop.example', ?), (2, ?, ?), (3, 'new@shop.example', ?)",
@@ -173,7 +187,7 @@ func seedShop(t *testing.T, f *fixture, k *keyring.Keyring) {
 func (f *fixture) snapshot(t *testing.T) []string {
 	t.Helper()
 	var out []string
-	for _, table := range []string{"addresses", "accounts", "orders", "order_items", "invoices", "receipts", "tickets", "events", "logins"} {
+	for _, table := range []string{"addresses", "accounts", "orders", "order_items", "invoices", "invoice_lines", "receipts", "tickets", "events", "logins"} {
 		rows, err := f.db.Query("SELECT * FROM " + table)
 		if err != nil {
 			t.Fatal(err)
@@ -230,8 +244,10 @@ func TestOwnership(t *testing.T) {
 		k, _ := keyring.New(make([]byte, 32))
 		seedShop(t, f, k)
 		ctx := context.Background()
-		if _, err := f.holds.Place(ctx, hold.Subject{Kind: "email", Value: "ada.held@example.com"}, "litigation", "legal", nil); err != nil {
-			t.Fatal(err)
+		for _, email := range []string{"ada.held@example.com", "billing@held.example"} {
+			if _, err := f.holds.Place(ctx, hold.Subject{Kind: "email", Value: email}, "litigation", "legal", nil); err != nil {
+				t.Fatal(err)
+			}
 		}
 		before := f.snapshot(t)
 		p, err := f.engine.Plan(ctx, nil)
@@ -258,7 +274,7 @@ func TestOwnership(t *testing.T) {
 		wantGone := []string{
 			"accounts: 1", "accounts: 3", "accounts: 6",
 			"addresses: 1", "addresses: 6", // owned; 3 is shared with account 4, 5's account is kept
-			"invoices: 1", // its hold was over: it went with order 70
+			"invoice_lines: 1000", "invoices: 1", // its hold was over: it went with order 70, its line with it
 			"logins: 1",   // anonymised
 			"order_items: 100", "order_items: 101", "order_items: 700",
 			"orders: 10", "orders: 70",
