@@ -19,9 +19,10 @@ var ErrKeysReused = errors.New("keys reused")
 // still name only the subject's rows, where rows exist: for each table
 // whose keys were saved (its resolved primary keys, or the parent values
 // its children are matched on), rows carrying one of those keys must
-// still be found by the plan's own conditions. Erasure calls it before
-// it matches by saved keys (verification, the second pass), and every
-// request does when it resumes with keys resolved by an earlier run.
+// still be found by the plan's own conditions. Erasure calls it when
+// verification, which matches by saved keys too, finds rows remaining —
+// before the second pass erases them — and every request does when it
+// resumes with keys resolved by an earlier run.
 // Tables whose rows are only masked keep their keys and are skipped when
 // onlyDeleted is set.
 func (s *Service) checkReuse(ctx context.Context, plan *Plan, r *Request, cs *conns, onlyDeleted bool) error {
