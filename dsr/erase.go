@@ -1205,12 +1205,20 @@ func (s *Service) pseudonymise(ctx context.Context, tx *sql.Tx, c connector.SQL,
 	)
 	for {
 		where, args := wf(nil)
-		q := "SELECT DISTINCT " + col + " FROM " + table + " WHERE " + where + " AND " + col + " IS NOT NULL"
+		sel := "SELECT " + col + " FROM " + table + " WHERE " + where + " AND " + col + " IS NOT NULL"
 		if last != nil {
 			args = append(args, last)
-			q += " AND " + col + " > " + d.Param(len(args))
+			sel += " AND " + col + " > " + d.Param(len(args))
 		}
-		q += fmt.Sprintf(" ORDER BY %s LIMIT %d", col, hmacBatch)
+		q := "SELECT DISTINCT " + strings.TrimPrefix(sel, "SELECT ") + fmt.Sprintf(" ORDER BY %s LIMIT %d", col, hmacBatch)
+		if d.Kind() == "postgres" {
+			// The subject's rows first, by the index of their condition,
+			// then their values in order. Asked for the first values in
+			// order, PostgreSQL may instead walk an index of the column
+			// across the whole table and filter: 3 s for a subject with
+			// one address in 27,500 audit-log rows of 1.4 million.
+			q = "WITH vow_v AS MATERIALIZED (" + sel + ") SELECT DISTINCT " + col + " FROM vow_v ORDER BY " + col + fmt.Sprintf(" LIMIT %d", hmacBatch)
+		}
 		batch, err := column(ctx, tx, c, "read "+st.ID(), q, args)
 		if err != nil {
 			return changed, err
