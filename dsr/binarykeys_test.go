@@ -12,19 +12,7 @@ import (
 // applications do): the keys a request resolves and the witness of its
 // commit are stored as JSON with the request, where a Go string of
 // arbitrary bytes would not survive.
-const binaryKeysPolicy = `version: 1
-organization:
-  name: Acme
-  contacts: {privacy: privacy@acme.example}
-purposes:
-  service: {legal_basis: contract, essential: true}
-systems:
-  app:
-    kind: KIND
-    connection: {env: APP_DSN}
-    purposes: [service]
-    tables:
-      accounts:
+const binaryKeysPolicy = appPolicyHead + `      accounts:
         subject: customer
         primary_key: [id]
         erase: delete

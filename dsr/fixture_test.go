@@ -142,6 +142,22 @@ func newFixture(t *testing.T, kind string) *fixture {
 	return f
 }
 
+// appPolicyHead starts a test's own policy: one system, app, of the
+// test's database kind (KIND), whose tables follow.
+const appPolicyHead = `version: 1
+organization:
+  name: Acme
+  contacts: {privacy: privacy@acme.example}
+purposes:
+  service: {legal_basis: contract, essential: true}
+systems:
+  app:
+    kind: KIND
+    connection: {env: APP_DSN}
+    purposes: [service]
+    tables:
+`
+
 // fixtureFor is a fixture over one database of the given kind, prepared
 // with script, and a policy of its own (src, with KIND for the kind); the
 // state store is SQLite.

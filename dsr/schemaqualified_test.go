@@ -13,19 +13,7 @@ import (
 // A PostgreSQL application with its tables in a schema of their own and
 // mixed-case names: the policy names them schema.Table, and requests
 // quote every part.
-const schemaQualifiedPolicy = `version: 1
-organization:
-  name: Acme
-  contacts: {privacy: privacy@acme.example}
-purposes:
-  service: {legal_basis: contract, essential: true}
-systems:
-  app:
-    kind: KIND
-    connection: {env: APP_DSN}
-    purposes: [service]
-    tables:
-      crm.Customers:
+const schemaQualifiedPolicy = appPolicyHead + `      crm.Customers:
         subject: customer
         primary_key: [Id]
         erase: delete

@@ -17,19 +17,7 @@ import (
 // A support ticket's messages belong to the subject two ways: messages on
 // the subject's tickets (whoever wrote them) and messages the subject wrote
 // on other people's tickets. The table is reached through two relations.
-const twoRelationsPolicy = `version: 1
-organization:
-  name: Acme
-  contacts: {privacy: privacy@acme.example}
-purposes:
-  support: {legal_basis: contract, essential: true}
-systems:
-  app:
-    kind: KIND
-    connection: {env: APP_DSN}
-    purposes: [support]
-    tables:
-      users:
+const twoRelationsPolicy = appPolicyHead + `      users:
         subject: customer
         primary_key: [id]
         erase: delete
