@@ -275,7 +275,7 @@ func TestOwnership(t *testing.T) {
 			"accounts: 1", "accounts: 3", "accounts: 6",
 			"addresses: 1", "addresses: 6", // owned; 3 is shared with account 4, 5's account is kept
 			"invoice_lines: 1000", "invoices: 1", // its hold was over: it went with order 70, its line with it
-			"logins: 1",   // anonymised
+			"logins: 1", // anonymised
 			"order_items: 100", "order_items: 101", "order_items: 700",
 			"orders: 10", "orders: 70",
 			"tickets: 60", // kept, with account_id set to NULL by the database
