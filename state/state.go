@@ -236,7 +236,20 @@ func openSQLite(ctx context.Context, path string, logger *slog.Logger) (*Store, 
 		db.SetConnMaxIdleTime(0)
 		db.SetConnMaxLifetime(0)
 	}
-	if err := db.PingContext(ctx); err != nil {
+	// The first connection to a new file switches it to WAL, which needs
+	// the file to itself and does not wait for a busy one: several opening
+	// it at once (instances starting together) take turns, as migrations
+	// do.
+	unlock := func() {}
+	if !memory {
+		if unlock, err = flock(ctx, path+".lock"); err != nil {
+			_ = db.Close()
+			return nil, fmt.Errorf("state: open %s: lock: %w", path, err)
+		}
+	}
+	err = db.PingContext(ctx)
+	unlock()
+	if err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("state: open %s: %w", path, err)
 	}
