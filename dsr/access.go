@@ -7,9 +7,11 @@ import (
 	"context"
 	_ "embed"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"html/template"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -245,24 +247,67 @@ func (s *Service) OpenExport(ctx context.Context, token string) (*os.File, *Requ
 	return f, r, nil
 }
 
-// PurgeExports deletes access packages past their expiry and returns how
-// many it removed.
+// PurgeExports deletes the access packages past their expiry and returns
+// how many it removed. It goes by the files in ExportDir, not by a list of
+// requests, so that no package outlives its expiry however many requests
+// there are; with them go packages whose request is gone or names another
+// file (a run that crashed between writing and recording it), and partial
+// packages a crashed run left behind — each holds a person's data.
 func (s *Service) PurgeExports(ctx context.Context) (int, error) {
-	reqs, err := s.List(ctx, ListFilter{Status: Completed, Limit: 1000})
+	entries, err := os.ReadDir(s.ExportDir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, nil
+	}
 	if err != nil {
-		return 0, err
+		return 0, fmt.Errorf("dsr: purge exports: %w", err)
 	}
 	n := 0
-	for _, r := range reqs {
-		if r.Result == nil || r.Result.Export == "" || r.Result.ExportExpires == nil || s.now().Before(*r.Result.ExportExpires) {
+	for _, e := range entries {
+		if ctx.Err() != nil {
+			return n, ctx.Err()
+		}
+		name := e.Name()
+		info, err := e.Info()
+		if err != nil || !info.Mode().IsRegular() {
 			continue
 		}
-		err := os.Remove(filepath.Join(s.ExportDir, filepath.Base(r.Result.Export)))
-		if err == nil {
-			n++
+		// A file written to in the last hour may be a run's: left alone.
+		settled := s.now().Sub(info.ModTime()) > time.Hour
+		var r *Request
+		switch {
+		case strings.HasSuffix(name, ".partial"):
+			if !settled {
+				continue
+			}
+		case strings.HasSuffix(name, ".zip"):
+			r, err = s.Get(ctx, strings.TrimSuffix(name, ".zip"))
+			switch {
+			case errors.Is(err, ErrNotFound):
+				if !settled {
+					continue
+				}
+				r = nil
+			case err != nil:
+				return n, err
+			case !r.Status.Final():
+				continue // still running, or to be resumed: its package is its own
+			case r.Result != nil && r.Result.Export == name && r.Result.ExportExpires != nil && s.now().Before(*r.Result.ExportExpires):
+				continue // not expired
+			}
+		default:
+			continue
+		}
+		if err := os.Remove(filepath.Join(s.ExportDir, name)); err != nil {
+			if os.IsNotExist(err) {
+				continue
+			}
+			return n, fmt.Errorf("dsr: purge export %s: %w", name, err)
+		}
+		n++
+		if r != nil {
 			s.event(ctx, r, "request.export_purged", nil)
-		} else if !os.IsNotExist(err) {
-			return n, fmt.Errorf("dsr: purge export of %s: %w", r.ID, err)
+		} else {
+			s.log().InfoContext(ctx, "dsr: removed a package no request records", "file", name)
 		}
 	}
 	return n, nil

@@ -193,8 +193,22 @@ func TestAccess(t *testing.T) {
 			if _, _, err := f.svc.OpenExport(t.Context(), tok); !errors.Is(err, keyring.ErrExpired) {
 				t.Errorf("OpenExport after expiry: %v, want ErrExpired", err)
 			}
-			if n, err := f.svc.PurgeExports(t.Context()); err != nil || n != 1 {
-				t.Errorf("PurgeExports = %d, %v; want 1 package removed", n, err)
+			// What a crashed run left: a partial package, and a package
+			// no request records. A package being written is left alone.
+			for _, name := range []string{"req_crashed.123.partial", "req_unknown.zip", "req_writing.456.partial"} {
+				if err := os.WriteFile(filepath.Join(f.exports, name), []byte("rows of someone"), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := os.Chtimes(filepath.Join(f.exports, "req_writing.456.partial"), time.Time{}, time.Now().Add(8*24*time.Hour)); err != nil {
+				t.Fatal(err)
+			}
+			if n, err := f.svc.PurgeExports(t.Context()); err != nil || n != 3 {
+				t.Errorf("PurgeExports = %d, %v; want 3 removed: the expired package and the two a crash left", n, err)
+			}
+			left, _ := os.ReadDir(f.exports)
+			if len(left) != 1 || left[0].Name() != "req_writing.456.partial" {
+				t.Errorf("exports left: %v, want only the package being written", left)
 			}
 		})
 	}
