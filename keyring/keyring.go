@@ -75,10 +75,15 @@ func New(master []byte) (*Keyring, error) {
 	return k, nil
 }
 
-// Load reads the master key from $VOW_MASTER_KEY (through lookupEnv, or
-// os.LookupEnv when nil) or from dataDir/master.key, creating that file
-// with a fresh random key when neither exists.
-func Load(dataDir string, lookupEnv func(string) (string, bool)) (*Keyring, error) {
+// ErrNoKey is returned by [Open] when there is no master key: neither
+// $VOW_MASTER_KEY nor dataDir/master.key.
+var ErrNoKey = errors.New("keyring: no master key")
+
+// Open reads the master key from $VOW_MASTER_KEY (through lookupEnv, or
+// os.LookupEnv when nil) or from dataDir/master.key, and never creates one:
+// what only checks signatures must not make a key that signed nothing. It
+// returns an error wrapping [ErrNoKey] when neither exists.
+func Open(dataDir string, lookupEnv func(string) (string, bool)) (*Keyring, error) {
 	if lookupEnv == nil {
 		lookupEnv = os.LookupEnv
 	}
@@ -92,15 +97,26 @@ func Load(dataDir string, lookupEnv func(string) (string, bool)) (*Keyring, erro
 	path := filepath.Join(dataDir, FileName)
 	b, err := os.ReadFile(path)
 	switch {
-	case err == nil:
-		master, err := decodeKey(string(b))
-		if err != nil {
-			return nil, fmt.Errorf("keyring: %s: %w (restore it from your backup; without it Vow cannot verify what it signed)", path, err)
-		}
-		return New(master)
-	case !errors.Is(err, fs.ErrNotExist):
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, fmt.Errorf("%w: %s is not set and %s does not exist", ErrNoKey, EnvVar, path)
+	case err != nil:
 		return nil, fmt.Errorf("keyring: read %s: %w", path, err)
 	}
+	master, err := decodeKey(string(b))
+	if err != nil {
+		return nil, fmt.Errorf("keyring: %s: %w (restore it from your backup; without it Vow cannot verify what it signed)", path, err)
+	}
+	return New(master)
+}
+
+// Load is [Open], creating dataDir/master.key with a fresh random key when
+// there is no master key yet.
+func Load(dataDir string, lookupEnv func(string) (string, bool)) (*Keyring, error) {
+	k, err := Open(dataDir, lookupEnv)
+	if !errors.Is(err, ErrNoKey) {
+		return k, err
+	}
+	path := filepath.Join(dataDir, FileName)
 	master := make([]byte, 32)
 	rand.Read(master)
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
@@ -110,7 +126,7 @@ func Load(dataDir string, lookupEnv func(string) (string, bool)) (*Keyring, erro
 	// reads what it wrote.
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if errors.Is(err, fs.ErrExist) {
-		return Load(dataDir, func(string) (string, bool) { return "", false })
+		return Open(dataDir, func(string) (string, bool) { return "", false })
 	}
 	if err != nil {
 		return nil, fmt.Errorf("keyring: create %s: %w", path, err)

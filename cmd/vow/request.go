@@ -757,9 +757,10 @@ func (a *app) trustedKey(cmd *cobra.Command, pub string) (ed25519.PublicKey, err
 		}
 		return b, nil
 	}
-	k, err := keyring.Load(a.dataDir, nil)
+	// Never keyring.Load: a key created here would have signed nothing.
+	k, err := a.openKeys()
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w — or give the signer's public key with --public-key (vow keys public prints it there)", err)
 	}
 	return k.PublicKey(), nil
 }
