@@ -148,4 +148,7 @@ type Result struct {
 	Certificate []byte `json:"certificate,omitempty"`
 	// Message says in one line what was done.
 	Message string `json:"message"`
+	// Held reports an erasure that a legal hold stopped: nothing was
+	// erased.
+	Held bool `json:"held,omitempty"`
 }

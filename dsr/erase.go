@@ -99,7 +99,7 @@ func (s *Service) erase(ctx context.Context, plan *Plan, r *Request, cs *conns, 
 			return nil, err
 		}
 		s.event(ctx, r, "request.held", map[string]any{"identity": held})
-		return &Result{Found: true, Certificate: cert, Message: "kept: " + reason}, nil
+		return &Result{Found: true, Certificate: cert, Message: "kept: " + reason, Held: true}, nil
 	}
 	if err := s.keyless(ctx, plan, cs); err != nil {
 		return nil, err

@@ -120,8 +120,14 @@ func (s *Service) Run(ctx context.Context, id string, progress func(Progress)) (
 	set["result"] = out
 	if r.Type == Erasure {
 		// The identities were needed to find the data; once it is erased
-		// Vow keeps only the keyed subject hash.
-		set["identities"] = "{}"
+		// Vow keeps only the keyed subject hash — and nothing of the
+		// subject in its earlier requests either.
+		set["identities"], set["keys"], set["changes"] = "{}", nil, "{}"
+		if !res.Held {
+			if err := s.forget(ctx, r); err != nil {
+				return s.fail(ctx, r, err)
+			}
+		}
 	}
 	err = s.move(ctx, id, []Status{Executing}, Completed, set, "request.completed", map[string]any{"found": res.Found, "rows": res.Rows, "message": res.Message})
 	if err != nil {

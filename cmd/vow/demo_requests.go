@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -84,6 +86,9 @@ func demoRequests(cmd *cobra.Command, a *app, env *demoEnv) (any, error) {
 			line += " — " + t.Reason
 		}
 		fmt.Fprintln(a.stdout, line)
+	}
+	if _, err := os.Stat(pkg); errors.Is(err, fs.ErrNotExist) {
+		fmt.Fprintf(a.stdout, "  Vow forgets them too: the access package above is deleted, and no request keeps their email.\n")
 	}
 	fmt.Fprintf(a.stdout, "  certificate: %s, signed by key %s, verified\n", certFile, k.ID())
 	fmt.Fprintf(a.stdout, "  check it yourself: go run ./cmd/vow certificate verify %s --data-dir %s\n", certFile, env.DataDir)
