@@ -18,6 +18,7 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -279,20 +280,41 @@ func (s *Service) Record(ctx context.Context, changes []Change) ([]Event, error)
 	if len(changes) == 0 {
 		return nil, nil
 	}
-	at := s.now().UTC().Truncate(time.Microsecond)
-	events := make([]Event, len(changes))
-	for i, c := range changes {
-		events[i] = Event{ID: newID(), Subject: c.Subject, Purpose: c.Purpose, Status: c.Status, Source: c.Source,
-			PolicyVersion: s.version, At: at, RecordedBy: c.RecordedBy}
+	events, receipts, err := s.eventsOf(changes, s.now())
+	if err != nil {
+		return nil, err
 	}
 	subjects := uniqueSubjects(events)
-	err := s.inTx(ctx, subjects, func(tx *sql.Tx) error {
-		return s.insertEvents(ctx, tx, events)
+	err = s.inTx(ctx, subjects, func(tx *sql.Tx) error {
+		return s.insertEvents(ctx, tx, events, receipts)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("consent: record: %w", err)
 	}
 	return events, nil
+}
+
+// eventsOf makes the events of changes recorded at at, and their signed
+// receipts. Each receipt is made now, under the policy in force: one
+// rebuilt later would list purposes and processors the person never saw.
+func (s *Service) eventsOf(changes []Change, at time.Time) ([]Event, []string, error) {
+	at = at.UTC().Truncate(time.Microsecond)
+	events := make([]Event, len(changes))
+	receipts := make([]string, len(changes))
+	for i, c := range changes {
+		events[i] = Event{ID: newID(), Subject: c.Subject, Purpose: c.Purpose, Status: c.Status, Source: c.Source,
+			PolicyVersion: s.version, At: at, RecordedBy: c.RecordedBy}
+		sr, err := s.signReceipt(s.receiptOf(events[i]))
+		if err != nil {
+			return nil, nil, err
+		}
+		b, err := json.Marshal(sr)
+		if err != nil {
+			return nil, nil, fmt.Errorf("consent: receipt: %w", err)
+		}
+		receipts[i] = string(b)
+	}
+	return events, receipts, nil
 }
 
 func uniqueSubjects(events []Event) []string {
@@ -305,14 +327,15 @@ func uniqueSubjects(events []Event) []string {
 	return out
 }
 
-func (s *Service) insertEvents(ctx context.Context, tx *sql.Tx, events []Event) error {
-	ins := s.st.Rebind(`INSERT INTO consent_events (id, subject, purpose, status, source, policy_version, at, recorded_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
+// insertEvents records events with their signed receipts.
+func (s *Service) insertEvents(ctx context.Context, tx *sql.Tx, events []Event, receipts []string) error {
+	ins := s.st.Rebind(`INSERT INTO consent_events (id, subject, purpose, status, source, policy_version, at, recorded_by, receipt) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	up := s.st.Rebind(`INSERT INTO consent_current (subject, purpose, status, source, policy_version, at, event_id) VALUES (?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (subject, purpose) DO UPDATE SET status = excluded.status, source = excluded.source,
 		policy_version = excluded.policy_version, at = excluded.at, event_id = excluded.event_id`)
-	for _, e := range events {
+	for i, e := range events {
 		us := e.At.UnixMicro()
-		if _, err := tx.ExecContext(ctx, ins, e.ID, e.Subject, e.Purpose, string(e.Status), e.Source, e.PolicyVersion, us, e.RecordedBy); err != nil {
+		if _, err := tx.ExecContext(ctx, ins, e.ID, e.Subject, e.Purpose, string(e.Status), e.Source, e.PolicyVersion, us, e.RecordedBy, receipts[i]); err != nil {
 			return s.st.Wrap(err, "insert consent event")
 		}
 		if _, err := tx.ExecContext(ctx, up, e.Subject, e.Purpose, string(e.Status), e.Source, e.PolicyVersion, us, e.ID); err != nil {
@@ -633,19 +656,19 @@ func (s *Service) Link(ctx context.Context, device, subject, recordedBy string) 
 		}
 		changes = append(changes, Change{Subject: subject, Purpose: cp.Name, Status: d.Status, Source: SourceLink, RecordedBy: recordedBy})
 	}
-	var events []Event
-	at := s.now().UTC().UnixMicro()
+	now := s.now()
+	events, receipts, err := s.eventsOf(changes, now)
+	if err != nil {
+		return nil, err
+	}
+	at := now.UTC().Truncate(time.Microsecond).UnixMicro()
 	err = s.inTx(ctx, []string{subject, device}, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, s.st.Rebind(`INSERT INTO consent_links (device, subject, at, recorded_by) VALUES (?, ?, ?, ?)
 			ON CONFLICT (device) DO UPDATE SET subject = excluded.subject, at = excluded.at, recorded_by = excluded.recorded_by`),
 			device, subject, at, recordedBy); err != nil {
 			return s.st.Wrap(err, "link device")
 		}
-		for _, c := range changes {
-			events = append(events, Event{ID: newID(), Subject: c.Subject, Purpose: c.Purpose, Status: c.Status, Source: c.Source,
-				PolicyVersion: s.version, At: time.UnixMicro(at).UTC(), RecordedBy: c.RecordedBy})
-		}
-		return s.insertEvents(ctx, tx, events)
+		return s.insertEvents(ctx, tx, events, receipts)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("consent: link: %w", err)

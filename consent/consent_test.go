@@ -541,3 +541,66 @@ func TestServiceErrors(t *testing.T) {
 		t.Fatalf("garbage link: %v", err)
 	}
 }
+
+// TestReceiptsKeptAsMade: a receipt is made and signed when the decision
+// is recorded. After the policy changes (a new processor for the purpose)
+// it still says what the person agreed to then; after the subject's
+// erasure it is gone, as it names them; an event recorded before receipts
+// were kept gets one only under the policy still in force.
+func TestReceiptsKeptAsMade(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	k := newKeyring(t)
+	st := openStore(t, storeURL(t, "sqlite"))
+	before := consent.New(st, demoPolicy(t), k, nil, consent.Options{})
+	evs, err := before.Record(ctx, []consent.Change{{Subject: "ada@example.com", Purpose: "marketing", Status: consent.Granted, Source: consent.SourceAPI, RecordedBy: "test"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := evs[0].ID
+
+	src, err := os.ReadFile("../demo/vow.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src = bytes.Replace(src, []byte("processors:\n"), []byte("processors:\n  - {name: Sentry, purposes: [marketing], categories: [user.contact.email], location: United States, safeguard: scc}\n"), 1)
+	p, ds := policy.Parse("vow.yaml", src)
+	if errs, _ := ds.Count(); errs > 0 || p == nil {
+		t.Fatalf("changed policy: %v", ds)
+	}
+	after := consent.New(st, p, k, nil, consent.Options{})
+	sr, err := after.Receipt(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r consent.Receipt
+	if err := json.Unmarshal(sr.Receipt, &r); err != nil {
+		t.Fatal(err)
+	}
+	if pur := r.Services[0].Purposes[0]; pur.ThirdPartyDisclosure || strings.Contains(pur.ThirdPartyName, "Sentry") || r.PolicyVersion != evs[0].PolicyVersion {
+		t.Errorf("receipt read under the new policy: %+v, version %s; want it as made (no Sentry, version %s)", pur, r.PolicyVersion, evs[0].PolicyVersion)
+	}
+	sig, _ := base64.StdEncoding.DecodeString(sr.Signature)
+	if !keyring.Verify(k.PublicKey(), sr.Receipt, sig) {
+		t.Error("stored receipt does not verify")
+	}
+
+	// Events from before receipts were kept.
+	if _, err := st.DB().ExecContext(ctx, `UPDATE consent_events SET receipt = NULL`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := after.Receipt(ctx, id); !errors.Is(err, consent.ErrNoReceipt) {
+		t.Errorf("old event, changed policy: %v, want ErrNoReceipt", err)
+	}
+	if _, err := before.Receipt(ctx, id); err != nil {
+		t.Errorf("old event, policy still in force: %v, want a receipt made now", err)
+	}
+
+	if _, err := after.Erase(ctx, "ada@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	var left int
+	if err := st.DB().QueryRowContext(ctx, `SELECT count(*) FROM consent_events WHERE receipt LIKE '%ada@%'`).Scan(&left); err != nil || left != 0 {
+		t.Errorf("receipts naming Ada after her erasure: %d, %v", left, err)
+	}
+}

@@ -83,7 +83,9 @@ func (s *Service) Erase(ctx context.Context, subject string) (Erasure, error) {
 			q    string
 			kept bool
 		}{
-			{`UPDATE consent_events SET subject = ? WHERE subject = ?`, true},
+			// A receipt names its subject: it goes (proof of opt-out is
+			// the event, kept under the pseudonym).
+			{`UPDATE consent_events SET subject = ?, receipt = NULL WHERE subject = ?`, true},
 			{`UPDATE consent_current SET subject = ? WHERE subject = ?`, false},
 			{`UPDATE preference_events SET subject = ? WHERE subject = ?`, true},
 			{`UPDATE preferences SET subject = ? WHERE subject = ?`, false},

@@ -66,6 +66,8 @@ func apiError(err error) error {
 		return &server.Error{Status: http.StatusBadRequest, Code: code, Field: ie.Field, Message: ie.Msg}
 	case errors.Is(err, ErrNotFound):
 		return server.NotFound("%s", strings.TrimPrefix(err.Error(), "consent: not found: "))
+	case errors.Is(err, ErrNoReceipt):
+		return &server.Error{Status: http.StatusGone, Code: "no_receipt", Message: strings.TrimPrefix(err.Error(), ErrNoReceipt.Error()+": ")}
 	case errors.Is(err, ErrLinkUsed):
 		return &server.Error{Status: http.StatusGone, Code: "link_used", Message: "this link has been used already; nothing was changed"}
 	case errors.Is(err, ErrBadLink):

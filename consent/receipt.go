@@ -2,6 +2,7 @@ package consent
 
 import (
 	"context"
+	"database/sql"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -72,13 +73,52 @@ type SignedReceipt struct {
 	KeyID     string          `json:"key_id"`
 }
 
-// Receipt builds and signs the receipt of event id.
+// ErrNoReceipt is returned by [Service.Receipt] for an event that has no
+// receipt: its subject was erased (a receipt names its subject), or it
+// was recorded, before Vow stored receipts, under another policy version
+// than today's — a receipt made now would claim today's purposes and
+// processors.
+var ErrNoReceipt = errors.New("consent: no receipt")
+
+// Receipt returns the signed receipt of event id, as it was made when the
+// decision was recorded.
 func (s *Service) Receipt(ctx context.Context, id string) (SignedReceipt, error) {
+	var stored sql.NullString
+	err := s.st.DB().QueryRowContext(ctx, s.st.Rebind(`SELECT receipt FROM consent_events WHERE id = ?`), id).Scan(&stored)
+	if errors.Is(err, sql.ErrNoRows) {
+		return SignedReceipt{}, fmt.Errorf("%w: no consent event %q", ErrNotFound, id)
+	}
+	if err != nil {
+		return SignedReceipt{}, fmt.Errorf("consent: receipt: %w", s.st.Wrap(err, "query"))
+	}
+	if stored.Valid {
+		var sr SignedReceipt
+		if err := json.Unmarshal([]byte(stored.String), &sr); err != nil {
+			return SignedReceipt{}, fmt.Errorf("consent: receipt of %s: stored receipt: %w", id, err)
+		}
+		return sr, nil
+	}
 	e, err := s.EventByID(ctx, id)
 	if err != nil {
 		return SignedReceipt{}, err
 	}
-	return s.signReceipt(s.receiptOf(e))
+	switch {
+	case strings.HasPrefix(e.Subject, erasedPrefix):
+		return SignedReceipt{}, fmt.Errorf("%w: the subject of consent event %s was erased, and its receipt with them", ErrNoReceipt, id)
+	case e.PolicyVersion != s.version:
+		return SignedReceipt{}, fmt.Errorf("%w: consent event %s was recorded under policy version %s, before Vow kept receipts; today's policy (%s) is not what the person saw", ErrNoReceipt, id, e.PolicyVersion, s.version)
+	}
+	// Recorded before receipts were stored, under the policy still in
+	// force: made now, and kept.
+	sr, err := s.signReceipt(s.receiptOf(e))
+	if err != nil {
+		return SignedReceipt{}, err
+	}
+	b, _ := json.Marshal(sr)
+	if _, err := s.st.DB().ExecContext(ctx, s.st.Rebind(`UPDATE consent_events SET receipt = ? WHERE id = ? AND receipt IS NULL`), string(b), id); err != nil {
+		return SignedReceipt{}, fmt.Errorf("consent: receipt: %w", s.st.Wrap(err, "store"))
+	}
+	return sr, nil
 }
 
 func (s *Service) receiptOf(e Event) Receipt {
