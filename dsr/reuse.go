@@ -33,18 +33,26 @@ func (s *Service) checkReuse(ctx context.Context, plan *Plan, r *Request, cs *co
 		cols []string
 		vals []any
 	}
-	var byStep = map[string][]saved{}
+	byStep := map[string][]saved{}
 	for id, vals := range r.keys.Roots {
 		if st := plan.Step(id); st != nil && len(st.PrimaryKey) == 1 {
 			byStep[id] = append(byStep[id], saved{st.PrimaryKey[:1], vals})
 		}
 	}
-	for key, vals := range r.keys.Saved {
-		id, cols, ok := strings.Cut(key, ".")
-		if !ok {
-			continue
+	// Saved values are keyed "parentStepID.columns"; a step ID may hold
+	// dots itself (app:crm.Customers), so the keys are read back through
+	// the plan's own matches.
+	seen := map[string]bool{}
+	for _, st := range plan.Steps {
+		for _, m := range st.Matches {
+			key := m.carriedKey()
+			vals, ok := r.keys.Saved[key]
+			if m.Parent == "" || m.Carried(st) || !ok || seen[key] {
+				continue
+			}
+			seen[key] = true
+			byStep[m.Parent] = append(byStep[m.Parent], saved{m.ParentColumns, vals})
 		}
-		byStep[id] = append(byStep[id], saved{strings.Split(cols, ","), vals})
 	}
 	for _, st := range plan.Steps {
 		list := byStep[st.ID()]

@@ -77,3 +77,35 @@ func TestSchemaQualified(t *testing.T) {
 		t.Errorf("customers after erasure: %v, want Bob's", got)
 	}
 }
+
+// TestSchemaQualifiedReusedKey: while Ada's erasure runs, her order's Id
+// goes to a new order of Bob's, with a line of its own. The saved key of
+// a table whose name has a dot in it still stops the request before the
+// line is taken for hers.
+func TestSchemaQualifiedReusedKey(t *testing.T) {
+	t.Parallel()
+	lines := `      crm.OrderLines:
+        subject: customer
+        primary_key: [Id]
+        erase: delete
+        fields:
+          Id: system.operations
+          OrderId: {category: system.operations, references: crm.Orders.Id}
+          Item: user.content
+retention:`
+	f := fixtureFor(t, "postgres", schemaQualifiedSQL+`CREATE TABLE crm."OrderLines" ("Id" bigint PRIMARY KEY, "OrderId" bigint NOT NULL, "Item" text);
+INSERT INTO crm."OrderLines" VALUES (100, 10, 'Ada line');`, strings.Replace(schemaQualifiedPolicy, "retention:", lines, 1))
+	r := create(t, f, trusted(dsr.Erasure, dsr.Identities{"email": "ada@example.com"}))
+	dsr.SetCrashHook(f.svc, func(p string) {
+		if p == "before-verify" {
+			testdb.Exec(t, "postgres", f.appDSN, `INSERT INTO crm."Orders" VALUES (10, 2, 'Bob 2'); INSERT INTO crm."OrderLines" VALUES (101, 10, 'Bob line');`)
+		}
+	})
+	got, err := f.svc.Run(t.Context(), r.ID, nil)
+	if err == nil && got.Status == dsr.Completed {
+		t.Errorf("erasure completed; want it stopped on the reused key")
+	}
+	if rows := query(t, "postgres", f.appDSN, `SELECT "Id" FROM crm."OrderLines" ORDER BY 1`); strings.Join(rows, ",") != "101" {
+		t.Errorf("order lines = %v, want Bob's new line untouched", rows)
+	}
+}
