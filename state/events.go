@@ -3,8 +3,11 @@ package state
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -31,12 +34,50 @@ type Event struct {
 	// Data holds details as a JSON object. Append stores it compacted, and
 	// the log returns exactly the stored bytes; nil or empty means {}.
 	Data json.RawMessage
+	// Prev is the Hash of the entry before this one, nil for the first
+	// entry of a log; Hash is [ChainHash] of Prev and this entry. Both
+	// are set by the store.
+	Prev, Hash []byte
+}
+
+// chainTag opens every hashed entry, so that an entry's hash can never
+// be mistaken for the hash of anything else Vow signs or stores.
+const chainTag = "vow.audit.v1\n"
+
+// ChainHash is the hash that links an entry into the audit log: SHA-256
+// over a tag, the hash of the entry before it (prev, nil for the first)
+// and the entry's Seq, At, Kind, Subject, Actor and Data as stored. Every
+// variable-length part is length-prefixed, so no two different entries
+// hash the same bytes. Anyone holding the log can recompute it; what
+// makes the chain trustworthy is Vow's signature on checkpoints of it.
+func ChainHash(prev []byte, e Event) []byte {
+	h := sha256.New()
+	var n [8]byte
+	part := func(b []byte) {
+		binary.BigEndian.PutUint32(n[:4], uint32(len(b)))
+		h.Write(n[:4])
+		h.Write(b)
+	}
+	h.Write([]byte(chainTag))
+	part(prev)
+	binary.BigEndian.PutUint64(n[:], uint64(e.Seq))
+	h.Write(n[:])
+	part([]byte(e.At.UTC().Format(timeLayout)))
+	part([]byte(e.Kind))
+	part([]byte(e.Subject))
+	part([]byte(e.Actor))
+	part(e.Data)
+	return h.Sum(nil)
 }
 
 // EventFilter selects events for [Store.Events].
 type EventFilter struct {
-	// Kind, when set, keeps only events of that exact kind.
-	Kind string
+	// Kind, Subject and Actor, when set, keep only events with exactly
+	// that kind, subject or actor.
+	Kind, Subject, Actor string
+	// Since and Until, when set, keep only events at or after Since and
+	// before Until.
+	Since, Until time.Time
 	// After keeps only events with Seq greater than After; use the last
 	// Seq seen to page through the log.
 	After int64
@@ -66,22 +107,16 @@ func (s *Store) Append(ctx context.Context, e Event) (Event, error) {
 	if err := normalize(&e); err != nil {
 		return Event{}, fmt.Errorf("state: append event: %w", err)
 	}
-	var err error
-	switch s.dialect {
-	case DialectPostgres:
-		err = s.appendPostgres(ctx, &e)
-	default:
-		err = s.insertEvent(ctx, s.db, &e)
-	}
-	if err != nil {
+	if err := s.appendOwn(ctx, &e); err != nil {
 		return Event{}, s.wrap(err, "append event %q", e.Kind)
 	}
 	return e, nil
 }
 
 // AppendTx is [Store.Append] inside the caller's transaction, so that an
-// event commits, or not, with the change it records, in one commit. On
-// PostgreSQL it holds the append lock until tx ends: keep tx short.
+// event commits, or not, with the change it records, in one commit. It
+// holds the append lock (PostgreSQL) or the write lock (SQLite) until tx
+// ends: keep tx short.
 func (s *Store) AppendTx(ctx context.Context, tx *sql.Tx, e Event) (Event, error) {
 	if err := normalize(&e); err != nil {
 		return Event{}, fmt.Errorf("state: append event: %w", err)
@@ -92,8 +127,9 @@ func (s *Store) AppendTx(ctx context.Context, tx *sql.Tx, e Event) (Event, error
 	return e, nil
 }
 
-// appendPostgres inserts in a transaction of its own.
-func (s *Store) appendPostgres(ctx context.Context, e *Event) (err error) {
+// appendOwn inserts in a transaction of its own: reading the head of the
+// chain and adding to it must be one step.
+func (s *Store) appendOwn(ctx context.Context, e *Event) (err error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -109,29 +145,63 @@ func (s *Store) appendPostgres(ctx context.Context, e *Event) (err error) {
 	return tx.Commit()
 }
 
-// insertEvent inserts e and sets its Seq. On PostgreSQL q must be a
-// transaction: the insert runs under a transaction-scoped advisory lock,
-// because identity values are handed out at insert time but become
-// visible at commit, so without the lock a concurrent append could commit
-// a lower Seq after a reader has already moved past it.
-func (s *Store) insertEvent(ctx context.Context, q interface {
+// querier is what insertEvent needs of a transaction.
+type querier interface {
 	ExecContext(context.Context, string, ...any) (sql.Result, error)
 	QueryRowContext(context.Context, string, ...any) *sql.Row
-}, e *Event) error {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+}
+
+// insertEvent chains e to the head of the log and inserts it, setting
+// Seq, Prev and Hash. q must be a transaction. On PostgreSQL the insert
+// runs under a transaction-scoped advisory lock, so that appends are
+// serialised: a reader paging by Seq never sees a lower Seq commit after
+// a higher one, and no two entries chain to the same head. On SQLite the
+// transaction holds the write lock from BEGIN (_txlock=immediate).
+func (s *Store) insertEvent(ctx context.Context, q querier, e *Event) error {
 	subject := sql.NullString{String: e.Subject, Valid: e.Subject != ""}
 	if s.dialect == DialectPostgres {
 		if _, err := q.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, appendLockID); err != nil {
 			return err
 		}
-		return q.QueryRowContext(ctx,
-			`INSERT INTO events (at, kind, subject, actor, data) VALUES ($1, $2, $3, $4, $5) RETURNING seq`,
-			e.At, e.Kind, subject, e.Actor, string(e.Data),
-		).Scan(&e.Seq)
 	}
-	return q.QueryRowContext(ctx,
-		`INSERT INTO events (at, kind, subject, actor, data) VALUES (?, ?, ?, ?, ?) RETURNING seq`,
-		e.At.Format(timeLayout), e.Kind, subject, e.Actor, string(e.Data),
-	).Scan(&e.Seq)
+	seq, prev, err := s.head(ctx, q)
+	if err != nil {
+		return fmt.Errorf("read the head of the log: %w", err)
+	}
+	e.Seq, e.Prev = seq+1, prev
+	e.Hash = ChainHash(prev, *e)
+	if s.dialect == DialectPostgres {
+		_, err = q.ExecContext(ctx,
+			`INSERT INTO events (seq, at, kind, subject, actor, data, prev, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+			e.Seq, e.At, e.Kind, subject, e.Actor, string(e.Data), e.Prev, e.Hash)
+		return err
+	}
+	_, err = q.ExecContext(ctx,
+		`INSERT INTO events (seq, at, kind, subject, actor, data, prev, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		e.Seq, e.At.Format(timeLayout), e.Kind, subject, e.Actor, string(e.Data), e.Prev, e.Hash)
+	return err
+}
+
+// head returns the Seq and Hash of the last entry of the log: the last
+// row, or, when pruning has removed every row, the checkpoint that
+// anchors what comes next; 0 and nil for a new log.
+func (s *Store) head(ctx context.Context, q querier) (int64, []byte, error) {
+	var (
+		seq  int64
+		hash []byte
+	)
+	err := q.QueryRowContext(ctx, `SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1`).Scan(&seq, &hash)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = q.QueryRowContext(ctx, `SELECT seq, hash FROM audit_checkpoints ORDER BY seq DESC LIMIT 1`).Scan(&seq, &hash)
+		if errors.Is(err, sql.ErrNoRows) {
+			return 0, nil, nil
+		}
+	}
+	if err == nil && hash == nil {
+		err = fmt.Errorf("entry %d is not chained", seq)
+	}
+	return seq, hash, err
 }
 
 // normalize validates e and brings it to its stored form.
@@ -186,11 +256,22 @@ func (s *Store) Events(ctx context.Context, f EventFilter) ([]Event, error) {
 	case f.Limit == 0:
 		f.Limit = DefaultEventLimit
 	}
-	query := `SELECT seq, at, kind, subject, actor, data FROM events WHERE seq > ?`
+	query := `SELECT seq, at, kind, subject, actor, data, prev, hash FROM events WHERE seq > ?`
 	args := []any{f.After}
-	if f.Kind != "" {
-		query += ` AND kind = ?`
-		args = append(args, f.Kind)
+	for _, c := range []struct{ col, v string }{{"kind", f.Kind}, {"subject", f.Subject}, {"actor", f.Actor}} {
+		if c.v != "" {
+			query += ` AND ` + c.col + ` = ?`
+			args = append(args, c.v)
+		}
+	}
+	for _, c := range []struct {
+		op string
+		t  time.Time
+	}{{">=", f.Since}, {"<", f.Until}} {
+		if !c.t.IsZero() {
+			query += ` AND at ` + c.op + ` ?`
+			args = append(args, s.timeArg(c.t))
+		}
 	}
 	query += ` ORDER BY seq LIMIT ?`
 	args = append(args, f.Limit)
@@ -202,31 +283,149 @@ func (s *Store) Events(ctx context.Context, f EventFilter) ([]Event, error) {
 	defer rows.Close()
 	events := []Event{}
 	for rows.Next() {
-		var (
-			e       Event
-			subject sql.NullString
-			data    string
-			err     error
-		)
-		switch s.dialect {
-		case DialectPostgres:
-			err = rows.Scan(&e.Seq, &e.At, &e.Kind, &subject, &e.Actor, &data)
-			e.At = e.At.UTC()
-		default:
-			var at string
-			if err = rows.Scan(&e.Seq, &at, &e.Kind, &subject, &e.Actor, &data); err == nil {
-				e.At, err = time.Parse(timeLayout, at)
-			}
-		}
+		e, err := s.scanEvent(rows)
 		if err != nil {
 			return nil, s.wrap(err, "list events: read row")
 		}
-		e.Subject = subject.String
-		e.Data = json.RawMessage(data)
 		events = append(events, e)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, s.wrap(err, "list events")
 	}
 	return events, nil
+}
+
+// EachEvent calls fn with every event that matches f (whose Limit it
+// ignores), in increasing Seq order, reading the log a page at a time so
+// that no read holds the store for long. It stops at fn's first error
+// and returns it.
+func (s *Store) EachEvent(ctx context.Context, f EventFilter, fn func(Event) error) error {
+	f.Limit = MaxEventLimit
+	for {
+		page, err := s.Events(ctx, f)
+		if err != nil {
+			return err
+		}
+		for _, e := range page {
+			if err := fn(e); err != nil {
+				return err
+			}
+		}
+		if len(page) < f.Limit {
+			return nil
+		}
+		f.After = page[len(page)-1].Seq
+	}
+}
+
+// timeArg is t as the at column stores it.
+func (s *Store) timeArg(t time.Time) any {
+	if s.dialect == DialectPostgres {
+		return t.UTC()
+	}
+	return t.UTC().Truncate(time.Microsecond).Format(timeLayout)
+}
+
+// scanEvent reads a row of seq, at, kind, subject, actor, data, prev,
+// hash.
+func (s *Store) scanEvent(rows *sql.Rows) (Event, error) {
+	var (
+		e       Event
+		subject sql.NullString
+		data    string
+		err     error
+	)
+	switch s.dialect {
+	case DialectPostgres:
+		err = rows.Scan(&e.Seq, &e.At, &e.Kind, &subject, &e.Actor, &data, &e.Prev, &e.Hash)
+		e.At = e.At.UTC()
+	default:
+		var at string
+		if err = rows.Scan(&e.Seq, &at, &e.Kind, &subject, &e.Actor, &data, &e.Prev, &e.Hash); err == nil {
+			e.At, err = time.Parse(timeLayout, at)
+		}
+	}
+	e.Subject = subject.String
+	e.Data = json.RawMessage(data)
+	return e, err
+}
+
+// chainLegacy chains the entries written before the log was a chain
+// (schema version 8), once, in Seq order, so that they verify like any
+// other.
+func (s *Store) chainLegacy(ctx context.Context) (err error) {
+	const done = "audit_chained"
+	if _, ok, err := s.Meta(ctx, done); err != nil || ok {
+		return err
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return s.wrap(err, "chain the event log")
+	}
+	defer func() {
+		if err != nil {
+			_ = tx.Rollback()
+		}
+	}()
+	if s.dialect == DialectPostgres {
+		if _, err = tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, appendLockID); err != nil {
+			return s.wrap(err, "chain the event log")
+		}
+	}
+	var n int
+	if err = tx.QueryRowContext(ctx, s.rebind(`SELECT count(*) FROM meta WHERE key = ?`), done).Scan(&n); err != nil || n > 0 {
+		if err == nil {
+			err = tx.Rollback()
+		}
+		return err
+	}
+	var (
+		prev    []byte
+		after   int64
+		chained int
+	)
+	for {
+		rows, err := tx.QueryContext(ctx, s.rebind(`SELECT seq, at, kind, subject, actor, data, prev, hash FROM events WHERE seq > ? ORDER BY seq LIMIT 1000`), after)
+		if err != nil {
+			return s.wrap(err, "chain the event log")
+		}
+		var page []Event
+		for rows.Next() {
+			e, err := s.scanEvent(rows)
+			if err != nil {
+				rows.Close()
+				return s.wrap(err, "chain the event log")
+			}
+			page = append(page, e)
+		}
+		if err := rows.Close(); err != nil {
+			return s.wrap(err, "chain the event log")
+		}
+		for _, e := range page {
+			after = e.Seq
+			if e.Hash != nil {
+				prev = e.Hash
+				continue
+			}
+			e.Prev, e.Hash = prev, ChainHash(prev, e)
+			if _, err := tx.ExecContext(ctx, s.rebind(`UPDATE events SET prev = ?, hash = ? WHERE seq = ?`), e.Prev, e.Hash, e.Seq); err != nil {
+				return s.wrap(err, "chain the event log: entry %d", e.Seq)
+			}
+			prev = e.Hash
+			chained++
+		}
+		if len(page) < 1000 {
+			break
+		}
+	}
+	if _, err = tx.ExecContext(ctx, s.rebind(`INSERT INTO meta (key, value) VALUES (?, '1')`), done); err != nil {
+		return s.wrap(err, "chain the event log")
+	}
+	if err = tx.Commit(); err != nil {
+		return s.wrap(err, "chain the event log")
+	}
+	if chained > 0 {
+		s.logger.InfoContext(ctx, "state: chained the entries of the event log written before it was an audit log", "entries", chained)
+	}
+	return nil
 }

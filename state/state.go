@@ -48,6 +48,9 @@ const (
 // event without a kind or an unusable store URL. Test for it with errors.Is.
 var ErrInvalid = errors.New("invalid input")
 
+// ErrNotFound is wrapped by lookups of something the store does not hold.
+var ErrNotFound = errors.New("not found")
+
 // defaultConnectTimeout bounds each attempt to connect to PostgreSQL when the
 // URL sets no connect_timeout of its own, so that an unreachable host gives
 // an error instead of hanging.
@@ -307,7 +310,7 @@ func (s *Store) init(ctx context.Context, t target) error {
 	if _, err := s.db.ExecContext(ctx, s.rebind(`INSERT INTO meta (key, value) VALUES ('store_id', ?) ON CONFLICT (key) DO NOTHING`), id); err != nil {
 		return s.wrap(err, "open %s: seed store id", t.display)
 	}
-	return nil
+	return s.chainLegacy(ctx)
 }
 
 // lockFile serialises migrations of one SQLite file across goroutines and

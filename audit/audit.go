@@ -1,0 +1,106 @@
+// Package audit keeps Vow's own audit log honest. The state store appends
+// every action of Vow to its event log, each entry chained to the one
+// before by a hash (state.ChainHash). This package seals the chain with
+// checkpoints signed by Vow's key, verifies it — telling a changed,
+// removed, inserted or reordered entry, and where — exports it as JSON
+// Lines that a third party can verify with the public key alone, and
+// prunes it by the retention the policy declares for it, keeping what is
+// left verifiable from the checkpoint it starts at.
+//
+// What a hash chain cannot tell: entries appended after the last
+// checkpoint are chained but not yet sealed, so someone who can write the
+// store could rewrite those and recompute their hashes. Vow seals often
+// (the server every minute, each command that appends before it exits),
+// and verification reports how many entries are not yet sealed.
+package audit
+
+import (
+	"context"
+	"crypto/ed25519"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/vowprivacy/vow/keyring"
+	"github.com/vowprivacy/vow/state"
+)
+
+// Signer signs checkpoints: Vow's keyring.
+type Signer interface {
+	ID() string
+	PublicKey() ed25519.PublicKey
+	Sign(msg []byte) []byte
+}
+
+// Log seals and prunes the audit log held by a state store.
+type Log struct {
+	Store *state.Store
+	Keys  Signer
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+}
+
+func (l *Log) now() time.Time {
+	if l.Now != nil {
+		return l.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+// checkpointMessage is what a checkpoint's signature covers.
+func checkpointMessage(c state.Checkpoint) []byte {
+	return []byte("vow.audit.checkpoint.v1\n" + strconv.FormatInt(c.Seq, 10) + "\n" + hex.EncodeToString(c.Hash) + "\n" +
+		c.At.UTC().Format(time.RFC3339Nano) + "\n" + c.KeyID + "\n")
+}
+
+// Seal signs a checkpoint at the head of the log, unless the head is
+// sealed already or the log is empty. It returns the checkpoint and
+// whether it made a new one.
+func (l *Log) Seal(ctx context.Context) (state.Checkpoint, bool, error) {
+	seq, hash, err := l.Store.Head(ctx)
+	if err != nil {
+		return state.Checkpoint{}, false, fmt.Errorf("audit: seal: %w", err)
+	}
+	if seq == 0 {
+		return state.Checkpoint{}, false, nil
+	}
+	return l.sealAt(ctx, seq, hash)
+}
+
+// sealAt signs a checkpoint for entry seq, whose stored hash is hash.
+func (l *Log) sealAt(ctx context.Context, seq int64, hash []byte) (state.Checkpoint, bool, error) {
+	cps, err := l.Store.Checkpoints(ctx)
+	if err != nil {
+		return state.Checkpoint{}, false, fmt.Errorf("audit: seal: %w", err)
+	}
+	for _, c := range cps {
+		if c.Seq == seq {
+			return c, false, nil
+		}
+	}
+	c := state.Checkpoint{Seq: seq, At: l.now().Truncate(time.Microsecond), Hash: hash, KeyID: l.Keys.ID()}
+	c.Signature = l.Keys.Sign(checkpointMessage(c))
+	if err := l.Store.SaveCheckpoint(ctx, c); err != nil {
+		return state.Checkpoint{}, false, fmt.Errorf("audit: seal: %w", err)
+	}
+	return c, true, nil
+}
+
+// Trusted are the public keys whose checkpoints verification accepts, by
+// key ID (keyring.KeyID).
+type Trusted map[string]ed25519.PublicKey
+
+// TrustKeys returns the keys as Trusted.
+func TrustKeys(keys ...ed25519.PublicKey) Trusted {
+	t := Trusted{}
+	for _, k := range keys {
+		t[keyring.KeyID(k)] = k
+	}
+	return t
+}
+
+// ErrTampered is wrapped by the error of operations that refuse to act on
+// a log that does not verify, such as pruning it.
+var ErrTampered = errors.New("the audit log does not verify")

@@ -1,0 +1,400 @@
+package audit_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vowprivacy/vow/audit"
+	"github.com/vowprivacy/vow/internal/testdb"
+	"github.com/vowprivacy/vow/keyring"
+	"github.com/vowprivacy/vow/state"
+)
+
+var backends = []struct {
+	name   string
+	newURL func(t testing.TB) string
+}{
+	{"sqlite", func(t testing.TB) string { return filepath.Join(t.TempDir(), "vow.db") }},
+	{"postgres", testdb.Postgres},
+}
+
+// base is when the test log's first entry was written; entry i is i hours
+// later.
+var base = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+
+func newKeys(t *testing.T) *keyring.Keyring {
+	t.Helper()
+	master := make([]byte, 32)
+	if _, err := rand.Read(master); err != nil {
+		t.Fatal(err)
+	}
+	k, err := keyring.New(master)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+// fixture is a store with a log of 20 entries, sealed at 10 and at 20.
+type fixture struct {
+	store *state.Store
+	log   *audit.Log
+	keys  *keyring.Keyring
+}
+
+func newFixture(t *testing.T, url string) *fixture {
+	t.Helper()
+	ctx := context.Background()
+	s, err := state.Open(ctx, url, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	f := &fixture{store: s, keys: newKeys(t)}
+	f.log = &audit.Log{Store: s, Keys: f.keys, Now: func() time.Time { return base.Add(1000 * time.Hour) }}
+	for i := 1; i <= 20; i++ {
+		f.append(t, i)
+		if i == 10 || i == 20 {
+			if _, made, err := f.log.Seal(ctx); err != nil || !made {
+				t.Fatalf("Seal after %d = %v, %v; want a new checkpoint", i, made, err)
+			}
+		}
+	}
+	return f
+}
+
+func (f *fixture) append(t *testing.T, i int) state.Event {
+	t.Helper()
+	e, err := f.store.Append(context.Background(), state.Event{
+		At: base.Add(time.Duration(i) * time.Hour), Kind: "request.received", Subject: fmt.Sprintf("req-%02d", i),
+		Actor: "api:test", Data: json.RawMessage(fmt.Sprintf(`{"n":%d}`, i)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func (f *fixture) exec(t *testing.T, query string, args ...any) {
+	t.Helper()
+	if _, err := f.store.DB().ExecContext(context.Background(), f.store.Rebind(query), args...); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+}
+
+func (f *fixture) verify(t *testing.T) *audit.Report {
+	t.Helper()
+	r, err := audit.Verify(context.Background(), audit.StoreSource{Store: f.store}, audit.TrustKeys(f.keys.PublicKey()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// rechain recomputes prev and hash of every entry from seq on, as someone
+// who changed an entry and wanted to hide it would.
+func (f *fixture) rechain(t *testing.T, from int64) {
+	t.Helper()
+	ctx := context.Background()
+	var prev []byte
+	evs, err := f.store.Events(ctx, state.EventFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range evs {
+		if e.Seq < from {
+			prev = e.Hash
+			continue
+		}
+		h := state.ChainHash(prev, e)
+		f.exec(t, `UPDATE events SET prev = ?, hash = ? WHERE seq = ?`, prev, h, e.Seq)
+		prev = h
+	}
+}
+
+func hasProblem(r *audit.Report, seq int64, kind string) bool {
+	for _, p := range r.Problems {
+		if p.Seq == seq && p.Kind == kind {
+			return true
+		}
+	}
+	return false
+}
+
+func TestVerify(t *testing.T) {
+	t.Parallel()
+	type want struct {
+		seq  int64
+		kind string
+	}
+	cases := []struct {
+		name   string
+		tamper func(t *testing.T, f *fixture)
+		want   []want
+	}{
+		{"untouched", func(t *testing.T, f *fixture) {}, nil},
+		{"changed data", func(t *testing.T, f *fixture) {
+			f.exec(t, `UPDATE events SET data = '{"n":99}' WHERE seq = 5`)
+		}, []want{{5, audit.Changed}}},
+		{"changed actor", func(t *testing.T, f *fixture) {
+			f.exec(t, `UPDATE events SET actor = 'someone else' WHERE seq = 15`)
+		}, []want{{15, audit.Changed}}},
+		{"changed time", func(t *testing.T, f *fixture) {
+			f.exec(t, `UPDATE events SET at = (SELECT at FROM events WHERE seq = 2) WHERE seq = 3`)
+		}, []want{{3, audit.Changed}}},
+		{"changed and rechained", func(t *testing.T, f *fixture) {
+			f.exec(t, `UPDATE events SET subject = 'req-other' WHERE seq = 5`)
+			f.rechain(t, 5)
+		}, []want{{10, audit.Rewritten}, {20, audit.Rewritten}}},
+		{"changed after the last checkpoint and rechained", func(t *testing.T, f *fixture) {
+			// A known limit: unsealed entries can be rewritten unseen.
+			f.append(t, 21)
+			f.exec(t, `UPDATE events SET subject = 'req-other' WHERE seq = 21`)
+			f.rechain(t, 21)
+		}, nil},
+		{"removed", func(t *testing.T, f *fixture) {
+			f.exec(t, `DELETE FROM events WHERE seq = 7`)
+		}, []want{{8, audit.Broken}}},
+		{"removed and rechained", func(t *testing.T, f *fixture) {
+			f.exec(t, `DELETE FROM events WHERE seq = 12`)
+			f.rechain(t, 13)
+		}, []want{{20, audit.Rewritten}}},
+		{"removed a sealed entry", func(t *testing.T, f *fixture) {
+			f.exec(t, `DELETE FROM events WHERE seq = 10`)
+		}, []want{{11, audit.Broken}, {10, audit.Missing}}},
+		{"removed the tail", func(t *testing.T, f *fixture) {
+			f.exec(t, `DELETE FROM events WHERE seq > 17`)
+		}, []want{{20, audit.Missing}}},
+		{"removed the oldest", func(t *testing.T, f *fixture) {
+			f.exec(t, `DELETE FROM events WHERE seq <= 4`)
+		}, []want{{5, audit.Broken}}},
+		{"removed up to a checkpoint, as if pruned", func(t *testing.T, f *fixture) {
+			f.exec(t, `DELETE FROM events WHERE seq <= 10`)
+		}, []want{{10, audit.Missing}}},
+		{"inserted", func(t *testing.T, f *fixture) {
+			// Make room after 10 and insert a forged entry chained to it.
+			for seq := 20; seq > 10; seq-- {
+				f.exec(t, `UPDATE events SET seq = ? WHERE seq = ?`, seq+1, seq)
+			}
+			ten, err := f.store.EventAt(context.Background(), 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			forged := state.Event{Seq: 11, At: base.Add(10*time.Hour + time.Minute), Kind: "request.received", Subject: "forged", Actor: "api:test", Data: json.RawMessage(`{}`)}
+			h := state.ChainHash(ten.Hash, forged)
+			f.exec(t, `INSERT INTO events (seq, at, kind, subject, actor, data, prev, hash) VALUES (11, (SELECT at FROM events WHERE seq = 10), 'request.received', 'forged', 'api:test', '{}', ?, ?)`, ten.Hash, h)
+		}, []want{{12, audit.Broken}, {12, audit.Changed}}},
+		{"reordered", func(t *testing.T, f *fixture) {
+			f.exec(t, `UPDATE events SET seq = -3 WHERE seq = 3`)
+			f.exec(t, `UPDATE events SET seq = 3 WHERE seq = 4`)
+			f.exec(t, `UPDATE events SET seq = 4 WHERE seq = -3`)
+		}, []want{{3, audit.Changed}, {3, audit.Broken}, {4, audit.Changed}, {5, audit.Broken}}},
+		{"checkpoint changed", func(t *testing.T, f *fixture) {
+			f.exec(t, `UPDATE audit_checkpoints SET hash = (SELECT hash FROM events WHERE seq = 9) WHERE seq = 10`)
+		}, []want{{10, audit.BadCheckpoint}}},
+		{"checkpoint by another key", func(t *testing.T, f *fixture) {
+			other := &audit.Log{Store: f.store, Keys: newKeys(t)}
+			f.append(t, 21)
+			if _, _, err := other.Seal(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+		}, []want{{21, audit.BadCheckpoint}}},
+	}
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			for _, tc := range cases {
+				t.Run(tc.name, func(t *testing.T) {
+					t.Parallel()
+					f := newFixture(t, b.newURL(t))
+					tc.tamper(t, f)
+					r := f.verify(t)
+					if len(tc.want) == 0 {
+						if !r.OK() {
+							t.Fatalf("problems %+v; want none", r.Problems)
+						}
+						return
+					}
+					if r.OK() {
+						t.Fatalf("verified; want %v", tc.want)
+					}
+					for _, w := range tc.want {
+						if !hasProblem(r, w.seq, w.kind) {
+							t.Errorf("no %s problem at %d in %+v", w.kind, w.seq, r.Problems)
+						}
+					}
+				})
+			}
+		})
+	}
+}
+
+func TestReport(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, backends[0].newURL(t))
+	r := f.verify(t)
+	if r.Entries != 20 || r.First != 1 || r.Last != 20 || r.Checkpoints != 2 || r.SealedThrough != 20 || r.Unsealed != 0 {
+		t.Fatalf("report %+v; want 20 entries 1-20, 2 checkpoints, sealed through 20", r)
+	}
+	f.append(t, 21)
+	f.append(t, 22)
+	if r = f.verify(t); r.SealedThrough != 20 || r.Unsealed != 2 || !r.OK() {
+		t.Fatalf("report %+v; want sealed through 20, 2 unsealed", r)
+	}
+	if _, made, err := f.log.Seal(context.Background()); err != nil || !made {
+		t.Fatalf("Seal = %v, %v", made, err)
+	}
+	if _, made, err := f.log.Seal(context.Background()); err != nil || made {
+		t.Fatalf("second Seal = %v, %v; want none made", made, err)
+	}
+	if r = f.verify(t); r.SealedThrough != 22 || r.Unsealed != 0 {
+		t.Fatalf("report %+v; want sealed through 22", r)
+	}
+}
+
+func TestPrune(t *testing.T) {
+	t.Parallel()
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			f := newFixture(t, b.newURL(t))
+			cutoff := base.Add(12*time.Hour + time.Minute) // entries 1-12 are due
+
+			p, err := f.log.Prune(ctx, cutoff, "test", true)
+			if err != nil || p.Through != 12 || p.Deleted != 12 {
+				t.Fatalf("dry run = %+v, %v; want through 12, 12 to delete", p, err)
+			}
+			if evs, _ := f.store.Events(ctx, state.EventFilter{}); len(evs) != 20 {
+				t.Fatalf("dry run left %d entries; want all 20", len(evs))
+			}
+
+			if p, err = f.log.Prune(ctx, cutoff, "test", false); err != nil || p.Through != 12 || p.Deleted != 12 {
+				t.Fatalf("Prune = %+v, %v; want 12 deleted through 12", p, err)
+			}
+			r := f.verify(t)
+			if !r.OK() || r.First != 13 || r.Entries != 9 || r.Unsealed != 0 {
+				t.Fatalf("after prune: %+v; want entries 13-21 (the prune recorded), verified and sealed", r)
+			}
+			f.append(t, 40)
+			if r = f.verify(t); !r.OK() || r.Unsealed != 1 {
+				t.Fatalf("after an append: %+v", r)
+			}
+			// Pruning again prunes past the first record of pruning.
+			if p, err = f.log.Prune(ctx, base.Add(100*time.Hour), "test", false); err != nil || p.Deleted == 0 {
+				t.Fatalf("second Prune = %+v, %v", p, err)
+			}
+			if r = f.verify(t); !r.OK() {
+				t.Fatalf("after the second prune: %+v", r.Problems)
+			}
+			if cps, _ := f.store.Checkpoints(ctx); cps[0].Seq != p.Through {
+				t.Fatalf("first checkpoint %d; want the pruning anchor %d, older ones gone", cps[0].Seq, p.Through)
+			}
+		})
+	}
+}
+
+func TestPruneRefusesTamperedLog(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := newFixture(t, backends[0].newURL(t))
+	f.exec(t, `UPDATE events SET data = '{"n":99}' WHERE seq = 3`)
+	_, err := f.log.Prune(ctx, base.Add(12*time.Hour), "test", false)
+	if !errors.Is(err, audit.ErrTampered) || !strings.Contains(err.Error(), "entry 3") {
+		t.Fatalf("Prune = %v; want ErrTampered naming entry 3", err)
+	}
+	if evs, _ := f.store.Events(ctx, state.EventFilter{}); len(evs) != 20 {
+		t.Fatalf("a refused prune left %d entries; want 20", len(evs))
+	}
+}
+
+func TestExportVerifies(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := newFixture(t, backends[0].newURL(t))
+	f.append(t, 21) // unsealed
+	path := filepath.Join(t.TempDir(), "audit.jsonl")
+	var buf bytes.Buffer
+	n, err := audit.Export(ctx, f.store, audit.Filter{}, &buf)
+	if err != nil || n != 21 {
+		t.Fatalf("Export = %d, %v", n, err)
+	}
+	if err := os.WriteFile(path, buf.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	src, err := audit.ReadExport(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A third party has the public key only.
+	r, err := audit.Verify(ctx, src, audit.TrustKeys(f.keys.PublicKey()))
+	if err != nil || !r.OK() || r.Entries != 21 || r.SealedThrough != 20 || r.Unsealed != 1 {
+		t.Fatalf("Verify(export) = %+v, %v", r, err)
+	}
+
+	tampered := strings.Replace(buf.String(), `"subject":"req-07"`, `"subject":"req-70"`, 1)
+	if tampered == buf.String() {
+		t.Fatal("no subject to tamper with in the export")
+	}
+	if err := os.WriteFile(path, []byte(tampered), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if src, err = audit.ReadExport(path); err != nil {
+		t.Fatal(err)
+	}
+	if r, err = audit.Verify(ctx, src, audit.TrustKeys(f.keys.PublicKey())); err != nil || !hasProblem(r, 7, audit.Changed) {
+		t.Fatalf("Verify(tampered export) = %+v, %v; want entry 7 changed", r, err)
+	}
+
+	buf.Reset()
+	if n, err = audit.Export(ctx, f.store, audit.Filter{Subject: "req-07"}, &buf); err != nil || n != 1 {
+		t.Fatalf("filtered Export = %d, %v; want 1 entry", n, err)
+	}
+	if err := os.WriteFile(path, buf.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err = audit.ReadExport(path); !errors.Is(err, audit.ErrIncomplete) {
+		t.Fatalf("ReadExport(filtered) = %v; want ErrIncomplete", err)
+	}
+}
+
+// TestLegacyEntriesChained: entries written before the log was chained
+// are chained when the store is next opened, and verify.
+func TestLegacyEntriesChained(t *testing.T) {
+	t.Parallel()
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			url := b.newURL(t)
+			f := newFixture(t, url)
+			f.exec(t, `UPDATE events SET prev = NULL, hash = NULL`)
+			f.exec(t, `DELETE FROM audit_checkpoints`)
+			f.exec(t, `DELETE FROM meta WHERE key = 'audit_chained'`)
+			f.exec(t, `DELETE FROM events WHERE seq = 4`) // a rolled-back identity value left gaps
+			s, err := state.Open(ctx, url, slog.New(slog.NewTextHandler(io.Discard, nil)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			r, err := audit.Verify(ctx, audit.StoreSource{Store: s}, audit.TrustKeys(f.keys.PublicKey()))
+			if err != nil || !r.OK() || r.Entries != 19 || r.Unsealed != 19 {
+				t.Fatalf("after reopening: %+v, %v; want 19 chained entries, none sealed", r, err)
+			}
+			if e, err := s.Append(ctx, state.Event{Kind: "after"}); err != nil || e.Seq != 21 {
+				t.Fatalf("Append = %+v, %v; want seq 21", e, err)
+			}
+		})
+	}
+}
