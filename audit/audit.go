@@ -56,8 +56,8 @@ func checkpointMessage(c state.Checkpoint) []byte {
 }
 
 // Seal signs a checkpoint at the head of the log, unless the head is
-// sealed already or the log is empty. It returns the checkpoint and
-// whether it made a new one.
+// sealed already or the log is empty. It returns the checkpoint (only Seq
+// and Hash when it made none) and whether it made a new one.
 func (l *Log) Seal(ctx context.Context) (state.Checkpoint, bool, error) {
 	seq, hash, err := l.Store.Head(ctx)
 	if err != nil {
@@ -71,14 +71,9 @@ func (l *Log) Seal(ctx context.Context) (state.Checkpoint, bool, error) {
 
 // sealAt signs a checkpoint for entry seq, whose stored hash is hash.
 func (l *Log) sealAt(ctx context.Context, seq int64, hash []byte) (state.Checkpoint, bool, error) {
-	cps, err := l.Store.Checkpoints(ctx)
-	if err != nil {
-		return state.Checkpoint{}, false, fmt.Errorf("audit: seal: %w", err)
-	}
-	for _, c := range cps {
-		if c.Seq == seq {
-			return c, false, nil
-		}
+	sealed, err := l.Store.CheckpointAt(ctx, seq)
+	if err != nil || sealed {
+		return state.Checkpoint{Seq: seq, Hash: hash}, false, err
 	}
 	c := state.Checkpoint{Seq: seq, At: l.now().Truncate(time.Microsecond), Hash: hash, KeyID: l.Keys.ID()}
 	c.Signature = l.Keys.Sign(checkpointMessage(c))

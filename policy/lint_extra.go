@@ -23,6 +23,9 @@ func (l *linter) zeroDurations() {
 	zero("retention.backups", p.Retention.Backups,
 		"write how long backups are kept, e.g. 35d, or remove backups: if there are none",
 		"backups kept for %s are not kept at all", p.Retention.Backups)
+	zero("retention.audit_log", p.Retention.AuditLog,
+		"write how long Vow keeps its audit log, e.g. 12 months, or remove audit_log: to keep it for ever",
+		"an audit log kept for %s keeps no record of what Vow did", p.Retention.AuditLog)
 	for _, s := range p.Systems {
 		for _, t := range s.Tables {
 			path := "systems." + s.Name + ".tables." + t.Name

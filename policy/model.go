@@ -176,8 +176,9 @@ type Processor struct {
 
 // Retention holds the retention rules.
 type Retention struct {
-	Backups Duration `yaml:"backups" help:"How long backups are kept; erased data is gone from backups after this."`
-	Rules   []*Rule  `yaml:"rules" help:"Retention rules, each enforced by Vow."`
+	Backups  Duration `yaml:"backups" help:"How long backups are kept; erased data is gone from backups after this."`
+	AuditLog Duration `yaml:"audit_log" help:"How long Vow keeps its own audit log, e.g. 12 months; older entries are pruned and what is left stays verifiable. Kept for ever when omitted."`
+	Rules    []*Rule  `yaml:"rules" help:"Retention rules, each enforced by Vow."`
 }
 
 // Rule removes or anonymises rows once they are older than Keep.

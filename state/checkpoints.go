@@ -54,6 +54,15 @@ func (s *Store) SaveCheckpoint(ctx context.Context, c Checkpoint) error {
 	return nil
 }
 
+// CheckpointAt reports whether entry seq has a checkpoint.
+func (s *Store) CheckpointAt(ctx context.Context, seq int64) (bool, error) {
+	var n int
+	if err := s.db.QueryRowContext(ctx, s.rebind(`SELECT count(*) FROM audit_checkpoints WHERE seq = ?`), seq).Scan(&n); err != nil {
+		return false, s.wrap(err, "read checkpoint %d", seq)
+	}
+	return n > 0, nil
+}
+
 // Checkpoints returns every checkpoint, in increasing Seq order.
 func (s *Store) Checkpoints(ctx context.Context) ([]Checkpoint, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT seq, at, hash, key_id, signature FROM audit_checkpoints ORDER BY seq`)
@@ -100,11 +109,11 @@ func (s *Store) LastEventBefore(ctx context.Context, t time.Time) (int64, error)
 // transaction, so that appends are never held up for long, and returns
 // how many entries it deleted.
 func (s *Store) PruneEvents(ctx context.Context, through int64) (int64, error) {
-	var n int
-	if err := s.db.QueryRowContext(ctx, s.rebind(`SELECT count(*) FROM audit_checkpoints WHERE seq = ?`), through).Scan(&n); err != nil {
-		return 0, s.wrap(err, "prune the event log")
+	sealed, err := s.CheckpointAt(ctx, through)
+	if err != nil {
+		return 0, err
 	}
-	if n == 0 {
+	if !sealed {
 		return 0, fmt.Errorf("state: prune the event log through %d: no checkpoint seals entry %d: %w", through, through, ErrInvalid)
 	}
 	const batch = 5000

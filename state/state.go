@@ -29,6 +29,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -76,6 +77,9 @@ type Store struct {
 	provider *goose.Provider
 	logger   *slog.Logger
 	secret   string // password to scrub from error messages, if any
+
+	mu          sync.Mutex
+	beforeClose []func(context.Context)
 }
 
 // Open connects to the state database named by url, applies any pending
@@ -335,8 +339,27 @@ func newID() (string, error) {
 	return hex.EncodeToString(b[:]), nil
 }
 
-// Close closes the database connections. The Store must not be used after.
+// BeforeClose registers fn to run when Close is called, while the store is
+// still open, such as sealing the audit log a command appended to.
+func (s *Store) BeforeClose(fn func(context.Context)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.beforeClose = append(s.beforeClose, fn)
+}
+
+// Close runs the functions registered with BeforeClose (each given ten
+// seconds), then closes the database connections. The Store must not be
+// used after.
 func (s *Store) Close() error {
+	s.mu.Lock()
+	fns := s.beforeClose
+	s.beforeClose = nil
+	s.mu.Unlock()
+	for _, fn := range fns {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		fn(ctx)
+		cancel()
+	}
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("state: close: %w", err)
 	}

@@ -26,6 +26,9 @@ type demoEnv struct {
 	Policy  *policy.Policy
 	Store   *state.Store
 	DataDir string // Vow's data directory for the demo (keys, exports)
+	// StateURL is where the demo's state store is, for the commands it
+	// suggests.
+	StateURL string
 }
 
 // demoStep is one capability's part of the demo, run in order after the
@@ -110,7 +113,7 @@ and prints the data map. Nothing else needs to be installed.`,
 				}
 				return exitError{1}
 			}
-			env := &demoEnv{Dir: res.Dir, Policy: p, Store: store, DataDir: filepath.Join(res.Dir, "state")}
+			env := &demoEnv{Dir: res.Dir, Policy: p, Store: store, DataDir: filepath.Join(res.Dir, "state"), StateURL: stateURL}
 			slices.SortStableFunc(demoSteps, func(x, y demoStep) int { return cmp.Compare(x.order, y.order) })
 			for _, step := range demoSteps {
 				if a.format == "text" {

@@ -20,8 +20,14 @@ func (a *app) stateURL() string {
 	return cmp.Or(a.state, os.Getenv("VOW_STATE"), filepath.Join(a.dataDir, "vow.db"))
 }
 
+// openState opens the state store; closing it seals the audit log.
 func (a *app) openState(cmd *cobra.Command) (*state.Store, error) {
-	return state.Open(cmd.Context(), a.stateURL(), a.logger)
+	s, err := state.Open(cmd.Context(), a.stateURL(), a.logger)
+	if err != nil {
+		return nil, err
+	}
+	a.sealOnClose(s)
+	return s, nil
 }
 
 // policyArg is the policy file a command names in its optional argument:
