@@ -23,6 +23,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/vowprivacy/vow/identity"
 	"github.com/vowprivacy/vow/keyring"
 	"github.com/vowprivacy/vow/state"
 )
@@ -99,3 +100,15 @@ func TrustKeys(keys ...ed25519.PublicKey) Trusted {
 // ErrTampered is wrapped by the error of operations that refuse to act on
 // a log that does not verify, such as pruning it.
 var ErrTampered = errors.New("the audit log does not verify")
+
+// Pseudonymizer makes keyed pseudonyms: Vow's keyring.
+type Pseudonymizer interface{ Pseudonym(value string) string }
+
+// Subject is how the log names a person: the keyed pseudonym of their
+// identity in its canonical form (identity.Canonical), never the identity
+// itself. An auditor who holds the identity finds the entries about them
+// (vow audit export --identity); the log alone names no one, so erasing a
+// person leaves nothing of theirs in it, and its chain stays whole.
+func Subject(k Pseudonymizer, identityValue string) string {
+	return k.Pseudonym(identity.Canonical(identityValue))
+}

@@ -398,3 +398,33 @@ func TestLegacyEntriesChained(t *testing.T) {
 		})
 	}
 }
+
+// TestExportByPerson: the entries about a person are found by their
+// identity's pseudonym: those naming them, and those of their requests.
+func TestExportByPerson(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := newFixture(t, backends[0].newURL(t))
+	ada := audit.Subject(f.keys, "Ada@Example.com")
+	if ada != audit.Subject(f.keys, "ada@example.com ") || strings.Contains(ada, "ada") {
+		t.Fatalf("Subject = %q; want one pseudonym for every spelling of the address, naming no one", ada)
+	}
+	add := func(kind, subject, data string) {
+		if _, err := f.store.Append(ctx, state.Event{Kind: kind, Subject: subject, Actor: "t", Data: json.RawMessage(data)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	add("request.received", "req_ada", `{"identities":{"email":"`+ada+`"}}`)
+	add("request.received", "req_bo", `{"identities":{"email":"`+audit.Subject(f.keys, "bo@example.com")+`"}}`)
+	add("request.completed", "req_ada", `{}`)
+	add("request.completed", "req_bo", `{}`)
+	add("policy.accepted", ada, `{"version":"v1"}`)
+	var buf bytes.Buffer
+	n, err := audit.Export(ctx, f.store, audit.Filter{Person: ada}, &buf)
+	if err != nil || n != 3 {
+		t.Fatalf("Export(person) = %d, %v; want 3 entries:\n%s", n, err, buf.String())
+	}
+	if strings.Contains(buf.String(), "req_bo") {
+		t.Errorf("another person's request was exported:\n%s", buf.String())
+	}
+}

@@ -22,7 +22,15 @@ const ExportVersion = 1
 type Filter struct {
 	Kind, Subject, Actor string
 	Since, Until         time.Time
+	// Person, a pseudonym made by [Subject], selects the entries about
+	// that person: those naming them, and those of every request whose
+	// received entry lists them among its identities.
+	Person string
 }
+
+// IdentitiesKey is the field of a request.received entry's data that
+// lists the request's identities by pseudonym (kind to [Subject]).
+const IdentitiesKey = "identities"
 
 func (f Filter) complete() bool { return f == Filter{} }
 
@@ -83,8 +91,15 @@ func Export(ctx context.Context, s *state.Store, f Filter, w io.Writer) (int64, 
 			}
 		}
 	}
+	about, err := requestsAbout(ctx, s, f.Person)
+	if err != nil {
+		return 0, fmt.Errorf("audit: export: %w", err)
+	}
 	var n int64
-	err := s.EachEvent(ctx, state.EventFilter{Kind: f.Kind, Subject: f.Subject, Actor: f.Actor, Since: f.Since, Until: f.Until}, func(e state.Event) error {
+	err = s.EachEvent(ctx, state.EventFilter{Kind: f.Kind, Subject: f.Subject, Actor: f.Actor, Since: f.Since, Until: f.Until}, func(e state.Event) error {
+		if f.Person != "" && e.Subject != f.Person && !about[e.Subject] {
+			return nil
+		}
 		n++
 		return enc.Encode(line{Seq: e.Seq, At: &e.At, Kind: e.Kind, Subject: e.Subject, Actor: &e.Actor, Data: e.Data,
 			Prev: hex.EncodeToString(e.Prev), Hash: hex.EncodeToString(e.Hash)})
@@ -96,6 +111,30 @@ func Export(ctx context.Context, s *state.Store, f Filter, w io.Writer) (int64, 
 		return n, fmt.Errorf("audit: export: %w", err)
 	}
 	return n, nil
+}
+
+// requestsAbout returns the IDs of the requests whose request.received
+// entry lists the pseudonym person among its identities.
+func requestsAbout(ctx context.Context, s *state.Store, person string) (map[string]bool, error) {
+	ids := map[string]bool{}
+	if person == "" {
+		return ids, nil
+	}
+	err := s.EachEvent(ctx, state.EventFilter{Kind: "request.received"}, func(e state.Event) error {
+		var d struct {
+			Identities map[string]string `json:"identities"`
+		}
+		if json.Unmarshal(e.Data, &d) != nil {
+			return nil
+		}
+		for _, p := range d.Identities {
+			if p == person {
+				ids[e.Subject] = true
+			}
+		}
+		return nil
+	})
+	return ids, err
 }
 
 // ErrIncomplete is returned by [ReadExport] for a filtered export, which

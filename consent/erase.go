@@ -109,3 +109,27 @@ func (s *Service) Erase(ctx context.Context, subject string) (Erasure, error) {
 	s.logger.InfoContext(ctx, "consent: erased", "pseudonym", e.Pseudonym, "kept", e.Kept, "deleted", e.Deleted)
 	return e, nil
 }
+
+// Spellings returns the subjects consent and preferences are filed under
+// that are the email address email in any case (Ada@Example.com for
+// ada@example.com), so that an erasure reaches all of them. Applications
+// name subjects as they like; an email address names one person however
+// it is written.
+func (s *Service) Spellings(ctx context.Context, email string) ([]string, error) {
+	rows, err := s.st.DB().QueryContext(ctx, s.st.Rebind(`SELECT subject FROM consent_current WHERE lower(subject) = ?
+		UNION SELECT subject FROM preferences WHERE lower(subject) = ?
+		UNION SELECT subject FROM consent_links WHERE lower(subject) = ?`), email, email, email)
+	if err != nil {
+		return nil, s.st.Wrap(err, "spellings")
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			return nil, s.st.Wrap(err, "spellings")
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}

@@ -133,6 +133,11 @@ func (s *Service) Run(ctx context.Context, id string, progress func(Progress)) (
 	if err != nil {
 		return nil, err
 	}
+	if r.Type == Erasure {
+		if err := s.Store.Shred(ctx); err != nil {
+			s.log().WarnContext(ctx, "dsr: the erased identities may linger in the state store's log until its next checkpoint", "request", id, "err", err)
+		}
+	}
 	return s.Get(ctx, id)
 }
 

@@ -18,6 +18,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/vowprivacy/vow/audit"
 	"github.com/vowprivacy/vow/connector"
 	"github.com/vowprivacy/vow/identity"
 	"github.com/vowprivacy/vow/keyring"
@@ -372,7 +373,15 @@ func (s *Service) Create(ctx context.Context, n NewRequest) (*Request, error) {
 		if err := s.insert(ctx, tx, r); err != nil {
 			return err
 		}
-		if err := s.eventTx(ctx, tx, r.ID, "request.received", map[string]any{"type": r.Type, "verification": r.Verification, "duplicate_of": r.DuplicateOf}); err != nil {
+		// The log names the subject by pseudonyms only, by which an
+		// auditor who holds an identity finds the request
+		// (audit.IdentitiesKey).
+		pseudonyms := map[string]string{}
+		for kind, v := range r.Identities {
+			pseudonyms[kind] = audit.Subject(s.Keys, v)
+		}
+		if err := s.eventTx(ctx, tx, r.ID, "request.received", map[string]any{"type": r.Type, "verification": r.Verification, "duplicate_of": r.DuplicateOf,
+			audit.IdentitiesKey: pseudonyms, "created_by": r.CreatedBy}); err != nil {
 			return err
 		}
 		if r.Status == Executing {

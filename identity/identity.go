@@ -251,3 +251,14 @@ func Fits(value, typ string) error {
 	}
 	return nil
 }
+
+// Canonical is the one form of a subject whose kind is not known — a
+// consent subject, who accepted a policy, a notice's recipient — that Vow
+// pseudonymises and compares: an email address normalised as one
+// (lower-cased), anything else trimmed.
+func Canonical(v string) string {
+	if n, err := Normalize(Email, v); err == nil {
+		return n
+	}
+	return strings.TrimSpace(v)
+}

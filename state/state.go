@@ -231,8 +231,10 @@ func openSQLite(ctx context.Context, path string, logger *slog.Logger) (*Store, 
 	}
 	// _txlock=immediate makes every transaction take the write lock at
 	// BEGIN, so concurrent writers wait (busy_timeout) instead of failing
-	// when a read transaction later tries to write.
-	dsn := path + "?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(ON)&_txlock=immediate"
+	// when a read transaction later tries to write. secure_delete zeroes
+	// what a delete or update frees, so an erased person's identity is
+	// not left in the file's free space.
+	dsn := path + "?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(ON)&_pragma=secure_delete(ON)&_txlock=immediate"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("state: open %s: %w", path, err)
@@ -362,6 +364,24 @@ func (s *Store) Close() error {
 	}
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("state: close: %w", err)
+	}
+	return nil
+}
+
+// Shred makes what was just deleted or overwritten in the store (an
+// erased person's identities) unrecoverable from its files, as far as the
+// database allows. On SQLite, secure_delete already zeroes the space a
+// change frees in the database file; Shred checkpoints the write-ahead
+// log into it and truncates the log, which would otherwise keep the old
+// pages until it is reused. On PostgreSQL it does nothing: deleted rows
+// stay in the table files until VACUUM reuses their space, which
+// autovacuum does on its own schedule (see docs/architecture.md).
+func (s *Store) Shred(ctx context.Context) error {
+	if s.dialect != DialectSQLite {
+		return nil
+	}
+	if _, err := s.db.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+		return s.wrap(err, "shred")
 	}
 	return nil
 }

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vowprivacy/vow/audit"
 	"github.com/vowprivacy/vow/mailer"
 	"github.com/vowprivacy/vow/render"
 	"github.com/vowprivacy/vow/state"
@@ -243,6 +244,9 @@ func (s *Service) SendDue(ctx context.Context, snd Sender) ([]Notice, error) {
 		if n.Channel == Email && snd.Mail == nil {
 			continue
 		}
+		if n.Channel == Email && s.Keys == nil {
+			return out, errNoKeys
+		}
 		// Claim the notice, so that two senders never both send it.
 		res, err := s.Store.DB().ExecContext(ctx, s.Store.Rebind(`UPDATE policy_notices SET attempts = attempts + 1 WHERE id = ? AND attempts = ? AND status <> 'sent'`), n.ID, n.Attempts)
 		if err != nil {
@@ -272,17 +276,40 @@ func (s *Service) SendDue(ctx context.Context, snd Sender) ([]Notice, error) {
 		if err != nil {
 			return out, s.Store.Wrap(err, "versions: record notice %d", n.ID)
 		}
-		subject := n.Recipient
-		if n.Channel == Webhook {
-			subject = n.VersionID
+		// The log names an email recipient by pseudonym only; a
+		// webhook's URL names no one.
+		subject, recipient := n.VersionID, n.Recipient
+		if n.Channel == Email {
+			subject = audit.Subject(s.Keys, n.Recipient)
+			recipient = subject
 		}
-		data, _ := json.Marshal(map[string]any{"notice": n.ID, "version": n.VersionID, "channel": n.Channel, "recipient": n.Recipient, "attempt": n.Attempts, "error": n.LastError})
+		data, _ := json.Marshal(map[string]any{"notice": n.ID, "version": n.VersionID, "channel": n.Channel, "recipient": recipient, "attempt": n.Attempts, "error": scrubAddress(n.LastError, n.Recipient, recipient)})
 		if _, err := s.Store.Append(ctx, state.Event{Kind: kind, Subject: subject, Actor: "vow", Data: data}); err != nil {
 			return out, err
 		}
 		out = append(out, n)
 	}
 	return out, nil
+}
+
+// scrubAddress replaces addr, in any case, in msg (a mail server's error
+// often quotes the recipient) by replacement.
+func scrubAddress(msg, addr, replacement string) string {
+	if addr == "" {
+		return msg
+	}
+	lower, a := strings.ToLower(msg), strings.ToLower(addr)
+	var b strings.Builder
+	for {
+		i := strings.Index(lower, a)
+		if i < 0 {
+			b.WriteString(msg)
+			return b.String()
+		}
+		b.WriteString(msg[:i])
+		b.WriteString(replacement)
+		msg, lower = msg[i+len(a):], lower[i+len(a):]
+	}
 }
 
 func oneLine(s string) string {

@@ -19,6 +19,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vowprivacy/vow/audit"
 	"github.com/vowprivacy/vow/policy"
 	"github.com/vowprivacy/vow/render"
 	"github.com/vowprivacy/vow/state"
@@ -40,9 +41,16 @@ var (
 type Service struct {
 	Store    *state.Store
 	Renderer *render.Renderer
+	// Keys pseudonymises the people the audit log names (who accepted,
+	// who was notified): the log never holds their address. Recording an
+	// acceptance or sending a notice needs it.
+	Keys audit.Pseudonymizer
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 }
+
+// errNoKeys is a wiring mistake: a Service that records people needs Keys.
+var errNoKeys = errors.New("versions: no keys to pseudonymise subjects with (Service.Keys is nil)")
 
 func (s *Service) now() time.Time {
 	if s.Now != nil {
@@ -363,6 +371,9 @@ func (s *Service) Accept(ctx context.Context, subject, ref, source string) (*Acc
 	if subject == "" {
 		return nil, fmt.Errorf("versions: accept: %w: subject is empty", state.ErrInvalid)
 	}
+	if s.Keys == nil {
+		return nil, errNoKeys
+	}
 	var v *Version
 	var err error
 	if ref == "" {
@@ -390,7 +401,7 @@ func (s *Service) Accept(ctx context.Context, subject, ref, source string) (*Acc
 		return a, nil
 	}
 	data, _ := json.Marshal(map[string]string{"version": a.VersionID, "source": a.Source})
-	if _, err := s.Store.Append(ctx, state.Event{Kind: "policy.accepted", Subject: a.Subject, Actor: a.Source, Data: data}); err != nil {
+	if _, err := s.Store.Append(ctx, state.Event{Kind: "policy.accepted", Subject: audit.Subject(s.Keys, a.Subject), Actor: a.Source, Data: data}); err != nil {
 		return nil, err
 	}
 	return a, nil

@@ -14,6 +14,7 @@ import (
 
 	"github.com/vowprivacy/vow/internal/testdb"
 	"github.com/vowprivacy/vow/internal/testsmtp"
+	"github.com/vowprivacy/vow/keyring"
 	"github.com/vowprivacy/vow/mailer"
 	"github.com/vowprivacy/vow/render"
 	"github.com/vowprivacy/vow/state"
@@ -46,6 +47,27 @@ func (c *clock) Set(t time.Time) {
 	c.t = t
 }
 
+// publishMaterialChange publishes src with a new processor, effective
+// 2027-02-01: a material change.
+func publishMaterialChange(t *testing.T, s *Service, src string) {
+	t.Helper()
+	changed := edit(t, src,
+		"processors:\n", "processors:\n  - {name: Sentry, purposes: [service], categories: [user.device.ip_address], location: United States, safeguard: scc}\n",
+		"effective: 2026-11-01", "effective: 2027-02-01")
+	if _, err := s.Publish(t.Context(), Publish{Policy: parse(t, changed)}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func testKeys(t *testing.T) *keyring.Keyring {
+	t.Helper()
+	k, err := keyring.New(make([]byte, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
 var backends = map[string]func(t *testing.T) string{
 	"sqlite":   func(t *testing.T) string { return filepath.Join(t.TempDir(), "state.db") },
 	"postgres": func(t *testing.T) string { return testdb.Postgres(t) },
@@ -64,7 +86,7 @@ func forEachBackend(t *testing.T, fn func(t *testing.T, s *Service, c *clock)) {
 			}
 			t.Cleanup(func() { st.Close() })
 			c := &clock{t: time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)}
-			fn(t, &Service{Store: st, Renderer: newRenderer(t), Now: c.Now}, c)
+			fn(t, &Service{Store: st, Renderer: newRenderer(t), Now: c.Now, Keys: testKeys(t)}, c)
 		})
 	}
 }
@@ -180,8 +202,8 @@ func TestAccept(t *testing.T) {
 			t.Errorf("Acceptances = %+v, %v", list, err)
 		}
 		evs, _ := s.Store.Events(ctx, state.EventFilter{Kind: "policy.accepted"})
-		if len(evs) != 1 || evs[0].Subject != "ana@example.com" {
-			t.Errorf("accepted events = %+v", evs)
+		if len(evs) != 1 || evs[0].Subject != s.Keys.Pseudonym("ana@example.com") {
+			t.Errorf("accepted events = %+v; want one, naming the subject by pseudonym", evs)
 		}
 	})
 }
@@ -230,12 +252,7 @@ func TestNotices(t *testing.T) {
 		if _, err := s.Accept(ctx, "not-an-email-user-42", "v1", "signup"); err != nil {
 			t.Fatal(err)
 		}
-		changed := edit(t, src,
-			"processors:\n", "processors:\n  - {name: Sentry, purposes: [service], categories: [user.device.ip_address], location: United States, safeguard: scc}\n",
-			"effective: 2026-11-01", "effective: 2027-02-01")
-		if _, err := s.Publish(ctx, Publish{Policy: parse(t, changed)}); err != nil {
-			t.Fatal(err)
-		}
+		publishMaterialChange(t, s, src)
 		// Default recipients: those who accepted an earlier version and are email addresses.
 		n, err := s.Schedule(ctx, "v2", Recipients{Webhooks: []string{hook.URL + "/notices?token=secret"}})
 		if err != nil || n != 2 {

@@ -155,7 +155,7 @@ func (a *app) auditExportCommand() *cobra.Command {
 	var (
 		f            audit.Filter
 		since, until string
-		out          string
+		out, person  string
 	)
 	cmd := &cobra.Command{
 		Use:   "export",
@@ -164,8 +164,11 @@ func (a *app) auditExportCommand() *cobra.Command {
 then one line per entry: seq, at, kind, subject, actor, data, and the entry's
 prev and hash in hex. A whole export can be verified by anyone with the public
 key (vow audit verify --file). Filters select entries by subject, actor, kind
-and time; a filtered export cannot be verified as a chain.`,
+and time; --identity selects the entries about one person (the log names
+people only by keyed pseudonyms, so this needs this installation's key). A
+filtered export cannot be verified as a chain.`,
 		Example: `  vow audit export -o audit.jsonl
+  vow audit export --identity ada@example.com
   vow audit export --kind request.completed --since 2026-01-01
   vow audit export --subject req_8f2a… --until 2026-07-01T00:00:00Z`,
 		Args: cobra.NoArgs,
@@ -175,6 +178,13 @@ and time; a filtered export cannot be verified as a chain.`,
 			}
 			if f.Until, err = parseInstant("--until", until); err != nil {
 				return err
+			}
+			if person != "" {
+				k, err := a.openKeys()
+				if err != nil {
+					return fmt.Errorf("--identity: %w", err)
+				}
+				f.Person = audit.Subject(k, person)
 			}
 			s, err := a.openState(cmd)
 			if err != nil {
@@ -204,7 +214,8 @@ and time; a filtered export cannot be verified as a chain.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&f.Subject, "subject", "", "only entries about this subject (as the log stores it)")
+	cmd.Flags().StringVar(&person, "identity", "", "only entries about the person with this email address or id, which the log holds only as a pseudonym")
+	cmd.Flags().StringVar(&f.Subject, "subject", "", "only entries with this subject, as the log stores it (a request id, a policy version, a pseudonym)")
 	cmd.Flags().StringVar(&f.Actor, "actor", "", "only entries by this actor")
 	cmd.Flags().StringVar(&f.Kind, "kind", "", "only entries of this kind, e.g. request.completed")
 	cmd.Flags().StringVar(&since, "since", "", "only entries at or after this time (YYYY-MM-DD or RFC 3339)")

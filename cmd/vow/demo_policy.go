@@ -46,7 +46,11 @@ func demoPolicyStep(cmd *cobra.Command, a *app, env *demoEnv) (any, error) {
 		return nil, err
 	}
 
-	svc := &versions.Service{Store: env.Store, Renderer: r}
+	k, err := a.openKeyring(cmd, env.DataDir, env.Store)
+	if err != nil {
+		return nil, err
+	}
+	svc := &versions.Service{Store: env.Store, Renderer: r, Keys: k}
 	v, err := svc.Publish(cmd.Context(), versions.Publish{Policy: env.Policy, Actor: "vow demo"})
 	if errors.Is(err, versions.ErrUnchanged) { // a demo run again on the same --state
 		v, err = svc.Latest(cmd.Context())

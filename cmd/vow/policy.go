@@ -66,7 +66,12 @@ func (a *app) policyService(cmd *cobra.Command, rf *renderFlags) (*versions.Serv
 	if err != nil {
 		return nil, nil, err
 	}
-	return &versions.Service{Store: store, Renderer: r}, func() { store.Close() }, nil
+	k, err := a.openKeyring(cmd, a.dataDir, store)
+	if err != nil {
+		store.Close()
+		return nil, nil, err
+	}
+	return &versions.Service{Store: store, Renderer: r, Keys: k}, func() { store.Close() }, nil
 }
 
 func (a *app) policyPublishCommand() *cobra.Command {

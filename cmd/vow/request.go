@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -26,6 +27,7 @@ import (
 	"github.com/vowprivacy/vow/mailer"
 	"github.com/vowprivacy/vow/policy"
 	"github.com/vowprivacy/vow/state"
+	"github.com/vowprivacy/vow/versions"
 )
 
 func init() { commands = append(commands, (*app).requestCommand, (*app).certificateCommand) }
@@ -71,7 +73,9 @@ func requestService(p *policy.Policy, store *state.Store, k *keyring.Keyring, po
 		BaseURL:    baseURL,
 		Logger:     logger,
 		Holds:      hold.New(store),
-		EraseHooks: []func(context.Context, dsr.Identities) ([]dsr.TableRecord, error){consentEraser(cons)},
+		EraseHooks: []func(context.Context, dsr.Identities) ([]dsr.TableRecord, error){
+			consentEraser(cons), policyEraser(&versions.Service{Store: store, Keys: k}),
+		},
 	}
 	if !mail {
 		return svc, nil
@@ -765,19 +769,50 @@ func (a *app) trustedKey(cmd *cobra.Command, pub string) (ed25519.PublicKey, err
 	return k.PublicKey(), nil
 }
 
-func dsrKeyID(k ed25519.PublicKey) string { return keyring.KeyID(k) }
-
-// consentEraser reduces the consent history kept under each of the
-// subject's identities to proof of opt-out.
-func consentEraser(c *consent.Service) func(context.Context, dsr.Identities) ([]dsr.TableRecord, error) {
+// policyEraser keeps the subject's policy acceptances under a pseudonym
+// and drops the change notices not yet sent to them.
+func policyEraser(v *versions.Service) func(context.Context, dsr.Identities) ([]dsr.TableRecord, error) {
 	return func(ctx context.Context, ids dsr.Identities) ([]dsr.TableRecord, error) {
-		var deleted int64
-		for _, v := range ids {
-			e, err := c.Erase(ctx, v)
+		var sum versions.Erased
+		for _, value := range ids {
+			e, err := v.Erase(ctx, value)
 			if err != nil {
 				return nil, err
 			}
-			deleted += e.Deleted + e.Devices
+			sum.Acceptances += e.Acceptances
+			sum.Notices += e.Notices
+		}
+		return []dsr.TableRecord{
+			{System: "vow", Table: "policy_acceptances", Action: "masked", Rows: sum.Acceptances, Reason: "kept under a pseudonym as proof of what was accepted"},
+			{System: "vow", Table: "policy_notices", Action: "masked", Rows: sum.Notices, Reason: "notices not yet sent are deleted; those sent keep a pseudonym"},
+		}, nil
+	}
+}
+
+func dsrKeyID(k ed25519.PublicKey) string { return keyring.KeyID(k) }
+
+// consentEraser reduces the consent history kept under each of the
+// subject's identities, an email address in any spelling, to proof of
+// opt-out.
+func consentEraser(c *consent.Service) func(context.Context, dsr.Identities) ([]dsr.TableRecord, error) {
+	return func(ctx context.Context, ids dsr.Identities) ([]dsr.TableRecord, error) {
+		var deleted int64
+		for kind, v := range ids {
+			subjects := []string{v}
+			if identity.CaseInsensitive(kind) {
+				more, err := c.Spellings(ctx, v)
+				if err != nil {
+					return nil, err
+				}
+				subjects = append(subjects, more...)
+			}
+			for _, sub := range slices.Compact(slices.Sorted(slices.Values(subjects))) {
+				e, err := c.Erase(ctx, sub)
+				if err != nil {
+					return nil, err
+				}
+				deleted += e.Deleted + e.Devices
+			}
 		}
 		return []dsr.TableRecord{{System: "vow", Table: "consent", Action: "masked", Rows: deleted,
 			Reason: "proof of opt-out is kept under a pseudonym"}}, nil

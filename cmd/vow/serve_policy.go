@@ -30,7 +30,7 @@ func policyService(env *serveEnv) (*versions.Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &versions.Service{Store: env.Store, Renderer: r}, nil
+	return &versions.Service{Store: env.Store, Renderer: r, Keys: env.Keyring}, nil
 }
 
 func mountPolicy(env *serveEnv, mux *server.Mux) error {

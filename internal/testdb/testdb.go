@@ -228,3 +228,44 @@ func execMySQL(t testing.TB, dsn, shown, sqlText string) {
 // oneLine returns the message of err with all whitespace runs, newlines
 // included, collapsed to single spaces.
 func oneLine(err error) string { return strings.Join(strings.Fields(err.Error()), " ") }
+
+// Dump returns the rows of query on db as text, one line a row and its
+// values separated by |, so that a test can compare rows before and after
+// a change.
+func Dump(t testing.TB, db *sql.DB, query string, args ...any) string {
+	t.Helper()
+	rows, err := db.QueryContext(context.Background(), query, args...)
+	if err != nil {
+		t.Fatalf("testdb: %s: %v", query, err)
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	vals := make([]any, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			t.Fatalf("testdb: %s: %v", query, err)
+		}
+		for i, v := range vals {
+			if bs, ok := v.([]byte); ok {
+				v = string(bs)
+			}
+			if i > 0 {
+				b.WriteByte('|')
+			}
+			fmt.Fprint(&b, v)
+		}
+		b.WriteByte('\n')
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatalf("testdb: %s: %v", query, err)
+	}
+	return b.String()
+}

@@ -1,0 +1,45 @@
+package state
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// TestShredSQLite: a value deleted while the store is open is in none of
+// its files (database, write-ahead log) after Shred.
+func TestShredSQLite(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dir := t.TempDir()
+	s := open(t, filepath.Join(dir, "vow.db"))
+	const needle = "ada.lovelace@example.com"
+	if _, err := s.InitMeta(ctx, "who", needle); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.DB().ExecContext(ctx, `DELETE FROM meta WHERE key = 'who'`); err != nil {
+		t.Fatal(err)
+	}
+	grep := func() []string {
+		var found []string
+		entries, _ := os.ReadDir(dir)
+		for _, e := range entries {
+			b, _ := os.ReadFile(filepath.Join(dir, e.Name()))
+			if bytes.Contains(b, []byte(needle)) {
+				found = append(found, e.Name())
+			}
+		}
+		return found
+	}
+	if len(grep()) == 0 {
+		t.Fatal("the value was never on disk: the test proves nothing")
+	}
+	if err := s.Shred(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if found := grep(); len(found) > 0 {
+		t.Fatalf("after Shred the deleted value is still in %v", found)
+	}
+}
