@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -426,5 +427,34 @@ func TestExportByPerson(t *testing.T) {
 	}
 	if strings.Contains(buf.String(), "req_bo") {
 		t.Errorf("another person's request was exported:\n%s", buf.String())
+	}
+}
+
+// TestConcurrentAppendsChain: appends from many goroutines (and, on
+// PostgreSQL, many connections) form one chain with no gap.
+func TestConcurrentAppendsChain(t *testing.T) {
+	t.Parallel()
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t, b.newURL(t))
+			ctx := context.Background()
+			var wg sync.WaitGroup
+			for w := range 8 {
+				wg.Go(func() {
+					for i := range 25 {
+						if _, err := f.store.Append(ctx, state.Event{Kind: "k", Subject: fmt.Sprint(w, "-", i), Actor: "t"}); err != nil {
+							t.Error(err)
+							return
+						}
+					}
+				})
+			}
+			wg.Wait()
+			r := f.verify(t)
+			if !r.OK() || r.Entries != 220 || r.Last != 220 {
+				t.Fatalf("after concurrent appends: %+v; want 220 entries chained without a gap", r)
+			}
+		})
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 )
@@ -40,28 +41,53 @@ type Event struct {
 	Prev, Hash []byte
 }
 
-// chainTag opens every hashed entry, so that an entry's hash can never
-// be mistaken for the hash of anything else Vow signs or stores.
-const chainTag = "vow.audit.v1\n"
+// Tags open what is hashed, so that a hash of one kind can never be
+// mistaken for a hash of another, or of anything else Vow signs.
+const (
+	chainTag = "vow.audit.v1\n"
+	entryTag = "vow.audit.entry.v1\n"
+)
 
-// ChainHash is the hash that links an entry into the audit log: SHA-256
-// over a tag, the hash of the entry before it (prev, nil for the first)
-// and the entry's Seq, At, Kind, Subject, Actor and Data as stored. Every
-// variable-length part is length-prefixed, so no two different entries
-// hash the same bytes. Anyone holding the log can recompute it; what
-// makes the chain trustworthy is Vow's signature on checkpoints of it.
+// ChainHash is the hash that links an entry into the audit log:
+//
+//	SHA-256(chainTag ‖ len(prev) ‖ prev ‖ seq ‖ EntryDigest(e))
+//
+// with prev the hash of the entry before (nil for the first), len a
+// 4-byte and seq an 8-byte big-endian integer. Anyone holding the log can
+// recompute it; what makes the chain trustworthy is Vow's signature on
+// checkpoints of it. The database computes the same link when it appends
+// (vow_audit_append on PostgreSQL, vow_chain_hash on SQLite), from the
+// digest Vow hands it, so that an append is one statement.
 func ChainHash(prev []byte, e Event) []byte {
+	return chainLink(prev, e.Seq, EntryDigest(e))
+}
+
+func chainLink(prev []byte, seq int64, digest []byte) []byte {
 	h := sha256.New()
 	var n [8]byte
+	h.Write([]byte(chainTag))
+	binary.BigEndian.PutUint32(n[:4], uint32(len(prev)))
+	h.Write(n[:4])
+	h.Write(prev)
+	binary.BigEndian.PutUint64(n[:], uint64(seq))
+	h.Write(n[:])
+	h.Write(digest)
+	return h.Sum(nil)
+}
+
+// EntryDigest is SHA-256 over a tag and the entry's At (UTC, microseconds,
+// in the stored text form), Kind, Subject, Actor and Data as stored, each
+// length-prefixed, so that no two different entries digest the same
+// bytes.
+func EntryDigest(e Event) []byte {
+	h := sha256.New()
+	var n [4]byte
 	part := func(b []byte) {
-		binary.BigEndian.PutUint32(n[:4], uint32(len(b)))
-		h.Write(n[:4])
+		binary.BigEndian.PutUint32(n[:], uint32(len(b)))
+		h.Write(n[:])
 		h.Write(b)
 	}
-	h.Write([]byte(chainTag))
-	part(prev)
-	binary.BigEndian.PutUint64(n[:], uint64(e.Seq))
-	h.Write(n[:])
+	h.Write([]byte(entryTag))
 	part([]byte(e.At.UTC().Format(timeLayout)))
 	part([]byte(e.Kind))
 	part([]byte(e.Subject))
@@ -127,25 +153,95 @@ func (s *Store) AppendTx(ctx context.Context, tx *sql.Tx, e Event) (Event, error
 	return e, nil
 }
 
-// appendOwn inserts in a transaction of its own: reading the head of the
-// chain and adding to it must be one step.
-func (s *Store) appendOwn(ctx context.Context, e *Event) (err error) {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
+// appendOwn appends e and returns once it is committed. Appends made at
+// the same moment are committed together (group commit): the first
+// caller writes what is waiting, in one transaction, while the others
+// wait for it. The chain makes appends sequential — each entry links to
+// the one before — so without this, concurrent appenders would each wait
+// for a commit of their own in turn.
+func (s *Store) appendOwn(ctx context.Context, e *Event) error {
+	req := &appendReq{e: e, done: make(chan error, 1)}
+	a := &s.appends
+	a.mu.Lock()
+	a.queue = append(a.queue, req)
+	if a.busy {
+		a.mu.Unlock()
+		// The writer has the entry: its outcome, not this caller's
+		// context, says whether it was appended.
+		return <-req.done
 	}
-	defer func() {
-		if err != nil {
-			_ = tx.Rollback()
+	a.busy = true
+	for {
+		batch := a.queue
+		if len(batch) > maxAppendBatch {
+			batch = batch[:maxAppendBatch]
 		}
-	}()
-	if err = s.insertEvent(ctx, tx, e); err != nil {
-		return err
+		a.queue = a.queue[len(batch):]
+		a.mu.Unlock()
+		s.writeBatch(ctx, batch)
+		// The batches after the first hold only others' entries.
+		ctx = context.WithoutCancel(ctx)
+		a.mu.Lock()
+		if len(a.queue) == 0 {
+			a.busy = false
+			a.mu.Unlock()
+			return <-req.done
+		}
 	}
-	return tx.Commit()
 }
 
-// querier is what insertEvent needs of a transaction.
+// maxAppendBatch bounds a group commit, to keep its transaction short.
+const maxAppendBatch = 256
+
+// appender is the queue of appends waiting for a group commit.
+type appender struct {
+	mu    sync.Mutex
+	queue []*appendReq
+	busy  bool // a caller is writing the queue
+}
+
+type appendReq struct {
+	e    *Event
+	done chan error
+}
+
+// writeBatch appends the batch's entries in one transaction (one alone
+// needs none) and tells each caller the outcome. ctx is the writing
+// caller's: an entry alone is written under it; a batch is written on
+// behalf of every caller in it, so that caller's cancellation must not
+// abort it.
+func (s *Store) writeBatch(ctx context.Context, batch []*appendReq) {
+	finish := func(err error) {
+		for _, r := range batch {
+			r.done <- err
+		}
+	}
+	if len(batch) == 1 {
+		finish(s.insertEvent(ctx, s.db, batch[0].e))
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	if s.dialect == DialectPostgres {
+		finish(s.insertBatchPostgres(ctx, batch))
+		return
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		finish(err)
+		return
+	}
+	for _, r := range batch {
+		if err := s.insertEvent(ctx, tx, r.e); err != nil {
+			_ = tx.Rollback()
+			finish(err)
+			return
+		}
+	}
+	finish(tx.Commit())
+}
+
+// querier is what insertEvent needs: the store's pool or a transaction.
 type querier interface {
 	ExecContext(context.Context, string, ...any) (sql.Result, error)
 	QueryRowContext(context.Context, string, ...any) *sql.Row
@@ -153,34 +249,92 @@ type querier interface {
 }
 
 // insertEvent chains e to the head of the log and inserts it, setting
-// Seq, Prev and Hash. q must be a transaction. On PostgreSQL the insert
-// runs under a transaction-scoped advisory lock, so that appends are
-// serialised: a reader paging by Seq never sees a lower Seq commit after
-// a higher one, and no two entries chain to the same head. On SQLite the
-// transaction holds the write lock from BEGIN (_txlock=immediate).
+// Seq, Prev and Hash, in one statement, so that an append costs what an
+// insert does. Appends are serialised: on PostgreSQL vow_audit_append
+// takes a transaction-scoped advisory lock before it reads the head (a
+// reader paging by Seq never sees a lower Seq commit after a higher one,
+// and no two entries chain to one head); on SQLite a writing statement
+// holds the write lock from its start.
 func (s *Store) insertEvent(ctx context.Context, q querier, e *Event) error {
 	subject := sql.NullString{String: e.Subject, Valid: e.Subject != ""}
+	digest := EntryDigest(*e)
+	var err error
 	if s.dialect == DialectPostgres {
-		if _, err := q.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, appendLockID); err != nil {
-			return err
+		err = q.QueryRowContext(ctx, `SELECT r_seq, r_prev, r_hash FROM vow_audit_append($1, $2, $3, $4, $5, $6)`,
+			e.At, e.Kind, subject, e.Actor, string(e.Data), digest).Scan(&e.Seq, &e.Prev, &e.Hash)
+	} else {
+		var stmt *sql.Stmt
+		if stmt, err = s.sqliteAppendStmt(ctx); err == nil {
+			if tx, ok := q.(*sql.Tx); ok {
+				stmt = tx.StmtContext(ctx, stmt)
+			}
+			err = stmt.QueryRowContext(ctx, e.At.Format(timeLayout), e.Kind, subject, e.Actor, string(e.Data), digest).Scan(&e.Seq, &e.Prev, &e.Hash)
 		}
 	}
-	seq, prev, err := s.head(ctx, q)
 	if err != nil {
-		return fmt.Errorf("read the head of the log: %w", err)
-	}
-	e.Seq, e.Prev = seq+1, prev
-	e.Hash = ChainHash(prev, *e)
-	if s.dialect == DialectPostgres {
-		_, err = q.ExecContext(ctx,
-			`INSERT INTO events (seq, at, kind, subject, actor, data, prev, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-			e.Seq, e.At, e.Kind, subject, e.Actor, string(e.Data), e.Prev, e.Hash)
 		return err
 	}
-	_, err = q.ExecContext(ctx,
-		`INSERT INTO events (seq, at, kind, subject, actor, data, prev, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		e.Seq, e.At.Format(timeLayout), e.Kind, subject, e.Actor, string(e.Data), e.Prev, e.Hash)
-	return err
+	// The database and Go must agree on every link, or verification
+	// would fail on entries nobody touched.
+	if !bytes.Equal(e.Hash, chainLink(e.Prev, e.Seq, digest)) {
+		return fmt.Errorf("entry %d: the database chained it to a hash Go does not compute", e.Seq)
+	}
+	return nil
+}
+
+// insertBatchPostgres appends the batch in one statement, which is its
+// own transaction.
+func (s *Store) insertBatchPostgres(ctx context.Context, batch []*appendReq) error {
+	n := len(batch)
+	ats, kinds, subjects, actors, datas, digests := make([]time.Time, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([][]byte, n)
+	for i, r := range batch {
+		ats[i], kinds[i], subjects[i], actors[i], datas[i], digests[i] = r.e.At, r.e.Kind, r.e.Subject, r.e.Actor, string(r.e.Data), EntryDigest(*r.e)
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT r_seq, r_prev, r_hash FROM vow_audit_append_many($1, $2, $3, $4, $5, $6)`, ats, kinds, subjects, actors, datas, digests)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	i := 0
+	for ; rows.Next() && i < n; i++ {
+		e := batch[i].e
+		if err := rows.Scan(&e.Seq, &e.Prev, &e.Hash); err != nil {
+			return err
+		}
+		if !bytes.Equal(e.Hash, chainLink(e.Prev, e.Seq, digests[i])) {
+			return fmt.Errorf("entry %d: the database chained it to a hash Go does not compute", e.Seq)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if i != n {
+		return fmt.Errorf("appended %d entries of %d", i, n)
+	}
+	return nil
+}
+
+// sqliteAppend is the append statement on SQLite, prepared once per
+// store: parsing it costs more than running it.
+const sqliteAppend = `INSERT INTO events (seq, at, kind, subject, actor, data, prev, hash)
+	SELECT h.seq + 1, ?, ?, ?, ?, ?, h.hash, ` + sqliteChainHash + `(h.hash, h.seq + 1, ?)
+	FROM (SELECT seq, hash FROM (SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1)
+		UNION ALL SELECT seq, hash FROM (SELECT seq, hash FROM audit_checkpoints ORDER BY seq DESC LIMIT 1)
+		UNION ALL SELECT 0, NULL
+		ORDER BY seq DESC LIMIT 1) h
+	RETURNING seq, prev, hash`
+
+func (s *Store) sqliteAppendStmt(ctx context.Context) (*sql.Stmt, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.appendStmt == nil {
+		stmt, err := s.db.PrepareContext(ctx, sqliteAppend)
+		if err != nil {
+			return nil, err
+		}
+		s.appendStmt = stmt
+	}
+	return s.appendStmt, nil
 }
 
 // head returns the Seq and Hash of the last entry of the log: the last

@@ -3,6 +3,7 @@ package state
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -41,5 +42,17 @@ func TestShredSQLite(t *testing.T) {
 	}
 	if found := grep(); len(found) > 0 {
 		t.Fatalf("after Shred the deleted value is still in %v", found)
+	}
+}
+
+// TestAppendLockInMigration: vow_audit_append takes the same advisory lock
+// as the store's other appenders (chainLegacy).
+func TestAppendLockInMigration(t *testing.T) {
+	b, err := migrations.ReadFile("migrations/postgres/00008_audit_chain.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(b, []byte(fmt.Sprintf("pg_advisory_xact_lock(%d)", appendLockID))) {
+		t.Fatalf("vow_audit_append does not lock appendLockID %d", appendLockID)
 	}
 }

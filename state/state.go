@@ -80,6 +80,8 @@ type Store struct {
 
 	mu          sync.Mutex
 	beforeClose []func(context.Context)
+	appends     appender
+	appendStmt  *sql.Stmt // SQLite's append statement, prepared on first use
 }
 
 // Open connects to the state database named by url, applies any pending
@@ -234,6 +236,9 @@ func openSQLite(ctx context.Context, path string, logger *slog.Logger) (*Store, 
 	// when a read transaction later tries to write. secure_delete zeroes
 	// what a delete or update frees, so an erased person's identity is
 	// not left in the file's free space.
+	if err := registerFunctions(); err != nil {
+		return nil, fmt.Errorf("state: open %s: %w", path, err)
+	}
 	dsn := path + "?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(ON)&_pragma=secure_delete(ON)&_txlock=immediate"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
@@ -361,6 +366,9 @@ func (s *Store) Close() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		fn(ctx)
 		cancel()
+	}
+	if s.appendStmt != nil {
+		_ = s.appendStmt.Close()
 	}
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("state: close: %w", err)
