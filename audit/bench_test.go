@@ -59,7 +59,9 @@ func TestAuditHarness(t *testing.T) {
 			var ratios, vowRates, rawRates []float64
 			for r := range rounds + 1 {
 				sides := []func() float64{
-					func() float64 { return rate(appends, w, func(i int) error { _, err := s.Append(context.Background(), benchEvent(i)); return err }) },
+					func() float64 {
+						return rate(appends, w, func(i int) error { _, err := s.Append(context.Background(), benchEvent(i)); return err })
+					},
 					func() float64 { return rate(appends, w, func(i int) error { return raw(benchEvent(i)) }) },
 				}
 				var v, x float64
