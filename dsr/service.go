@@ -630,21 +630,9 @@ func (s *Service) move(ctx context.Context, id string, from []Status, to Status,
 
 // inTx runs fn in one state-store transaction: a change to a request and
 // the events that record it commit together, and in one commit (one fsync
-// on SQLite) rather than one each. fn must use only tx: on SQLite the
-// store's pool has one connection, which tx holds.
+// on SQLite) rather than one each.
 func (s *Service) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := s.Store.DB().BeginTx(ctx, nil)
-	if err != nil {
-		return s.Store.Wrap(err, "dsr: begin")
-	}
-	defer tx.Rollback()
-	if err := fn(tx); err != nil {
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return s.Store.Wrap(err, "dsr: commit")
-	}
-	return nil
+	return s.Store.InTx(ctx, fn)
 }
 
 var openStatuses = []Status{Received, Verifying, Executing, Waiting, Scheduled, AwaitingApproval}

@@ -376,6 +376,25 @@ func (s *Store) Close() error {
 	return nil
 }
 
+// InTx runs fn in one transaction, committed when fn returns nil and
+// rolled back otherwise: a change and the audit entry that records it
+// (AppendTx) commit together, in one commit. fn must use only tx: on
+// SQLite the transaction holds the write lock.
+func (s *Store) InTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return s.wrap(err, "begin")
+	}
+	defer func() { _ = tx.Rollback() }()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return s.wrap(err, "commit")
+	}
+	return nil
+}
+
 // Shred makes what was just deleted or overwritten in the store (an
 // erased person's identities) unrecoverable from its files, as far as the
 // database allows. On SQLite, secure_delete already zeroes the space a
