@@ -278,7 +278,9 @@ func (r *Register) event(ctx context.Context, tx *sql.Tx, id, kind, by string, d
 	return nil
 }
 
-func (r *Register) inTx(ctx context.Context, fn func(*sql.Tx) error) error { return r.Store.InTx(ctx, fn) }
+func (r *Register) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	return r.Store.InTx(ctx, fn)
+}
 
 const columns = `id, title, description, discovered_at, occurred_at, deadline, status, risk, systems, categories, consequences, measures,
 	delay_reason, affected, authority_notified_at, authority_reference, subjects_notified_at, closed_at, warned, created_by, updated_at`
