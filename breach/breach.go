@@ -161,8 +161,20 @@ type New struct {
 	By string
 }
 
+// InputError is bad input: the field at fault and why. It wraps
+// [ErrInvalid].
+type InputError struct {
+	Field string
+	Msg   string
+}
+
+func (e *InputError) Error() string { return "breach: " + e.Field + ": " + e.Msg }
+
+// Unwrap makes errors.Is(err, ErrInvalid) hold.
+func (e *InputError) Unwrap() error { return ErrInvalid }
+
 func inputErr(field, format string, args ...any) error {
-	return fmt.Errorf("%w: %s: %s", ErrInvalid, field, fmt.Sprintf(format, args...))
+	return &InputError{Field: field, Msg: fmt.Sprintf(format, args...)}
 }
 
 // Open records a new incident and starts its deadline.

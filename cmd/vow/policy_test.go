@@ -180,17 +180,7 @@ func TestServePolicy(t *testing.T) {
 	}
 	call := func(method, path, token, body string) (int, string) {
 		t.Helper()
-		req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
-		if token != "" {
-			req.Header.Set("Authorization", "Bearer "+token)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
+		return httpCall(t, method, base+path, token, body)
 	}
 	if code, _ := call("POST", "/v1/policy/acceptances", "", `{"subject":"a@example.com"}`); code != 401 {
 		t.Errorf("accept without a token: %d", code)

@@ -66,6 +66,29 @@ func startServe(t *testing.T, args ...string) string {
 	return ""
 }
 
+// httpCall sends a request to the API with an optional bearer token and
+// JSON body, and returns the status and body.
+func httpCall(t *testing.T, method, url, token, body string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
 func demoPolicy(t *testing.T, dir string) string {
 	t.Helper()
 	src, err := os.ReadFile("../../demo/vow.yaml")
@@ -102,19 +125,7 @@ func TestTokenAndServe(t *testing.T) {
 	}
 
 	base := startServe(t, pol, "--data-dir", data)
-	get := func(path, token string) (int, string) {
-		req, _ := http.NewRequest("GET", base+path, nil)
-		if token != "" {
-			req.Header.Set("Authorization", "Bearer "+token)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
-	}
+	get := func(path, token string) (int, string) { return httpCall(t, "GET", base+path, token, "") }
 	if code, body := get("/healthz", ""); code != 200 || !strings.Contains(body, `"ok"`) {
 		t.Fatalf("healthz: %d %s", code, body)
 	}
