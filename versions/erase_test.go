@@ -3,6 +3,7 @@ package versions
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/vowprivacy/vow/audit"
 	"github.com/vowprivacy/vow/internal/testdb"
@@ -71,6 +72,32 @@ func TestErase(t *testing.T) {
 		}
 		if e, err := s.Erase(ctx, "ana@example.com"); err != nil || e != (Erased{}) {
 			t.Errorf("second Erase = %+v, %v; want nothing left to do", e, err)
+		}
+	})
+}
+
+// TestNoticeWebhookGuarded: webhook notices go through the SSRF guard (a
+// private address is refused unless the client allows it) and are not
+// sent unsigned.
+func TestNoticeWebhookGuarded(t *testing.T) {
+	t.Parallel()
+	forEachBackend(t, func(t *testing.T, s *Service, c *clock) {
+		ctx := t.Context()
+		src := demoSource(t)
+		if _, err := s.Publish(ctx, Publish{Policy: parse(t, src)}); err != nil {
+			t.Fatal(err)
+		}
+		publishMaterialChange(t, s, src)
+		if _, err := s.Schedule(ctx, "v2", Recipients{Webhooks: []string{"http://127.0.0.1:9/hooks?token=secret"}}); err != nil {
+			t.Fatal(err)
+		}
+		c.Set(time.Date(2027, 1, 3, 0, 0, 0, 0, time.UTC))
+		if sent, err := s.SendDue(ctx, Sender{}); err != nil || len(sent) != 0 {
+			t.Fatalf("SendDue without a secret = %+v, %v; want the notice left pending", sent, err)
+		}
+		sent, err := s.SendDue(ctx, Sender{Secret: []byte("k")})
+		if err != nil || len(sent) != 1 || sent[0].Status != "failed" || !strings.Contains(sent[0].LastError, "address not allowed") || strings.Contains(sent[0].LastError, "secret") {
+			t.Fatalf("SendDue to a loopback address = %+v, %v; want it refused by the guard, the URL's query hidden", sent, err)
 		}
 	})
 }

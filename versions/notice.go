@@ -1,13 +1,9 @@
 package versions
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
-	"net/http"
 	"net/mail"
 	"net/url"
 	"slices"
@@ -18,6 +14,7 @@ import (
 	"github.com/vowprivacy/vow/mailer"
 	"github.com/vowprivacy/vow/render"
 	"github.com/vowprivacy/vow/state"
+	"github.com/vowprivacy/vow/webhook"
 )
 
 // Notice channels.
@@ -213,14 +210,17 @@ type Mailer interface {
 type Sender struct {
 	// Mail sends the email notices; nil leaves them pending.
 	Mail Mailer
-	// HTTP posts the webhooks; http.DefaultClient with a 10 s timeout when nil.
-	HTTP *http.Client
+	// Webhooks posts the webhook notices, through its SSRF guard: one try
+	// each (SendDue retries a failed notice on its next run). A client
+	// that reaches public addresses only, when nil.
+	Webhooks *webhook.Client
+	// Secret signs each webhook notice (the Vow-Signature header: a
+	// timestamped HMAC the receiver checks with the same secret, as for
+	// request webhooks). Webhook notices stay pending without it.
+	Secret []byte
 	// BaseURL is where `vow serve` publishes the policy (links in notices);
 	// no link when empty.
 	BaseURL string
-	// Sign, when set, signs each webhook body: its result goes in the
-	// X-Vow-Signature header.
-	Sign func(body []byte) string
 	// DryRun lists what is due without sending or recording anything.
 	DryRun bool
 }
@@ -246,6 +246,9 @@ func (s *Service) SendDue(ctx context.Context, snd Sender) ([]Notice, error) {
 		}
 		if n.Channel == Email && s.Keys == nil {
 			return out, errNoKeys
+		}
+		if n.Channel == Webhook && len(snd.Secret) == 0 {
+			continue
 		}
 		// Claim the notice, so that two senders never both send it.
 		res, err := s.Store.DB().ExecContext(ctx, s.Store.Rebind(`UPDATE policy_notices SET attempts = attempts + 1 WHERE id = ? AND attempts = ? AND status <> 'sent'`), n.ID, n.Attempts)
@@ -380,6 +383,7 @@ func (s *Service) deliver(ctx context.Context, snd Sender, n Notice, c *composed
 			Text string `json:"text"`
 		}
 		payload := struct {
+			ID        string   `json:"id"`
 			Type      string   `json:"type"`
 			Version   string   `json:"version"`
 			Hash      string   `json:"hash"`
@@ -387,36 +391,19 @@ func (s *Service) deliver(ctx context.Context, snd Sender, n Notice, c *composed
 			URL       string   `json:"url,omitempty"`
 			Subject   string   `json:"subject"`
 			Changes   []change `json:"changes"`
-		}{Type: "policy.change_notice", Version: c.version.ID, Hash: c.version.Hash, Effective: c.effective, URL: c.url, Subject: c.subject}
+		}{ID: fmt.Sprintf("vow-notice-%d", n.ID), Type: "policy.change_notice", Version: c.version.ID, Hash: c.version.Hash, Effective: c.effective, URL: c.url, Subject: c.subject}
 		for i, ch := range c.changes {
 			payload.Changes = append(payload.Changes, change{Change{Kind: ch.Kind, Subject: ch.Subject, From: ch.From, To: ch.To, Material: ch.Material}, c.described[i]})
 		}
-		body, _ := json.Marshal(payload)
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, n.Recipient, bytes.NewReader(body))
-		if err != nil {
-			return err
-		}
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Idempotency-Key", fmt.Sprintf("vow-notice-%d", n.ID))
-		if snd.Sign != nil {
-			req.Header.Set("X-Vow-Signature", snd.Sign(body))
-		}
-		client := snd.HTTP
+		client := snd.Webhooks
 		if client == nil {
-			client = &http.Client{Timeout: 10 * time.Second}
+			client = webhook.New(false, 10*time.Second)
+			client.Attempts = 1
 		}
-		resp, err := client.Do(req)
-		if err != nil {
-			var ue *url.Error
-			if errors.As(err, &ue) {
-				err = ue.Err
-			}
-			return fmt.Errorf("webhook %s: %w", redactURL(n.Recipient), err)
-		}
-		defer resp.Body.Close()
-		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-		if resp.StatusCode/100 != 2 {
-			return fmt.Errorf("webhook %s answered %s", redactURL(n.Recipient), resp.Status)
+		if _, err := client.Post(ctx, n.Recipient, snd.Secret, payload); err != nil {
+			// The client's error names the URL, whose query may hold a
+			// token.
+			return fmt.Errorf("%s", strings.ReplaceAll(err.Error(), n.Recipient, redactURL(n.Recipient)))
 		}
 		return nil
 	}

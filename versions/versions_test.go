@@ -18,6 +18,7 @@ import (
 	"github.com/vowprivacy/vow/mailer"
 	"github.com/vowprivacy/vow/render"
 	"github.com/vowprivacy/vow/state"
+	"github.com/vowprivacy/vow/webhook"
 )
 
 func newRenderer(t testing.TB) *render.Renderer {
@@ -223,6 +224,7 @@ func TestNotices(t *testing.T) {
 		var mu sync.Mutex
 		var hooks []map[string]any
 		var sigs []string
+		hookSecret := []byte("the receiver's secret")
 		failHook := true
 		hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			mu.Lock()
@@ -235,7 +237,10 @@ func TestNotices(t *testing.T) {
 			var m map[string]any
 			_ = json.Unmarshal(body, &m)
 			hooks = append(hooks, m)
-			sigs = append(sigs, r.Header.Get("X-Vow-Signature"))
+			if err := webhook.Verify(hookSecret, r.Header.Get(webhook.Header), body, time.Now(), 5*time.Minute); err != nil {
+				t.Errorf("notice webhook signature: %v", err)
+			}
+			sigs = append(sigs, r.Header.Get(webhook.Header))
 		}))
 		t.Cleanup(hook.Close)
 
@@ -279,7 +284,9 @@ func TestNotices(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		snd := Sender{Mail: smtp, BaseURL: "https://lumen.example/", Sign: func(b []byte) string { return "test-" + Hash(b)[:8] }}
+		hooks0 := webhook.New(true, 5*time.Second) // the test's server is on loopback
+		hooks0.Attempts = 1
+		snd := Sender{Mail: smtp, BaseURL: "https://lumen.example/", Webhooks: hooks0, Secret: hookSecret}
 		if sent, err := s.SendDue(ctx, snd); err != nil || len(sent) != 0 {
 			t.Fatalf("SendDue before the due date = %+v, %v", sent, err)
 		}
@@ -331,7 +338,7 @@ func TestNotices(t *testing.T) {
 			t.Errorf("a third run sent %+v", sent)
 		}
 		mu.Lock()
-		if len(hooks) != 1 || hooks[0]["version"] != "v2" || hooks[0]["type"] != "policy.change_notice" || sigs[0] == "" {
+		if len(hooks) != 1 || hooks[0]["version"] != "v2" || hooks[0]["type"] != "policy.change_notice" || hooks[0]["id"] == nil || sigs[0] == "" {
 			t.Errorf("webhook calls = %+v, signatures %q", hooks, sigs)
 		}
 		mu.Unlock()

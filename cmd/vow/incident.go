@@ -21,7 +21,6 @@ import (
 	"github.com/vowprivacy/vow/mailer"
 	"github.com/vowprivacy/vow/policy"
 	"github.com/vowprivacy/vow/state"
-	"github.com/vowprivacy/vow/webhook"
 )
 
 func init() {
@@ -55,7 +54,7 @@ func incidentAlerter(p *policy.Policy, logger *slog.Logger) (*breach.Alerter, er
 		if secret == "" {
 			return nil, fmt.Errorf("VOW_INCIDENT_WEBHOOK is set but VOW_INCIDENT_WEBHOOK_SECRET is not: the receiver checks each warning's signature with it")
 		}
-		al.Webhook, al.Secret, al.Client = u, []byte(secret), webhook.New(os.Getenv("VOW_INCIDENT_WEBHOOK_ALLOW_PRIVATE") == "1", 10*time.Second)
+		al.Webhook, al.Secret, al.Client = u, []byte(secret), vowWebhooks()
 	}
 	return al, nil
 }

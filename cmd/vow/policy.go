@@ -19,12 +19,13 @@ import (
 	"github.com/vowprivacy/vow/render"
 	"github.com/vowprivacy/vow/state"
 	"github.com/vowprivacy/vow/versions"
+	"github.com/vowprivacy/vow/webhook"
 )
 
 func init() { commands = append(commands, (*app).policyCommand) }
 
-// noticeMACPurpose keys the signature of change-notice webhooks.
-const noticeMACPurpose = "policy notice webhook"
+// noticeMACPurpose derives the secret of change-notice webhooks.
+const noticeMACPurpose = "policy notice webhook secret"
 
 func (a *app) policyCommand() *cobra.Command {
 	cmd := &cobra.Command{
@@ -51,7 +52,7 @@ at /privacy/versions/{id}.`,
   VOW_SMTP_URL=smtp://user:pass@mail.example.com:587?from=privacy@example.com vow policy notify
   vow policy accept user@example.com --source signup`,
 	}
-	cmd.AddCommand(a.policyPublishCommand(), a.policyListCommand(), a.policyDiffCommand(), a.policyNotifyCommand(), a.policyAcceptCommand())
+	cmd.AddCommand(a.policyPublishCommand(), a.policyListCommand(), a.policyDiffCommand(), a.policyNotifyCommand(), a.policyAcceptCommand(), a.policyWebhookSecretCommand())
 	return cmd
 }
 
@@ -324,7 +325,8 @@ func (a *app) policyNotifyCommand() *cobra.Command {
 		Long: `Notify sends every scheduled notice of a material change whose day has come:
 email through the SMTP server of $VOW_SMTP_URL
 (smtp://user:pass@host:port?from=privacy@example.com), and webhook POSTs signed
-with an X-Vow-Signature header (sha256=HMAC of the body under Vow's master key).
+with a timestamped Vow-Signature header (the secret: vow policy webhook-secret),
+to public addresses only unless VOW_WEBHOOK_ALLOW_PRIVATE=1.
 Each outcome is recorded on the notice and in the event log; failures are tried
 again on the next run, up to 5 times. vow serve runs this every minute.`,
 		Example: `  vow policy notify --dry-run
@@ -347,7 +349,7 @@ again on the next run, up to 5 times. vow serve runs this every minute.`,
 				if err != nil {
 					return err
 				}
-				snd.Sign = webhookSigner(k)
+				snd.Webhooks, snd.Secret = vowWebhooks(), noticeSecret(k)
 			}
 			done, err := svc.SendDue(cmd.Context(), snd)
 			if err != nil {
@@ -389,10 +391,42 @@ again on the next run, up to 5 times. vow serve runs this every minute.`,
 	return cmd
 }
 
-// webhookSigner signs webhook bodies with Vow's master key.
-func webhookSigner(k *keyring.Keyring) func([]byte) string {
-	return func(body []byte) string {
-		return "sha256=" + hex.EncodeToString(k.MAC(noticeMACPurpose, body))
+// noticeSecret is the secret that signs change-notice webhooks (the
+// Vow-Signature header); vow policy webhook-secret prints it for the
+// receivers. It is derived from the master key, so every instance signs
+// alike.
+func noticeSecret(k *keyring.Keyring) []byte {
+	return []byte(hex.EncodeToString(k.MAC(noticeMACPurpose, []byte("v1"))))
+}
+
+// vowWebhooks is the client for the webhooks Vow sends of its own accord
+// (change notices, breach deadline warnings): public addresses only,
+// unless $VOW_WEBHOOK_ALLOW_PRIVATE=1 (a receiver on the company's own
+// network); one try, since the callers retry on their next run.
+func vowWebhooks() *webhook.Client {
+	c := webhook.New(os.Getenv("VOW_WEBHOOK_ALLOW_PRIVATE") == "1", 10*time.Second)
+	c.Attempts = 1
+	return c
+}
+
+func (a *app) policyWebhookSecretCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "webhook-secret",
+		Short: "Print the secret that signs change-notice webhooks, for their receivers",
+		Long: `Change-notice webhooks carry a Vow-Signature header: t=<unix time>,v1=<hex
+HMAC-SHA256 of "<t>.<body>">, keyed with this secret (derived from the master
+key, the same on every instance). A receiver recomputes it, compares in
+constant time, and refuses a time more than five minutes away; the body's "id"
+lets it drop a notice it has seen.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			k, err := a.openKeys()
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(a.stdout, string(noticeSecret(k)))
+			return nil
+		},
 	}
 }
 

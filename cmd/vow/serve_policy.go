@@ -91,7 +91,7 @@ func policyNoticeWorker(ctx context.Context, env *serveEnv) error {
 	if err != nil {
 		return err
 	}
-	snd := versions.Sender{BaseURL: env.BaseURL, Sign: webhookSigner(env.Keyring)}
+	snd := versions.Sender{BaseURL: env.BaseURL, Webhooks: vowWebhooks(), Secret: noticeSecret(env.Keyring)}
 	if snd.Mail, err = mailer.FromEnv(); err != nil {
 		if !errors.Is(err, mailer.ErrNotConfigured) {
 			return err
