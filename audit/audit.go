@@ -31,8 +31,10 @@ import (
 // Signer signs checkpoints: Vow's keyring.
 type Signer interface {
 	ID() string
-	PublicKey() ed25519.PublicKey
 	Sign(msg []byte) []byte
+	// Trusted are the public keys of every generation of the signing
+	// key: checkpoints signed before a rotation still verify.
+	Trusted() []ed25519.PublicKey
 }
 
 // Log seals and prunes the audit log held by a state store.

@@ -41,7 +41,7 @@ func (l *Log) Prune(ctx context.Context, before time.Time, actor string, dryRun 
 	if through == 0 {
 		return p, nil
 	}
-	rep, err := Verify(ctx, StoreSource{l.Store}, TrustKeys(l.Keys.PublicKey()))
+	rep, err := Verify(ctx, StoreSource{l.Store}, TrustKeys(l.Keys.Trusted()...))
 	if err != nil {
 		return p, fmt.Errorf("audit: prune: %w", err)
 	}

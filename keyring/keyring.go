@@ -57,6 +57,11 @@ type Keyring struct {
 	master []byte
 	sign   ed25519.PrivateKey
 	id     string
+	// gen is the generation of sign: 1 for the key derived first, one
+	// more for each rotation (the state store records the current one).
+	gen int
+	// id1 is the ID of generation 1, which names the master key.
+	id1 string
 	// macKeys caches MAC's derived keys by purpose: deriving one (HKDF)
 	// costs more than the MAC itself, and erasure and retention call MAC
 	// once per distinct value. Purposes are a handful of constants.
@@ -69,10 +74,61 @@ func New(master []byte) (*Keyring, error) {
 		return nil, fmt.Errorf("keyring: master key is %d bytes, want 32", len(master))
 	}
 	k := &Keyring{master: bytes.Clone(master)}
-	seed := k.derive("vow signing key v1", ed25519.SeedSize)
-	k.sign = ed25519.NewKeyFromSeed(seed)
-	k.id = KeyID(k.sign.Public().(ed25519.PublicKey))
+	k.use(1)
+	k.id1 = k.id
 	return k, nil
+}
+
+// signingKey derives the signing key of a generation. Generation 1 keeps
+// the derivation Vow has always used.
+func (k *Keyring) signingKey(gen int) ed25519.PrivateKey {
+	purpose := "vow signing key v1"
+	if gen > 1 {
+		purpose += " generation " + strconv.Itoa(gen)
+	}
+	return ed25519.NewKeyFromSeed(k.derive(purpose, ed25519.SeedSize))
+}
+
+// use makes gen the signing generation.
+func (k *Keyring) use(gen int) {
+	k.gen = gen
+	k.sign = k.signingKey(gen)
+	k.id = KeyID(k.sign.Public().(ed25519.PublicKey))
+}
+
+// PublicKey is the public half of one generation of the signing key.
+type PublicKey struct {
+	ID         string            `json:"key_id"`
+	Algorithm  string            `json:"algorithm"`
+	Key        ed25519.PublicKey `json:"public_key"`
+	Generation int               `json:"generation"`
+	// Current marks the key Vow signs with now; the others verify what
+	// it signed before a rotation.
+	Current bool `json:"current"`
+}
+
+// Generation returns the generation of the signing key.
+func (k *Keyring) Generation() int { return k.gen }
+
+// PublicKeys returns the public halves of every generation of the signing
+// key up to the current one, oldest first: what Vow signed before a
+// rotation still verifies with them.
+func (k *Keyring) PublicKeys() []PublicKey {
+	out := make([]PublicKey, 0, k.gen)
+	for g := 1; g <= k.gen; g++ {
+		pub := k.signingKey(g).Public().(ed25519.PublicKey)
+		out = append(out, PublicKey{ID: KeyID(pub), Algorithm: "Ed25519", Key: pub, Generation: g, Current: g == k.gen})
+	}
+	return out
+}
+
+// Trusted returns the public keys of every generation.
+func (k *Keyring) Trusted() []ed25519.PublicKey {
+	var out []ed25519.PublicKey
+	for _, p := range k.PublicKeys() {
+		out = append(out, p.Key)
+	}
+	return out
 }
 
 // ErrNoKey is returned by [Open] when there is no master key: neither
@@ -152,22 +208,77 @@ func decodeKey(s string) ([]byte, error) {
 	return b, nil
 }
 
-// MetaStore is the part of the state store that [Bind] needs.
+// MetaStore is the part of the state store that [Bind] and
+// [Keyring.Rotate] need.
 type MetaStore interface {
 	InitMeta(ctx context.Context, key, value string) (string, error)
+	Meta(ctx context.Context, key string) (string, bool, error)
+	// SwapMeta sets key to value if it holds old ("" for absent), and
+	// reports whether it did.
+	SwapMeta(ctx context.Context, key, old, value string) (bool, error)
 }
+
+// Meta keys in the state store.
+const (
+	metaKeyID      = "signing_key_id"
+	metaGeneration = "signing_generation"
+)
 
 // Bind records the keyring's key ID in the state store the first time, and
 // afterwards returns [ErrKeyMismatch] if a different master key is in use:
 // an instance with the wrong key would sign certificates nobody can check.
+// It then signs with the generation the store says is current (after
+// [Keyring.Rotate]). It must be called before the keyring is shared.
 func (k *Keyring) Bind(ctx context.Context, s MetaStore) error {
-	got, err := s.InitMeta(ctx, "signing_key_id", k.id)
+	got, err := s.InitMeta(ctx, metaKeyID, k.id1)
 	if err != nil {
 		return err
 	}
-	if got != k.id {
-		return fmt.Errorf("%w: the store was set up with key %s, this instance has %s (give every instance the same %s)", ErrKeyMismatch, got, k.id, EnvVar)
+	if got != k.id1 {
+		return fmt.Errorf("%w: the store was set up with key %s, this instance has %s (give every instance the same %s)", ErrKeyMismatch, got, k.id1, EnvVar)
 	}
+	v, ok, err := s.Meta(ctx, metaGeneration)
+	if err != nil || !ok {
+		return err
+	}
+	gen, err := strconv.Atoi(v)
+	if err != nil || gen < 1 {
+		return fmt.Errorf("keyring: the store's %s is %q, not a generation", metaGeneration, v)
+	}
+	if gen != k.gen {
+		k.use(gen)
+	}
+	return nil
+}
+
+// Bound reports whether a key has been bound to the store yet.
+func Bound(ctx context.Context, s MetaStore) (bool, error) {
+	_, ok, err := s.Meta(ctx, metaKeyID)
+	return ok, err
+}
+
+// Rotate makes the next generation of the signing key current, in the
+// state store and in k. Earlier generations stay trusted for
+// verification (PublicKeys); other instances sign with the new key from
+// their next start, and what they sign meanwhile still verifies. k must
+// be bound (Bind) to s.
+func (k *Keyring) Rotate(ctx context.Context, s MetaStore) error {
+	old := ""
+	if k.gen > 1 {
+		old = strconv.Itoa(k.gen)
+	} else if v, ok, err := s.Meta(ctx, metaGeneration); err != nil {
+		return err
+	} else if ok {
+		old = v
+	}
+	swapped, err := s.SwapMeta(ctx, metaGeneration, old, strconv.Itoa(k.gen+1))
+	if err != nil {
+		return err
+	}
+	if !swapped {
+		return fmt.Errorf("keyring: the signing key was rotated meanwhile by another instance; run again")
+	}
+	k.use(k.gen + 1)
 	return nil
 }
 

@@ -136,6 +136,62 @@ func (m memMeta) InitMeta(_ context.Context, key, value string) (string, error) 
 	return value, nil
 }
 
+func (m memMeta) Meta(_ context.Context, key string) (string, bool, error) {
+	v, ok := m[key]
+	return v, ok, nil
+}
+
+func (m memMeta) SwapMeta(_ context.Context, key, old, value string) (bool, error) {
+	if v, ok := m[key]; (ok && v != old) || (!ok && old != "") {
+		return false, nil
+	}
+	m[key] = value
+	return true, nil
+}
+
+// TestRotate: a rotation signs with a new key from then on, in this
+// keyring and in every one bound to the store after it; the old keys stay
+// among the public keys, so what they signed still verifies.
+func TestRotate(t *testing.T) {
+	ctx := t.Context()
+	m := memMeta{}
+	k := fixed(1)
+	if err := k.Bind(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	first, sig := k.PublicKey(), k.Sign([]byte("before"))
+	if err := k.Rotate(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	if k.Generation() != 2 || bytes.Equal(k.PublicKey(), first) {
+		t.Fatalf("after Rotate: generation %d, same key %v", k.Generation(), bytes.Equal(k.PublicKey(), first))
+	}
+	other := fixed(1)
+	if err := other.Bind(ctx, m); err != nil || other.ID() != k.ID() {
+		t.Fatalf("another instance bound after the rotation signs with %s (%v); want %s", other.ID(), err, k.ID())
+	}
+	pubs := other.PublicKeys()
+	if len(pubs) != 2 || !bytes.Equal(pubs[0].Key, first) || pubs[0].Current || !pubs[1].Current {
+		t.Fatalf("PublicKeys = %+v; want the first key, then the current one", pubs)
+	}
+	if !Verify(pubs[0].Key, []byte("before"), sig) {
+		t.Error("what the first key signed no longer verifies with its public key")
+	}
+	stale := fixed(1) // bound before the second rotation
+	if err := stale.Bind(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	if err := k.Rotate(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	if err := stale.Rotate(ctx, m); err == nil || !strings.Contains(err.Error(), "meanwhile") {
+		t.Fatalf("a rotation from a stale generation = %v; want it refused", err)
+	}
+	if err := fixed(2).Bind(ctx, m); !errors.Is(err, ErrKeyMismatch) {
+		t.Fatalf("another master key after rotations: %v; want ErrKeyMismatch", err)
+	}
+}
+
 func TestBind(t *testing.T) {
 	m := memMeta{}
 	if err := fixed(1).Bind(t.Context(), m); err != nil {

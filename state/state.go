@@ -478,6 +478,27 @@ func (s *Store) InitMeta(ctx context.Context, key, value string) (string, error)
 	return v, err
 }
 
+// SwapMeta sets key to value if it holds old, or if it is absent when old
+// is "", and reports whether it did: a compare-and-swap, so that two
+// instances changing one setting at once cannot both win.
+func (s *Store) SwapMeta(ctx context.Context, key, old, value string) (bool, error) {
+	var res sql.Result
+	var err error
+	if old == "" {
+		res, err = s.db.ExecContext(ctx, s.rebind(`INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING`), key, value)
+	} else {
+		res, err = s.db.ExecContext(ctx, s.rebind(`UPDATE meta SET value = ? WHERE key = ? AND value = ?`), value, key, old)
+	}
+	if err != nil {
+		return false, s.wrap(err, "set %s", key)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, s.wrap(err, "set %s", key)
+	}
+	return n == 1, nil
+}
+
 // rebind turns the ? placeholders of a query into $1, $2, … on PostgreSQL.
 // Queries passed here must not contain a literal '?'.
 func (s *Store) rebind(query string) string {

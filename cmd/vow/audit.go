@@ -2,12 +2,9 @@ package main
 
 import (
 	"context"
-	"crypto/ed25519"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -41,8 +38,8 @@ export and the public key (vow keys public) can check it.`,
 
 func (a *app) auditVerifyCommand() *cobra.Command {
 	var (
-		file string
-		keys []string
+		file, keysURL string
+		keys          []string
 	)
 	cmd := &cobra.Command{
 		Use:   "verify",
@@ -58,10 +55,11 @@ but not yet signed; the report says how many.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			trusted, err := a.trustedKeys(keys)
+			pubs, err := a.trustedPublicKeys(cmd, keys, keysURL)
 			if err != nil {
 				return err
 			}
+			trusted := audit.TrustKeys(pubs...)
 			var src audit.Source
 			if file != "" {
 				if src, err = audit.ReadExport(file); err != nil {
@@ -94,28 +92,9 @@ but not yet signed; the report says how many.`,
 		},
 	}
 	cmd.Flags().StringVar(&file, "file", "", "verify this export (vow audit export) instead of the state store")
-	cmd.Flags().StringArrayVar(&keys, "public-key", nil, "trust checkpoints signed by this public key (base64, from vow keys public); repeat for old keys")
+	cmd.Flags().StringArrayVar(&keys, "public-key", nil, "trust checkpoints signed by this public key (base64, from vow keys public --all); repeat")
+	cmd.Flags().StringVar(&keysURL, "keys-url", "", "trust the keys a Vow server publishes, e.g. https://privacy.example.com"+WellKnownKeys)
 	return cmd
-}
-
-// trustedKeys are the given public keys, or this installation's own.
-func (a *app) trustedKeys(given []string) (audit.Trusted, error) {
-	if len(given) == 0 {
-		k, err := a.openKeys()
-		if err != nil {
-			return nil, fmt.Errorf("%w, or pass --public-key", err)
-		}
-		return audit.TrustKeys(k.PublicKey()), nil
-	}
-	var pubs []ed25519.PublicKey
-	for _, g := range given {
-		b, err := base64.StdEncoding.DecodeString(strings.TrimSpace(g))
-		if err != nil || len(b) != ed25519.PublicKeySize {
-			return nil, fmt.Errorf("--public-key %q is not an Ed25519 public key in base64 (vow keys public prints one)", g)
-		}
-		pubs = append(pubs, ed25519.PublicKey(b))
-	}
-	return audit.TrustKeys(pubs...), nil
 }
 
 func (a *app) printReport(r *audit.Report, took time.Duration) {
@@ -180,7 +159,7 @@ filtered export cannot be verified as a chain.`,
 				return err
 			}
 			if person != "" {
-				k, err := a.openKeys()
+				k, err := a.openKeys(cmd)
 				if err != nil {
 					return fmt.Errorf("--identity: %w", err)
 				}

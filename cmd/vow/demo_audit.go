@@ -35,7 +35,7 @@ func demoAudit(cmd *cobra.Command, a *app, env *demoEnv) (any, error) {
 		return nil, err
 	}
 	start := time.Now()
-	r, err := audit.Verify(ctx, audit.StoreSource{Store: env.Store}, audit.TrustKeys(k.PublicKey()))
+	r, err := audit.Verify(ctx, audit.StoreSource{Store: env.Store}, audit.TrustKeys(k.Trusted()...))
 	if err != nil {
 		return nil, err
 	}

@@ -420,7 +420,7 @@ constant time, and refuses a time more than five minutes away; the body's "id"
 lets it drop a notice it has seen.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			k, err := a.openKeys()
+			k, err := a.openKeys(cmd)
 			if err != nil {
 				return err
 			}

@@ -2,8 +2,8 @@ package main
 
 import (
 	"context"
-	"crypto/ed25519"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -669,13 +669,17 @@ func writeOut(stdout io.Writer, path string, b []byte) error {
 }
 
 func (a *app) certificateCommand() *cobra.Command {
-	var pub string
+	var (
+		pubs    []string
+		keysURL string
+	)
 	verify := &cobra.Command{
 		Use:   "verify FILE",
 		Short: "Check an erasure certificate's signature and show what it certifies",
 		Long: `Verify checks that an erasure certificate was signed by this Vow installation's
-key (the master key in --data-dir or $VOW_MASTER_KEY), or by --public-key, and
-was not altered since. Exit status 1 if it does not verify.`,
+key (any generation: the master key in --data-dir or $VOW_MASTER_KEY), or by a
+key given with --public-key or published at --keys-url, and was not altered
+since. Exit status 1 if it does not verify.`,
 		Example: `  vow certificate verify certificate.json
   vow certificate verify certificate.json --public-key "$(cat vow-public.key)"`,
 		Args: cobra.ExactArgs(1),
@@ -684,11 +688,11 @@ was not altered since. Exit status 1 if it does not verify.`,
 			if err != nil {
 				return err
 			}
-			key, err := a.trustedKey(cmd, pub)
+			keys, err := a.trustedPublicKeys(cmd, pubs, keysURL)
 			if err != nil {
 				return err
 			}
-			c, err := dsr.VerifyCertificate(doc, key)
+			c, err := dsr.VerifyCertificate(doc, keys...)
 			if err != nil {
 				fmt.Fprintf(a.stderr, "vow: %s: %v\n", args[0], err)
 				return exitError{1}
@@ -696,7 +700,7 @@ was not altered since. Exit status 1 if it does not verify.`,
 			if a.format == "json" {
 				return a.json(c)
 			}
-			fmt.Fprintf(a.stdout, "valid: erasure certificate for request %s, signed by key %s\n", c.RequestID, dsrKeyID(key))
+			fmt.Fprintf(a.stdout, "valid: erasure certificate for request %s, signed by key %s\n", c.RequestID, signerID(doc))
 			fmt.Fprintf(a.stdout, "  %s, completed %s, verified: %v\n", c.Organization, c.CompletedAt.Format(time.RFC3339), c.Verified)
 			for _, t := range c.Tables {
 				name := t.System + ":" + t.Table
@@ -741,7 +745,8 @@ was not altered since. Exit status 1 if it does not verify.`,
 			return nil
 		},
 	}
-	verify.Flags().StringVar(&pub, "public-key", "", "base64 Ed25519 public key to trust instead of this installation's")
+	verify.Flags().StringArrayVar(&pubs, "public-key", nil, "trust this base64 Ed25519 public key (from vow keys public) instead of this installation's; repeat")
+	verify.Flags().StringVar(&keysURL, "keys-url", "", "trust the keys a Vow server publishes, e.g. https://privacy.example.com"+WellKnownKeys)
 	cmd := &cobra.Command{
 		Use:     "certificate",
 		Short:   "Work with erasure certificates",
@@ -749,24 +754,6 @@ was not altered since. Exit status 1 if it does not verify.`,
 	}
 	cmd.AddCommand(verify)
 	return cmd
-}
-
-// trustedKey is the public key certificates are checked against: --public-key,
-// else this installation's.
-func (a *app) trustedKey(cmd *cobra.Command, pub string) (ed25519.PublicKey, error) {
-	if pub != "" {
-		b, err := base64.StdEncoding.DecodeString(strings.TrimSpace(pub))
-		if err != nil || len(b) != ed25519.PublicKeySize {
-			return nil, fmt.Errorf("--public-key: want a base64 Ed25519 public key (32 bytes)")
-		}
-		return b, nil
-	}
-	// Never keyring.Load: a key created here would have signed nothing.
-	k, err := a.openKeys()
-	if err != nil {
-		return nil, fmt.Errorf("%w — or give the signer's public key with --public-key (vow keys public prints it there)", err)
-	}
-	return k.PublicKey(), nil
 }
 
 // policyEraser keeps the subject's policy acceptances under a pseudonym
@@ -789,7 +776,13 @@ func policyEraser(v *versions.Service) func(context.Context, dsr.Identities) ([]
 	}
 }
 
-func dsrKeyID(k ed25519.PublicKey) string { return keyring.KeyID(k) }
+// signerID is the ID of the key that signed a verified certificate.
+func signerID(doc []byte) string {
+	var s dsr.Signed
+	_ = json.Unmarshal(doc, &s)
+	pub, _ := base64.StdEncoding.DecodeString(s.Signature.PublicKey)
+	return keyring.KeyID(pub)
+}
 
 // consentEraser reduces the consent history kept under each of the
 // subject's identities, an email address in any spelling, to proof of

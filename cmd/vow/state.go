@@ -61,8 +61,20 @@ func (a *app) openKeyring(cmd *cobra.Command, dataDir string, s *state.Store) (*
 	if err != nil {
 		return nil, err
 	}
+	bound, err := keyring.Bound(cmd.Context(), s)
+	if err != nil {
+		return nil, err
+	}
 	if err := k.Bind(cmd.Context(), s); err != nil {
 		return nil, err
+	}
+	if !bound {
+		// The first time a key signs for this store: the start of what
+		// it vouches for.
+		data, _ := json.Marshal(map[string]any{"key_id": k.ID(), "generation": k.Generation()})
+		if _, err := s.Append(cmd.Context(), state.Event{Kind: "keys.created", Actor: "vow", Data: data}); err != nil {
+			return nil, err
+		}
 	}
 	return k, nil
 }
