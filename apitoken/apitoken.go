@@ -10,12 +10,14 @@
 package apitoken
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"database/sql"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
@@ -72,6 +74,9 @@ func (t Token) Allows(scope string) bool {
 type Store struct {
 	st  *state.Store
 	now func() time.Time
+	// Actor names who creates and revokes tokens through this store, for
+	// the audit log; "vow" when empty.
+	Actor string
 
 	// cache maps the SHA-256 of a secret to its *cached token. A sync.Map,
 	// not a map under an RWMutex: every API request reads it, and an
@@ -130,9 +135,14 @@ func (s *Store) Create(ctx context.Context, name string, scopes []string) (Token
 	id := hex.EncodeToString(idb[:])
 	secret := "vow_" + id + "_" + base64.RawURLEncoding.EncodeToString(sec[:])
 	now := s.now().UTC().Truncate(time.Microsecond)
-	_, err := s.st.DB().ExecContext(ctx, s.st.Rebind(
-		`INSERT INTO api_tokens (id, name, hash, scopes, created_at) VALUES (?, ?, ?, ?, ?)`),
-		id, name, hexHash(secret), strings.Join(scopes, " "), now.UnixMicro())
+	err := s.st.InTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, s.st.Rebind(
+			`INSERT INTO api_tokens (id, name, hash, scopes, created_at) VALUES (?, ?, ?, ?, ?)`),
+			id, name, hexHash(secret), strings.Join(scopes, " "), now.UnixMicro()); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, "token.created", id, map[string]any{"name": name, "scopes": scopes})
+	})
 	if err != nil {
 		if isUnique(err) {
 			return Token{}, "", fmt.Errorf("%w: %q (revoke it or choose another name)", ErrExists, name)
@@ -140,6 +150,17 @@ func (s *Store) Create(ctx context.Context, name string, scopes []string) (Token
 		return Token{}, "", s.st.Wrap(err, "create token %s", name)
 	}
 	return Token{ID: id, Name: name, Scopes: scopes, CreatedAt: now}, secret, nil
+}
+
+// record appends an entry about token id to the audit log, in the
+// transaction of the change it records.
+func (s *Store) record(ctx context.Context, tx *sql.Tx, kind, id string, data map[string]any) error {
+	b, err := json.Marshal(data)
+	if err != nil {
+		return err
+	}
+	_, err = s.st.AppendTx(ctx, tx, state.Event{Kind: kind, Subject: id, Actor: cmp.Or(s.Actor, "vow"), Data: b})
+	return err
 }
 
 func isUnique(err error) bool {
@@ -202,19 +223,31 @@ func scanToken(r scanner) (Token, error) {
 // Revoke revokes the token with that name or id. Revoking twice is harmless.
 func (s *Store) Revoke(ctx context.Context, nameOrID string) (Token, error) {
 	now := s.now().UTC().UnixMicro()
-	res, err := s.st.DB().ExecContext(ctx, s.st.Rebind(
-		`UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE name = ? OR id = ?`), now, nameOrID, nameOrID)
+	err := s.st.InTx(ctx, func(tx *sql.Tx) error {
+		var id, name string
+		err := tx.QueryRowContext(ctx, s.st.Rebind(`SELECT id, name FROM api_tokens WHERE (name = ? OR id = ?) AND revoked_at IS NULL`), nameOrID, nameOrID).Scan(&id, &name)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil // unknown (below), or revoked already: harmless
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, s.st.Rebind(`UPDATE api_tokens SET revoked_at = ? WHERE id = ?`), now, id); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, "token.revoked", id, map[string]any{"name": name})
+	})
 	if err != nil {
 		return Token{}, s.st.Wrap(err, "revoke token %s", nameOrID)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return Token{}, fmt.Errorf("%w: %q (vow token list shows them)", ErrNotFound, nameOrID)
 	}
 	s.cache.Clear()
 	s.entries.Store(0)
 	row := s.st.DB().QueryRowContext(ctx, s.st.Rebind(
 		`SELECT id, name, scopes, created_at, last_used_at, revoked_at FROM api_tokens WHERE name = ? OR id = ?`), nameOrID, nameOrID)
 	t, err := scanToken(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Token{}, fmt.Errorf("%w: %q (vow token list shows them)", ErrNotFound, nameOrID)
+	}
 	if err != nil {
 		return Token{}, s.st.Wrap(err, "revoke token %s", nameOrID)
 	}

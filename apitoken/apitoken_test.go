@@ -103,3 +103,42 @@ func TestAdminAllowsAll(t *testing.T) {
 		}
 	}
 }
+
+// TestTokensAudited: creating and revoking a token are entries of the
+// audit log, by the store's actor; revoking twice records once.
+func TestTokensAudited(t *testing.T) {
+	t.Parallel()
+	for kind, st := range stores(t) {
+		t.Run(kind, func(t *testing.T) {
+			ctx := context.Background()
+			ts := apitoken.New(st)
+			ts.Actor = "cli:ada"
+			tok, _, err := ts.Create(ctx, "ci", []string{"requests"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for range 2 {
+				if _, err := ts.Revoke(ctx, "ci"); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := ts.Revoke(ctx, "nope"); !errors.Is(err, apitoken.ErrNotFound) {
+				t.Errorf("revoke unknown: %v", err)
+			}
+			evs, err := st.Events(ctx, state.EventFilter{Subject: tok.ID})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, e := range evs {
+				got = append(got, e.Kind+" by "+e.Actor)
+				if strings.Contains(string(e.Data), "vow_") {
+					t.Errorf("an entry holds a secret: %s", e.Data)
+				}
+			}
+			if strings.Join(got, ", ") != "token.created by cli:ada, token.revoked by cli:ada" {
+				t.Errorf("entries: %v", got)
+			}
+		})
+	}
+}

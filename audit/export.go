@@ -2,6 +2,7 @@ package audit
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/hex"
 	"encoding/json"
@@ -23,8 +24,9 @@ type Filter struct {
 	Kind, Subject, Actor string
 	Since, Until         time.Time
 	// Person, a pseudonym made by [Subject], selects the entries about
-	// that person: those naming them, and those of every request whose
-	// received entry lists them among its identities.
+	// that person: those naming them (as subject, or anywhere in their
+	// data, as a batch of consent decisions does), and those of every
+	// request whose received entry lists them among its identities.
 	Person string
 }
 
@@ -97,7 +99,7 @@ func Export(ctx context.Context, s *state.Store, f Filter, w io.Writer) (int64, 
 	}
 	var n int64
 	err = s.EachEvent(ctx, state.EventFilter{Kind: f.Kind, Subject: f.Subject, Actor: f.Actor, Since: f.Since, Until: f.Until}, func(e state.Event) error {
-		if f.Person != "" && e.Subject != f.Person && !about[e.Subject] {
+		if f.Person != "" && e.Subject != f.Person && !about[e.Subject] && !bytes.Contains(e.Data, []byte(f.Person)) {
 			return nil
 		}
 		n++

@@ -29,6 +29,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/vowprivacy/vow/audit"
 	"github.com/vowprivacy/vow/keyring"
 	"github.com/vowprivacy/vow/policy"
 	"github.com/vowprivacy/vow/state"
@@ -341,6 +342,35 @@ func (s *Service) insertEvents(ctx context.Context, tx *sql.Tx, events []Event, 
 		if _, err := tx.ExecContext(ctx, up, e.Subject, e.Purpose, string(e.Status), e.Source, e.PolicyVersion, us, e.ID); err != nil {
 			return s.st.Wrap(err, "update consent state")
 		}
+	}
+	// One audit entry for the decisions recorded together; it names the
+	// people by pseudonym only.
+	var changes []map[string]any
+	subject := audit.Subject(s.k, events[0].Subject)
+	for _, e := range events {
+		ps := audit.Subject(s.k, e.Subject)
+		if ps != subject {
+			subject = ""
+		}
+		changes = append(changes, map[string]any{"event": e.ID, "subject": ps, "purpose": e.Purpose, "status": e.Status})
+	}
+	return s.record(ctx, tx, "consent.recorded", subject, events[0].RecordedBy,
+		map[string]any{"source": events[0].Source, "policy_version": s.version, "changes": changes})
+}
+
+// record appends an entry about subject (named by pseudonym; "" when the
+// entry is about several people, each named in data) to the audit log,
+// in the transaction of the change it records.
+func (s *Service) record(ctx context.Context, tx *sql.Tx, kind, subject, by string, data map[string]any) error {
+	if subject != "" && !strings.HasPrefix(subject, keyring.PseudonymPrefix) {
+		subject = audit.Subject(s.k, subject)
+	}
+	b, err := json.Marshal(data)
+	if err != nil {
+		return err
+	}
+	if _, err := s.st.AppendTx(ctx, tx, state.Event{Kind: kind, Subject: subject, Actor: by, Data: b}); err != nil {
+		return fmt.Errorf("record %s: %w", kind, err)
 	}
 	return nil
 }

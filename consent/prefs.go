@@ -143,7 +143,7 @@ func (s *Service) setPref(ctx context.Context, tx *sql.Tx, subject, topic string
 		subject, topic, status, source, at); err != nil {
 		return s.st.Wrap(err, "update preference")
 	}
-	return nil
+	return s.record(ctx, tx, "preference.recorded", subject, by, map[string]any{"topic": topic, "status": status, "source": source})
 }
 
 // unsubscribeTTL is how long an unsubscribe link works: old emails are

@@ -68,7 +68,7 @@ func TestErasedLeavesNoTrace(t *testing.T) {
 			// An auditor who holds the address still finds what Vow did
 			// for them, and the log still verifies.
 			found := must("audit", "export", "--identity", mixed)
-			for _, want := range []string{`"kind":"request.received"`, `"kind":"request.completed"`, `"kind":"policy.accepted"`} {
+			for _, want := range []string{`"kind":"request.received"`, `"kind":"request.completed"`, `"kind":"policy.accepted"`, `"kind":"consent.recorded"`} {
 				if strings.Count(found, want) == 0 {
 					t.Errorf("audit export --identity: no %s entry:\n%s", want, found)
 				}

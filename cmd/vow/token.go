@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"strings"
 	"text/tabwriter"
@@ -122,5 +123,7 @@ func (a *app) tokenStore(cmd *cobra.Command) (*apitoken.Store, func(), error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	return apitoken.New(st), func() { st.Close() }, nil
+	ts := apitoken.New(st)
+	ts.Actor = "cli:" + cmp.Or(osUser(), "unknown")
+	return ts, func() { st.Close() }, nil
 }
