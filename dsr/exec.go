@@ -118,11 +118,12 @@ func (s *Service) Run(ctx context.Context, id string, progress func(Progress)) (
 		return nil, merr
 	}
 	set["result"] = out
+	// The identities (and a rectification's new values) were needed to
+	// find and change the data; a request that has ended keeps only the
+	// keyed pseudonyms the audit log names the person by.
+	set["identities"], set["keys"], set["changes"] = "{}", nil, "{}"
 	if r.Type == Erasure {
-		// The identities were needed to find the data; once it is erased
-		// Vow keeps only the keyed subject hash — and nothing of the
-		// subject in its earlier requests either.
-		set["identities"], set["keys"], set["changes"] = "{}", nil, "{}"
+		// … and nothing of the subject in their earlier requests either.
 		if !res.Held {
 			if err := s.forget(ctx, r); err != nil {
 				return s.fail(ctx, r, err)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/vowprivacy/vow/identity"
 )
@@ -19,8 +20,19 @@ import (
 // normalised value). Requests still open are left to finish; each
 // forgotten one records a request.forgotten event naming the erasure.
 func (s *Service) forget(ctx context.Context, erasure *Request) error {
+	// Requests still holding identities (open ones, failed ones, and
+	// those from before version 11) are matched by identity; those that
+	// have ended hold only the pseudonyms.
+	mine := s.pseudonyms(erasure.Identities)
+	in := make([]any, len(mine))
+	for i, p := range mine {
+		in[i] = p
+	}
+	args := append(append(append([]any{}, in...), erasure.ID), in...)
 	rows, err := s.Store.DB().QueryContext(ctx, s.Store.Rebind(
-		`SELECT id, status, identities, result FROM requests WHERE id <> ? AND identities <> '{}'`), erasure.ID)
+		`SELECT id, status, identities, result, id IN (SELECT request_id FROM request_pseudonyms WHERE pseudonym IN (`+placeholders(len(mine))+`))
+		FROM requests WHERE id <> ? AND (identities <> '{}' OR id IN (SELECT request_id FROM request_pseudonyms WHERE pseudonym IN (`+placeholders(len(mine))+`)))`),
+		args...)
 	if err != nil {
 		return s.Store.Wrap(err, "dsr: find the subject's earlier requests")
 	}
@@ -34,13 +46,14 @@ func (s *Service) forget(ctx context.Context, erasure *Request) error {
 		var (
 			id, status, ids string
 			result          *string
+			byPseudonym     bool
 		)
-		if err := rows.Scan(&id, &status, &ids, &result); err != nil {
+		if err := rows.Scan(&id, &status, &ids, &result, &byPseudonym); err != nil {
 			rows.Close()
 			return s.Store.Wrap(err, "dsr: find the subject's earlier requests")
 		}
 		var theirs Identities
-		if json.Unmarshal([]byte(ids), &theirs) != nil || !Status(status).Final() || !shareIdentity(erasure.Identities, theirs) {
+		if json.Unmarshal([]byte(ids), &theirs) != nil || !Status(status).Final() || !(byPseudonym || shareIdentity(erasure.Identities, theirs)) {
 			continue
 		}
 		e := earlier{id: id, status: Status(status)}
@@ -49,6 +62,9 @@ func (s *Service) forget(ctx context.Context, erasure *Request) error {
 				rows.Close()
 				return fmt.Errorf("dsr: request %s: stored result: %w", id, err)
 			}
+		}
+		if len(theirs) == 0 && (e.result == nil || e.result.Export == "") {
+			continue // nothing of the subject left to forget
 		}
 		found = append(found, e)
 	}
@@ -79,6 +95,15 @@ func (s *Service) forget(ctx context.Context, erasure *Request) error {
 		}
 	}
 	return nil
+}
+
+// placeholders is n comma-separated ?s, at least one (a NULL matches
+// nothing).
+func placeholders(n int) string {
+	if n == 0 {
+		return "NULL"
+	}
+	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
 }
 
 // shareIdentity reports whether two requests name one identity: a kind

@@ -28,6 +28,13 @@ func TestErasureForgetsEarlierRequests(t *testing.T) {
 				}
 			}
 			adaPackage := filepath.Join(f.exports, ada.Result.Export)
+			// A request that has ended keeps no identity: the erasure finds
+			// Ada's by the pseudonym of her address.
+			for _, r := range []*dsr.Request{ada, bob} {
+				if len(r.Identities) != 0 {
+					t.Errorf("completed request %s keeps identities %v", r.ID, r.Identities)
+				}
+			}
 
 			erasure := run(t, f, create(t, f, trusted(dsr.Erasure, dsr.Identities{"email": "ada@example.com"})).ID)
 			if len(erasure.Identities) != 0 {
@@ -54,7 +61,7 @@ func TestErasureForgetsEarlierRequests(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if b.Identities["email"] != "bob@example.com" || b.Result.Export == "" {
+			if b.Result.Export == "" || b.CompletedAt == nil {
 				t.Errorf("Bob's request changed: %+v", b)
 			}
 			if _, err := os.Stat(filepath.Join(f.exports, bob.Result.Export)); err != nil {

@@ -380,6 +380,13 @@ func (s *Service) Create(ctx context.Context, n NewRequest) (*Request, error) {
 		for kind, v := range r.Identities {
 			pseudonyms[kind] = audit.Subject(s.Keys, v)
 		}
+		// A duplicate is answered by the request it duplicates: it ends
+		// now, and keeps no identity.
+		if r.Status == Completed {
+			if _, err := tx.ExecContext(ctx, s.Store.Rebind(`UPDATE requests SET identities = '{}', changes = '{}' WHERE id = ?`), r.ID); err != nil {
+				return s.Store.Wrap(err, "dsr: record request")
+			}
+		}
 		if err := s.eventTx(ctx, tx, r.ID, "request.received", map[string]any{"type": r.Type, "verification": r.Verification, "duplicate_of": r.DuplicateOf,
 			audit.IdentitiesKey: pseudonyms, "created_by": r.CreatedBy}); err != nil {
 			return err
@@ -414,6 +421,17 @@ func (s *Service) openDuplicate(ctx context.Context, r *Request) (string, error)
 	return id, nil
 }
 
+// pseudonyms are the keyed pseudonyms of a request's identities, as the
+// audit log names the person.
+func (s *Service) pseudonyms(ids Identities) []string {
+	var out []string
+	for _, v := range ids {
+		out = append(out, audit.Subject(s.Keys, v))
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
 func newRequestID() string {
 	var b [10]byte
 	rand.Read(b[:])
@@ -437,6 +455,11 @@ func (s *Service) insert(ctx context.Context, tx *sql.Tx, r *Request) error {
 		r.CreatedBy, ts(r.UpdatedAt))
 	if err != nil {
 		return s.Store.Wrap(err, "dsr: record request")
+	}
+	for _, ps := range s.pseudonyms(r.Identities) {
+		if _, err := tx.ExecContext(ctx, s.Store.Rebind(`INSERT INTO request_pseudonyms (request_id, pseudonym) VALUES (?, ?) ON CONFLICT DO NOTHING`), r.ID, ps); err != nil {
+			return s.Store.Wrap(err, "dsr: record request")
+		}
 	}
 	return nil
 }
@@ -651,7 +674,8 @@ func (s *Service) Cancel(ctx context.Context, id, reason, by string) error {
 			return err
 		}
 	}
-	return s.move(ctx, id, openStatuses, Cancelled, map[string]any{"completed_at": ts(s.now()), "last_error": reason},
+	return s.move(ctx, id, openStatuses, Cancelled, map[string]any{"completed_at": ts(s.now()), "last_error": reason,
+		"identities": "{}", "keys": nil, "changes": "{}"},
 		"request.cancelled", map[string]any{"reason": reason, "by": by})
 }
 
