@@ -26,6 +26,9 @@ func (l *linter) zeroDurations() {
 	zero("retention.audit_log", p.Retention.AuditLog,
 		"write how long Vow keeps its audit log, e.g. 12 months, or remove audit_log: to keep it for ever",
 		"an audit log kept for %s keeps no record of what Vow did", p.Retention.AuditLog)
+	zero("retention.requests", p.Retention.Requests,
+		"write how long Vow keeps the record of a request that has ended, e.g. 3y, or remove requests: to keep them for ever",
+		"request records kept for %s leave no proof that a request was answered", p.Retention.Requests)
 	for _, s := range p.Systems {
 		for _, t := range s.Tables {
 			path := "systems." + s.Name + ".tables." + t.Name

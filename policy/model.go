@@ -178,6 +178,7 @@ type Processor struct {
 type Retention struct {
 	Backups  Duration `yaml:"backups" help:"How long backups are kept; erased data is gone from backups after this."`
 	AuditLog Duration `yaml:"audit_log" help:"How long Vow keeps its own audit log, e.g. 12 months; older entries are pruned and what is left stays verifiable. Kept for ever when omitted."`
+	Requests Duration `yaml:"requests" help:"How long Vow keeps the record of a data-subject request that has ended (dates, outcome, certificate; its identities go when it ends), e.g. 3y. Kept for ever when omitted."`
 	Rules    []*Rule  `yaml:"rules" help:"Retention rules, each enforced by Vow."`
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/vowprivacy/vow/audit"
 	"github.com/vowprivacy/vow/keyring"
+	"github.com/vowprivacy/vow/policy"
 	"github.com/vowprivacy/vow/state"
 )
 
@@ -270,20 +271,17 @@ vow serve prunes once a day by itself.`,
   vow audit prune vow.yaml`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cutoff, err := parseInstant("--before", before)
-			if err != nil {
-				return err
-			}
-			if cutoff.IsZero() {
-				file := policyArg(args)
-				p, err := a.loadValidPolicy(file)
+			var keep policy.Duration
+			if before == "" {
+				p, err := a.loadValidPolicy(policyArg(args))
 				if err != nil {
 					return err
 				}
-				if p.Retention.AuditLog.IsZero() {
-					return fmt.Errorf("%s keeps the audit log for ever (retention.audit_log is not set): nothing to prune; set it, e.g. audit_log: 12 months, or pass --before", file)
-				}
-				cutoff = p.Retention.AuditLog.Before(time.Now())
+				keep = p.Retention.AuditLog
+			}
+			cutoff, err := retentionCutoff(before, keep, "audit_log", "12 months")
+			if err != nil {
+				return err
 			}
 			log, err := a.openAuditLog(cmd)
 			if err != nil {
@@ -297,17 +295,34 @@ vow serve prunes once a day by itself.`,
 			if a.format == "json" {
 				return a.json(p)
 			}
-			verb := "deleted"
-			if dryRun {
-				verb = "dry run: would delete"
-			}
-			fmt.Fprintf(a.stdout, "%s %d audit entries written before %s (through #%d)\n", verb, p.Deleted, p.Before.Format(time.RFC3339), p.Through)
+			fmt.Fprintf(a.stdout, "%s %d audit entries written before %s (through #%d)\n", purgeVerb(dryRun), p.Deleted, p.Before.Format(time.RFC3339), p.Through)
 			return nil
 		},
 	}
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "say what would be deleted, and delete nothing")
 	cmd.Flags().StringVar(&before, "before", "", "delete entries before this time instead of the policy's retention (YYYY-MM-DD or RFC 3339)")
 	return cmd
+}
+
+// retentionCutoff is the time before which a purge of Vow's own records
+// deletes: --before, else the policy's retention.<key> before now. An
+// unset period keeps the records for ever, and says how to set one.
+func retentionCutoff(before string, keep policy.Duration, key, example string) (time.Time, error) {
+	cutoff, err := parseInstant("--before", before)
+	if err != nil || !cutoff.IsZero() {
+		return cutoff, err
+	}
+	if keep.IsZero() {
+		return time.Time{}, fmt.Errorf("the policy keeps them for ever (retention.%s is not set): nothing to delete; set it, e.g. %s: %s, or pass --before", key, key, example)
+	}
+	return keep.Before(time.Now()), nil
+}
+
+func purgeVerb(dryRun bool) string {
+	if dryRun {
+		return "dry run: would delete"
+	}
+	return "deleted"
 }
 
 // openAuditLog opens the state store and the keys that sign its log;

@@ -167,8 +167,44 @@ the policy promises.
 		a.requestPlanCommand(&file), a.requestCreateCommand(&file), a.requestRunCommand(&file),
 		a.requestStatusCommand(&file), a.requestListCommand(&file), a.requestVerifyCommand(&file),
 		a.requestExtendCommand(&file), a.requestCancelCommand(&file), a.requestExportCommand(&file),
-		a.requestApproveCommand(&file), a.requestRetryCommand(&file),
+		a.requestApproveCommand(&file), a.requestRetryCommand(&file), a.requestPurgeCommand(&file),
 	)
+	return cmd
+}
+
+func (a *app) requestPurgeCommand(file *string) *cobra.Command {
+	var (
+		dryRun bool
+		before string
+	)
+	cmd := &cobra.Command{
+		Use:   "purge",
+		Short: "Delete the records of requests that ended longer ago than the policy keeps them (retention.requests)",
+		Long: `Purge deletes the records of requests that ended (completed, failed or
+cancelled) before retention.requests ago (or --before), with their steps, codes,
+pseudonyms and any access package still on disk. The audit log keeps its
+entries about them under retention.audit_log. vow serve purges once a day.`,
+		Example: `  vow request purge --dry-run
+  vow request purge --before 2024-01-01`,
+		Args: cobra.NoArgs,
+		RunE: a.withRequests(file, func(cmd *cobra.Command, svc *dsr.Service, _ []string) error {
+			cutoff, err := retentionCutoff(before, svc.Policy.Retention.Requests, "requests", "3y")
+			if err != nil {
+				return err
+			}
+			p, err := svc.PurgeRecords(cmd.Context(), cutoff, "cli:"+osUser(), dryRun)
+			if err != nil {
+				return err
+			}
+			if a.format == "json" {
+				return a.json(p)
+			}
+			fmt.Fprintf(a.stdout, "%s the records of %d requests that ended before %s\n", purgeVerb(dryRun), p.Requests, p.Before.Format(time.RFC3339))
+			return nil
+		}),
+	}
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "count what would be deleted, and delete nothing")
+	cmd.Flags().StringVar(&before, "before", "", "delete records of requests that ended before this time instead of the policy's retention (YYYY-MM-DD or RFC 3339)")
 	return cmd
 }
 

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/vowprivacy/vow/audit"
+	"github.com/vowprivacy/vow/dsr"
 )
 
 func init() { serveWorkers = append(serveWorkers, auditWorker) }
@@ -17,7 +18,36 @@ const auditSealInterval = time.Minute
 // policy's retention.audit_log.
 const auditPruneInterval = 24 * time.Hour
 
-// auditWorker seals the audit log every minute and prunes it once a day.
+// ownRetention enforces the retention the policy declares for Vow's own
+// records: request records (retention.requests), then the audit log
+// (retention.audit_log), which records the first.
+func ownRetention(ctx context.Context, env *serveEnv, log *audit.Log) {
+	if keep := env.Policy.Retention.Requests; !keep.IsZero() {
+		svc, err := env.requestService()
+		if err == nil {
+			var p dsr.Purged
+			p, err = svc.PurgeRecords(ctx, keep.Before(time.Now()), "vow serve", false)
+			if err == nil && p.Requests > 0 {
+				env.Logger.Info("requests: purged the records of ended requests", "requests", p.Requests, "before", p.Before)
+			}
+		}
+		if err != nil {
+			env.Logger.Error("requests: purge records", "err", err)
+		}
+	}
+	if keep := env.Policy.Retention.AuditLog; !keep.IsZero() {
+		p, err := log.Prune(ctx, keep.Before(time.Now()), "vow serve", false)
+		switch {
+		case err != nil:
+			env.Logger.Error("audit: prune", "err", err)
+		case p.Deleted > 0:
+			env.Logger.Info("audit: pruned", "entries", p.Deleted, "through", p.Through, "before", p.Before)
+		}
+	}
+}
+
+// auditWorker seals the audit log every minute, and once a day enforces
+// the retention of Vow's own records.
 func auditWorker(ctx context.Context, env *serveEnv) error {
 	log := &audit.Log{Store: env.Store, Keys: env.Keyring}
 	t := time.NewTicker(auditSealInterval)
@@ -27,14 +57,8 @@ func auditWorker(ctx context.Context, env *serveEnv) error {
 		if _, _, err := log.Seal(ctx); err != nil {
 			env.Logger.Warn("audit: seal", "err", err)
 		}
-		if keep := env.Policy.Retention.AuditLog; !keep.IsZero() && time.Since(pruned) >= auditPruneInterval {
-			p, err := log.Prune(ctx, keep.Before(time.Now()), "vow serve", false)
-			switch {
-			case err != nil:
-				env.Logger.Error("audit: prune", "err", err)
-			case p.Deleted > 0:
-				env.Logger.Info("audit: pruned", "entries", p.Deleted, "through", p.Through, "before", p.Before)
-			}
+		if time.Since(pruned) >= auditPruneInterval {
+			ownRetention(ctx, env, log)
 			pruned = time.Now()
 		}
 		select {

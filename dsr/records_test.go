@@ -1,0 +1,56 @@
+package dsr_test
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/vowprivacy/vow/dsr"
+	"github.com/vowprivacy/vow/state"
+)
+
+// TestPurgeRecords: the records of requests that ended before the cutoff
+// go, with their packages and pseudonyms; open requests stay; a dry run
+// changes nothing; the purge is in the audit log.
+func TestPurgeRecords(t *testing.T) {
+	t.Parallel()
+	for _, kind := range []string{"sqlite", "postgres"} {
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t, kind)
+			ctx := t.Context()
+			done := run(t, f, create(t, f, trusted(dsr.Access, dsr.Identities{"email": "ada@example.com"})).ID)
+			pkg := filepath.Join(f.exports, done.Result.Export)
+			open := create(t, f, trusted(dsr.Access, dsr.Identities{"email": "bob@example.com"})) // not run: still open
+			cutoff := time.Now().Add(time.Minute)
+
+			p, err := f.svc.PurgeRecords(ctx, cutoff, "test", true)
+			if err != nil || p.Requests != 1 {
+				t.Fatalf("dry run = %+v, %v; want 1 due", p, err)
+			}
+			if _, err := f.svc.Get(ctx, done.ID); err != nil {
+				t.Fatalf("a dry run deleted: %v", err)
+			}
+			if p, err = f.svc.PurgeRecords(ctx, cutoff, "test", false); err != nil || p.Requests != 1 {
+				t.Fatalf("PurgeRecords = %+v, %v", p, err)
+			}
+			if _, err := f.svc.Get(ctx, done.ID); err == nil {
+				t.Error("the ended request's record is still there")
+			}
+			if _, err := os.Stat(pkg); !os.IsNotExist(err) {
+				t.Errorf("its package is still on disk (%v)", err)
+			}
+			if _, err := f.svc.Get(ctx, open.ID); err != nil {
+				t.Errorf("the open request went: %v", err)
+			}
+			var n int
+			if err := f.store.DB().QueryRowContext(ctx, f.store.Rebind(`SELECT count(*) FROM request_pseudonyms WHERE request_id = ?`), done.ID).Scan(&n); err != nil || n != 0 {
+				t.Errorf("%d pseudonyms left (%v)", n, err)
+			}
+			if evs, _ := f.store.Events(ctx, state.EventFilter{Kind: "requests.purged"}); len(evs) != 1 {
+				t.Errorf("requests.purged entries: %d", len(evs))
+			}
+		})
+	}
+}
