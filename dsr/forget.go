@@ -75,7 +75,7 @@ func (s *Service) forget(ctx context.Context, erasure *Request) error {
 	}
 	for _, e := range found {
 		set := map[string]any{"identities": "{}", "keys": nil, "changes": "{}"}
-		data := map[string]any{"by": erasure.ID}
+		data := map[string]any{"erasure": erasure.ID}
 		if e.result != nil && e.result.Export != "" {
 			err := os.Remove(filepath.Join(s.ExportDir, filepath.Base(e.result.Export)))
 			if err != nil && !errors.Is(err, os.ErrNotExist) {

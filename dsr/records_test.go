@@ -48,8 +48,13 @@ func TestPurgeRecords(t *testing.T) {
 			if err := f.store.DB().QueryRowContext(ctx, f.store.Rebind(`SELECT count(*) FROM request_pseudonyms WHERE request_id = ?`), done.ID).Scan(&n); err != nil || n != 0 {
 				t.Errorf("%d pseudonyms left (%v)", n, err)
 			}
-			if evs, _ := f.store.Events(ctx, state.EventFilter{Kind: "requests.purged"}); len(evs) != 1 {
-				t.Errorf("requests.purged entries: %d", len(evs))
+			if evs, _ := f.store.Events(ctx, state.EventFilter{Kind: "requests.purged"}); len(evs) != 1 || evs[0].Actor != "test" {
+				t.Errorf("requests.purged entries: %+v; want one, by test", evs)
+			}
+			// Who asked is the actor of the entries they caused.
+			evs, _ := f.store.Events(ctx, state.EventFilter{Subject: done.ID})
+			if len(evs) == 0 || evs[0].Kind != "request.received" || evs[0].Actor != "test" || evs[len(evs)-1].Actor != "vow" {
+				t.Errorf("entries of a request: %+v; want request.received by its creator, the run by vow", evs)
 			}
 		})
 	}

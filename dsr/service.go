@@ -388,7 +388,7 @@ func (s *Service) Create(ctx context.Context, n NewRequest) (*Request, error) {
 			}
 		}
 		if err := s.eventTx(ctx, tx, r.ID, "request.received", map[string]any{"type": r.Type, "verification": r.Verification, "duplicate_of": r.DuplicateOf,
-			audit.IdentitiesKey: pseudonyms, "created_by": r.CreatedBy}); err != nil {
+			audit.IdentitiesKey: pseudonyms, "by": r.CreatedBy}); err != nil {
 			return err
 		}
 		if r.Status == Executing {
@@ -854,9 +854,18 @@ func (s *Service) eventID(ctx context.Context, id, kind string, data map[string]
 		data = map[string]any{}
 	}
 	b, _ := json.Marshal(data)
-	if _, err := s.Store.Append(ctx, state.Event{Kind: kind, Subject: id, Actor: "vow", Data: b}); err != nil {
+	if _, err := s.Store.Append(ctx, state.Event{Kind: kind, Subject: id, Actor: actorOf(data), Data: b}); err != nil {
 		s.log().ErrorContext(ctx, "dsr: record event", "kind", kind, "request", id, "err", err)
 	}
+}
+
+// actorOf is who caused an event: the data's "by" (the token or user that
+// created, approved or cancelled a request), else Vow itself.
+func actorOf(data map[string]any) string {
+	if by, ok := data["by"].(string); ok && by != "" {
+		return by
+	}
+	return "vow"
 }
 
 // eventTx records an event inside tx: it commits with the change it
@@ -866,7 +875,7 @@ func (s *Service) eventTx(ctx context.Context, tx *sql.Tx, id, kind string, data
 		data = map[string]any{}
 	}
 	b, _ := json.Marshal(data)
-	if _, err := s.Store.AppendTx(ctx, tx, state.Event{Kind: kind, Subject: id, Actor: "vow", Data: b}); err != nil {
+	if _, err := s.Store.AppendTx(ctx, tx, state.Event{Kind: kind, Subject: id, Actor: actorOf(data), Data: b}); err != nil {
 		return fmt.Errorf("dsr: record event %s of %s: %w", kind, id, err)
 	}
 	return nil
