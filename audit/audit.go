@@ -21,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/vowprivacy/vow/identity"
@@ -113,4 +114,19 @@ type Pseudonymizer interface{ Pseudonym(value string) string }
 // person leaves nothing of theirs in it, and its chain stays whole.
 func Subject(k Pseudonymizer, identityValue string) string {
 	return k.Pseudonym(identity.Canonical(identityValue))
+}
+
+// Identity is how the log names the person an identity of a known kind
+// names. An email address or a phone number names one person everywhere,
+// so its pseudonym is [Subject]'s, the one consent and policy records use;
+// any other kind (user_id, customer_id, …) names a row of one table —
+// customer 7 is not employee 7 — so its pseudonym covers the kind too.
+func Identity(k Pseudonymizer, kind, value string) string {
+	if v, err := identity.Normalize(kind, value); err == nil {
+		value = v
+	}
+	if identity.Global(kind) {
+		return Subject(k, value)
+	}
+	return k.Pseudonym(kind + ":" + strings.TrimSpace(value))
 }

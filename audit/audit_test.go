@@ -458,3 +458,19 @@ func TestConcurrentAppendsChain(t *testing.T) {
 		})
 	}
 }
+
+// TestIdentityPseudonyms: an email or phone names one person everywhere,
+// so its pseudonym is the same whatever the kind of record; user 7 and
+// customer 7 are different people, and their pseudonyms differ.
+func TestIdentityPseudonyms(t *testing.T) {
+	k := newKeys(t)
+	if audit.Identity(k, "user_id", "1001") == audit.Identity(k, "customer_id", "1001") {
+		t.Error("user_id 1001 and customer_id 1001 share a pseudonym: erasing one would reach the other's records")
+	}
+	if audit.Identity(k, "email", "Ada@Example.com") != audit.Subject(k, "ada@example.com") {
+		t.Error("an email's pseudonym differs from the one consent and policy records use")
+	}
+	if audit.Identity(k, "user_id", "1001") == audit.Subject(k, "1001") {
+		t.Error("a user_id's pseudonym equals the bare value's")
+	}
+}

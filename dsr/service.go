@@ -378,7 +378,7 @@ func (s *Service) Create(ctx context.Context, n NewRequest) (*Request, error) {
 		// (audit.IdentitiesKey).
 		pseudonyms := map[string]string{}
 		for kind, v := range r.Identities {
-			pseudonyms[kind] = audit.Subject(s.Keys, v)
+			pseudonyms[kind] = audit.Identity(s.Keys, kind, v)
 		}
 		// A duplicate is answered by the request it duplicates: it ends
 		// now, and keeps no identity.
@@ -422,11 +422,12 @@ func (s *Service) openDuplicate(ctx context.Context, r *Request) (string, error)
 }
 
 // pseudonyms are the keyed pseudonyms of a request's identities, as the
-// audit log names the person.
+// audit log names the person: kind and value, so that user_id 7 never
+// matches customer_id 7 (audit.Identity).
 func (s *Service) pseudonyms(ids Identities) []string {
 	var out []string
-	for _, v := range ids {
-		out = append(out, audit.Subject(s.Keys, v))
+	for kind, v := range ids {
+		out = append(out, audit.Identity(s.Keys, kind, v))
 	}
 	slices.Sort(out)
 	return slices.Compact(out)

@@ -5,11 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/vowprivacy/vow/audit"
+	"github.com/vowprivacy/vow/hold"
+	"github.com/vowprivacy/vow/identity"
 	"github.com/vowprivacy/vow/keyring"
 	"github.com/vowprivacy/vow/policy"
 	"github.com/vowprivacy/vow/state"
@@ -160,11 +163,17 @@ filtered export cannot be verified as a chain.`,
 				return err
 			}
 			if person != "" {
+				kind, value := identity.Email, person
+				if sub, err := hold.ParseSubject(person); err == nil {
+					kind, value = sub.Kind, sub.Value
+				} else if !strings.Contains(person, "@") {
+					return fmt.Errorf("--identity: %w", err)
+				}
 				k, err := a.openKeys(cmd)
 				if err != nil {
 					return fmt.Errorf("--identity: %w", err)
 				}
-				f.Person = audit.Subject(k, person)
+				f.Person = audit.Identity(k, kind, value)
 			}
 			s, err := a.openState(cmd)
 			if err != nil {
@@ -194,7 +203,7 @@ filtered export cannot be verified as a chain.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&person, "identity", "", "only entries about the person with this email address or id, which the log holds only as a pseudonym")
+	cmd.Flags().StringVar(&person, "identity", "", "only entries about the person with this email address, or kind:value (user_id:42), which the log holds only as a pseudonym")
 	cmd.Flags().StringVar(&f.Subject, "subject", "", "only entries with this subject, as the log stores it (a request id, a policy version, a pseudonym)")
 	cmd.Flags().StringVar(&f.Actor, "actor", "", "only entries by this actor")
 	cmd.Flags().StringVar(&f.Kind, "kind", "", "only entries of this kind, e.g. request.completed")

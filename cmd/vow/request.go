@@ -797,7 +797,10 @@ since. Exit status 1 if it does not verify.`,
 func policyEraser(v *versions.Service) func(context.Context, dsr.Identities) ([]dsr.TableRecord, error) {
 	return func(ctx context.Context, ids dsr.Identities) ([]dsr.TableRecord, error) {
 		var sum versions.Erased
-		for _, value := range ids {
+		for kind, value := range ids {
+			if !identity.Global(kind) {
+				continue // acceptances are filed under an app's own subject names
+			}
 			e, err := v.Erase(ctx, value)
 			if err != nil {
 				return nil, err
@@ -821,12 +824,18 @@ func signerID(doc []byte) string {
 }
 
 // consentEraser reduces the consent history kept under each of the
-// subject's identities, an email address in any spelling, to proof of
-// opt-out.
+// subject's identities that name one person everywhere (an email address,
+// in any spelling, or a phone number) to proof of opt-out. Consent is
+// filed under the application's own subject names; a user_id or
+// customer_id names a row of one table, and "42" there may be someone
+// else's, so those are left alone.
 func consentEraser(c *consent.Service) func(context.Context, dsr.Identities) ([]dsr.TableRecord, error) {
 	return func(ctx context.Context, ids dsr.Identities) ([]dsr.TableRecord, error) {
 		var deleted int64
 		for kind, v := range ids {
+			if !identity.Global(kind) {
+				continue // "42" under consent may be another person's user_id
+			}
 			subjects := []string{v}
 			if identity.CaseInsensitive(kind) {
 				more, err := c.Spellings(ctx, v)
