@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -472,5 +473,36 @@ func TestIdentityPseudonyms(t *testing.T) {
 	}
 	if audit.Identity(k, "user_id", "1001") == audit.Subject(k, "1001") {
 		t.Error("a user_id's pseudonym equals the bare value's")
+	}
+}
+
+// TestAppendsUnderRepeatableReadDefault: a PostgreSQL database whose
+// default isolation is REPEATABLE READ still gets one chain from
+// concurrent appends: Vow's sessions use READ COMMITTED.
+func TestAppendsUnderRepeatableReadDefault(t *testing.T) {
+	t.Parallel()
+	url := testdb.Postgres(t)
+	name, _, _ := strings.Cut(url[strings.LastIndex(url, "/")+1:], "?")
+	testdb.PostgresAdmin(t, "ALTER DATABASE "+name+" SET default_transaction_isolation = 'repeatable read'")
+	f := newFixture(t, url)
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	for w := range 8 {
+		wg.Go(func() {
+			for i := range 20 {
+				err := f.store.InTx(ctx, func(tx *sql.Tx) error {
+					_, err := f.store.AppendTx(ctx, tx, state.Event{Kind: "k", Subject: fmt.Sprint(w, "-", i), Actor: "t"})
+					return err
+				})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if r := f.verify(t); !r.OK() || r.Entries != 180 {
+		t.Fatalf("%+v; want 180 chained entries", r)
 	}
 }

@@ -209,6 +209,15 @@ func openPostgres(ctx context.Context, dsn string, logger *slog.Logger) (*Store,
 	if cfg.ConnectTimeout == 0 {
 		cfg.ConnectTimeout = defaultConnectTimeout
 	}
+	// The audit log's append reads the head of the chain after taking the
+	// append lock, which sees what committed meanwhile only under READ
+	// COMMITTED: a database or role defaulting to REPEATABLE READ would
+	// chain two entries to one head. Vow's sessions use READ COMMITTED
+	// whatever the server's default.
+	if cfg.RuntimeParams == nil {
+		cfg.RuntimeParams = map[string]string{}
+	}
+	cfg.RuntimeParams["default_transaction_isolation"] = "read committed"
 	s := &Store{
 		db:      stdlib.OpenDB(*cfg),
 		dialect: DialectPostgres,

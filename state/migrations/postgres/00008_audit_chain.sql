@@ -34,6 +34,9 @@ CREATE FUNCTION vow_audit_append(p_at timestamptz, p_kind text, p_subject text, 
     OUT r_seq bigint, OUT r_prev bytea, OUT r_hash bytea)
 LANGUAGE plpgsql VOLATILE AS $$
 BEGIN
+    IF current_setting('transaction_isolation') <> 'read committed' THEN
+        RAISE EXCEPTION 'vow_audit_append: the transaction is %, not read committed: the head of the chain could be stale', current_setting('transaction_isolation');
+    END IF;
     PERFORM pg_advisory_xact_lock(8534171070498235758); -- state.appendLockID, "vow_even"
     SELECT h.seq, h.hash INTO r_seq, r_prev FROM (
         (SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1)
