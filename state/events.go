@@ -153,51 +153,111 @@ func (s *Store) AppendTx(ctx context.Context, tx *sql.Tx, e Event) (Event, error
 	return e, nil
 }
 
-// appendOwn appends e and returns once it is committed. Appends made at
-// the same moment are committed together (group commit): the first
-// caller writes what is waiting, in one transaction, while the others
-// wait for it. The chain makes appends sequential — each entry links to
-// the one before — so without this, concurrent appenders would each wait
-// for a commit of their own in turn.
+// appendOwn appends e and returns once it is committed. One writer per
+// store takes what is waiting and commits it together (group commit):
+// the chain makes appends sequential — each entry links to the one
+// before — so without it concurrent appenders would each wait for a
+// commit of their own in turn. A caller waits for its own batch at most
+// (and the one being written); when its context ends first it returns
+// the context's error, and its entry may still be recorded.
 func (s *Store) appendOwn(ctx context.Context, e *Event) error {
-	req := &appendReq{e: e, done: make(chan error, 1)}
 	a := &s.appends
-	a.mu.Lock()
-	a.queue = append(a.queue, req)
-	if a.busy {
-		a.mu.Unlock()
-		// The writer has the entry: its outcome, not this caller's
-		// context, says whether it was appended.
-		return <-req.done
+	a.once.Do(func() {
+		a.init()
+		go s.writer()
+	})
+	req := &appendReq{e: e, done: make(chan error, 1)}
+	if err := ctx.Err(); err != nil {
+		return err // not queued: not appended
 	}
-	a.busy = true
+	select {
+	case <-a.stop:
+		return errClosed
+	default:
+	}
+	select {
+	case a.queue <- req:
+	case <-a.stop:
+		return errClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case err := <-req.done:
+		return err
+	case <-a.stopped:
+		// Closed while queued: the writer answered, or never will.
+		select {
+		case err := <-req.done:
+			return err
+		default:
+			return errClosed
+		}
+	case <-ctx.Done():
+		return fmt.Errorf("%w (the entry may still be recorded)", ctx.Err())
+	}
+}
+
+var errClosed = errors.New("the store is closed")
+
+// writer commits what appenders queue, a batch at a time, until Close.
+func (s *Store) writer() {
+	a := &s.appends
+	defer close(a.stopped)
 	for {
-		batch := a.queue
-		if len(batch) > maxAppendBatch {
-			batch = batch[:maxAppendBatch]
+		var batch []*appendReq
+		select {
+		case r := <-a.queue:
+			batch = append(batch, r)
+		case <-a.stop:
+			for {
+				select {
+				case r := <-a.queue:
+					r.done <- errClosed
+				default:
+					return
+				}
+			}
 		}
-		a.queue = a.queue[len(batch):]
-		a.mu.Unlock()
-		s.writeBatch(ctx, batch)
-		// The batches after the first hold only others' entries.
-		ctx = context.WithoutCancel(ctx)
-		a.mu.Lock()
-		if len(a.queue) == 0 {
-			a.busy = false
-			a.mu.Unlock()
-			return <-req.done
+	more:
+		for len(batch) < maxAppendBatch {
+			select {
+			case r := <-a.queue:
+				batch = append(batch, r)
+			default:
+				break more
+			}
 		}
+		s.writeBatch(batch)
 	}
+}
+
+// closeAppends stops the writer once what it is writing is committed.
+func (s *Store) closeAppends() {
+	a := &s.appends
+	a.once.Do(func() {
+		// No writer was started, and none will be.
+		a.init()
+		close(a.stopped)
+	})
+	a.closing.Do(func() { close(a.stop) })
+	<-a.stopped
+}
+
+func (a *appender) init() {
+	a.queue, a.stop, a.stopped = make(chan *appendReq, maxAppendBatch), make(chan struct{}), make(chan struct{})
 }
 
 // maxAppendBatch bounds a group commit, to keep its transaction short.
 const maxAppendBatch = 256
 
-// appender is the queue of appends waiting for a group commit.
+// appender is the queue of appends and its writer.
 type appender struct {
-	mu    sync.Mutex
-	queue []*appendReq
-	busy  bool // a caller is writing the queue
+	once    sync.Once // starts the writer
+	closing sync.Once
+	queue   chan *appendReq
+	stop    chan struct{} // closed by Close
+	stopped chan struct{} // closed by the writer on its way out
 }
 
 type appendReq struct {
@@ -206,21 +266,21 @@ type appendReq struct {
 }
 
 // writeBatch appends the batch's entries in one transaction (one alone
-// needs none) and tells each caller the outcome. ctx is the writing
-// caller's: an entry alone is written under it; a batch is written on
-// behalf of every caller in it, so that caller's cancellation must not
-// abort it.
-func (s *Store) writeBatch(ctx context.Context, batch []*appendReq) {
+// needs none) and tells each caller the outcome. An entry alone is written
+// without a deadline: a context with one makes database/sql watch every
+// query from a goroutine of its own, which cost more than the rest of the
+// append; its caller is bounded by its own context.
+func (s *Store) writeBatch(batch []*appendReq) {
 	finish := func(err error) {
 		for _, r := range batch {
 			r.done <- err
 		}
 	}
 	if len(batch) == 1 {
-		finish(s.insertEvent(ctx, s.db, batch[0].e))
+		finish(s.insertEvent(context.Background(), s.db, batch[0].e))
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if s.dialect == DialectPostgres {
 		finish(s.insertBatchPostgres(ctx, batch))

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 // TestShredSQLite: a value deleted while the store is open is in none of
@@ -54,5 +55,35 @@ func TestAppendLockInMigration(t *testing.T) {
 	}
 	if !bytes.Contains(b, []byte(fmt.Sprintf("pg_advisory_xact_lock(%d)", appendLockID))) {
 		t.Fatalf("vow_audit_append does not lock appendLockID %d", appendLockID)
+	}
+}
+
+// TestAppendAfterClose: an append to a closed store fails, and never
+// hangs; one whose context has ended is not queued.
+func TestAppendAfterClose(t *testing.T) {
+	t.Parallel()
+	for _, started := range []bool{false, true} {
+		s := open(t, filepath.Join(t.TempDir(), "vow.db"))
+		if started {
+			if _, err := s.Append(context.Background(), Event{Kind: "k"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		if _, err := s.Append(ctx, Event{Kind: "k"}); err == nil {
+			t.Errorf("started=%v: an append with an ended context succeeded", started)
+		}
+		s.Close()
+		done := make(chan error, 1)
+		go func() { _, err := s.Append(context.Background(), Event{Kind: "k"}); done <- err }()
+		select {
+		case err := <-done:
+			if err == nil {
+				t.Errorf("started=%v: an append to a closed store succeeded", started)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("started=%v: an append to a closed store hangs", started)
+		}
 	}
 }

@@ -376,6 +376,7 @@ func (s *Store) Close() error {
 		fn(ctx)
 		cancel()
 	}
+	s.closeAppends()
 	if s.appendStmt != nil {
 		_ = s.appendStmt.Close()
 	}
