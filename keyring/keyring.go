@@ -113,22 +113,49 @@ func (k *Keyring) Generation() int { return k.gen }
 // PublicKeys returns the public halves of every generation of the signing
 // key up to the current one, oldest first: what Vow signed before a
 // rotation still verifies with them.
-func (k *Keyring) PublicKeys() []PublicKey {
-	out := make([]PublicKey, 0, k.gen)
-	for g := 1; g <= k.gen; g++ {
+func (k *Keyring) PublicKeys() []PublicKey { return k.PublicKeysThrough(k.gen) }
+
+// PublicKeysThrough is [Keyring.PublicKeys] up to generation gen, which
+// may be past this keyring's own when another instance has rotated since
+// it was bound (see [Generation]).
+func (k *Keyring) PublicKeysThrough(gen int) []PublicKey {
+	gen = max(gen, k.gen)
+	out := make([]PublicKey, 0, gen)
+	for g := 1; g <= gen; g++ {
 		pub := k.signingKey(g).Public().(ed25519.PublicKey)
-		out = append(out, PublicKey{ID: KeyID(pub), Algorithm: "Ed25519", Key: pub, Generation: g, Current: g == k.gen})
+		out = append(out, PublicKey{ID: KeyID(pub), Algorithm: "Ed25519", Key: pub, Generation: g, Current: g == gen})
 	}
 	return out
 }
 
-// Trusted returns the public keys of every generation.
+// trustAhead is how many generations past its own a keyring trusts: they
+// come from the same master key, and another instance may have rotated
+// since this one was bound — what it signed with the new key is not
+// tampering.
+const trustAhead = 8
+
+// Trusted returns the public keys of every generation up to this
+// keyring's, and of the few after it.
 func (k *Keyring) Trusted() []ed25519.PublicKey {
 	var out []ed25519.PublicKey
-	for _, p := range k.PublicKeys() {
+	for _, p := range k.PublicKeysThrough(k.gen + trustAhead) {
 		out = append(out, p.Key)
 	}
 	return out
+}
+
+// Generation reads the signing generation recorded in the store: 1 when
+// none is.
+func Generation(ctx context.Context, s MetaStore) (int, error) {
+	v, ok, err := s.Meta(ctx, metaGeneration)
+	if err != nil || !ok {
+		return 1, err
+	}
+	gen, err := strconv.Atoi(v)
+	if err != nil || gen < 1 {
+		return 0, fmt.Errorf("keyring: the store's %s is %q, not a generation", metaGeneration, v)
+	}
+	return gen, nil
 }
 
 // ErrNoKey is returned by [Open] when there is no master key: neither
@@ -237,13 +264,9 @@ func (k *Keyring) Bind(ctx context.Context, s MetaStore) error {
 	if got != k.id1 {
 		return fmt.Errorf("%w: the store was set up with key %s, this instance has %s (give every instance the same %s)", ErrKeyMismatch, got, k.id1, EnvVar)
 	}
-	v, ok, err := s.Meta(ctx, metaGeneration)
-	if err != nil || !ok {
+	gen, err := Generation(ctx, s)
+	if err != nil {
 		return err
-	}
-	gen, err := strconv.Atoi(v)
-	if err != nil || gen < 1 {
-		return fmt.Errorf("keyring: the store's %s is %q, not a generation", metaGeneration, v)
 	}
 	if gen != k.gen {
 		k.use(gen)

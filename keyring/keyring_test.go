@@ -177,12 +177,24 @@ func TestRotate(t *testing.T) {
 	if !Verify(pubs[0].Key, []byte("before"), sig) {
 		t.Error("what the first key signed no longer verifies with its public key")
 	}
+	// An instance bound before a rotation trusts what the new key signs.
+	early := fixed(1)
+	if err := early.Bind(ctx, m); err != nil {
+		t.Fatal(err)
+	}
 	stale := fixed(1) // bound before the second rotation
 	if err := stale.Bind(ctx, m); err != nil {
 		t.Fatal(err)
 	}
 	if err := k.Rotate(ctx, m); err != nil {
 		t.Fatal(err)
+	}
+	trusted := false
+	for _, p := range early.Trusted() {
+		trusted = trusted || bytes.Equal(p, k.PublicKey())
+	}
+	if !trusted {
+		t.Error("an instance bound before a rotation does not trust the new key")
 	}
 	if err := stale.Rotate(ctx, m); err == nil || !strings.Contains(err.Error(), "meanwhile") {
 		t.Fatalf("a rotation from a stale generation = %v; want it refused", err)

@@ -218,8 +218,14 @@ func fetchKeys(cmd *cobra.Command, raw string) ([]ed25519.PublicKey, error) {
 // anyone checking what Vow signed.
 func mountKeys(env *serveEnv, mux *server.Mux) error {
 	mux.Handle("GET "+WellKnownKeys, server.Public, func(w http.ResponseWriter, r *http.Request) error {
+		// Read the generation each time: another instance may have
+		// rotated since this one started.
+		gen, err := keyring.Generation(r.Context(), env.Store)
+		if err != nil {
+			return err
+		}
 		w.Header().Set("Cache-Control", "public, max-age=300")
-		server.WriteJSON(w, http.StatusOK, map[string]any{"keys": env.Keyring.PublicKeys()})
+		server.WriteJSON(w, http.StatusOK, map[string]any{"keys": env.Keyring.PublicKeysThrough(gen)})
 		return nil
 	}, server.CORS())
 	return nil
