@@ -15,6 +15,7 @@
 package audit
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"encoding/hex"
@@ -42,6 +43,12 @@ type Signer interface {
 type Log struct {
 	Store *state.Store
 	Keys  Signer
+	// Witness is a file outside the store (in the data directory) where
+	// this installation keeps the last checkpoint it made. Someone who can
+	// write the store could delete the checkpoints after a rewrite and
+	// let Vow seal the rewritten log; Seal and [Log.CheckWitness] notice
+	// that the checkpoint the witness names is gone. "" keeps none.
+	Witness string
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 }
@@ -53,15 +60,21 @@ func (l *Log) now() time.Time {
 	return time.Now().UTC()
 }
 
-// checkpointMessage is what a checkpoint's signature covers.
+// checkpointMessage is what a checkpoint's signature covers: the entry
+// it seals and the checkpoint before it.
 func checkpointMessage(c state.Checkpoint) []byte {
-	return []byte("vow.audit.checkpoint.v1\n" + strconv.FormatInt(c.Seq, 10) + "\n" + hex.EncodeToString(c.Hash) + "\n" +
-		c.At.UTC().Format(time.RFC3339Nano) + "\n" + c.KeyID + "\n")
+	return []byte("vow.audit.checkpoint.v2\n" + strconv.FormatInt(c.Seq, 10) + "\n" + hex.EncodeToString(c.Hash) + "\n" +
+		c.At.UTC().Format(time.RFC3339Nano) + "\n" + c.KeyID + "\n" + strconv.FormatInt(c.PrevSeq, 10) + "\n" + hex.EncodeToString(c.PrevHash) + "\n")
 }
 
-// Seal signs a checkpoint at the head of the log, unless the head is
-// sealed already or the log is empty. It returns the checkpoint (only Seq
-// and Hash when it made none) and whether it made a new one.
+// Seal signs a checkpoint at the head of the log, chained to the last
+// checkpoint, unless the head is sealed already or the log is empty. It
+// first checks what it is about to vouch for: the entries since the last
+// checkpoint must hash and link to it, and the last checkpoint this
+// installation made (its witness file) must still be in the store; if not
+// it signs nothing and returns an error wrapping [ErrTampered]. It
+// returns the checkpoint (only Seq and Hash when it made none) and
+// whether it made a new one.
 func (l *Log) Seal(ctx context.Context) (state.Checkpoint, bool, error) {
 	seq, hash, err := l.Store.Head(ctx)
 	if err != nil {
@@ -70,21 +83,66 @@ func (l *Log) Seal(ctx context.Context) (state.Checkpoint, bool, error) {
 	if seq == 0 {
 		return state.Checkpoint{}, false, nil
 	}
-	return l.sealAt(ctx, seq, hash)
-}
-
-// sealAt signs a checkpoint for entry seq, whose stored hash is hash.
-func (l *Log) sealAt(ctx context.Context, seq int64, hash []byte) (state.Checkpoint, bool, error) {
-	sealed, err := l.Store.CheckpointAt(ctx, seq)
-	if err != nil || sealed {
-		return state.Checkpoint{Seq: seq, Hash: hash}, false, err
+	last, ok, err := l.Store.LastCheckpoint(ctx)
+	if err != nil {
+		return state.Checkpoint{}, false, fmt.Errorf("audit: seal: %w", err)
+	}
+	if ok && last.Seq >= seq {
+		return state.Checkpoint{Seq: seq, Hash: hash}, false, nil
+	}
+	if err := l.checkWitness(ctx); err != nil {
+		return state.Checkpoint{}, false, err
+	}
+	if err := l.checkTail(ctx, last, ok); err != nil {
+		return state.Checkpoint{}, false, err
 	}
 	c := state.Checkpoint{Seq: seq, At: l.now().Truncate(time.Microsecond), Hash: hash, KeyID: l.Keys.ID()}
+	if ok {
+		c.PrevSeq, c.PrevHash = last.Seq, last.Hash
+	}
 	c.Signature = l.Keys.Sign(checkpointMessage(c))
 	if err := l.Store.SaveCheckpoint(ctx, c); err != nil {
 		return state.Checkpoint{}, false, fmt.Errorf("audit: seal: %w", err)
 	}
+	if err := l.writeWitness(c); err != nil {
+		return c, true, err
+	}
 	return c, true, nil
+}
+
+// checkTail checks the entries after the last checkpoint: each hashes to
+// its hash and links to the one before, the first to the checkpoint.
+func (l *Log) checkTail(ctx context.Context, last state.Checkpoint, sealed bool) error {
+	var prev []byte
+	after := int64(0)
+	if sealed {
+		prev, after = last.Hash, last.Seq-1
+	}
+	first := true
+	err := l.Store.EachEvent(ctx, state.EventFilter{After: after}, func(e state.Event) error {
+		// The checkpoint's own entry may have been pruned: then the
+		// first entry links to the checkpoint.
+		if first && sealed && e.Seq == last.Seq {
+			first = false
+			if !bytes.Equal(e.Hash, last.Hash) {
+				return fmt.Errorf("entry %d differs from its checkpoint", e.Seq)
+			}
+			return nil
+		}
+		first = false
+		if !bytes.Equal(state.ChainHash(e.Prev, e), e.Hash) {
+			return fmt.Errorf("entry %d was changed", e.Seq)
+		}
+		if !bytes.Equal(e.Prev, prev) {
+			return fmt.Errorf("entry %d does not follow the entry before it", e.Seq)
+		}
+		prev = e.Hash
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("audit: seal: %w: %v; nothing was signed (vow audit verify lists every problem)", ErrTampered, err)
+	}
+	return nil
 }
 
 // Trusted are the public keys whose checkpoints verification accepts, by

@@ -64,7 +64,8 @@ func newFixture(t *testing.T, url string) *fixture {
 	}
 	t.Cleanup(func() { s.Close() })
 	f := &fixture{store: s, keys: newKeys(t)}
-	f.log = &audit.Log{Store: s, Keys: f.keys, Now: func() time.Time { return base.Add(1000 * time.Hour) }}
+	f.log = &audit.Log{Store: s, Keys: f.keys, Now: func() time.Time { return base.Add(1000 * time.Hour) },
+		Witness: filepath.Join(t.TempDir(), audit.WitnessFile)}
 	for i := 1; i <= 20; i++ {
 		f.append(t, i)
 		if i == 10 || i == 20 {
@@ -202,6 +203,15 @@ func TestVerify(t *testing.T) {
 			f.exec(t, `UPDATE events SET seq = 3 WHERE seq = 4`)
 			f.exec(t, `UPDATE events SET seq = 4 WHERE seq = -3`)
 		}, []want{{3, audit.Changed}, {3, audit.Broken}, {4, audit.Changed}, {5, audit.Broken}}},
+		{"checkpoint removed from the middle", func(t *testing.T, f *fixture) {
+			f.exec(t, `DELETE FROM audit_checkpoints WHERE seq = 10`)
+		}, []want{{10, audit.Missing}}},
+		{"oldest entries removed, a pruning forged", func(t *testing.T, f *fixture) {
+			f.exec(t, `DELETE FROM events WHERE seq <= 10`)
+			if _, err := f.store.Append(context.Background(), state.Event{Kind: audit.PrunedKind, Actor: "vow", Data: json.RawMessage(`{"through":10}`)}); err != nil {
+				t.Fatal(err)
+			}
+		}, []want{{10, audit.Missing}, {21, audit.BadCheckpoint}}},
 		{"checkpoint changed", func(t *testing.T, f *fixture) {
 			f.exec(t, `UPDATE audit_checkpoints SET hash = (SELECT hash FROM events WHERE seq = 9) WHERE seq = 10`)
 		}, []want{{10, audit.BadCheckpoint}}},
@@ -272,22 +282,24 @@ func TestPrune(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
 			f := newFixture(t, b.newURL(t))
-			cutoff := base.Add(12*time.Hour + time.Minute) // entries 1-12 are due
+			// Entries 1-12 are due; the log is cut at the newest checkpoint
+			// among them, 10, so that what is left starts at a signed one.
+			cutoff := base.Add(12*time.Hour + time.Minute)
 
 			p, err := f.log.Prune(ctx, cutoff, "test", true)
-			if err != nil || p.Through != 12 || p.Deleted != 12 {
-				t.Fatalf("dry run = %+v, %v; want through 12, 12 to delete", p, err)
+			if err != nil || p.Through != 10 || p.Deleted != 10 {
+				t.Fatalf("dry run = %+v, %v; want through 10, 10 to delete", p, err)
 			}
 			if evs, _ := f.store.Events(ctx, state.EventFilter{}); len(evs) != 20 {
 				t.Fatalf("dry run left %d entries; want all 20", len(evs))
 			}
 
-			if p, err = f.log.Prune(ctx, cutoff, "test", false); err != nil || p.Through != 12 || p.Deleted != 12 {
-				t.Fatalf("Prune = %+v, %v; want 12 deleted through 12", p, err)
+			if p, err = f.log.Prune(ctx, cutoff, "test", false); err != nil || p.Through != 10 || p.Deleted != 10 {
+				t.Fatalf("Prune = %+v, %v; want 10 deleted through 10", p, err)
 			}
 			r := f.verify(t)
-			if !r.OK() || r.First != 13 || r.Entries != 9 || r.Unsealed != 0 {
-				t.Fatalf("after prune: %+v; want entries 13-21 (the prune recorded), verified and sealed", r)
+			if !r.OK() || r.First != 11 || r.Entries != 11 || r.Unsealed != 0 {
+				t.Fatalf("after prune: %+v; want entries 11-21 (the prune recorded), verified and sealed", r)
 			}
 			f.append(t, 40)
 			if r = f.verify(t); !r.OK() || r.Unsealed != 1 {
@@ -504,5 +516,57 @@ func TestAppendsUnderRepeatableReadDefault(t *testing.T) {
 	wg.Wait()
 	if r := f.verify(t); !r.OK() || r.Entries != 180 {
 		t.Fatalf("%+v; want 180 chained entries", r)
+	}
+}
+
+// TestSealRefusesRewrittenLog: a rewrite hidden by deleting the
+// checkpoints after it is not sealed over: the witness remembers the last
+// checkpoint this installation made, and verification says it is gone.
+func TestSealRefusesRewrittenLog(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := newFixture(t, backends[0].newURL(t))
+	f.exec(t, `UPDATE events SET data = '{"n":99}' WHERE seq = 5`)
+	f.rechain(t, 5)
+	f.exec(t, `DELETE FROM audit_checkpoints WHERE seq >= 5`)
+	f.append(t, 21)
+	if _, _, err := f.log.Seal(ctx); !errors.Is(err, audit.ErrTampered) || !strings.Contains(err.Error(), "checkpoint of entry 20") {
+		t.Fatalf("Seal over a rewritten log = %v; want ErrTampered naming the checkpoint of entry 20", err)
+	}
+	if cps, _ := f.store.Checkpoints(ctx); len(cps) != 0 {
+		t.Errorf("a checkpoint was signed: %+v", cps)
+	}
+	if p, err := f.log.CheckWitness(ctx); err != nil || !strings.Contains(p, "entry 20") {
+		t.Errorf("CheckWitness = %q, %v", p, err)
+	}
+	// The tail since the last checkpoint is checked too.
+	g := newFixture(t, backends[0].newURL(t))
+	g.append(t, 21)
+	g.exec(t, `UPDATE events SET actor = 'x' WHERE seq = 21`)
+	if _, _, err := g.log.Seal(ctx); !errors.Is(err, audit.ErrTampered) {
+		t.Errorf("Seal over a changed unsealed entry = %v; want ErrTampered", err)
+	}
+}
+
+// TestInterruptedPrune: a pruning cut short after some of its deletes
+// leaves a log that verifies, and the next run finishes it.
+func TestInterruptedPrune(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := newFixture(t, backends[0].newURL(t)) // SQLite: the trigger below
+	f.exec(t, `CREATE TRIGGER stop_prune BEFORE DELETE ON events WHEN old.seq >= 6 BEGIN SELECT RAISE(ABORT, 'interrupted'); END`)
+	if _, err := f.log.Prune(ctx, base.Add(12*time.Hour+time.Minute), "test", false); err == nil {
+		t.Fatal("the prune went through the trigger")
+	}
+	f.exec(t, `DELETE FROM events WHERE seq <= 5`) // the first batch had committed
+	f.exec(t, `DROP TRIGGER stop_prune`)
+	if r := f.verify(t); !r.OK() {
+		t.Fatalf("a pruning under way: %+v", r.Problems)
+	}
+	if _, err := f.log.Prune(ctx, base, "test", false); err != nil {
+		t.Fatal(err)
+	}
+	if r := f.verify(t); !r.OK() || r.First != 11 {
+		t.Fatalf("after the next run: %+v; want entries from 11, verified", r)
 	}
 }

@@ -67,6 +67,8 @@ type checkpointLine struct {
 	Hash      string    `json:"hash"`
 	KeyID     string    `json:"key_id"`
 	Signature []byte    `json:"signature"`
+	PrevSeq   int64     `json:"prev_seq"`
+	PrevHash  string    `json:"prev_hash,omitempty"`
 }
 
 // Export writes the entries f selects to w as JSON Lines: a header line,
@@ -88,7 +90,7 @@ func Export(ctx context.Context, s *state.Store, f Filter, w io.Writer) (int64, 
 			return 0, fmt.Errorf("audit: export: %w", err)
 		}
 		for _, c := range cps {
-			if err := enc.Encode(line{Checkpoint: &checkpointLine{c.Seq, c.At, hex.EncodeToString(c.Hash), c.KeyID, c.Signature}}); err != nil {
+			if err := enc.Encode(line{Checkpoint: &checkpointLine{c.Seq, c.At, hex.EncodeToString(c.Hash), c.KeyID, c.Signature, c.PrevSeq, hex.EncodeToString(c.PrevHash)}}); err != nil {
 				return 0, fmt.Errorf("audit: export: %w", err)
 			}
 		}
@@ -200,10 +202,15 @@ func (s *FileSource) Checkpoints(ctx context.Context) ([]state.Checkpoint, error
 			return nil
 		}
 		h, err := hex.DecodeString(l.Checkpoint.Hash)
+		var ph []byte
+		if err == nil && l.Checkpoint.PrevHash != "" {
+			ph, err = hex.DecodeString(l.Checkpoint.PrevHash)
+		}
 		if err != nil {
 			return fmt.Errorf("%s:%d: checkpoint hash: %v", s.path, n, err)
 		}
-		cps = append(cps, state.Checkpoint{Seq: l.Checkpoint.Seq, At: l.Checkpoint.At, Hash: h, KeyID: l.Checkpoint.KeyID, Signature: l.Checkpoint.Signature})
+		cps = append(cps, state.Checkpoint{Seq: l.Checkpoint.Seq, At: l.Checkpoint.At, Hash: h, KeyID: l.Checkpoint.KeyID, Signature: l.Checkpoint.Signature,
+			PrevSeq: l.Checkpoint.PrevSeq, PrevHash: ph})
 		return nil
 	})
 	return cps, err

@@ -2,6 +2,7 @@ package audit
 
 import (
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -10,8 +11,9 @@ import (
 )
 
 // PrunedKind is the kind of the entry that records a pruning of the log.
-// Verification requires one for the checkpoint the log starts from, so
-// that deleting old entries by hand does not pass for pruning.
+// It is signed, and verification requires one for the checkpoint the log
+// starts from, so that deleting old entries by hand does not pass for
+// pruning.
 const PrunedKind = "audit.pruned"
 
 // Pruned says what [Log.Prune] did.
@@ -27,19 +29,41 @@ type Pruned struct {
 }
 
 // Prune deletes the entries written before the cutoff, keeping the log
-// verifiable: it verifies the log first and refuses to touch one that
-// does not verify (its entries are evidence), seals the last entry it
-// will delete with a checkpoint that then anchors what is left, records
-// the pruning in the log, and only then deletes. actor names who asked.
-// With dryRun it reports what it would delete and changes nothing.
+// verifiable. It cuts at the newest checkpoint among them, so that what
+// is left starts at a signed checkpoint and the chain of checkpoints
+// stays whole (entries not yet sealed wait for the next run). It first
+// finishes a pruning that a crash or a shutdown cut short, then verifies
+// the log and refuses to touch one that does not verify (its entries are
+// evidence), records the pruning in a signed entry, and only then
+// deletes. actor names who asked. With dryRun it reports what it would
+// delete and changes nothing.
 func (l *Log) Prune(ctx context.Context, before time.Time, actor string, dryRun bool) (Pruned, error) {
 	p := Pruned{Before: before.UTC(), DryRun: dryRun}
-	through, err := l.Store.LastEventBefore(ctx, before)
+	if !dryRun {
+		if err := l.finishPending(ctx); err != nil {
+			return p, err
+		}
+	}
+	last, err := l.Store.LastEventBefore(ctx, before)
 	if err != nil {
 		return p, fmt.Errorf("audit: prune: %w", err)
 	}
-	if through == 0 {
-		return p, nil
+	cps, err := l.Store.Checkpoints(ctx)
+	if err != nil {
+		return p, fmt.Errorf("audit: prune: %w", err)
+	}
+	var cut *state.Checkpoint
+	for i := range cps {
+		if cps[i].Seq <= last {
+			cut = &cps[i]
+		}
+	}
+	first, err := l.Store.Events(ctx, state.EventFilter{Limit: 1})
+	if err != nil {
+		return p, fmt.Errorf("audit: prune: %w", err)
+	}
+	if cut == nil || len(first) == 0 || first[0].Seq > cut.Seq {
+		return p, nil // nothing sealed is due
 	}
 	rep, err := Verify(ctx, StoreSource{l.Store}, TrustKeys(l.Keys.Trusted()...))
 	if err != nil {
@@ -48,36 +72,46 @@ func (l *Log) Prune(ctx context.Context, before time.Time, actor string, dryRun 
 	if !rep.OK() {
 		return p, fmt.Errorf("audit: prune: %w: %s (vow audit verify lists every problem); nothing was deleted", ErrTampered, rep.Problems[0].Detail)
 	}
-	p.Through = through
+	p.Through = cut.Seq
 	if dryRun {
-		n := int64(0)
-		err := l.Store.EachEvent(ctx, state.EventFilter{Until: before}, func(e state.Event) error {
-			if e.Seq <= through {
-				n++
-			}
-			return nil
-		})
-		p.Deleted = n
+		p.Deleted, err = l.Store.CountEventsThrough(ctx, cut.Seq)
 		return p, err
 	}
-	e, err := l.Store.EventAt(ctx, through)
-	if err != nil {
-		return p, fmt.Errorf("audit: prune: %w", err)
-	}
-	if _, _, err := l.sealAt(ctx, through, e.Hash); err != nil {
-		return p, err
-	}
-	// The record comes first: a crash before the delete leaves a log
-	// that still verifies, and the next run deletes.
-	data, _ := json.Marshal(map[string]any{"through": through, "before": p.Before})
+	// The record comes first: a crash before the deletes leaves a log
+	// that still verifies, and the next run finishes them.
+	data, _ := json.Marshal(prunedData{Through: cut.Seq, Before: p.Before, Hash: hex.EncodeToString(cut.Hash),
+		KeyID: l.Keys.ID(), Signature: l.Keys.Sign(prunedMessage(cut.Seq, cut.Hash))})
 	if _, err := l.Store.Append(ctx, state.Event{Kind: PrunedKind, Actor: actor, Data: data}); err != nil {
 		return p, fmt.Errorf("audit: prune: %w", err)
 	}
-	if p.Deleted, err = l.Store.PruneEvents(ctx, through); err != nil {
+	if p.Deleted, err = l.Store.PruneEvents(ctx, cut.Seq); err != nil {
 		return p, fmt.Errorf("audit: prune: %w", err)
 	}
 	if _, _, err := l.Seal(ctx); err != nil {
 		return p, err
 	}
 	return p, nil
+}
+
+// finishPending completes the last recorded pruning if entries it covers
+// are still there.
+func (l *Log) finishPending(ctx context.Context) error {
+	var through int64
+	err := l.Store.EachEvent(ctx, state.EventFilter{Kind: PrunedKind}, func(e state.Event) error {
+		if t, _, ok := verifyPruned(e, TrustKeys(l.Keys.Trusted()...)); ok {
+			through = t
+		}
+		return nil
+	})
+	if err != nil || through == 0 {
+		return err
+	}
+	first, err := l.Store.Events(ctx, state.EventFilter{Limit: 1})
+	if err != nil || len(first) == 0 || first[0].Seq > through {
+		return err
+	}
+	if _, err := l.Store.PruneEvents(ctx, through); err != nil {
+		return fmt.Errorf("audit: prune: finish the pruning through %d: %w", through, err)
+	}
+	return nil
 }

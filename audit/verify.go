@@ -3,9 +3,11 @@ package audit
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strconv"
 	"time"
 
 	"github.com/vowprivacy/vow/keyring"
@@ -81,8 +83,10 @@ func (s StoreSource) Each(ctx context.Context, fn func(state.Event) error) error
 
 // Verify reads the whole log from src and checks that every entry hashes
 // to its stored hash, follows the entry before it, and agrees with every
-// checkpoint signed by a trusted key. It returns an error only when the
-// log cannot be read; what it finds is in the Report.
+// checkpoint signed by a trusted key; that the checkpoints form one chain;
+// and that a log which no longer starts at its first entry was pruned by
+// Vow (a signed audit.pruned entry). It returns an error only when the log
+// cannot be read; what it finds is in the Report.
 func Verify(ctx context.Context, src Source, trusted Trusted) (*Report, error) {
 	cps, err := src.Checkpoints(ctx)
 	if err != nil {
@@ -103,6 +107,13 @@ func Verify(ctx context.Context, src Source, trusted Trusted) (*Report, error) {
 			good = append(good, c)
 		}
 	}
+	// Each checkpoint names the one before it: one removed from the
+	// middle leaves a gap.
+	for i := 1; i < len(good); i++ {
+		if c, b := good[i], good[i-1]; c.PrevSeq != b.Seq || !bytes.Equal(c.PrevHash, b.Hash) {
+			r.problem(c.PrevSeq, Missing, "the checkpoint of entry %d, which the checkpoint of entry %d follows, was removed", c.PrevSeq, c.Seq)
+		}
+	}
 
 	var (
 		prev    []byte
@@ -111,9 +122,15 @@ func Verify(ctx context.Context, src Source, trusted Trusted) (*Report, error) {
 		// sealedEntries counts the entries up to SealedThrough.
 		sealedEntries int64
 		// anchor is the checkpoint the log starts from after pruning;
-		// pruned the Seqs that audit.pruned entries say were pruned to.
+		// pruned maps the Seqs that signed audit.pruned entries say the
+		// log was pruned through to the hash sealed there.
 		anchor int64
-		pruned = map[int64]bool{}
+		pruned = map[int64][]byte{}
+		// unanchored is the first entry when it does not follow the
+		// anchor: fine if a pruning is under way (its record and its
+		// checkpoint are further on), a problem otherwise.
+		unanchored *Problem
+		matched    = map[int64]bool{} // checkpoints the log agrees with
 	)
 	err = src.Each(ctx, func(e state.Event) error {
 		if r.Entries == 0 {
@@ -133,10 +150,12 @@ func Verify(ctx context.Context, src Source, trusted Trusted) (*Report, error) {
 		}
 		if !bytes.Equal(e.Prev, prev) {
 			switch {
-			case prevSeq == 0 && r.Entries == 1:
-				r.problem(e.Seq, Broken, "entry %d does not start the log: the entries before it were removed", e.Seq)
 			case r.Entries == 1:
-				r.problem(e.Seq, Broken, "entry %d does not follow entry %d, where the log was last pruned: entries between were removed", e.Seq, prevSeq)
+				p := Problem{Seq: e.Seq, Kind: Broken, Detail: fmt.Sprintf("entry %d does not start the log: the entries before it were removed", e.Seq)}
+				if prevSeq > 0 {
+					p.Detail = fmt.Sprintf("entry %d does not follow entry %d, where the log was last pruned: entries between were removed", e.Seq, prevSeq)
+				}
+				unanchored = &p
 			default:
 				r.problem(e.Seq, Broken, "entry %d does not follow entry %d: an entry between them was removed, or one was inserted or moved", e.Seq, prevSeq)
 			}
@@ -151,17 +170,17 @@ func Verify(ctx context.Context, src Source, trusted Trusted) (*Report, error) {
 			if bytes.Equal(c.Hash, e.Hash) {
 				r.SealedThrough, r.SealedAt = c.Seq, c.At
 				sealedEntries = r.Entries
+				matched[c.Seq] = true
 			} else {
 				r.problem(c.Seq, Rewritten, "the log up to entry %d differs from the checkpoint signed at %s: entries after %d were changed and their hashes recomputed", c.Seq, c.At.Format(time.RFC3339), r.SealedThrough)
 			}
 			next++
 		}
 		if e.Kind == PrunedKind {
-			var d struct {
-				Through int64 `json:"through"`
-			}
-			if json.Unmarshal(e.Data, &d) == nil {
-				pruned[d.Through] = true
+			if through, hash, ok := verifyPruned(e, trusted); ok {
+				pruned[through] = hash
+			} else {
+				r.problem(e.Seq, BadCheckpoint, "the pruning recorded in entry %d is not signed by a trusted key", e.Seq)
 			}
 		}
 		prev, prevSeq = e.Hash, e.Seq
@@ -169,6 +188,15 @@ func Verify(ctx context.Context, src Source, trusted Trusted) (*Report, error) {
 	})
 	if err != nil {
 		return nil, fmt.Errorf("audit: verify: %w", err)
+	}
+	// A pruning cut short (or under way as the log was read) leaves the
+	// log starting before the checkpoint it prunes through.
+	underWay := false
+	for through := range pruned {
+		underWay = underWay || (r.Entries > 0 && through >= r.First && matched[through])
+	}
+	if unanchored != nil && !underWay {
+		r.Problems = append(r.Problems, *unanchored)
 	}
 	if r.Entries == 0 && len(good) > 0 {
 		// Everything was pruned up to the last checkpoint, which anchors
@@ -181,11 +209,54 @@ func Verify(ctx context.Context, src Source, trusted Trusted) (*Report, error) {
 		c := good[next]
 		r.problem(c.Seq, Missing, "entry %d, sealed by the checkpoint of %s, was removed: the log ends at entry %d", c.Seq, c.At.Format(time.RFC3339), r.Last)
 	}
-	if anchor > 0 && !pruned[anchor] {
-		r.problem(anchor, Missing, "the log starts after entry %d, but no %s entry says it was pruned there: entries up to %d were removed", anchor, PrunedKind, anchor)
+	if anchor > 0 && !underWay && (pruned[anchor] == nil || !bytes.Equal(pruned[anchor], prev0(good, anchor))) {
+		r.problem(anchor, Missing, "the log starts after entry %d, but no signed %s entry says it was pruned there: entries up to %d were removed", anchor, PrunedKind, anchor)
+	}
+	if len(good) > 0 && good[0].PrevSeq != 0 && pruned[good[0].Seq] == nil && anchor == 0 {
+		r.problem(good[0].PrevSeq, Missing, "the checkpoints before entry %d were removed", good[0].Seq)
 	}
 	r.Unsealed = r.Entries - sealedEntries
 	return r, nil
+}
+
+// prev0 is the hash the checkpoint at seq sealed.
+func prev0(cps []state.Checkpoint, seq int64) []byte {
+	for _, c := range cps {
+		if c.Seq == seq {
+			return c.Hash
+		}
+	}
+	return nil
+}
+
+// prunedMessage is what the signature of an audit.pruned entry covers:
+// where the log was cut, and the hash sealed there.
+func prunedMessage(through int64, hash []byte) []byte {
+	return []byte("vow.audit.pruned.v1\n" + strconv.FormatInt(through, 10) + "\n" + hex.EncodeToString(hash) + "\n")
+}
+
+// prunedData is the data of an audit.pruned entry.
+type prunedData struct {
+	Through   int64     `json:"through"`
+	Before    time.Time `json:"before"`
+	Hash      string    `json:"hash"`
+	KeyID     string    `json:"key_id"`
+	Signature []byte    `json:"signature"`
+}
+
+// verifyPruned returns where a pruning entry says the log was cut and the
+// hash sealed there, if a trusted key signed it.
+func verifyPruned(e state.Event, trusted Trusted) (int64, []byte, bool) {
+	var d prunedData
+	if json.Unmarshal(e.Data, &d) != nil {
+		return 0, nil, false
+	}
+	hash, err := hex.DecodeString(d.Hash)
+	pub, ok := trusted[d.KeyID]
+	if err != nil || !ok || !keyring.Verify(pub, prunedMessage(d.Through, hash), d.Signature) {
+		return 0, nil, false
+	}
+	return d.Through, hash, true
 }
 
 func (r *Report) problem(seq int64, kind, format string, args ...any) {

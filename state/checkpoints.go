@@ -17,6 +17,10 @@ type Checkpoint struct {
 	Hash      []byte
 	KeyID     string
 	Signature []byte
+	// PrevSeq and PrevHash are the checkpoint before this one (0 and nil
+	// for the first), which the signature covers too.
+	PrevSeq  int64
+	PrevHash []byte
 }
 
 // Head returns the Seq and Hash of the last entry of the event log (or of
@@ -46,8 +50,8 @@ func (s *Store) EventAt(ctx context.Context, seq int64) (Event, error) {
 // SaveCheckpoint stores c. Saving a checkpoint for a Seq that has one
 // already keeps the first.
 func (s *Store) SaveCheckpoint(ctx context.Context, c Checkpoint) error {
-	_, err := s.db.ExecContext(ctx, s.rebind(`INSERT INTO audit_checkpoints (seq, at, hash, key_id, signature) VALUES (?, ?, ?, ?, ?) ON CONFLICT (seq) DO NOTHING`),
-		c.Seq, s.timeArg(c.At), c.Hash, c.KeyID, c.Signature)
+	_, err := s.db.ExecContext(ctx, s.rebind(`INSERT INTO audit_checkpoints (seq, at, hash, key_id, signature, prev_seq, prev_hash) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (seq) DO NOTHING`),
+		c.Seq, s.timeArg(c.At), c.Hash, c.KeyID, c.Signature, c.PrevSeq, c.PrevHash)
 	if err != nil {
 		return s.wrap(err, "save checkpoint %d", c.Seq)
 	}
@@ -65,7 +69,21 @@ func (s *Store) CheckpointAt(ctx context.Context, seq int64) (bool, error) {
 
 // Checkpoints returns every checkpoint, in increasing Seq order.
 func (s *Store) Checkpoints(ctx context.Context) ([]Checkpoint, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT seq, at, hash, key_id, signature FROM audit_checkpoints ORDER BY seq`)
+	return s.checkpoints(ctx, `ORDER BY seq`)
+}
+
+// LastCheckpoint returns the newest checkpoint, and false when there is
+// none.
+func (s *Store) LastCheckpoint(ctx context.Context) (Checkpoint, bool, error) {
+	cps, err := s.checkpoints(ctx, `ORDER BY seq DESC LIMIT 1`)
+	if err != nil || len(cps) == 0 {
+		return Checkpoint{}, false, err
+	}
+	return cps[0], true, nil
+}
+
+func (s *Store) checkpoints(ctx context.Context, tail string) ([]Checkpoint, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT seq, at, hash, key_id, signature, prev_seq, prev_hash FROM audit_checkpoints `+tail)
 	if err != nil {
 		return nil, s.wrap(err, "list checkpoints")
 	}
@@ -74,11 +92,11 @@ func (s *Store) Checkpoints(ctx context.Context) ([]Checkpoint, error) {
 	for rows.Next() {
 		var c Checkpoint
 		if s.dialect == DialectPostgres {
-			err = rows.Scan(&c.Seq, &c.At, &c.Hash, &c.KeyID, &c.Signature)
+			err = rows.Scan(&c.Seq, &c.At, &c.Hash, &c.KeyID, &c.Signature, &c.PrevSeq, &c.PrevHash)
 			c.At = c.At.UTC()
 		} else {
 			var at string
-			if err = rows.Scan(&c.Seq, &at, &c.Hash, &c.KeyID, &c.Signature); err == nil {
+			if err = rows.Scan(&c.Seq, &at, &c.Hash, &c.KeyID, &c.Signature, &c.PrevSeq, &c.PrevHash); err == nil {
 				c.At, err = time.Parse(timeLayout, at)
 			}
 		}
@@ -136,4 +154,13 @@ func (s *Store) PruneEvents(ctx context.Context, through int64) (int64, error) {
 		return deleted, s.wrap(err, "prune the event log: checkpoints")
 	}
 	return deleted, nil
+}
+
+// CountEventsThrough counts the entries up to and including seq.
+func (s *Store) CountEventsThrough(ctx context.Context, seq int64) (int64, error) {
+	var n int64
+	if err := s.db.QueryRowContext(ctx, s.rebind(`SELECT count(*) FROM events WHERE seq <= ?`), seq).Scan(&n); err != nil {
+		return 0, s.wrap(err, "count entries")
+	}
+	return n, nil
 }

@@ -3,6 +3,7 @@ package state
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -85,5 +86,35 @@ func TestAppendAfterClose(t *testing.T) {
 		case <-time.After(10 * time.Second):
 			t.Fatalf("started=%v: an append to a closed store hangs", started)
 		}
+	}
+}
+
+// TestShredReportsBusy: a reader holding the write-ahead log makes Shred
+// fail, rather than claim the erased values are gone.
+func TestShredReportsBusy(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "vow.db")
+	s := open(t, path)
+	if _, err := s.InitMeta(ctx, "who", "someone@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	reader := open(t, path)
+	tx, err := reader.DB().BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM meta`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.DB().ExecContext(ctx, `DELETE FROM meta WHERE key = 'who'`); err != nil {
+		t.Fatal(err)
+	}
+	sctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	if err := s.Shred(sctx); err == nil {
+		t.Fatal("Shred succeeded while a reader held the log")
 	}
 }

@@ -417,8 +417,14 @@ func (s *Store) Shred(ctx context.Context) error {
 	if s.dialect != DialectSQLite {
 		return nil
 	}
-	if _, err := s.db.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+	// The pragma reports a reader in the way in its result, not as an
+	// error: busy=1 leaves the old pages in the log.
+	var busy, logFrames, checkpointed int64
+	if err := s.db.QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &logFrames, &checkpointed); err != nil {
 		return s.wrap(err, "shred")
+	}
+	if busy != 0 {
+		return fmt.Errorf("state: shred: a reader kept the write-ahead log from being truncated (%d of %d frames checkpointed); the next erasure or restart truncates it", checkpointed, logFrames)
 	}
 	return nil
 }

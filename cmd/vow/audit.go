@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -64,23 +65,35 @@ but not yet signed; the report says how many.`,
 				return err
 			}
 			trusted := audit.TrustKeys(pubs...)
-			var src audit.Source
+			var (
+				src   audit.Source
+				store *state.Store
+			)
 			if file != "" {
 				if src, err = audit.ReadExport(file); err != nil {
 					return err
 				}
 			} else {
-				s, err := a.openState(cmd)
-				if err != nil {
+				if store, err = a.openState(cmd); err != nil {
 					return err
 				}
-				defer s.Close()
-				src = audit.StoreSource{Store: s}
+				defer store.Close()
+				src = audit.StoreSource{Store: store}
 			}
 			start := time.Now()
 			r, err := audit.Verify(ctx, src, trusted)
 			if err != nil {
 				return err
+			}
+			if store != nil {
+				// What this installation last sealed must still be there.
+				p, err := (&audit.Log{Store: store, Witness: a.witness()}).CheckWitness(ctx)
+				if err != nil {
+					return err
+				}
+				if p != "" {
+					r.Problems = append(r.Problems, audit.Problem{Kind: audit.Missing, Detail: p})
+				}
 			}
 			if a.format == "json" {
 				if err := a.json(r); err != nil {
@@ -334,6 +347,9 @@ func purgeVerb(dryRun bool) string {
 	return "deleted"
 }
 
+// witness is the audit log's witness file in the data directory.
+func (a *app) witness() string { return filepath.Join(a.dataDir, audit.WitnessFile) }
+
 // openAuditLog opens the state store and the keys that sign its log;
 // the caller closes log.Store.
 func (a *app) openAuditLog(cmd *cobra.Command) (*audit.Log, error) {
@@ -346,7 +362,7 @@ func (a *app) openAuditLog(cmd *cobra.Command) (*audit.Log, error) {
 		s.Close()
 		return nil, err
 	}
-	return &audit.Log{Store: s, Keys: k}, nil
+	return &audit.Log{Store: s, Keys: k, Witness: a.witness()}, nil
 }
 
 // sealOnClose seals the audit log of s when it is closed, if this
@@ -362,7 +378,7 @@ func (a *app) sealOnClose(s *state.Store) {
 			err = k.Bind(ctx, s)
 		}
 		if err == nil {
-			_, _, err = (&audit.Log{Store: s, Keys: k}).Seal(ctx)
+			_, _, err = (&audit.Log{Store: s, Keys: k, Witness: a.witness()}).Seal(ctx)
 		}
 		if err != nil {
 			a.logger.Warn("could not seal the audit log; vow audit seal tries again", "err", err)

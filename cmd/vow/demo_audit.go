@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -22,7 +23,7 @@ func demoAudit(cmd *cobra.Command, a *app, env *demoEnv) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, _, err := (&audit.Log{Store: env.Store, Keys: k}).Seal(ctx)
+	c, _, err := (&audit.Log{Store: env.Store, Keys: k, Witness: filepath.Join(env.DataDir, audit.WitnessFile)}).Seal(ctx)
 	if err != nil {
 		return nil, err
 	}

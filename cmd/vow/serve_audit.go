@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"path/filepath"
 	"time"
 
 	"github.com/vowprivacy/vow/audit"
@@ -49,7 +50,7 @@ func ownRetention(ctx context.Context, env *serveEnv, log *audit.Log) {
 // auditWorker seals the audit log every minute, and once a day enforces
 // the retention of Vow's own records.
 func auditWorker(ctx context.Context, env *serveEnv) error {
-	log := &audit.Log{Store: env.Store, Keys: env.Keyring}
+	log := &audit.Log{Store: env.Store, Keys: env.Keyring, Witness: filepath.Join(env.DataDir, audit.WitnessFile)}
 	t := time.NewTicker(auditSealInterval)
 	defer t.Stop()
 	var pruned time.Time

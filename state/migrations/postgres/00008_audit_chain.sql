@@ -20,7 +20,11 @@ CREATE TABLE audit_checkpoints (
     at        timestamptz NOT NULL,
     hash      bytea       NOT NULL,
     key_id    text        NOT NULL,
-    signature bytea       NOT NULL
+    signature bytea       NOT NULL,
+    -- The checkpoint before this one (0 and NULL for the first): the
+    -- signature covers it, so a checkpoint removed from the middle shows.
+    prev_seq  bigint      NOT NULL DEFAULT 0,
+    prev_hash bytea
 );
 
 -- vow_audit_append appends an entry in one statement: under the append

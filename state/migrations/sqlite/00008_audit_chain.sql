@@ -17,7 +17,11 @@ CREATE TABLE audit_checkpoints (
     at        TEXT    NOT NULL,
     hash      BLOB    NOT NULL,
     key_id    TEXT    NOT NULL,
-    signature BLOB    NOT NULL
+    signature BLOB    NOT NULL,
+    -- The checkpoint before this one (0 and NULL for the first): the
+    -- signature covers it, so a checkpoint removed from the middle shows.
+    prev_seq  INTEGER NOT NULL DEFAULT 0,
+    prev_hash BLOB
 );
 
 -- Exports of one subject's entries (a request's), and pruning by time.
