@@ -350,7 +350,7 @@ func TestDeadlineWarnings(t *testing.T) {
 	}
 	for _, s := range steps {
 		c.Set(start.Add(s.at))
-		ws, err := r.Check(ctx)
+		ws, err := r.Check(ctx, al)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -360,9 +360,6 @@ func TestDeadlineWarnings(t *testing.T) {
 				t.Errorf("warned of %s (risk unlikely: no deadline)", w.Incident.Title)
 			}
 			got = w.Level
-			if err := al.Send(ctx, w); err != nil {
-				t.Fatal(err)
-			}
 		}
 		if len(ws) > 1 || got != s.want {
 			t.Errorf("at +%s: warnings %+v; want %q", s.at, ws, s.want)
@@ -385,7 +382,7 @@ func TestDeadlineWarnings(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.Set(start.Add(200 * time.Hour))
-	if ws, _ := r.Check(ctx); len(ws) != 0 {
+	if ws, _ := r.Check(ctx, al); len(ws) != 0 {
 		t.Errorf("warned after the authority was told: %+v", ws)
 	}
 	evs, _ := r.Store.Events(ctx, state.EventFilter{Kind: "incident.deadline_warning"})
@@ -395,5 +392,43 @@ func TestDeadlineWarnings(t *testing.T) {
 	k, _ := keyring.New(make([]byte, 32))
 	if rep, err := audit.Verify(ctx, audit.StoreSource{Store: r.Store}, audit.TrustKeys(k.PublicKey())); err != nil || !rep.OK() {
 		t.Errorf("audit log: %+v, %v", rep, err)
+	}
+}
+
+// TestUndeliveredWarningOwed: a warning whose webhook fails is not
+// recorded as given, and goes out on the next check.
+func TestUndeliveredWarningOwed(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	r, c := newRegister(t, backends[0].newURL(t))
+	if _, err := r.Open(ctx, breach.New{Title: "Stolen laptop", Discovered: start}); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	down, calls := true, 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		calls++
+		if down {
+			http.Error(w, "down", http.StatusServiceUnavailable)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	client := webhook.New(true, 5*time.Second)
+	client.Attempts = 1
+	al := &breach.Alerter{Webhook: srv.URL, Secret: []byte("s"), Client: client}
+	c.Set(start.Add(49 * time.Hour))
+	if ws, err := r.Check(ctx, al); err == nil || len(ws) != 0 {
+		t.Fatalf("Check with the webhook down = %+v, %v; want an error and nothing recorded", ws, err)
+	}
+	mu.Lock()
+	down = false
+	mu.Unlock()
+	if ws, err := r.Check(ctx, al); err != nil || len(ws) != 1 || ws[0].Level != breach.DayLeft {
+		t.Fatalf("Check with the webhook back = %+v, %v; want the owed 24h warning", ws, err)
+	}
+	if ws, _ := r.Check(ctx, al); len(ws) != 0 {
+		t.Errorf("delivered twice: %+v", ws)
 	}
 }

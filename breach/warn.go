@@ -44,11 +44,12 @@ type Warning struct {
 	Left time.Duration `json:"left"`
 }
 
-// Check looks for incidents whose deadline is a day or six hours away,
-// or past, while the authority is still to be told, records one warning
-// per level in the audit log (several instances checking at once record
-// it once), and returns the warnings it recorded, for an [Alerter].
-func (r *Register) Check(ctx context.Context) ([]Warning, error) {
+// Due returns the warnings owed: incidents whose deadline is a day or six
+// hours away, or past, while the authority is still to be told, at a
+// level more urgent than the last warning delivered. Nothing is recorded:
+// deliver each ([Alerter.Send]) and then [Register.Warned] it, so that a
+// warning that could not be delivered is owed again on the next check.
+func (r *Register) Due(ctx context.Context) ([]Warning, error) {
 	open, err := r.List(ctx, false)
 	if err != nil {
 		return nil, err
@@ -57,27 +58,47 @@ func (r *Register) Check(ctx context.Context) ([]Warning, error) {
 	var out []Warning
 	for _, inc := range open {
 		level := levelFor(inc.Deadline.Sub(now))
-		if !inc.Awaiting() || slices.Index(levels, level) <= slices.Index(levels, inc.Warned) {
-			continue
-		}
-		var w *Warning
-		err := r.step(ctx, inc.ID, "vow", func(tx *sql.Tx, cur *Incident) (string, map[string]any, error) {
-			if !cur.Awaiting() || slices.Index(levels, level) <= slices.Index(levels, cur.Warned) {
-				return "", nil, nil // another instance warned, or it was notified meanwhile
-			}
-			cur.Warned = level
-			left := cur.Deadline.Sub(now)
-			w = &Warning{Incident: *cur, Level: level, Left: left}
-			return "incident.deadline_warning", map[string]any{"level": level, "deadline": cur.Deadline, "left_seconds": int64(left.Seconds())}, nil
-		})
-		if err != nil {
-			return out, err
-		}
-		if w != nil {
-			out = append(out, *w)
+		if inc.Awaiting() && slices.Index(levels, level) > slices.Index(levels, inc.Warned) {
+			out = append(out, Warning{Incident: inc, Level: level, Left: inc.Deadline.Sub(now)})
 		}
 	}
 	return out, nil
+}
+
+// Warned records in the register and the audit log that w was delivered.
+// A warning at a level delivered already (by another instance) records
+// nothing.
+func (r *Register) Warned(ctx context.Context, w Warning) error {
+	return r.step(ctx, w.Incident.ID, "vow", func(tx *sql.Tx, cur *Incident) (string, map[string]any, error) {
+		if slices.Index(levels, w.Level) <= slices.Index(levels, cur.Warned) {
+			return "", nil, nil
+		}
+		cur.Warned = w.Level
+		return "incident.deadline_warning", map[string]any{"level": w.Level, "deadline": cur.Deadline, "left_seconds": int64(w.Left.Seconds())}, nil
+	})
+}
+
+// Check delivers the warnings owed through al and records each one
+// delivered; one that could not be delivered is owed again next time. It
+// returns the warnings delivered and the delivery failures.
+func (r *Register) Check(ctx context.Context, al *Alerter) ([]Warning, error) {
+	due, err := r.Due(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var sent []Warning
+	var errs []error
+	for _, w := range due {
+		if err := al.Send(ctx, w); err != nil {
+			errs = append(errs, fmt.Errorf("incident %s: %w", w.Incident.ID, err))
+			continue
+		}
+		if err := r.Warned(ctx, w); err != nil {
+			return sent, err
+		}
+		sent = append(sent, w)
+	}
+	return sent, errors.Join(errs...)
 }
 
 // Alerter tells people of a [Warning]: in the log always, and by a signed

@@ -341,13 +341,9 @@ of the audit log.`,
 			if err != nil {
 				return err
 			}
-			ws, err := r.Check(cmd.Context())
-			if err != nil {
-				return err
-			}
-			var errs []error
+			ws, err := r.Check(cmd.Context(), al)
+			errs := []error{err}
 			for _, w := range ws {
-				errs = append(errs, al.Send(cmd.Context(), w))
 				if a.format == "text" {
 					fmt.Fprintf(a.stdout, "%s %s: %s (deadline %s)\n", w.Incident.ID, w.Level, w.Incident.Title, w.Incident.Deadline.Format(time.RFC3339))
 				}

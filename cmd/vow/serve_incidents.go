@@ -157,14 +157,8 @@ func incidentWorker(ctx context.Context, env *serveEnv) error {
 	t := time.NewTicker(incidentCheckInterval)
 	defer t.Stop()
 	for {
-		ws, err := reg.Check(ctx)
-		if err != nil {
-			env.Logger.Warn("breach: check deadlines", "err", err)
-		}
-		for _, w := range ws {
-			if err := al.Send(ctx, w); err != nil {
-				env.Logger.Error("breach: deadline warning not delivered", "incident", w.Incident.ID, "err", err)
-			}
+		if _, err := reg.Check(ctx, al); err != nil {
+			env.Logger.Error("breach: a deadline warning was not delivered; it is tried again in a minute", "err", err)
 		}
 		select {
 		case <-ctx.Done():
