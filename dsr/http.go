@@ -254,11 +254,17 @@ func (h *handlers) download(w http.ResponseWriter, r *http.Request) error {
 }
 
 // Work runs due requests every interval and purges expired packages,
-// until ctx is done. It is the background worker of vow serve; several
+// until ctx is done; on starting it minimises the requests that ended
+// before requests kept identities only while they ran. It is the background worker of vow serve; several
 // servers may run it at once, since each request is leased to one.
 func (s *Service) Work(ctx context.Context, interval time.Duration) error {
 	t := time.NewTicker(interval)
 	defer t.Stop()
+	if n, err := s.Minimise(ctx); err != nil && ctx.Err() == nil {
+		s.log().ErrorContext(ctx, "dsr: minimise the requests that ended", "err", err)
+	} else if n > 0 {
+		s.log().InfoContext(ctx, "dsr: requests that ended now keep only pseudonyms", "requests", n)
+	}
 	for {
 		ids, err := s.Due(ctx)
 		if err != nil && ctx.Err() == nil {

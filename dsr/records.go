@@ -107,3 +107,62 @@ func (s *Service) purgeBatch(ctx context.Context, cutoff, by string, before time
 	}
 	return len(ids), nil
 }
+
+// Minimise makes the requests that ended before version 11 of the store
+// — completed or cancelled, still holding identities — what requests are
+// now when they end: their identities kept only as pseudonyms, their
+// keys and changes cleared, with a request.minimised entry each. Failed
+// requests keep theirs, to be retried. It returns how many it changed;
+// running it again finds none.
+func (s *Service) Minimise(ctx context.Context) (int, error) {
+	n := 0
+	for {
+		rows, err := s.Store.DB().QueryContext(ctx, s.Store.Rebind(`SELECT id, identities FROM requests
+			WHERE status IN ('completed', 'cancelled') AND identities <> '{}' ORDER BY id LIMIT ?`), purgeBatch)
+		if err != nil {
+			return n, s.Store.Wrap(err, "dsr: minimise")
+		}
+		type old struct {
+			id  string
+			ids Identities
+		}
+		var batch []old
+		for rows.Next() {
+			var o old
+			var ids string
+			if err := rows.Scan(&o.id, &ids); err != nil {
+				rows.Close()
+				return n, s.Store.Wrap(err, "dsr: minimise")
+			}
+			if err := json.Unmarshal([]byte(ids), &o.ids); err != nil {
+				rows.Close()
+				return n, fmt.Errorf("dsr: minimise %s: identities: %w", o.id, err)
+			}
+			batch = append(batch, o)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil || len(batch) == 0 {
+			return n, err
+		}
+		err = s.Store.InTx(ctx, func(tx *sql.Tx) error {
+			for _, o := range batch {
+				for _, ps := range s.pseudonyms(o.ids) {
+					if _, err := tx.ExecContext(ctx, s.Store.Rebind(`INSERT INTO request_pseudonyms (request_id, pseudonym) VALUES (?, ?) ON CONFLICT DO NOTHING`), o.id, ps); err != nil {
+						return err
+					}
+				}
+				if _, err := tx.ExecContext(ctx, s.Store.Rebind(`UPDATE requests SET identities = '{}', keys = NULL, changes = '{}' WHERE id = ?`), o.id); err != nil {
+					return err
+				}
+				if err := s.eventTx(ctx, tx, o.id, "request.minimised", nil); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return n, s.Store.Wrap(err, "dsr: minimise")
+		}
+		n += len(batch)
+	}
+}

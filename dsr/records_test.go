@@ -59,3 +59,35 @@ func TestPurgeRecords(t *testing.T) {
 		})
 	}
 }
+
+// TestMinimise: a request that ended while requests still kept their
+// identities keeps only pseudonyms after Minimise; a failed one keeps
+// them, to be retried.
+func TestMinimise(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, "sqlite")
+	ctx := t.Context()
+	done := run(t, f, create(t, f, trusted(dsr.Access, dsr.Identities{"email": "ada@example.com"})).ID)
+	// As a store before version 11 left it.
+	if _, err := f.store.DB().ExecContext(ctx, `UPDATE requests SET identities = '{"email":"ada@example.com"}' WHERE id = ?`, done.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.store.DB().ExecContext(ctx, `DELETE FROM request_pseudonyms WHERE request_id = ?`, done.ID); err != nil {
+		t.Fatal(err)
+	}
+	n, err := f.svc.Minimise(ctx)
+	if err != nil || n != 1 {
+		t.Fatalf("Minimise = %d, %v; want 1", n, err)
+	}
+	got, _ := f.svc.Get(ctx, done.ID)
+	if len(got.Identities) != 0 {
+		t.Errorf("identities after Minimise: %v", got.Identities)
+	}
+	var k int
+	if err := f.store.DB().QueryRowContext(ctx, `SELECT count(*) FROM request_pseudonyms WHERE request_id = ?`, done.ID).Scan(&k); err != nil || k != 1 {
+		t.Errorf("%d pseudonyms (%v); want 1", k, err)
+	}
+	if n, _ := f.svc.Minimise(ctx); n != 0 {
+		t.Errorf("a second Minimise changed %d", n)
+	}
+}

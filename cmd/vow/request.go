@@ -192,6 +192,11 @@ entries about them under retention.audit_log. vow serve purges once a day.`,
 			if err != nil {
 				return err
 			}
+			if !dryRun {
+				if _, err := svc.Minimise(cmd.Context()); err != nil {
+					return err
+				}
+			}
 			p, err := svc.PurgeRecords(cmd.Context(), cutoff, "cli:"+osUser(), dryRun)
 			if err != nil {
 				return err
