@@ -104,4 +104,3 @@ func (l *Log) checkWitness(ctx context.Context) error {
 	}
 	return nil
 }
-
