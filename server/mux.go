@@ -126,6 +126,9 @@ func (m *Mux) Handle(pattern, scope string, h HandlerFunc, opts ...RouteOption) 
 	m.routes = append(m.routes, Route{Pattern: pattern, Scope: scope})
 	m.mu.Unlock()
 	m.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		if rec, ok := w.(*recorder); ok {
+			rec.route = pattern
+		}
 		if rt.cors {
 			hd := w.Header()
 			hd.Set("Access-Control-Allow-Origin", "*")
@@ -188,7 +191,7 @@ func (m *Mux) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var e *Error
 	if status >= 500 || (errors.As(err, &e) && e.Err != nil) {
 		m.logger.LogAttrs(r.Context(), slog.LevelError, "server: request failed",
-			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Int("status", status), slog.String("err", err.Error()))
+			slog.String("method", r.Method), slog.String("path", logPath(r.Pattern)), slog.Int("status", status), slog.String("err", err.Error()))
 	}
 }
 

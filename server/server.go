@@ -20,6 +20,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 )
@@ -141,6 +142,21 @@ type recorder struct {
 	status int
 	size   int
 	token  string // name of the token that authenticated the request
+	route  string // the pattern that matched, e.g. "GET /v1/consent/{subject}"
+}
+
+// logPath is what the log says of a request's path: its route's pattern
+// ("/v1/consent/{subject}"), never the path itself, whose segments carry
+// subjects' emails and download or unsubscribe tokens; "(no route)" for
+// a path that matched none.
+func logPath(route string) string {
+	if _, path, ok := strings.Cut(route, " "); ok {
+		return path
+	}
+	if route != "" {
+		return route
+	}
+	return "(no route)"
 }
 
 func (r *recorder) WriteHeader(code int) {
@@ -175,7 +191,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 			if v == http.ErrAbortHandler {
 				panic(v)
 			}
-			s.logger.Error("server: panic", "id", id, "method", r.Method, "path", r.URL.Path, "panic", v, "stack", string(debug.Stack()))
+			s.logger.Error("server: panic", "id", id, "method", r.Method, "path", logPath(rec.route), "panic", v, "stack", string(debug.Stack()))
 			if rec.status == 0 {
 				WriteError(rec, errors.New("panic"))
 			}
@@ -187,7 +203,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		if s.logger.Enabled(r.Context(), level) {
 			s.logger.LogAttrs(r.Context(), level, "http",
-				slog.String("id", id), slog.String("method", r.Method), slog.String("path", r.URL.Path),
+				slog.String("id", id), slog.String("method", r.Method), slog.String("path", logPath(rec.route)),
 				slog.Int("status", rec.status), slog.Int("bytes", rec.size),
 				slog.Duration("took", time.Since(start)), slog.String("token", rec.token))
 		}

@@ -7,10 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -227,3 +229,47 @@ func TestForwardedIP(t *testing.T) {
 		}
 	}
 }
+
+// TestLogsNoPathValues: the access log and the error log name a request's
+// route, never the values in its path — subjects' emails, download and
+// unsubscribe tokens.
+func TestLogsNoPathValues(t *testing.T) {
+	var logs bytes.Buffer
+	var mu sync.Mutex
+	logger := slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return logs.Write(p)
+	}), &slog.HandlerOptions{Level: slog.LevelDebug}))
+	mux := server.NewMux(nil, logger)
+	mux.Handle("GET /v1/consent/{subject}", server.Public, func(w http.ResponseWriter, r *http.Request) error {
+		return errors.New("internal")
+	})
+	mux.Handle("GET /unsubscribe/{token}", server.Public, func(w http.ResponseWriter, r *http.Request) error {
+		server.WriteJSON(w, http.StatusOK, map[string]string{})
+		return nil
+	})
+	ts := httptest.NewServer(server.New(mux, server.Config{}, logger).Handler())
+	t.Cleanup(ts.Close)
+	for _, p := range []string{"/v1/consent/ada.lovelace@example.com", "/unsubscribe/tok_SECRET123", "/nowhere/bob@example.com"} {
+		resp, err := http.Get(ts.URL + p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, secret := range []string{"ada.lovelace", "SECRET123", "bob@example.com"} {
+		if strings.Contains(logs.String(), secret) {
+			t.Errorf("the log holds %q:\n%s", secret, logs.String())
+		}
+	}
+	if !strings.Contains(logs.String(), "/v1/consent/{subject}") {
+		t.Errorf("the log does not name the route:\n%s", logs.String())
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
