@@ -118,3 +118,26 @@ func TestShredReportsBusy(t *testing.T) {
 		t.Fatal("Shred succeeded while a reader held the log")
 	}
 }
+
+// TestStateFilesPrivate: the state's directory and database files are
+// readable by their owner only, whatever the umask.
+func TestStateFilesPrivate(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	s := open(t, filepath.Join(dir, "vow.db"))
+	if _, err := s.Append(context.Background(), Event{Kind: "k"}); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(dir); err != nil || fi.Mode().Perm() != 0o700 {
+		t.Errorf("data directory mode %v (%v); want 0700", fi.Mode().Perm(), err)
+	}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		fi, err := e.Info()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode().Perm()&0o077 != 0 {
+			t.Errorf("%s has mode %v; want no access for group or others", e.Name(), fi.Mode().Perm())
+		}
+	}
+}

@@ -234,10 +234,23 @@ func openPostgres(ctx context.Context, dsn string, logger *slog.Logger) (*Store,
 func openSQLite(ctx context.Context, path string, logger *slog.Logger) (*Store, error) {
 	memory := path == ":memory:"
 	if !memory {
+		// Vow's state holds who asked for what: only its owner reads it.
+		// SQLite gives the -wal and -shm files the database file's mode.
 		if dir := filepath.Dir(path); dir != "" {
-			if err := os.MkdirAll(dir, 0o750); err != nil {
+			if err := os.MkdirAll(dir, 0o700); err != nil {
 				return nil, fmt.Errorf("state: open %s: create directory: %w", path, err)
 			}
+		}
+		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+		if err != nil {
+			return nil, fmt.Errorf("state: open %s: %w", path, err)
+		}
+		err = f.Chmod(0o600)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return nil, fmt.Errorf("state: open %s: %w", path, err)
 		}
 	}
 	// _txlock=immediate makes every transaction take the write lock at

@@ -681,9 +681,11 @@ func (a *app) requestExportCommand(file *string) *cobra.Command {
 			if out == "" {
 				return errors.New("give -o FILE for the ZIP package")
 			}
-			dst, err := os.Create(out)
+			// A package is a copy of someone's data: readable by its owner
+			// only, and never written over another file.
+			dst, err := os.OpenFile(out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 			if err != nil {
-				return err
+				return fmt.Errorf("%w (choose a new file: a package is never written over another)", err)
 			}
 			if _, err := io.Copy(dst, f); err != nil {
 				dst.Close()
