@@ -340,6 +340,7 @@ again on the next run, up to 5 times. vow serve runs this every minute.`,
 			defer closeAll()
 			snd := versions.Sender{BaseURL: baseURL, DryRun: dryRun}
 			if !dryRun {
+				smtpURL = cmp.Or(smtpURL, os.Getenv("VOW_SMTP_URL"))
 				if smtpURL == "" {
 					a.logger.Warn("VOW_SMTP_URL is not set: email notices stay pending")
 				} else if snd.Mail, err = mailer.FromURL(smtpURL); err != nil {
@@ -386,7 +387,8 @@ again on the next run, up to 5 times. vow serve runs this every minute.`,
 	}
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "list the notices that are due without sending them")
 	cmd.Flags().StringVar(&baseURL, "base-url", os.Getenv("VOW_BASE_URL"), "public URL of vow serve, for the link to the new version")
-	cmd.Flags().StringVar(&smtpURL, "smtp", os.Getenv("VOW_SMTP_URL"), "SMTP server: smtp://user:pass@host:port?from=privacy@example.com (default $VOW_SMTP_URL)")
+	// Not os.Getenv as the default: help would print the password.
+	cmd.Flags().StringVar(&smtpURL, "smtp", "", "SMTP server: smtp://user:pass@host:port?from=privacy@example.com (default $VOW_SMTP_URL)")
 	rf.add(cmd)
 	return cmd
 }
