@@ -29,6 +29,33 @@ const (
 	DatabaseFile = "app.db"
 )
 
+// Marker marks a directory as the demo's: Generate replaces what an
+// earlier demo wrote there, and refuses a directory holding anything
+// else — someone's own app.db or vow.yaml.
+const Marker = ".vow-demo"
+
+// claim makes dir the demo's: a new or empty directory, or one an earlier
+// demo made.
+func claim(dir string) error {
+	entries, err := os.ReadDir(dir)
+	switch {
+	case os.IsNotExist(err):
+	case err != nil:
+		return fmt.Errorf("demo: %w", err)
+	case len(entries) > 0:
+		if _, err := os.Stat(filepath.Join(dir, Marker)); err != nil {
+			return fmt.Errorf("demo: %s holds files the demo did not write (%s, …): give --dir a new or empty directory, or one an earlier demo made; nothing was changed", dir, entries[0].Name())
+		}
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, Marker), []byte("written by vow demo; the demo replaces what it wrote here\n"), 0o644); err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	return nil
+}
+
 // Result reports what Generate wrote.
 type Result struct {
 	Dir      string
@@ -52,10 +79,10 @@ type Size int
 // retention period.
 func Generate(ctx context.Context, dir string, size Size, now time.Time) (*Result, error) {
 	if size < 1 {
-		size = 1
+		return nil, fmt.Errorf("demo: size %d: give 1 (about 60k rows) or more", size)
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("demo: %w", err)
+	if err := claim(dir); err != nil {
+		return nil, err
 	}
 	dbPath := filepath.Join(dir, DatabaseFile)
 	for _, suffix := range []string{"", "-wal", "-shm", "-journal"} {

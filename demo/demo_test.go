@@ -3,7 +3,9 @@ package demo
 import (
 	"context"
 	"database/sql"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -54,5 +56,40 @@ func TestGenerate(t *testing.T) {
 	}
 	if expiredOrgs == 0 || oldLogs == 0 {
 		t.Fatalf("nothing expired: %d orgs, %d logs", expiredOrgs, oldLogs)
+	}
+}
+
+// TestGenerateSparesOthersFiles: the demo never replaces what it did not
+// write — someone's own app.db or vow.yaml, or /; it replaces only an
+// earlier demo, and refuses a size below 1.
+func TestGenerateSparesOthersFiles(t *testing.T) {
+	ctx := context.Background()
+	mine := t.TempDir()
+	for name, body := range map[string]string{"app.db": "my own database", "vow.yaml": "my own policy"} {
+		if err := os.WriteFile(filepath.Join(mine, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := Generate(ctx, mine, 1, time.Now()); err == nil || !strings.Contains(err.Error(), "did not write") {
+		t.Fatalf("Generate over someone's files = %v; want a refusal", err)
+	}
+	for name, body := range map[string]string{"app.db": "my own database", "vow.yaml": "my own policy"} {
+		if b, _ := os.ReadFile(filepath.Join(mine, name)); string(b) != body {
+			t.Errorf("%s was changed", name)
+		}
+	}
+	if _, err := Generate(ctx, "/", 1, time.Now()); err == nil {
+		t.Error("Generate wrote into /")
+	}
+	again := filepath.Join(t.TempDir(), "demo")
+	for range 2 {
+		if _, err := Generate(ctx, again, 1, time.Now()); err != nil {
+			t.Fatalf("Generate into its own directory: %v", err)
+		}
+	}
+	for _, size := range []Size{0, -1} {
+		if _, err := Generate(ctx, t.TempDir(), size, time.Now()); err == nil {
+			t.Errorf("size %d accepted", size)
+		}
 	}
 }
