@@ -3,6 +3,7 @@ package policy
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"reflect"
 	"regexp"
@@ -23,12 +24,52 @@ const maxSize = 8 << 20
 // when the file cannot be read; problems with its content are in the
 // diagnostics, and the policy is nil when the YAML itself does not parse.
 func Load(path string) (*Policy, Diagnostics, error) {
-	src, err := os.ReadFile(path)
+	src, err := readPolicy(path)
 	if err != nil {
-		return nil, nil, fmt.Errorf("policy: %w", err)
+		return nil, nil, err
 	}
 	p, ds := Parse(path, src)
 	return p, ds, nil
+}
+
+// readPolicy reads a regular file of at most maxSize bytes: /dev/zero
+// would be read until memory ran out, and a FIFO would block forever.
+func readPolicy(path string) ([]byte, error) {
+	// Stat before opening: opening a FIFO blocks until a writer comes.
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("policy: %w", err)
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("policy: %s is not a regular file (a %s): give the path of a vow.yaml", path, fileKind(fi.Mode()))
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("policy: %w", err)
+	}
+	defer f.Close()
+	src, err := io.ReadAll(io.LimitReader(f, maxSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("policy: %w", err)
+	}
+	if len(src) > maxSize {
+		return nil, fmt.Errorf("policy: %s is larger than %d MiB, the limit for a policy file", path, maxSize>>20)
+	}
+	return src, nil
+}
+
+func fileKind(m os.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "directory"
+	case m&os.ModeNamedPipe != 0:
+		return "named pipe"
+	case m&os.ModeDevice != 0:
+		return "device"
+	case m&os.ModeSocket != 0:
+		return "socket"
+	}
+	return "special file"
 }
 
 // Parse decodes src strictly and lints it. It reports every problem it finds,

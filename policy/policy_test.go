@@ -1,9 +1,13 @@
 package policy
 
 import (
+	"bytes"
 	"os"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 func validSource(t testing.TB) string {
@@ -204,4 +208,30 @@ func FuzzLoad(f *testing.F) {
 			p.Relations()
 		}
 	})
+}
+
+// TestLoadRefusesSpecialFiles: a device, a FIFO or a directory is refused
+// at once (reading /dev/zero ran out of memory; a FIFO blocked forever),
+// and an oversize file is refused by its size.
+func TestLoadRefusesSpecialFiles(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skip("no FIFOs here:", err)
+	}
+	big := filepath.Join(t.TempDir(), "big.yaml")
+	if err := os.WriteFile(big, bytes.Repeat([]byte("#"), 9<<20), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string]string{"/dev/zero": "not a regular file", fifo: "named pipe", t.TempDir(): "directory", big: "larger than 8 MiB"} {
+		done := make(chan error, 1)
+		go func() { _, _, err := Load(path); done <- err }()
+		select {
+		case err := <-done:
+			if err == nil || !strings.Contains(err.Error(), want) {
+				t.Errorf("Load(%s) = %v; want an error saying %q", path, err, want)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("Load(%s) hangs", path)
+		}
+	}
 }
