@@ -1,12 +1,15 @@
 package server
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
 	"strings"
+	"unicode/utf8"
 )
 
 // Error is an API error: a status, a stable machine-readable code, a message
@@ -94,9 +97,29 @@ func DecodeJSON(r *http.Request, v any) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
 		return &Error{Status: http.StatusUnsupportedMediaType, Code: "unsupported_media_type", Message: "send the body as application/json"}
 	}
-	dec := json.NewDecoder(r.Body)
+	body, err := io.ReadAll(r.Body)
+	var tooB *http.MaxBytesError
+	if errors.As(err, &tooB) {
+		return &Error{Status: http.StatusRequestEntityTooLarge, Code: "too_large", Message: fmt.Sprintf("the body is larger than %d bytes", tooB.Limit)}
+	}
+	if err != nil {
+		return BadRequest("", "the body could not be read: %v", err)
+	}
+	// encoding/json would replace invalid UTF-8 with U+FFFD and keep the
+	// last of two equal keys: {"type":"access","type":"erasure"} must not
+	// quietly become an erasure.
+	if !utf8.Valid(body) {
+		return BadRequest("", "the body is not valid UTF-8")
+	}
+	if t := bytes.TrimSpace(body); len(t) > 0 && t[0] != '{' && wantsObject(v) {
+		return BadRequest("", "the body must be a JSON object, {…}")
+	}
+	if key, ok := duplicateKey(body); ok {
+		return BadRequest(key, "%q appears twice in the body; send it once", key)
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
-	err := dec.Decode(v)
+	err = dec.Decode(v)
 	if err == nil {
 		if dec.More() {
 			return BadRequest("", "the body must hold one JSON value")
@@ -107,13 +130,10 @@ func DecodeJSON(r *http.Request, v any) error {
 		return nil
 	}
 	var (
-		syn  *json.SyntaxError
-		typ  *json.UnmarshalTypeError
-		tooB *http.MaxBytesError
+		syn *json.SyntaxError
+		typ *json.UnmarshalTypeError
 	)
 	switch {
-	case errors.As(err, &tooB):
-		return &Error{Status: http.StatusRequestEntityTooLarge, Code: "too_large", Message: fmt.Sprintf("the body is larger than %d bytes", tooB.Limit)}
 	case errors.Is(err, io.EOF):
 		return BadRequest("", "the body is empty; send a JSON object")
 	case errors.As(err, &syn), errors.Is(err, io.ErrUnexpectedEOF):
@@ -125,6 +145,73 @@ func DecodeJSON(r *http.Request, v any) error {
 		return BadRequest(f, "unknown field %q", f)
 	default:
 		return BadRequest("", "the body is not valid: %v", err)
+	}
+}
+
+// wantsObject reports whether v decodes from a JSON object.
+func wantsObject(v any) bool {
+	t := reflect.TypeOf(v)
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	return t != nil && (t.Kind() == reflect.Struct || t.Kind() == reflect.Map)
+}
+
+// duplicateKey returns the first key that appears twice in one object of
+// body, with its path ("changes.email"), if any.
+func duplicateKey(body []byte) (string, bool) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	type frame struct {
+		object bool
+		keys   map[string]bool
+		path   string
+		key    bool // the next string token is a key
+	}
+	var stack []*frame
+	last := ""
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return "", false // io.EOF, or a syntax error Decode reports
+		}
+		var top *frame
+		if len(stack) > 0 {
+			top = stack[len(stack)-1]
+		}
+		switch t := tok.(type) {
+		case json.Delim:
+			switch t {
+			case '{', '[':
+				path := last
+				if top != nil && !top.object {
+					path = top.path
+				}
+				stack = append(stack, &frame{object: t == '{', keys: map[string]bool{}, path: path, key: t == '{'})
+			default:
+				stack = stack[:len(stack)-1]
+				if len(stack) > 0 && stack[len(stack)-1].object {
+					stack[len(stack)-1].key = true
+				}
+			}
+			continue
+		case string:
+			if top != nil && top.object && top.key {
+				name := t
+				if top.path != "" {
+					name = top.path + "." + t
+				}
+				if top.keys[t] {
+					return name, true
+				}
+				top.keys[t] = true
+				top.key, last = false, name
+				continue
+			}
+		}
+		if top != nil && top.object {
+			top.key = true
+		}
 	}
 }
 

@@ -3,8 +3,10 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -39,6 +41,12 @@ type Mux struct {
 	checks   []healthCheck
 	routes   []Route
 	clientIP func(*http.Request) string
+	// paths matches a route's path whatever the method, so that a path
+	// asked with a method it does not serve gets 405, not 404; methods
+	// lists each path's methods for the Allow header.
+	paths   *http.ServeMux
+	methods map[string][]string
+	pathOf  map[string]string // wildcard-blind key → the path registered
 }
 
 // SetClientIP sets how rate limits tell clients apart: [RemoteIP] (the
@@ -62,13 +70,51 @@ func NewMux(auth Authenticator, logger *slog.Logger) *Mux {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	m := &Mux{mux: http.NewServeMux(), auth: auth, logger: logger, clientIP: RemoteIP}
+	m := &Mux{mux: http.NewServeMux(), auth: auth, logger: logger, clientIP: RemoteIP, paths: http.NewServeMux(), methods: map[string][]string{}, pathOf: map[string]string{}}
 	m.Handle("GET /healthz", Public, m.healthz)
 	m.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if _, path := m.paths.Handler(r); path != "" {
+			m.mu.Lock()
+			allow := strings.Join(m.methods[path], ", ")
+			m.mu.Unlock()
+			w.Header().Set("Allow", allow)
+			WriteError(w, Errorf(http.StatusMethodNotAllowed, "method_not_allowed", "%s is not served here; use %s", r.Method, allow))
+			return
+		}
 		WriteError(w, NotFound("no route for %s %s; see docs/api.md", r.Method, r.URL.Path))
 	})
 	return m
 }
+
+// addPath records a route's method for its path.
+func (m *Mux) addPath(pattern string) {
+	method, path, ok := strings.Cut(pattern, " ")
+	if !ok {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	// Two routes may name one path's wildcards differently
+	// ({id}, {token}); the path mux takes it once, under the first name.
+	key := wildcard.ReplaceAllStringFunc(path, func(w string) string {
+		if strings.HasSuffix(w, "...}") {
+			return "{...}"
+		}
+		return "{}"
+	})
+	first, seen := m.pathOf[key]
+	if !seen {
+		first = path
+		m.pathOf[key] = path
+		m.paths.HandleFunc(path, func(http.ResponseWriter, *http.Request) {})
+	}
+	m.methods[first] = append(m.methods[first], method)
+	if method == http.MethodGet {
+		m.methods[first] = append(m.methods[first], http.MethodHead)
+	}
+}
+
+var wildcard = regexp.MustCompile(`\{[^}]*\}`)
 
 // AddHealthCheck adds a check /healthz runs (with a 2 s limit); a failing
 // check makes /healthz answer 503 naming it.
@@ -125,9 +171,17 @@ func (m *Mux) Handle(pattern, scope string, h HandlerFunc, opts ...RouteOption) 
 	m.mu.Lock()
 	m.routes = append(m.routes, Route{Pattern: pattern, Scope: scope})
 	m.mu.Unlock()
+	m.addPath(pattern)
 	m.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		if rec, ok := w.(*recorder); ok {
 			rec.route = pattern
+		}
+		// Refuse an oversize body by its declared length, before reading:
+		// reading would first send "100 Continue" and then cut it off.
+		if r.ContentLength > rt.maxBody {
+			w.Header().Set("Connection", "close")
+			m.fail(w, r, &Error{Status: http.StatusRequestEntityTooLarge, Code: "too_large", Message: fmt.Sprintf("the body is larger than %d bytes", rt.maxBody)})
+			return
 		}
 		if rt.cors {
 			hd := w.Header()
@@ -196,9 +250,9 @@ func (m *Mux) fail(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 func (m *Mux) authenticate(r *http.Request) (apitoken.Token, error) {
-	h := r.Header.Get("Authorization")
-	secret, ok := strings.CutPrefix(h, "Bearer ")
-	if !ok || secret == "" {
+	// The scheme is case-insensitive (RFC 9110 §11.1).
+	scheme, secret, ok := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(secret) == "" {
 		return apitoken.Token{}, Errorf(http.StatusUnauthorized, "unauthorized", "send an API token: Authorization: Bearer vow_… (create one with vow token create)")
 	}
 	if m.auth == nil {

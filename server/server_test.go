@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -87,6 +88,11 @@ func TestServer(t *testing.T) {
 		{"two values", "POST", "/v1/echo", "c", `{"name":"x"}{}`, 400, `one JSON value`},
 		{"empty", "POST", "/v1/echo", "c", ``, 400, `body is empty`},
 		{"too large", "POST", "/v1/echo", "c", `{"name":"` + strings.Repeat("x", 100) + `"}`, 413, `larger than 64 bytes`},
+		{"duplicate key", "POST", "/v1/echo", "c", `{"name":"x","name":"y"}`, 400, `"field":"name"`},
+		{"invalid UTF-8", "POST", "/v1/echo", "c", "{\"name\":\"\xff\"}", 400, `not valid UTF-8`},
+		{"array body", "POST", "/v1/echo", "c", `[{"name":"x"}]`, 400, `must be a JSON object`},
+		{"lower-case scheme", "POST", "/v1/echo", "lower:c", `{"name":"x"}`, 200, `"by":"c"`},
+		{"method not allowed", "DELETE", "/v1/echo", "", "", 405, `"code":"method_not_allowed"`},
 		{"not found", "GET", "/v1/nope", "", "", 404, `"code":"not_found"`},
 		{"panic", "GET", "/v1/panic", "", "", 500, `"code":"internal"`},
 		{"internal error hidden", "GET", "/v1/fail", "", "", 500, `internal error`},
@@ -96,11 +102,15 @@ func TestServer(t *testing.T) {
 			t.Parallel()
 			req, _ := http.NewRequest(tt.method, ts.URL+tt.path, strings.NewReader(tt.body))
 			if tt.token != "" {
-				tok := secrets[tt.token]
-				if tok == "" {
-					tok = tt.token
+				scheme, name := "Bearer ", tt.token
+				if n, ok := strings.CutPrefix(tt.token, "lower:"); ok {
+					scheme, name = "bearer ", n
 				}
-				req.Header.Set("Authorization", "Bearer "+tok)
+				tok := secrets[name]
+				if tok == "" {
+					tok = name
+				}
+				req.Header.Set("Authorization", scheme+tok)
 			}
 			resp, err := http.DefaultClient.Do(req)
 			if err != nil {
@@ -273,3 +283,21 @@ func TestLogsNoPathValues(t *testing.T) {
 type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// TestOversizeBodyRefusedBeforeReading: a body declared larger than the
+// route takes is refused with 413 at once, not after "100 Continue".
+func TestOversizeBodyRefusedBeforeReading(t *testing.T) {
+	t.Parallel()
+	ts, secrets := setup(t)
+	conn, err := net.Dial("tcp", strings.TrimPrefix(ts.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /v1/echo HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nContent-Type: application/json\r\nContent-Length: 52428800\r\nExpect: 100-continue\r\n\r\n", secrets["c"])
+	_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	line, err := bufio.NewReader(conn).ReadString('\n')
+	if err != nil || !strings.Contains(line, "413") {
+		t.Fatalf("first response line %q (%v); want 413", line, err)
+	}
+}
