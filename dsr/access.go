@@ -227,6 +227,10 @@ func (s *Service) ExportLink(r *Request) (string, error) {
 }
 
 // OpenExport checks a download token and opens the package it grants.
+// ErrPackageGone: the access package a link points to has been deleted
+// (expired, purged, or its subject erased).
+var ErrPackageGone = errors.New("the access package is gone")
+
 func (s *Service) OpenExport(ctx context.Context, token string) (*os.File, *Request, error) {
 	id, err := s.Keys.OpenToken("dsr export", token, s.now())
 	if err != nil {
@@ -237,9 +241,12 @@ func (s *Service) OpenExport(ctx context.Context, token string) (*os.File, *Requ
 		return nil, nil, err
 	}
 	if r.Result == nil || r.Result.Export == "" {
-		return nil, nil, fmt.Errorf("dsr: request %s has no access package: %w", r.ID, ErrState)
+		return nil, nil, fmt.Errorf("dsr: request %s has no access package (it expired, or the person was erased since): %w", r.ID, ErrPackageGone)
 	}
 	f, err := os.Open(filepath.Join(s.ExportDir, filepath.Base(r.Result.Export)))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil, fmt.Errorf("dsr: the access package of request %s is no longer on disk: %w", r.ID, ErrPackageGone)
+	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("dsr: open access package: %w", err)
 	}

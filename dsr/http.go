@@ -92,7 +92,14 @@ func (h *handlers) create(w http.ResponseWriter, r *http.Request) error {
 
 func (h *handlers) list(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	f := ListFilter{Status: Status(q.Get("status")), Overdue: q.Get("overdue") == "true"}
+	f := ListFilter{Status: Status(q.Get("status"))}
+	if v := q.Get("overdue"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return server.BadRequest("overdue", "overdue must be true or false, not %q", v)
+		}
+		f.Overdue = b
+	}
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 1000 {
@@ -242,6 +249,8 @@ func (h *handlers) download(w http.ResponseWriter, r *http.Request) error {
 		return server.Errorf(http.StatusGone, "expired", "this download link has expired; ask for the data again")
 	case errors.Is(err, keyring.ErrBadToken):
 		return server.NotFound("%s", "no such download")
+	case errors.Is(err, ErrPackageGone):
+		return server.Errorf(http.StatusGone, "gone", "this data package has been deleted; ask for the data again")
 	case err != nil:
 		return apiError(err)
 	}

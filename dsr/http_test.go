@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -120,6 +122,18 @@ func TestAPI(t *testing.T) {
 		t.Errorf("expired link: %d, want 410", resp.StatusCode)
 	}
 	f.svc.Now = nil
+	// A link whose package is gone (purged, or its person erased) is
+	// 410, not a 500.
+	entries, _ := os.ReadDir(f.exports)
+	for _, e := range entries {
+		_ = os.Remove(filepath.Join(f.exports, e.Name()))
+	}
+	if resp, _ := http.Get(link); resp.StatusCode != 410 {
+		t.Errorf("link to a deleted package: %d, want 410", resp.StatusCode)
+	}
+	if code, _ := call("GET", "/v1/requests?overdue=maybe", secret, ""); code != 400 {
+		t.Errorf("?overdue=maybe: %d, want 400", code)
+	}
 
 	code, out = call("POST", "/v1/requests", secret, `{"type":"erasure","identities":{"user_id":"2"},"verification":"trusted"}`)
 	if code != 201 {
