@@ -75,6 +75,9 @@ var (
 	ErrNoMatch = errors.New("no identity field matches")
 	// ErrVerification: a wrong, expired or exhausted verification code.
 	ErrVerification = errors.New("verification failed")
+	// ErrTooManyCodes: a request, or an address, has been sent as many
+	// verification codes as it may be for now.
+	ErrTooManyCodes = errors.New("too many verification codes")
 	// ErrNotOffered: the policy does not offer that right.
 	ErrNotOffered = errors.New("right not offered")
 )

@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -550,10 +551,14 @@ func TestEmailCode(t *testing.T) {
 	if err := f.svc.Verify(ctx, r2.ID, code); !errors.Is(err, dsr.ErrVerification) || !strings.Contains(err.Error(), "too many") {
 		t.Errorf("right code after 5 wrong ones: %v, want too many attempts", err)
 	}
+	if err := f.svc.SendCode(ctx, r2.ID); !errors.Is(err, dsr.ErrTooManyCodes) {
+		t.Errorf("a second code within a minute: %v, want ErrTooManyCodes", err)
+	}
+	f.svc.Now = func() time.Time { return time.Now().Add(61 * time.Second) }
 	if err := f.svc.SendCode(ctx, r2.ID); err != nil {
 		t.Fatal(err)
 	}
-	f.svc.Now = func() time.Time { return time.Now().Add(16 * time.Minute) }
+	f.svc.Now = func() time.Time { return time.Now().Add(17 * time.Minute) }
 	if err := f.svc.Verify(ctx, r2.ID, m.code()); !errors.Is(err, dsr.ErrVerification) || !strings.Contains(err.Error(), "expired") {
 		t.Errorf("expired code: %v", err)
 	}
@@ -778,5 +783,72 @@ func TestErasureMasksPseudonymisedRows(t *testing.T) {
 				t.Errorf("row pseudonymised before = %q, want %q", got, want)
 			}
 		})
+	}
+}
+
+// TestEmailCodeLimits: resending is limited per request and per address,
+// and concurrent wrong guesses never get past the attempts a code allows.
+func TestEmailCodeLimits(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, "sqlite")
+	m := &codeMailer{}
+	f.svc.Mailer = m
+	ctx := t.Context()
+	var mu sync.Mutex
+	at := time.Now()
+	f.svc.Now = func() time.Time { mu.Lock(); defer mu.Unlock(); return at }
+	tick := func(d time.Duration) { mu.Lock(); at = at.Add(d); mu.Unlock() }
+
+	r, err := f.svc.Create(ctx, dsr.NewRequest{Type: dsr.Access, Identities: dsr.Identities{"email": "eve@example.com"}, Verification: dsr.VerifyEmailCode})
+	if err != nil {
+		t.Fatal(err)
+	}
+	code := m.code()
+	var wg sync.WaitGroup
+	var wrongs, exhausted atomic.Int32
+	for range 20 {
+		wg.Go(func() {
+			err := f.svc.Verify(ctx, r.ID, fmt.Sprintf("%06d", (atoi(code)+3)%1000000))
+			switch {
+			case err != nil && strings.Contains(err.Error(), "too many"):
+				exhausted.Add(1)
+			case err != nil && strings.Contains(err.Error(), "wrong code"):
+				wrongs.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if wrongs.Load() != 5 {
+		t.Errorf("%d concurrent guesses were compared; want exactly the 5 a code allows (%d refused)", wrongs.Load(), exhausted.Load())
+	}
+	for i := 2; i <= 5; i++ { // the first code was sent by Create
+		tick(61 * time.Second)
+		if err := f.svc.SendCode(ctx, r.ID); err != nil {
+			t.Fatalf("code %d: %v", i, err)
+		}
+	}
+	tick(61 * time.Second)
+	if err := f.svc.SendCode(ctx, r.ID); !errors.Is(err, dsr.ErrTooManyCodes) {
+		t.Errorf("a sixth code for one request: %v, want ErrTooManyCodes", err)
+	}
+	// Across requests, one address gets at most ten an hour.
+	tick(61 * time.Second)
+	e, err := f.svc.Create(ctx, dsr.NewRequest{Type: dsr.Erasure, Identities: dsr.Identities{"email": "eve@example.com"}, Verification: dsr.VerifyEmailCode})
+	if err != nil {
+		t.Fatalf("code 6: %v", err)
+	}
+	for i := 7; i <= 10; i++ {
+		tick(61 * time.Second)
+		if err := f.svc.SendCode(ctx, e.ID); err != nil {
+			t.Fatalf("code %d: %v", i, err)
+		}
+	}
+	tick(61 * time.Second)
+	if _, err := f.svc.Create(ctx, dsr.NewRequest{Type: dsr.Portability, Identities: dsr.Identities{"email": "eve@example.com"}, Verification: dsr.VerifyEmailCode}); !errors.Is(err, dsr.ErrTooManyCodes) {
+		t.Errorf("an eleventh code to one address within the hour: %v, want ErrTooManyCodes", err)
+	}
+	var sent int
+	if err := f.store.DB().QueryRowContext(ctx, `SELECT count(*) FROM code_sends`).Scan(&sent); err != nil || sent > 10 {
+		t.Errorf("%d codes sent to one address within the hour (%v); want at most 10", sent, err)
 	}
 }

@@ -53,6 +53,8 @@ func apiError(err error) error {
 		return server.BadRequest(fe.Field, "%s", fe.Reason)
 	case errors.Is(err, ErrNotFound):
 		return server.NotFound("%s", "no such request")
+	case errors.Is(err, ErrTooManyCodes):
+		return &server.Error{Status: http.StatusTooManyRequests, Code: "too_many_codes", Message: trimPrefix(err), Err: err}
 	case errors.Is(err, ErrVerification):
 		return &server.Error{Status: http.StatusUnprocessableEntity, Code: "verification_failed", Message: trimPrefix(err), Err: err}
 	case errors.Is(err, ErrState), errors.Is(err, ErrBusy):

@@ -763,6 +763,12 @@ func (s *Service) Extend(ctx context.Context, id string, days int, reason string
 const (
 	codeTTL      = 15 * time.Minute
 	codeAttempts = 5
+	// codeSends is the most codes one request is sent, codeResendAfter
+	// how long after one the next may go, codesPerAddress the most codes
+	// one address is sent in an hour, across requests.
+	codeSends       = 5
+	codeResendAfter = time.Minute
+	codesPerAddress = 10
 )
 
 // SendCode emails a fresh one-time code to the request's email identity,
@@ -782,13 +788,46 @@ func (s *Service) SendCode(ctx context.Context, id string) error {
 	code := fmt.Sprintf("%06d", n.Int64())
 	now := s.now()
 	mac := hex.EncodeToString(s.Keys.MAC("dsr code", []byte(id+":"+code)))
-	db := s.Store.DB()
-	if _, err := db.ExecContext(ctx, s.Store.Rebind(`DELETE FROM verification_codes WHERE request_id = ?`), id); err != nil {
-		return s.Store.Wrap(err, "dsr: store code")
-	}
-	if _, err := db.ExecContext(ctx, s.Store.Rebind(`INSERT INTO verification_codes (request_id, code_mac, expires_at, attempts, sent_at) VALUES (?, ?, ?, 0, ?)`),
-		id, mac, ts(now.Add(codeTTL)), ts(now)); err != nil {
-		return s.Store.Wrap(err, "dsr: store code")
+	address := hex.EncodeToString(s.Keys.MAC("dsr code address", []byte(strings.ToLower(r.Identities["email"]))))
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		var sends int
+		var sentAt string
+		err := tx.QueryRowContext(ctx, s.Store.Rebind(`SELECT sends, sent_at FROM verification_codes WHERE request_id = ?`), id).Scan(&sends, &sentAt)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+		case err != nil:
+			return s.Store.Wrap(err, "dsr: read code")
+		case sends >= codeSends:
+			return fmt.Errorf("dsr: request %s has been sent %d codes, the most one request gets: %w", id, sends, ErrTooManyCodes)
+		case ts(now.Add(-codeResendAfter)) < sentAt:
+			return fmt.Errorf("dsr: a code for %s was sent less than a minute ago; wait for it: %w", id, ErrTooManyCodes)
+		}
+		var recent int
+		if err := tx.QueryRowContext(ctx, s.Store.Rebind(`SELECT count(*) FROM code_sends WHERE address = ? AND sent_at > ?`), address, ts(now.Add(-time.Hour))).Scan(&recent); err != nil {
+			return s.Store.Wrap(err, "dsr: count codes")
+		}
+		if recent >= codesPerAddress {
+			return fmt.Errorf("dsr: %d codes were sent to this address in the last hour, the most it gets: %w", recent, ErrTooManyCodes)
+		}
+		// A new code starts with fresh attempts; the sends cap bounds the
+		// guesses one request can buy.
+		if _, err := tx.ExecContext(ctx, s.Store.Rebind(`DELETE FROM verification_codes WHERE request_id = ?`), id); err != nil {
+			return s.Store.Wrap(err, "dsr: store code")
+		}
+		if _, err := tx.ExecContext(ctx, s.Store.Rebind(`INSERT INTO verification_codes (request_id, code_mac, expires_at, attempts, sent_at, sends) VALUES (?, ?, ?, 0, ?, ?)`),
+			id, mac, ts(now.Add(codeTTL)), ts(now), sends+1); err != nil {
+			return s.Store.Wrap(err, "dsr: store code")
+		}
+		if _, err := tx.ExecContext(ctx, s.Store.Rebind(`DELETE FROM code_sends WHERE sent_at < ?`), ts(now.Add(-time.Hour))); err != nil {
+			return s.Store.Wrap(err, "dsr: store code")
+		}
+		if _, err := tx.ExecContext(ctx, s.Store.Rebind(`INSERT INTO code_sends (address, sent_at) VALUES (?, ?)`), address, ts(now)); err != nil {
+			return s.Store.Wrap(err, "dsr: store code")
+		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	org := s.Policy.Organization.Name
 	body := fmt.Sprintf("Your %s privacy request code is %s.\n\nIt confirms your %s request (%s) and expires in %d minutes.\n"+
@@ -817,19 +856,22 @@ func (s *Service) Verify(ctx context.Context, id, code string) error {
 	if err != nil {
 		return s.Store.Wrap(err, "dsr: read code")
 	}
-	if attempts >= codeAttempts {
-		return fmt.Errorf("dsr: too many wrong codes for %s (ask for a new one): %w", id, ErrVerification)
-	}
 	if ts(s.now()) >= expires {
 		return fmt.Errorf("dsr: the code for %s has expired (ask for a new one): %w", id, ErrVerification)
 	}
+	// Count the attempt before comparing, in one statement: concurrent
+	// guesses each take one of the attempts, and none gets past the last.
+	res, err := s.Store.DB().ExecContext(ctx, s.Store.Rebind(`UPDATE verification_codes SET attempts = attempts + 1 WHERE request_id = ? AND code_mac = ? AND attempts < ?`), id, mac, codeAttempts)
+	if err != nil {
+		return s.Store.Wrap(err, "dsr: count attempt")
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("dsr: too many wrong codes for %s (ask for a new one): %w", id, ErrVerification)
+	}
 	want, _ := hex.DecodeString(mac)
 	if !hmac.Equal(want, s.Keys.MAC("dsr code", []byte(id+":"+strings.TrimSpace(code)))) {
-		if _, err := s.Store.DB().ExecContext(ctx, s.Store.Rebind(`UPDATE verification_codes SET attempts = attempts + 1 WHERE request_id = ?`), id); err != nil {
-			return s.Store.Wrap(err, "dsr: count attempt")
-		}
 		s.eventID(ctx, id, "request.code_rejected", map[string]any{"attempt": attempts + 1})
-		return fmt.Errorf("dsr: wrong code for %s (%d attempts left): %w", id, codeAttempts-attempts-1, ErrVerification)
+		return fmt.Errorf("dsr: wrong code for %s (at most %d attempts left): %w", id, max(codeAttempts-attempts-1, 0), ErrVerification)
 	}
 	now := ts(s.now())
 	return s.inTx(ctx, func(tx *sql.Tx) error {
