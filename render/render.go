@@ -89,12 +89,47 @@ const (
 	fileNoticeH  = "notice.html.tmpl"
 )
 
+// hasLang reports whether lang has wording: built in, or a directory of
+// its own under dir.
+func hasLang(dir, lang string) bool {
+	if _, err := fs.Stat(builtin, "templates/"+lang); err == nil {
+		return true
+	}
+	if dir == "" {
+		return false
+	}
+	fi, err := os.Stat(filepath.Join(dir, lang))
+	return err == nil && fi.IsDir()
+}
+
+// builtinLangs lists the languages built in.
+func builtinLangs() []string {
+	entries, _ := fs.ReadDir(builtin, "templates")
+	var out []string
+	for _, e := range entries {
+		if e.IsDir() {
+			out = append(out, e.Name())
+		}
+	}
+	return out
+}
+
 // New loads the templates: the built-in English ones, replaced file by
 // file by those in opts.Dir.
 func New(opts Options) (*Renderer, error) {
 	lang := opts.Lang
 	if lang == "" {
 		lang = "en"
+	}
+	// A directory or a language that is not there must not quietly give
+	// the built-in English.
+	if opts.Dir != "" {
+		if fi, err := os.Stat(opts.Dir); err != nil || !fi.IsDir() {
+			return nil, fmt.Errorf("render: templates directory %s does not exist (or is not a directory)", opts.Dir)
+		}
+	}
+	if !hasLang(opts.Dir, lang) {
+		return nil, fmt.Errorf("render: no wording for language %q: the built-in templates are in %s; add %s/messages.yaml to a --templates directory", lang, strings.Join(builtinLangs(), ", "), lang)
 	}
 	r := &Renderer{lang: lang, messages: map[string]string{}, parsed: map[string]*template.Template{}}
 	// read returns the first of: Dir/lang/name, built-in lang/name, built-in en/name.

@@ -371,8 +371,13 @@ func TestOverride(t *testing.T) {
 	if _, err := render.New(render.Options{Dir: dir, Lang: "bad"}); err == nil || !strings.Contains(err.Error(), "messages.yaml: message title") {
 		t.Errorf("a broken message: err = %v, want the file and key", err)
 	}
-	if _, err := render.New(render.Options{Lang: "xx"}); err != nil {
-		t.Errorf("an unknown language falls back to English: %v", err)
+	// A language or a directory that is not there is an error, never a
+	// quiet English document.
+	if _, err := render.New(render.Options{Lang: "xx"}); err == nil || !strings.Contains(err.Error(), `no wording for language "xx"`) {
+		t.Errorf("an unknown language: %v; want an error naming it", err)
+	}
+	if _, err := render.New(render.Options{Dir: filepath.Join(dir, "nonexistent")}); err == nil || !strings.Contains(err.Error(), "does not exist") {
+		t.Errorf("a missing templates directory: %v; want an error", err)
 	}
 }
 
