@@ -373,7 +373,8 @@ func (h *handlers) unsubscribe(w http.ResponseWriter, r *http.Request) error {
 		return apiError(err)
 	}
 	if strings.Contains(r.Header.Get("Accept"), "text/html") {
-		writePage(w, http.StatusOK, page{Title: "Unsubscribed", Text: fmt.Sprintf("You will no longer receive %s messages.", template.HTMLEscapeString(topic))})
+		// The page template escapes Text.
+		writePage(w, http.StatusOK, page{Title: "Unsubscribed", Text: fmt.Sprintf("You will no longer receive %s messages.", topic)})
 		return nil
 	}
 	server.WriteJSON(w, http.StatusOK, map[string]any{"unsubscribed": true, "topic": topic})

@@ -191,8 +191,10 @@ func (s *Service) openUnsub(token string) (unsubPayload, error) {
 }
 
 // Unsubscribe uses a one-click unsubscribe token: the subject is
-// unsubscribed from the topic. A forged token gives ErrBadLink and one used
-// before gives ErrLinkUsed; neither changes anything.
+// unsubscribed from the topic. Using it again succeeds and changes
+// nothing while the subject stays unsubscribed; once they have subscribed
+// again it gives ErrLinkUsed, and a forged token ErrBadLink: neither
+// changes anything.
 func (s *Service) Unsubscribe(ctx context.Context, token string) (subject, topic string, err error) {
 	p, err := s.openUnsub(token)
 	if err != nil {
@@ -206,12 +208,24 @@ func (s *Service) Unsubscribe(ctx context.Context, token string) (subject, topic
 			return s.st.Wrap(err, "record unsubscribe link use")
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
+			// Used before (a mail provider's one-click POST, then the
+			// person's own click): done already, if they are still
+			// unsubscribed. If they subscribed again since, the old link
+			// must not undo that.
+			var status string
+			err := tx.QueryRowContext(ctx, s.st.Rebind(`SELECT status FROM preferences WHERE subject = ? AND topic = ?`), p.Subject, p.Topic).Scan(&status)
+			if err == nil && status == "unsubscribed" {
+				return errDone
+			}
 			return fmt.Errorf("%w: this unsubscribe link has been used already", ErrLinkUsed)
 		}
 		return s.setPref(ctx, tx, p.Subject, p.Topic, false, "unsubscribe_link", "unsubscribe link", at)
 	})
-	if err != nil {
+	if err != nil && !errors.Is(err, errDone) {
 		return "", "", fmt.Errorf("consent: unsubscribe: %w", err)
 	}
 	return p.Subject, p.Topic, nil
 }
+
+// errDone rolls back a transaction that has nothing to do.
+var errDone = errors.New("nothing to do")
