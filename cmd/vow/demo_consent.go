@@ -31,10 +31,18 @@ func demoConsent(cmd *cobra.Command, a *app, denv *demoEnv) (any, error) {
 		return nil, err
 	}
 	tokens := apitoken.New(denv.Store)
-	_, secret, err := tokens.Create(ctx, fmt.Sprintf("demo-%d", time.Now().UnixNano()), []string{apitoken.ScopeAdmin})
+	tokens.Actor = "vow demo"
+	tok, secret, err := tokens.Create(ctx, fmt.Sprintf("demo-%d", time.Now().UnixNano()), []string{apitoken.ScopeAdmin})
 	if err != nil {
 		return nil, err
 	}
+	// The demo's token is for the demo only: an admin token left behind
+	// would open the state to whoever reads this terminal's scrollback.
+	defer func() {
+		if _, err := tokens.Revoke(context.WithoutCancel(ctx), tok.ID); err != nil {
+			a.logger.Warn("demo: revoke its API token", "err", err)
+		}
+	}()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err

@@ -120,6 +120,10 @@ func TestDemoThenInit(t *testing.T) {
 			t.Errorf("demo output lacks %q:\n%s", want, out)
 		}
 	}
+	// The demo leaves no live API token behind.
+	if _, list, _ := vow(t, "token", "list", "--data-dir", filepath.Join(dir, "state"), "--state", filepath.Join(dir, "state", "vow.db"), "--format", "json"); !strings.Contains(list, `"revoked_at"`) || !strings.Contains(list, "demo-") {
+		t.Errorf("tokens after the demo: %s; want its token revoked", list)
+	}
 	// A second run replaces the database and appends to the same store:
 	// its check is recorded after everything the first run recorded.
 	first := eventNumber(t, out)
