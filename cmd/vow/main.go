@@ -1,7 +1,11 @@
-// Command vow is the Vow privacy engine: it checks a policy file (vow.yaml)
-// against itself and against the company's live databases, scaffolds one
-// from an existing database, and runs a demo. This package only wires the
-// command line to the packages that do the work.
+// Command vow is the Vow privacy engine. Its commands check a policy file
+// (vow.yaml) against itself and the live databases (check, init), run the
+// demo, carry out data-subject requests (request, certificate), enforce
+// retention and legal holds (retention, hold), record consent (consent),
+// publish the policy (render, policy), keep the breach register
+// (incident), keep and verify Vow's own audit log and keys (audit, keys,
+// state), and serve all of it over HTTP (serve, token). This package only
+// wires the command line and the server to the packages that do the work.
 package main
 
 import (
@@ -15,6 +19,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/debug"
 	"syscall"
 
@@ -119,24 +124,61 @@ func (a *app) versionCommand() *cobra.Command {
 		Example: "  vow version\n  vow version --format json",
 		Args:    cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			v := buildVersion()
+			v, commit, date := buildInfo()
 			if a.format == "json" {
-				return a.json(map[string]string{"version": v})
+				return a.json(map[string]string{"version": v, "commit": commit, "commit_time": date, "go": runtime.Version()})
 			}
-			fmt.Fprintln(a.stdout, "vow", v)
+			fmt.Fprintln(a.stdout, "vow", buildVersion(), runtime.Version())
 			return nil
 		},
 	}
 }
 
 func buildVersion() string {
+	v, commit, date := buildInfo()
+	if commit != "" {
+		v += " (commit " + commit
+		if date != "" {
+			v += " of " + date
+		}
+		v += ")"
+	}
+	return v
+}
+
+// buildInfo is the version (set with -ldflags "-X main.version=…", else
+// the module's, else "dev"), and the commit and its time from the build's
+// VCS stamp (a "+" marks uncommitted changes).
+func buildInfo() (v, commit, date string) {
+	v = "dev"
+	bi, ok := debug.ReadBuildInfo()
+	if ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		v = bi.Main.Version
+	}
 	if version != "" {
-		return version
+		v = version
 	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
+	if !ok {
+		return v, "", ""
 	}
-	return "dev"
+	dirty := false
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			commit = s.Value
+			if len(commit) > 12 {
+				commit = commit[:12]
+			}
+		case "vcs.time":
+			date = s.Value
+		case "vcs.modified":
+			dirty = s.Value == "true"
+		}
+	}
+	if dirty && commit != "" {
+		commit += "+"
+	}
+	return v, commit, date
 }
 
 func (a *app) json(v any) error {

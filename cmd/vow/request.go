@@ -144,7 +144,7 @@ func (a *app) requestCommand() *cobra.Command {
 		Use:   "request",
 		Short: "Create, plan, run and follow data-subject requests",
 		Long: `Request carries out data-subject requests (access, portability, erasure,
-rectification) across every system the policy declares, and keeps their record
+rectification, restriction, objection) across every system the policy declares, and keeps their record
 in the state store: received, verified, executed, completed — with the deadline
 the policy promises.
 
@@ -328,7 +328,7 @@ duplicate of the first.`,
 		},
 	}
 	idf.register(cmd)
-	cmd.Flags().StringVar(&typ, "type", "", "access, portability, erasure or rectification")
+	cmd.Flags().StringVar(&typ, "type", "", "access, portability, erasure, rectification, restriction or objection")
 	cmd.Flags().StringArrayVar(&changes, "change", nil, "for rectification: column=new value (or table.column=…); repeatable")
 	cmd.Flags().BoolVar(&trusted, "trusted", false, "the subject's identity is already verified")
 	cmd.Flags().BoolVar(&rn, "run", false, "run the request at once when it needs no verification")
