@@ -492,11 +492,21 @@ func TestErase(t *testing.T) {
 }
 
 // TestInstancesSeeEachOther runs two instances (separate connections,
-// caches and servers) on one PostgreSQL store: a change through one is
-// seen by the other within a second.
+// caches and servers, as two processes would be) on one store, PostgreSQL
+// or a SQLite file: a change through one is seen by the other within a
+// second.
 func TestInstancesSeeEachOther(t *testing.T) {
 	t.Parallel()
-	url, k, p := testdb.Postgres(t), newKeyring(t), demoPolicy(t)
+	for _, kind := range kinds {
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			testInstancesSeeEachOther(t, storeURL(t, kind))
+		})
+	}
+}
+
+func testInstancesSeeEachOther(t *testing.T, url string) {
+	k, p := newKeyring(t), demoPolicy(t)
 	a, b := newEnv(t, url, k, p), newEnv(t, url, k, p)
 	get := func(e *env) bool {
 		_, body := e.do(t, call{method: "GET", path: "/v1/consent/shared-1?purpose=marketing", token: e.token})

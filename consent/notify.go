@@ -53,9 +53,7 @@ func notifyPayloads(subjects []string) []string {
 // is done; on SQLite (one instance per store) it just waits.
 func (s *Service) Listen(ctx context.Context) error {
 	if s.st.Dialect() != state.DialectPostgres {
-		s.markListening()
-		<-ctx.Done()
-		return nil
+		return s.watchSQLite(ctx)
 	}
 	backoff := 100 * time.Millisecond
 	for {
@@ -112,6 +110,62 @@ func (s *Service) listenOnce(ctx context.Context) error {
 			}
 		}
 	})
+}
+
+// sqliteWatchInterval is how often a SQLite store is asked whether
+// another process (or connection) has written to it.
+const sqliteWatchInterval = 250 * time.Millisecond
+
+// watchSQLite keeps the cache true to a SQLite store that other processes
+// write too — a withdrawal or an erasure run from the command line beside
+// vow serve, or a second server: SQLite has no NOTIFY, so it asks the
+// store's data_version, which changes whenever another connection commits,
+// and forgets every cached answer when it does. An in-memory store has no
+// other writer and one connection, which this must not hold.
+func (s *Service) watchSQLite(ctx context.Context) error {
+	if s.st.DB().Stats().MaxOpenConnections == 1 {
+		s.markListening()
+		<-ctx.Done()
+		return nil
+	}
+	conn, err := s.st.DB().Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("consent: watch the store: %w", err)
+	}
+	defer conn.Close()
+	version := func() (int64, error) {
+		var v int64
+		err := conn.QueryRowContext(ctx, `PRAGMA data_version`).Scan(&v)
+		return v, err
+	}
+	last, err := version()
+	if err != nil {
+		return fmt.Errorf("consent: watch the store: %w", err)
+	}
+	s.markListening()
+	t := time.NewTicker(sqliteWatchInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+		v, err := version()
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			// Unsure what changed: answer from the store until sure again.
+			s.cache.invalidateAll()
+			s.logger.Warn("consent: cannot ask the store for changes; forgetting the cache", "err", err)
+			continue
+		}
+		if v != last {
+			last = v
+			s.cache.invalidateAll()
+		}
+	}
 }
 
 func (s *Service) markListening() {
