@@ -10,6 +10,10 @@ import (
 type Route struct {
 	Pattern string // a net/http ServeMux pattern
 	Handler http.HandlerFunc
+	// Private routes are for the company only: the policy file a version
+	// was published from is the whole data map — tables, columns, the
+	// names of environment variables, internal webhook URLs.
+	Private bool
 }
 
 // Routes are the stable public URLs of the policy:
@@ -21,28 +25,31 @@ type Route struct {
 //	GET /privacy/versions/{id}             a version, HTML ({id}: v3, 3 or a hash prefix)
 //	GET /privacy/versions/{id}/policy.md   a version, Markdown
 //	GET /privacy/versions/{id}/summary.md  a version's quick summary
-//	GET /privacy/versions/{id}/vow.yaml    the policy file it was published from
+//	GET /privacy/versions/{id}/vow.yaml    the policy file it was published from (private)
 //
 // A published version never changes, so its URLs may be cached for good;
 // the /privacy URLs follow the version in effect.
 func (s *Service) Routes() []Route {
 	return []Route{
-		{"GET /privacy", s.current("html")},
-		{"GET /privacy/policy.md", s.current("md")},
-		{"GET /privacy/summary.md", s.current("summary")},
-		{"GET /privacy/versions", s.list},
-		{"GET /privacy/versions/{id}", s.version("html")},
-		{"GET /privacy/versions/{id}/policy.md", s.version("md")},
-		{"GET /privacy/versions/{id}/summary.md", s.version("summary")},
-		{"GET /privacy/versions/{id}/vow.yaml", s.version("yaml")},
+		{"GET /privacy", s.current("html"), false},
+		{"GET /privacy/policy.md", s.current("md"), false},
+		{"GET /privacy/summary.md", s.current("summary"), false},
+		{"GET /privacy/versions", s.list, false},
+		{"GET /privacy/versions/{id}", s.version("html"), false},
+		{"GET /privacy/versions/{id}/policy.md", s.version("md"), false},
+		{"GET /privacy/versions/{id}/summary.md", s.version("summary"), false},
+		{"GET /privacy/versions/{id}/vow.yaml", s.version("yaml"), true},
 	}
 }
 
-// Handler serves Routes on its own mux, for use outside `vow serve`.
+// Handler serves the public Routes on its own mux, for use outside `vow
+// serve`.
 func (s *Service) Handler() http.Handler {
 	mux := http.NewServeMux()
 	for _, r := range s.Routes() {
-		mux.HandleFunc(r.Pattern, r.Handler)
+		if !r.Private {
+			mux.HandleFunc(r.Pattern, r.Handler)
+		}
 	}
 	return mux
 }
@@ -117,7 +124,7 @@ func (s *Service) list(w http.ResponseWriter, r *http.Request) {
 	for _, v := range vs {
 		base := "/privacy/versions/" + v.ID
 		out.Versions = append(out.Versions, link{v, v.ID == current, map[string]string{
-			"html": base, "markdown": base + "/policy.md", "summary": base + "/summary.md", "source": base + "/vow.yaml"}})
+			"html": base, "markdown": base + "/policy.md", "summary": base + "/summary.md"}})
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "public, max-age=60")

@@ -410,7 +410,7 @@ func TestHandler(t *testing.T) {
 			{"/privacy/summary.md", "text/markdown", "# Privacy at a glance", 200},
 			{"/privacy/versions/v2", "text/html", "Version v2", 200},
 			{"/privacy/versions/2/policy.md", "text/markdown", "| 24 months after it is created |", 200},
-			{"/privacy/versions/v2/vow.yaml", "application/yaml", "keep: 24 months", 200},
+			{"/privacy/versions/v2/vow.yaml", "", "", 404}, // the data map is not public
 			{"/privacy/versions/v2/summary.md", "text/markdown", "audit logs 24 months", 200},
 			{"/privacy/versions/v9", "application/json", "not_found", 404},
 			{"/privacy/versions", "application/json", `"current": true`, 200},

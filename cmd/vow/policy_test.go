@@ -156,7 +156,6 @@ func TestServePolicy(t *testing.T) {
 		"/privacy/policy.md":           "# Privacy policy — Lumen",
 		"/privacy/versions":            `"id": "v1"`,
 		"/privacy/versions/v1":         "<html lang=\"en\">",
-		"/privacy/versions/1/vow.yaml": "organization:",
 	} {
 		resp, err := http.Get(base + path)
 		if err != nil {
@@ -196,5 +195,18 @@ func TestServePolicy(t *testing.T) {
 	}
 	if code, body := call("GET", "/v1/policy/acceptances/a@example.com", tok.Secret, ""); code != 200 || !strings.Contains(body, `"source":"signup"`) {
 		t.Errorf("list acceptances: %d %s", code, body)
+	}
+	// The file a version was published from is the data map: tables,
+	// columns, environment variables. The company's admins only.
+	if code, _ := call("GET", "/privacy/versions/1/vow.yaml", "", ""); code != 401 {
+		t.Errorf("the policy source without a token: %d, want 401", code)
+	}
+	code, out, _ = vow(t, append([]string{"token", "create", "dpo", "--scope", "admin", "--format", "json"}, common...)...)
+	var admin struct{ Secret string }
+	if err := json.Unmarshal([]byte(out), &admin); code != 0 || err != nil {
+		t.Fatalf("admin token: %s", out)
+	}
+	if code, body := call("GET", "/privacy/versions/1/vow.yaml", admin.Secret, ""); code != 200 || !strings.Contains(body, "organization:") {
+		t.Errorf("the policy source for an admin: %d %.80s", code, body)
 	}
 }

@@ -40,7 +40,11 @@ func mountPolicy(env *serveEnv, mux *server.Mux) error {
 	}
 	for _, rt := range svc.Routes() {
 		h := rt.Handler
-		mux.Handle(rt.Pattern, server.Public, func(w http.ResponseWriter, r *http.Request) error {
+		scope := server.Public
+		if rt.Private {
+			scope = apitoken.ScopeAdmin
+		}
+		mux.Handle(rt.Pattern, scope, func(w http.ResponseWriter, r *http.Request) error {
 			h(w, r)
 			return nil
 		})
