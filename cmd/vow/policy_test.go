@@ -152,10 +152,10 @@ func TestServePolicy(t *testing.T) {
 	}
 	base := startServe(t, append([]string{pol}, common...)...)
 	for path, want := range map[string]string{
-		"/privacy":                     "Version v1",
-		"/privacy/policy.md":           "# Privacy policy — Lumen",
-		"/privacy/versions":            `"id": "v1"`,
-		"/privacy/versions/v1":         "<html lang=\"en\">",
+		"/privacy":             "Version v1",
+		"/privacy/policy.md":   "# Privacy policy — Lumen",
+		"/privacy/versions":    `"id": "v1"`,
+		"/privacy/versions/v1": "<html lang=\"en\">",
 	} {
 		resp, err := http.Get(base + path)
 		if err != nil {
