@@ -3,6 +3,7 @@ package server
 import (
 	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
@@ -28,10 +29,33 @@ type bucket struct {
 	last   time.Time
 }
 
-// maxBuckets bounds the limiter's memory; when full it starts afresh
-// (every client gets a full burst again), which errs on the side of
-// serving.
+// maxBuckets bounds the limiter's memory. When it is reached, the buckets
+// that have refilled (idle long enough to be full again) are dropped —
+// forgetting them forgives nothing — and only if every bucket is still
+// in use are new clients counted together in one shared bucket, rather
+// than everyone being given a fresh burst.
 const maxBuckets = 100_000
+
+// overflow is the shared bucket of clients beyond maxBuckets.
+const overflow = "(overflow)"
+
+// clientKey is what one bucket counts: an IPv4 address, or an IPv6
+// address's /64 — one subscriber's network, through which a client can
+// rotate addresses at will.
+func clientKey(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return ip
+	}
+	a = a.Unmap()
+	if a.Is6() {
+		p, err := a.Prefix(64)
+		if err == nil {
+			return p.String()
+		}
+	}
+	return a.String()
+}
 
 // RemoteIP is the client address of a request as the connection shows it.
 func RemoteIP(r *http.Request) string {
@@ -62,15 +86,22 @@ func ForwardedIP(r *http.Request) string {
 }
 
 func (l *limiter) allow(ip string, now time.Time) (bool, time.Duration) {
+	key := clientKey(ip)
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	b := l.buckets[ip]
+	b := l.buckets[key]
 	if b == nil {
 		if len(l.buckets) >= maxBuckets {
-			clear(l.buckets)
+			l.sweep(now)
 		}
-		b = &bucket{tokens: l.burst, last: now}
-		l.buckets[ip] = b
+		if len(l.buckets) >= maxBuckets {
+			key = overflow
+			b = l.buckets[key]
+		}
+		if b == nil {
+			b = &bucket{tokens: l.burst, last: now}
+			l.buckets[key] = b
+		}
 	}
 	b.tokens = min(l.burst, b.tokens+now.Sub(b.last).Seconds()*l.rate)
 	b.last = now
@@ -79,4 +110,15 @@ func (l *limiter) allow(ip string, now time.Time) (bool, time.Duration) {
 	}
 	b.tokens--
 	return true, 0
+}
+
+// sweep drops the buckets that have refilled: a client idle that long
+// would get a full burst anyway.
+func (l *limiter) sweep(now time.Time) {
+	full := time.Duration(l.burst / l.rate * float64(time.Second))
+	for k, b := range l.buckets {
+		if now.Sub(b.last) >= full {
+			delete(l.buckets, k)
+		}
+	}
 }
