@@ -148,8 +148,8 @@ func (h *handlers) bannerJS(w http.ResponseWriter, r *http.Request) error {
 		w.WriteHeader(http.StatusNotModified)
 		return nil
 	}
-	_, err := w.Write(h.banner)
-	return err
+	server.WriteBody(w, r, http.StatusOK, h.banner)
+	return nil
 }
 
 func (h *handlers) bannerConfig(w http.ResponseWriter, r *http.Request) error {

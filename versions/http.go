@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+
+	"github.com/vowprivacy/vow/server"
 )
 
 // Route is one GET route of the published policy.
@@ -63,7 +65,7 @@ func (s *Service) current(kind string) http.HandlerFunc {
 		}
 		w.Header().Set("Cache-Control", "public, max-age=300")
 		w.Header().Set("Link", `</privacy/versions/`+v.ID+`>; rel="canonical"`)
-		serveVersion(w, v, kind)
+		serveVersion(w, r, v, kind)
 	}
 }
 
@@ -76,11 +78,11 @@ func (s *Service) version(kind string) http.HandlerFunc {
 		}
 		w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
 		w.Header().Set("ETag", `"`+v.Hash+`-`+kind+`"`)
-		serveVersion(w, v, kind)
+		serveVersion(w, r, v, kind)
 	}
 }
 
-func serveVersion(w http.ResponseWriter, v *Version, kind string) {
+func serveVersion(w http.ResponseWriter, r *http.Request, v *Version, kind string) {
 	h := w.Header()
 	h.Set("X-Content-Type-Options", "nosniff")
 	var body string
@@ -100,7 +102,7 @@ func serveVersion(w http.ResponseWriter, v *Version, kind string) {
 		h.Set("Content-Type", "application/yaml; charset=utf-8")
 		body = v.Source
 	}
-	_, _ = w.Write([]byte(body))
+	server.WriteBody(w, r, http.StatusOK, []byte(body))
 }
 
 func (s *Service) list(w http.ResponseWriter, r *http.Request) {

@@ -218,3 +218,50 @@ func TestConsentRecordsPolicyVersion(t *testing.T) {
 		t.Errorf("after publishing: policy_version %q, want v1", got)
 	}
 }
+
+// TestPagesSentCompressed: the cookie banner and the privacy policy go
+// out gzip-compressed to clients that accept it — what is measured is
+// what is sent — and the banner can be revalidated by its ETag.
+func TestPagesSentCompressed(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	pol := demoPolicy(t, dir)
+	if code, out, errOut := vow(t, "policy", "publish", pol, "--data-dir", data); code != 0 {
+		t.Fatalf("publish: %s %s", out, errOut)
+	}
+	base := startServe(t, pol, "--data-dir", data, "--no-retention")
+	get := func(path string, header map[string]string) (*http.Response, []byte) {
+		req, _ := http.NewRequest("GET", base+path, nil)
+		for k, v := range header {
+			req.Header.Set(k, v)
+		}
+		// A transport that adds no Accept-Encoding of its own, and so
+		// does not decompress: the bytes are those on the wire.
+		resp, err := (&http.Transport{DisableCompression: true}).RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp, b
+	}
+	for _, path := range []string{"/consent/banner.js", "/privacy"} {
+		plain, pb := get(path, nil)
+		zipped, zb := get(path, map[string]string{"Accept-Encoding": "gzip, deflate, br"})
+		if plain.Header.Get("Content-Encoding") != "" || zipped.Header.Get("Content-Encoding") != "gzip" {
+			t.Errorf("%s: encodings %q and %q; want none, then gzip", path, plain.Header.Get("Content-Encoding"), zipped.Header.Get("Content-Encoding"))
+		}
+		if len(zb)*2 > len(pb) {
+			t.Errorf("%s: %d bytes gzipped of %d; want less than half", path, len(zb), len(pb))
+		}
+		t.Logf("%s: %d bytes, %d gzipped", path, len(pb), len(zb))
+	}
+	first, body := get("/consent/banner.js", map[string]string{"Accept-Encoding": "gzip"})
+	if len(body) > 4<<10 {
+		t.Errorf("the banner is sent as %d bytes gzipped; the README promises about 3 KB", len(body))
+	}
+	if again, _ := get("/consent/banner.js", map[string]string{"If-None-Match": first.Header.Get("ETag")}); again.StatusCode != http.StatusNotModified {
+		t.Errorf("revalidating the banner: %d, want 304", again.StatusCode)
+	}
+}
