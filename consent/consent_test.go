@@ -398,6 +398,20 @@ func TestPreferencesAndUnsubscribe(t *testing.T) {
 			if code, b := e.do(t, call{method: "GET", path: link.URL, token: "-"}); code != 200 || !bytes.Contains(b, []byte("<form method=\"post\">")) {
 				t.Fatalf("page: %d %s", code, b)
 			}
+			// The page's URL holds the token: it must not leak as a
+			// referrer, nor be framed by another site.
+			u := link.URL
+			if !strings.HasPrefix(u, "http") {
+				u = e.srv.URL + u
+			}
+			if resp, err := http.Get(u); err != nil {
+				t.Fatal(err)
+			} else {
+				resp.Body.Close()
+				if resp.Header.Get("Referrer-Policy") != "no-referrer" || !strings.Contains(resp.Header.Get("Content-Security-Policy"), "frame-ancestors 'none'") || resp.Header.Get("X-Content-Type-Options") != "nosniff" {
+					t.Errorf("unsubscribe page headers: %v", resp.Header)
+				}
+			}
 			forged := link.URL[:len(link.URL)-3] + "abc"
 			steps := []struct {
 				name, url, body string
