@@ -242,10 +242,17 @@ func (m *Mux) Routes() []Route {
 // fail writes err and logs its internal cause.
 func (m *Mux) fail(w http.ResponseWriter, r *http.Request, err error) {
 	status := WriteError(w, err)
+	// A 5xx is Vow's fault: Error, with the cause. A 4xx is the caller's:
+	// the access log has it at Info; its internal cause, if any, goes at
+	// Debug, once (the message the caller got is part of err).
 	var e *Error
-	if status >= 500 || (errors.As(err, &e) && e.Err != nil) {
+	switch {
+	case status >= 500:
 		m.logger.LogAttrs(r.Context(), slog.LevelError, "server: request failed",
 			slog.String("method", r.Method), slog.String("path", logPath(r.Pattern)), slog.Int("status", status), slog.String("err", err.Error()))
+	case errors.As(err, &e) && e.Err != nil:
+		m.logger.LogAttrs(r.Context(), slog.LevelDebug, "server: request refused",
+			slog.String("method", r.Method), slog.String("path", logPath(r.Pattern)), slog.Int("status", status), slog.String("cause", e.Err.Error()))
 	}
 }
 

@@ -301,3 +301,34 @@ func TestOversizeBodyRefusedBeforeReading(t *testing.T) {
 		t.Fatalf("first response line %q (%v); want 413", line, err)
 	}
 }
+
+// TestClientErrorsNotLoggedAsErrors: a 4xx is the caller's mistake: no
+// Error line for it, and its message is not logged twice.
+func TestClientErrorsNotLoggedAsErrors(t *testing.T) {
+	var logs bytes.Buffer
+	var mu sync.Mutex
+	logger := slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return logs.Write(p)
+	}), &slog.HandlerOptions{Level: slog.LevelInfo}))
+	mux := server.NewMux(nil, logger)
+	mux.Handle("GET /v1/thing", server.Public, func(w http.ResponseWriter, r *http.Request) error {
+		return &server.Error{Status: http.StatusConflict, Code: "conflict", Message: "request is completed", Err: errors.New("dsr: request is completed: not possible")}
+	})
+	ts := httptest.NewServer(server.New(mux, server.Config{}, logger).Handler())
+	t.Cleanup(ts.Close)
+	resp, err := http.Get(ts.URL + "/v1/thing")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	mu.Lock()
+	defer mu.Unlock()
+	if strings.Contains(logs.String(), "level=ERROR") || strings.Count(logs.String(), "request is completed") > 0 {
+		t.Errorf("a 409 was logged as an error, or its message logged:\n%s", logs.String())
+	}
+	if !strings.Contains(logs.String(), "status=409") {
+		t.Errorf("the access log lacks the 409:\n%s", logs.String())
+	}
+}
