@@ -20,10 +20,6 @@ import (
 	"github.com/vowprivacy/vow/versions"
 )
 
-func init() {
-	commands = append(commands, (*app).consentCommand)
-	serveMounts = append(serveMounts, mountConsent)
-}
 
 // mountConsent mounts the consent API and keeps this instance's consent
 // cache in step with other instances (LISTEN/NOTIFY on PostgreSQL).

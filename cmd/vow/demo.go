@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -35,15 +34,21 @@ type demoEnv struct {
 // data map is shown. run writes its own text output (a.format == "text")
 // and returns what the JSON output holds under name.
 type demoStep struct {
-	order int
 	name  string
 	title string
 	run   func(cmd *cobra.Command, a *app, env *demoEnv) (any, error)
 }
 
-// demoSteps holds the steps. Each capability's file appends its own in an
-// init function, so extending the demo touches no shared line.
-var demoSteps []demoStep
+// demoSteps are the demo's parts, in the order they run.
+func demoSteps() []demoStep {
+	return []demoStep{
+		{name: "requests", title: "Data-subject requests: access, then erasure", run: demoRequests},
+		{name: "retention", title: "Retention: plan, then purge expired data", run: demoRetention},
+		{name: "consent", title: "Consent and preferences", run: demoConsent},
+		{name: "policy", title: "The privacy policy, rendered and versioned", run: demoPolicyStep},
+		{name: "audit", title: "Vow's own audit log, sealed and verified", run: demoAudit},
+	}
+}
 
 func (a *app) demoCommand() *cobra.Command {
 	var dir string
@@ -114,8 +119,7 @@ and prints the data map. Nothing else needs to be installed.`,
 				return exitError{1}
 			}
 			env := &demoEnv{Dir: res.Dir, Policy: p, Store: store, DataDir: filepath.Join(res.Dir, "state"), StateURL: stateURL}
-			slices.SortStableFunc(demoSteps, func(x, y demoStep) int { return cmp.Compare(x.order, y.order) })
-			for _, step := range demoSteps {
+			for _, step := range demoSteps() {
 				if a.format == "text" {
 					fmt.Fprintf(a.stdout, "\n── %s ──\n\n", step.title)
 				}

@@ -11,9 +11,6 @@ import (
 	"github.com/vowprivacy/vow/state"
 )
 
-func init() {
-	demoSteps = append(demoSteps, demoStep{order: 90, name: "audit", title: "Vow's own audit log, sealed and verified", run: demoAudit})
-}
 
 // demoAudit seals what the demo did, shows the newest entries and
 // verifies the whole log.

@@ -16,9 +16,6 @@ import (
 	"github.com/vowprivacy/vow/server"
 )
 
-func init() {
-	demoSteps = append(demoSteps, demoStep{order: 40, name: "consent", title: "Consent and preferences", run: demoConsent})
-}
 
 // demoConsent starts the real API on loopback and walks through consent:
 // defaults, a grant with its receipt, a Global Privacy Control signal, a

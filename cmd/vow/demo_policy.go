@@ -17,9 +17,6 @@ import (
 // The demo renders Lumen's privacy policy from the same vow.yaml it
 // enforces, publishes it as a version, and shows the semantic diff against
 // a changed copy (a new processor, a longer retention).
-func init() {
-	demoSteps = append(demoSteps, demoStep{order: 60, name: "policy", title: "The privacy policy, rendered and versioned", run: demoPolicyStep})
-}
 
 func demoPolicyStep(cmd *cobra.Command, a *app, env *demoEnv) (any, error) {
 	r, err := render.New(render.Options{})

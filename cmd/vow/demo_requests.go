@@ -14,9 +14,6 @@ import (
 	"github.com/vowprivacy/vow/dsr"
 )
 
-func init() {
-	demoSteps = append(demoSteps, demoStep{order: 20, name: "requests", title: "Data-subject requests: access, then erasure", run: demoRequests})
-}
 
 // demoRequests picks one of Lumen's users, answers their access request
 // with a package, then erases them and verifies the certificate.

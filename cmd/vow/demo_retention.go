@@ -12,9 +12,6 @@ import (
 	"github.com/vowprivacy/vow/retention"
 )
 
-func init() {
-	demoSteps = append(demoSteps, demoStep{order: 30, name: "retention", title: "Retention: plan, then purge expired data", run: demoRetention})
-}
 
 // demoRetention plans Lumen's retention rules on the sample database, then
 // runs them in batches and shows what went, what was kept under legal hold,

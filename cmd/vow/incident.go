@@ -23,11 +23,6 @@ import (
 	"github.com/vowprivacy/vow/state"
 )
 
-func init() {
-	commands = append(commands, (*app).incidentCommand)
-	serveMounts = append(serveMounts, mountIncidents)
-	serveWorkers = append(serveWorkers, incidentWorker)
-}
 
 // newRegister wires the breach register for the CLI, the server and the
 // tests alike.

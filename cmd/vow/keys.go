@@ -19,10 +19,6 @@ import (
 	"github.com/vowprivacy/vow/state"
 )
 
-func init() {
-	commands = append(commands, (*app).keysCommand)
-	serveMounts = append(serveMounts, mountKeys)
-}
 
 // WellKnownKeys is where vow serve publishes its public signing keys.
 const WellKnownKeys = "/.well-known/vow-keys.json"

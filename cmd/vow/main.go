@@ -101,20 +101,14 @@ checks it against itself and the company's real databases.`,
 	root.PersistentFlags().StringVar(&a.logLevel, "log-level", "warn", "log level: debug, info, warn or error")
 	root.PersistentFlags().StringVar(&a.state, "state", "", "state store: a SQLite file or postgres://… URL (default $VOW_STATE, else vow.db in --data-dir)")
 	root.PersistentFlags().StringVar(&a.dataDir, "data-dir", cmp.Or(os.Getenv("VOW_DATA_DIR"), ".vow"), "directory for Vow's own files")
-	for _, c := range commands {
-		root.AddCommand(c(a))
-	}
+	// Every verb, wired here: adding one is adding a line.
+	root.AddCommand(
+		a.checkCommand(), a.initCommand(), a.demoCommand(), a.renderCommand(), a.policyCommand(),
+		a.requestCommand(), a.certificateCommand(), a.retentionCommand(), a.holdCommand(),
+		a.consentCommand(), a.incidentCommand(), a.auditCommand(), a.keysCommand(),
+		a.stateCommand(), a.tokenCommand(), a.serveCommand(), a.versionCommand(),
+	)
 	return root
-}
-
-// commands builds the top-level verbs. Each capability's file appends its
-// own in an init function, so adding a verb touches no shared line.
-var commands = []func(*app) *cobra.Command{
-	(*app).checkCommand,
-	(*app).initCommand,
-	(*app).demoCommand,
-	(*app).stateCommand,
-	(*app).versionCommand,
 }
 
 func (a *app) versionCommand() *cobra.Command {

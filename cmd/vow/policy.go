@@ -22,7 +22,6 @@ import (
 	"github.com/vowprivacy/vow/webhook"
 )
 
-func init() { commands = append(commands, (*app).policyCommand) }
 
 // noticeMACPurpose derives the secret of change-notice webhooks.
 const noticeMACPurpose = "policy notice webhook secret"

@@ -10,7 +10,6 @@ import (
 	"github.com/vowprivacy/vow/render"
 )
 
-func init() { commands = append(commands, (*app).renderCommand) }
 
 // renderFlags choose the wording of rendered documents.
 type renderFlags struct {

@@ -30,7 +30,6 @@ import (
 	"github.com/vowprivacy/vow/versions"
 )
 
-func init() { commands = append(commands, (*app).requestCommand, (*app).certificateCommand) }
 
 // newRequestService wires a dsr.Service for the CLI and returns a function
 // releasing what it opened.

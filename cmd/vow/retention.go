@@ -20,7 +20,6 @@ import (
 	"github.com/vowprivacy/vow/state"
 )
 
-func init() { commands = append(commands, (*app).retentionCommand) }
 
 func (a *app) retentionCommand() *cobra.Command {
 	cmd := &cobra.Command{

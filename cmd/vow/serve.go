@@ -64,27 +64,33 @@ func (e *serveEnv) close() {
 	}
 }
 
-// serveMounts mount each capability's routes. A capability's own file
-// appends its function in an init function, so adding an API touches no
-// shared line:
+// serveMounts mounts each capability's routes, in this order. A mount
+// gets the server's environment and its mux:
 //
-//	func init() { serveMounts = append(serveMounts, mountRequests) }
-//	func mountRequests(env *serveEnv, mux *server.Mux) error {
-//		mux.Handle("POST /v1/requests", apitoken.ScopeRequests, h.create)
+//	func mountIncidents(env *serveEnv, mux *server.Mux) error {
+//		mux.Handle("GET /v1/incidents/{id}", apitoken.ScopeAdmin, h.get)
 //		return nil
 //	}
-var serveMounts []func(env *serveEnv, mux *server.Mux) error
+func serveMounts() []func(env *serveEnv, mux *server.Mux) error {
+	return []func(env *serveEnv, mux *server.Mux) error{
+		mountKeys, mountConsent, mountRequests, mountPolicy, mountIncidents,
+	}
+}
 
-// serveWorkers are background loops (retention scheduler, request
-// executor, …) that run while the server runs. Each must return when ctx is
-// done; an error is logged and does not stop the server.
-var serveWorkers []func(ctx context.Context, env *serveEnv) error
+// serveWorkers are the background loops that run while the server runs.
+// Each must return when ctx is done; an error is logged and does not stop
+// the server.
+func serveWorkers() []func(ctx context.Context, env *serveEnv) error {
+	return []func(ctx context.Context, env *serveEnv) error{
+		requestWorker, retentionWorker, policyNoticeWorker, auditWorker, incidentWorker,
+	}
+}
 
 // buildMux mounts /healthz and every capability's routes.
 func buildMux(env *serveEnv) (*server.Mux, error) {
 	mux := server.NewMux(env.Tokens, env.Logger)
 	mux.AddHealthCheck("state", func(ctx context.Context) error { return env.Store.DB().PingContext(ctx) })
-	for _, mount := range serveMounts {
+	for _, mount := range serveMounts() {
 		if err := mount(env, mux); err != nil {
 			return nil, err
 		}
@@ -169,7 +175,7 @@ changes within a second. It stops gracefully on SIGINT/SIGTERM.`,
 func runServer(ctx context.Context, a *app, env *serveEnv, srv *server.Server, ln net.Listener) error {
 	wctx, stopWorkers := context.WithCancel(ctx)
 	var wg sync.WaitGroup
-	for _, w := range serveWorkers {
+	for _, w := range serveWorkers() {
 		wg.Go(func() {
 			if err := w(wctx, env); err != nil && !errors.Is(err, context.Canceled) {
 				env.Logger.Error("serve: worker stopped", "err", err)
@@ -190,4 +196,3 @@ func runServer(ctx context.Context, a *app, env *serveEnv, srv *server.Server, l
 	return err
 }
 
-func init() { commands = append(commands, (*app).serveCommand) }

@@ -9,7 +9,6 @@ import (
 	"github.com/vowprivacy/vow/dsr"
 )
 
-func init() { serveWorkers = append(serveWorkers, auditWorker) }
 
 // auditSealInterval is how often vow serve seals the audit log: the
 // longest an entry stays unsealed while the server runs.

@@ -20,10 +20,6 @@ import (
 // versions.Service.Routes), records acceptances through the API
 // (POST /v1/policy/acceptances, GET /v1/policy/acceptances/{subject}, scope
 // consent) and sends due change notices every minute.
-func init() {
-	serveMounts = append(serveMounts, mountPolicy)
-	serveWorkers = append(serveWorkers, policyNoticeWorker)
-}
 
 func policyService(env *serveEnv) (*versions.Service, error) {
 	r, err := render.New(render.Options{Dir: os.Getenv("VOW_TEMPLATES")})

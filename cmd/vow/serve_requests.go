@@ -9,22 +9,23 @@ import (
 	"github.com/vowprivacy/vow/server"
 )
 
-func init() {
-	serveMounts = append(serveMounts, func(env *serveEnv, mux *server.Mux) error {
-		svc, err := env.requestService()
-		if err != nil {
-			return err
-		}
-		svc.Mount(mux, env.BaseURL)
-		return nil
-	})
-	serveWorkers = append(serveWorkers, func(ctx context.Context, env *serveEnv) error {
-		svc, err := env.requestService()
-		if err != nil {
-			return err
-		}
-		return svc.Work(ctx, 10*time.Second)
-	})
+// mountRequests mounts the requests API.
+func mountRequests(env *serveEnv, mux *server.Mux) error {
+	svc, err := env.requestService()
+	if err != nil {
+		return err
+	}
+	svc.Mount(mux, env.BaseURL)
+	return nil
+}
+
+// requestWorker runs due requests and purges expired packages.
+func requestWorker(ctx context.Context, env *serveEnv) error {
+	svc, err := env.requestService()
+	if err != nil {
+		return err
+	}
+	return svc.Work(ctx, 10*time.Second)
 }
 
 // requestService returns the server's request service, shared by the API

@@ -9,23 +9,21 @@ import (
 	"github.com/vowprivacy/vow/retention"
 )
 
-// vow serve runs the retention rules on their schedule. Several instances
+// retentionWorker runs the retention rules on their schedule. Several instances
 // sharing a PostgreSQL state store take turns: a lease per rule lets one
 // run it at a time, and another resumes it from its checkpoint if that
 // instance dies.
-func init() {
-	serveWorkers = append(serveWorkers, func(ctx context.Context, env *serveEnv) error {
-		if !env.Retention || len(env.Policy.Retention.Rules) == 0 {
-			return nil
-		}
-		s := &retention.Scheduler{Engine: &retention.Engine{
-			Policy:     env.Policy,
-			Datastores: datastore.Resolver{BaseDir: filepath.Dir(env.PolicyFile)},
-			Store:      env.Store,
-			Holds:      hold.New(env.Store),
-			MAC:        env.Keyring,
-			Logger:     env.Logger,
-		}}
-		return s.Run(ctx)
-	})
+func retentionWorker(ctx context.Context, env *serveEnv) error {
+	if !env.Retention || len(env.Policy.Retention.Rules) == 0 {
+		return nil
+	}
+	s := &retention.Scheduler{Engine: &retention.Engine{
+		Policy:     env.Policy,
+		Datastores: datastore.Resolver{BaseDir: filepath.Dir(env.PolicyFile)},
+		Store:      env.Store,
+		Holds:      hold.New(env.Store),
+		MAC:        env.Keyring,
+		Logger:     env.Logger,
+	}}
+	return s.Run(ctx)
 }

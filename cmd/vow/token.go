@@ -12,7 +12,6 @@ import (
 	"github.com/vowprivacy/vow/apitoken"
 )
 
-func init() { commands = append(commands, (*app).tokenCommand) }
 
 func (a *app) tokenCommand() *cobra.Command {
 	cmd := &cobra.Command{
