@@ -19,7 +19,6 @@ import (
 	"github.com/vowprivacy/vow/state"
 )
 
-
 func (a *app) auditCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "audit",

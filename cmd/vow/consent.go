@@ -20,7 +20,6 @@ import (
 	"github.com/vowprivacy/vow/versions"
 )
 
-
 // mountConsent mounts the consent API and keeps this instance's consent
 // cache in step with other instances (LISTEN/NOTIFY on PostgreSQL).
 func mountConsent(env *serveEnv, mux *server.Mux) error {

@@ -11,7 +11,6 @@ import (
 	"github.com/vowprivacy/vow/state"
 )
 
-
 // demoAudit seals what the demo did, shows the newest entries and
 // verifies the whole log.
 func demoAudit(cmd *cobra.Command, a *app, env *demoEnv) (any, error) {

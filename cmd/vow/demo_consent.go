@@ -16,7 +16,6 @@ import (
 	"github.com/vowprivacy/vow/server"
 )
 
-
 // demoConsent starts the real API on loopback and walks through consent:
 // defaults, a grant with its receipt, a Global Privacy Control signal, a
 // batch question, a one-click unsubscribe (and its replay refused), bad

@@ -14,7 +14,6 @@ import (
 	"github.com/vowprivacy/vow/dsr"
 )
 
-
 // demoRequests picks one of Lumen's users, answers their access request
 // with a package, then erases them and verifies the certificate.
 func demoRequests(cmd *cobra.Command, a *app, env *demoEnv) (any, error) {

@@ -12,7 +12,6 @@ import (
 	"github.com/vowprivacy/vow/retention"
 )
 
-
 // demoRetention plans Lumen's retention rules on the sample database, then
 // runs them in batches and shows what went, what was kept under legal hold,
 // and that a second run finds nothing left.

@@ -12,7 +12,6 @@ import (
 	"github.com/vowprivacy/vow/hold"
 )
 
-
 func (a *app) holdCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "hold",

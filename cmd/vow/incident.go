@@ -23,7 +23,6 @@ import (
 	"github.com/vowprivacy/vow/state"
 )
 
-
 // newRegister wires the breach register for the CLI, the server and the
 // tests alike.
 func newRegister(p *policy.Policy, policyFile string, s *state.Store) *breach.Register {

@@ -19,7 +19,6 @@ import (
 	"github.com/vowprivacy/vow/state"
 )
 
-
 // WellKnownKeys is where vow serve publishes its public signing keys.
 const WellKnownKeys = "/.well-known/vow-keys.json"
 

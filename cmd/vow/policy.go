@@ -22,7 +22,6 @@ import (
 	"github.com/vowprivacy/vow/webhook"
 )
 
-
 // noticeMACPurpose derives the secret of change-notice webhooks.
 const noticeMACPurpose = "policy notice webhook secret"
 

@@ -10,7 +10,6 @@ import (
 	"github.com/vowprivacy/vow/render"
 )
 
-
 // renderFlags choose the wording of rendered documents.
 type renderFlags struct {
 	templates string

@@ -30,7 +30,6 @@ import (
 	"github.com/vowprivacy/vow/versions"
 )
 
-
 // newRequestService wires a dsr.Service for the CLI and returns a function
 // releasing what it opened.
 func (a *app) newRequestService(cmd *cobra.Command, file string) (*dsr.Service, func(), error) {

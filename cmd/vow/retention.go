@@ -20,7 +20,6 @@ import (
 	"github.com/vowprivacy/vow/state"
 )
 
-
 func (a *app) retentionCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "retention",

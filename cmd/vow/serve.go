@@ -195,4 +195,3 @@ func runServer(ctx context.Context, a *app, env *serveEnv, srv *server.Server, l
 	fmt.Fprintln(a.stdout, "vow serve: stopped")
 	return err
 }
-

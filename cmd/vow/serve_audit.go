@@ -9,7 +9,6 @@ import (
 	"github.com/vowprivacy/vow/dsr"
 )
 
-
 // auditSealInterval is how often vow serve seals the audit log: the
 // longest an entry stays unsealed while the server runs.
 const auditSealInterval = time.Minute

@@ -12,7 +12,6 @@ import (
 	"github.com/vowprivacy/vow/apitoken"
 )
 
-
 func (a *app) tokenCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "token",
