@@ -20,6 +20,8 @@ import (
 	"github.com/vowprivacy/vow/identity"
 	"github.com/vowprivacy/vow/policy"
 	"github.com/vowprivacy/vow/webhook"
+
+	"github.com/vowprivacy/vow/state"
 )
 
 // Progress reports what an execution is doing, for a progress display.
@@ -61,12 +63,18 @@ func (s *Service) Run(ctx context.Context, id string, progress func(Progress)) (
 	default:
 		return r, nil // final: nothing to do
 	}
-	owner := newOwner()
-	if err := s.claim(ctx, id, owner); err != nil {
+	// The request's lease: one runner at a time, and a runner that loses
+	// it (paused past its TTL while another took over) stops, its context
+	// ended.
+	hctx, release, err := s.Store.Hold(ctx, state.Lease{Name: "request:" + id, Holder: newOwner(), TTL: leaseTTL, Now: s.now})
+	if errors.Is(err, state.ErrLeaseHeld) {
+		return r, fmt.Errorf("dsr: %w: %v", ErrBusy, err)
+	}
+	if err != nil {
 		return r, err
 	}
-	defer s.release(ctx, id, owner)
-	defer s.heartbeat(ctx, id, owner)()
+	defer release()
+	ctx = hctx
 	// Read again under the lease: another runner may have finished it
 	// between the first read and the claim.
 	if r, err = s.Get(ctx, id); err != nil || r.Status.Final() {

@@ -110,7 +110,17 @@ type Options struct {
 	// a rule that would remove more of its table than the policy's brake
 	// allows is otherwise stopped before it changes anything.
 	Approve []string
+	// Holder names this run in the rules' leases; host-pid-random when
+	// empty.
+	Holder string
+	// leased: the caller (the scheduler) holds the rule's lease already.
+	leased bool
 }
+
+// LeaseName is the name of a rule's lease (state.Hold): a run — the
+// scheduler's or a command's — holds it while it runs the rule, so that
+// two never run one rule at once.
+func LeaseName(rule string) string { return "retention:" + rule }
 
 // Progress reports a rule's progress after a batch.
 type Progress struct {

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"slices"
 	"time"
 
@@ -69,6 +70,38 @@ func (r *Report) Failed() bool {
 // for what stops the whole run (no state store). A cancelled ctx stops
 // the current rule after its batch's transaction is rolled back; the
 // checkpoint lets the next run resume.
+// runLeased runs one rule under its lease: a command run beside the
+// scheduler (or another command) waits its turn instead of working the
+// same checkpoint at once.
+func (e *Engine) runLeased(ctx context.Context, cs *conns, i int, runID string, opt Options, deadline time.Time, holds map[string][]string) RuleResult {
+	name := e.Policy.Retention.Rules[i].Name
+	holder := opt.Holder
+	if holder == "" {
+		holder = newHolder()
+	}
+	lctx, release, err := e.Store.Hold(ctx, state.Lease{Name: LeaseName(name), Holder: holder, TTL: leaseTTL, Now: e.now})
+	if errors.Is(err, state.ErrLeaseHeld) {
+		return RuleResult{Rule: name, Status: StatusFailed, Error: "another run holds this rule (" + oneLine(err) + "); nothing was done: run it again later"}
+	}
+	if err != nil {
+		return RuleResult{Rule: name, Status: StatusFailed, Error: oneLine(err)}
+	}
+	defer release()
+	return e.runRule(lctx, cs, i, runID, opt, deadline, holds)
+}
+
+// leaseTTL is a command run's lease on a rule without renewal.
+const leaseTTL = 5 * time.Minute
+
+// newHolder names a run in leases: host and pid to read, a nonce to be
+// unique.
+func newHolder() string {
+	host, _ := os.Hostname()
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b[:]))
+}
+
 func (e *Engine) Run(ctx context.Context, opt Options) (*Report, error) {
 	if e.Store == nil {
 		return nil, errors.New("retention: run needs the state store")
@@ -106,10 +139,14 @@ func (e *Engine) Run(ctx context.Context, opt Options) (*Report, error) {
 	defer cs.close()
 	for _, i := range idx {
 		var rr RuleResult
-		if herr != nil {
-			rr = RuleResult{Rule: e.Policy.Retention.Rules[i].Name, Status: StatusFailed, Error: oneLine(herr)}
-		} else {
+		name := e.Policy.Retention.Rules[i].Name
+		switch {
+		case herr != nil:
+			rr = RuleResult{Rule: name, Status: StatusFailed, Error: oneLine(herr)}
+		case opt.leased || opt.DryRun:
 			rr = e.runRule(ctx, cs, i, rep.ID, opt, deadline, holds)
+		default:
+			rr = e.runLeased(ctx, cs, i, rep.ID, opt, deadline, holds)
 		}
 		rep.Rules = append(rep.Rules, rr)
 		e.logger().Info("retention: rule", "rule", rr.Rule, "status", rr.Status, "rows", rr.Rows, "cascaded", rr.Cascaded, "duration", rr.Duration, "error", rr.Error)

@@ -4,9 +4,12 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"time"
+
+	"github.com/vowprivacy/vow/state"
 )
 
 // Scheduler runs every rule of an engine's policy once per Interval. When
@@ -84,51 +87,35 @@ func (s *Scheduler) Run(ctx context.Context) error {
 // tryRule runs one rule if it is due and this instance wins its lease.
 func (s *Scheduler) tryRule(ctx context.Context, rule string) error {
 	e := s.Engine
-	ok, err := e.acquireLease(ctx, rule, s.Holder, s.LeaseTTL)
-	if err != nil || !ok {
-		return err
+	// The rule's lease — the one state.Hold that requests and manual runs
+	// take too — ends runCtx if another instance takes it over (ours
+	// expired while we were paused); the checkpoint lets it continue.
+	runCtx, release, err := e.Store.Hold(ctx, state.Lease{Name: LeaseName(rule), Holder: s.Holder, TTL: s.LeaseTTL, Now: e.now})
+	if errors.Is(err, state.ErrLeaseHeld) {
+		return nil // another instance runs it
 	}
-	defer func() { _ = e.releaseLease(context.WithoutCancel(ctx), rule, s.Holder) }()
-	// Due is checked under the lease: another instance may have finished
-	// the rule between our last look and our lease.
-	last, err := e.lastFinished(ctx, rule)
 	if err != nil {
 		return err
 	}
-	if cp, err := e.loadCheckpoint(ctx, rule); err != nil {
+	defer release()
+	// Due is checked under the lease: another instance may have finished
+	// the rule between our last look and our lease.
+	last, err := e.lastFinished(runCtx, rule)
+	if err != nil {
+		return err
+	}
+	if cp, err := e.loadCheckpoint(runCtx, rule); err != nil {
 		return err
 	} else if cp == nil && !last.IsZero() && e.now().Sub(last) < s.Interval {
 		return nil
 	}
-	runCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	renewed := make(chan struct{})
-	go func() {
-		defer close(renewed)
-		t := time.NewTicker(s.LeaseTTL / 3)
-		defer t.Stop()
-		for {
-			select {
-			case <-runCtx.Done():
-				return
-			case <-t.C:
-				if ok, err := e.acquireLease(runCtx, rule, s.Holder, s.LeaseTTL); err == nil && !ok {
-					// Another instance took the lease over (ours expired):
-					// stop; the checkpoint lets it continue.
-					cancel()
-					return
-				}
-			}
-		}
-	}()
 	opt := s.Options
 	opt.Rules, opt.DryRun = []string{rule}, false
 	if opt.Actor == "" {
 		opt.Actor = "vow scheduler " + s.Holder
 	}
+	opt.leased = true
 	rep, err := e.Run(runCtx, opt)
-	cancel()
-	<-renewed
 	if err != nil {
 		return err
 	}

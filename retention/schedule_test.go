@@ -2,6 +2,7 @@ package retention_test
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -82,7 +83,7 @@ func TestSchedulerRespectsForeignLease(t *testing.T) {
 	ctx := context.Background()
 	// Another instance holds every lease far into the future.
 	for _, r := range f.policy.Retention.Rules {
-		if _, err := f.store.DB().ExecContext(ctx, `INSERT INTO retention_leases (rule, holder, expires_at) VALUES (?, 'other', '2999-01-01T00:00:00.000000Z')`, r.Name); err != nil {
+		if _, err := f.store.DB().ExecContext(ctx, `INSERT INTO leases (name, holder, expires_at) VALUES (?, 'other', '2999-01-01T00:00:00.000000Z')`, retention.LeaseName(r.Name)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -96,7 +97,17 @@ func TestSchedulerRespectsForeignLease(t *testing.T) {
 	if ran != 0 {
 		t.Errorf("ran %d rules under another instance's lease", ran)
 	}
-	if _, err := f.store.DB().ExecContext(ctx, `DELETE FROM retention_leases`); err != nil {
+	// A run from the command line waits its turn too.
+	rep, err := f.engine.Run(ctx, retention.Options{Actor: "cli"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rr := range rep.Rules {
+		if rr.Status != retention.StatusFailed || rr.Rows != 0 || !strings.Contains(rr.Error, "another run holds this rule") {
+			t.Errorf("a manual run beside the lease holder: %+v", rr)
+		}
+	}
+	if _, err := f.store.DB().ExecContext(ctx, `DELETE FROM leases`); err != nil {
 		t.Fatal(err)
 	}
 	runCtx2, cancel2 := context.WithTimeout(ctx, 30*time.Second)

@@ -246,26 +246,3 @@ func (e *Engine) lastFinished(ctx context.Context, rule string) (time.Time, erro
 	}
 	return parseStoreTime(v)
 }
-
-// acquireLease takes or renews the lease on rule for holder until ttl from
-// now, unless another holder has an unexpired lease. It is one statement,
-// so two instances cannot both win.
-func (e *Engine) acquireLease(ctx context.Context, rule, holder string, ttl time.Duration) (bool, error) {
-	now := e.now()
-	res, err := e.Store.DB().ExecContext(ctx, e.q(`INSERT INTO retention_leases (rule, holder, expires_at) VALUES (?, ?, ?)
-ON CONFLICT (rule) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
-WHERE retention_leases.holder = excluded.holder OR retention_leases.expires_at < ?`),
-		rule, holder, e.tv(now.Add(ttl)), e.tv(now))
-	if err != nil {
-		return false, e.Store.Wrap(err, "retention: lease %q", rule)
-	}
-	n, _ := res.RowsAffected()
-	return n == 1, nil
-}
-
-func (e *Engine) releaseLease(ctx context.Context, rule, holder string) error {
-	if _, err := e.Store.DB().ExecContext(ctx, e.q(`DELETE FROM retention_leases WHERE rule = ? AND holder = ?`), rule, holder); err != nil {
-		return e.Store.Wrap(err, "retention: release lease %q", rule)
-	}
-	return nil
-}

@@ -1,0 +1,131 @@
+package state
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// ErrLeaseHeld is returned by [Store.Hold] when another runner holds the
+// lease.
+var ErrLeaseHeld = errors.New("held by another runner")
+
+// ErrLeaseLost is the cause of the context [Store.Hold] returns when the
+// lease was lost.
+var ErrLeaseLost = errors.New("the lease was lost to another runner")
+
+// Lease names what is held (for example "request:req_…" or
+// "retention:free-plan findings"), by whom, and for how long without
+// renewal.
+type Lease struct {
+	Name   string
+	Holder string
+	TTL    time.Duration
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+}
+
+func (l Lease) now() time.Time {
+	if l.Now != nil {
+		return l.Now()
+	}
+	return time.Now()
+}
+
+// Hold takes the lease and keeps it, renewing it every TTL/4, until the
+// returned release is called. This is the one way Vow's runners keep two
+// instances — on one host or several, a command beside a server — from
+// running one thing at once: a lease is taken with one conditional
+// statement (free, expired, or already ours), never by guessing that its
+// holder died. The returned context ends when ctx does, or when the lease
+// is lost — a renewal found another holder, because this one was paused
+// or cut off past the TTL — so that the work stops rather than run beside
+// its successor (context.Cause is ErrLeaseLost). An error wrapping
+// ErrLeaseHeld says who holds it until when.
+func (s *Store) Hold(ctx context.Context, l Lease) (context.Context, func(), error) {
+	ok, err := s.takeLease(ctx, l)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !ok {
+		var holder string
+		var until any
+		err := s.db.QueryRowContext(ctx, s.rebind(`SELECT holder, expires_at FROM leases WHERE name = ?`), l.Name).Scan(&holder, &until)
+		if err != nil {
+			return nil, nil, fmt.Errorf("state: lease %s: %w", l.Name, ErrLeaseHeld)
+		}
+		return nil, nil, fmt.Errorf("state: lease %s: %w: %s has it until %v", l.Name, ErrLeaseHeld, holder, until)
+	}
+	hctx, cancel := context.WithCancelCause(ctx)
+	var once sync.Once
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(max(l.TTL/4, 10*time.Millisecond))
+		defer t.Stop()
+		for {
+			select {
+			case <-hctx.Done():
+				return
+			case <-t.C:
+			}
+			kept, err := s.renewLease(hctx, l)
+			switch {
+			case err != nil && hctx.Err() == nil:
+				s.logger.WarnContext(hctx, "state: renew lease", "lease", l.Name, "err", err)
+			case err == nil && !kept:
+				s.logger.WarnContext(hctx, "state: lease lost to another runner; stopping", "lease", l.Name)
+				cancel(ErrLeaseLost)
+				return
+			}
+		}
+	}()
+	release := func() {
+		once.Do(func() {
+			cancel(context.Canceled)
+			<-done
+			rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			defer rcancel()
+			if _, err := s.db.ExecContext(rctx, s.rebind(`DELETE FROM leases WHERE name = ? AND holder = ?`), l.Name, l.Holder); err != nil {
+				s.logger.WarnContext(rctx, "state: release lease", "lease", l.Name, "err", err)
+			}
+		})
+	}
+	return hctx, release, nil
+}
+
+// takeLease takes the lease if it is free, expired or already ours, in
+// one statement, so that two runners cannot both win.
+func (s *Store) takeLease(ctx context.Context, l Lease) (bool, error) {
+	now := l.now()
+	res, err := s.db.ExecContext(ctx, s.rebind(`INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?)
+		ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+		WHERE leases.holder = excluded.holder OR leases.expires_at < ?`),
+		l.Name, l.Holder, s.timeArg(now.Add(l.TTL)), s.timeArg(now))
+	if err != nil {
+		return false, s.wrap(err, "lease %s", l.Name)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, s.wrapIf(err, "lease %s", l.Name)
+}
+
+// renewLease extends the lease if it is still ours; false when another
+// holder has it (or it is gone).
+func (s *Store) renewLease(ctx context.Context, l Lease) (bool, error) {
+	res, err := s.db.ExecContext(ctx, s.rebind(`UPDATE leases SET expires_at = ? WHERE name = ? AND holder = ?`),
+		s.timeArg(l.now().Add(l.TTL)), l.Name, l.Holder)
+	if err != nil {
+		return false, s.wrap(err, "renew lease %s", l.Name)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, s.wrapIf(err, "renew lease %s", l.Name)
+}
+
+func (s *Store) wrapIf(err error, format string, args ...any) error {
+	if err == nil {
+		return nil
+	}
+	return s.wrap(err, format, args...)
+}

@@ -1,0 +1,84 @@
+package state
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/vowprivacy/vow/internal/testdb"
+)
+
+// TestLease: one runner holds a lease at a time, across stores (as
+// processes); a dead runner's lease is taken once it expires, never
+// before; a runner whose lease was taken while it was paused learns it at
+// its next renewal and its context ends.
+func TestLease(t *testing.T) {
+	t.Parallel()
+	for name, url := range map[string]func(testing.TB) string{
+		"sqlite":   func(t testing.TB) string { return filepath.Join(t.TempDir(), "vow.db") },
+		"postgres": testdb.Postgres,
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			u := url(t)
+			a, b := open(t, u), open(t, u)
+			ctx := context.Background()
+			la := Lease{Name: "request:r1", Holder: "a", TTL: 200 * time.Millisecond}
+			actx, release, err := a.Hold(ctx, la)
+			if err != nil {
+				t.Fatal(err)
+			}
+			lb := Lease{Name: "request:r1", Holder: "b", TTL: 200 * time.Millisecond}
+			if _, _, err := b.Hold(ctx, lb); !errors.Is(err, ErrLeaseHeld) {
+				t.Fatalf("a second holder: %v; want ErrLeaseHeld", err)
+			}
+			// Held past its TTL by renewals.
+			time.Sleep(400 * time.Millisecond)
+			if _, _, err := b.Hold(ctx, lb); !errors.Is(err, ErrLeaseHeld) {
+				t.Fatalf("a renewed lease was taken: %v", err)
+			}
+			release()
+			bctx, brelease, err := b.Hold(ctx, lb)
+			if err != nil {
+				t.Fatalf("after release: %v", err)
+			}
+			if actx.Err() == nil {
+				t.Error("the released holder's context is still live")
+			}
+
+			// b is paused; c takes the lease over behind its back (as after
+			// an expiry); b's next renewal finds out and its work stops.
+			if _, err := a.db.ExecContext(ctx, a.rebind(`UPDATE leases SET holder = 'c' WHERE name = ?`), "request:r1"); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case <-bctx.Done():
+				if !errors.Is(context.Cause(bctx), ErrLeaseLost) {
+					t.Errorf("cause %v; want ErrLeaseLost", context.Cause(bctx))
+				}
+			case <-time.After(2 * time.Second):
+				t.Fatal("a runner that lost its lease kept running")
+			}
+			brelease()
+
+			// A runner that died (took the lease, never renews) holds it
+			// until it expires, and no longer.
+			dead := Lease{Name: "retention:r", Holder: "dead", TTL: 300 * time.Millisecond}
+			if ok, err := a.takeLease(ctx, dead); err != nil || !ok {
+				t.Fatal(ok, err)
+			}
+			live := Lease{Name: "retention:r", Holder: "live", TTL: time.Second}
+			if _, _, err := b.Hold(ctx, live); !errors.Is(err, ErrLeaseHeld) {
+				t.Fatalf("a live lease of a silent runner was taken: %v", err)
+			}
+			time.Sleep(400 * time.Millisecond)
+			_, lrelease, err := b.Hold(ctx, live)
+			if err != nil {
+				t.Fatalf("an expired lease was not taken: %v", err)
+			}
+			lrelease()
+		})
+	}
+}
