@@ -293,7 +293,7 @@ vow serve prunes once a day by itself.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var keep policy.Duration
 			if before == "" {
-				p, err := a.loadValidPolicy(policyArg(args))
+				p, err := a.loadValidPolicy(a.policyArg(args))
 				if err != nil {
 					return err
 				}

@@ -41,7 +41,7 @@ Exit status: 0 no errors, 1 errors found (or warnings, with --strict),
 			if categories {
 				return a.listCategories()
 			}
-			file := policyArg(args)
+			file := a.policyArg(args)
 			p, ds, err := policy.Load(file)
 			if err != nil {
 				return fmt.Errorf("%w (run vow init to write one)", err)

@@ -84,7 +84,6 @@ func newConsent(ctx context.Context, st *state.Store, p *policy.Policy, k *keyri
 }
 
 func (a *app) consentCommand() *cobra.Command {
-	var file string
 	cmd := &cobra.Command{
 		Use:   "consent",
 		Short: "Show, record and erase consent from the command line",
@@ -97,10 +96,9 @@ The HTTP API of vow serve does the same for applications (docs/api.md).`,
   vow consent history user-42 --format json
   vow consent erase user-42`,
 	}
-	cmd.PersistentFlags().StringVar(&file, "policy", "vow.yaml", "the policy file")
 	with := func(run func(cmd *cobra.Command, svc *consent.Service, args []string) error) func(*cobra.Command, []string) error {
 		return func(cmd *cobra.Command, args []string) error {
-			svc, closeAll, err := a.consentService(cmd, file)
+			svc, closeAll, err := a.consentService(cmd, a.policy)
 			if err != nil {
 				return err
 			}

@@ -61,7 +61,6 @@ func dpoEmail(c policy.Contacts) string {
 }
 
 func (a *app) incidentCommand() *cobra.Command {
-	var file string
 	cmd := &cobra.Command{
 		Use:   "incident",
 		Short: "The breach register: record incidents, count who they touched, draft the notices, meet the deadline",
@@ -80,9 +79,9 @@ of the audit log.`,
   vow incident notified inc_3f2a… --to authority --reference "case 2026-114"
   vow incident close inc_3f2a…`,
 	}
-	cmd.PersistentFlags().StringVar(&file, "policy", "vow.yaml", "the policy file")
 	with := func(run func(cmd *cobra.Command, r *breach.Register, args []string) error) func(*cobra.Command, []string) error {
 		return func(cmd *cobra.Command, args []string) error {
+			file := a.policy
 			p, err := a.loadValidPolicy(file)
 			if err != nil {
 				return err

@@ -21,6 +21,7 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/debug"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -36,6 +37,7 @@ func (e exitError) Error() string { return fmt.Sprintf("exit %d", e.code) }
 
 // app holds what every command shares: flags and output streams.
 type app struct {
+	policy   string
 	format   string
 	logLevel string
 	state    string
@@ -68,9 +70,32 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case errors.As(err, &ee):
 		return ee.code
 	default:
-		fmt.Fprintln(stderr, "vow:", err)
+		msg := err.Error()
+		if strayPolicy(msg, args) {
+			msg += " (give the policy file with --policy FILE, which every command takes)"
+		}
+		if a.format == "json" {
+			b, _ := json.Marshal(map[string]any{"error": map[string]string{"message": msg}})
+			fmt.Fprintln(stderr, string(b))
+		} else {
+			fmt.Fprintln(stderr, "vow:", msg)
+		}
 		return 2
 	}
+}
+
+// strayPolicy reports whether an argument error is about a policy file
+// given where the command takes none as an argument.
+func strayPolicy(msg string, args []string) bool {
+	if !strings.Contains(msg, "unknown command") && !strings.Contains(msg, "accepts") && !strings.Contains(msg, "arg(s)") {
+		return false
+	}
+	for i, arg := range args {
+		if (strings.HasSuffix(arg, ".yaml") || strings.HasSuffix(arg, ".yml")) && (i == 0 || args[i-1] != "--policy") && !strings.HasPrefix(arg, "--policy=") {
+			return true
+		}
+	}
+	return false
 }
 
 func (a *app) rootCommand() *cobra.Command {
@@ -97,6 +122,7 @@ checks it against itself and the company's real databases.`,
 			return nil
 		},
 	}
+	root.PersistentFlags().StringVar(&a.policy, "policy", cmp.Or(os.Getenv("VOW_POLICY"), "vow.yaml"), "the policy file, for every command (default $VOW_POLICY, else vow.yaml)")
 	root.PersistentFlags().StringVar(&a.format, "format", "text", "output format: text or json")
 	root.PersistentFlags().StringVar(&a.logLevel, "log-level", "warn", "log level: debug, info, warn or error")
 	root.PersistentFlags().StringVar(&a.state, "state", "", "state store: a SQLite file or postgres://… URL (default $VOW_STATE, else vow.db in --data-dir)")

@@ -245,3 +245,29 @@ func TestStateOnBothStores(t *testing.T) {
 		})
 	}
 }
+
+// TestPolicyFlagEverywhere: every command takes --policy; a policy file
+// given as an argument where a command takes none is answered with that
+// convention; with --format json the error is JSON too.
+func TestPolicyFlagEverywhere(t *testing.T) {
+	valid, err := os.ReadFile("../../policy/testdata/valid.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	pol := writeFile(t, dir, "mine.yaml", string(valid))
+	if code, out, errOut := vow(t, "check", "--policy", pol); code != 0 || !strings.Contains(out, "mine.yaml: policy OK") {
+		t.Errorf("check --policy: %d %s %s", code, out, errOut)
+	}
+	code, _, errOut := vow(t, "request", "plan", pol, "--email", "a@example.com", "--data-dir", dir)
+	if code != 2 || !strings.Contains(errOut, "--policy FILE") {
+		t.Errorf("a policy file as an argument of request plan: %d %s; want the --policy hint", code, errOut)
+	}
+	code, _, errOut = vow(t, "request", "list", "--policy", filepath.Join(dir, "nope.yaml"), "--format", "json", "--data-dir", dir)
+	var e struct {
+		Error struct{ Message string } `json:"error"`
+	}
+	if code != 2 || json.Unmarshal([]byte(errOut), &e) != nil || !strings.Contains(e.Error.Message, "nope.yaml") {
+		t.Errorf("an error with --format json: %d %q; want a JSON error naming the file", code, errOut)
+	}
+}

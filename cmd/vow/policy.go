@@ -95,7 +95,7 @@ vow policy notify (or vow serve) sends them when they are due.`,
   vow policy publish --webhook https://app.example.com/hooks/privacy-policy`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			file := policyArg(args)
+			file := a.policyArg(args)
 			p, err := a.loadValidPolicy(file)
 			if err != nil {
 				return err

@@ -51,7 +51,7 @@ vow policy publish and vow serve.`,
 			if err != nil {
 				return fmt.Errorf("--format must be md, html or summary, not %q", format)
 			}
-			file := policyArg(args)
+			file := a.policyArg(args)
 			p, err := a.loadValidPolicy(file)
 			if err != nil {
 				return err

@@ -137,7 +137,6 @@ func (f *identityFlags) identities() (dsr.Identities, error) {
 }
 
 func (a *app) requestCommand() *cobra.Command {
-	var file string
 	cmd := &cobra.Command{
 		Use:   "request",
 		Short: "Create, plan, run and follow data-subject requests",
@@ -160,12 +159,11 @@ the policy promises.
   vow request verify req_1a2b… 123456 && vow request run req_1a2b…
   vow request list --overdue`,
 	}
-	cmd.PersistentFlags().StringVar(&file, "policy", "vow.yaml", "the policy file")
 	cmd.AddCommand(
-		a.requestPlanCommand(&file), a.requestCreateCommand(&file), a.requestRunCommand(&file),
-		a.requestStatusCommand(&file), a.requestListCommand(&file), a.requestVerifyCommand(&file),
-		a.requestExtendCommand(&file), a.requestCancelCommand(&file), a.requestExportCommand(&file),
-		a.requestApproveCommand(&file), a.requestRetryCommand(&file), a.requestPurgeCommand(&file),
+		a.requestPlanCommand(&a.policy), a.requestCreateCommand(&a.policy), a.requestRunCommand(&a.policy),
+		a.requestStatusCommand(&a.policy), a.requestListCommand(&a.policy), a.requestVerifyCommand(&a.policy),
+		a.requestExtendCommand(&a.policy), a.requestCancelCommand(&a.policy), a.requestExportCommand(&a.policy),
+		a.requestApproveCommand(&a.policy), a.requestRetryCommand(&a.policy), a.requestPurgeCommand(&a.policy),
 	)
 	return cmd
 }

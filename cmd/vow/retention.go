@@ -114,7 +114,7 @@ its condition is wrong).`,
   vow retention plan --format json | jq '.rules[] | {rule, rows, held}'`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			env, err := a.openRetention(cmd, policyArg(args), true)
+			env, err := a.openRetention(cmd, a.policyArg(args), true)
 			if err != nil {
 				return err
 			}
@@ -249,7 +249,7 @@ Exit status: 0 all done (or stopped by the budget), 1 a rule failed,
   vow retention run --rule "audit logs" --budget 15m vow.yaml`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			env, err := a.openRetention(cmd, policyArg(args), true)
+			env, err := a.openRetention(cmd, a.policyArg(args), true)
 			if err != nil {
 				return err
 			}
@@ -400,7 +400,7 @@ by whichever instance takes the rule next.`,
   VOW_STATE=postgres://vow@db/vow vow retention schedule --interval 6h --budget 30m`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			env, err := a.openRetention(cmd, policyArg(args), true)
+			env, err := a.openRetention(cmd, a.policyArg(args), true)
 			if err != nil {
 				return err
 			}

@@ -125,7 +125,7 @@ changes within a second. It stops gracefully on SIGINT/SIGTERM.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			file := policyArg(args)
+			file := a.policyArg(args)
 			p, err := a.loadValidPolicy(file)
 			if err != nil {
 				return err

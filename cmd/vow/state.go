@@ -30,13 +30,15 @@ func (a *app) openState(cmd *cobra.Command) (*state.Store, error) {
 	return s, nil
 }
 
-// policyArg is the policy file a command names in its optional argument:
-// vow.yaml in the working directory by default.
-func policyArg(args []string) string {
+// policyArg is the policy file a command works on: --policy (every
+// command takes it; default $VOW_POLICY, else vow.yaml), or the optional
+// argument of the commands whose subject is the file itself (check,
+// render, serve, …), which names the same thing.
+func (a *app) policyArg(args []string) string {
 	if len(args) == 1 {
 		return args[0]
 	}
-	return "vow.yaml"
+	return a.policy
 }
 
 // loadValidPolicy loads a policy file and refuses one with errors: Vow
