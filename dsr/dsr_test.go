@@ -430,6 +430,11 @@ func TestValidate(t *testing.T) {
 		{"rectify nothing", dsr.NewRequest{Type: dsr.Rectification, Identities: dsr.Identities{"user_id": "1"}, Verification: dsr.VerifyTrusted}, "changes"},
 		{"rectify unknown field", dsr.NewRequest{Type: dsr.Rectification, Identities: dsr.Identities{"user_id": "1"}, Verification: dsr.VerifyTrusted, Changes: map[string]string{"shoe_size": "9"}}, "changes.shoe_size"},
 		{"rectify a key", dsr.NewRequest{Type: dsr.Rectification, Identities: dsr.Identities{"user_id": "1"}, Verification: dsr.VerifyTrusted, Changes: map[string]string{"id": "9"}}, "changes.id"},
+		{"rectify an email into a non-email", dsr.NewRequest{Type: dsr.Rectification, Identities: dsr.Identities{"user_id": "1"}, Verification: dsr.VerifyTrusted, Changes: map[string]string{"email": "not-an-email"}}, "changes.email"},
+		{"rectify a name into a book", dsr.NewRequest{Type: dsr.Rectification, Identities: dsr.Identities{"user_id": "1"}, Verification: dsr.VerifyTrusted, Changes: map[string]string{"name": strings.Repeat("a", 100_000)}}, "changes.name"},
+		{"rectify a credential", dsr.NewRequest{Type: dsr.Rectification, Identities: dsr.Identities{"user_id": "1"}, Verification: dsr.VerifyTrusted, Changes: map[string]string{"password_hash": "abc"}}, "changes.password_hash"},
+		{"rectify a system timestamp", dsr.NewRequest{Type: dsr.Rectification, Identities: dsr.Identities{"user_id": "1"}, Verification: dsr.VerifyTrusted, Changes: map[string]string{"deleted_at": "2000-01-01"}}, "changes.deleted_at"},
+		{"rectify a reference", dsr.NewRequest{Type: dsr.Rectification, Identities: dsr.Identities{"user_id": "1"}, Verification: dsr.VerifyTrusted, Changes: map[string]string{"invited_by": "3"}}, "changes.invited_by"},
 		{"changes on access", dsr.NewRequest{Type: dsr.Access, Identities: dsr.Identities{"user_id": "1"}, Verification: dsr.VerifyTrusted, Changes: map[string]string{"name": "x"}}, "changes"},
 		{"not offered", dsr.NewRequest{Type: dsr.Restriction, Identities: dsr.Identities{"user_id": "1"}}, "type"},
 	}

@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/vowprivacy/vow/connector"
 	"github.com/vowprivacy/vow/identity"
@@ -22,6 +24,7 @@ import (
 	"github.com/vowprivacy/vow/webhook"
 
 	"github.com/vowprivacy/vow/state"
+	"github.com/vowprivacy/vow/taxonomy"
 )
 
 // Progress reports what an execution is doing, for a progress display.
@@ -924,12 +927,80 @@ func systems(plan *Plan) []string {
 // each names a declared field, as "column", "table.column" or
 // "system:table.column".
 func (s *Service) checkChanges(changes map[string]string) error {
-	for k := range changes {
-		if len(s.changeTargets(k)) == 0 {
+	for k, v := range changes {
+		targets := s.changeTargets(k)
+		if len(targets) == 0 {
 			return &FieldError{"changes." + k, "names no declared field; use column, table.column or system:table.column of a table with an identity field"}
+		}
+		for _, ref := range targets {
+			_, t := s.Policy.LookupTable(policy.TableRef{System: ref.System, Table: ref.Table}, nil)
+			if why := s.notRectifiable(ref, t.Field(ref.Column)); why != "" {
+				return &FieldError{"changes." + k, fmt.Sprintf("%s:%s.%s cannot be rectified: %s", ref.System, ref.Table, ref.Column, why)}
+			}
+		}
+		if why := badValue(targets, s.Policy, v); why != "" {
+			return &FieldError{"changes." + k, why}
 		}
 	}
 	return nil
+}
+
+// maxChangeLen bounds a rectified value: a person's name or address, not
+// a document.
+const maxChangeLen = 1000
+
+// notRectifiable says why a rectification may not change a field, or "".
+// A column of personal data may be changed unless it is a credential, a
+// reference to another row, or the timestamp a retention rule counts from
+// (moving it would make retention delete the person, or keep them); the
+// policy's rectify: true or false on the field says otherwise.
+func (s *Service) notRectifiable(ref policy.Ref, f *policy.Field) string {
+	if f.Rectify != nil {
+		if !*f.Rectify {
+			return "the policy says so (rectify: false)"
+		}
+		if f.References != "" {
+			return "it refers to another row"
+		}
+		return ""
+	}
+	switch {
+	case f.References != "":
+		return "it refers to another row"
+	case taxonomy.Within(f.Category, "user.authorization"):
+		return "it is a credential, changed through the application's own sign-in flows"
+	case !s.Policy.Personal(f):
+		return "it holds no personal data (category " + f.Category + "); set rectify: true on the field if a person may correct it"
+	}
+	for _, rule := range s.Policy.Retention.Rules {
+		tr := policy.ParseTableRef(rule.Table)
+		if sys, t := s.Policy.LookupTable(tr, nil); sys != nil && t != nil && sys.Name == ref.System && t.Name == ref.Table && rule.From == ref.Column {
+			return "retention rule " + rule.Name + " counts from it"
+		}
+	}
+	return ""
+}
+
+// badValue says what is wrong with a rectified value, or "".
+func badValue(targets []policy.Ref, p *policy.Policy, v string) string {
+	switch {
+	case !utf8.ValidString(v):
+		return "the value is not valid UTF-8"
+	case utf8.RuneCountInString(v) > maxChangeLen:
+		return fmt.Sprintf("the value is longer than %d characters", maxChangeLen)
+	case strings.IndexFunc(v, func(r rune) bool { return unicode.IsControl(r) && r != '\n' && r != '\t' }) >= 0:
+		return "the value contains control characters"
+	}
+	for _, ref := range targets {
+		_, t := p.LookupTable(policy.TableRef{System: ref.System, Table: ref.Table}, nil)
+		f := t.Field(ref.Column)
+		if f.Identity == identity.Email || taxonomy.Within(f.Category, "user.contact.email") {
+			if _, err := identity.Normalize(identity.Email, v); err != nil {
+				return fmt.Sprintf("%q is not an email address", v)
+			}
+		}
+	}
+	return ""
 }
 
 // changeTargets resolves a change key to the fields it updates: fields of

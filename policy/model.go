@@ -161,6 +161,7 @@ type Field struct {
 	Relation   string   `yaml:"relation" help:"Whose rows these are: owner (a row belongs to whoever owns the row it references), mention (it only names that person; erasure applies this column's strategy) or owns (the referenced row, e.g. an address, belongs to this row's owner). Inferred when omitted."`
 	Erase      *Erasure `yaml:"erase" help:"Erasure strategy: nullify, hmac, {set: value} or {hold: reason, for: duration}."`
 	Purposes   []string `yaml:"purposes" help:"Purposes this column is used for, when narrower than the system's."`
+	Rectify    *bool    `yaml:"rectify" help:"Whether a rectification request may change this column. By default a column of personal data may be changed, unless it is a key, a reference, a credential (user.authorization) or the timestamp a retention rule counts from; true or false says otherwise."`
 }
 
 // Processor receives personal data on the company's behalf.
