@@ -90,12 +90,25 @@ func (s *Service) bannerCategories() []bannerCategory {
 			out[0] = e
 		}
 	}
+	// A category is described by what its purposes are for, in the
+	// policy's words, then by its cookies.
 	for i := range out {
-		var descs []string
-		for _, c := range out[i].Cookies {
-			descs = append(descs, c.Name)
+		var why, names []string
+		for _, p := range out[i].Purposes {
+			if pp := s.p.Purpose(p); pp != nil && pp.Description != "" {
+				why = append(why, pp.Description)
+			}
 		}
-		out[i].Description = strings.Join(descs, ", ")
+		for _, c := range out[i].Cookies {
+			names = append(names, c.Name)
+		}
+		out[i].Description = strings.Join(why, "; ")
+		if len(names) > 0 {
+			if out[i].Description != "" {
+				out[i].Description += " "
+			}
+			out[i].Description += "(cookies: " + strings.Join(names, ", ") + ")"
+		}
 	}
 	return out
 }

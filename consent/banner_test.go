@@ -61,9 +61,10 @@ func TestBannerServed(t *testing.T) {
 // The page a company would serve: a blocked analytics script, the banner,
 // and a driver that acts like a visitor and reports what happened.
 const bannerPage = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>shop</title>
+<script>if (location.search.indexOf("gpc=1") >= 0) Object.defineProperty(navigator, "globalPrivacyControl", {value: true});</script>
 <script type="text/plain" data-category="analytics">document.documentElement.setAttribute("data-analytics", "ran")</script>
 <script src="%s/consent/banner.js"></script></head>
-<body><pre id="result"></pre>
+<body><pre id="result"></pre><button id="before">search</button>
 <script>
 window.addEventListener("load", function () {
   setTimeout(function () {
@@ -81,7 +82,16 @@ window.addEventListener("load", function () {
       out.boxes = boxes.length;
       out.unlabelled = unlabelled;
       out.essentialLocked = document.getElementById("vow-cat-essential").disabled;
-      document.getElementById("%s").click();
+      var link = document.getElementById("vow-policy");
+      out.policyLink = link ? link.getAttribute("href") : "";
+      out.describes = document.getElementById("vow-categories").textContent;
+      var click = "%s";
+      if (click === "escape") {
+        b.dispatchEvent(new KeyboardEvent("keydown", {key: "Escape", bubbles: true}));
+      } else {
+        document.getElementById(click).click();
+      }
+      out.focusAfter = document.activeElement && document.activeElement.id;
     }
     out.ranAfter = document.documentElement.getAttribute("data-analytics");
     out.stored = JSON.parse(localStorage.getItem("vow_consent"));
@@ -92,7 +102,8 @@ window.addEventListener("load", function () {
 </script></body></html>`
 
 type visit struct {
-	Banner, BannerAfter bool
+	PolicyLink, Describes, FocusAfter string
+	Banner, BannerAfter               bool
 	RanBefore, RanAfter string
 	Role, Title         string
 	Focused, Version    string
@@ -185,4 +196,75 @@ func TestBannerInChromium(t *testing.T) {
 		t.Fatalf("reject: %+v", v3)
 	}
 	waitRecorded(v3.Stored.Device, consent.Denied)
+	if !strings.HasSuffix(v.PolicyLink, "/privacy") || !strings.Contains(v.Describes, "(cookies:") {
+		t.Errorf("the banner links the policy (%q) and describes its categories (%q)", v.PolicyLink, v.Describes)
+	}
+
+	// Escape refuses, and gives the focus back instead of dropping it to
+	// <body>.
+	v4 := run(t.TempDir(), "escape")
+	if v4.BannerAfter || v4.RanAfter != "" || v4.Stored.Choices["analytics"] {
+		t.Fatalf("escape: %+v", v4)
+	}
+	waitRecorded(v4.Stored.Device, consent.Denied)
+	if v4.FocusAfter == "" {
+		t.Errorf("after a choice the focus fell to <body>")
+	}
+
+	// With Global Privacy Control on, Vow hears the signal from the page
+	// (which cannot send Sec-GPC itself): analytics stays off even after
+	// "accept all", and the device's refusal is recorded as GPC's.
+	v5 := run(t.TempDir(), "vow-accept&gpc=1")
+	if v5.RanAfter != "" || v5.Stored.Choices["analytics"] {
+		t.Fatalf("accept all under GPC: %+v", v5)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		st, err := e.svc.State(context.Background(), v5.Stored.Device)
+		hist, _ := e.svc.History(context.Background(), v5.Stored.Device)
+		fromGPC := false
+		for _, ev := range hist {
+			fromGPC = fromGPC || (ev.Purpose == "analytics" && ev.Source == consent.SourceGPC)
+		}
+		if err == nil && !st.Purposes["analytics"].Allowed && fromGPC {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("GPC not recorded for %s: %+v %+v %v", v5.Stored.Device, st, hist, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestBannerSendsGPC: a banner choice carrying the browser's Global
+// Privacy Control signal (which a page cannot send as Sec-GPC) is recorded
+// as an opt-out from GPC for the device, even with no choice made.
+func TestBannerSendsGPC(t *testing.T) {
+	t.Parallel()
+	e := setup(t, "sqlite")
+	code, b := e.do(t, call{method: "POST", path: "/consent/banner/choice", token: "-", body: `{"device":"device:g1","choices":{},"gpc":true}`})
+	if code != 200 {
+		t.Fatalf("choice with gpc: %d %s", code, b)
+	}
+	st, err := e.svc.State(context.Background(), "device:g1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gpcPurposes := e.svc.GPCPurposes()
+	if len(gpcPurposes) == 0 {
+		t.Fatal("the demo policy has no GPC purpose")
+	}
+	recorded := 0
+	for _, p := range gpcPurposes {
+		ps := st.Purposes[p]
+		if ps.Allowed {
+			t.Errorf("%s after a GPC signal: %+v; want refused", p, ps)
+		}
+		if ps.Source == consent.SourceGPC {
+			recorded++
+		}
+	}
+	if recorded == 0 {
+		t.Errorf("no opt-out was recorded from the signal (source gpc): %+v", st.Purposes)
+	}
 }

@@ -393,9 +393,15 @@ func (h *handlers) bannerChoice(w http.ResponseWriter, r *http.Request) error {
 	var b struct {
 		Device  string          `json:"device"`
 		Choices map[string]bool `json:"choices"`
+		// GPC is the browser's Global Privacy Control signal, which a
+		// page's script reads but cannot send as Sec-GPC.
+		GPC bool `json:"gpc"`
 	}
 	if err := server.DecodeJSON(r, &b); err != nil {
 		return err
+	}
+	if b.GPC {
+		r.Header.Set("Sec-GPC", "1")
 	}
 	if !strings.HasPrefix(b.Device, DevicePrefix) {
 		return server.BadRequest("device", "device must be an anonymous device id starting %q", DevicePrefix)

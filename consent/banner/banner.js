@@ -12,6 +12,7 @@
   var gpc = navigator.globalPrivacyControl === true;
   var listeners = [];
   var root = null;
+  var before = null; // what had focus before the banner took it
 
   function load() {
     try { return JSON.parse(localStorage.getItem(KEY)) || null; } catch (e) { return null; }
@@ -56,12 +57,14 @@
     for (var k = 0; k < listeners.length; k++) listeners[k](choices);
   }
 
+  // record sends the choice, and the browser's Global Privacy Control
+  // signal (a page cannot set Sec-GPC itself), to Vow.
   function record(dev, choices) {
     if (!base || !window.fetch) return;
     fetch(base + "/consent/banner/choice", {
       method: "POST", keepalive: true, mode: "cors",
       headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ device: dev, choices: choices })
+      body: JSON.stringify({ device: dev, choices: choices, gpc: gpc })
     }).catch(function () { /* the choice is kept locally; Vow records it next time */ });
   }
 
@@ -72,7 +75,7 @@
       var c = CFG.categories[i];
       if (!c.essential) clean[c.name] = allowed(choices, c.name);
     }
-    save({ device: dev, version: CFG.version, choices: clean, at: new Date().toISOString() });
+    save({ device: dev, version: CFG.version, choices: clean, at: new Date().toISOString(), gpc: gpc });
     record(dev, clean);
     close();
     apply(clean);
@@ -116,7 +119,8 @@
     }
     root = el("div", { id: "vow-banner", role: "dialog", "aria-modal": "false", "aria-labelledby": "vow-title", "aria-describedby": "vow-text" });
     root.appendChild(el("h2", { id: "vow-title" }, "Cookies on " + CFG.organization));
-    root.appendChild(el("p", { id: "vow-text" }, "We use essential cookies to run this site. With your consent we also use the cookies below. You can change your choice at any time."));
+    before = doc.activeElement;
+    root.appendChild(el("p", { id: "vow-text" }, "We use essential cookies to run this site. With your consent we also use optional cookies, listed under Customise. You can change your choice at any time; Escape refuses them."));
     if (gpc) root.appendChild(el("p", { id: "vow-gpc" }, "Your browser sends a Global Privacy Control signal: we treat it as your refusal of " + CFG.gpc.join(", ") + "."));
     var fs = el("fieldset", { id: "vow-categories" });
     fs.appendChild(el("legend", {}, "Cookie categories"));
@@ -151,14 +155,30 @@
     root.appendChild(button("Reject all", "vow-reject", function () { decide(all(false)); }));
     root.appendChild(custom);
     root.appendChild(saveBtn);
-    root.appendChild(el("p", {}, "")).appendChild(el("small", { id: "vow-version" }, "Policy version " + CFG.version));
+    var foot = root.appendChild(el("p", {}, ""));
+    if (base) {
+      foot.appendChild(el("a", { id: "vow-policy", href: base + "/privacy", target: "_blank", rel: "noopener" }, "Privacy policy"));
+      foot.appendChild(doc.createTextNode(" · "));
+    }
+    foot.appendChild(el("small", { id: "vow-version" }, "Policy version " + CFG.version));
+    // Escape is a refusal: closing the banner never consents.
+    root.addEventListener("keydown", function (e) {
+      if (e.key === "Escape") { e.preventDefault(); decide(all(false)); }
+    });
     doc.body.appendChild(root);
     root.querySelector("#vow-accept").focus();
   }
 
   function close() {
-    if (root && root.parentNode) root.parentNode.removeChild(root);
+    if (!root) return;
+    if (root.parentNode) root.parentNode.removeChild(root);
     root = null;
+    // Give focus back where it was — or, if nothing had it, to the page's
+    // first control — never let it fall to <body>.
+    var to = before && before !== doc.body && doc.contains(before) ? before :
+      doc.querySelector('a[href],button:not([disabled]),input:not([disabled]),select,textarea,[tabindex]:not([tabindex="-1"])');
+    if (to && to.focus) to.focus();
+    before = null;
   }
 
   window.vowConsent = {
@@ -171,6 +191,14 @@
 
   function start() {
     var s = load();
+    // A GPC signal is an opt-out in itself: Vow hears it at once, not
+    // only once the visitor chooses.
+    if (gpc && !(s && s.gpc)) {
+      var dev = device();
+      save({ device: dev, version: s && s.version, choices: s && s.choices, at: s && s.at, gpc: true });
+      record(dev, {});
+      s = load();
+    }
     if (s && s.version === CFG.version) { apply(s.choices); return; }
     apply(null);
     open(false);
