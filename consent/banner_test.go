@@ -104,12 +104,12 @@ window.addEventListener("load", function () {
 type visit struct {
 	PolicyLink, Describes, FocusAfter string
 	Banner, BannerAfter               bool
-	RanBefore, RanAfter string
-	Role, Title         string
-	Focused, Version    string
-	Boxes, Unlabelled   int
-	EssentialLocked     bool
-	Stored              struct {
+	RanBefore, RanAfter               string
+	Role, Title                       string
+	Focused, Version                  string
+	Boxes, Unlabelled                 int
+	EssentialLocked                   bool
+	Stored                            struct {
 		Device  string          `json:"device"`
 		Version string          `json:"version"`
 		Choices map[string]bool `json:"choices"`

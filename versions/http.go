@@ -1,85 +1,124 @@
 package versions
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strings"
 
+	"github.com/vowprivacy/vow/apitoken"
 	"github.com/vowprivacy/vow/server"
 )
 
-// Route is one GET route of the published policy.
-type Route struct {
-	Pattern string // a net/http ServeMux pattern
-	Handler http.HandlerFunc
-	// Private routes are for the company only: the policy file a version
-	// was published from is the whole data map — tables, columns, the
-	// names of environment variables, internal webhook URLs.
-	Private bool
-}
-
-// Routes are the stable public URLs of the policy:
+// Mount mounts the published policy's stable public URLs on mux, and the
+// API that records acceptances (scope consent):
 //
-//	GET /privacy                           the policy in effect, HTML
-//	GET /privacy/policy.md                 the same, Markdown
-//	GET /privacy/summary.md                its quick summary
-//	GET /privacy/versions                  every version, JSON (id, hash, effective, changes, links)
-//	GET /privacy/versions/{id}             a version, HTML ({id}: v3, 3 or a hash prefix)
-//	GET /privacy/versions/{id}/policy.md   a version, Markdown
-//	GET /privacy/versions/{id}/summary.md  a version's quick summary
-//	GET /privacy/versions/{id}/vow.yaml    the policy file it was published from (private)
+//	GET  /privacy                          the version in effect, HTML
+//	GET  /privacy/policy.md                … as Markdown
+//	GET  /privacy/summary.md               … its quick summary
+//	GET  /privacy/versions                 every version, JSON (id, hash, effective, changes, links)
+//	GET  /privacy/versions/{id}            a version, HTML ({id}: v3, 3 or a hash prefix)
+//	GET  /privacy/versions/{id}/policy.md  a version, Markdown
+//	GET  /privacy/versions/{id}/summary.md a version's quick summary
+//	GET  /privacy/versions/{id}/vow.yaml   the policy file it was published from (admin: it is the data map)
+//	POST /v1/policy/acceptances            record that a subject accepted a version
+//	GET  /v1/policy/acceptances/{subject}  a subject's acceptances
 //
 // A published version never changes, so its URLs may be cached for good;
 // the /privacy URLs follow the version in effect.
-func (s *Service) Routes() []Route {
-	return []Route{
-		{"GET /privacy", s.current("html"), false},
-		{"GET /privacy/policy.md", s.current("md"), false},
-		{"GET /privacy/summary.md", s.current("summary"), false},
-		{"GET /privacy/versions", s.list, false},
-		{"GET /privacy/versions/{id}", s.version("html"), false},
-		{"GET /privacy/versions/{id}/policy.md", s.version("md"), false},
-		{"GET /privacy/versions/{id}/summary.md", s.version("summary"), false},
-		{"GET /privacy/versions/{id}/vow.yaml", s.version("yaml"), true},
+func (s *Service) Mount(mux *server.Mux) {
+	for _, rt := range []struct {
+		pattern, scope string
+		h              server.HandlerFunc
+	}{
+		{"GET /privacy", server.Public, s.current("html")},
+		{"GET /privacy/policy.md", server.Public, s.current("md")},
+		{"GET /privacy/summary.md", server.Public, s.current("summary")},
+		{"GET /privacy/versions", server.Public, s.list},
+		{"GET /privacy/versions/{id}", server.Public, s.version("html")},
+		{"GET /privacy/versions/{id}/policy.md", server.Public, s.version("md")},
+		{"GET /privacy/versions/{id}/summary.md", server.Public, s.version("summary")},
+		{"GET /privacy/versions/{id}/vow.yaml", apitoken.ScopeAdmin, s.version("yaml")},
+		{"GET /v1/policy/acceptances/{subject}", apitoken.ScopeConsent, s.acceptances},
+	} {
+		mux.Handle(rt.pattern, rt.scope, rt.h)
 	}
+	mux.Handle("POST /v1/policy/acceptances", apitoken.ScopeConsent, s.accept, server.MaxBody(4<<10))
 }
 
-// Handler serves the public Routes on its own mux, for use outside `vow
-// serve`.
-func (s *Service) Handler() http.Handler {
-	mux := http.NewServeMux()
-	for _, r := range s.Routes() {
-		if !r.Private {
-			mux.HandleFunc(r.Pattern, r.Handler)
-		}
+// policyErr is the API's answer to the service's errors.
+func policyErr(err error) error {
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return server.NotFound("no such policy version")
+	case errors.Is(err, ErrNoVersions):
+		return server.Errorf(http.StatusNotFound, "not_published", "no privacy policy has been published yet")
 	}
-	return mux
+	return err
 }
 
-func (s *Service) current(kind string) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
+func (s *Service) current(kind string) server.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
 		v, err := s.Current(r.Context())
 		if err != nil {
-			fail(w, err)
-			return
+			return policyErr(err)
 		}
 		w.Header().Set("Cache-Control", "public, max-age=300")
 		w.Header().Set("Link", `</privacy/versions/`+v.ID+`>; rel="canonical"`)
 		serveVersion(w, r, v, kind)
+		return nil
 	}
 }
 
-func (s *Service) version(kind string) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
+func (s *Service) version(kind string) server.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
 		v, err := s.Get(r.Context(), r.PathValue("id"))
 		if err != nil {
-			fail(w, err)
-			return
+			return policyErr(err)
 		}
 		w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
 		w.Header().Set("ETag", `"`+v.Hash+`-`+kind+`"`)
 		serveVersion(w, r, v, kind)
+		return nil
 	}
+}
+
+func (s *Service) accept(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		Subject string `json:"subject"`
+		Version string `json:"version"`
+		Source  string `json:"source"`
+	}
+	if err := server.DecodeJSON(r, &in); err != nil {
+		return err
+	}
+	if strings.TrimSpace(in.Subject) == "" {
+		return server.BadRequest("subject", "subject is required: the email address or user id that accepted")
+	}
+	acc, err := s.Accept(r.Context(), in.Subject, in.Version, cmp.Or(in.Source, "api:"+server.CallerName(r.Context())))
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return server.BadRequest("version", "no such policy version %q", in.Version)
+	case errors.Is(err, ErrNoVersions):
+		return server.Conflict("not_published", "no privacy policy has been published yet")
+	case err != nil:
+		return err
+	}
+	server.WriteJSON(w, http.StatusOK, acc)
+	return nil
+}
+
+func (s *Service) acceptances(w http.ResponseWriter, r *http.Request) error {
+	list, err := s.Acceptances(r.Context(), r.PathValue("subject"))
+	if err != nil {
+		return err
+	}
+	if list == nil {
+		list = []Acceptance{}
+	}
+	server.WriteJSON(w, http.StatusOK, map[string]any{"acceptances": list})
+	return nil
 }
 
 func serveVersion(w http.ResponseWriter, r *http.Request, v *Version, kind string) {
@@ -105,11 +144,10 @@ func serveVersion(w http.ResponseWriter, r *http.Request, v *Version, kind strin
 	server.WriteBody(w, r, http.StatusOK, []byte(body))
 }
 
-func (s *Service) list(w http.ResponseWriter, r *http.Request) {
+func (s *Service) list(w http.ResponseWriter, r *http.Request) error {
 	vs, err := s.List(r.Context())
 	if err != nil {
-		fail(w, err)
-		return
+		return policyErr(err)
 	}
 	current := ""
 	if c, err := s.Current(r.Context()); err == nil {
@@ -133,19 +171,5 @@ func (s *Service) list(w http.ResponseWriter, r *http.Request) {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	_ = enc.Encode(out)
-}
-
-// fail writes a short JSON error; internals never reach the reader.
-func fail(w http.ResponseWriter, err error) {
-	status, code, msg := http.StatusInternalServerError, "internal", "the policy could not be read"
-	switch {
-	case errors.Is(err, ErrNotFound):
-		status, code, msg = http.StatusNotFound, "not_found", "no such policy version"
-	case errors.Is(err, ErrNoVersions):
-		status, code, msg = http.StatusNotFound, "not_published", "no privacy policy has been published yet"
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	b, _ := json.Marshal(map[string]any{"error": map[string]string{"code": code, "message": msg}})
-	_, _ = w.Write(append(b, '\n'))
+	return nil
 }

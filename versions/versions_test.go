@@ -17,6 +17,7 @@ import (
 	"github.com/vowprivacy/vow/keyring"
 	"github.com/vowprivacy/vow/mailer"
 	"github.com/vowprivacy/vow/render"
+	"github.com/vowprivacy/vow/server"
 	"github.com/vowprivacy/vow/state"
 	"github.com/vowprivacy/vow/webhook"
 )
@@ -382,7 +383,8 @@ func TestHandler(t *testing.T) {
 	t.Parallel()
 	forEachBackend(t, func(t *testing.T, s *Service, c *clock) {
 		ctx := t.Context()
-		h := s.Handler()
+		h := server.NewMux(nil, nil)
+		s.Mount(h)
 		get := func(path string) (*http.Response, string) {
 			t.Helper()
 			req := httptest.NewRequestWithContext(ctx, http.MethodGet, path, nil)
@@ -410,7 +412,7 @@ func TestHandler(t *testing.T) {
 			{"/privacy/summary.md", "text/markdown", "# Privacy at a glance", 200},
 			{"/privacy/versions/v2", "text/html", "Version v2", 200},
 			{"/privacy/versions/2/policy.md", "text/markdown", "| 24 months after it is created |", 200},
-			{"/privacy/versions/v2/vow.yaml", "", "", 404}, // the data map is not public
+			{"/privacy/versions/v2/vow.yaml", "application/json", "unauthorized", 401}, // the data map is not public
 			{"/privacy/versions/v2/summary.md", "text/markdown", "audit logs 24 months", 200},
 			{"/privacy/versions/v9", "application/json", "not_found", 404},
 			{"/privacy/versions", "application/json", `"current": true`, 200},

@@ -20,7 +20,7 @@ import (
 )
 
 // WellKnownKeys is where vow serve publishes its public signing keys.
-const WellKnownKeys = "/.well-known/vow-keys.json"
+const WellKnownKeys = keyring.WellKnown
 
 func (a *app) keysCommand() *cobra.Command {
 	cmd := &cobra.Command{
@@ -209,19 +209,8 @@ func fetchKeys(cmd *cobra.Command, raw string) ([]ed25519.PublicKey, error) {
 	return out, nil
 }
 
-// mountKeys publishes the public signing keys, every generation, for
-// anyone checking what Vow signed.
+// mountKeys publishes the public signing keys.
 func mountKeys(env *serveEnv, mux *server.Mux) error {
-	mux.Handle("GET "+WellKnownKeys, server.Public, func(w http.ResponseWriter, r *http.Request) error {
-		// Read the generation each time: another instance may have
-		// rotated since this one started.
-		gen, err := keyring.Generation(r.Context(), env.Store)
-		if err != nil {
-			return err
-		}
-		w.Header().Set("Cache-Control", "public, max-age=300")
-		server.WriteJSON(w, http.StatusOK, map[string]any{"keys": env.Keyring.PublicKeysThrough(gen)})
-		return nil
-	}, server.CORS())
+	env.Keyring.Mount(mux, env.Store)
 	return nil
 }

@@ -1,15 +1,11 @@
 package main
 
 import (
-	"cmp"
 	"context"
 	"errors"
-	"net/http"
 	"os"
-	"strings"
 	"time"
 
-	"github.com/vowprivacy/vow/apitoken"
 	"github.com/vowprivacy/vow/mailer"
 	"github.com/vowprivacy/vow/render"
 	"github.com/vowprivacy/vow/server"
@@ -34,52 +30,7 @@ func mountPolicy(env *serveEnv, mux *server.Mux) error {
 	if err != nil {
 		return err
 	}
-	for _, rt := range svc.Routes() {
-		h := rt.Handler
-		scope := server.Public
-		if rt.Private {
-			scope = apitoken.ScopeAdmin
-		}
-		mux.Handle(rt.Pattern, scope, func(w http.ResponseWriter, r *http.Request) error {
-			h(w, r)
-			return nil
-		})
-	}
-	mux.Handle("POST /v1/policy/acceptances", apitoken.ScopeConsent, func(w http.ResponseWriter, r *http.Request) error {
-		var in struct {
-			Subject string `json:"subject"`
-			Version string `json:"version"`
-			Source  string `json:"source"`
-		}
-		if err := server.DecodeJSON(r, &in); err != nil {
-			return err
-		}
-		if strings.TrimSpace(in.Subject) == "" {
-			return server.BadRequest("subject", "subject is required: the email address or user id that accepted")
-		}
-		acc, err := svc.Accept(r.Context(), in.Subject, in.Version, cmp.Or(in.Source, "api:"+server.CallerName(r.Context())))
-		switch {
-		case errors.Is(err, versions.ErrNotFound):
-			return server.BadRequest("version", "no such policy version %q", in.Version)
-		case errors.Is(err, versions.ErrNoVersions):
-			return server.Conflict("not_published", "no privacy policy has been published yet")
-		case err != nil:
-			return err
-		}
-		server.WriteJSON(w, http.StatusOK, acc)
-		return nil
-	}, server.MaxBody(4<<10))
-	mux.Handle("GET /v1/policy/acceptances/{subject}", apitoken.ScopeConsent, func(w http.ResponseWriter, r *http.Request) error {
-		list, err := svc.Acceptances(r.Context(), r.PathValue("subject"))
-		if err != nil {
-			return err
-		}
-		if list == nil {
-			list = []versions.Acceptance{}
-		}
-		server.WriteJSON(w, http.StatusOK, map[string]any{"acceptances": list})
-		return nil
-	})
+	svc.Mount(mux)
 	return nil
 }
 
