@@ -444,6 +444,9 @@ func TestValidate(t *testing.T) {
 		if !errors.As(err, &fe) || fe.Field != tt.field || !errors.Is(err, dsr.ErrInvalid) {
 			t.Errorf("%s: err = %v, want a FieldError on %s", tt.name, err, tt.field)
 		}
+		if tt.name == "rectify a key" && (err == nil || !strings.Contains(err.Error(), "is a key")) {
+			t.Errorf("changing a key: %v; want it called a key, not an unknown field", err)
+		}
 	}
 }
 

@@ -930,6 +930,9 @@ func (s *Service) checkChanges(changes map[string]string) error {
 	for k, v := range changes {
 		targets := s.changeTargets(k)
 		if len(targets) == 0 {
+			if s.namesKey(k) {
+				return &FieldError{"changes." + k, "is a key that identifies the person's rows (user_id, customer_id, external_id): it cannot be rectified; change the application's own record instead"}
+			}
 			return &FieldError{"changes." + k, "names no declared field; use column, table.column or system:table.column of a table with an identity field"}
 		}
 		for _, ref := range targets {
@@ -1001,6 +1004,24 @@ func badValue(targets []policy.Ref, p *policy.Policy, v string) string {
 		}
 	}
 	return ""
+}
+
+// namesKey reports whether a change key names a key identity field (one
+// changeTargets leaves out because it identifies rows).
+func (s *Service) namesKey(key string) bool {
+	_, rest, ok := strings.Cut(key, ":")
+	if !ok {
+		rest = key
+	}
+	col := rest[strings.LastIndexByte(rest, '.')+1:]
+	for _, sys := range s.Policy.Systems {
+		for _, t := range sys.Tables {
+			if f := t.Field(col); f != nil && f.Identity != "" && !slices.Contains([]string{"email", "phone", "username"}, f.Identity) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // changeTargets resolves a change key to the fields it updates: fields of
