@@ -35,3 +35,23 @@ func TestHelpShowsNoSecrets(t *testing.T) {
 		}
 	}
 }
+
+// TestErrorsAndLogsShowNoSecrets: a command that fails to reach its state
+// store or mail server says so without the password in the URL, in its
+// error and in its debug log alike.
+func TestErrorsAndLogsShowNoSecrets(t *testing.T) {
+	const planted = "PLANTEDSECRET"
+	t.Setenv("VOW_MASTER_KEY", "")
+	t.Setenv("VOW_SMTP_URL", "smtp://user:"+planted+"@127.0.0.1:1?from=a@example.com")
+	dir := t.TempDir()
+	for _, args := range [][]string{
+		{"state", "--state", "postgres://vow:" + planted + "@127.0.0.1:1/vow?connect_timeout=2", "--log-level", "debug"},
+		{"audit", "verify", "--state", "postgres://vow:" + planted + "@127.0.0.1:1/vow?connect_timeout=2", "--log-level", "debug", "--public-key", "AAAA"},
+		{"policy", "notify", "--data-dir", dir, "--log-level", "debug"},
+	} {
+		code, out, errOut := vow(t, args...)
+		if strings.Contains(out+errOut, planted) {
+			t.Errorf("vow %s (exit %d) shows a secret:\n%s%s", strings.Join(args, " "), code, out, errOut)
+		}
+	}
+}
