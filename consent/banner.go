@@ -150,11 +150,39 @@ func (s *Service) bannerScript() ([]byte, error) {
 // at /consent/banner.js.
 func (s *Service) BannerScript() ([]byte, error) { return s.bannerScript() }
 
-func (h *handlers) bannerJS(w http.ResponseWriter, r *http.Request) error {
+// bannerHash names this version of the banner (its script with the
+// policy's configuration built in).
+func (h *handlers) bannerHash() string {
 	sum := sha256.Sum256(h.banner)
-	etag := `"` + hex.EncodeToString(sum[:8]) + `"`
+	return hex.EncodeToString(sum[:8])
+}
+
+// bannerJS serves the banner at its stable URL, cached five minutes (a
+// new policy version shows within that), naming its versioned URL in a
+// Link header.
+func (h *handlers) bannerJS(w http.ResponseWriter, r *http.Request) error {
+	hash := h.bannerHash()
+	w.Header().Set("Link", "</consent/banner/"+hash+"/banner.js>; rel=\"canonical\"")
+	return h.writeBanner(w, r, hash, "public, max-age=300")
+}
+
+// bannerVersioned serves the banner at its versioned URL, which never
+// changes and is cached for good; an older version's URL is sent to the
+// current one.
+func (h *handlers) bannerVersioned(w http.ResponseWriter, r *http.Request) error {
+	hash := h.bannerHash()
+	if r.PathValue("hash") != hash {
+		w.Header().Set("Cache-Control", "public, max-age=300")
+		http.Redirect(w, r, "/consent/banner/"+hash+"/banner.js", http.StatusFound)
+		return nil
+	}
+	return h.writeBanner(w, r, hash, "public, max-age=31536000, immutable")
+}
+
+func (h *handlers) writeBanner(w http.ResponseWriter, r *http.Request, hash, cache string) error {
+	etag := `"` + hash + `"`
 	w.Header().Set("ETag", etag)
-	w.Header().Set("Cache-Control", "public, max-age=300")
+	w.Header().Set("Cache-Control", cache)
 	w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	if r.Header.Get("If-None-Match") == etag {

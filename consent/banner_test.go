@@ -268,3 +268,36 @@ func TestBannerSendsGPC(t *testing.T) {
 		t.Errorf("no opt-out was recorded from the signal (source gpc): %+v", st.Purposes)
 	}
 }
+
+// TestBannerVersionedURL: the stable URL names the versioned one, which is
+// cached for good; an outdated version's URL leads to the current one.
+func TestBannerVersionedURL(t *testing.T) {
+	t.Parallel()
+	e := setup(t, "sqlite")
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Get(e.srv.URL + "/consent/banner.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	m := regexp.MustCompile(`^<(/consent/banner/[0-9a-f]+/banner\.js)>; rel="canonical"$`).FindStringSubmatch(resp.Header.Get("Link"))
+	if m == nil {
+		t.Fatalf("Link %q; want the versioned URL", resp.Header.Get("Link"))
+	}
+	resp, err = client.Get(e.srv.URL + m[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(resp.Header.Get("Cache-Control"), "immutable") {
+		t.Errorf("versioned URL: %d %q; want 200, immutable", resp.StatusCode, resp.Header.Get("Cache-Control"))
+	}
+	resp, err = client.Get(e.srv.URL + "/consent/banner/0123456789abcdef/banner.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != m[1] {
+		t.Errorf("an old version's URL: %d → %q; want 302 to %s", resp.StatusCode, resp.Header.Get("Location"), m[1])
+	}
+}

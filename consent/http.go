@@ -42,6 +42,7 @@ func (s *Service) Mount(mux *server.Mux, baseURL string) error {
 	mux.Handle("GET /unsubscribe/{token}", server.Public, h.unsubPage)
 	mux.Handle("POST /unsubscribe/{token}", server.Public, h.unsubscribe, server.MaxBody(4<<10), server.RateLimit(5, 20))
 	mux.Handle("GET /consent/banner.js", server.Public, h.bannerJS, server.CORS())
+	mux.Handle("GET /consent/banner/{hash}/banner.js", server.Public, h.bannerVersioned, server.CORS())
 	mux.Handle("GET /consent/banner/config", server.Public, h.bannerConfig, server.CORS())
 	mux.Handle("POST /consent/banner/choice", server.Public, h.bannerChoice, server.CORS(), server.MaxBody(8<<10), server.RateLimit(10, 50))
 	return nil

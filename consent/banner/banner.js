@@ -8,7 +8,7 @@
   var KEY = "vow_consent";
   var doc = document;
   var script = doc.currentScript;
-  var base = script && script.src ? script.src.replace(/\/consent\/banner\.js.*$/, "") : "";
+  var base = script && script.src ? script.src.replace(/\/consent\/banner(\/[0-9a-f]+\/banner)?\.js.*$/, "") : "";
   var gpc = navigator.globalPrivacyControl === true;
   var listeners = [];
   var root = null;
