@@ -631,3 +631,35 @@ func TestReceiptsKeptAsMade(t *testing.T) {
 		t.Errorf("receipts naming Ada after her erasure: %d, %v", left, err)
 	}
 }
+
+// TestUnsubscribePageEscapesOnce: the confirmation names the topic
+// escaped once — "news & offers", not "news &amp;amp; offers".
+func TestUnsubscribePageEscapesOnce(t *testing.T) {
+	t.Parallel()
+	src, err := os.ReadFile("../demo/vow.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	edited := strings.Replace(string(src), "    newsletter: {title: Newsletter, purpose: marketing}", `    "news & offers": {title: News and offers, purpose: marketing}`, 1)
+	if edited == string(src) {
+		t.Fatal("the demo policy has no newsletter topic to rename")
+	}
+	p, ds := policy.Parse("vow.yaml", []byte(edited))
+	if errs, _ := ds.Count(); errs > 0 || p == nil {
+		t.Fatalf("policy: %v", ds)
+	}
+	e := newEnv(t, storeURL(t, "sqlite"), newKeyring(t), p)
+	if code, b := e.do(t, call{method: "PUT", path: "/v1/preferences/bob", body: `{"topics":{"news & offers":true}}`}); code != 200 {
+		t.Fatalf("subscribe: %d %s", code, b)
+	}
+	code, b := e.do(t, call{method: "POST", path: "/v1/preferences/bob/unsubscribe-link", body: `{"topic":"news & offers"}`})
+	link := decode[struct{ URL string }](t, b)
+	if code != 200 {
+		t.Fatalf("link: %d %s", code, b)
+	}
+	code, page := e.do(t, call{method: "POST", path: link.URL, token: "-",
+		header: map[string]string{"Content-Type": "application/x-www-form-urlencoded", "Accept": "text/html"}, body: "List-Unsubscribe=One-Click"})
+	if code != 200 || !strings.Contains(string(page), "news &amp; offers messages") || strings.Contains(string(page), "&amp;amp;") {
+		t.Errorf("confirmation page: %d %s", code, page)
+	}
+}
