@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vowprivacy/vow/dsr"
 	"github.com/vowprivacy/vow/internal/testdb"
 )
 
@@ -269,5 +270,17 @@ func TestPolicyFlagEverywhere(t *testing.T) {
 	}
 	if code != 2 || json.Unmarshal([]byte(errOut), &e) != nil || !strings.Contains(e.Error.Message, "nope.yaml") {
 		t.Errorf("an error with --format json: %d %q; want a JSON error naming the file", code, errOut)
+	}
+}
+
+// TestRequestHelpListsTypes: the help of vow request and of --type names
+// every request type there is.
+func TestRequestHelpListsTypes(t *testing.T) {
+	_, long, _ := vow(t, "request", "--help")
+	_, create, _ := vow(t, "request", "create", "--help")
+	for _, typ := range dsr.Types {
+		if !strings.Contains(long, string(typ)) || !strings.Contains(create, string(typ)) {
+			t.Errorf("request help does not name %s", typ)
+		}
 	}
 }
