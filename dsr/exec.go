@@ -156,6 +156,12 @@ func (s *Service) Run(ctx context.Context, id string, progress func(Progress)) (
 // fail records a failed attempt: Waiting with a backoff when a datastore
 // could not be reached or the run was interrupted, Failed otherwise.
 func (s *Service) fail(ctx context.Context, r *Request, cause error) (*Request, error) {
+	// A run that lost its lease records nothing: the request is its
+	// successor's now, and a Waiting written over its Executing would undo
+	// that run's progress.
+	if errors.Is(context.Cause(ctx), state.ErrLeaseLost) {
+		return r, fmt.Errorf("dsr: %w: request %s: this run lost its lease and stopped; another runner has it", ErrBusy, r.ID)
+	}
 	// The caller's context may be what ended the run; record with a fresh one.
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()

@@ -324,6 +324,11 @@ func (e *Engine) runRule(ctx context.Context, cs *conns, i int, runID string, op
 		// first batch's result is lost): a resumed run redoes at most that
 		// much scanning, and deleted rows are not found again.
 		if rr.Batches == 1 || time.Since(saved) > time.Second || last {
+			// A run that lost its lease leaves the checkpoint to the run
+			// that has it: writing ours could rewind it.
+			if errors.Is(context.Cause(ctx), state.ErrLeaseLost) {
+				return fail(context.Cause(ctx))
+			}
 			if err := e.saveCheckpoint(context.WithoutCancel(ctx), cp); err != nil {
 				return fail(err)
 			}

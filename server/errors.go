@@ -114,7 +114,9 @@ func DecodeJSON(r *http.Request, v any) error {
 	if t := bytes.TrimSpace(body); len(t) > 0 && t[0] != '{' && wantsObject(v) {
 		return BadRequest("", "the body must be a JSON object, {…}")
 	}
-	if key, ok := duplicateKey(body); ok {
+	// encoding/json matches a struct's fields in any case: {"type": …,
+	// "TYPE": …} names one field twice.
+	if key, ok := duplicateKey(body, wantsStruct(v)); ok {
 		return BadRequest(key, "%q appears twice in the body; send it once", key)
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
@@ -157,9 +159,19 @@ func wantsObject(v any) bool {
 	return t != nil && (t.Kind() == reflect.Struct || t.Kind() == reflect.Map)
 }
 
+// wantsStruct reports whether v decodes into a struct (whose fields
+// encoding/json matches case-insensitively).
+func wantsStruct(v any) bool {
+	t := reflect.TypeOf(v)
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	return t != nil && t.Kind() == reflect.Struct
+}
+
 // duplicateKey returns the first key that appears twice in one object of
 // body, with its path ("changes.email"), if any.
-func duplicateKey(body []byte) (string, bool) {
+func duplicateKey(body []byte, fold bool) (string, bool) {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	type frame struct {
@@ -201,10 +213,14 @@ func duplicateKey(body []byte) (string, bool) {
 				if top.path != "" {
 					name = top.path + "." + t
 				}
-				if top.keys[t] {
+				k := t
+				if fold {
+					k = strings.ToLower(t)
+				}
+				if top.keys[k] {
 					return name, true
 				}
-				top.keys[t] = true
+				top.keys[k] = true
 				top.key, last = false, name
 				continue
 			}

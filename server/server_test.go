@@ -89,6 +89,7 @@ func TestServer(t *testing.T) {
 		{"empty", "POST", "/v1/echo", "c", ``, 400, `body is empty`},
 		{"too large", "POST", "/v1/echo", "c", `{"name":"` + strings.Repeat("x", 100) + `"}`, 413, `larger than 64 bytes`},
 		{"duplicate key", "POST", "/v1/echo", "c", `{"name":"x","name":"y"}`, 400, `"field":"name"`},
+		{"duplicate key in another case", "POST", "/v1/echo", "c", `{"name":"x","NAME":"y"}`, 400, `"field":"NAME"`},
 		{"invalid UTF-8", "POST", "/v1/echo", "c", "{\"name\":\"\xff\"}", 400, `not valid UTF-8`},
 		{"array body", "POST", "/v1/echo", "c", `[{"name":"x"}]`, 400, `must be a JSON object`},
 		{"lower-case scheme", "POST", "/v1/echo", "lower:c", `{"name":"x"}`, 200, `"by":"c"`},

@@ -63,22 +63,39 @@ func (s *Store) Hold(ctx context.Context, l Lease) (context.Context, func(), err
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		t := time.NewTicker(max(l.TTL/4, 10*time.Millisecond))
+		every := max(l.TTL/4, 10*time.Millisecond)
+		t := time.NewTicker(every)
 		defer t.Stop()
+		held := time.Now() // when the lease was last known ours
 		for {
 			select {
 			case <-hctx.Done():
 				return
 			case <-t.C:
 			}
-			kept, err := s.renewLease(hctx, l)
+			// Each renewal gets a quarter of the TTL: a store that hangs
+			// must not keep this runner from noticing the time.
+			rctx, rcancel := context.WithTimeout(hctx, every)
+			kept, err := s.renewLease(rctx, l)
+			rcancel()
 			switch {
-			case err != nil && hctx.Err() == nil:
-				s.logger.WarnContext(hctx, "state: renew lease", "lease", l.Name, "err", err)
-			case err == nil && !kept:
+			case err == nil && kept:
+				held = time.Now()
+			case err == nil:
 				s.logger.WarnContext(hctx, "state: lease lost to another runner; stopping", "lease", l.Name)
 				cancel(ErrLeaseLost)
 				return
+			case hctx.Err() != nil:
+				return
+			default:
+				s.logger.WarnContext(hctx, "state: renew lease", "lease", l.Name, "err", err)
+				// Cut off from the store past the TTL (less a renewal's
+				// time), another runner may have the lease: stop.
+				if time.Since(held) >= l.TTL-every {
+					s.logger.WarnContext(hctx, "state: lease could not be renewed within its TTL; stopping", "lease", l.Name)
+					cancel(ErrLeaseLost)
+					return
+				}
 			}
 		}
 	}()

@@ -82,3 +82,28 @@ func TestLease(t *testing.T) {
 		})
 	}
 }
+
+// TestLeaseCutOff: a runner that cannot reach the store to renew stops
+// once its lease may have expired, before another can have taken it for
+// long.
+func TestLeaseCutOff(t *testing.T) {
+	t.Parallel()
+	s := open(t, filepath.Join(t.TempDir(), "vow.db"))
+	ctx, release, err := s.Hold(context.Background(), Lease{Name: "request:r", Holder: "a", TTL: 400 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	// The store goes away: every renewal fails from now on.
+	if _, err := s.db.Exec(`DROP TABLE leases`); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-ctx.Done():
+		if !errors.Is(context.Cause(ctx), ErrLeaseLost) {
+			t.Errorf("cause %v; want ErrLeaseLost", context.Cause(ctx))
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("a runner that could not renew its lease kept running past its TTL")
+	}
+}

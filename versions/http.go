@@ -77,7 +77,12 @@ func (s *Service) version(kind string) server.HandlerFunc {
 		if err != nil {
 			return policyErr(err)
 		}
-		w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+		// The source is for admins: no shared cache may keep it.
+		if kind == "yaml" {
+			w.Header().Set("Cache-Control", "private, no-store")
+		} else {
+			w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+		}
 		w.Header().Set("ETag", `"`+v.Hash+`-`+kind+`"`)
 		serveVersion(w, r, v, kind)
 		return nil

@@ -209,4 +209,14 @@ func TestServePolicy(t *testing.T) {
 	if code, body := call("GET", "/privacy/versions/1/vow.yaml", admin.Secret, ""); code != 200 || !strings.Contains(body, "organization:") {
 		t.Errorf("the policy source for an admin: %d %.80s", code, body)
 	}
+	req, _ := http.NewRequest("GET", base+"/privacy/versions/1/vow.yaml", nil)
+	req.Header.Set("Authorization", "Bearer "+admin.Secret)
+	if resp, err := http.DefaultClient.Do(req); err != nil {
+		t.Fatal(err)
+	} else {
+		resp.Body.Close()
+		if cc := resp.Header.Get("Cache-Control"); !strings.Contains(cc, "no-store") || strings.Contains(cc, "public") {
+			t.Errorf("the admin-only source is sent with Cache-Control %q; no shared cache may keep it", cc)
+		}
+	}
 }
