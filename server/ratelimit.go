@@ -1,12 +1,15 @@
 package server
 
 import (
+	"log/slog"
 	"net"
 	"net/http"
 	"net/netip"
 	"strings"
 	"sync"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // RateLimit limits the route to perSecond requests per client IP address,
@@ -14,30 +17,39 @@ import (
 // It is meant for public routes that write (the cookie banner's choice,
 // unsubscribe links), where no token identifies the caller.
 func RateLimit(perSecond float64, burst int) RouteOption {
-	l := &limiter{rate: perSecond, burst: float64(burst), buckets: map[string]*bucket{}}
+	l := newLimiter(perSecond, burst)
 	return func(r *route) { r.limit = l }
 }
 
+// limiter keeps one token bucket (x/time/rate) per client.
 type limiter struct {
-	rate, burst float64
-	mu          sync.Mutex
-	buckets     map[string]*bucket
+	rate    rate.Limit
+	burst   int
+	refill  time.Duration // how long an empty bucket takes to fill
+	mu      sync.Mutex
+	buckets map[string]*rate.Limiter
+	swept   time.Time
+	full    bool // the table was full at the last sweep
 }
 
-type bucket struct {
-	tokens float64
-	last   time.Time
+func newLimiter(perSecond float64, burst int) *limiter {
+	return &limiter{
+		rate:    rate.Limit(perSecond),
+		burst:   burst,
+		refill:  time.Duration(float64(burst) / perSecond * float64(time.Second)),
+		buckets: map[string]*rate.Limiter{},
+	}
 }
 
 // maxBuckets bounds the limiter's memory. When it is reached, the buckets
-// that have refilled (idle long enough to be full again) are dropped —
-// forgetting them forgives nothing — and only if every bucket is still
-// in use are new clients counted together in one shared bucket, rather
-// than everyone being given a fresh burst.
+// that have refilled are dropped — a client idle that long would get a
+// full burst anyway, so forgetting it forgives nothing. The sweep runs at
+// most once per refill interval, so a flood of new addresses cannot make
+// every request walk the table. If every bucket is still in use, clients
+// beyond the bound go unlimited until the next sweep (and a warning is
+// logged): counting them together would let one flood lock out every
+// newcomer, which is worse for a consent banner than a few more writes.
 const maxBuckets = 100_000
-
-// overflow is the shared bucket of clients beyond maxBuckets.
-const overflow = "(overflow)"
 
 // clientKey is what one bucket counts: an IPv4 address, or an IPv6
 // address's /64 — one subscriber's network, through which a client can
@@ -92,33 +104,38 @@ func (l *limiter) allow(ip string, now time.Time) (bool, time.Duration) {
 	b := l.buckets[key]
 	if b == nil {
 		if len(l.buckets) >= maxBuckets {
-			l.sweep(now)
+			if now.Sub(l.swept) >= l.refill {
+				l.sweep(now)
+			}
+			if len(l.buckets) >= maxBuckets {
+				return true, 0
+			}
 		}
-		if len(l.buckets) >= maxBuckets {
-			key = overflow
-			b = l.buckets[key]
-		}
-		if b == nil {
-			b = &bucket{tokens: l.burst, last: now}
-			l.buckets[key] = b
-		}
+		b = rate.NewLimiter(l.rate, l.burst)
+		l.buckets[key] = b
 	}
-	b.tokens = min(l.burst, b.tokens+now.Sub(b.last).Seconds()*l.rate)
-	b.last = now
-	if b.tokens < 1 {
-		return false, time.Duration((1 - b.tokens) / l.rate * float64(time.Second))
+	r := b.ReserveN(now, 1)
+	if !r.OK() {
+		return false, l.refill
 	}
-	b.tokens--
+	if d := r.DelayFrom(now); d > 0 {
+		r.CancelAt(now)
+		return false, d
+	}
 	return true, 0
 }
 
-// sweep drops the buckets that have refilled: a client idle that long
-// would get a full burst anyway.
+// sweep drops the buckets that have refilled.
 func (l *limiter) sweep(now time.Time) {
-	full := time.Duration(l.burst / l.rate * float64(time.Second))
+	l.swept = now
 	for k, b := range l.buckets {
-		if now.Sub(b.last) >= full {
+		if b.TokensAt(now) >= float64(l.burst) {
 			delete(l.buckets, k)
 		}
 	}
+	full := len(l.buckets) >= maxBuckets
+	if full && !l.full {
+		slog.Warn("rate limit: every bucket in use; new clients go unlimited until buckets refill", "buckets", len(l.buckets))
+	}
+	l.full = full
 }

@@ -58,6 +58,16 @@ func setup(t *testing.T) (*httptest.Server, map[string]string) {
 		server.WriteJSON(w, http.StatusOK, map[string]any{"name": b.Name, "by": server.CallerName(r.Context())})
 		return nil
 	}, server.MaxBody(64))
+	// Paths that overlap with neither more specific, under different
+	// methods: the method mux takes both; the 405 lookup must not panic.
+	mux.Handle("GET /v1/o/{x}/b", server.Public, func(w http.ResponseWriter, r *http.Request) error {
+		server.WriteJSON(w, http.StatusOK, map[string]any{"route": "x-b"})
+		return nil
+	})
+	mux.Handle("POST /v1/o/c/{y}", server.Public, func(w http.ResponseWriter, r *http.Request) error {
+		server.WriteJSON(w, http.StatusOK, map[string]any{"route": "c-y"})
+		return nil
+	})
 	mux.Handle("GET /v1/panic", server.Public, func(w http.ResponseWriter, r *http.Request) error { panic("boom") })
 	mux.Handle("GET /v1/fail", server.Public, func(w http.ResponseWriter, r *http.Request) error {
 		return errors.New("secret internal detail")
@@ -95,6 +105,9 @@ func TestServer(t *testing.T) {
 		{"lower-case scheme", "POST", "/v1/echo", "lower:c", `{"name":"x"}`, 200, `"by":"c"`},
 		{"method not allowed", "DELETE", "/v1/echo", "", "", 405, `"code":"method_not_allowed"`},
 		{"not found", "GET", "/v1/nope", "", "", 404, `"code":"not_found"`},
+		{"overlapping paths, first", "GET", "/v1/o/z/b", "", "", 200, `"route":"x-b"`},
+		{"overlapping paths, second", "POST", "/v1/o/c/z", "", "", 200, `"route":"c-y"`},
+		{"overlapping paths, wrong method", "DELETE", "/v1/o/z/b", "", "", 405, `method_not_allowed`},
 		{"panic", "GET", "/v1/panic", "", "", 500, `"code":"internal"`},
 		{"internal error hidden", "GET", "/v1/fail", "", "", 500, `internal error`},
 	}
