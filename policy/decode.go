@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -32,31 +34,55 @@ func Load(path string) (*Policy, Diagnostics, error) {
 	return p, ds, nil
 }
 
-// readPolicy reads a regular file of at most maxSize bytes: /dev/zero
-// would be read until memory ran out, and a FIFO would block forever.
+// readPolicy reads a policy of at most maxSize bytes from a regular file
+// or a pipe (`vow check <(…)`, /dev/stdin fed by a pipe, a named pipe).
+// Devices, directories and sockets are refused before opening: /dev/zero
+// would be read until memory ran out. A pipe is opened without blocking,
+// so that a named pipe nobody writes to cannot hang the command, and its
+// reads give up after pipeWait.
 func readPolicy(path string) ([]byte, error) {
-	// Stat before opening: opening a FIFO blocks until a writer comes.
 	fi, err := os.Stat(path)
 	if err != nil {
 		return nil, fmt.Errorf("policy: %w", err)
 	}
-	if !fi.Mode().IsRegular() {
+	pipe := fi.Mode()&os.ModeNamedPipe != 0
+	if !fi.Mode().IsRegular() && !pipe {
 		return nil, fmt.Errorf("policy: %s is not a regular file (a %s): give the path of a vow.yaml", path, fileKind(fi.Mode()))
 	}
-	f, err := os.Open(path)
+	flag := os.O_RDONLY
+	if pipe {
+		flag |= syscall.O_NONBLOCK
+	}
+	f, err := os.OpenFile(path, flag, 0)
 	if err != nil {
 		return nil, fmt.Errorf("policy: %w", err)
 	}
 	defer f.Close()
+	if pipe {
+		// The poller makes the deadline work; a pipe without a writer
+		// reads as empty at once.
+		if err := f.SetReadDeadline(time.Now().Add(pipeWait)); err != nil {
+			return nil, fmt.Errorf("policy: %s: %w", path, err)
+		}
+	}
 	src, err := io.ReadAll(io.LimitReader(f, maxSize+1))
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return nil, fmt.Errorf("policy: %s is a pipe and nothing finished writing to it within %s", path, pipeWait)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("policy: %w", err)
 	}
 	if len(src) > maxSize {
 		return nil, fmt.Errorf("policy: %s is larger than %d MiB, the limit for a policy file", path, maxSize>>20)
 	}
+	if pipe && len(src) == 0 {
+		return nil, fmt.Errorf("policy: %s is a pipe and nothing was written to it", path)
+	}
 	return src, nil
 }
+
+// pipeWait bounds how long a policy read from a pipe may take.
+var pipeWait = 30 * time.Second
 
 func fileKind(m os.FileMode) string {
 	switch {

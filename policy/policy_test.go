@@ -2,6 +2,7 @@ package policy
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -210,9 +211,9 @@ func FuzzLoad(f *testing.F) {
 	})
 }
 
-// TestLoadRefusesSpecialFiles: a device, a FIFO or a directory is refused
-// at once (reading /dev/zero ran out of memory; a FIFO blocked forever),
-// and an oversize file is refused by its size.
+// TestLoadRefusesSpecialFiles: a device, a directory or an oversize file
+// is refused at once (reading /dev/zero ran out of memory), and a named
+// pipe that nobody writes to fails instead of blocking forever.
 func TestLoadRefusesSpecialFiles(t *testing.T) {
 	fifo := filepath.Join(t.TempDir(), "fifo")
 	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
@@ -222,7 +223,7 @@ func TestLoadRefusesSpecialFiles(t *testing.T) {
 	if err := os.WriteFile(big, bytes.Repeat([]byte("#"), 9<<20), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	for path, want := range map[string]string{"/dev/zero": "not a regular file", fifo: "named pipe", t.TempDir(): "directory", big: "larger than 8 MiB"} {
+	for path, want := range map[string]string{"/dev/zero": "not a regular file", fifo: "nothing was written", t.TempDir(): "directory", big: "larger than 8 MiB"} {
 		done := make(chan error, 1)
 		go func() { _, _, err := Load(path); done <- err }()
 		select {
@@ -234,4 +235,52 @@ func TestLoadRefusesSpecialFiles(t *testing.T) {
 			t.Fatalf("Load(%s) hangs", path)
 		}
 	}
+}
+
+// TestLoadFromPipe: `vow check <(generate-policy)` and a named pipe with a
+// writer are read like a file; a writer that never finishes runs into the
+// pipe's time limit.
+func TestLoadFromPipe(t *testing.T) {
+	src, err := os.ReadFile("testdata/valid.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Run("process substitution", func(t *testing.T) {
+		r, w, err := os.Pipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		go func() { w.Write(src); w.Close() }()
+		p, ds, err := Load(fmt.Sprintf("/dev/fd/%d", r.Fd()))
+		if err != nil || ds.HasErrors() || p == nil {
+			t.Fatalf("Load from a pipe: %v %v", err, ds)
+		}
+	})
+	t.Run("writer that never finishes", func(t *testing.T) {
+		old := pipeWait
+		pipeWait = 200 * time.Millisecond
+		defer func() { pipeWait = old }()
+		fifo := filepath.Join(t.TempDir(), "fifo")
+		if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+			t.Skip("no FIFOs here:", err)
+		}
+		// Hold the write end open (non-blocking, since no reader waits yet
+		// would make a blocking open hang): a reader waits for more.
+		rd, err := os.OpenFile(fifo, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rd.Close()
+		wr, err := os.OpenFile(fifo, os.O_WRONLY, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer wr.Close()
+		wr.Write(src[:10])
+		_, _, err = Load(fifo)
+		if err == nil || !strings.Contains(err.Error(), "nothing finished writing") {
+			t.Fatalf("Load = %v; want the pipe's time limit", err)
+		}
+	})
 }
