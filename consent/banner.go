@@ -162,7 +162,7 @@ func (h *handlers) bannerHash() string {
 // Link header.
 func (h *handlers) bannerJS(w http.ResponseWriter, r *http.Request) error {
 	hash := h.bannerHash()
-	w.Header().Set("Link", "</consent/banner/"+hash+"/banner.js>; rel=\"canonical\"")
+	w.Header().Set("Link", "<"+h.base+"/consent/banner/"+hash+"/banner.js>; rel=\"canonical\"")
 	return h.writeBanner(w, r, hash, "public, max-age=300")
 }
 
@@ -173,23 +173,17 @@ func (h *handlers) bannerVersioned(w http.ResponseWriter, r *http.Request) error
 	hash := h.bannerHash()
 	if r.PathValue("hash") != hash {
 		w.Header().Set("Cache-Control", "public, max-age=300")
-		http.Redirect(w, r, "/consent/banner/"+hash+"/banner.js", http.StatusFound)
+		http.Redirect(w, r, h.base+"/consent/banner/"+hash+"/banner.js", http.StatusFound)
 		return nil
 	}
 	return h.writeBanner(w, r, hash, "public, max-age=31536000, immutable")
 }
 
 func (h *handlers) writeBanner(w http.ResponseWriter, r *http.Request, hash, cache string) error {
-	etag := `"` + hash + `"`
-	w.Header().Set("ETag", etag)
 	w.Header().Set("Cache-Control", cache)
 	w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
-	if r.Header.Get("If-None-Match") == etag {
-		w.WriteHeader(http.StatusNotModified)
-		return nil
-	}
-	server.WriteBody(w, r, http.StatusOK, h.banner)
+	server.WriteBody(w, r, http.StatusOK, h.banner, hash)
 	return nil
 }
 

@@ -16,10 +16,27 @@ const compressAbove = 1024
 // accepts it and the body is large enough to gain: the policy pages and
 // the cookie banner are read by every visitor, often on a phone. The
 // caller sets Content-Type and any caching headers first.
-func WriteBody(w http.ResponseWriter, r *http.Request, status int, body []byte) {
+//
+// With a non-empty etag (an opaque tag, without quotes), the response
+// carries it as a strong ETag, suffixed "-gzip" for the compressed form —
+// the two forms differ in bytes, and a strong validator must name one —
+// and a matching If-None-Match is answered 304 Not Modified.
+func WriteBody(w http.ResponseWriter, r *http.Request, status int, body []byte, etag string) {
 	h := w.Header()
 	h.Add("Vary", "Accept-Encoding")
-	if len(body) >= compressAbove && acceptsGzip(r) {
+	gz := len(body) >= compressAbove && acceptsGzip(r)
+	if etag != "" {
+		if gz {
+			etag += "-gzip"
+		}
+		etag = `"` + etag + `"`
+		h.Set("ETag", etag)
+		if status == http.StatusOK && matchesETag(r.Header.Get("If-None-Match"), etag) {
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+	}
+	if gz {
 		body = Gzip(body)
 		h.Set("Content-Encoding", "gzip")
 	}
@@ -28,6 +45,23 @@ func WriteBody(w http.ResponseWriter, r *http.Request, status int, body []byte) 
 	if r.Method != http.MethodHead {
 		_, _ = w.Write(body)
 	}
+}
+
+// matchesETag reports whether an If-None-Match header names etag; the
+// comparison is weak, as RFC 9110 has it for If-None-Match.
+func matchesETag(header, etag string) bool {
+	if header == "" {
+		return false
+	}
+	if strings.TrimSpace(header) == "*" {
+		return true
+	}
+	for _, t := range strings.Split(header, ",") {
+		if strings.TrimPrefix(strings.TrimSpace(t), "W/") == etag {
+			return true
+		}
+	}
+	return false
 }
 
 // Gzip compresses b at the best level: bodies are small and often

@@ -83,7 +83,6 @@ func (s *Service) version(kind string) server.HandlerFunc {
 		} else {
 			w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
 		}
-		w.Header().Set("ETag", `"`+v.Hash+`-`+kind+`"`)
 		serveVersion(w, r, v, kind)
 		return nil
 	}
@@ -146,7 +145,9 @@ func serveVersion(w http.ResponseWriter, r *http.Request, v *Version, kind strin
 		h.Set("Content-Type", "application/yaml; charset=utf-8")
 		body = v.Source
 	}
-	server.WriteBody(w, r, http.StatusOK, []byte(body))
+	// One version's page never changes: its hash and kind name it, on the
+	// current URL too.
+	server.WriteBody(w, r, http.StatusOK, []byte(body), v.Hash+"-"+kind)
 }
 
 func (s *Service) list(w http.ResponseWriter, r *http.Request) error {
