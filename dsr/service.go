@@ -790,6 +790,11 @@ func (s *Service) SendCode(ctx context.Context, id string) error {
 	mac := hex.EncodeToString(s.Keys.MAC("dsr code", []byte(id+":"+code)))
 	address := hex.EncodeToString(s.Keys.MAC("dsr code address", []byte(strings.ToLower(r.Identities["email"]))))
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		// The limits are read, then raised: concurrent sends to one
+		// address take turns, or each would see room for one more.
+		if err := s.Store.LockTx(ctx, tx, "dsr code "+address); err != nil {
+			return err
+		}
 		var sends int
 		var sentAt string
 		err := tx.QueryRowContext(ctx, s.Store.Rebind(`SELECT sends, sent_at FROM verification_codes WHERE request_id = ?`), id).Scan(&sends, &sentAt)

@@ -28,6 +28,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -417,6 +418,25 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	}
 	return nil
 }
+
+// LockTx serialises the transactions that name the same key until tx
+// ends: check-then-write sequences (a limit counted, then raised) that a
+// unique index cannot guard. SQLite transactions already take the write
+// lock at BEGIN, so only PostgreSQL needs it: a transaction-scoped
+// advisory lock in a key space of its own (the two-key form), so it never
+// meets the store's single-key locks.
+func (s *Store) LockTx(ctx context.Context, tx *sql.Tx, key string) error {
+	if s.dialect != DialectPostgres {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(`+strconv.Itoa(keyedLockSpace)+`, hashtext($1))`, key); err != nil {
+		return s.wrap(err, "lock %s", key)
+	}
+	return nil
+}
+
+// keyedLockSpace is the first key of LockTx's advisory locks.
+const keyedLockSpace = 0x766f77 // "vow"
 
 // Shred makes what was just deleted or overwritten in the store (an
 // erased person's identities) unrecoverable from its files, as far as the
