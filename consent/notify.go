@@ -2,6 +2,7 @@ package consent
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
@@ -128,14 +129,29 @@ func (s *Service) watchSQLite(ctx context.Context) error {
 		<-ctx.Done()
 		return nil
 	}
-	conn, err := s.st.DB().Conn(ctx)
-	if err != nil {
-		return fmt.Errorf("consent: watch the store: %w", err)
-	}
-	defer conn.Close()
+	// The watch holds one connection: data_version is per connection. If
+	// asking fails, the connection is dropped and a new one taken on the
+	// next tick; until an answer comes, the cache is forgotten each time.
+	var conn *sql.Conn
+	defer func() {
+		if conn != nil {
+			conn.Close()
+		}
+	}()
 	version := func() (int64, error) {
+		if conn == nil {
+			c, err := s.st.DB().Conn(ctx)
+			if err != nil {
+				return 0, err
+			}
+			conn = c
+		}
 		var v int64
 		err := conn.QueryRowContext(ctx, `PRAGMA data_version`).Scan(&v)
+		if err != nil {
+			conn.Close()
+			conn = nil
+		}
 		return v, err
 	}
 	last, err := version()
@@ -145,6 +161,7 @@ func (s *Service) watchSQLite(ctx context.Context) error {
 	s.markListening()
 	t := time.NewTicker(sqliteWatchInterval)
 	defer t.Stop()
+	failing := false
 	for {
 		select {
 		case <-ctx.Done():
@@ -158,7 +175,17 @@ func (s *Service) watchSQLite(ctx context.Context) error {
 			}
 			// Unsure what changed: answer from the store until sure again.
 			s.cache.invalidateAll()
-			s.logger.Warn("consent: cannot ask the store for changes; forgetting the cache", "err", err)
+			if !failing {
+				s.logger.Warn("consent: cannot ask the store for changes; answering from the store until it answers", "err", err)
+			}
+			failing = true
+			continue
+		}
+		if failing {
+			s.logger.Info("consent: watching the store for changes again")
+			failing = false
+			last = v
+			s.cache.invalidateAll()
 			continue
 		}
 		if v != last {

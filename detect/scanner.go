@@ -195,7 +195,7 @@ func (s *Scanner) alpha(v []byte, i, j int, c ctx, hits []Hit) ([]Hit, int) {
 	}
 	if j < len(v) {
 		switch v[j] {
-		case '=', ':', '"', '\'', ' ':
+		case '=', ':', '"', '\'':
 			return s.assignment(v, i, j, hits)
 		}
 	}
