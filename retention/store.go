@@ -126,9 +126,17 @@ func (e *Engine) saveCheckpoint(ctx context.Context, cp *checkpoint) error {
 		}
 		key = string(b)
 	}
-	_, err := e.Store.DB().ExecContext(ctx, e.q(`INSERT INTO retention_checkpoints (rule, run_id, cutoff, last_key, rows_done, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+	// In a transaction, so that it is fenced by the rule's lease: a run
+	// that lost it must not move its successor's checkpoint.
+	err := e.Store.InTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, e.q(`INSERT INTO retention_checkpoints (rule, run_id, cutoff, last_key, rows_done, updated_at) VALUES (?, ?, ?, ?, ?, ?)
 ON CONFLICT (rule) DO UPDATE SET run_id = excluded.run_id, cutoff = excluded.cutoff, last_key = excluded.last_key, rows_done = excluded.rows_done, updated_at = excluded.updated_at`),
-		cp.Rule, cp.RunID, e.tv(cp.Cutoff), key, cp.Rows, e.tv(e.now()))
+			cp.Rule, cp.RunID, e.tv(cp.Cutoff), key, cp.Rows, e.tv(e.now()))
+		return err
+	})
+	if errors.Is(err, state.ErrLeaseLost) {
+		return err
+	}
 	if err != nil {
 		return e.Store.Wrap(err, "retention: save checkpoint of %q", cp.Rule)
 	}

@@ -2,6 +2,7 @@ package state
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"sync"
@@ -58,7 +59,7 @@ func (s *Store) Hold(ctx context.Context, l Lease) (context.Context, func(), err
 		}
 		return nil, nil, fmt.Errorf("state: lease %s: %w: %s has it until %v", l.Name, ErrLeaseHeld, holder, until)
 	}
-	hctx, cancel := context.WithCancelCause(ctx)
+	hctx, cancel := context.WithCancelCause(context.WithValue(ctx, leaseKey{}, l))
 	var once sync.Once
 	done := make(chan struct{})
 	go func() {
@@ -111,6 +112,32 @@ func (s *Store) Hold(ctx context.Context, l Lease) (context.Context, func(), err
 		})
 	}
 	return hctx, release, nil
+}
+
+// leaseKey is the context key of the lease a Hold context carries.
+type leaseKey struct{}
+
+// fence checks, inside tx, that the lease ctx was held under (if any) is
+// still this holder's, and keeps it so until tx ends: PostgreSQL locks
+// the lease row (a successor's takeover waits for the commit), SQLite's
+// transaction already holds the write lock. The renewer notices a lost
+// lease only at its next tick; a paused runner that woke up must not
+// first write "completed" over its successor's work.
+func (s *Store) fence(ctx context.Context, tx *sql.Tx) error {
+	l, ok := ctx.Value(leaseKey{}).(Lease)
+	if !ok {
+		return nil
+	}
+	q := `SELECT holder FROM leases WHERE name = ?`
+	if s.dialect == DialectPostgres {
+		q += ` FOR UPDATE`
+	}
+	var holder string
+	err := tx.QueryRowContext(ctx, s.rebind(q), l.Name).Scan(&holder)
+	if errors.Is(err, sql.ErrNoRows) || err == nil && holder != l.Holder {
+		return fmt.Errorf("state: lease %s: %w", l.Name, ErrLeaseLost)
+	}
+	return s.wrapIf(err, "check lease %s", l.Name)
 }
 
 // takeLease takes the lease if it is free, expired or already ours, in

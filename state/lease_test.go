@@ -2,6 +2,7 @@ package state
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"path/filepath"
 	"testing"
@@ -105,5 +106,47 @@ func TestLeaseCutOff(t *testing.T) {
 		}
 	case <-time.After(2 * time.Second):
 		t.Fatal("a runner that could not renew its lease kept running past its TTL")
+	}
+}
+
+// TestLeaseFence: a transaction under a held context writes only while the
+// lease is its holder's. A runner paused past its TTL wakes with its
+// context still live (its renewer has not ticked yet); its first write
+// must fail, not land over its successor's work.
+func TestLeaseFence(t *testing.T) {
+	t.Parallel()
+	for name, url := range map[string]func(testing.TB) string{
+		"sqlite":   func(t testing.TB) string { return filepath.Join(t.TempDir(), "vow.db") },
+		"postgres": testdb.Postgres,
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			s := open(t, url(t))
+			ctx := context.Background()
+			// A long TTL: the renewer stays asleep through the test.
+			hctx, release, err := s.Hold(ctx, Lease{Name: "request:f", Holder: "a", TTL: time.Hour})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer release()
+			write := func(c context.Context) error {
+				return s.InTx(c, func(tx *sql.Tx) error {
+					_, err := tx.ExecContext(c, s.rebind(`INSERT INTO code_sends (address, sent_at) VALUES (?, 'x')`), "fence-"+time.Now().Format(time.RFC3339Nano))
+					return err
+				})
+			}
+			if err := write(hctx); err != nil {
+				t.Fatalf("a write under a held lease: %v", err)
+			}
+			if _, err := s.db.ExecContext(ctx, s.rebind(`UPDATE leases SET holder = 'b' WHERE name = ?`), "request:f"); err != nil {
+				t.Fatal(err)
+			}
+			if err := write(hctx); !errors.Is(err, ErrLeaseLost) {
+				t.Errorf("a write after the lease was taken: %v; want ErrLeaseLost", err)
+			}
+			if err := write(ctx); err != nil {
+				t.Errorf("a write outside any lease: %v", err)
+			}
+		})
 	}
 }

@@ -403,13 +403,18 @@ func (s *Store) Close() error {
 // InTx runs fn in one transaction, committed when fn returns nil and
 // rolled back otherwise: a change and the audit entry that records it
 // (AppendTx) commit together, in one commit. fn must use only tx: on
-// SQLite the transaction holds the write lock.
+// SQLite the transaction holds the write lock. Under a context from
+// [Store.Hold], the transaction is fenced: it fails with ErrLeaseLost,
+// writing nothing, unless the lease is still this holder's.
 func (s *Store) InTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return s.wrap(err, "begin")
 	}
 	defer func() { _ = tx.Rollback() }()
+	if err := s.fence(ctx, tx); err != nil {
+		return err
+	}
 	if err := fn(tx); err != nil {
 		return err
 	}
