@@ -11,16 +11,19 @@ import (
 	"github.com/vowprivacy/vow/internal/testdb"
 )
 
+// storeURLs make a fresh store of each kind, for tests run on both.
+var storeURLs = map[string]func(testing.TB) string{
+	"sqlite":   func(t testing.TB) string { return filepath.Join(t.TempDir(), "vow.db") },
+	"postgres": testdb.Postgres,
+}
+
 // TestLease: one runner holds a lease at a time, across stores (as
 // processes); a dead runner's lease is taken once it expires, never
 // before; a runner whose lease was taken while it was paused learns it at
 // its next renewal and its context ends.
 func TestLease(t *testing.T) {
 	t.Parallel()
-	for name, url := range map[string]func(testing.TB) string{
-		"sqlite":   func(t testing.TB) string { return filepath.Join(t.TempDir(), "vow.db") },
-		"postgres": testdb.Postgres,
-	} {
+	for name, url := range storeURLs {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			u := url(t)
@@ -115,10 +118,7 @@ func TestLeaseCutOff(t *testing.T) {
 // must fail, not land over its successor's work.
 func TestLeaseFence(t *testing.T) {
 	t.Parallel()
-	for name, url := range map[string]func(testing.TB) string{
-		"sqlite":   func(t testing.TB) string { return filepath.Join(t.TempDir(), "vow.db") },
-		"postgres": testdb.Postgres,
-	} {
+	for name, url := range storeURLs {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			s := open(t, url(t))
