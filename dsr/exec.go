@@ -868,8 +868,10 @@ func (s *Service) stepDone(ctx context.Context, id, step string) (json.RawMessag
 	return json.RawMessage(data), true, nil
 }
 
+// markDone records a step in a transaction of its own, fenced by the
+// request's lease: a run that lost it records nothing.
 func (s *Service) markDone(ctx context.Context, id, step string, data any) error {
-	return s.markDoneIn(ctx, s.Store.DB(), id, step, data)
+	return s.inTx(ctx, func(tx *sql.Tx) error { return s.markDoneIn(ctx, tx, id, step, data) })
 }
 
 // markDoneIn records a step through q: the store's pool, or a transaction
@@ -896,12 +898,14 @@ func (s *Service) updateStep(ctx context.Context, id, step string, data any) err
 	if err != nil {
 		return fmt.Errorf("dsr: encode step %s: %w", step, err)
 	}
-	_, err = s.Store.DB().ExecContext(ctx, s.Store.Rebind(`UPDATE request_steps SET data = ?, done_at = ? WHERE request_id = ? AND step = ?`),
-		string(b), ts(s.now()), id, step)
-	if err != nil {
-		return s.Store.Wrap(err, "dsr: update step %s", step)
-	}
-	return nil
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, s.Store.Rebind(`UPDATE request_steps SET data = ?, done_at = ? WHERE request_id = ? AND step = ?`),
+			string(b), ts(s.now()), id, step)
+		if err != nil {
+			return s.Store.Wrap(err, "dsr: update step %s", step)
+		}
+		return nil
+	})
 }
 
 func (s *Service) pause(ctx context.Context) error {
