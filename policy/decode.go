@@ -283,6 +283,8 @@ type shorthand interface{ fromScalar(s string) }
 
 func (f *Field) fromScalar(s string) { f.Category = s }
 
+func (k *JSONKey) fromScalar(s string) { k.Category = s }
+
 func (d *decoder) structure(n *yaml.Node, v reflect.Value, path string) {
 	if n.Kind == yaml.ScalarNode {
 		if sh, ok := v.Addr().Interface().(shorthand); ok {

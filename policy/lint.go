@@ -45,10 +45,34 @@ func (l *linter) owner() *Ownership {
 	return l.own
 }
 
+// jsonPath is a key path inside a JSON value: keys joined by dots, each
+// optionally marked [] for the elements of an array.
+var jsonPath = regexp.MustCompile(`^[^.\[\]\s]+(\[\])?(\.[^.\[\]\s]+(\[\])?)*$`)
+
+// forbidden checks the categories the policy promises never to hold.
+func (l *linter) forbidden() {
+	for i, c := range l.p.Forbidden {
+		path := fmt.Sprintf("forbidden[%d]", i)
+		l.category(path, c)
+		if !strings.HasPrefix(c, "user.") {
+			l.warnf(path, "invalid-value", "forbidden: lists personal-data categories (user.…)", "%q is not a personal-data category; a promise not to hold it means little", c)
+		}
+	}
+}
+
+// forbiddenField reports a field declared with a category the policy
+// promises never to hold: the data map and the promise contradict.
+func (l *linter) forbiddenField(s *System, t *Table, f *Field, fp string) {
+	if f.Category != "" && slices.Contains(l.p.Forbidden, f.Category) {
+		l.errorf(fp+".category", "forbidden-category", "drop the column (or stop filling it), or remove the category from forbidden:", "%s:%s.%s holds %s, which forbidden: promises is never held", s.Name, t.Name, f.Name, f.Category)
+	}
+}
+
 func lint(p *Policy, absence bool) Diagnostics {
 	l := &linter{p: p, absence: absence}
 	l.top()
 	l.categories()
+	l.forbidden()
 	l.purposes()
 	l.systems()
 	l.processors()
@@ -288,7 +312,11 @@ func (l *linter) webhook(s *System, path string) {
 		l.oneOf(fmt.Sprintf("%s.webhook.identities[%d]", path, i), "identity", id, Identities)
 	}
 	for i, c := range w.Categories {
-		l.category(fmt.Sprintf("%s.webhook.categories[%d]", path, i), c)
+		cp := fmt.Sprintf("%s.webhook.categories[%d]", path, i)
+		l.category(cp, c)
+		if slices.Contains(l.p.Forbidden, c) {
+			l.errorf(cp, "forbidden-category", "remove it from the service's categories, or from forbidden:", "system %s holds %s, which forbidden: promises is never held", s.Name, c)
+		}
 	}
 }
 
@@ -316,6 +344,18 @@ func (l *linter) table(s *System, t *Table, path string) {
 			l.errorf(fp, "missing-key", "write the category, e.g. email: user.contact.email (system.operations for non-personal columns)", "field %q has no category", f.Name)
 		}
 		l.category(fp+".category", f.Category)
+		l.forbiddenField(s, t, f, fp)
+		l.oneOf(fp+".stored", "storage form", f.Stored, StoredForms)
+		for _, k := range f.JSON {
+			kp := fp + ".json." + k.Name
+			if !jsonPath.MatchString(k.Name) {
+				l.errorf(kp, "invalid-value", "write the keys from the column's top level, dot-separated, with [] for any element of an array: address.city, items[].email", "%q is not a JSON key path", k.Name)
+			}
+			l.category(kp+".category", k.Category)
+			if slices.Contains(l.p.Forbidden, k.Category) {
+				l.errorf(kp+".category", "forbidden-category", "remove the key from the JSON, or the category from forbidden:", "%s:%s.%s.%s holds %s, which forbidden: promises is never held", s.Name, t.Name, f.Name, k.Name, k.Category)
+			}
+		}
 		if f.Identity != "" {
 			l.oneOf(fp+".identity", "identity", f.Identity, Identities)
 			if l.owner().Kind(s.Name, t.Name) == "" {

@@ -31,6 +31,7 @@ type Policy struct {
 	Cookies        []*Cookie      `yaml:"cookies" help:"Cookies and similar technologies set on the company's sites."`
 	Notices        Notices        `yaml:"notices" help:"Dates and promises about the policy itself."`
 	Brake          Brakes         `yaml:"brake" help:"Limits past which an erasure or a retention run stops and waits for an operator's approval."`
+	Forbidden      []string       `yaml:"forbidden" help:"Categories the company promises never to hold, e.g. user.financial.credit_card: no field may declare one, the rendered policy states the promise, and a content scan (vow scan, check --live --scan) that finds one anywhere is an error."`
 
 	// File is the name the policy was loaded from; Source its bytes.
 	File   string `yaml:"-"`
@@ -162,7 +163,25 @@ type Field struct {
 	Erase      *Erasure `yaml:"erase" help:"Erasure strategy: nullify, hmac, {set: value} or {hold: reason, for: duration}."`
 	Purposes   []string `yaml:"purposes" help:"Purposes this column is used for, when narrower than the system's."`
 	Rectify    *bool    `yaml:"rectify" help:"Whether a rectification request may change this column. By default a column of personal data may be changed, unless it is a key, a reference, a credential (user.authorization) or the timestamp a retention rule counts from; true or false says otherwise."`
+	Stored     string     `yaml:"stored" help:"How the values are stored: plain (default), encrypted or hashed. A content scan that finds readable personal data or a plaintext secret in an encrypted or hashed column is an error."`
+	JSON       []*JSONKey `yaml:"json" vow:"keyed" help:"For a JSON column: the keys inside it that hold personal data, by path (phone, address.city, items[].email; [] for any array element), each mapped to a category. A bare string is a category."`
 }
+
+// JSONKey is a key path inside a JSON column and what it holds.
+type JSONKey struct {
+	Name     string `yaml:"-"`
+	Category string `yaml:"category" vow:"required" help:"Data category of the values at this path."`
+}
+
+// Storage forms of a field's values.
+const (
+	StoredPlain     = "plain"
+	StoredEncrypted = "encrypted"
+	StoredHashed    = "hashed"
+)
+
+// StoredForms lists the values of a field's stored key.
+var StoredForms = []string{StoredPlain, StoredEncrypted, StoredHashed}
 
 // Processor receives personal data on the company's behalf.
 type Processor struct {

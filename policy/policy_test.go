@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -99,6 +100,11 @@ func TestDiagnostics(t *testing.T) {
 		{"webhook url with credentials", "systems:\n", "systems:\n  mailer:\n    kind: webhook\n    connection: {env: MAILER_SECRET}\n    webhook: {url: \"https://u:p@hooks.example.com/vow\", identities: [email], categories: [user.contact.email]}\n", "inline-secret", "a webhook url must not carry credentials", 0},
 		{"webhook without block", "systems:\n", "systems:\n  mailer:\n    kind: webhook\n    connection: {env: MAILER_SECRET}\n", "missing-key", "a webhook system needs a webhook block", 0},
 		{"webhook block on a database", "    connection: {env: APP_DATABASE_URL}\n", "    connection: {env: APP_DATABASE_URL}\n    webhook: {url: \"https://x.example\", identities: [email], categories: [user.name]}\n", "invalid-value", "only a webhook system has a webhook block", 0},
+		{"forbidden category declared", "processors:\n", "forbidden: [user.name]\nprocessors:\n", "forbidden-category", "app:users.name holds user.name, which forbidden: promises is never held", 37},
+		{"forbidden unknown category", "processors:\n", "forbidden: [user.financial.card]\nprocessors:\n", "unknown-category", `unknown category "user.financial.card"`, 0},
+		{"stored unknown form", "name: user.name\n", "name: {category: user.name, stored: encrypt}\n", "unknown-value", `unknown storage form "encrypt", did you mean "encrypted"?`, 0},
+		{"json key path", "name: user.name\n", "name: user.name\n          attribs: {category: system.operations, json: {\"a..b\": user.contact.phone_number}}\n", "invalid-value", `"a..b" is not a JSON key path`, 0},
+		{"json key category", "name: user.name\n", "name: user.name\n          attribs: {category: system.operations, json: {\"items[].phone\": user.contact.phone}}\n", "unknown-category", `unknown category "user.contact.phone"`, 0},
 		{"webhook unknown identity", "systems:\n", "systems:\n  mailer:\n    kind: webhook\n    connection: {env: MAILER_SECRET}\n    webhook: {url: \"https://h.example\", identities: [passport], categories: [user.contact.email]}\n", "unknown-value", "passport", 0},
 	}
 	for _, tc := range tests {
@@ -126,6 +132,29 @@ func TestDiagnostics(t *testing.T) {
 			}
 			t.Fatalf("want %s %q, got:\n%s", tc.code, tc.msg, joinDiags(ds))
 		})
+	}
+}
+
+// TestForbiddenHeld: a category the policy promises never to hold may not
+// be declared anywhere something is held — a column, a key inside a JSON
+// column, a service — but a processor may receive it (a payment provider
+// takes card numbers the company never stores).
+func TestForbiddenHeld(t *testing.T) {
+	src := strings.Replace(validSource(t), "processors:\n", "forbidden: [user.financial.credit_card]\nprocessors:\n", 1)
+	src = strings.Replace(src, "name: user.name\n", "name: user.name\n          attribs: {category: system.operations, json: {card.number: user.financial.credit_card}}\n", 1)
+	src = strings.Replace(src, "systems:\n", "systems:\n  payments:\n    kind: webhook\n    connection: {env: PAY_SECRET}\n    webhook: {url: \"https://pay.example\", identities: [email], categories: [user.financial.credit_card]}\n", 1)
+	src = strings.Replace(src, "categories: [user.contact.email]\n    location", "categories: [user.contact.email, user.financial.credit_card]\n    location", 1)
+	_, ds := Parse("vow.yaml", []byte(src))
+	var got []string
+	for _, d := range ds {
+		if d.Code == "forbidden-category" {
+			got = append(got, d.Path)
+		}
+	}
+	want := []string{"systems.app.tables.users.fields.attribs.json.card.number.category", "systems.payments.webhook.categories[0]"}
+	slices.Sort(got)
+	if !slices.Equal(got, want) {
+		t.Errorf("forbidden-category at %q; want %q\n%s", got, want, joinDiags(ds))
 	}
 }
 
