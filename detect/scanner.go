@@ -51,12 +51,16 @@ type Scanner struct {
 	pathStr   string // path as a string, built when a hit needs it
 	pathDirty bool
 
-	dobAt int // end of the last birth-date context word in the text, or far before 0
+	dobAt    int  // end of the last birth-date context word in the text, or far before 0
+	inAssign bool // scanning the value of a key=value: no nested assignments
+	pemMiss  int  // end of a window known to hold no PEM END line
 
 	unesc []byte  // unescaped JSON string
 	offs  []int32 // offs[i]: raw offset of unesc[i]
 	dec   []byte  // base64 scratch
 	keys  map[string]ctx
+	// keyCache fronts keys; see keyCtx.
+	keyCache [256]keyEntry
 }
 
 // NewScanner returns a Scanner.
@@ -100,7 +104,10 @@ func (s *Scanner) hit(hits []Hit, cat, det string, conf float64, start, end int)
 		return hits
 	}
 	if s.pathDirty {
-		s.pathStr, s.pathDirty = string(s.path), false
+		if string(s.path) != s.pathStr {
+			s.pathStr = string(s.path)
+		}
+		s.pathDirty = false
 	}
 	return append(hits, Hit{Category: cat, Detector: det, Confidence: conf, Path: s.pathStr, Start: s.base + start, End: s.base + end})
 }
@@ -108,8 +115,13 @@ func (s *Scanner) hit(hits []Hit, cat, det string, conf float64, start, end int)
 // scanText scans v as free text; c is the context its key gave it, if any.
 func (s *Scanner) scanText(v []byte, c ctx, hits []Hit) []Hit {
 	s.dobAt = -1 << 30
+	s.pemMiss = 0
+	return s.scanRange(v, 0, c, hits)
+}
+
+// scanRange scans v[i:]; detectors may look back before i for context.
+func (s *Scanner) scanRange(v []byte, i int, c ctx, hits []Hit) []Hit {
 	n := len(v)
-	i := 0
 	for i < n {
 		k := class[v[i]]
 		if k&cTrig == 0 {
@@ -117,6 +129,18 @@ func (s *Scanner) scanText(v []byte, c ctx, hits []Hit) []Hit {
 			continue
 		}
 		var next int
+		if k&cLower != 0 {
+			// The common case, a lower-case word: skip it unless its first
+			// two letters can start a detector or a key=value follows.
+			j := i + 1
+			for j < n && class[v[j]]&cWord != 0 {
+				j++
+			}
+			if (j == n || !wordFollow[v[j]]) && (j-i == 1 || lowerSecond[v[i]]&letterBit(v[i+1]) == 0) {
+				i = j
+				continue
+			}
+		}
 		if k&cWord != 0 {
 			hits, next = s.word(v, i, c, hits)
 		} else {
@@ -134,7 +158,10 @@ func (s *Scanner) scanText(v []byte, c ctx, hits []Hit) []Hit {
 // starts at i and returns where scanning resumes.
 func (s *Scanner) word(v []byte, i int, c ctx, hits []Hit) ([]Hit, int) {
 	j := i + 1
-	for j < len(v) && class[v[j]]&cWord != 0 {
+	for _, b := range v[j:] {
+		if class[b]&cWord == 0 {
+			break
+		}
 		j++
 	}
 	b := v[i]
@@ -190,10 +217,10 @@ func (s *Scanner) alpha(v []byte, i, j int, c ctx, hits []Hit) ([]Hit, int) {
 	if len(hits) > n {
 		return hits, e
 	}
-	if j-i >= 3 && j-i <= 14 && k&(cUpper|cLower) != 0 && isBirthWord(v[i:j]) {
+	if j-i >= 3 && j-i <= 14 && birthStart[b] && isBirthWord(v[i:j]) {
 		s.dobAt = j
 	}
-	if j < len(v) {
+	if j < len(v) && !s.inAssign {
 		switch v[j] {
 		case '=', ':', '"', '\'':
 			return s.assignment(v, i, j, hits)
@@ -201,6 +228,33 @@ func (s *Scanner) alpha(v []byte, i, j int, c ctx, hits []Hit) ([]Hit, int) {
 	}
 	return hits, j
 }
+
+// lowerSecond[a] has bit b-'a' set when a lower-case word starting with
+// the letters a, b may start a detector (a token prefix, a birth-date word).
+var lowerSecond = func() (t [256]uint32) {
+	for _, p := range []string{"gh", "gi", "gl", "xo", "xa", "sk", "rk", "ya", "np", "ey", "be", "pb",
+		"do", "bi", "bo", "bd", "ge", "na", "fe", "fo"} {
+		t[p[0]] |= 1 << (p[1] - 'a')
+	}
+	return t
+}()
+
+func letterBit(b byte) uint32 {
+	if b-'a' < 26 {
+		return 1 << (b - 'a')
+	}
+	if b-'A' < 26 {
+		return 1 << (b - 'A')
+	}
+	return 0
+}
+
+// wordFollow are the bytes after a word that make it interesting whatever
+// it is: an assignment, or the ':' of an IPv6 group.
+var wordFollow = [256]bool{'=': true, ':': true, '"': true, '\'': true}
+
+// birthStart holds the first letters of the words isBirthWord accepts.
+var birthStart = [256]bool{'d': true, 'D': true, 'b': true, 'B': true, 'g': true, 'G': true, 'n': true, 'N': true, 'f': true, 'F': true}
 
 func skipSpace(v []byte, p int) int {
 	for p < len(v) && (v[p] == ' ' || v[p] == '\t' || v[p] == '\n' || v[p] == '\r') {

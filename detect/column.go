@@ -1,0 +1,112 @@
+package detect
+
+import (
+	"cmp"
+	"slices"
+)
+
+// Column aggregates the hits over the sampled values of one database
+// column. The zero value is ready to use; a Column is not safe for
+// concurrent use.
+type Column struct {
+	// Scanner scans the values; nil means NewScanner().
+	Scanner *Scanner
+
+	values int
+	groups map[groupKey]*group
+	hits   []Hit
+}
+
+type groupKey struct{ category, detector, path string }
+
+type group struct {
+	matched int
+	sumConf float64
+	example string
+}
+
+// Finding is what a column holds according to its content: one per
+// category, detector and JSON path seen.
+type Finding struct {
+	Category string
+	Detector string
+	Path     string // JSON key path, or "" for text
+	// Confidence is the mean, over the matched values, of the best hit's
+	// confidence in each: how sure the detector is when it matches, not
+	// how much of the column matched (that is HitRate).
+	Confidence float64
+	Values     int     // non-null values scanned
+	Matched    int     // values with at least one hit of this category, detector and path
+	HitRate    float64 // Matched / Values
+	Example    string  // masked example (Mask), never the value itself
+}
+
+// Add scans one value; nil is SQL NULL and is not counted.
+func (c *Column) Add(v []byte) {
+	if v == nil {
+		return
+	}
+	if c.Scanner == nil {
+		c.Scanner = NewScanner()
+	}
+	if c.groups == nil {
+		c.groups = make(map[groupKey]*group)
+	}
+	c.values++
+	c.hits = c.Scanner.Scan(v, c.hits[:0])
+	for k, h := range c.hits {
+		key := groupKey{h.Category, h.Detector, h.Path}
+		best, first := h.Confidence, true
+		for _, o := range c.hits[:k] {
+			if o.Category == h.Category && o.Detector == h.Detector && o.Path == h.Path {
+				first = false
+			}
+		}
+		if !first {
+			continue
+		}
+		for _, o := range c.hits[k+1:] {
+			if o.Category == h.Category && o.Detector == h.Detector && o.Path == h.Path {
+				best = max(best, o.Confidence)
+			}
+		}
+		g := c.groups[key]
+		if g == nil {
+			g = &group{example: Mask(h.Category, h.Detector, string(v[h.Start:h.End]))}
+			c.groups[key] = g
+		}
+		g.matched++
+		g.sumConf += best
+	}
+}
+
+// Values is the number of non-null values added.
+func (c *Column) Values() int { return c.values }
+
+// Findings returns what the column's values held, by hit rate, then
+// confidence (both descending), then category, detector and path.
+func (c *Column) Findings() []Finding {
+	out := make([]Finding, 0, len(c.groups))
+	for k, g := range c.groups {
+		out = append(out, Finding{
+			Category:   k.category,
+			Detector:   k.detector,
+			Path:       k.path,
+			Confidence: g.sumConf / float64(g.matched),
+			Values:     c.values,
+			Matched:    g.matched,
+			HitRate:    float64(g.matched) / float64(c.values),
+			Example:    g.example,
+		})
+	}
+	slices.SortFunc(out, func(a, b Finding) int {
+		return cmp.Or(
+			cmp.Compare(b.HitRate, a.HitRate),
+			cmp.Compare(b.Confidence, a.Confidence),
+			cmp.Compare(a.Category, b.Category),
+			cmp.Compare(a.Detector, b.Detector),
+			cmp.Compare(a.Path, b.Path),
+		)
+	})
+	return out
+}

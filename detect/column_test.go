@@ -1,0 +1,73 @@
+package detect
+
+import "testing"
+
+func TestColumn(t *testing.T) {
+	var c Column
+	rows := []string{
+		`{"email":"a.one@example.com","attribs":{"phone":"+44 20 7946 0958"}}`,
+		`{"email":"b.two@example.com","attribs":{"phone":"+1 415 555 0132"}}`,
+		`{"email":"c.three@example.com","attribs":{}}`,
+		`{"email":null,"attribs":{"phone":null}}`,
+	}
+	for _, r := range rows {
+		c.Add([]byte(r))
+	}
+	c.Add(nil) // SQL NULL: not a value
+	c.Add(nil)
+	if c.Values() != 4 {
+		t.Fatalf("Values() = %d, want 4", c.Values())
+	}
+	got := map[string]Finding{}
+	for _, f := range c.Findings() {
+		got[f.Category+" "+f.Path] = f
+	}
+	tests := []struct {
+		key     string
+		matched int
+		rate    float64
+		example string
+	}{
+		{CatEmail + " email", 3, 0.75, "a•••@•••.com"},
+		{CatPhone + " attribs.phone", 2, 0.5, "+••••••••••58"},
+	}
+	for _, tc := range tests {
+		f, ok := got[tc.key]
+		if !ok {
+			t.Errorf("no finding %q in %+v", tc.key, c.Findings())
+			continue
+		}
+		if f.Matched != tc.matched || f.Values != 4 || f.HitRate != tc.rate || f.Example != tc.example {
+			t.Errorf("%s: got matched=%d values=%d rate=%.2f example=%q, want %d/4 %.2f %q",
+				tc.key, f.Matched, f.Values, f.HitRate, f.Example, tc.matched, tc.rate, tc.example)
+		}
+	}
+	if len(got) != len(tests) {
+		t.Errorf("findings %+v, want only %d", c.Findings(), len(tests))
+	}
+	fs := c.Findings()
+	if fs[0].Category != CatEmail {
+		t.Errorf("findings not sorted by hit rate: %+v", fs)
+	}
+}
+
+// TestColumnCountsValuesOnce checks that a value with several hits of one
+// kind counts once, and that text and JSON paths stay apart.
+func TestColumnCountsValuesOnce(t *testing.T) {
+	var c Column
+	c.Add([]byte("jane@example.com, john@example.org"))
+	c.Add([]byte("nothing here"))
+	c.Add([]byte(`{"to":["x@example.com","y@example.com"]}`))
+	fs := c.Findings()
+	if len(fs) != 2 {
+		t.Fatalf("findings %+v, want 2", fs)
+	}
+	for _, f := range fs {
+		if f.Matched != 1 || f.Values != 3 {
+			t.Errorf("%+v: want matched 1 of 3", f)
+		}
+		if f.Path != "" && f.Path != "to[]" {
+			t.Errorf("unexpected path %q", f.Path)
+		}
+	}
+}
