@@ -88,15 +88,7 @@ type fixture struct {
 	resolver datastore.Resolver
 }
 
-func newDSN(t *testing.T, kind string) string {
-	switch kind {
-	case "postgres":
-		return testdb.Postgres(t)
-	case "mysql":
-		return testdb.MySQL(t)
-	}
-	return testdb.SQLite(t)
-}
+func newDSN(t *testing.T, kind string) string { return testdb.New(t, kind) }
 
 func loadPolicy(t *testing.T, kind string) *policy.Policy {
 	t.Helper()

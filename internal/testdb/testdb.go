@@ -152,6 +152,19 @@ func MySQLAdmin(t testing.TB, sql string) {
 	execMySQL(t, cfg.FormatDSN(), MySQLAdminDSN(), sql)
 }
 
+// New returns a new, empty database of the given kind ("postgres",
+// "mysql" or "sqlite"): what [Postgres], [MySQL] or [SQLite] returns.
+func New(t testing.TB, kind string) string {
+	t.Helper()
+	switch kind {
+	case "postgres":
+		return Postgres(t)
+	case "mysql":
+		return MySQL(t)
+	}
+	return SQLite(t)
+}
+
 // SQLite returns the path of a new, empty SQLite database file in a
 // temporary directory that is removed when the test ends. (An empty file
 // is a valid SQLite database.)
