@@ -63,7 +63,7 @@ func (l *linter) forbidden() {
 // forbiddenField reports a field declared with a category the policy
 // promises never to hold: the data map and the promise contradict.
 func (l *linter) forbiddenField(s *System, t *Table, f *Field, fp string) {
-	if f.Category != "" && slices.Contains(l.p.Forbidden, f.Category) {
+	if f.Category != "" && l.p.IsForbidden(f.Category) {
 		l.errorf(fp+".category", "forbidden-category", "drop the column (or stop filling it), or remove the category from forbidden:", "%s:%s.%s holds %s, which forbidden: promises is never held", s.Name, t.Name, f.Name, f.Category)
 	}
 }
@@ -314,7 +314,7 @@ func (l *linter) webhook(s *System, path string) {
 	for i, c := range w.Categories {
 		cp := fmt.Sprintf("%s.webhook.categories[%d]", path, i)
 		l.category(cp, c)
-		if slices.Contains(l.p.Forbidden, c) {
+		if l.p.IsForbidden(c) {
 			l.errorf(cp, "forbidden-category", "remove it from the service's categories, or from forbidden:", "system %s holds %s, which forbidden: promises is never held", s.Name, c)
 		}
 	}
@@ -352,7 +352,7 @@ func (l *linter) table(s *System, t *Table, path string) {
 				l.errorf(kp, "invalid-value", "write the keys from the column's top level, dot-separated, with [] for any element of an array: address.city, items[].email", "%q is not a JSON key path", k.Name)
 			}
 			l.category(kp+".category", k.Category)
-			if slices.Contains(l.p.Forbidden, k.Category) {
+			if l.p.IsForbidden(k.Category) {
 				l.errorf(kp+".category", "forbidden-category", "remove the key from the JSON, or the category from forbidden:", "%s:%s.%s.%s holds %s, which forbidden: promises is never held", s.Name, t.Name, f.Name, k.Name, k.Category)
 			}
 		}

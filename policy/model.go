@@ -154,15 +154,15 @@ type ForeignKey struct {
 
 // Field is a column of a table.
 type Field struct {
-	Name       string   `yaml:"-"`
-	Category   string   `yaml:"category" help:"Data category of the column."`
-	Identity   string   `yaml:"identity" help:"This column identifies the subject: email, user_id, phone, username, customer_id or external_id."`
-	References string   `yaml:"references" help:"Relation: [system:]table.column this column points to."`
-	Label      string   `yaml:"label" help:"For a reference: a column of the referenced row (a list's name, a link's URL) that access packages show beside the reference, so they read like the application's own export."`
-	Relation   string   `yaml:"relation" help:"Whose rows these are: owner (a row belongs to whoever owns the row it references), mention (it only names that person; erasure applies this column's strategy) or owns (the referenced row, e.g. an address, belongs to this row's owner). Inferred when omitted."`
-	Erase      *Erasure `yaml:"erase" help:"Erasure strategy: nullify, hmac, {set: value} or {hold: reason, for: duration}."`
-	Purposes   []string `yaml:"purposes" help:"Purposes this column is used for, when narrower than the system's."`
-	Rectify    *bool    `yaml:"rectify" help:"Whether a rectification request may change this column. By default a column of personal data may be changed, unless it is a key, a reference, a credential (user.authorization) or the timestamp a retention rule counts from; true or false says otherwise."`
+	Name       string     `yaml:"-"`
+	Category   string     `yaml:"category" help:"Data category of the column."`
+	Identity   string     `yaml:"identity" help:"This column identifies the subject: email, user_id, phone, username, customer_id or external_id."`
+	References string     `yaml:"references" help:"Relation: [system:]table.column this column points to."`
+	Label      string     `yaml:"label" help:"For a reference: a column of the referenced row (a list's name, a link's URL) that access packages show beside the reference, so they read like the application's own export."`
+	Relation   string     `yaml:"relation" help:"Whose rows these are: owner (a row belongs to whoever owns the row it references), mention (it only names that person; erasure applies this column's strategy) or owns (the referenced row, e.g. an address, belongs to this row's owner). Inferred when omitted."`
+	Erase      *Erasure   `yaml:"erase" help:"Erasure strategy: nullify, hmac, {set: value} or {hold: reason, for: duration}."`
+	Purposes   []string   `yaml:"purposes" help:"Purposes this column is used for, when narrower than the system's."`
+	Rectify    *bool      `yaml:"rectify" help:"Whether a rectification request may change this column. By default a column of personal data may be changed, unless it is a key, a reference, a credential (user.authorization) or the timestamp a retention rule counts from; true or false says otherwise."`
 	Stored     string     `yaml:"stored" help:"How the values are stored: plain (default), encrypted or hashed. A content scan that finds readable personal data or a plaintext secret in an encrypted or hashed column is an error."`
 	JSON       []*JSONKey `yaml:"json" vow:"keyed" help:"For a JSON column: the keys inside it that hold personal data, by path (phone, address.city, items[].email; [] for any array element), each mapped to a category. A bare string is a category."`
 }

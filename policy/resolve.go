@@ -310,3 +310,14 @@ func (p *Policy) IdentityKinds() []string {
 	}
 	return out
 }
+
+// IsForbidden reports whether category is one the policy promises never to
+// hold: listed under forbidden:, or below one that is.
+func (p *Policy) IsForbidden(category string) bool {
+	for _, f := range p.Forbidden {
+		if taxonomy.Within(category, f) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"path/filepath"
 	"text/tabwriter"
@@ -15,8 +16,9 @@ import (
 )
 
 func (a *app) checkCommand() *cobra.Command {
-	var live, strict, categories, record bool
+	var live, strict, categories, record, scanContent bool
 	var timeout time.Duration
+	var sf scanFlags
 	cmd := &cobra.Command{
 		Use:   "check [vow.yaml]",
 		Short: "Check a policy file, and with --live the databases it declares",
@@ -29,10 +31,18 @@ With --live it also connects to every declared datastore and reports drift:
 declared tables, columns, keys and relations that do not exist, and tables and
 columns the database has that the policy does not declare.
 
+With --scan (and --live) it also reads a sample of every table and reports
+what the values themselves are (see vow scan): a category listed under
+forbidden: found anywhere, or readable personal data or a plaintext secret in
+a column declared stored: encrypted or hashed, is an error; personal data in
+an ignored table, an undeclared or non-personal column, or an undeclared
+JSON key is a warning.
+
 Exit status: 0 no errors, 1 errors found (or warnings, with --strict),
 2 the check could not run.`,
 		Example: `  vow check
   vow check --live examples/scanner/vow.yaml
+  vow check --live --scan --sample 2000
   vow check --format json | jq '.diagnostics[] | select(.severity=="error")'
   vow check --live --record --state "$VOW_STATE"   # keep evidence of each check
   vow check --categories   # list the built-in data categories`,
@@ -42,6 +52,9 @@ Exit status: 0 no errors, 1 errors found (or warnings, with --strict),
 				return a.listCategories()
 			}
 			file := a.policyArg(args)
+			if scanContent && !live {
+				return errors.New("--scan reads the datastores: use it with --live")
+			}
 			p, ds, err := policy.Load(file)
 			if err != nil {
 				return fmt.Errorf("%w (run vow init to write one)", err)
@@ -54,6 +67,13 @@ Exit status: 0 no errors, 1 errors found (or warnings, with --strict),
 				defer cancel()
 				lds, res := drift.Live(ctx, p, datastore.Resolver{BaseDir: filepath.Dir(file)})
 				ds, systems = append(ds, lds...), res
+				if scanContent {
+					cds, err := a.checkScan(cmd, file, p, &sf)
+					if err != nil {
+						return err
+					}
+					ds = append(ds, cds...)
+				}
 				ds.Sort()
 			} else if live {
 				a.logger.Warn("skipping the live check: the policy file does not parse")
@@ -79,7 +99,9 @@ Exit status: 0 no errors, 1 errors found (or warnings, with --strict),
 	cmd.Flags().BoolVar(&strict, "strict", false, "fail on warnings too")
 	cmd.Flags().BoolVar(&record, "record", false, "record the outcome as an event in the state store")
 	cmd.Flags().BoolVar(&categories, "categories", false, "list the built-in data categories and exit")
-	cmd.Flags().DurationVar(&timeout, "timeout", 30*time.Second, "time limit for the live check")
+	cmd.Flags().DurationVar(&timeout, "timeout", 30*time.Second, "time limit for the live check (the content scan has none: bound it with --sample)")
+	cmd.Flags().BoolVar(&scanContent, "scan", false, "with --live: also scan the values of every table for personal data, secrets and forbidden data")
+	sf.register(cmd)
 	return cmd
 }
 

@@ -132,7 +132,7 @@ checks it against itself and the company's real databases.`,
 		a.checkCommand(), a.initCommand(), a.demoCommand(), a.renderCommand(), a.policyCommand(),
 		a.requestCommand(), a.certificateCommand(), a.retentionCommand(), a.holdCommand(),
 		a.consentCommand(), a.incidentCommand(), a.auditCommand(), a.keysCommand(),
-		a.stateCommand(), a.tokenCommand(), a.serveCommand(), a.versionCommand(),
+		a.stateCommand(), a.tokenCommand(), a.serveCommand(), a.versionCommand(), a.scanCommand(),
 	)
 	return root
 }

@@ -1,0 +1,472 @@
+// Package scan reads samples of the tables of the datastores a policy
+// declares and runs the content detectors (package detect) over their
+// values: personal data found by what it is, not by what its column is
+// called — a card number in a JSON column, an email in a log line, a
+// plaintext token where the policy says tokens are encrypted.
+//
+// A scan only reads. It reads a bounded sample of each table (PostgreSQL's
+// TABLESAMPLE on a large table, windows of the primary key elsewhere, or
+// every row with Options.Full), in batches with a pause between them, and
+// keeps per column only counts and one masked example, so its memory does
+// not grow with the table. What the findings mean for a policy is for the
+// drift package to say.
+package scan
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"math/rand/v2"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/vowprivacy/vow/connector"
+	"github.com/vowprivacy/vow/detect"
+	"github.com/vowprivacy/vow/policy"
+)
+
+// Opener opens the connector of a system; datastore.Resolver is one.
+type Opener interface {
+	Open(ctx context.Context, sys *policy.System) (connector.SQL, error)
+}
+
+// Options bound a scan.
+type Options struct {
+	// Sample is how many rows of each table are read; 10,000 when 0.
+	Sample int
+	// Full reads every row instead of a sample.
+	Full bool
+	// Batch is how many rows one statement reads; 1,000 when 0.
+	Batch int
+	// Pause is slept between batches, leaving room to the workload.
+	Pause time.Duration
+	// MaxValue is how many bytes of one value are scanned; 64 KiB when 0.
+	MaxValue int
+	// Only, when set, limits the scan to these tables ("system:table", or
+	// "system" for all of a system's tables).
+	Only []string
+	// Progress, when set, is called before each table is read.
+	Progress func(Progress)
+}
+
+func (o Options) sample() int   { return cmpOr(o.Sample, 10_000) }
+func (o Options) batch() int    { return cmpOr(o.Batch, 1_000) }
+func (o Options) maxValue() int { return cmpOr(o.MaxValue, 64<<10) }
+
+func cmpOr(v, def int) int {
+	if v > 0 {
+		return v
+	}
+	return def
+}
+
+// Progress says where a scan is.
+type Progress struct {
+	System, Table string
+	// Table is the Index-th of Tables of all systems (1-based).
+	Index, Tables int
+}
+
+// Report is what a scan found.
+type Report struct {
+	Systems []System `json:"systems"`
+	// Sample is the rows per table asked for; 0 with Full.
+	Sample int  `json:"sample,omitempty"`
+	Full   bool `json:"full,omitempty"`
+}
+
+// System is what a scan found in one system.
+type System struct {
+	Name   string  `json:"name"`
+	Kind   string  `json:"kind"`
+	Tables []Table `json:"tables"`
+	// Error says why the system could not be scanned, or a table of it.
+	Error string `json:"error,omitempty"`
+}
+
+// Table is what a scan found in one table.
+type Table struct {
+	Name string `json:"name"`
+	// Method says how the rows were chosen: "all rows", "every row
+	// (--full)", "TABLESAMPLE SYSTEM (2.5%)", "12 windows of the key",
+	// "the first rows".
+	Method   string        `json:"method"`
+	Rows     int           `json:"rows"`     // rows read
+	Estimate int64         `json:"estimate"` // rows in the table (an estimate on large tables)
+	Columns  []Column      `json:"columns"`
+	Duration time.Duration `json:"duration_ns"`
+	Error    string        `json:"error,omitempty"`
+}
+
+// Column is what a scan found in one column.
+type Column struct {
+	Name     string           `json:"name"`
+	Type     string           `json:"type"`
+	Values   int              `json:"values"` // non-null values scanned
+	Findings []detect.Finding `json:"findings,omitempty"`
+}
+
+// Run scans every table of every database system of p (webhook systems
+// have no tables to read). A system or table that cannot be read is
+// reported in the Report, not as an error, so one run covers everything it
+// can; the error is for a cancelled context.
+func Run(ctx context.Context, p *policy.Policy, o Opener, opt Options) (*Report, error) {
+	rep := &Report{Full: opt.Full}
+	if !opt.Full {
+		rep.Sample = opt.sample()
+	}
+	type target struct {
+		sys    *policy.System
+		c      connector.SQL
+		schema *connector.Schema
+	}
+	var targets []target
+	defer func() {
+		for _, t := range targets {
+			t.c.Close()
+		}
+	}()
+	total := 0
+	for _, sys := range p.Systems {
+		if sys.Kind == "webhook" || !selected(opt.Only, sys.Name, "") {
+			continue
+		}
+		rs := System{Name: sys.Name, Kind: sys.Kind}
+		c, err := o.Open(ctx, sys)
+		if err != nil {
+			rs.Error = err.Error()
+			rep.Systems = append(rep.Systems, rs)
+			continue
+		}
+		schema, err := c.Introspect(ctx)
+		if err != nil {
+			c.Close()
+			rs.Error = err.Error()
+			rep.Systems = append(rep.Systems, rs)
+			continue
+		}
+		targets = append(targets, target{sys, c, schema})
+		rep.Systems = append(rep.Systems, rs)
+		for _, t := range schema.Tables {
+			if selected(opt.Only, sys.Name, t.Name) {
+				total++
+			}
+		}
+	}
+	i := 0
+	for _, tg := range targets {
+		rs := &rep.Systems[slices.IndexFunc(rep.Systems, func(s System) bool { return s.Name == tg.sys.Name })]
+		for ti := range tg.schema.Tables {
+			t := &tg.schema.Tables[ti]
+			if !selected(opt.Only, tg.sys.Name, t.Name) {
+				continue
+			}
+			i++
+			if opt.Progress != nil {
+				opt.Progress(Progress{System: tg.sys.Name, Table: t.Name, Index: i, Tables: total})
+			}
+			rt, err := ScanTable(ctx, tg.c, t, opt)
+			if ctx.Err() != nil {
+				return rep, ctx.Err()
+			}
+			if err != nil {
+				rt.Error = err.Error()
+			}
+			rs.Tables = append(rs.Tables, rt)
+		}
+	}
+	return rep, nil
+}
+
+func selected(only []string, sys, table string) bool {
+	if len(only) == 0 {
+		return true
+	}
+	for _, o := range only {
+		s, t, hasTable := strings.Cut(o, ":")
+		if s != sys {
+			continue
+		}
+		if !hasTable || table == "" || strings.EqualFold(t, table) {
+			return true
+		}
+	}
+	return false
+}
+
+// Scannable reports whether a column of this database type can hold what
+// the detectors look for: text, JSON and binary columns. Numbers, dates,
+// booleans and UUIDs cannot hold an email or a token, and integer columns
+// are left out on purpose: they are mostly keys, and a 16-digit key can
+// pass a card number's checksum.
+func Scannable(dbType string) bool {
+	t := strings.ToLower(dbType)
+	if i := strings.IndexAny(t, "( "); i >= 0 && !strings.HasPrefix(t, "character") && !strings.HasPrefix(t, "double") {
+		t = t[:i]
+	}
+	switch {
+	case strings.Contains(t, "char"), strings.Contains(t, "text"), strings.Contains(t, "clob"),
+		strings.HasPrefix(t, "json"), t == "xml", t == "citext", t == "string",
+		strings.Contains(t, "blob"), t == "bytea", strings.Contains(t, "binary"), t == "inet", t == "cidr",
+		t == "enum", t == "set", t == "":
+		// SQLite columns may be declared with no type, and hold anything.
+		return true
+	}
+	return false
+}
+
+// ScanTable reads a sample of one table (or every row, with opt.Full) and
+// runs the detectors over its scannable columns.
+func ScanTable(ctx context.Context, c connector.SQL, t *connector.Table, opt Options) (rt Table, err error) {
+	start := time.Now()
+	rt.Name = t.Name
+	var cols []connector.Column
+	for _, col := range t.Columns {
+		if Scannable(col.Type) {
+			cols = append(cols, col)
+		}
+	}
+	acc := make([]detect.Column, len(cols))
+	scanner := detect.NewScanner(detect.WithMaxBytes(opt.maxValue()))
+	for i := range acc {
+		acc[i].Scanner = scanner
+	}
+	defer func() {
+		rt.Duration = time.Since(start)
+		for i, col := range cols {
+			rt.Columns = append(rt.Columns, Column{Name: col.Name, Type: col.Type, Values: acc[i].Values(), Findings: acc[i].Findings()})
+		}
+	}()
+	if len(cols) == 0 {
+		rt.Method = "no text columns"
+		return rt, nil
+	}
+	est, err := connector.RowCount(ctx, c, t.Name)
+	if err != nil {
+		return rt, err
+	}
+	rt.Estimate = est
+	r := &reader{c: c, d: c.Dialect(), t: t, cols: cols, acc: acc, opt: opt}
+	err = r.read(ctx, est, &rt)
+	return rt, err
+}
+
+// reader reads the rows of one table in batches.
+type reader struct {
+	c    connector.SQL
+	d    connector.Dialect
+	t    *connector.Table
+	cols []connector.Column
+	acc  []detect.Column
+	opt  Options
+	rows int
+}
+
+func (r *reader) read(ctx context.Context, est int64, rt *Table) error {
+	defer func() { rt.Rows = r.rows }()
+	sample := r.opt.sample()
+	key := r.t.PrimaryKey
+	switch {
+	case r.opt.Full:
+		rt.Method = "every row (--full)"
+		if len(key) == 0 {
+			return r.stream(ctx, "", 0)
+		}
+		return r.keyset(ctx, key, -1)
+	case est <= int64(sample):
+		rt.Method = "all rows"
+		if len(key) == 0 {
+			return r.stream(ctx, "", sample)
+		}
+		return r.keyset(ctx, key, sample)
+	case r.d.Kind() == "postgres" && est > int64(sample)*3/2:
+		// SYSTEM reads whole pages at random: far cheaper than BERNOULLI,
+		// which reads the whole table, at the price of rows that sit
+		// together coming together. Half again more than needed, as the
+		// estimate may be off; the LIMIT keeps the sample bounded.
+		pct := float64(sample) / float64(est) * 150
+		rt.Method = fmt.Sprintf("TABLESAMPLE SYSTEM (%.3g%%)", pct)
+		return r.stream(ctx, " TABLESAMPLE SYSTEM ("+strconv.FormatFloat(pct, 'f', 6, 64)+")", sample)
+	case len(key) == 1 && r.integerKey(key[0]):
+		windows := (sample + r.opt.batch() - 1) / r.opt.batch()
+		rt.Method = fmt.Sprintf("%d windows of the key", windows)
+		return r.windows(ctx, key[0], windows)
+	case len(key) > 0:
+		rt.Method = "the first rows by key"
+		return r.keyset(ctx, key, sample)
+	default:
+		rt.Method = "the first rows"
+		return r.stream(ctx, "", sample)
+	}
+}
+
+func (r *reader) integerKey(col string) bool {
+	c := r.t.Column(col)
+	return c != nil && integerType.MatchString(strings.ToLower(c.Type))
+}
+
+var integerType = regexp.MustCompile(`^((tiny|small|medium|big)?int(eger|[248])?|(small|big)?serial)\b`)
+
+func (r *reader) selectList(extra []string) string {
+	names := make([]string, 0, len(extra)+len(r.cols))
+	for _, k := range extra {
+		names = append(names, r.d.Column(k))
+	}
+	for _, c := range r.cols {
+		names = append(names, r.d.Column(c.Name))
+	}
+	return strings.Join(names, ", ")
+}
+
+// stream reads up to limit rows (every row when limit is 0) in one
+// statement; the rows are not held, so memory stays flat.
+func (r *reader) stream(ctx context.Context, sample string, limit int) error {
+	q := "SELECT " + r.selectList(nil) + " FROM " + r.d.Ident(r.t.Name) + sample
+	if limit > 0 {
+		q += " LIMIT " + strconv.Itoa(limit)
+	}
+	_, err := r.query(ctx, q, nil, 0)
+	return err
+}
+
+// keyset reads the table in key order, a batch at a time, until limit
+// rows (every row when limit is negative).
+func (r *reader) keyset(ctx context.Context, key []string, limit int) error {
+	var last []any
+	for {
+		n := r.opt.batch()
+		if limit >= 0 {
+			n = min(n, limit-r.rows)
+			if n <= 0 {
+				return nil
+			}
+		}
+		q := "SELECT " + r.selectList(key) + " FROM " + r.d.Ident(r.t.Name)
+		if last != nil {
+			q += " WHERE " + r.rowValue(key) + " > (" + r.d.Params(1, len(key)) + ")"
+		}
+		q += " ORDER BY " + r.orderBy(key) + " LIMIT " + strconv.Itoa(n)
+		got, err := r.query(ctx, q, last, len(key))
+		if err != nil {
+			return err
+		}
+		if got.rows < n {
+			return nil
+		}
+		last = got.lastKey
+		if err := r.pause(ctx); err != nil {
+			return err
+		}
+	}
+}
+
+// windows reads batches that start at evenly spread points of an integer
+// key's range, each at a random offset: a sample of the whole table, not
+// of its oldest rows, by index range scans only.
+func (r *reader) windows(ctx context.Context, key string, windows int) error {
+	var lo, hi sql.NullInt64
+	k := r.d.Column(key)
+	if err := r.c.DB().QueryRowContext(ctx, "SELECT min("+k+"), max("+k+") FROM "+r.d.Ident(r.t.Name)).Scan(&lo, &hi); err != nil {
+		return r.c.Translate(ctx, "key range of "+r.t.Name, err)
+	}
+	if !lo.Valid {
+		return nil
+	}
+	stride := max(1, (hi.Int64-lo.Int64+1)/int64(windows))
+	q := "SELECT " + r.selectList(nil) + " FROM " + r.d.Ident(r.t.Name) + " WHERE " + k + " >= " + r.d.Param(1) + " ORDER BY " + k + " LIMIT " + strconv.Itoa(r.opt.batch())
+	for w := range windows {
+		from := lo.Int64 + int64(w)*stride + rand.Int64N(stride)
+		if from > hi.Int64 {
+			break
+		}
+		if _, err := r.query(ctx, q, []any{from}, 0); err != nil {
+			return err
+		}
+		if err := r.pause(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *reader) rowValue(key []string) string {
+	cols := make([]string, len(key))
+	for i, k := range key {
+		cols[i] = r.d.Column(k)
+	}
+	return "(" + strings.Join(cols, ", ") + ")"
+}
+
+func (r *reader) orderBy(key []string) string {
+	cols := make([]string, len(key))
+	for i, k := range key {
+		cols[i] = r.d.Column(k)
+	}
+	return strings.Join(cols, ", ")
+}
+
+type batch struct {
+	rows    int
+	lastKey []any
+}
+
+// query runs q and feeds every value of the scanned columns to the
+// detectors; the first nkey columns are the key, kept from the last row.
+func (r *reader) query(ctx context.Context, q string, args []any, nkey int) (batch, error) {
+	var b batch
+	rows, err := r.c.DB().QueryContext(ctx, q, args...)
+	if err != nil {
+		return b, r.c.Translate(ctx, "scan "+r.t.Name, err)
+	}
+	defer rows.Close()
+	keys := make([]any, nkey)
+	raw := make([]sql.RawBytes, len(r.cols))
+	dest := make([]any, nkey+len(r.cols))
+	for i := range keys {
+		dest[i] = &keys[i]
+	}
+	for i := range raw {
+		dest[nkey+i] = &raw[i]
+	}
+	for rows.Next() {
+		if err := rows.Scan(dest...); err != nil {
+			return b, r.c.Translate(ctx, "scan "+r.t.Name, err)
+		}
+		for i, v := range raw {
+			if v == nil {
+				continue // NULL
+			}
+			r.acc[i].Add(v)
+		}
+		b.rows++
+		r.rows++
+	}
+	if err := rows.Err(); err != nil {
+		return b, r.c.Translate(ctx, "scan "+r.t.Name, err)
+	}
+	if nkey > 0 && b.rows > 0 {
+		b.lastKey = make([]any, nkey)
+		for i, k := range keys {
+			if bs, ok := k.([]byte); ok {
+				k = slices.Clone(bs)
+			}
+			b.lastKey[i] = k
+		}
+	}
+	return b, nil
+}
+
+func (r *reader) pause(ctx context.Context) error {
+	if r.opt.Pause <= 0 {
+		return ctx.Err()
+	}
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(r.opt.Pause):
+		return nil
+	}
+}
