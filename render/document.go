@@ -31,9 +31,15 @@ type Document struct {
 	// ProcessorTransfers are processors outside the home locations, with their safeguard.
 	ProcessorTransfers []Processor
 	Sensitive          []CategoryRef // sensitive categories collected
-	MinimumAge         int
-	ChangeNoticeDays   int
-	BreachNoticeHours  int
+	// Forbidden are the categories the policy promises never to hold.
+	Forbidden []CategoryRef
+	// Protected is true when the policy holds passwords or credentials and
+	// declares every column of them stored encrypted or hashed: only then
+	// may the document say they are kept in protected form.
+	Protected         bool
+	MinimumAge        int
+	ChangeNoticeDays  int
+	BreachNoticeHours int
 }
 
 // CategoryRef names a data category for readers.
@@ -265,6 +271,10 @@ func Build(p *policy.Policy, sources []SourceRule, titles func(key string) strin
 	if len(groups[""]) > 0 {
 		d.Collected = append(d.Collected, Source{Key: "other", Categories: groups[""]})
 	}
+	for _, key := range p.Forbidden {
+		d.Forbidden = append(d.Forbidden, ref(key))
+	}
+	d.Protected = protected(p)
 
 	consent := map[string]*policy.ConsentPurpose{}
 	for _, c := range p.Consent.Purposes {
@@ -346,6 +356,29 @@ func Build(p *policy.Policy, sources []SourceRule, titles func(key string) strin
 
 // label names a table for readers: its description without a closing
 // full stop (the templates punctuate), else its name.
+// protected reports whether the policy holds credentials (user.authorization)
+// and declares every column of them stored encrypted or hashed.
+func protected(p *policy.Policy) bool {
+	n := 0
+	for _, s := range p.Systems {
+		for _, t := range s.Tables {
+			for _, f := range t.Fields {
+				if !taxonomy.Within(f.Category, "user.authorization") {
+					continue
+				}
+				if f.Stored != policy.StoredEncrypted && f.Stored != policy.StoredHashed {
+					return false
+				}
+				n++
+			}
+		}
+		if s.Webhook != nil && slices.ContainsFunc(s.Webhook.Categories, func(c string) bool { return taxonomy.Within(c, "user.authorization") }) {
+			return false // a service's storage is not declared
+		}
+	}
+	return n > 0
+}
+
 func label(t *policy.Table) string {
 	return strings.TrimSuffix(strings.TrimSpace(cmp.Or(t.Description, t.Name)), ".")
 }

@@ -288,6 +288,46 @@ func TestEscaping(t *testing.T) {
 	}
 }
 
+// TestProtectedOnlyWhenDeclared: "credentials are stored only in protected
+// form" is said only when every credential column is declared stored
+// encrypted or hashed — the demo keeps AWS key ids in the clear, so its
+// policy must not say it — and forbidden categories are stated as what
+// the company does not hold.
+func TestProtectedOnlyWhenDeclared(t *testing.T) {
+	t.Parallel()
+	src, err := os.ReadFile("../demo/vow.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const sentence = "Passwords and credentials are stored only in protected form"
+	r := renderer(t, render.Options{})
+	for _, tc := range []struct {
+		name, old, new string
+		want           bool
+	}{
+		{"a credential in the clear", "", "", false},
+		{"every credential protected", "access_key_id: user.authorization.credentials", "access_key_id: {category: user.authorization.credentials, stored: encrypted}", true},
+		{"a credential stored plain", "access_key_id: user.authorization.credentials", "access_key_id: {category: user.authorization.credentials, stored: plain}", false},
+	} {
+		p, _ := policy.Parse("vow.yaml", []byte(strings.Replace(string(src), tc.old, tc.new, 1)))
+		if p == nil {
+			t.Fatal("policy did not parse")
+		}
+		for _, f := range []render.Format{render.HTML, render.Markdown} {
+			out, err := r.String(f, p, render.Meta{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.Contains(out, sentence) != tc.want {
+				t.Errorf("%s (%v): says %q: %v, want %v", tc.name, f, sentence, !tc.want, tc.want)
+			}
+			if !strings.Contains(out, "We do not collect or store these kinds of information: Payment card.") {
+				t.Errorf("%s (%v): the forbidden category is not stated", tc.name, f)
+			}
+		}
+	}
+}
+
 // TestCatalogComplete: every value the policy vocabulary allows has
 // wording, so a valid policy never fails to render.
 func TestCatalogComplete(t *testing.T) {
