@@ -19,6 +19,9 @@ type Guess struct {
 	// Confident is false for weak guesses (matched on type alone, or a
 	// generic name).
 	Confident bool
+	// Evidence says what the guess rests on: FromName, FromKey,
+	// FromContent or FromBoth ("" when not said).
+	Evidence string
 }
 
 type rule struct {
@@ -37,6 +40,7 @@ var rules = []rule{
 	{regexp.MustCompile(`^(e_?mail|email_address|contact_email|user_email)$`), "user.contact.email", "email", false},
 	{regexp.MustCompile(`e_?mail`), "user.contact.email", "", false},
 	{regexp.MustCompile(`(password|passwd|pwd)(_hash|_digest)?$`), "user.authorization.password", "", false},
+	{regexp.MustCompile(`(^|_)(key|token|secret)_(hash|digest)$|^hashed_(key|token|secret)$`), "user.authorization.credentials", "", false},
 	{regexp.MustCompile(`(secret|api_?key|access_key|private_key|token|credential|otp|totp|mfa_)`), "user.authorization.credentials", "", false},
 	{regexp.MustCompile(`(card_number|card_no|^pan$|credit_card|cc_number)`), "user.financial.credit_card", "", false},
 	{regexp.MustCompile(`(iban|account_number|bank_account|routing_number|sort_code)`), "user.financial.bank_account", "", false},
@@ -68,16 +72,19 @@ var rules = []rule{
 	{regexp.MustCompile(`^(user_id|customer_id|account_id|member_id|owner_id|actor_id|created_by|author_id|subject_id|person_id)$`), "user.unique_id", "user_id", false},
 	{regexp.MustCompile(`(external_id|stripe_customer|customer_ref)`), "user.unique_id", "external_id", false},
 	{regexp.MustCompile(`(consent|opt_?in|opt_?out|unsubscribed|marketing_emails|subscribed)`), "user.privacy_preferences", "", false},
+	{regexp.MustCompile(`(salary|wage|compensation|pay_rate|bonus)`), "user.financial", "", false},
 	{regexp.MustCompile(`(amount|price|total|currency|invoice|billing|payment)`), "user.payment", "", false},
-	{regexp.MustCompile(`(message|comment|note|body|content|description|bio)`), "user.content.private", "", false},
+	{regexp.MustCompile(`(message|comment|note|body|content|description|bio|reason|letter|feedback|answer|^subject$)`), "user.content.private", "", false},
 }
 
 var operational = regexp.MustCompile(`^(id|uuid|.*_at|.*_on|created|updated|deleted|version|status|state|type|.*_type|kind|position|sort_order|count|.*_count|enabled|is_.*|has_.*|.*_id|plan|tier|severity|priority)$`)
 
 // operationalFirst catches names that the personal-data rules would
-// otherwise match on a substring: content_type is not content, and
-// invoice_id or payment_id names a row, not an amount.
-var operationalFirst = regexp.MustCompile(`^(content_type|mime_type|.*_status|.*_count|(payment|invoice|billing|order|transaction)[a-z_]*_id)$`)
+// otherwise match on a substring: content_type is not content,
+// invoice_id or payment_id names a row, not an amount, an error message
+// is the program's, not a person's, email_confirmed_at is a time and
+// email_verified a flag, and a phone prefix is a country's.
+var operationalFirst = regexp.MustCompile(`^(content_type|mime_type|.*_status|.*_count|(payment|invoice|billing|order|transaction)[a-z_]*_id|(last_)?(error|exception|failure)(_message|_msg|_trace|_details?)?|stack_?trace|.*_at|.*_(verified|confirmed|enabled|disabled)|(phone|dial(ing)?|calling)_(prefix|code))$`)
 
 // ForeignKey guesses the category of a column that references another
 // table: a pointer to a person is a personal identifier; a pointer to any
@@ -125,10 +132,36 @@ func Column(name, dbType string, tableIsPerson bool) Guess {
 	return Guess{Category: "system.operations"}
 }
 
-var personTables = regexp.MustCompile(`^(users?|accounts?|customers?|members?|people|persons?|profiles?|contacts?|subscribers?|leads?|visitors?|patients?|students?)$`)
+var personTables = regexp.MustCompile(`^(users?|accounts?|customers?|members?|people|persons?|profiles?|contacts?|subscribers?|leads?|prospects?|visitors?|patients?|students?|(job_)?applicants?|candidates?)$`)
 
 // employeeTables are tables of the company's own people.
 var employeeTables = regexp.MustCompile(`^(staff|staffs|staff_members?|employees?|agents?|admins?|administrators?|operators?|support_reps?|sales_reps?)$`)
+
+// subjectKinds name the built-in subject kind of a table of people by its
+// name; the others are customers.
+var subjectKinds = []struct {
+	re   *regexp.Regexp
+	kind string
+}{
+	{employeeTables, "employee"},
+	{regexp.MustCompile(`^((job_)?applicants?|candidates?)$`), "job_applicant"},
+	{regexp.MustCompile(`^visitors?$`), "site_visitor"},
+	{regexp.MustCompile(`^(leads?|prospects?)$`), "prospect"},
+}
+
+// SubjectKind guesses the subject kind of a table of people from its name:
+// staff and employees are employees, applicants and candidates job
+// applicants, visitors site visitors, leads and prospects prospects, and
+// users, customers, members, subscribers and the rest customers.
+func SubjectKind(table string) string {
+	t := baseName(table)
+	for _, k := range subjectKinds {
+		if k.re.MatchString(t) {
+			return k.kind
+		}
+	}
+	return "customer"
+}
 
 // baseName is a table name without its schema, in snake case.
 func baseName(table string) string {

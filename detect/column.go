@@ -28,17 +28,17 @@ type group struct {
 // Finding is what a column holds according to its content: one per
 // category, detector and JSON path seen.
 type Finding struct {
-	Category string
-	Detector string
-	Path     string // JSON key path, or "" for text
+	Category string `json:"category"`
+	Detector string `json:"detector"`
+	Path     string `json:"path,omitempty"` // JSON key path, or "" for text
 	// Confidence is the mean, over the matched values, of the best hit's
 	// confidence in each: how sure the detector is when it matches, not
 	// how much of the column matched (that is HitRate).
-	Confidence float64
-	Values     int     // non-null values scanned
-	Matched    int     // values with at least one hit of this category, detector and path
-	HitRate    float64 // Matched / Values
-	Example    string  // masked example (Mask), never the value itself
+	Confidence float64 `json:"confidence"`
+	Values     int     `json:"values"`   // non-null values scanned
+	Matched    int     `json:"matched"`  // values with at least one hit of this category, detector and path
+	HitRate    float64 `json:"hit_rate"` // Matched / Values
+	Example    string  `json:"example"`  // masked example (Mask), never the value itself
 }
 
 // Add scans one value; nil is SQL NULL and is not counted.

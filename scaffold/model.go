@@ -7,7 +7,9 @@ import (
 
 	"github.com/vowprivacy/vow/classify"
 	"github.com/vowprivacy/vow/connector"
+	"github.com/vowprivacy/vow/detect"
 	"github.com/vowprivacy/vow/identity"
+	"github.com/vowprivacy/vow/taxonomy"
 )
 
 // The model decides, before anything is rendered, what the starter policy
@@ -66,11 +68,12 @@ type table struct {
 	owner    *relation
 	explicit bool // write relation: on every declared relation
 
-	identity   map[string]string   // column → identity kind
-	masked     map[string]bool     // columns erasure nullifies
-	lineNotes  map[string][]string // column → review notes after the field
-	headNotes  map[string][]string // column → review notes above the field
-	tableNotes []string            // review notes above the table
+	identity   map[string]string            // column → identity kind
+	jsonKeys   map[string]map[string]string // JSON column → key path → category
+	masked     map[string]bool              // columns erasure nullifies
+	lineNotes  map[string][]string          // column → review notes after the field
+	headNotes  map[string][]string          // column → review notes above the field
+	tableNotes []string                     // review notes above the table
 }
 
 type relation struct {
@@ -94,11 +97,11 @@ func (r *relation) target() string {
 	return r.fk.RefTable + "." + strings.Join(r.fk.RefColumns, ", ")
 }
 
-func newModel(s *connector.Schema) *model {
+func newModel(s *connector.Schema, content func(table, column string) (int, []detect.Finding)) *model {
 	m := &model{kind: s.Kind}
 	for i := range s.Tables {
 		lt := &s.Tables[i]
-		t := &table{lt: lt, guesses: map[string]guessed{}, identity: map[string]string{}, masked: map[string]bool{},
+		t := &table{lt: lt, guesses: map[string]guessed{}, identity: map[string]string{}, masked: map[string]bool{}, jsonKeys: map[string]map[string]string{},
 			lineNotes: map[string][]string{}, headNotes: map[string][]string{}}
 		t.log = classify.LogTable(lt.Name)
 		if classify.EmployeeTable(lt.Name) {
@@ -120,8 +123,22 @@ func newModel(s *connector.Schema) *model {
 	for _, t := range m.tables {
 		t.person = (classify.PersonTable(t.lt.Name) || t.employee) && !t.log
 		for _, c := range t.lt.Columns {
-			t.guesses[c.Name] = guess(s, t.lt, c, t.person)
-			if strings.HasPrefix(t.guesses[c.Name].Category, "user.") {
+			g := guess(s, t.lt, c, t.person)
+			if content != nil && g.via == "" && !isKey(t.lt, c.Name) {
+				n, fs := content(t.lt.Name, c.Name)
+				g.Guess = classify.Refine(g.Guess, c.Type, n, fs)
+				g.seen = seen(fs)
+				if keys := classify.Keys(fs); len(keys) > 0 {
+					t.jsonKeys[c.Name] = keys
+				}
+			}
+			t.guesses[c.Name] = g
+		}
+	}
+	m.companyContent(s)
+	for _, t := range m.tables {
+		for _, c := range t.lt.Columns {
+			if strings.HasPrefix(t.guesses[c.Name].Category, "user.") || len(t.jsonKeys[c.Name]) > 0 {
 				t.declared = true
 			}
 		}
@@ -183,7 +200,82 @@ func (m *model) table(name string) *table {
 // which it was guessed from.
 type guessed struct {
 	classify.Guess
-	via string
+	via  string
+	seen string // what the values looked like, for the review comment
+}
+
+// isKey reports whether column is (part of) the table's primary key: its
+// values are keys, whatever a detector makes of them.
+func isKey(t *connector.Table, column string) bool {
+	return slices.Contains(t.PrimaryKey, column)
+}
+
+// seen describes the strongest findings of a column for a review
+// comment, masked: "92% email addresses, e.g. j•••@•••.com".
+func seen(fs []detect.Finding) string {
+	for _, f := range fs {
+		if f.Path == "" {
+			return fmt.Sprintf("%.0f%% %s, e.g. %s", f.HitRate*100, f.Category, f.Example)
+		}
+	}
+	return ""
+}
+
+// companyContent settles the free text and amounts of tables that hold
+// no one's data: a campaign's body, a template, a product's description
+// and price are the company's, not a person's. A table holds someone's
+// data when it is a table of people, has a column of structured personal
+// data (an email, a name, an address; not free text or an amount), or
+// references such a table, directly or through others. Other tables'
+// free-text and payment guesses become operational, unless their values
+// showed personal data.
+func (m *model) companyContent(s *connector.Schema) {
+	someones := map[*table]bool{}
+	for _, t := range m.tables {
+		if t.person {
+			someones[t] = true
+			continue
+		}
+		for name, g := range t.guesses {
+			if strings.HasPrefix(g.Category, "user.") && !companyKind(g.Category) || len(t.jsonKeys[name]) > 0 {
+				someones[t] = true
+				break
+			}
+		}
+	}
+	// References lead to someone's table: follow them until nothing
+	// changes (a line of an invoice of an organization with an email).
+	for changed := true; changed; {
+		changed = false
+		for _, t := range m.tables {
+			if someones[t] {
+				continue
+			}
+			for _, fk := range t.lt.ForeignKeys {
+				if to := m.table(fk.RefTable); to != nil && to != t && someones[to] {
+					someones[t], changed = true, true
+					break
+				}
+			}
+		}
+	}
+	for _, t := range m.tables {
+		if someones[t] {
+			continue
+		}
+		for name, g := range t.guesses {
+			if companyKind(g.Category) && g.Evidence != classify.FromContent && g.Evidence != classify.FromBoth {
+				g.Category, g.Confident = "system.operations", true
+				t.guesses[name] = g
+			}
+		}
+	}
+}
+
+// companyKind reports whether a category guessed from a name may as well
+// be the company's own: free text and amounts.
+func companyKind(category string) bool {
+	return taxonomy.Within(category, "user.content") || category == "user.payment"
 }
 
 // guess returns a column's guessed category: from the foreign key it is
@@ -206,13 +298,13 @@ func guess(s *connector.Schema, t *connector.Table, c connector.Column, person b
 		if g.Category != "user.unique_id" && refersToPerson(s, fk.RefTable, fk.RefColumns[j], 3) {
 			g = classify.ForeignKey("users")
 		}
-		return guessed{g, fk.RefTable}
+		return guessed{Guess: g, via: fk.RefTable}
 	}
 	if person && len(t.PrimaryKey) == 1 && t.PrimaryKey[0] == c.Name {
 		return guessed{Guess: classify.Guess{Category: "user.unique_id", Identity: identity.UserID, Confident: true}}
 	}
 	if self != nil {
-		return guessed{classify.ForeignKey(self.RefTable), self.RefTable}
+		return guessed{Guess: classify.ForeignKey(self.RefTable), via: self.RefTable}
 	}
 	return guessed{Guess: classify.Column(c.Name, c.Type, person)}
 }
@@ -423,7 +515,7 @@ func (m *model) subjectOf(t *table) string {
 	case t.person && t.employee:
 		t.subject, t.subjectNote = subjectEmployee, "review: your staff ("+t.employeeWhy+")"
 	case t.person:
-		t.subject, t.subjectNote = subjectCustomer, "review: whose data a row is"
+		t.subject, t.subjectNote = classify.SubjectKind(t.lt.Name), "review: whose data a row is"
 	case t.owner != nil:
 		t.subject = m.subjectOf(t.owner.to)
 		t.subjectNote = "review: inherited from " + t.owner.to.lt.Name + ", whose rows own these"

@@ -36,11 +36,14 @@ package scaffold
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/vowprivacy/vow/classify"
 	"github.com/vowprivacy/vow/connector"
+	"github.com/vowprivacy/vow/detect"
 )
 
 // Options shape the generated policy.
@@ -54,6 +57,11 @@ type Options struct {
 	ConnectionKey, ConnectionValue string
 	// Organization is the company name; a placeholder when empty.
 	Organization string
+	// Content, when set, returns what a content scan found in a column
+	// (package scan): how many non-null values it read, and its findings.
+	// Guesses then rest on the values as well as the names, and JSON
+	// columns get their keys declared.
+	Content func(table, column string) (values int, findings []detect.Finding)
 }
 
 // Policy renders a starter policy for the schema.
@@ -77,7 +85,7 @@ func Policy(s *connector.Schema, o Options) ([]byte, error) {
 		pair("essential", scalar("true"), ""),
 	), "review: add the purposes you process data for")), "")
 
-	m := newModel(s)
+	m := newModel(s, o.Content)
 	tables := mapping()
 	var ignore []string
 	for _, t := range m.tables {
@@ -142,9 +150,9 @@ func (m *model) render(t *table) *yaml.Node {
 		if len(notes) > 0 {
 			comment = "review: " + strings.Join(notes, "; ")
 		}
-		id, r, masked := t.identity[c.Name], refs[c.Name], t.masked[c.Name]
+		id, r, masked, keys := t.identity[c.Name], refs[c.Name], t.masked[c.Name], t.jsonKeys[c.Name]
 		var v *yaml.Node
-		if id == "" && r == nil && !masked {
+		if id == "" && r == nil && !masked && len(keys) == 0 {
 			v = scalar(g.Category)
 		} else {
 			f := mapping(pair("category", scalar(g.Category), ""))
@@ -159,6 +167,13 @@ func (m *model) render(t *table) *yaml.Node {
 			}
 			if masked {
 				add(f, "erase", scalar("nullify"), "")
+			}
+			if len(keys) > 0 {
+				js := mapping()
+				for _, k := range sortedKeys(keys) {
+					add(js, k, scalar(keys[k]), "")
+				}
+				add(f, "json", flow(js), "")
 			}
 			v = flow(f)
 		}
@@ -205,14 +220,34 @@ func (m *model) render(t *table) *yaml.Node {
 	return n
 }
 
+// describeGuess says what a guess rests on, and how sure it is.
 func describeGuess(g guessed, c connector.Column) string {
+	var s string
 	switch {
 	case g.via != "":
 		return "the reference to " + g.via
+	case g.Evidence == classify.FromContent:
+		s = "the values (" + g.seen + ")"
+	case g.Evidence == classify.FromBoth:
+		s = "the column name and the values (" + g.seen + ")"
 	case g.Confident:
-		return "the column name"
+		s = "the column name"
+	default:
+		s = "the column type " + c.Type
 	}
-	return "the column type " + c.Type
+	if g.Confident {
+		return s + ", likely"
+	}
+	return s + ", uncertain"
+}
+
+func sortedKeys(m map[string]string) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	slices.Sort(ks)
+	return ks
 }
 
 func mapping(pairs ...[]*yaml.Node) *yaml.Node {

@@ -12,19 +12,30 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/vowprivacy/vow/connector"
 	"github.com/vowprivacy/vow/datastore"
+	"github.com/vowprivacy/vow/detect"
 	"github.com/vowprivacy/vow/scaffold"
+	"github.com/vowprivacy/vow/scan"
 )
 
 func (a *app) initCommand() *cobra.Command {
 	var from, out, system, envVar, org string
-	var force bool
+	var force, noScan bool
+	var sample int
 	cmd := &cobra.Command{
 		Use:   "init --from DSN",
 		Short: "Write a starter vow.yaml from an existing database",
 		Long: `Init reads the structure of a database (tables, columns, types, keys, indexes
 and delete rules) and writes a starter policy with a data category guessed for
 every column. Each guess is marked "review".
+
+It also reads a sample of each table (--sample rows; --no-scan to skip) and
+looks at the values: a column whose values are mostly emails is an email
+column whatever it is called, one named email_template that holds no email
+is not, and the keys of a JSON column that hold personal data are declared
+under its json:. Each guess says what it rests on (the name, the values, or
+both) and whether it is likely or uncertain.
 
 Requests follow ownership, so the starter only says what the schema shows:
 which reference owns a table's rows (relation: owner, the others mentions),
@@ -60,6 +71,16 @@ policy refers to it through an environment variable instead.`,
 				return err
 			}
 			opts := scaffold.Options{System: system, Kind: kind, Organization: org, ConnectionKey: "env", ConnectionValue: envVar}
+			if !noScan {
+				content, err := sampleTables(cmd.Context(), c, schema, sample)
+				if err != nil {
+					return err
+				}
+				opts.Content = func(table, column string) (int, []detect.Finding) {
+					col := content[table+"."+column]
+					return col.Values, col.Findings
+				}
+			}
 			if kind == "sqlite" {
 				opts.ConnectionKey, opts.ConnectionValue = "path", sqlitePath(from, out)
 			}
@@ -85,7 +106,24 @@ policy refers to it through an environment variable instead.`,
 	cmd.Flags().StringVar(&envVar, "env", "APP_DATABASE_URL", "environment variable the policy will read the DSN from")
 	cmd.Flags().StringVar(&org, "org", "", "your company's name")
 	cmd.Flags().BoolVar(&force, "force", false, "overwrite an existing file")
+	cmd.Flags().BoolVar(&noScan, "no-scan", false, "guess from names and types only; read no values")
+	cmd.Flags().IntVar(&sample, "sample", 2_000, "rows read from each table to look at the values")
 	return cmd
+}
+
+// sampleTables scans a sample of every table, by "table.column".
+func sampleTables(ctx context.Context, c connector.SQL, schema *connector.Schema, sample int) (map[string]scan.Column, error) {
+	out := map[string]scan.Column{}
+	for i := range schema.Tables {
+		rt, err := scan.ScanTable(ctx, c, &schema.Tables[i], scan.Options{Sample: max(1, sample)})
+		if err != nil {
+			return nil, fmt.Errorf("init: read a sample of %s (--no-scan to skip): %w", schema.Tables[i].Name, err)
+		}
+		for _, col := range rt.Columns {
+			out[rt.Name+"."+col.Name] = col
+		}
+	}
+	return out, nil
 }
 
 // sqlitePath makes a SQLite path relative to the policy file's directory,
