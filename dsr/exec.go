@@ -69,7 +69,7 @@ func (s *Service) Run(ctx context.Context, id string, progress func(Progress)) (
 	// The request's lease: one runner at a time, and a runner that loses
 	// it (paused past its TTL while another took over) stops, its context
 	// ended.
-	hctx, release, err := s.Store.Hold(ctx, state.Lease{Name: "request:" + id, Holder: newOwner(), TTL: leaseTTL, Now: s.now})
+	hctx, release, err := s.Store.Hold(ctx, state.Lease{Name: "request:" + id, Holder: state.NewHolder(), TTL: leaseTTL, Now: s.now})
 	if errors.Is(err, state.ErrLeaseHeld) {
 		return r, fmt.Errorf("dsr: %w: %v", ErrBusy, err)
 	}

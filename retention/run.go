@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"slices"
 	"time"
 
@@ -77,7 +76,7 @@ func (e *Engine) runLeased(ctx context.Context, cs *conns, i int, runID string, 
 	name := e.Policy.Retention.Rules[i].Name
 	holder := opt.Holder
 	if holder == "" {
-		holder = newHolder()
+		holder = state.NewHolder()
 	}
 	lctx, release, err := e.Store.Hold(ctx, state.Lease{Name: LeaseName(name), Holder: holder, TTL: leaseTTL, Now: e.now})
 	if errors.Is(err, state.ErrLeaseHeld) {
@@ -93,14 +92,6 @@ func (e *Engine) runLeased(ctx context.Context, cs *conns, i int, runID string, 
 // leaseTTL is a command run's lease on a rule without renewal.
 const leaseTTL = 5 * time.Minute
 
-// newHolder names a run in leases: host and pid to read, a nonce to be
-// unique.
-func newHolder() string {
-	host, _ := os.Hostname()
-	var b [4]byte
-	_, _ = rand.Read(b[:])
-	return fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b[:]))
-}
 
 func (e *Engine) Run(ctx context.Context, opt Options) (*Report, error) {
 	if e.Store == nil {

@@ -2,11 +2,8 @@ package retention
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/vowprivacy/vow/state"
@@ -47,10 +44,7 @@ func (s *Scheduler) defaults() {
 		s.LeaseTTL = 5 * time.Minute
 	}
 	if s.Holder == "" {
-		host, _ := os.Hostname()
-		var b [4]byte
-		_, _ = rand.Read(b[:])
-		s.Holder = fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b[:]))
+		s.Holder = state.NewHolder()
 	}
 }
 

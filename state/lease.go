@@ -2,6 +2,9 @@ package state
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"os"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -112,6 +115,16 @@ func (s *Store) Hold(ctx context.Context, l Lease) (context.Context, func(), err
 		})
 	}
 	return hctx, release, nil
+}
+
+// NewHolder names one runner in leases: host and pid for whoever reads
+// the lease, and a random nonce that makes it unique — hosts and pids
+// repeat across containers, so nothing is ever concluded from them.
+func NewHolder() string {
+	host, _ := os.Hostname()
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return fmt.Sprintf("%s:%d:%s", host, os.Getpid(), hex.EncodeToString(b[:]))
 }
 
 // leaseKey is the context key of the lease a Hold context carries.

@@ -2,11 +2,15 @@ package main
 
 import (
 	"encoding/json"
+	"log/slog"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/vowprivacy/vow/internal/testdb"
+	"github.com/vowprivacy/vow/policy"
+	"github.com/vowprivacy/vow/state"
 )
 
 // TestScanDemo: on the demo, whose policy promises no card numbers, a
@@ -79,5 +83,55 @@ UPDATE findings SET file_path = 'config/prod.env: GITHUB_TOKEN=ghp_wWPw5k4aXcaT4
 				t.Errorf("the JSON report shows a value: %s", line)
 			}
 		}
+	}
+}
+
+// TestScheduledScan: the scan vow serve runs on its schedule records its
+// outcome in the audit log — errors and warnings by code and policy line,
+// never a value — and an instance that finds a recent scan on record
+// does not scan again.
+func TestScheduledScan(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "demo")
+	data := filepath.Join(t.TempDir(), "data")
+	if code, _, errOut := vow(t, "demo", "--dir", dir, "--data-dir", data); code != 0 {
+		t.Fatalf("demo: %s", errOut)
+	}
+	testdb.Exec(t, "sqlite", filepath.Join(dir, "app.db"), `UPDATE users SET name = 'card 4111 1111 1111 1111' WHERE id <= 3;`)
+	p, _, err := policy.Load(filepath.Join(dir, "vow.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := state.Open(t.Context(), filepath.Join(t.TempDir(), "vow.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	env := &serveEnv{Policy: p, PolicyFile: p.File, Store: store, Logger: slog.New(slog.DiscardHandler), ScanEvery: time.Hour, ScanFull: true}
+	for range 2 {
+		if err := scanOnce(t.Context(), env); err != nil {
+			t.Fatal(err)
+		}
+	}
+	evs, err := store.Events(t.Context(), state.EventFilter{Kind: "scan.completed"})
+	if err != nil || len(evs) != 1 {
+		t.Fatalf("%d scans recorded (%v); want 1: the second finds the first on record", len(evs), err)
+	}
+	var got struct {
+		Errors int
+		Found  []struct {
+			Code string
+			Path string
+			Line int
+		}
+	}
+	if err := json.Unmarshal(evs[0].Data, &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Errors != 1 || len(got.Found) == 0 || got.Found[0].Code != "forbidden-data" || got.Found[0].Path != "systems.app.tables.users.fields.name" || got.Found[0].Line == 0 {
+		t.Errorf("recorded %s; want one forbidden-data error at users.name", evs[0].Data)
+	}
+	if strings.Contains(string(evs[0].Data), "4111") || strings.Contains(string(evs[0].Data), "1111") {
+		t.Errorf("the record holds the value: %s", evs[0].Data)
 	}
 }

@@ -36,6 +36,10 @@ type serveEnv struct {
 	BaseURL    string // public URL of this server, without trailing slash, for links
 	// Retention runs the policy's retention rules on their schedule.
 	Retention bool
+	// ScanEvery is how often the content scan runs (0: never); ScanFull
+	// makes it read every row.
+	ScanEvery time.Duration
+	ScanFull  bool
 
 	mu      sync.Mutex
 	closers []func()
@@ -82,7 +86,7 @@ func serveMounts() []func(env *serveEnv, mux *server.Mux) error {
 // the server.
 func serveWorkers() []func(ctx context.Context, env *serveEnv) error {
 	return []func(ctx context.Context, env *serveEnv) error{
-		requestWorker, retentionWorker, policyNoticeWorker, auditWorker, incidentWorker,
+		requestWorker, retentionWorker, policyNoticeWorker, auditWorker, incidentWorker, scanWorker,
 	}
 }
 
@@ -100,7 +104,8 @@ func buildMux(env *serveEnv) (*server.Mux, error) {
 
 func (a *app) serveCommand() *cobra.Command {
 	var addr, baseURL string
-	var noRetention bool
+	var noRetention, scanFull bool
+	var scanEvery time.Duration
 	var behindProxy bool
 	var cfg server.Config
 	cmd := &cobra.Command{
@@ -110,8 +115,10 @@ func (a *app) serveCommand() *cobra.Command {
 cookie banner, communication preferences and unsubscribe links, and the APIs of
 other capabilities (data-subject requests, the published policy), plus their
 background workers: verified requests are carried out as they come, policy
-notices are sent when due, and the retention rules run daily (--no-retention
-to leave that to vow retention schedule). Every /v1 route needs an API token
+notices are sent when due, the retention rules run daily (--no-retention
+to leave that to vow retention schedule), and the content scan of
+vow check --live --scan runs daily (--scan-every), its outcome recorded in
+the audit log and its errors logged as errors. Every /v1 route needs an API token
 (vow token create) holding the route's scope; /healthz, the banner script and
 signed links are public.
 
@@ -147,7 +154,7 @@ changes within a second. It stops gracefully on SIGINT/SIGTERM.`,
 			abs, _ := filepath.Abs(file)
 			env := &serveEnv{
 				Policy: p, PolicyFile: abs, Store: store, Keyring: k, Tokens: apitoken.New(store),
-				Logger: a.logger, DataDir: a.dataDir, Retention: !noRetention,
+				Logger: a.logger, DataDir: a.dataDir, Retention: !noRetention, ScanEvery: scanEvery, ScanFull: scanFull,
 				BaseURL: strings.TrimSuffix(cmp.Or(baseURL, "http://"+ln.Addr().String()), "/"),
 			}
 			defer env.close()
@@ -165,6 +172,8 @@ changes within a second. It stops gracefully on SIGINT/SIGTERM.`,
 	cmd.Flags().BoolVar(&behindProxy, "behind-proxy", false, "take client addresses (for rate limits) from the proxy's X-Forwarded-For")
 	cmd.Flags().StringVar(&baseURL, "base-url", "", "public URL of this server, used in links (default http://ADDR)")
 	cmd.Flags().BoolVar(&noRetention, "no-retention", false, "do not run the retention rules on their schedule (run vow retention schedule elsewhere)")
+	cmd.Flags().DurationVar(&scanEvery, "scan-every", 24*time.Hour, "run the content scan of check --live --scan this often, recorded in the audit log (0: never)")
+	cmd.Flags().BoolVar(&scanFull, "scan-full", false, "the scheduled content scan reads every row, not a sample")
 	cmd.Flags().DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", server.DefaultConfig.ShutdownTimeout, "how long in-flight requests may finish after SIGTERM")
 	cmd.Flags().DurationVar(&cfg.WriteTimeout, "write-timeout", server.DefaultConfig.WriteTimeout, "longest time to write one response")
 	return cmd
