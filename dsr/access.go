@@ -12,6 +12,7 @@ import (
 	"html/template"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -22,6 +23,7 @@ import (
 	"time"
 
 	"github.com/vowprivacy/vow/connector"
+	"github.com/vowprivacy/vow/detect"
 	"github.com/vowprivacy/vow/policy"
 	"github.com/vowprivacy/vow/rowjson"
 )
@@ -71,6 +73,18 @@ type TablePackage struct {
 	// Mention names the columns through which rows of someone else name
 	// the subject; only those columns are in the file.
 	Mention string `json:"mention,omitempty"`
+	// Forbidden lists data found in the exported values of a kind the
+	// policy promises is never held (forbidden:): the package tells the
+	// person, and the request records it for the company to act on.
+	Forbidden []ForbiddenData `json:"forbidden,omitempty"`
+}
+
+// ForbiddenData is data of a forbidden category found in one column of an
+// access package.
+type ForbiddenData struct {
+	Column   string `json:"column"`
+	Category string `json:"category"`
+	Values   int64  `json:"values"` // how many of the column's values hold it
 }
 
 // ColumnDoc describes one exported column.
@@ -194,7 +208,71 @@ func (s *Service) access(ctx context.Context, plan *Plan, r *Request, cs *conns,
 	} else {
 		res.Message = "no data found for this subject; the package says so"
 	}
+	var forbidden []string
+	for _, tp := range man.Tables {
+		for _, f := range tp.Forbidden {
+			forbidden = append(forbidden, fmt.Sprintf("%s:%s.%s holds %s (%d values)", tp.System, tp.Table, f.Column, f.Category, f.Values))
+		}
+	}
+	if len(forbidden) > 0 {
+		// The policy's promise is broken: say so where the company looks
+		// (the request's result, the audit log, the log), never the values.
+		res.Message += "; data the policy says is never held was found and is listed in the package: " + strings.Join(forbidden, "; ")
+		s.event(ctx, r, "request.forbidden_data", map[string]any{"found": forbidden})
+		s.log().Error("dsr: an access package holds data the policy promises is never held", "request", r.ID, "found", forbidden)
+	}
 	return res, nil
+}
+
+// forbiddenCheck runs the content detectors over exported values, looking
+// for the categories the policy promises never to hold.
+type forbiddenCheck struct {
+	p      *policy.Policy
+	sc     *detect.Scanner
+	hits   []detect.Hit
+	counts []map[string]int64 // per column: category → values
+	text   []byte
+}
+
+func newForbiddenCheck(p *policy.Policy, cols int) *forbiddenCheck {
+	if len(p.Forbidden) == 0 {
+		return nil
+	}
+	return &forbiddenCheck{p: p, sc: detect.NewScanner(detect.WithMinConfidence(0.8)), counts: make([]map[string]int64, cols)}
+}
+
+func (f *forbiddenCheck) check(col int, v any) {
+	switch x := v.(type) {
+	case string:
+		f.text = append(f.text[:0], x...)
+	case []byte:
+		f.text = append(f.text[:0], x...)
+	case int64:
+		// A card number stored as a number is still a card number.
+		f.text = strconv.AppendInt(f.text[:0], x, 10)
+	default:
+		return
+	}
+	f.hits = f.sc.Scan(f.text, f.hits[:0])
+	var seen []string
+	for _, h := range f.hits {
+		if !f.p.IsForbidden(h.Category) || slices.Contains(seen, h.Category) {
+			continue
+		}
+		seen = append(seen, h.Category)
+		if f.counts[col] == nil {
+			f.counts[col] = map[string]int64{}
+		}
+		f.counts[col][h.Category]++
+	}
+}
+
+func (f *forbiddenCheck) found(col int, name string) []ForbiddenData {
+	var out []ForbiddenData
+	for _, cat := range slices.Sorted(maps.Keys(f.counts[col])) {
+		out = append(out, ForbiddenData{Column: name, Category: cat, Values: f.counts[col][cat]})
+	}
+	return out
 }
 
 func countNonZero(m map[string]int64) int {
@@ -420,10 +498,18 @@ func (s *Service) exportStep(ctx context.Context, zw *zip.Writer, plan *Plan, st
 		k, _ := json.Marshal(ct.Name())
 		names[i] = append(k, ':')
 	}
+	fb := newForbiddenCheck(s.Policy, len(cols))
 	var b []byte
 	for rows.Next() {
 		if err := rows.Scan(ptrs...); err != nil {
 			return tp, c.Translate(ctx, "read "+st.ID(), err)
+		}
+		if fb != nil {
+			for i := range cols {
+				if keep[i] {
+					fb.check(i, vals[i])
+				}
+			}
 		}
 		b = b[:0]
 		if tp.Rows > 0 {
@@ -461,6 +547,11 @@ func (s *Service) exportStep(ctx context.Context, zw *zip.Writer, plan *Plan, st
 	}
 	if err := w.Close(); err != nil {
 		return tp, fmt.Errorf("dsr: write export: %w", err)
+	}
+	if fb != nil {
+		for i, ct := range cols {
+			tp.Forbidden = append(tp.Forbidden, fb.found(i, ct.Name())...)
+		}
 	}
 	return tp, nil
 }

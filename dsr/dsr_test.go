@@ -28,6 +28,7 @@ import (
 	"github.com/vowprivacy/vow/keyring"
 	"github.com/vowprivacy/vow/mailer"
 	"github.com/vowprivacy/vow/policy"
+	"github.com/vowprivacy/vow/state"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -903,5 +904,41 @@ func testEmailCodeLimits(t *testing.T, f *fixture) {
 	wg2.Wait()
 	if m.sent != 10 {
 		t.Errorf("%d codes sent to one address by concurrent requests within the hour; want 10", m.sent)
+	}
+}
+
+// TestAccessForbiddenData: a category the policy promises never to hold,
+// found in an exported value, is listed in the package's manifest and
+// summary (column, category, how many values — never the value), in the
+// request's result, and in the audit log for the company to act on.
+func TestAccessForbiddenData(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, "sqlite")
+	f.policy.Forbidden = []string{"user.financial.credit_card"}
+	testdb.Exec(t, "sqlite", f.appDSN, `UPDATE posts SET body = 'pay with 4111-1111-1111-1111 please' WHERE id = 2;
+UPDATE posts SET body = 'mine is 5500 0000 0000 0004' WHERE id = 3;`)
+	r := run(t, f, create(t, f, trusted(dsr.Access, dsr.Identities{"email": "ada@example.com"})).ID)
+	files := readZip(t, filepath.Join(f.exports, r.Result.Export))
+	var man dsr.Manifest
+	if err := json.Unmarshal(files["manifest.json"], &man); err != nil {
+		t.Fatal(err)
+	}
+	var found []dsr.ForbiddenData
+	for _, tp := range man.Tables {
+		found = append(found, tp.Forbidden...)
+	}
+	want := []dsr.ForbiddenData{{Column: "body", Category: "user.financial.credit_card", Values: 1}}
+	if !slices.Equal(found, want) {
+		t.Errorf("manifest lists %+v; want %+v (Bob's post is not Ada's)", found, want)
+	}
+	if !strings.Contains(string(files["index.html"]), "says we never keep this kind of data") {
+		t.Error("the summary does not tell the person")
+	}
+	if !strings.Contains(r.Result.Message, "app:posts.body holds user.financial.credit_card (1 values)") {
+		t.Errorf("result: %q", r.Result.Message)
+	}
+	evs, err := f.store.Events(t.Context(), state.EventFilter{Kind: "request.forbidden_data"})
+	if err != nil || len(evs) != 1 || strings.Contains(string(evs[0].Data), "4111") {
+		t.Errorf("audit: %v %v; want one entry without the value", evs, err)
 	}
 }

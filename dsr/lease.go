@@ -12,4 +12,3 @@ var ErrBusy = errors.New("request is being run elsewhere")
 // renews it every quarter of that while the run is alive): how long a
 // request whose runner died waits before another resumes it.
 const leaseTTL = 30 * time.Second
-
