@@ -13,16 +13,29 @@ type Column struct {
 	Scanner *Scanner
 
 	values int
-	groups map[groupKey]*group
+	// groups is a slice searched in order, not a map: a column has a few
+	// groups, and hashing three strings per hit cost more than the search.
+	groups []*group
 	hits   []Hit
 }
 
 type groupKey struct{ category, detector, path string }
 
 type group struct {
+	groupKey
 	matched int
 	sumConf float64
 	example string
+}
+
+// group returns the group of k, or nil.
+func (c *Column) group(k groupKey) *group {
+	for _, g := range c.groups {
+		if g.groupKey == k {
+			return g
+		}
+	}
+	return nil
 }
 
 // Finding is what a column holds according to its content: one per
@@ -49,9 +62,6 @@ func (c *Column) Add(v []byte) {
 	if c.Scanner == nil {
 		c.Scanner = NewScanner()
 	}
-	if c.groups == nil {
-		c.groups = make(map[groupKey]*group)
-	}
 	c.values++
 	c.hits = c.Scanner.Scan(v, c.hits[:0])
 	for k, h := range c.hits {
@@ -70,13 +80,29 @@ func (c *Column) Add(v []byte) {
 				best = max(best, o.Confidence)
 			}
 		}
-		g := c.groups[key]
+		g := c.group(key)
 		if g == nil {
-			g = &group{example: Mask(h.Category, h.Detector, string(v[h.Start:h.End]))}
-			c.groups[key] = g
+			g = &group{groupKey: key, example: Mask(h.Category, h.Detector, string(v[h.Start:h.End]))}
+			c.groups = append(c.groups, g)
 		}
 		g.matched++
 		g.sumConf += best
+	}
+}
+
+// Merge adds what o counted to c, so that a column scanned in parts (by
+// several goroutines, each with its own Column) reports as one. The
+// example of a finding both saw is c's.
+func (c *Column) Merge(o *Column) {
+	c.values += o.values
+	for _, g := range o.groups {
+		if m := c.group(g.groupKey); m != nil {
+			m.matched += g.matched
+			m.sumConf += g.sumConf
+			continue
+		}
+		cp := *g
+		c.groups = append(c.groups, &cp)
 	}
 }
 
@@ -87,11 +113,11 @@ func (c *Column) Values() int { return c.values }
 // confidence (both descending), then category, detector and path.
 func (c *Column) Findings() []Finding {
 	out := make([]Finding, 0, len(c.groups))
-	for k, g := range c.groups {
+	for _, g := range c.groups {
 		out = append(out, Finding{
-			Category:   k.category,
-			Detector:   k.detector,
-			Path:       k.path,
+			Category:   g.category,
+			Detector:   g.detector,
+			Path:       g.path,
 			Confidence: g.sumConf / float64(g.matched),
 			Values:     c.values,
 			Matched:    g.matched,

@@ -71,3 +71,30 @@ func TestColumnCountsValuesOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestColumnMerge: a column scanned in two parts reports what one pass
+// over all its values does.
+func TestColumnMerge(t *testing.T) {
+	values := [][]byte{[]byte("a@example.com"), nil, []byte("plain"), []byte("b@example.org"), []byte("call +44 20 7946 0958"), []byte("c@example.net")}
+	var whole, a, b Column
+	for i, v := range values {
+		whole.Add(v)
+		if i%2 == 0 {
+			a.Add(v)
+		} else {
+			b.Add(v)
+		}
+	}
+	a.Merge(&b)
+	got, want := a.Findings(), whole.Findings()
+	if a.Values() != whole.Values() || len(got) != len(want) {
+		t.Fatalf("merged %d values, %+v; want %d, %+v", a.Values(), got, whole.Values(), want)
+	}
+	for i := range want {
+		g, w := got[i], want[i]
+		g.Example, w.Example = "", ""
+		if g != w {
+			t.Errorf("finding %d: %+v, want %+v", i, g, w)
+		}
+	}
+}

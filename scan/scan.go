@@ -230,11 +230,9 @@ func ScanTable(ctx context.Context, c connector.SQL, t *connector.Table, opt Opt
 		}
 	}
 	acc := make([]detect.Column, len(cols))
-	scanner := detect.NewScanner(detect.WithMaxBytes(opt.maxValue()))
-	for i := range acc {
-		acc[i].Scanner = scanner
-	}
+	p := newPipeline(len(cols), opt.maxValue())
 	defer func() {
+		p.close(acc)
 		rt.Duration = time.Since(start)
 		for i, col := range cols {
 			rt.Columns = append(rt.Columns, Column{Name: col.Name, Type: col.Type, Values: acc[i].Values(), Findings: acc[i].Findings()})
@@ -249,7 +247,7 @@ func ScanTable(ctx context.Context, c connector.SQL, t *connector.Table, opt Opt
 		return rt, err
 	}
 	rt.Estimate = est
-	r := &reader{c: c, d: c.Dialect(), t: t, cols: cols, acc: acc, opt: opt}
+	r := &reader{c: c, d: c.Dialect(), t: t, cols: cols, p: p, opt: opt}
 	err = r.read(ctx, est, &rt)
 	return rt, err
 }
@@ -260,7 +258,7 @@ type reader struct {
 	d    connector.Dialect
 	t    *connector.Table
 	cols []connector.Column
-	acc  []detect.Column
+	p    *pipeline
 	opt  Options
 	rows int
 }
@@ -435,12 +433,7 @@ func (r *reader) query(ctx context.Context, q string, args []any, nkey int) (bat
 		if err := rows.Scan(dest...); err != nil {
 			return b, r.c.Translate(ctx, "scan "+r.t.Name, err)
 		}
-		for i, v := range raw {
-			if v == nil {
-				continue // NULL
-			}
-			r.acc[i].Add(v)
-		}
+		r.p.add(raw)
 		b.rows++
 		r.rows++
 	}
