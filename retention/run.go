@@ -92,7 +92,8 @@ func (e *Engine) runLeased(ctx context.Context, cs *conns, i int, runID string, 
 // leaseTTL is a command run's lease on a rule without renewal.
 const leaseTTL = 5 * time.Minute
 
-
+// Run runs the retention rules opt selects (every rule when it names
+// none), each under its lease, and reports what each found and did.
 func (e *Engine) Run(ctx context.Context, opt Options) (*Report, error) {
 	if e.Store == nil {
 		return nil, errors.New("retention: run needs the state store")

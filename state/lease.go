@@ -3,11 +3,11 @@ package state
 import (
 	"context"
 	"crypto/rand"
-	"encoding/hex"
-	"os"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"os"
 	"sync"
 	"time"
 )
