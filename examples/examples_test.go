@@ -39,6 +39,13 @@ type example struct {
 var examples = []example{
 	{name: "scanner", env: "SCANNER_DATABASE_URL", table: "users", column: "last_login_ip"},
 	{name: "inventory", env: "INVENTORY_DATABASE_URL", table: "members", column: "phone"},
+	// Shaped on the five seed privacy policies (render/seed_test.go checks
+	// that each rendered policy says what its original says).
+	{name: "pentra", env: "PENTRA_DATABASE_URL", table: "users", column: "phone"},
+	{name: "packetsense", env: "PACKETSENSE_DATABASE_URL", table: "service_logs", column: "user_agent"},
+	{name: "dsentr", env: "DSENTR_DATABASE_URL", table: "request_logs", column: "user_agent"},
+	{name: "infratrace", env: "INFRATRACE_DATABASE_URL", table: "users", column: "job_role"},
+	{name: "devsecops", env: "DEVSECOPS_DATABASE_URL", table: "users", column: "last_login_ip"},
 }
 
 // dialect is a database server the examples ship a schema for.

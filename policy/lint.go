@@ -81,6 +81,7 @@ func lint(p *Policy, absence bool) Diagnostics {
 	l.consent()
 	l.cookies()
 	l.zeroDurations()
+	l.statements()
 	l.ownership()
 	return l.diags
 }
@@ -527,7 +528,9 @@ func (l *linter) processors() {
 				l.category(cp, c)
 				continue
 			}
-			if l.absence && !slices.ContainsFunc(held, func(h string) bool { return taxonomy.Related(h, c) }) {
+			// A forbidden category is never held, yet a processor may take it
+			// on the company's behalf (the card goes to the payment provider).
+			if l.absence && !l.p.IsForbidden(c) && !slices.ContainsFunc(held, func(h string) bool { return taxonomy.Related(h, c) }) {
 				l.errorf(cp, "unheld-category", "declare the field that holds it, or remove it from the processor", "processor %q receives %q, but no system holds that category", pr.Name, c)
 			}
 		}

@@ -32,6 +32,13 @@ type Policy struct {
 	Notices        Notices        `yaml:"notices" help:"Dates and promises about the policy itself."`
 	Brake          Brakes         `yaml:"brake" help:"Limits past which an erasure or a retention run stops and waits for an operator's approval."`
 	Forbidden      []string       `yaml:"forbidden" help:"Categories the company promises never to hold, e.g. user.financial.credit_card: no field may declare one, the rendered policy states the promise, and a content scan (vow scan, check --live --scan) that finds one anywhere is an error."`
+	// ForbiddenReason turns the promise into a request to readers: the
+	// service is not built for these categories, so they must not send them.
+	ForbiddenReason string      `yaml:"forbidden_reason" help:"Why readers must not send the forbidden categories to the service, e.g. The service is not PCI-DSS compliant; the rendered policy asks them not to."`
+	Scope           Scope       `yaml:"scope" help:"Who \"we\" are and which services, sites and apps the policy covers."`
+	Promises        Promises    `yaml:"promises" help:"Commitments the rendered policy states only when declared: no sale, no advertising, no model training, confidentiality."`
+	Disclosures     Disclosures `yaml:"disclosures" help:"Disclosures other than to processors: to authorities, to a successor in a merger or acquisition, to the reader's own team."`
+	Security        Security    `yaml:"security" help:"Security measures the rendered policy lists; those Vow can check (encryption at rest of named categories, password hashing) are checked against the fields' stored form."`
 
 	// File is the name the policy was loaded from; Source its bytes.
 	File   string `yaml:"-"`
@@ -200,6 +207,9 @@ type Retention struct {
 	AuditLog Duration `yaml:"audit_log" help:"How long Vow keeps its own audit log, e.g. 12 months; older entries are pruned and what is left stays verifiable. Kept for ever when omitted."`
 	Requests Duration `yaml:"requests" help:"How long Vow keeps the record of a data-subject request that has ended (dates, outcome, certificate; its identities go when it ends), e.g. 3y. Kept for ever when omitted."`
 	Rules    []*Rule  `yaml:"rules" help:"Retention rules, each enforced by Vow."`
+	// UntilClosed is a promise about the data no rule covers; the rendered
+	// policy makes it only when declared, since no rule enforces it.
+	UntilClosed bool `yaml:"until_closed" help:"Personal data no rule covers is kept while the account is open and deleted when it is closed or on request (erasure must be offered); the rendered policy says so only when true."`
 }
 
 // Rule removes or anonymises rows once they are older than Keep.
@@ -208,6 +218,7 @@ type Rule struct {
 	Description string   `yaml:"description" help:"The promise in plain words."`
 	Table       string   `yaml:"table" vow:"required" help:"system:table the rule applies to (system may be omitted when there is one)."`
 	From        string   `yaml:"from" vow:"required" help:"Timestamp column the period is measured from."`
+	After       string   `yaml:"after" help:"What the period runs from, in words for readers: rendered \"1 year after <after>\", e.g. the finding is resolved. Without it the column's name is put into words."`
 	Keep        Duration `yaml:"keep" vow:"required" help:"How long rows are kept, e.g. 30d, 12 months, 7y."`
 	Where       string   `yaml:"where" help:"SQL condition selecting the rows the rule covers, e.g. deleted_at IS NOT NULL."`
 	Then        string   `yaml:"then" help:"delete (default) or anonymise (apply the fields' erasure strategies)."`
@@ -223,6 +234,9 @@ type Rights struct {
 	Restriction  []*RightAction `yaml:"restriction" help:"How Vow records a restriction of processing: columns it sets on the subject's rows."`
 	Objection    []*RightAction `yaml:"objection" help:"How Vow records an objection (e.g. to direct marketing): columns it sets on the subject's rows."`
 	ErasureGrace *Grace         `yaml:"erasure_grace" help:"A grace period before an erasure runs, during which the account is soft-deleted and can be recovered by cancelling."`
+	Free         bool           `yaml:"free" help:"Requests are answered free of charge; stated only when true."`
+	Complaint    bool           `yaml:"complaint" help:"Readers may complain to a data protection authority; stated only when true."`
+	SelfService  string         `yaml:"self_service" help:"Where in the product people can exercise rights themselves, e.g. Settings > Account."`
 }
 
 // Grace is a waiting period before an erasure: the subject's rows are
@@ -297,4 +311,81 @@ type Notices struct {
 	ChangeNoticeDays  int  `yaml:"change_notice_days" help:"Days of notice before a material change takes effect."`
 	MinimumAge        int  `yaml:"minimum_age" help:"Youngest age served."`
 	BreachNoticeHours int  `yaml:"breach_notice_hours" help:"Hours within which a breach is notified; 72 when omitted."`
+	Updated           Date `yaml:"updated" help:"Date the text was last changed (YYYY-MM-DD), shown as last updated."`
+	// MinimumAges are ages that differ by jurisdiction; MinimumAge, when
+	// also set, applies everywhere else.
+	MinimumAges    []*RegionalAge `yaml:"minimum_ages" help:"Minimum ages by jurisdiction, e.g. [{region: the EU, age: 16}, {region: the United States, age: 13}]; minimum_age applies elsewhere."`
+	Acceptance     string         `yaml:"acceptance" help:"How readers accept the policy: continued_use (using the service, and going on using it after a change takes effect, accepts it) or explicit (each version is accepted, as vow policy accept records)."`
+	ChangeChannels []string       `yaml:"change_channels" help:"How material changes are announced: email, in_app, website."`
+}
+
+// RegionalAge is the youngest age served in one jurisdiction.
+type RegionalAge struct {
+	Region string `yaml:"region" vow:"required" help:"The jurisdiction, as readers name it, e.g. the EU."`
+	Age    int    `yaml:"age" vow:"required" help:"Youngest age served there."`
+}
+
+// Vocabularies of the policy's statements about itself and its security.
+var (
+	Acceptances    = []string{"continued_use", "explicit"}
+	ChangeChannels = []string{"email", "in_app", "website"}
+	Laws           = []string{"gdpr", "uk_gdpr", "ccpa", "lgpd", "pipeda", "nfadp", "appi", "popia"}
+	LegalGrounds   = []string{"law", "legal_process", "government_request", "protect_rights", "enforce_terms"}
+	MeasureKinds   = []string{MeasureTransit, MeasureAtRest, MeasurePasswords, "access_control", "mfa", "audits", "monitoring", "backups", "isolation", "input_validation", "anonymisation", "incident_response", "hosting", "other"}
+)
+
+// Security measures Vow checks against the data map.
+const (
+	MeasureTransit   = "encryption_in_transit"
+	MeasureAtRest    = "encryption_at_rest"
+	MeasurePasswords = "password_hashing"
+)
+
+// Scope says who "we" are and what the policy covers.
+type Scope struct {
+	About    string   `yaml:"about" help:"Who we are, in a sentence or two for readers."`
+	Services []string `yaml:"services" help:"The products, sites and apps the policy covers, e.g. the Acme app, acme.example."`
+	Laws     []string `yaml:"laws" help:"Privacy laws the policy is written to meet: gdpr, uk_gdpr, ccpa, lgpd, pipeda, nfadp, appi, popia."`
+}
+
+// Promises are commitments no data map shows, so the rendered policy
+// states each only when the policy declares it.
+type Promises struct {
+	NoSale        bool     `yaml:"no_sale" help:"Personal data is never sold or rented."`
+	NoAdvertising bool     `yaml:"no_advertising" help:"Personal data is not shared with advertisers or used for third-party advertising; a marketing cookie contradicts it."`
+	NoTraining    []string `yaml:"no_training" help:"Categories never used to train machine-learning models for other customers or third parties."`
+	Confidential  []string `yaml:"confidential" help:"Categories kept strictly confidential: disclosed to no one without the reader's explicit permission; a processor receiving one contradicts it."`
+}
+
+// Disclosures are the cases, besides processors, where personal data
+// leaves the company.
+type Disclosures struct {
+	Legal            *LegalDisclosure  `yaml:"legal" help:"Disclosure to authorities or courts when the law requires it."`
+	BusinessTransfer *BusinessTransfer `yaml:"business_transfer" help:"Transfer to a successor in a merger, acquisition or sale of assets."`
+	Team             bool              `yaml:"team" help:"People the reader invites to their team or organization see what is shared with it."`
+}
+
+// LegalDisclosure is disclosure required by law.
+type LegalDisclosure struct {
+	Grounds []string `yaml:"grounds" vow:"required" help:"law (a legal obligation), legal_process (subpoenas, court orders), government_request, protect_rights (our rights, property or safety), enforce_terms."`
+	Notify  bool     `yaml:"notify" help:"The reader is told of a request where the law permits."`
+}
+
+// BusinessTransfer is the transfer of personal data to a successor.
+type BusinessTransfer struct {
+	SameCommitments bool `yaml:"same_commitments" help:"The successor is bound by this policy's commitments."`
+	Notify          bool `yaml:"notify" help:"Readers are told before their information is transferred."`
+}
+
+// Security lists the security measures the policy declares.
+type Security struct {
+	Measures    []*Measure `yaml:"measures" help:"Security measures in place, each stated in the rendered policy."`
+	NoGuarantee bool       `yaml:"no_guarantee" help:"Say that no method of transmission or storage is completely secure."`
+}
+
+// Measure is one security measure.
+type Measure struct {
+	Kind        string   `yaml:"kind" vow:"required" help:"encryption_in_transit, encryption_at_rest, password_hashing, access_control, mfa, audits, monitoring, backups, isolation, input_validation, anonymisation, incident_response, hosting, or other (with a description)."`
+	Description string   `yaml:"description" help:"The measure in plain words, e.g. TLS 1.3 on every connection."`
+	Categories  []string `yaml:"categories" help:"For encryption_at_rest: the categories it covers; every column holding one must be declared stored: encrypted (or hashed), which the content scan checks."`
 }

@@ -19,17 +19,23 @@ func enums() map[string][]string {
 	}
 	sort.Strings(bases)
 	return map[string][]string{
-		"System.Kind":            append(slicesClone(Kinds), "mariadb"),
-		"Purpose.LegalBasis":     bases,
-		"Field.Identity":         Identities,
-		"Rights.Verification":    Verifications,
-		"Transfer.Safeguard":     Safeguards,
-		"Processor.Safeguard":    Safeguards,
-		"Processor.Role":         {"processor", "sub-processor"},
-		"Cookie.Category":        CookieKinds,
-		"ConsentPurpose.Mode":    ConsentModes,
-		"ConsentPurpose.Default": {"granted", "denied"},
-		"Rule.Then":              {"delete", "anonymise", "anonymize"},
+		"System.Kind":             append(slicesClone(Kinds), "mariadb"),
+		"Purpose.LegalBasis":      bases,
+		"Field.Identity":          Identities,
+		"Rights.Verification":     Verifications,
+		"Transfer.Safeguard":      Safeguards,
+		"Processor.Safeguard":     Safeguards,
+		"Processor.Role":          {"processor", "sub-processor"},
+		"Cookie.Category":         CookieKinds,
+		"ConsentPurpose.Mode":     ConsentModes,
+		"ConsentPurpose.Default":  {"granted", "denied"},
+		"Rule.Then":               {"delete", "anonymise", "anonymize"},
+		"Field.Stored":            StoredForms,
+		"Notices.Acceptance":      Acceptances,
+		"Notices.ChangeChannels":  ChangeChannels,
+		"Scope.Laws":              Laws,
+		"LegalDisclosure.Grounds": LegalGrounds,
+		"Measure.Kind":            MeasureKinds,
 	}
 }
 
@@ -96,7 +102,12 @@ func schemaOf(t reflect.Type, en map[string][]string) obj {
 				s["description"] = h
 			}
 			if e, ok := en[t.Name()+"."+sf.Name]; ok {
-				s["enum"] = e
+				if sf.Type.Kind() == reflect.Slice {
+					// A list of a vocabulary: the items are enumerated.
+					s["items"] = obj{"type": "string", "enum": e}
+				} else {
+					s["enum"] = e
+				}
 			}
 			props[f.key] = s
 			if f.required {

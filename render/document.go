@@ -40,6 +40,49 @@ type Document struct {
 	MinimumAge        int
 	ChangeNoticeDays  int
 	BreachNoticeHours int
+
+	// What follows is stated only because the policy declares it.
+
+	Scope           policy.Scope
+	Updated         time.Time // zero when the policy names no date
+	MinimumAges     []policy.RegionalAge
+	Acceptance      string   // "", continued_use or explicit
+	ChangeChannels  []string // email, in_app, website
+	ForbiddenReason string
+	// ForbiddenProcessors receive forbidden categories on the company's behalf.
+	ForbiddenProcessors []string
+	Promises            Promises
+	Disclosures         policy.Disclosures
+	Measures            []Measure
+	NoGuarantee         bool
+	// UntilClosed: data no rule covers is kept while the account is open.
+	UntilClosed bool
+	// Erasure is true when erasure is offered: only then may the document
+	// say that Vow erases what a reader asks it to.
+	Erasure bool
+	// Cookie facts Vow reads from the declared cookies.
+	EssentialCookiesOnly  bool
+	FirstPartyCookiesOnly bool
+	// HomeOnly is true when every processor is in one of the home
+	// locations and no transfer is declared: only then may the document
+	// say that nothing leaves them.
+	HomeOnly bool
+}
+
+// Promises are the commitments the policy declares under promises:.
+type Promises struct {
+	NoSale, NoAdvertising bool
+	NoTraining            []CategoryRef
+	Confidential          []CategoryRef
+}
+
+// Measure is a declared security measure. Checked is true when Vow
+// verifies it: every column it covers is declared in the stored form it
+// promises, and the content scan reports a readable value in one.
+type Measure struct {
+	Kind, Description string
+	Categories        []CategoryRef
+	Checked           bool
 }
 
 // CategoryRef names a data category for readers.
@@ -103,6 +146,7 @@ type Retention struct {
 	Categories  []CategoryRef
 	Keep        policy.Duration
 	From        string // the column the period runs from
+	After       string // the policy's words for it, if any
 	Then        string // delete or anonymise
 	Conditional bool   // the rule covers only some rows (where)
 }
@@ -120,6 +164,9 @@ type Rights struct {
 	Offered      []string // right keys, in the policy's order
 	DeadlineDays int
 	RequestURL   string
+	SelfService  string
+	Free         bool
+	Complaint    bool
 	Verification string
 	Email        string
 	// ErasureGrace is how long an erasure waits, the account deactivated
@@ -150,6 +197,18 @@ func Build(p *policy.Policy, sources []SourceRule, titles func(key string) strin
 		MinimumAge:        p.Notices.MinimumAge,
 		ChangeNoticeDays:  p.Notices.ChangeNoticeDays,
 		BreachNoticeHours: cmp.Or(p.Notices.BreachNoticeHours, 72),
+		Scope:             p.Scope,
+		Updated:           p.Notices.Updated.Time,
+		Acceptance:        p.Notices.Acceptance,
+		ChangeChannels:    p.Notices.ChangeChannels,
+		ForbiddenReason:   p.ForbiddenReason,
+		Disclosures:       p.Disclosures,
+		NoGuarantee:       p.Security.NoGuarantee,
+		UntilClosed:       p.Retention.UntilClosed,
+		Erasure:           p.Offers("erasure"),
+	}
+	for _, a := range p.Notices.MinimumAges {
+		d.MinimumAges = append(d.MinimumAges, *a)
 	}
 	ref := func(key string) CategoryRef {
 		r := CategoryRef{Key: key, Title: key}
@@ -174,7 +233,7 @@ func Build(p *policy.Policy, sources []SourceRule, titles func(key string) strin
 		if x := p.Purpose(key); x != nil && x.Title != "" {
 			return x.Title
 		}
-		return key
+		return words(key)
 	}
 
 	// What is collected: every personal category of every declared field,
@@ -273,15 +332,27 @@ func Build(p *policy.Policy, sources []SourceRule, titles func(key string) strin
 	}
 	for _, key := range p.Forbidden {
 		d.Forbidden = append(d.Forbidden, ref(key))
+		// A processor may take what the company never stores (the card
+		// goes to the payment provider); readers are told who.
+		for _, x := range p.Processors {
+			if !slices.Contains(d.ForbiddenProcessors, x.Name) && slices.ContainsFunc(x.Categories, func(c string) bool { return taxonomy.Within(c, key) }) {
+				d.ForbiddenProcessors = append(d.ForbiddenProcessors, x.Name)
+			}
+		}
 	}
 	d.Protected = protected(p)
+	d.Promises = Promises{NoSale: p.Promises.NoSale, NoAdvertising: p.Promises.NoAdvertising,
+		NoTraining: refs(p.Promises.NoTraining), Confidential: refs(p.Promises.Confidential)}
+	for _, m := range p.Security.Measures {
+		d.Measures = append(d.Measures, Measure{Kind: m.Kind, Description: m.Description, Categories: refs(m.Categories), Checked: checked(p, m)})
+	}
 
 	consent := map[string]*policy.ConsentPurpose{}
 	for _, c := range p.Consent.Purposes {
 		consent[c.Name] = c
 	}
 	for _, x := range p.Purposes {
-		u := Use{Key: x.Name, Title: cmp.Or(x.Title, x.Name), Description: x.Description, LegalBasis: x.LegalBasis,
+		u := Use{Key: x.Name, Title: cmp.Or(x.Title, words(x.Name)), Description: x.Description, LegalBasis: x.LegalBasis,
 			Interest: x.Interest, Essential: x.Essential, Categories: refs(sorted(purposeCats[x.Name]))}
 		if c := consent[x.Name]; c != nil {
 			u.Consent, u.GPC = c.Mode, c.GPC
@@ -289,19 +360,23 @@ func Build(p *policy.Policy, sources []SourceRule, titles func(key string) strin
 		d.Uses = append(d.Uses, u)
 	}
 	for _, t := range p.Communications.Topics {
-		d.Topics = append(d.Topics, Topic{Key: t.Name, Title: cmp.Or(t.Title, t.Name), Description: t.Description, Essential: t.Essential})
+		d.Topics = append(d.Topics, Topic{Key: t.Name, Title: cmp.Or(t.Title, words(t.Name)), Description: t.Description, Essential: t.Essential})
 	}
 
 	home := map[string]bool{}
 	for _, l := range p.Organization.Locations {
 		home[strings.ToLower(l)] = true
 	}
+	d.HomeOnly = len(home) > 0 && len(p.Organization.Transfers) == 0
 	for _, x := range p.Processors {
 		row := Processor{Name: x.Name, Categories: refs(x.Categories), Location: x.Location, Safeguard: x.Safeguard, Role: cmp.Or(x.Role, "processor"), URL: x.URL}
 		for _, pk := range x.Purposes {
 			row.Purposes = append(row.Purposes, purposeTitle(pk))
 		}
 		d.Processors = append(d.Processors, row)
+		if !home[strings.ToLower(x.Location)] {
+			d.HomeOnly = false
+		}
 		if x.Safeguard != "" && !home[strings.ToLower(x.Location)] {
 			d.ProcessorTransfers = append(d.ProcessorTransfers, row)
 		}
@@ -319,7 +394,7 @@ func Build(p *policy.Policy, sources []SourceRule, titles func(key string) strin
 		return refs(sorted(keys))
 	}
 	for _, r := range p.Retention.Rules {
-		row := Retention{Name: r.Name, Description: r.Description, Table: r.Table, Keep: r.Keep, From: r.From, Then: cmp.Or(r.Then, "delete"), Conditional: r.Where != ""}
+		row := Retention{Name: words(r.Name), Description: r.Description, Table: r.Table, Keep: r.Keep, From: r.From, After: r.After, Then: cmp.Or(r.Then, "delete"), Conditional: r.Where != ""}
 		if _, t := p.LookupTable(policy.ParseTableRef(r.Table), nil); t != nil {
 			row.Table = cmp.Or(t.Description, t.Name)
 			row.Categories = tableCats(t)
@@ -340,11 +415,19 @@ func Build(p *policy.Policy, sources []SourceRule, titles func(key string) strin
 	}
 
 	d.Rights = Rights{Offered: p.Rights.Offered, DeadlineDays: p.DeadlineDays(), RequestURL: p.Rights.RequestURL,
-		Verification: p.Rights.Verification, Email: p.Organization.Contacts.Privacy}
+		Verification: p.Rights.Verification, Email: p.Organization.Contacts.Privacy,
+		SelfService: p.Rights.SelfService, Free: p.Rights.Free, Complaint: p.Rights.Complaint}
 	if g := p.Rights.ErasureGrace; g != nil {
 		d.Rights.ErasureGrace = g.Period
 	}
+	d.EssentialCookiesOnly, d.FirstPartyCookiesOnly = len(p.Cookies) > 0, len(p.Cookies) > 0
 	for _, c := range p.Cookies {
+		if c.Category != "essential" {
+			d.EssentialCookiesOnly = false
+		}
+		if c.Provider != "" && c.Provider != "first-party" {
+			d.FirstPartyCookiesOnly = false
+		}
 		d.Cookies = append(d.Cookies, Cookie{Name: c.Name, Category: c.Category, Purpose: purposeTitle(c.Purpose),
 			Provider: c.Provider, Description: c.Description, Duration: c.Duration})
 	}
@@ -354,8 +437,6 @@ func Build(p *policy.Policy, sources []SourceRule, titles func(key string) strin
 	return d
 }
 
-// label names a table for readers: its description without a closing
-// full stop (the templates punctuate), else its name.
 // protected reports whether the policy holds credentials (user.authorization)
 // and declares every column of them stored encrypted or hashed.
 func protected(p *policy.Policy) bool {
@@ -379,8 +460,52 @@ func protected(p *policy.Policy) bool {
 	return n > 0
 }
 
+// label names a table for readers: its description without a closing
+// full stop (the templates punctuate), else its name in words.
 func label(t *policy.Table) string {
-	return strings.TrimSuffix(strings.TrimSpace(cmp.Or(t.Description, t.Name)), ".")
+	return strings.TrimSuffix(strings.TrimSpace(cmp.Or(t.Description, words(t.Name))), ".")
+}
+
+// words turns a key (audit_logs, free-plan_findings) into words, so that
+// no identifier reaches a reader when the policy gives no title.
+func words(key string) string {
+	return strings.ReplaceAll(key, "_", " ")
+}
+
+// checked reports whether Vow verifies a measure: it covers columns of the
+// data map (password hashing, encryption at rest of named categories), and
+// every one is declared in the stored form it promises, which the content
+// scan then tests.
+func checked(p *policy.Policy, m *policy.Measure) bool {
+	var cats, forms []string
+	switch {
+	case m.Kind == policy.MeasurePasswords:
+		cats, forms = []string{"user.authorization.password"}, []string{policy.StoredHashed}
+	case m.Kind == policy.MeasureAtRest && len(m.Categories) > 0:
+		cats, forms = m.Categories, []string{policy.StoredEncrypted, policy.StoredHashed}
+	default:
+		return false
+	}
+	n := 0
+	for _, s := range p.Systems {
+		if s.Webhook != nil && slices.ContainsFunc(s.Webhook.Categories, func(c string) bool {
+			return slices.ContainsFunc(cats, func(k string) bool { return taxonomy.Within(c, k) })
+		}) {
+			return false // a service's storage is not declared
+		}
+		for _, t := range s.Tables {
+			for _, f := range t.Fields {
+				if !slices.ContainsFunc(cats, func(k string) bool { return taxonomy.Within(f.Category, k) }) {
+					continue
+				}
+				if !slices.Contains(forms, f.Stored) {
+					return false
+				}
+				n++
+			}
+		}
+	}
+	return n > 0
 }
 
 func declared(p *policy.Policy, key string) bool {

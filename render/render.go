@@ -23,6 +23,7 @@ import (
 	"sync"
 	"text/template"
 	"time"
+	"unicode"
 
 	"go.yaml.in/yaml/v3"
 
@@ -401,9 +402,136 @@ func (r *Renderer) funcs() template.FuncMap {
 			}
 			return out
 		},
+		// listAnd and listOr join a list as a sentence does: "a, b and c".
+		"listAnd": func(list []string) (string, error) { return r.joinLast(list, "list_and") },
+		"listOr":  func(list []string) (string, error) { return r.joinLast(list, "list_or") },
+		// phrases names categories inside a sentence: the catalog's
+		// phrase.<key> ("payment card numbers"), else the title with a
+		// lower-case initial, joined with "and".
+		"phrases": func(cs []CategoryRef) (string, error) {
+			out := make([]string, len(cs))
+			for i, c := range cs {
+				if m, err := r.Message("phrase."+c.Key, nil); err == nil {
+					out[i] = m
+				} else {
+					out[i] = lowerFirst(c.Title)
+				}
+			}
+			return r.joinLast(out, "list_and")
+		},
+		// since words what a retention period runs from: the policy's own
+		// words (after:), the catalog's wording of a well-known column,
+		// else the column's name put into words — never the name itself.
+		"since": func(x Retention) (string, error) {
+			if x.After != "" {
+				return r.Message("retention.after", bare(x.After))
+			}
+			if r.Has("retention.from_column." + x.From) {
+				return r.Message("retention.from_column."+x.From, nil)
+			}
+			event, past := columnWords(x.From)
+			if past {
+				return r.Message("retention.from_event", event)
+			}
+			return r.Message("retention.from", event)
+		},
+		// ages words the minimum ages: by region, then elsewhere.
+		"ages": func(d *Document) (string, error) {
+			var parts []string
+			for _, a := range d.MinimumAges {
+				m, err := r.Message("children.age_in", a)
+				if err != nil {
+					return "", err
+				}
+				parts = append(parts, m)
+			}
+			if d.MinimumAge > 0 {
+				key := "children.age_elsewhere"
+				if len(parts) == 0 {
+					key = "children.age_all"
+				}
+				m, err := r.Message(key, d.MinimumAge)
+				if err != nil {
+					return "", err
+				}
+				parts = append(parts, m)
+			}
+			return r.joinLast(parts, "list_or")
+		},
+		// bare drops a closing full stop from policy text that a message
+		// punctuates itself; stop ends policy text with exactly one.
+		"bare":  bare,
+		"stop":  func(s string) string { return stopped(s) },
 		"lower": strings.ToLower,
 		"add":   func(a, b int) int { return a + b },
 	}
+}
+
+// joinLast joins a list with list_sep, the last two with the message
+// last (" and ", " or ").
+func (r *Renderer) joinLast(list []string, last string) (string, error) {
+	if len(list) < 2 {
+		return strings.Join(list, ""), nil
+	}
+	sep, err := r.Message("list_sep", nil)
+	if err != nil {
+		return "", err
+	}
+	end, err := r.Message(last, nil)
+	if err != nil {
+		return "", err
+	}
+	return strings.Join(list[:len(list)-1], sep) + end + list[len(list)-1], nil
+}
+
+// bare trims the closing full stop of a text a message punctuates, so
+// that no sentence ends "..".
+func bare(s string) string {
+	s = strings.TrimSpace(s)
+	if strings.HasSuffix(s, "...") {
+		return s
+	}
+	return strings.TrimRight(s, ".")
+}
+
+// stopped ends a text with a full stop unless it ends a sentence already.
+func stopped(s string) string {
+	s = strings.TrimSpace(s)
+	if s == "" || strings.HasSuffix(s, ".") || strings.HasSuffix(s, "!") || strings.HasSuffix(s, "?") {
+		return s
+	}
+	return s + "."
+}
+
+func lowerFirst(s string) string {
+	rs := []rune(s)
+	// An initialism keeps its capitals: "IP address", "VAT number".
+	if len(rs) > 1 && unicode.IsUpper(rs[1]) {
+		return s
+	}
+	if len(rs) > 0 {
+		rs[0] = unicode.ToLower(rs[0])
+	}
+	return string(rs)
+}
+
+// columnWords puts a timestamp column's name into words for the retention
+// messages: resolved_at gives ("resolved", true), a past participle the
+// catalog words as an event ("after it is resolved"); period_end_date
+// gives ("period end", false), worded as a date ("after the period end").
+func columnWords(col string) (string, bool) {
+	stem := col
+	for _, suf := range []string{"_at", "_on", "_date", "_time", "_ts"} {
+		if s, ok := strings.CutSuffix(stem, suf); ok && s != "" {
+			stem = s
+			break
+		}
+	}
+	w := strings.Fields(strings.ReplaceAll(stem, "_", " "))
+	if len(w) == 0 {
+		return col, false
+	}
+	return strings.Join(w, " "), strings.HasSuffix(w[len(w)-1], "ed")
 }
 
 // Meta is what a published version adds to the document.

@@ -321,7 +321,7 @@ func TestProtectedOnlyWhenDeclared(t *testing.T) {
 			if strings.Contains(out, sentence) != tc.want {
 				t.Errorf("%s (%v): says %q: %v, want %v", tc.name, f, sentence, !tc.want, tc.want)
 			}
-			if !strings.Contains(out, "We do not collect or store these kinds of information: Payment card.") {
+			if !strings.Contains(out, "We never store payment card numbers in our own systems.") {
 				t.Errorf("%s (%v): the forbidden category is not stated", tc.name, f)
 			}
 		}
