@@ -122,7 +122,7 @@ checks it against itself and the company's real databases.`,
 			return nil
 		},
 	}
-	root.PersistentFlags().StringVar(&a.policy, "policy", cmp.Or(os.Getenv("VOW_POLICY"), "vow.yaml"), "the policy file, for every command (default $VOW_POLICY, else vow.yaml)")
+	root.PersistentFlags().StringVar(&a.policy, "policy", cmp.Or(os.Getenv("VOW_POLICY"), "vow.yaml"), "the policy file, for every command; $VOW_POLICY sets the default")
 	root.PersistentFlags().StringVar(&a.format, "format", "text", "output format: text or json")
 	root.PersistentFlags().StringVar(&a.logLevel, "log-level", "warn", "log level: debug, info, warn or error")
 	root.PersistentFlags().StringVar(&a.state, "state", "", "state store: a SQLite file or postgres://… URL (default $VOW_STATE, else vow.db in --data-dir)")
