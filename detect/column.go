@@ -17,7 +17,25 @@ type Column struct {
 	// groups, and hashing three strings per hit cost more than the search.
 	groups []*group
 	hits   []Hit
+	// seen remembers what short values held, so that a value met again
+	// (a status, a country, a first name) is counted without a scan.
+	seen map[string][]seenHit
 }
+
+// seenHit is one group a remembered value counted in, with its best
+// confidence there.
+type seenHit struct {
+	g    *group
+	best float64
+}
+
+// Values up to seenMaxLen bytes are remembered, up to seenMax of them: a
+// column of few distinct values fills the memory with them early, and one
+// of unique values stops paying for it.
+const (
+	seenMaxLen = 64
+	seenMax    = 4096
+)
 
 type groupKey struct{ category, detector, path string }
 
@@ -63,7 +81,18 @@ func (c *Column) Add(v []byte) {
 		c.Scanner = NewScanner()
 	}
 	c.values++
+	if len(v) <= seenMaxLen {
+		if hs, ok := c.seen[string(v)]; ok {
+			for _, h := range hs {
+				h.g.matched++
+				h.g.sumConf += h.best
+			}
+			return
+		}
+	}
 	c.hits = c.Scanner.Scan(v, c.hits[:0])
+	keep := len(v) <= seenMaxLen && len(c.seen) < seenMax
+	var remember []seenHit
 	for k, h := range c.hits {
 		key := groupKey{h.Category, h.Detector, h.Path}
 		best, first := h.Confidence, true
@@ -87,6 +116,15 @@ func (c *Column) Add(v []byte) {
 		}
 		g.matched++
 		g.sumConf += best
+		if keep {
+			remember = append(remember, seenHit{g, best})
+		}
+	}
+	if keep {
+		if c.seen == nil {
+			c.seen = make(map[string][]seenHit)
+		}
+		c.seen[string(v)] = remember
 	}
 }
 

@@ -1,6 +1,9 @@
 package detect
 
-import "testing"
+import (
+	"fmt"
+	"testing"
+)
 
 func TestColumn(t *testing.T) {
 	var c Column
@@ -95,6 +98,30 @@ func TestColumnMerge(t *testing.T) {
 		g.Example, w.Example = "", ""
 		if g != w {
 			t.Errorf("finding %d: %+v, want %+v", i, g, w)
+		}
+	}
+}
+
+// TestColumnRepeatedValues: a value met again is counted from memory, and
+// counts the same as if it were scanned again.
+func TestColumnRepeatedValues(t *testing.T) {
+	values := []string{"a@example.com", "Emma Smith", "a@example.com", "active", "Emma Smith", "+44 20 7946 0958", "a@example.com", "active"}
+	var cached, scanned Column
+	scanned.seen = map[string][]seenHit{}
+	for i := range seenMax { // full: nothing more is remembered
+		scanned.seen[fmt.Sprint(i)] = nil
+	}
+	for _, v := range values {
+		cached.Add([]byte(v))
+		scanned.Add([]byte(v))
+	}
+	got, want := cached.Findings(), scanned.Findings()
+	if len(got) != len(want) || len(cached.seen) != 4 {
+		t.Fatalf("cached %+v (%d remembered), scanned %+v", got, len(cached.seen), want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("finding %d: %+v, want %+v", i, got[i], want[i])
 		}
 	}
 }

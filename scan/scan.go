@@ -39,7 +39,9 @@ type Options struct {
 	Sample int
 	// Full reads every row instead of a sample.
 	Full bool
-	// Batch is how many rows one statement reads; 1,000 when 0.
+	// Batch is how many rows one statement reads: when 0, 1,000 for a
+	// sample and 20,000 for a full scan, where a round trip per thousand
+	// rows cost more than the reading.
 	Batch int
 	// Pause is slept between batches, leaving room to the workload.
 	Pause time.Duration
@@ -52,8 +54,13 @@ type Options struct {
 	Progress func(Progress)
 }
 
-func (o Options) sample() int   { return cmpOr(o.Sample, 10_000) }
-func (o Options) batch() int    { return cmpOr(o.Batch, 1_000) }
+func (o Options) sample() int { return cmpOr(o.Sample, 10_000) }
+func (o Options) batch() int {
+	if o.Full {
+		return cmpOr(o.Batch, 20_000)
+	}
+	return cmpOr(o.Batch, 1_000)
+}
 func (o Options) maxValue() int { return cmpOr(o.MaxValue, 64<<10) }
 
 func cmpOr(v, def int) int {
