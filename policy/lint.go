@@ -70,6 +70,10 @@ func (l *linter) forbiddenField(s *System, t *Table, f *Field, fp string) {
 
 func lint(p *Policy, absence bool) Diagnostics {
 	l := &linter{p: p, absence: absence}
+	if p.Starter {
+		l.warnf("starter", "starter-policy", "decide how long to keep each table and what erasure does to it (the warnings below), then delete the line starter: true",
+			"this is a starter policy: vow check and vow scan read it, and every command that acts on it refuses it until the decisions are made")
+	}
 	l.top()
 	l.categories()
 	l.forbidden()
@@ -96,6 +100,17 @@ func (l *linter) errorf(path, code, hint, format string, args ...any) {
 
 func (l *linter) warnf(path, code, hint, format string, args ...any) {
 	l.report(Warning, path, code, hint, format, args...)
+}
+
+// decision reports a decision only a human can make (how long to keep
+// data, what erasure does to it): an error, but a warning in a starter
+// policy, which no command acts on until the decisions are made.
+func (l *linter) decision(path, code, hint, format string, args ...any) {
+	if l.p.Starter {
+		l.warnf(path, code, hint, format, args...)
+		return
+	}
+	l.errorf(path, code, hint, format, args...)
 }
 
 // oneOf checks a value against a vocabulary, with a did-you-mean.
@@ -403,7 +418,7 @@ func (l *linter) table(s *System, t *Table, path string) {
 		l.warnf(path, "missing-subject", "add subject: customer (or whom the rows are about)", "table %q holds personal data but names no subject", t.Name)
 	}
 	if l.absence && p.Offers("erasure") && t.Erase == nil && len(unerased) > 0 {
-		l.errorf(path, "no-erasure-strategy", "add erase: delete to the table, or erase: nullify|hmac|{set: …}|{hold: …} to each field",
+		l.decision(path, "no-erasure-strategy", "add erase: delete to the table, or erase: nullify|hmac|{set: …}|{hold: …} to each field",
 			"erasure is offered but table %s:%s has personal fields with no erasure strategy: %s", s.Name, t.Name, strings.Join(unerased, ", "))
 	}
 }
@@ -607,7 +622,7 @@ func (l *linter) retention() {
 				}
 			}
 			if len(cats) > 0 {
-				l.errorf("systems."+s.Name+".tables."+t.Name, "no-retention", "add a retention rule for this table, or for a table it references",
+				l.decision("systems."+s.Name+".tables."+t.Name, "no-retention", "add a retention rule for this table, or for a table it references",
 					"personal data (%s) in %s:%s is kept with no retention rule", strings.Join(cats, ", "), s.Name, t.Name)
 			}
 		}

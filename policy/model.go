@@ -18,6 +18,7 @@ package policy
 // Policy is a whole vow.yaml.
 type Policy struct {
 	Version        int            `yaml:"version" vow:"required" help:"Format version of this file; 1."`
+	Starter        bool           `yaml:"starter" help:"Written by vow init: the decisions left to a human (retention periods, erasure strategies) are warnings for vow check, and every command that acts on the policy refuses it until this line is removed."`
 	Organization   Organization   `yaml:"organization" vow:"required" help:"Who the controller is and how to reach them."`
 	Categories     []*Category    `yaml:"categories" vow:"keyed" help:"Data categories this policy adds to the built-in taxonomy, by dotted key."`
 	Subjects       []*Subject     `yaml:"subjects" vow:"keyed" help:"Data subjects this policy adds to the built-ins (customer, team_member, site_visitor, …)."`

@@ -313,3 +313,33 @@ func TestLoadFromPipe(t *testing.T) {
 		}
 	})
 }
+
+// TestStarter: in a starter policy the decisions left to a human are
+// warnings, with one warning saying why; without starter they are errors.
+func TestStarter(t *testing.T) {
+	src := strings.Replace(validSource(t), "      table: app:users\n", "      table: app:missing\n", 1) // users loses its rule
+	for _, starter := range []bool{false, true} {
+		s := src
+		if starter {
+			s = strings.Replace(s, "version: 1\n", "version: 1\nstarter: true\n", 1)
+		}
+		_, ds := Parse("vow.yaml", []byte(s))
+		var sev Severity
+		warned := false
+		for _, d := range ds {
+			switch d.Code {
+			case "no-retention":
+				sev = d.Severity
+			case "starter-policy":
+				warned = d.Severity == Warning && d.Pos.Line == 2
+			}
+		}
+		want := Error
+		if starter {
+			want = Warning
+		}
+		if sev != want || warned != starter {
+			t.Errorf("starter %v: no-retention severity %v, starter warning %v; want %v, %v\n%s", starter, sev, warned, want, starter, joinDiags(ds))
+		}
+	}
+}

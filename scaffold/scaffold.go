@@ -75,6 +75,7 @@ func Policy(s *connector.Schema, o Options) ([]byte, error) {
 	}
 	root := mapping()
 	add(root, "version", scalar("1"), "")
+	add(root, "starter", scalar("true"), "delete this line once the decisions vow check lists are made; until then no command acts on this file")
 	add(root, "organization", mapping(
 		pair("name", scalar(org), "review: your company's name"),
 		pair("contacts", mapping(pair("privacy", scalar("privacy@example.com"), "review: your privacy contact")), ""),

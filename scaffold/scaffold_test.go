@@ -23,8 +23,9 @@ import (
 var update = flag.Bool("update", false, "rewrite testdata/*.yaml from the databases")
 
 // decisions are the diagnostics a starter policy leaves to a human: how
-// long to keep data, and what erasure does to it.
-var decisions = []string{"no-retention", "no-erasure-strategy"}
+// long to keep data, and what erasure does to it (warnings while the
+// policy says starter: true, and a warning saying so).
+var decisions = []string{"no-retention", "no-erasure-strategy", "starter-policy"}
 
 // goldenCase is a schema scaffolded on one database, with what the policy
 // must say about it.
@@ -100,6 +101,16 @@ func saasCheck(t *testing.T, v *view) {
 	v.erase(t, "page_views", "user_id", "")
 }
 
+func joinErrors(ds policy.Diagnostics) string {
+	var b strings.Builder
+	for _, d := range ds {
+		if d.Severity == policy.Error {
+			b.WriteString(d.String() + "\n")
+		}
+	}
+	return b.String()
+}
+
 func TestGolden(t *testing.T) {
 	cases := []goldenCase{
 		{name: "dvdrental", kind: "sqlite", check: dvdCheck},
@@ -148,6 +159,12 @@ func TestGolden(t *testing.T) {
 			p, diags := policy.Parse(golden, want)
 			if p == nil {
 				t.Fatalf("%s does not parse: %v", golden, diags)
+			}
+			// Unedited, it passes vow check --live: what is left are
+			// warnings, the decisions among them.
+			all := append(append(policy.Diagnostics{}, diags...), drift.Compare(p, p.Systems[0], schema)...)
+			if errs, _ := all.Count(); errs > 0 {
+				t.Errorf("the starter policy has %d error(s):\n%s", errs, joinErrors(all))
 			}
 			got := codes(t, diags, tc.extra)
 			// And as `vow check --live` reads it against the database.

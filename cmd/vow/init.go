@@ -42,7 +42,9 @@ which reference owns a table's rows (relation: owner, the others mentions),
 staff tables as subject employee, identities only on the table of the people
 themselves, composite foreign keys as one relation, and a unique key for a
 table without a primary key. Where the schema cannot tell, a "# review:"
-comment says what to decide. The DSN is used once to read the schema; the
+comment says what to decide. The file says starter: true: vow check reports
+the decisions left (retention periods, erasure strategies) as warnings, and no
+command acts on the policy until that line is deleted. The DSN is used once to read the schema; the
 policy refers to it through an environment variable instead.`,
 		Example: `  vow init --from "postgres://app@localhost/app" --env APP_DATABASE_URL
   vow init --from "mysql://root@127.0.0.1:3306/shop" -o shop.yaml
@@ -95,7 +97,7 @@ policy refers to it through an environment variable instead.`,
 			if err := os.WriteFile(out, src, 0o644); err != nil {
 				return fmt.Errorf("write policy: %w", err)
 			}
-			fmt.Fprintf(a.stdout, "wrote %s: %d tables from the %s database, %d points marked review. Review them, then run: vow check --live %s\n",
+			fmt.Fprintf(a.stdout, "wrote %s: %d tables from the %s database, %d points marked review. Review them; vow check --live %s lists the decisions left (retention, erasure), and no command acts on the file until you delete its line starter: true\n",
 				out, len(schema.Tables), kind, bytes.Count(src, []byte("# review")), out)
 			return nil
 		},

@@ -141,17 +141,31 @@ func TestDemoThenInit(t *testing.T) {
 	if code, _, errOut := vow(t, "init", "--from", filepath.Join(dir, "app.db"), "-o", starter); code != 2 || !strings.Contains(errOut, "--force") {
 		t.Fatalf("init over an existing file: %d %s", code, errOut)
 	}
-	_, out, _ = vow(t, "check", "--live", "--format", "json", starter)
+	// Unedited, the starter passes the live check; what it leaves to a
+	// human are warnings, and no command acts on it until then.
+	code, out, _ = vow(t, "check", "--live", "--format", "json", starter)
 	var res checkJSON
 	if err := json.Unmarshal([]byte(out), &res); err != nil {
 		t.Fatalf("%v: %s", err, out)
 	}
+	if code != 0 || res.Errors != 0 {
+		t.Errorf("check --live of the unedited starter: exit %d, %d error(s)", code, res.Errors)
+	}
 	for _, d := range res.Diagnostics {
 		switch d.Code {
-		case "no-retention", "no-erasure-strategy":
+		case "no-retention", "no-erasure-strategy", "starter-policy":
 			// decisions the starter leaves to a human
 		default:
 			t.Errorf("starter policy: %s", d)
+		}
+	}
+	for _, args := range [][]string{
+		{"request", "plan", "--policy", starter, "--email", "a@example.com"},
+		{"retention", "plan", starter},
+		{"render", starter},
+	} {
+		if code, _, errOut := vow(t, args...); code != 2 || !strings.Contains(errOut, "is a starter policy") {
+			t.Errorf("%v on a starter: exit %d, %s; want it refused", args[:2], code, errOut)
 		}
 	}
 	if len(res.Systems) != 1 || !res.Systems[0].Reachable {

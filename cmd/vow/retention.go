@@ -74,6 +74,9 @@ func (a *app) openRetention(cmd *cobra.Command, file string, needPolicy bool) (*
 		if errs, _ := ds.Count(); errs > 0 {
 			a.logger.Warn("the policy has errors outside its retention rules; the rules are enforced regardless", "errors", errs, "check", "vow check "+file)
 		}
+		if err := refuseStarter(file, p); err != nil {
+			return nil, err
+		}
 	}
 	store, err := a.openState(cmd)
 	if err != nil {

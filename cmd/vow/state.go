@@ -52,7 +52,19 @@ func (a *app) loadValidPolicy(file string) (*policy.Policy, error) {
 		ds.WriteText(a.stderr, nil)
 		return nil, fmt.Errorf("%s has %d error(s); vow check %s shows them", file, errs, file)
 	}
+	if err := refuseStarter(file, p); err != nil {
+		return nil, err
+	}
 	return p, nil
+}
+
+// refuseStarter refuses to act on a starter policy: its retention periods
+// and erasure strategies are not decided yet.
+func refuseStarter(file string, p *policy.Policy) error {
+	if p.Starter {
+		return fmt.Errorf("%s is a starter policy (starter: true): decide what vow check --live %s asks (retention periods, erasure strategies), then delete that line", file, file)
+	}
+	return nil
 }
 
 // openKeyring loads Vow's keys from $VOW_MASTER_KEY or the data directory
