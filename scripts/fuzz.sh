@@ -27,6 +27,10 @@ FUZZ_TARGETS=(
 	./consent:FuzzQueryValue
 	./consent:FuzzUnsubscribe
 	./connector:FuzzRebind
+	./detect:FuzzScan
+	./identity:FuzzNormalize
+	./rowjson:FuzzParseArray
+	./policy:FuzzCheckCondition
 )
 
 : "${VOW_FUZZTIME:=10s}"
