@@ -2,8 +2,10 @@ package scan
 
 import (
 	"database/sql"
+	"fmt"
 	"runtime"
 	"sync"
+	"sync/atomic"
 
 	"github.com/vowprivacy/vow/detect"
 )
@@ -26,6 +28,7 @@ type pipeline struct {
 	free    chan *batchBuf
 	wg      sync.WaitGroup
 	workers [][]detect.Column
+	failed  atomic.Pointer[error] // a worker's panic, reported by close
 }
 
 // batchBuf holds copies of the values of some rows: vals[r*cols+c] is
@@ -70,9 +73,7 @@ func newPipeline(cols, maxValue int) *pipeline {
 		go func() {
 			defer p.wg.Done()
 			for b := range p.work {
-				for i, v := range b.vals {
-					accs[i%cols].Add(v)
-				}
+				p.scan(accs, b)
 				b.data, b.vals = b.data[:0], b.vals[:0]
 				p.free <- b
 			}
@@ -81,14 +82,31 @@ func newPipeline(cols, maxValue int) *pipeline {
 	return p
 }
 
+// scan runs the detectors over a batch. A detector's panic (a bug) fails
+// the table, not the process: vow serve scans on a schedule.
+func (p *pipeline) scan(accs []detect.Column, b *batchBuf) {
+	defer func() {
+		if v := recover(); v != nil {
+			err := fmt.Errorf("scan: a detector failed: %v", v)
+			p.failed.CompareAndSwap(nil, &err)
+		}
+	}()
+	if p.failed.Load() != nil {
+		return
+	}
+	for i, v := range b.vals {
+		accs[i%p.cols].Add(v)
+	}
+}
+
 // add takes one row's values; they are valid only until add returns.
 func (p *pipeline) add(row []sql.RawBytes) {
 	if p.direct != nil {
+		vals := make([][]byte, len(row))
 		for i, v := range row {
-			if v != nil {
-				p.direct[i].Add(v)
-			}
+			vals[i] = v
 		}
+		p.scan(p.direct, &batchBuf{vals: vals})
 		return
 	}
 	b := p.batch
@@ -118,20 +136,27 @@ func (p *pipeline) flush() {
 	p.batch = <-p.free
 }
 
-// close waits for the workers and merges what they counted into acc.
-func (p *pipeline) close(acc []detect.Column) {
+// close waits for the workers and merges what they counted into acc; the
+// error is a detector's panic.
+func (p *pipeline) close(acc []detect.Column) error {
+	if p.direct == nil {
+		p.flush()
+		close(p.work)
+		p.wg.Wait()
+	}
+	if err := p.failed.Load(); err != nil {
+		return *err
+	}
 	if p.direct != nil {
 		for i := range acc {
 			acc[i].Merge(&p.direct[i])
 		}
-		return
+		return nil
 	}
-	p.flush()
-	close(p.work)
-	p.wg.Wait()
 	for _, w := range p.workers {
 		for i := range acc {
 			acc[i].Merge(&w[i])
 		}
 	}
+	return nil
 }

@@ -16,6 +16,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"errors"
 	"math/rand/v2"
 	"regexp"
 	"slices"
@@ -226,7 +227,10 @@ func Scannable(dbType string) bool {
 }
 
 // ScanTable reads a sample of one table (or every row, with opt.Full) and
-// runs the detectors over its scannable columns.
+// runs the detectors over its scannable columns. It only reads: on
+// PostgreSQL and MySQL each batch is a read-only transaction (PostgreSQL's
+// with lock and statement time limits), on SQLite the connection is
+// query-only while it reads.
 func ScanTable(ctx context.Context, c connector.SQL, t *connector.Table, opt Options) (rt Table, err error) {
 	start := time.Now()
 	rt.Name = t.Name
@@ -239,7 +243,9 @@ func ScanTable(ctx context.Context, c connector.SQL, t *connector.Table, opt Opt
 	acc := make([]detect.Column, len(cols))
 	p := newPipeline(len(cols), opt.maxValue())
 	defer func() {
-		p.close(acc)
+		if perr := p.close(acc); perr != nil && err == nil {
+			err = perr
+		}
 		rt.Duration = time.Since(start)
 		for i, col := range cols {
 			rt.Columns = append(rt.Columns, Column{Name: col.Name, Type: col.Type, Values: acc[i].Values(), Findings: acc[i].Findings()})
@@ -249,12 +255,19 @@ func ScanTable(ctx context.Context, c connector.SQL, t *connector.Table, opt Opt
 		rt.Method = "no text columns"
 		return rt, nil
 	}
-	est, err := connector.RowCount(ctx, c, t.Name)
+	r := &reader{c: c, d: c.Dialect(), t: t, cols: cols, p: p, opt: opt}
+	if r.d.Kind() == "sqlite" {
+		release, err := r.queryOnly(ctx)
+		if err != nil {
+			return rt, err
+		}
+		defer release()
+	}
+	est, err := r.estimate(ctx)
 	if err != nil {
 		return rt, err
 	}
 	rt.Estimate = est
-	r := &reader{c: c, d: c.Dialect(), t: t, cols: cols, p: p, opt: opt}
 	err = r.read(ctx, est, &rt)
 	return rt, err
 }
@@ -268,12 +281,119 @@ type reader struct {
 	p    *pipeline
 	opt  Options
 	rows int
+	conn *sql.Conn // SQLite: the query-only connection every read uses
+}
+
+// queryOnly takes one SQLite connection for the table's reads and makes
+// it refuse writes until released.
+func (r *reader) queryOnly(ctx context.Context) (func(), error) {
+	conn, err := r.c.DB().Conn(ctx)
+	if err != nil {
+		return nil, r.c.Translate(ctx, "scan "+r.t.Name, err)
+	}
+	if _, err := conn.ExecContext(ctx, "PRAGMA query_only = ON"); err != nil {
+		conn.Close()
+		return nil, r.c.Translate(ctx, "scan "+r.t.Name, err)
+	}
+	r.conn = conn
+	return func() {
+		_, _ = conn.ExecContext(context.WithoutCancel(ctx), "PRAGMA query_only = OFF")
+		conn.Close()
+	}, nil
+}
+
+// estimate is how many rows the table has, as far as the scan needs to
+// know: an exact count up to a little past the sample (counting a large
+// table whole would cost more than the scan), and beyond that the
+// database's estimate — on PostgreSQL summed over a partitioned table's
+// partitions, whose parent has none.
+func (r *reader) estimate(ctx context.Context) (int64, error) {
+	limit := int64(r.opt.sample()) + 1
+	var n int64
+	err := r.readOnly(ctx, func(q querier) error {
+		return q.QueryRowContext(ctx, "SELECT count(*) FROM (SELECT 1 FROM "+r.d.Ident(r.t.Name)+" LIMIT "+strconv.FormatInt(limit, 10)+") x").Scan(&n)
+	})
+	if err != nil {
+		return 0, r.c.Translate(ctx, "count rows of "+r.t.Name, err)
+	}
+	if n < limit {
+		return n, nil
+	}
+	var est sql.NullFloat64
+	switch r.d.Kind() {
+	case "postgres":
+		err = r.c.DB().QueryRowContext(ctx, `SELECT sum(greatest(c.reltuples, 0)) FROM pg_class c
+WHERE c.oid = to_regclass($1) OR c.oid IN (SELECT inhrelid FROM pg_inherits WHERE inhparent = to_regclass($1))`, r.d.Ident(r.t.Name)).Scan(&est)
+	case "mysql":
+		err = r.c.DB().QueryRowContext(ctx, "SELECT TABLE_ROWS FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?", r.t.Name).Scan(&est)
+	}
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return 0, r.c.Translate(ctx, "estimate rows of "+r.t.Name, err)
+	}
+	return max(n, int64(est.Float64)), nil
+}
+
+// querier is what a batch reads through: a read-only transaction or the
+// query-only SQLite connection.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// readOnly runs fn in a read-only transaction (PostgreSQL, MySQL) or on
+// the query-only connection (SQLite). A batch never waits long for a lock
+// nor runs for ever on PostgreSQL: a scan must not queue behind, or
+// before, the application's own statements.
+func (r *reader) readOnly(ctx context.Context, fn func(q querier) error) error {
+	if r.conn != nil {
+		return fn(r.conn)
+	}
+	if r.d.Kind() == "sqlite" {
+		return fn(r.c.DB())
+	}
+	tx, err := r.c.DB().BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return err
+	}
+	defer func() { _ = tx.Rollback() }()
+	if r.d.Kind() == "postgres" {
+		if _, err := tx.ExecContext(ctx, "SET LOCAL lock_timeout = '5s'; SET LOCAL statement_timeout = '10min'"); err != nil {
+			return err
+		}
+	}
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// pageKey is what the table is read in order of: SQLite's rowid (every
+// row has one, never NULL, and it comes back as the integer it is, where
+// a DATETIME key comes back in another text form than it is stored in),
+// else the primary key, else PostgreSQL's ctid; nil when there is none
+// (MySQL without a key: one statement).
+func (r *reader) pageKey(ctx context.Context) []string {
+	switch r.d.Kind() {
+	case "sqlite":
+		// WITHOUT ROWID tables have none.
+		var n int
+		if err := r.readOnly(ctx, func(q querier) error {
+			return q.QueryRowContext(ctx, "SELECT count(*) FROM (SELECT rowid FROM "+r.d.Ident(r.t.Name)+" LIMIT 1)").Scan(&n)
+		}); err == nil {
+			return []string{"rowid"}
+		}
+	case "postgres":
+		if len(r.t.PrimaryKey) == 0 && !r.t.Partitioned {
+			return []string{"ctid"}
+		}
+	}
+	return r.t.PrimaryKey
 }
 
 func (r *reader) read(ctx context.Context, est int64, rt *Table) error {
 	defer func() { rt.Rows = r.rows }()
 	sample := r.opt.sample()
-	key := r.t.PrimaryKey
+	key := r.pageKey(ctx)
 	switch {
 	case r.opt.Full:
 		rt.Method = "every row (--full)"
@@ -295,10 +415,10 @@ func (r *reader) read(ctx context.Context, est int64, rt *Table) error {
 		pct := float64(sample) / float64(est) * 150
 		rt.Method = fmt.Sprintf("TABLESAMPLE SYSTEM (%.3g%%)", pct)
 		return r.stream(ctx, " TABLESAMPLE SYSTEM ("+strconv.FormatFloat(pct, 'f', 6, 64)+")", sample)
-	case len(key) == 1 && r.integerKey(key[0]):
+	case len(key) == 1 && (key[0] == "rowid" || r.integerKey(key[0])):
 		windows := (sample + r.opt.batch() - 1) / r.opt.batch()
 		rt.Method = fmt.Sprintf("%d windows of the key", windows)
-		return r.windows(ctx, key[0], windows)
+		return r.windows(ctx, key[0], windows, sample)
 	case len(key) > 0:
 		rt.Method = "the first rows by key"
 		return r.keyset(ctx, key, sample)
@@ -337,10 +457,17 @@ func (r *reader) stream(ctx context.Context, sample string, limit int) error {
 	return err
 }
 
+// ErrNoProgress: reading a table in key order did not move forward — its
+// key's values do not come back as they are stored, so the next batch
+// would start before the last one ended. The table is reported as not
+// scanned rather than read for ever.
+var ErrNoProgress = errors.New("reading in key order does not advance")
+
 // keyset reads the table in key order, a batch at a time, until limit
 // rows (every row when limit is negative).
 func (r *reader) keyset(ctx context.Context, key []string, limit int) error {
 	var last []any
+	seen := map[string]bool{}
 	for {
 		n := r.opt.batch()
 		if limit >= 0 {
@@ -361,6 +488,11 @@ func (r *reader) keyset(ctx context.Context, key []string, limit int) error {
 		if got.rows < n {
 			return nil
 		}
+		k := fmt.Sprint(got.lastKey...)
+		if seen[k] {
+			return fmt.Errorf("scan: %s by (%s): %w", r.t.Name, strings.Join(key, ", "), ErrNoProgress)
+		}
+		seen[k] = true
 		last = got.lastKey
 		if err := r.pause(ctx); err != nil {
 			return err
@@ -370,31 +502,58 @@ func (r *reader) keyset(ctx context.Context, key []string, limit int) error {
 
 // windows reads batches that start at evenly spread points of an integer
 // key's range, each at a random offset: a sample of the whole table, not
-// of its oldest rows, by index range scans only.
-func (r *reader) windows(ctx context.Context, key string, windows int) error {
+// of its oldest rows, by index range scans only. A window starts after
+// the last row the one before read, so no row is counted twice, and the
+// windows stop at the sample's size.
+func (r *reader) windows(ctx context.Context, key string, windows, sample int) error {
 	var lo, hi sql.NullInt64
 	k := r.d.Column(key)
-	if err := r.c.DB().QueryRowContext(ctx, "SELECT min("+k+"), max("+k+") FROM "+r.d.Ident(r.t.Name)).Scan(&lo, &hi); err != nil {
+	if err := r.readOnly(ctx, func(q querier) error {
+		return q.QueryRowContext(ctx, "SELECT min("+k+"), max("+k+") FROM "+r.d.Ident(r.t.Name)).Scan(&lo, &hi)
+	}); err != nil {
 		return r.c.Translate(ctx, "key range of "+r.t.Name, err)
 	}
 	if !lo.Valid {
 		return nil
 	}
 	stride := max(1, (hi.Int64-lo.Int64+1)/int64(windows))
-	q := "SELECT " + r.selectList(nil) + " FROM " + r.d.Ident(r.t.Name) + " WHERE " + k + " >= " + r.d.Param(1) + " ORDER BY " + k + " LIMIT " + strconv.Itoa(r.opt.batch())
+	next := lo.Int64
 	for w := range windows {
-		from := lo.Int64 + int64(w)*stride + rand.Int64N(stride)
-		if from > hi.Int64 {
+		from := max(next, lo.Int64+int64(w)*stride+rand.Int64N(stride))
+		n := min(r.opt.batch(), sample-r.rows)
+		if from > hi.Int64 || n <= 0 {
 			break
 		}
-		if _, err := r.query(ctx, q, []any{from}, 0); err != nil {
+		q := "SELECT " + r.selectList([]string{key}) + " FROM " + r.d.Ident(r.t.Name) + " WHERE " + k + " >= " + r.d.Param(1) + " ORDER BY " + k + " LIMIT " + strconv.Itoa(n)
+		got, err := r.query(ctx, q, []any{from}, 1)
+		if err != nil {
 			return err
+		}
+		if got.rows == 0 {
+			break
+		}
+		if v, ok := asInt64(got.lastKey[0]); ok {
+			next = v + 1
 		}
 		if err := r.pause(ctx); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+func asInt64(v any) (int64, bool) {
+	switch x := v.(type) {
+	case int64:
+		return x, true
+	case []byte:
+		n, err := strconv.ParseInt(string(x), 10, 64)
+		return n, err == nil
+	case string:
+		n, err := strconv.ParseInt(x, 10, 64)
+		return n, err == nil
+	}
+	return 0, false
 }
 
 func (r *reader) rowValue(key []string) string {
@@ -422,7 +581,17 @@ type batch struct {
 // detectors; the first nkey columns are the key, kept from the last row.
 func (r *reader) query(ctx context.Context, q string, args []any, nkey int) (batch, error) {
 	var b batch
-	rows, err := r.c.DB().QueryContext(ctx, q, args...)
+	err := r.readOnly(ctx, func(qr querier) error {
+		var err error
+		b, err = r.rows1(ctx, qr, q, args, nkey)
+		return err
+	})
+	return b, err
+}
+
+func (r *reader) rows1(ctx context.Context, qr querier, q string, args []any, nkey int) (batch, error) {
+	var b batch
+	rows, err := qr.QueryContext(ctx, q, args...)
 	if err != nil {
 		return b, r.c.Translate(ctx, "scan "+r.t.Name, err)
 	}
@@ -448,13 +617,8 @@ func (r *reader) query(ctx context.Context, q string, args []any, nkey int) (bat
 		return b, r.c.Translate(ctx, "scan "+r.t.Name, err)
 	}
 	if nkey > 0 && b.rows > 0 {
-		b.lastKey = make([]any, nkey)
-		for i, k := range keys {
-			if bs, ok := k.([]byte); ok {
-				k = slices.Clone(bs)
-			}
-			b.lastKey[i] = k
-		}
+		// database/sql copies []byte into an *any: these outlive the rows.
+		b.lastKey = keys
 	}
 	return b, nil
 }
