@@ -15,8 +15,8 @@ package scan
 import (
 	"context"
 	"database/sql"
-	"fmt"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"regexp"
 	"slices"
