@@ -77,13 +77,19 @@ func (s *Scanner) classify(key []byte) ctx {
 			buf[n] = b
 			n++
 			digits++
-		case b == '_' || b == '-' || b == '.' || b == ' ':
+		case b == '_' || b == '-':
 		default:
+			// Spaces, dots, @ and the rest are not in the names programs
+			// give keys; they are in people's names, emails and domains
+			// used as keys ("Alice Smith", "max.mustermann").
 			opaque = true
 		}
 	}
 	var c ctx
-	if opaque || n == 0 || digits == n {
+	// Only what looks like a name a program gave goes into a path: short,
+	// and not mostly digits or a long mix of letters and digits (an IBAN,
+	// a token, an id used as a key).
+	if opaque || n == 0 || digits*2 >= n || len(key) > 40 || len(key) >= 20 && digits >= 3 {
 		c = ctxOpaque
 	} else {
 		c = classifyKey(string(buf[:n]))

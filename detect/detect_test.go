@@ -342,3 +342,43 @@ func TestHugeAndBinary(t *testing.T) {
 		t.Errorf("hit beyond WithMaxBytes: %v", hits)
 	}
 }
+
+// TestPathsHoldNoValues: a JSON key that is itself data — a person's name,
+// an email or a dotted user name, an IBAN, a token — never appears in a
+// finding's path, which reports, logs and policies show.
+func TestPathsHoldNoValues(t *testing.T) {
+	s := NewScanner()
+	for _, tc := range []struct{ in, leak string }{
+		{`{"contacts":{"Alice Smith":{"phone":"+44 20 7946 0958"}}}`, "Alice"},
+		{`{"max.mustermann":{"email":"max@example.com"}}`, "mustermann"},
+		{`{"DE89370400440532013000":{"email":"max@example.com"}}`, "DE89"},
+		{`{"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":{"email":"max@example.com"}}`, "wWPw"},
+		{`{"jane@example.com":{"phone":"+44 20 7946 0958"}}`, "jane"},
+	} {
+		hits := s.Scan([]byte(tc.in), nil)
+		if len(hits) == 0 {
+			t.Errorf("%s: nothing found", tc.in)
+		}
+		for _, h := range hits {
+			if strings.Contains(h.Path, tc.leak) {
+				t.Errorf("%s: path %q shows the key", tc.in, h.Path)
+			}
+		}
+	}
+	// Keys programs give stay readable.
+	hits := s.Scan([]byte(`{"billing_contact":{"e-mail":"max@example.com"}}`), nil)
+	if len(hits) == 0 || hits[0].Path != "billing_contact.e-mail" {
+		t.Errorf("path %+v; want billing_contact.e-mail", hits)
+	}
+}
+
+// TestMaskEscapedEmail: an email found in JSON with escapes is masked
+// from after its @; nothing of the local part leaks through the "TLD".
+func TestMaskEscapedEmail(t *testing.T) {
+	for _, m := range []string{`john.smith@example\u002ecom`, `john.smith@localhost`} {
+		got := Mask(CatEmail, "email", m)
+		if strings.Contains(got, "smith") || strings.Contains(got, `\u`) || strings.Contains(got, "localhost") {
+			t.Errorf("Mask(%q) = %q", m, got)
+		}
+	}
+}

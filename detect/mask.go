@@ -18,9 +18,15 @@ func Mask(category, detector, match string) string {
 	switch category {
 	case CatEmail:
 		at := strings.LastIndexByte(match, '@')
-		tld := match[strings.LastIndexByte(match, '.')+1:]
 		if at <= 0 {
 			return dot + dot + dot
+		}
+		// The top-level domain, after the @ only, and only if it is
+		// plain letters (a match from escaped JSON holds \u002e).
+		domain := match[at+1:]
+		tld := domain[strings.LastIndexByte(domain, '.')+1:]
+		if tld == domain || len(tld) > 24 || strings.IndexFunc(tld, func(r rune) bool { return !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z') }) >= 0 {
+			tld = dot + dot
 		}
 		first, _ := utf8.DecodeRuneInString(match)
 		return string(first) + dot + dot + dot + "@" + dot + dot + dot + "." + tld
