@@ -102,7 +102,7 @@ func (cs *contentScope) column(rt scan.Table, rc scan.Column) policy.Diagnostics
 			if fd.Category == "user.authorization.password" && f.Stored == policy.StoredHashed {
 				continue // a password hash is the hashed form
 			}
-			if certain(fd) && fd.Path == "" {
+			if certain(fd) {
 				add(policy.Error, path, "not-protected", "encrypt or hash the values (or correct stored: if they are meant to be readable)",
 					"%s is declared stored: %s, but holds readable %s (%s)", where, f.Stored, what, seen)
 			}
@@ -157,8 +157,9 @@ func diag(p *policy.Policy, sev policy.Severity, path, code, hint, format string
 	return policy.Diagnostic{File: p.File, Pos: p.PosOf(path), Severity: sev, Code: code, Path: path, Message: fmt.Sprintf(format, args...), Hint: hint}
 }
 
-// strongest keeps, of each (category, JSON path), the finding that matched
-// the most values: several detectors may find one category.
+// strongest keeps, of each (category, JSON path), one finding — several
+// detectors may find one category: a certain one first (a few JWTs must
+// not hide behind many guesses), then the one that matched most values.
 func strongest(fs []detect.Finding) []detect.Finding {
 	var out []detect.Finding
 	for _, f := range fs {
@@ -166,6 +167,10 @@ func strongest(fs []detect.Finding) []detect.Finding {
 		switch {
 		case i < 0:
 			out = append(out, f)
+		case certain(f) != certain(out[i]):
+			if certain(f) {
+				out[i] = f
+			}
 		case f.Matched > out[i].Matched:
 			out[i] = f
 		}
@@ -174,9 +179,14 @@ func strongest(fs []detect.Finding) []detect.Finding {
 }
 
 // certain is the bar for an error: a detector sure of what it saw (a
-// checksum passed, a token's format matched) once is enough; a promise
-// broken once is broken.
-func certain(f detect.Finding) bool { return f.Confidence >= 0.8 && f.Matched >= 1 }
+// card in a card's layout, a token's format) once is enough — a promise
+// broken once is broken — and one a little less sure in a good share of
+// the values. A checksum alone is not sure: one number in ten passes the
+// card checksum, so a column of order numbers or phone numbers without
+// their + holds "cards" about one value in ten.
+func certain(f detect.Finding) bool {
+	return f.Matched >= 1 && (f.Confidence >= 0.9 || f.Confidence >= 0.8 && f.HitRate >= 0.3)
+}
 
 // significant is the bar for a warning: enough values, or a large enough
 // share of them, that the column holds this data and did not just meet it.

@@ -21,7 +21,7 @@ import (
 // digits that fail the card checksum, random hex build ids, bcrypt hashes
 // in a column declared hashed.
 const contentSchema = `
-CREATE TABLE users (id INTEGER PRIMARY KEY, email VARCHAR(200) NOT NULL, api_token VARCHAR(200), password_hash VARCHAR(200), note TEXT);
+CREATE TABLE users (id INTEGER PRIMARY KEY, email VARCHAR(200) NOT NULL, api_token VARCHAR(200), password_hash VARCHAR(200), note TEXT, mobile VARCHAR(20));
 CREATE TABLE workflow_runs (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL, input JSONTYPE, build VARCHAR(64), order_ref VARCHAR(32));
 CREATE TABLE app_logs (id INTEGER PRIMARY KEY, line TEXT);
 CREATE TABLE settings (id INTEGER PRIMARY KEY, attribs JSONTYPE);
@@ -44,6 +44,7 @@ systems:
           api_token: {category: user.authorization.credentials, stored: encrypted}
           password_hash: {category: user.authorization.password, stored: hashed}
           note: system.operations
+          mobile: user.contact.phone_number
       workflow_runs:
         subject: customer
         fields:
@@ -72,7 +73,10 @@ func contentData() string {
 		if i%2 == 0 {
 			note = fmt.Sprintf("contact user%d@flowly.example about renewal", i)
 		}
-		fmt.Fprintf(&b, "INSERT INTO users VALUES (%d, 'user%d@example.com', '%s', '$2b$12$%s', '%s');\n", i, i, token, strings.Repeat("a", 53), note)
+		// German mobile numbers written without their +: one in ten passes
+		// the card checksum by chance, and is no card.
+		mobile := fmt.Sprintf("4915%09d", (i*7919+13)%1000000000)
+		fmt.Fprintf(&b, "INSERT INTO users VALUES (%d, 'user%d@example.com', '%s', '$2b$12$%s', '%s', '%s');\n", i, i, token, strings.Repeat("a", 53), note, mobile)
 		input := fmt.Sprintf(`{"step": "fetch", "n": %d}`, i)
 		if i%33 == 0 { // 6 rows
 			input = `{"step": "charge", "card": {"number": "4111 1111 1111 1111", "exp": "12/29"}}`
@@ -135,8 +139,8 @@ func TestContent(t *testing.T) {
 				"15 error not-protected",              // api_token: ghp_ tokens in the clear
 				"17 warning personal-data-undeclared", // note: system.operations, but emails
 				"17 warning secret-in-data",           // note: a token
-				"23 error forbidden-data",             // input: card numbers
-				"29 warning undeclared-json-key",      // attribs → phone
+				"24 error forbidden-data",             // input: card numbers
+				"30 warning undeclared-json-key",      // attribs → phone
 			}
 			if !slices.Equal(lines, want) {
 				var b strings.Builder
