@@ -15,6 +15,9 @@ const (
 	FromKey     = "key"     // a key or a reference to a table of people
 	FromContent = "content" // what a sample of the values holds
 	FromBoth    = "name and content"
+	// FromOpaque: the name, kept although the values hold none of what
+	// it names, because they look encrypted or binary.
+	FromOpaque = "name, values opaque"
 )
 
 // Refine weighs a guess from the column's name against what a sample of
@@ -31,12 +34,20 @@ const (
 //     (see Keys);
 //   - a column named for emails or IP addresses whose values (at least
 //     20 of them) hold none is not one (email_subject, email_template):
-//     those two are recognised in any form, so their absence is evidence.
+//     those two are recognised in any form, so their absence is evidence —
+//     unless the values look encrypted or binary (an encrypted email, an
+//     IP address stored as bytes), where the name stands, unsure.
 //
-// values is how many non-null values were scanned.
-func Refine(g Guess, dbType string, values int, findings []detect.Finding) Guess {
+// values is how many non-null values were scanned, opaque how many of
+// them looked encrypted, encoded or binary (detect.Opaque).
+func Refine(g Guess, dbType string, values, opaque int, findings []detect.Finding) Guess {
+	t := strings.ToLower(dbType)
 	if values >= 20 && (g.Category == "user.contact.email" || g.Category == "user.device.ip_address") &&
-		!strings.Contains(strings.ToLower(dbType), "json") && !slices.ContainsFunc(findings, func(f detect.Finding) bool { return f.Category == g.Category && f.Path == "" }) {
+		!strings.Contains(t, "json") && !slices.ContainsFunc(findings, func(f detect.Finding) bool { return f.Category == g.Category && f.Path == "" }) {
+		if opaque*2 >= values || strings.Contains(t, "blob") || strings.Contains(t, "binary") || t == "bytea" {
+			g.Confident, g.Evidence = false, FromOpaque
+			return g
+		}
 		return Guess{Category: "system.operations", Confident: true, Evidence: FromContent}
 	}
 	best, ok := dominant(findings)

@@ -3,6 +3,7 @@ package detect
 import (
 	"cmp"
 	"slices"
+	"unicode/utf8"
 )
 
 // Column aggregates the hits over the sampled values of one database
@@ -13,6 +14,7 @@ type Column struct {
 	Scanner *Scanner
 
 	values int
+	opaque int
 	// groups is a slice searched in order, not a map: a column has a few
 	// groups, and hashing three strings per hit cost more than the search.
 	groups []*group
@@ -81,6 +83,9 @@ func (c *Column) Add(v []byte) {
 		c.Scanner = NewScanner()
 	}
 	c.values++
+	if Opaque(v) {
+		c.opaque++
+	}
 	if len(v) <= seenMaxLen {
 		if hs, ok := c.seen[string(v)]; ok {
 			for _, h := range hs {
@@ -133,6 +138,7 @@ func (c *Column) Add(v []byte) {
 // example of a finding both saw is c's.
 func (c *Column) Merge(o *Column) {
 	c.values += o.values
+	c.opaque += o.opaque
 	for _, g := range o.groups {
 		if m := c.group(g.groupKey); m != nil {
 			m.matched += g.matched
@@ -142,6 +148,34 @@ func (c *Column) Merge(o *Column) {
 		cp := *g
 		c.groups = append(c.groups, &cp)
 	}
+}
+
+// Opaque is how many of the values added look encrypted, encoded or
+// binary (see [Opaque]).
+func (c *Column) Opaque() int { return c.opaque }
+
+// Opaque reports whether a value looks encrypted, encoded or binary rather
+// than written: not UTF-8, or a long run of base64 characters with no
+// space or @ (a Rails or Laravel encrypted attribute, a ciphertext in hex).
+// A column of such values says nothing by holding no email: its emails
+// may be inside.
+func Opaque(v []byte) bool {
+	if !utf8.Valid(v) {
+		return true
+	}
+	run, longest := 0, 0
+	for _, b := range v[:min(len(v), 64)] {
+		switch {
+		case b == ' ' || b == '@':
+			return false
+		case isAlnum(b) || b == '+' || b == '/' || b == '=' || b == '-' || b == '_':
+			run++
+			longest = max(longest, run)
+		default:
+			run = 0
+		}
+	}
+	return longest >= 24
 }
 
 // Values is the number of non-null values added.

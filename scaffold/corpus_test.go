@@ -15,7 +15,6 @@ import (
 
 	"github.com/vowprivacy/vow/connector"
 	"github.com/vowprivacy/vow/datastore"
-	"github.com/vowprivacy/vow/detect"
 	"github.com/vowprivacy/vow/policy"
 	"github.com/vowprivacy/vow/scaffold"
 	"github.com/vowprivacy/vow/scan"
@@ -207,6 +206,9 @@ var corpora = []corpus{
 			{"last_login_ip", "TEXT", "user.device.ip_address", gIP, ""},
 			{"is_admin", "INTEGER", "-", gBool, ""},
 			{"email_verified", "INTEGER", "-", gBool, ""},
+			// Encrypted by the application (Laravel's encrypted cast):
+			// no email shows, and it is one.
+			{"recovery_email", "TEXT", "user.contact.email", func(r *rand.Rand, _ int) any { return "eyJpdiI6" + randFrom(r, b62+"+/", 120) + "==" }, ""},
 			{"profile", "TEXT", "json:user.contact.phone_number", func(r *rand.Rand, _ int) any {
 				return fmt.Sprintf(`{"theme": "dark", "phone": "+49 30 %08d", "newsletter": true}`, r.IntN(1e8))
 			}, ""},
@@ -516,10 +518,7 @@ func decide(t *testing.T, path string) (map[string]string, map[string]map[string
 		t.Fatal(err)
 	}
 	src, err := scaffold.Policy(schema, scaffold.Options{Kind: "sqlite", ConnectionKey: "path", ConnectionValue: "app.db",
-		Content: func(table, column string) (int, []detect.Finding) {
-			col := content[table+"."+column]
-			return col.Values, col.Findings
-		}})
+		Content: func(table, column string) scan.Column { return content[table+"."+column] }})
 	if err != nil {
 		t.Fatal(err)
 	}

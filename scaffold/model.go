@@ -9,6 +9,7 @@ import (
 	"github.com/vowprivacy/vow/connector"
 	"github.com/vowprivacy/vow/detect"
 	"github.com/vowprivacy/vow/identity"
+	"github.com/vowprivacy/vow/scan"
 	"github.com/vowprivacy/vow/taxonomy"
 )
 
@@ -97,7 +98,7 @@ func (r *relation) target() string {
 	return r.fk.RefTable + "." + strings.Join(r.fk.RefColumns, ", ")
 }
 
-func newModel(s *connector.Schema, content func(table, column string) (int, []detect.Finding)) *model {
+func newModel(s *connector.Schema, content func(table, column string) scan.Column) *model {
 	m := &model{kind: s.Kind}
 	for i := range s.Tables {
 		lt := &s.Tables[i]
@@ -125,10 +126,10 @@ func newModel(s *connector.Schema, content func(table, column string) (int, []de
 		for _, c := range t.lt.Columns {
 			g := guess(s, t.lt, c, t.person)
 			if content != nil && g.via == "" && !isKey(t.lt, c.Name) {
-				n, fs := content(t.lt.Name, c.Name)
-				g.Guess = classify.Refine(g.Guess, c.Type, n, fs)
-				g.seen = seen(fs)
-				if keys := classify.Keys(fs); len(keys) > 0 {
+				col := content(t.lt.Name, c.Name)
+				g.Guess = classify.Refine(g.Guess, c.Type, col.Values, col.Opaque, col.Findings)
+				g.seen = seen(col.Findings)
+				if keys := classify.Keys(col.Findings); len(keys) > 0 {
 					t.jsonKeys[c.Name] = keys
 				}
 			}

@@ -43,7 +43,7 @@ import (
 
 	"github.com/vowprivacy/vow/classify"
 	"github.com/vowprivacy/vow/connector"
-	"github.com/vowprivacy/vow/detect"
+	"github.com/vowprivacy/vow/scan"
 )
 
 // Options shape the generated policy.
@@ -58,10 +58,10 @@ type Options struct {
 	// Organization is the company name; a placeholder when empty.
 	Organization string
 	// Content, when set, returns what a content scan found in a column
-	// (package scan): how many non-null values it read, and its findings.
-	// Guesses then rest on the values as well as the names, and JSON
-	// columns get their keys declared.
-	Content func(table, column string) (values int, findings []detect.Finding)
+	// (package scan; the zero Column when it was not scanned). Guesses
+	// then rest on the values as well as the names, and JSON columns get
+	// their keys declared.
+	Content func(table, column string) scan.Column
 }
 
 // Policy renders a starter policy for the schema.
@@ -231,6 +231,8 @@ func describeGuess(g guessed, c connector.Column) string {
 		s = "the values (" + g.seen + ")"
 	case g.Evidence == classify.FromBoth:
 		s = "the column name and the values (" + g.seen + ")"
+	case g.Evidence == classify.FromOpaque:
+		s = "the column name; the values look encrypted or binary (declare stored: encrypted if they are)"
 	case g.Confident:
 		s = "the column name"
 	default:

@@ -111,9 +111,11 @@ type Table struct {
 
 // Column is what a scan found in one column.
 type Column struct {
-	Name     string           `json:"name"`
-	Type     string           `json:"type"`
-	Values   int              `json:"values"` // non-null values scanned
+	Name   string `json:"name"`
+	Type   string `json:"type"`
+	Values int    `json:"values"` // non-null values scanned
+	// Opaque is how many of them look encrypted, encoded or binary.
+	Opaque   int              `json:"opaque,omitempty"`
 	Findings []detect.Finding `json:"findings,omitempty"`
 }
 
@@ -248,7 +250,7 @@ func ScanTable(ctx context.Context, c connector.SQL, t *connector.Table, opt Opt
 		}
 		rt.Duration = time.Since(start)
 		for i, col := range cols {
-			rt.Columns = append(rt.Columns, Column{Name: col.Name, Type: col.Type, Values: acc[i].Values(), Findings: acc[i].Findings()})
+			rt.Columns = append(rt.Columns, Column{Name: col.Name, Type: col.Type, Values: acc[i].Values(), Opaque: acc[i].Opaque(), Findings: acc[i].Findings()})
 		}
 	}()
 	if len(cols) == 0 {

@@ -14,7 +14,6 @@ import (
 
 	"github.com/vowprivacy/vow/connector"
 	"github.com/vowprivacy/vow/datastore"
-	"github.com/vowprivacy/vow/detect"
 	"github.com/vowprivacy/vow/scaffold"
 	"github.com/vowprivacy/vow/scan"
 )
@@ -78,10 +77,7 @@ policy refers to it through an environment variable instead.`,
 				if err != nil {
 					return err
 				}
-				opts.Content = func(table, column string) (int, []detect.Finding) {
-					col := content[table+"."+column]
-					return col.Values, col.Findings
-				}
+				opts.Content = func(table, column string) scan.Column { return content[table+"."+column] }
 			}
 			if kind == "sqlite" {
 				opts.ConnectionKey, opts.ConnectionValue = "path", sqlitePath(from, out)
