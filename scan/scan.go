@@ -29,6 +29,10 @@ import (
 	"github.com/vowprivacy/vow/policy"
 )
 
+// ErrNoSuchTable: Options.Only names a system or table that does not
+// exist.
+var ErrNoSuchTable = errors.New("no such table")
+
 // Opener opens the connector of a system; datastore.Resolver is one.
 type Opener interface {
 	Open(ctx context.Context, sys *policy.System) (connector.SQL, error)
@@ -164,6 +168,20 @@ func Run(ctx context.Context, p *policy.Policy, o Opener, opt Options) (*Report,
 			if selected(opt.Only, sys.Name, t.Name) {
 				total++
 			}
+		}
+	}
+	// A --table that names nothing is a mistake, not a clean scan.
+	for _, o := range opt.Only {
+		sys, table, hasTable := strings.Cut(o, ":")
+		found := false
+		for _, rs := range rep.Systems {
+			found = found || rs.Name == sys && (!hasTable || rs.Error != "")
+		}
+		for _, tg := range targets {
+			found = found || tg.sys.Name == sys && hasTable && tg.schema.Table(table) != nil
+		}
+		if !found {
+			return rep, fmt.Errorf("scan: %q names no table of the policy's databases (write system:table, or system for all its tables): %w", o, ErrNoSuchTable)
 		}
 	}
 	i := 0

@@ -73,7 +73,7 @@ policy refers to it through an environment variable instead.`,
 			}
 			opts := scaffold.Options{System: system, Kind: kind, Organization: org, ConnectionKey: "env", ConnectionValue: envVar}
 			if !noScan {
-				content, err := sampleTables(cmd.Context(), c, schema, sample)
+				content, err := a.sampleTables(cmd.Context(), c, schema, sample)
 				if err != nil {
 					return err
 				}
@@ -110,12 +110,18 @@ policy refers to it through an environment variable instead.`,
 }
 
 // sampleTables scans a sample of every table, by "table.column".
-func sampleTables(ctx context.Context, c connector.SQL, schema *connector.Schema, sample int) (map[string]scan.Column, error) {
+func (a *app) sampleTables(ctx context.Context, c connector.SQL, schema *connector.Schema, sample int) (map[string]scan.Column, error) {
 	out := map[string]scan.Column{}
 	for i := range schema.Tables {
 		rt, err := scan.ScanTable(ctx, c, &schema.Tables[i], scan.Options{Sample: max(1, sample)})
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
 		if err != nil {
-			return nil, fmt.Errorf("init: read a sample of %s (--no-scan to skip): %w", schema.Tables[i].Name, err)
+			// That table's guesses rest on names alone; the others still
+			// get their values looked at.
+			a.logger.Warn("init: could not read a sample; guessing its columns from their names", "table", schema.Tables[i].Name, "err", err)
+			continue
 		}
 		for _, col := range rt.Columns {
 			out[rt.Name+"."+col.Name] = col

@@ -29,14 +29,14 @@ type scanFlags struct {
 func (f *scanFlags) register(cmd *cobra.Command) {
 	cmd.Flags().IntVar(&f.sample, "sample", 10_000, "rows read from each table")
 	cmd.Flags().BoolVar(&f.full, "full", false, "read every row instead of a sample")
-	cmd.Flags().IntVar(&f.batch, "batch", 1_000, "rows read by one statement")
+	cmd.Flags().IntVar(&f.batch, "batch", 0, "rows read by one statement (default 1000 for a sample, 20000 with --full)")
 	cmd.Flags().DurationVar(&f.pause, "pause", 0, "pause between batches, to spare the live workload (e.g. 50ms)")
 	cmd.Flags().StringSliceVar(&f.only, "table", nil, "scan only these tables (system:table, or system for all of one; repeatable)")
 }
 
 func (a *app) scanOptions(f *scanFlags) (scan.Options, error) {
-	if f.sample < 1 || f.batch < 1 {
-		return scan.Options{}, errors.New("--sample and --batch must be at least 1")
+	if f.sample < 1 || f.batch < 0 {
+		return scan.Options{}, errors.New("--sample must be at least 1, and --batch not negative")
 	}
 	opt := scan.Options{Sample: f.sample, Full: f.full, Batch: f.batch, Pause: f.pause, Only: f.only}
 	if a.format == "text" && isTerminal(a.stderr) {
@@ -77,7 +77,7 @@ policy (forbidden data and unprotected secrets are errors).`,
 			file := a.policyArg(args)
 			p, ds, err := policy.Load(file)
 			if err != nil {
-				return err
+				return fmt.Errorf("scan: %w", err)
 			}
 			if p == nil {
 				return fmt.Errorf("%s does not parse: %w (run vow check %s)", file, ds.Err(), file)

@@ -135,3 +135,22 @@ func TestScheduledScan(t *testing.T) {
 		t.Errorf("the record holds the value: %s", evs[0].Data)
 	}
 }
+
+// TestScanUnknownTable: a --table that names nothing fails, rather than
+// pass a check that scanned nothing.
+func TestScanUnknownTable(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "demo")
+	if code, _, errOut := vow(t, "demo", "--dir", dir, "--data-dir", filepath.Join(t.TempDir(), "data")); code != 0 {
+		t.Fatalf("demo: %s", errOut)
+	}
+	pol := filepath.Join(dir, "vow.yaml")
+	for _, args := range [][]string{
+		{"scan", "--table", "app:usres", pol},
+		{"check", "--live", "--scan", "--table", "ap", pol},
+	} {
+		if code, _, errOut := vow(t, args...); code != 2 || !strings.Contains(errOut, "names no table") {
+			t.Errorf("%v: exit %d, %s; want a refusal naming the table", args, code, errOut)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"time"
 
@@ -66,13 +67,17 @@ func scanOnce(ctx context.Context, env *serveEnv) error {
 		return nil // another instance is scanning
 	}
 	if err != nil {
-		return err
+		return fmt.Errorf("scan: take the lease: %w", err)
 	}
 	defer release()
 	// Another instance may have finished a scan just before this one took
 	// the lease.
-	if evs, err := env.Store.Events(hctx, state.EventFilter{Kind: "scan.completed", Since: time.Now().Add(-env.ScanEvery / 2), Limit: 1}); err != nil || len(evs) > 0 {
-		return err
+	evs, err := env.Store.Events(hctx, state.EventFilter{Kind: "scan.completed", Since: time.Now().Add(-env.ScanEvery / 2), Limit: 1})
+	if err != nil {
+		return fmt.Errorf("scan: read the last scan: %w", err)
+	}
+	if len(evs) > 0 {
+		return nil
 	}
 	start := time.Now()
 	rep, err := scan.Run(hctx, env.Policy, datastore.Resolver{BaseDir: filepath.Dir(env.PolicyFile)}, scan.Options{Full: env.ScanFull, Pause: 10 * time.Millisecond})
