@@ -21,7 +21,13 @@ type Column struct {
 	hits   []Hit
 	// seen remembers what short values held, so that a value met again
 	// (a status, a country, a first name) is counted without a scan.
-	seen map[string][]seenHit
+	seen map[string]seenValue
+}
+
+// seenValue is what a remembered value held.
+type seenValue struct {
+	hits   []seenHit
+	opaque bool
 }
 
 // seenHit is one group a remembered value counted in, with its best
@@ -83,19 +89,25 @@ func (c *Column) Add(v []byte) {
 		c.Scanner = NewScanner()
 	}
 	c.values++
-	if Opaque(v) {
-		c.opaque++
-	}
 	if len(v) <= seenMaxLen {
-		if hs, ok := c.seen[string(v)]; ok {
-			for _, h := range hs {
+		if sv, ok := c.seen[string(v)]; ok {
+			for _, h := range sv.hits {
 				h.g.matched++
 				h.g.sumConf += h.best
+			}
+			if sv.opaque {
+				c.opaque++
 			}
 			return
 		}
 	}
 	c.hits = c.Scanner.Scan(v, c.hits[:0])
+	// A value something was found in was readable: only the others are
+	// looked at for ciphertext.
+	opaque := len(c.hits) == 0 && Opaque(v)
+	if opaque {
+		c.opaque++
+	}
 	keep := len(v) <= seenMaxLen && len(c.seen) < seenMax
 	var remember []seenHit
 	for k, h := range c.hits {
@@ -127,9 +139,9 @@ func (c *Column) Add(v []byte) {
 	}
 	if keep {
 		if c.seen == nil {
-			c.seen = make(map[string][]seenHit)
+			c.seen = make(map[string]seenValue)
 		}
-		c.seen[string(v)] = remember
+		c.seen[string(v)] = seenValue{remember, opaque}
 	}
 }
 

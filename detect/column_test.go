@@ -107,9 +107,9 @@ func TestColumnMerge(t *testing.T) {
 func TestColumnRepeatedValues(t *testing.T) {
 	values := []string{"a@example.com", "Emma Smith", "a@example.com", "active", "Emma Smith", "+44 20 7946 0958", "a@example.com", "active"}
 	var cached, scanned Column
-	scanned.seen = map[string][]seenHit{}
+	scanned.seen = map[string]seenValue{}
 	for i := range seenMax { // full: nothing more is remembered
-		scanned.seen[fmt.Sprint(i)] = nil
+		scanned.seen[fmt.Sprint(i)] = seenValue{}
 	}
 	for _, v := range values {
 		cached.Add([]byte(v))
