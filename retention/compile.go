@@ -44,8 +44,12 @@ type job struct {
 	unheld   cond
 	children []child // same-system relations into this table
 	owned    []ownedParent
-	fields   []anonField
-	warnings []string
+	// holdCond: a subject's legal hold may keep some of the rows.
+	holdCond bool
+	// cutoffArg is the cutoff as the rule's column compares it.
+	cutoffArg any
+	fields    []anonField
+	warnings  []string
 }
 
 // cond is a SQL condition with ? placeholders and its arguments.
@@ -155,13 +159,15 @@ func (e *Engine) compile(i int, c *conn, now, cutoff time.Time, holds map[string
 		j.warnings = append(j.warnings, fmt.Sprintf("no index on %s.%s: every batch scans the table; add one (CREATE INDEX %s_%s ON %s (%s))", t.Name, r.From, strings.ReplaceAll(t.Name, ".", "_"), r.From, t.Name, r.From))
 	}
 	from := j.d.Ident(t.Name) + "." + j.d.Column(r.From)
-	j.expired = and(cond{sql: from + " < ?", args: []any{timeArg(j.d.Kind(), j.live.Column(r.From).Type, c.sample(t.Name, r.From), j.cutoff)}}, cond{sql: r.Where})
+	j.cutoffArg = timeArg(j.d.Kind(), j.live.Column(r.From).Type, c.sample(t.Name, r.From), j.cutoff)
+	j.expired = and(cond{sql: from + " < ?", args: []any{j.cutoffArg}}, cond{sql: r.Where})
 	excl := []cond{j.expired}
 	if j.holdCutoff.Before(j.cutoff) || holdCol != r.From {
 		hcol := j.d.Ident(t.Name) + "." + j.d.Column(holdCol)
 		excl = append(excl, cond{sql: hcol + " < ?", args: []any{timeArg(j.d.Kind(), j.live.Column(holdCol).Type, c.sample(t.Name, holdCol), j.holdCutoff)}})
 	}
 	if hc, ha := hold.Condition(e.Policy, j.d, sys.Name, t.Name, j.d.Ident(t.Name), holds, c.schema); hc != "" {
+		j.holdCond = true
 		// IS NOT TRUE: a row whose identity columns are NULL is not held.
 		excl = append(excl, cond{sql: "(" + hc + ") IS NOT TRUE", args: ha})
 	}

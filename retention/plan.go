@@ -39,6 +39,9 @@ type RulePlan struct {
 	// Brake says why a run would stop before removing anything: the rule
 	// matches more of its table than the policy's brake allows.
 	Brake string `json:"brake,omitempty"`
+	// Partitions are dropped whole, each with every row it can hold
+	// expired; the rows left are purged row by row.
+	Partitions []string `json:"partitions,omitempty"`
 	// Resume describes an unfinished earlier run the next run continues.
 	Resume string `json:"resume,omitempty"`
 	Error  string `json:"error,omitempty"`
@@ -94,6 +97,19 @@ func (e *Engine) Plan(ctx context.Context, rules []string) (*Plan, error) {
 			rp.Table = j.sys.Name + ":" + j.table.Name
 			rp.Warnings = j.warnings
 			rp.Statements = j.statements()
+		}
+		if err == nil && j != nil {
+			parts, perr := j.wholePartitions(ctx, c)
+			if perr != nil {
+				rp.Error = oneLine(c.c.Translate(ctx, "list partitions of "+j.table.Name, perr))
+			}
+			for _, pt := range parts {
+				rp.Partitions = append(rp.Partitions, pt.name)
+				rp.Statements = append([]string{j.dropStatement(pt)}, rp.Statements...)
+			}
+			if why := j.wholePartitionsWhy(); why != "" && j.live.Partitioned {
+				rp.Warnings = append(rp.Warnings, "partitions are not dropped whole: "+why+"; rows go one batch at a time")
+			}
 		}
 		if e.Store != nil {
 			if cp, err := e.loadCheckpoint(ctx, r.Name); err == nil && cp != nil {

@@ -36,17 +36,19 @@ type Report struct {
 
 // RuleResult is one rule's part of a run.
 type RuleResult struct {
-	Rule     string        `json:"rule"`
-	Table    string        `json:"table,omitempty"`
-	Action   string        `json:"action,omitempty"`
-	Status   string        `json:"status"`
-	Rows     int64         `json:"rows"`
-	Cascaded int64         `json:"cascaded"`
-	Held     int64         `json:"held"`
-	Batches  int64         `json:"batches"`
-	Duration time.Duration `json:"duration_ns"`
-	Resumed  bool          `json:"resumed,omitempty"`
-	Error    string        `json:"error,omitempty"`
+	Rule     string `json:"rule"`
+	Table    string `json:"table,omitempty"`
+	Action   string `json:"action,omitempty"`
+	Status   string `json:"status"`
+	Rows     int64  `json:"rows"`
+	Cascaded int64  `json:"cascaded"`
+	Held     int64  `json:"held"`
+	Batches  int64  `json:"batches"`
+	// Partitions were dropped whole (their rows are counted in Rows).
+	Partitions []string      `json:"partitions,omitempty"`
+	Duration   time.Duration `json:"duration_ns"`
+	Resumed    bool          `json:"resumed,omitempty"`
+	Error      string        `json:"error,omitempty"`
 }
 
 // Rows is the total of rows deleted or anonymised.
@@ -217,6 +219,29 @@ func (e *Engine) runRule(ctx context.Context, cs *conns, i int, runID string, op
 			rr.Cascaded += cc.Rows
 		}
 		return rr
+	}
+	parts, err := j.wholePartitions(ctx, c)
+	if err != nil {
+		return fail(c.c.Translate(ctx, "list partitions of "+j.table.Name, err))
+	}
+	for _, p := range parts {
+		if err := context.Cause(ctx); err != nil {
+			return fail(fmt.Errorf("stopped: %w (the next run resumes)", err))
+		}
+		n, err := j.dropPartition(ctx, c, p)
+		if errors.Is(err, errPartitionBusy) {
+			// Its rows go one batch at a time below.
+			e.logger().Info("retention: a partition was busy; its rows are purged in batches", "rule", r.Name, "partition", p.name)
+			continue
+		}
+		if err != nil {
+			return fail(c.c.Translate(ctx, "drop partition "+p.name+" of "+j.table.Name, err))
+		}
+		rr.Rows += n
+		rr.Partitions = append(rr.Partitions, p.name)
+		if opt.Progress != nil {
+			opt.Progress(Progress{Rule: r.Name, Done: rr.Rows, Total: rp.Rows, Elapsed: time.Since(start)})
+		}
 	}
 	if cp == nil {
 		cp = &checkpoint{Rule: r.Name, Cutoff: j.cutoff}

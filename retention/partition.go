@@ -1,0 +1,287 @@
+package retention
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// Partitions are the fastest delete: when a rule's table is range-
+// partitioned on the rule's timestamp, a partition whose every possible
+// row has expired — its upper bound is at or before the cutoff, so not
+// even a row written after the check could be younger — is detached and
+// dropped in milliseconds, where deleting its rows one batch at a time
+// takes minutes and fills the write-ahead log. The rows left (the
+// partition the cutoff falls in) are purged row by row as before.
+//
+// Only where nothing else decides a row's fate: a delete rule with no
+// where, on a table no declared relation reaches and with no hold of any
+// kind (a table hold, or a subject's legal hold), so that every row of
+// the partition is one the rule would delete anyway.
+
+// partition is one partition of a rule's table.
+type partition struct {
+	name  string // as the database names it; schema-qualified on PostgreSQL
+	bound string // the upper bound, as the catalog writes it
+}
+
+// wholePartitionsWhy says why a rule's expired rows cannot go a partition
+// at a time ("" when they can).
+func (j *job) wholePartitionsWhy() string {
+	switch {
+	case j.action != ActionDelete:
+		return "the rule anonymises"
+	case j.rule.Where != "":
+		return "the rule has a where"
+	case !j.live.Partitioned:
+		return "the table is not partitioned"
+	case j.d.Kind() == "postgres" && (len(j.live.PartitionKey) != 1 || !strings.EqualFold(j.live.PartitionKey[0], j.rule.From)):
+		// MySQL partitions by a function of the column too (TO_DAYS); each
+		// partition's expression is checked as it is listed.
+		return "the table is not partitioned by " + j.rule.From + " alone"
+	case len(j.children) > 0 || len(j.owned) > 0:
+		return "other rows depend on its rows"
+	case j.holdReason != "" || j.holdCond:
+		return "some of its rows may be held"
+	case j.d.Kind() != "postgres" && j.d.Kind() != "mysql":
+		return "the database has no partitions"
+	}
+	return ""
+}
+
+// wholePartitions lists the partitions of the rule's table whose every
+// row has expired, oldest first.
+func (j *job) wholePartitions(ctx context.Context, c *conn) ([]partition, error) {
+	if j.wholePartitionsWhy() != "" {
+		return nil, nil
+	}
+	db := c.c.DB()
+	var out []partition
+	switch j.d.Kind() {
+	case "postgres":
+		typ := strings.ToLower(j.live.Column(j.rule.From).Type)
+		if !pgTimeType.MatchString(typ) {
+			return nil, nil
+		}
+		rows, err := db.QueryContext(ctx, `SELECT n.nspname, c.relname, pg_get_expr(c.relpartbound, c.oid)
+FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE i.inhparent = to_regclass($1) ORDER BY 3`, j.d.Ident(j.table.Name))
+		if err != nil {
+			return nil, err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var schema, name, bound string
+			if err := rows.Scan(&schema, &name, &bound); err != nil {
+				return nil, err
+			}
+			upper, ok := pgUpperBound(bound)
+			if !ok {
+				continue // DEFAULT, MAXVALUE, or a bound of another form
+			}
+			var expired bool
+			if err := db.QueryRowContext(ctx, "SELECT CAST($1 AS "+typ+") <= $2", upper, j.cutoffArg).Scan(&expired); err != nil {
+				return nil, err
+			}
+			if expired {
+				out = append(out, partition{name: schema + "." + name, bound: upper})
+			}
+		}
+		return out, rows.Err()
+	case "mysql":
+		rows, err := db.QueryContext(ctx, `SELECT PARTITION_NAME, PARTITION_METHOD, PARTITION_EXPRESSION, PARTITION_DESCRIPTION
+FROM information_schema.PARTITIONS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND PARTITION_NAME IS NOT NULL
+ORDER BY PARTITION_ORDINAL_POSITION`, j.table.Name)
+		if err != nil {
+			return nil, err
+		}
+		type part struct{ name, method, expr, desc string }
+		var parts []part
+		for rows.Next() {
+			var p part
+			var expr, desc sql.NullString
+			if err := rows.Scan(&p.name, &p.method, &expr, &desc); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			p.expr, p.desc = expr.String, desc.String
+			parts = append(parts, p)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+		for _, p := range parts {
+			q, arg, ok := mysqlExpiredQuery(p.method, p.expr, p.desc, j.rule.From)
+			if !ok {
+				continue
+			}
+			var expired sql.NullBool
+			if err := db.QueryRowContext(ctx, q, arg, j.cutoffArg).Scan(&expired); err != nil {
+				return nil, err
+			}
+			if expired.Valid && expired.Bool {
+				out = append(out, partition{name: p.name, bound: p.desc})
+			}
+		}
+		return out, nil
+	}
+	return nil, nil
+}
+
+// pgTimeType are the column types whose partition bounds are compared
+// with the cutoff: dates and timestamps.
+var pgTimeType = regexp.MustCompile(`^(date|timestamp(\(\d\))?( with(out)? time zone)?|timestamptz)$`)
+
+// pgRangeBound is a range partition's bound of one column:
+// FOR VALUES FROM ('…') TO ('…').
+var pgRangeBound = regexp.MustCompile(`^FOR VALUES FROM \((?:'(?:[^']|'')*'|MINVALUE)\) TO \('((?:[^']|'')*)'\)$`)
+
+// pgUpperBound returns the text of a range partition's upper bound.
+func pgUpperBound(bound string) (string, bool) {
+	m := pgRangeBound.FindStringSubmatch(bound)
+	if m == nil {
+		return "", false
+	}
+	return strings.ReplaceAll(m[1], "''", "'"), true
+}
+
+// mysqlFunctions are the partitioning functions whose order follows the
+// column's: a partition whose bound is at or below f(cutoff) holds only
+// rows with f(value) < f(cutoff), hence value < cutoff.
+var mysqlFunctions = map[string]bool{"to_days": true, "to_seconds": true, "unix_timestamp": true, "year": true}
+
+var mysqlFuncExpr = regexp.MustCompile("^([a-z_]+)\\(`([^`]+)`\\)$")
+
+// mysqlExpiredQuery returns a statement that says whether a partition of
+// the given method, expression and upper bound (its description) holds
+// only values before the cutoff (the statement's second argument).
+func mysqlExpiredQuery(method, expr, desc, column string) (string, any, bool) {
+	if desc == "" || strings.EqualFold(desc, "MAXVALUE") {
+		return "", nil, false
+	}
+	switch strings.ToUpper(method) {
+	case "RANGE COLUMNS":
+		if !strings.EqualFold(strings.Trim(expr, "`"), column) || strings.Contains(desc, ",") {
+			return "", nil, false
+		}
+		lit := desc
+		if strings.HasPrefix(lit, "'") && strings.HasSuffix(lit, "'") && len(lit) >= 2 {
+			lit = strings.ReplaceAll(lit[1:len(lit)-1], "''", "'")
+		}
+		return "SELECT CAST(? AS DATETIME(6)) <= ?", lit, true
+	case "RANGE":
+		m := mysqlFuncExpr.FindStringSubmatch(strings.ToLower(expr))
+		if m == nil || !mysqlFunctions[m[1]] || !strings.EqualFold(m[2], column) {
+			return "", nil, false
+		}
+		return "SELECT CAST(? AS DECIMAL(30,6)) <= " + m[1] + "(?)", desc, true
+	}
+	return "", nil, false
+}
+
+// dropStatement is what the plan shows for dropping a partition.
+func (j *job) dropStatement(p partition) string {
+	if j.d.Kind() == "postgres" {
+		return "ALTER TABLE " + j.tbl() + " DETACH PARTITION " + j.d.Ident(p.name) + "; DROP TABLE " + j.d.Ident(p.name) + " -- every row before " + p.bound
+	}
+	return "ALTER TABLE " + j.tbl() + " EXCHANGE PARTITION " + j.d.Column(p.name) + " WITH TABLE (an empty copy, then dropped); ALTER TABLE " + j.tbl() + " DROP PARTITION " + j.d.Column(p.name) + " -- every row before " + p.bound
+}
+
+// errPartitionBusy: the partition could not be locked in time; its rows
+// are left to the row-by-row purge.
+var errPartitionBusy = errors.New("partition busy")
+
+// partitionLockWait bounds how long dropping a partition waits for its
+// lock: while it waits, the application's statements on the table queue
+// behind it, so it gives up soon and leaves the rows to batches.
+const partitionLockWait = 500 * time.Millisecond
+
+// dropPartition removes one whole partition and returns how many rows it
+// held, counted under the same lock that removes them.
+func (j *job) dropPartition(ctx context.Context, c *conn, p partition) (int64, error) {
+	db := c.c.DB()
+	switch j.d.Kind() {
+	case "postgres":
+		tx, err := db.BeginTx(ctx, nil)
+		if err != nil {
+			return 0, err
+		}
+		defer func() { _ = tx.Rollback() }()
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf("SET LOCAL lock_timeout = '%dms'", partitionLockWait.Milliseconds())); err != nil {
+			return 0, err
+		}
+		// Detached, the partition is a table of its own, locked by this
+		// transaction: nothing can enter it between the count and the drop.
+		if _, err := tx.ExecContext(ctx, "ALTER TABLE "+j.tbl()+" DETACH PARTITION "+j.d.Ident(p.name)); err != nil {
+			if isLockTimeout(err) {
+				return 0, errPartitionBusy
+			}
+			return 0, err
+		}
+		var n int64
+		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM "+j.d.Ident(p.name)).Scan(&n); err != nil {
+			return 0, err
+		}
+		if _, err := tx.ExecContext(ctx, "DROP TABLE "+j.d.Ident(p.name)); err != nil {
+			return 0, err
+		}
+		return n, tx.Commit()
+	case "mysql":
+		// MySQL's DDL commits on its own: the rows are moved out with
+		// EXCHANGE PARTITION into an empty table of the same shape (an
+		// atomic swap), counted there, and dropped with it; the emptied
+		// partition is dropped last.
+		conn, err := db.Conn(ctx)
+		if err != nil {
+			return 0, err
+		}
+		defer conn.Close()
+		if _, err := conn.ExecContext(ctx, fmt.Sprintf("SET SESSION lock_wait_timeout = %d", max(1, int(partitionLockWait.Seconds())))); err != nil {
+			return 0, err
+		}
+		tmp := j.d.Ident(fmt.Sprintf("vow_purge_%s_%d", p.name, time.Now().UnixNano()%1e9))
+		if _, err := conn.ExecContext(ctx, "CREATE TABLE "+tmp+" LIKE "+j.tbl()); err != nil {
+			return 0, err
+		}
+		defer func() { _, _ = conn.ExecContext(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS "+tmp) }()
+		if _, err := conn.ExecContext(ctx, "ALTER TABLE "+tmp+" REMOVE PARTITIONING"); err != nil {
+			return 0, err
+		}
+		if _, err := conn.ExecContext(ctx, "ALTER TABLE "+j.tbl()+" EXCHANGE PARTITION "+j.d.Column(p.name)+" WITH TABLE "+tmp); err != nil {
+			if isLockTimeout(err) {
+				return 0, errPartitionBusy
+			}
+			return 0, err
+		}
+		var n int64
+		if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM "+tmp).Scan(&n); err != nil {
+			return n, err
+		}
+		// A row written into the partition since the exchange (an old
+		// timestamp, late) would be dropped uncounted: then the partition
+		// stays, for the next run to count.
+		var late int64
+		if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM "+j.tbl()+" PARTITION ("+j.d.Column(p.name)+")").Scan(&late); err != nil || late > 0 {
+			return n, err
+		}
+		if _, err := conn.ExecContext(ctx, "ALTER TABLE "+j.tbl()+" DROP PARTITION "+j.d.Column(p.name)); err != nil {
+			// The rows are out (in tmp, dropped below): the partition is
+			// left empty, which is harmless.
+			j.e.logger().Warn("retention: a purged partition could not be dropped; it is left empty", "partition", p.name, "err", err)
+		}
+		return n, nil
+	}
+	return 0, fmt.Errorf("retention: %s has no partitions to drop", j.d.Kind())
+}
+
+// isLockTimeout reports whether err is a lock wait that ran out: PostgreSQL
+// 55P03, MySQL 1205 (and a metadata lock's).
+func isLockTimeout(err error) bool {
+	s := err.Error()
+	return strings.Contains(s, "55P03") || strings.Contains(s, "lock timeout") || strings.Contains(s, "Lock wait timeout") || strings.Contains(s, "1205")
+}

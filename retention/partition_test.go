@@ -1,0 +1,171 @@
+package retention_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vowprivacy/vow/internal/testdb"
+	"github.com/vowprivacy/vow/retention"
+)
+
+// partitionSchema is a table of events partitioned by month on the rule's
+// timestamp, 2026-06 to 2026-11, and a catch-all: on PostgreSQL declarative
+// partitions (and a DEFAULT one), on MariaDB RANGE COLUMNS.
+func partitionSchema(kind string) string {
+	months := []string{"2026-06", "2026-07", "2026-08", "2026-09", "2026-10", "2026-11", "2026-12"}
+	var b strings.Builder
+	switch kind {
+	case "postgres":
+		b.WriteString("CREATE TABLE events (id bigint NOT NULL, created_at timestamptz NOT NULL, body text, PRIMARY KEY (id, created_at)) PARTITION BY RANGE (created_at);\n")
+		for i := 0; i+1 < len(months); i++ {
+			fmt.Fprintf(&b, "CREATE TABLE events_%s PARTITION OF events FOR VALUES FROM ('%s-01 00:00:00+00') TO ('%s-01 00:00:00+00');\n",
+				strings.ReplaceAll(months[i], "-", "_"), months[i], months[i+1])
+		}
+		b.WriteString("CREATE TABLE events_default PARTITION OF events DEFAULT;\n")
+	case "mysql":
+		b.WriteString("CREATE TABLE events (id bigint NOT NULL, created_at datetime NOT NULL, body text, PRIMARY KEY (id, created_at)) PARTITION BY RANGE COLUMNS (created_at) (\n")
+		for i := 0; i+1 < len(months); i++ {
+			fmt.Fprintf(&b, "  PARTITION p%s VALUES LESS THAN ('%s-01 00:00:00'),\n", strings.ReplaceAll(months[i], "-", "_"), months[i+1])
+		}
+		b.WriteString("  PARTITION pmax VALUES LESS THAN (MAXVALUE));\n")
+	case "mysql-to_days":
+		// The older form: a function of the column.
+		b.WriteString("CREATE TABLE events (id bigint NOT NULL, created_at datetime NOT NULL, body text, PRIMARY KEY (id, created_at)) PARTITION BY RANGE (TO_DAYS(created_at)) (\n")
+		for i := 0; i+1 < len(months); i++ {
+			fmt.Fprintf(&b, "  PARTITION p%s VALUES LESS THAN (TO_DAYS('%s-01')),\n", strings.ReplaceAll(months[i], "-", "_"), months[i+1])
+		}
+		b.WriteString("  PARTITION pmax VALUES LESS THAN MAXVALUE);\n")
+		kind = "mysql"
+	}
+	// Every 6 hours from 2026-05-01 (before the first partition: DEFAULT on
+	// PostgreSQL; MariaDB has no such partition, so it starts in June) to
+	// 2027-01-10.
+	start := time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
+	if kind == "mysql" {
+		start = time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+	}
+	id := 0
+	for at := start; at.Before(time.Date(2027, 1, 10, 0, 0, 0, 0, time.UTC)); at = at.Add(6 * time.Hour) {
+		if id%500 == 0 {
+			if id > 0 {
+				b.WriteString(";\n")
+			}
+			b.WriteString("INSERT INTO events (id, created_at, body) VALUES ")
+		} else {
+			b.WriteString(", ")
+		}
+		id++
+		fmt.Fprintf(&b, "(%d, '%s', 'event %d')", id, at.Format("2006-01-02 15:04:05"), id)
+	}
+	b.WriteString(";\n")
+	return b.String()
+}
+
+const partitionPolicy = `version: 1
+organization: {name: Acme, contacts: {privacy: p@acme.example}}
+systems:
+  app:
+    kind: KIND
+    connection: {env: APP_DSN}
+    tables:
+      events:
+        primary_key: [id, created_at]
+        fields:
+          id: system.operations
+          created_at: system.operations
+          body: system.operations
+retention:
+  rules:
+    - {name: events, table: app:events, from: created_at, keep: 90d}
+`
+
+// TestPartitionsDroppedWhole: with the cutoff at 2026-08-22 (90 days before
+// the test clock's 2026-11-20), the June and July partitions go whole (and
+// on PostgreSQL the DEFAULT partition's May rows go in batches, as a
+// DEFAULT partition can hold any date); August's expired rows go row by
+// row; every row from the cutoff on is untouched, byte for byte. A rule
+// with a where drops nothing whole and removes the same rows.
+func TestPartitionsDroppedWhole(t *testing.T) {
+	t.Parallel()
+	for _, variant := range []string{"postgres", "mysql", "mysql-to_days"} {
+		for _, where := range []string{"", "body IS NOT NULL"} {
+			t.Run(variant+"/where="+where, func(t *testing.T) {
+				t.Parallel()
+				kind, _, _ := strings.Cut(variant, "-")
+				src := partitionPolicy
+				if where != "" {
+					src = strings.Replace(src, "keep: 90d}", "keep: 90d, where: \""+where+"\"}", 1)
+				}
+				f := newFixtureSchema(t, kind, partitionSchema(variant), src)
+				cutoff := now.AddDate(0, 0, -90)
+				keep := `SELECT id, created_at, body FROM events WHERE created_at >= ? ORDER BY id`
+				before := testdb.Dump(t, f.db, f.rebind(keep), ts(cutoff))
+				expired := f.count(t, `SELECT count(*) FROM events WHERE created_at < ?`, ts(cutoff))
+
+				plan, err := f.engine.Plan(context.Background(), nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				rp := planOf(plan, "events")
+				wantParts := map[string][]string{"postgres": {"public.events_2026_06", "public.events_2026_07"}, "mysql": {"p2026_06", "p2026_07"}}[kind]
+				if where != "" {
+					wantParts = nil
+				}
+				if !slices.Equal(rp.Partitions, wantParts) || rp.Rows != int64(expired) {
+					t.Errorf("plan: partitions %v, %d rows; want %v, %d rows\n%+v", rp.Partitions, rp.Rows, wantParts, expired, rp)
+				}
+				if where != "" && !anyContains(rp.Warnings, "not dropped whole: the rule has a where") {
+					t.Errorf("plan warnings %v; want the reason partitions are not dropped", rp.Warnings)
+				}
+
+				rep, err := f.engine.Run(context.Background(), retention.Options{Batch: 50})
+				if err != nil {
+					t.Fatal(err)
+				}
+				rr := resultOf(rep, "events")
+				if rr.Status != "done" || rr.Rows != int64(expired) || !slices.Equal(rr.Partitions, wantParts) {
+					t.Errorf("run: %+v; want done, %d rows, partitions %v", rr, expired, wantParts)
+				}
+				if n := f.count(t, `SELECT count(*) FROM events WHERE created_at < ?`, ts(cutoff)); n != 0 {
+					t.Errorf("%d expired rows left", n)
+				}
+				if after := testdb.Dump(t, f.db, f.rebind(keep), ts(cutoff)); after != before {
+					t.Error("rows from the cutoff on changed")
+				}
+				// The dropped partitions are gone; the others stay.
+				var parts int
+				switch kind {
+				case "postgres":
+					parts = f.count(t, `SELECT count(*) FROM pg_inherits WHERE inhparent = 'events'::regclass`)
+				case "mysql":
+					parts = f.count(t, `SELECT count(*) FROM information_schema.PARTITIONS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'events'`)
+				}
+				if want := 7 - len(wantParts); parts != want {
+					t.Errorf("%d partitions left, want %d", parts, want)
+				}
+			})
+		}
+	}
+}
+
+// TestPartitionsNotDroppedWhenReferenced: rows another table references
+// (here with erase: nullify) are not dropped a partition at a time — the
+// references must be cleared first, row by row — and the plan says why.
+func TestPartitionsNotDroppedWhenReferenced(t *testing.T) {
+	t.Parallel()
+	kind := "postgres"
+	src := strings.Replace(partitionPolicy, "          body: system.operations\n", "          body: system.operations\n      notes:\n        fields:\n          id: system.operations\n          event_id: {category: system.operations, references: events.id, erase: nullify}\n          event_at: system.operations\n", 1)
+	ddl := partitionSchema(kind) + "CREATE TABLE notes (id bigint PRIMARY KEY, event_id bigint, event_at timestamptz);\nINSERT INTO notes VALUES (1, 10, '2026-06-03 12:00:00+00');\n"
+	f := newFixtureSchema(t, kind, ddl, src)
+	plan, err := f.engine.Plan(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rp := planOf(plan, "events"); len(rp.Partitions) != 0 || !anyContains(rp.Warnings, "other rows depend on its rows") {
+		t.Errorf("plan: %+v; want no partition dropped whole, and why", rp)
+	}
+}
