@@ -170,6 +170,9 @@ func writePlan(w io.Writer, p *retention.Plan) {
 		if r.Brake != "" {
 			fmt.Fprintf(w, "  brake: %s\n", r.Brake)
 		}
+		if len(r.Partitions) > 0 {
+			fmt.Fprintf(w, "  whole partitions dropped: %s\n", strings.Join(r.Partitions, ", "))
+		}
 		if r.Resume != "" {
 			fmt.Fprintf(w, "  resume: %s\n", r.Resume)
 		}
@@ -316,6 +319,11 @@ func writeReport(w io.Writer, r *retention.Report) {
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%s\n", status, x.Rows, x.Cascaded, x.Held, x.Batches, x.Duration.Round(time.Millisecond))
 	}
 	tw.Flush()
+	for _, x := range r.Rules {
+		if len(x.Partitions) > 0 {
+			fmt.Fprintf(w, "%s: whole partitions dropped: %s\n", x.Rule, strings.Join(x.Partitions, ", "))
+		}
+	}
 	for _, x := range r.Rules {
 		if x.Error != "" {
 			fmt.Fprintf(w, "%s: %s\n", x.Rule, x.Error)
