@@ -1,0 +1,339 @@
+// Package throttle paces batched writes to a live database — retention
+// purges — by what the database says about its health rather than by a
+// fixed pause, in the manner of pt-archiver and gh-ost.
+//
+// Each batch is sized to take about a target time (pt-online-schema-change's
+// chunk time): a batch that ran fast grows the next, a slow one shrinks
+// it. Before each batch the throttle reads the database's load (sessions
+// running, lock waits, InnoDB's unpurged history, replication lag) and
+// compares the last batch's time per row with the run's baseline. When the
+// load passes a limit (gh-ost's --max-load), or rows cost more than the
+// budget allows, it halves the batch and sleeps in proportion to the last
+// batch (pt-archiver's --sleep-coef, doubling while the pressure lasts);
+// past a critical limit (--critical-load) it waits until the load falls
+// below the limit again, and gives up with ErrCritical if it does not.
+//
+// The package owns the control loop and the probes; callers (the retention
+// engine) own the batches.
+package throttle
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/bits"
+	"strings"
+	"time"
+)
+
+// Load is what a database reports about its health at one moment.
+type Load struct {
+	// ThreadsRunning counts other sessions executing a statement.
+	ThreadsRunning int
+	// LockWaits counts sessions waiting for a lock.
+	LockWaits int
+	// HistoryLength is InnoDB's history list: undo records of committed
+	// transactions that purge has not cleaned up yet. It grows when
+	// deletes outpace purge, and every read pays for it.
+	HistoryLength int64
+	// Lag is the replication lag of the slowest replica.
+	Lag time.Duration
+}
+
+// Limits are thresholds on a Load; a zero field is not checked.
+type Limits Load
+
+// exceeded returns what in l is at or past the limits, in words; "" when
+// nothing is.
+func (lim Limits) exceeded(l Load) string {
+	var why []string
+	if lim.ThreadsRunning > 0 && l.ThreadsRunning >= lim.ThreadsRunning {
+		why = append(why, fmt.Sprintf("threads_running %d ≥ %d", l.ThreadsRunning, lim.ThreadsRunning))
+	}
+	if lim.LockWaits > 0 && l.LockWaits >= lim.LockWaits {
+		why = append(why, fmt.Sprintf("lock_waits %d ≥ %d", l.LockWaits, lim.LockWaits))
+	}
+	if lim.HistoryLength > 0 && l.HistoryLength >= lim.HistoryLength {
+		why = append(why, fmt.Sprintf("history_length %d ≥ %d", l.HistoryLength, lim.HistoryLength))
+	}
+	if lim.Lag > 0 && l.Lag >= lim.Lag {
+		why = append(why, fmt.Sprintf("lag %s ≥ %s", l.Lag.Round(time.Millisecond), lim.Lag))
+	}
+	return strings.Join(why, ", ")
+}
+
+// IsZero reports whether no limit is set.
+func (lim Limits) IsZero() bool { return lim == Limits{} }
+
+// String renders the limits as ParseLimits reads them.
+func (lim Limits) String() string {
+	var s []string
+	if lim.ThreadsRunning > 0 {
+		s = append(s, fmt.Sprintf("threads_running=%d", lim.ThreadsRunning))
+	}
+	if lim.LockWaits > 0 {
+		s = append(s, fmt.Sprintf("lock_waits=%d", lim.LockWaits))
+	}
+	if lim.HistoryLength > 0 {
+		s = append(s, fmt.Sprintf("history_length=%d", lim.HistoryLength))
+	}
+	if lim.Lag > 0 {
+		s = append(s, "lag="+lim.Lag.String())
+	}
+	return strings.Join(s, ",")
+}
+
+// Config is a throttle's budget. Zero fields take the defaults below.
+type Config struct {
+	// BatchTime is the time a batch should take; batches are resized
+	// towards it. Default 500ms.
+	BatchTime time.Duration
+	// Start is the first batch's size (default 1000); with Fixed every
+	// batch has this size, and only pauses adapt.
+	Start int
+	Fixed bool
+	// MinBatch and MaxBatch bound the size. Defaults 100 and 50,000.
+	MinBatch, MaxBatch int
+	// Impact is how many times its baseline a row may cost (a batch's
+	// time per row, against the fastest healthy batch of its size) before
+	// the throttle backs off: a busier database answers everyone slower,
+	// the purge first among them. Default 2. Negative: not checked.
+	Impact float64
+	// Max are the limits past which the throttle backs off; Critical those
+	// past which it stops and waits. Defaults: see DefaultMax and
+	// DefaultCritical; set a field to -1 to leave it unchecked.
+	Max, Critical Limits
+	// CriticalWait is how long the throttle waits for a critical load to
+	// fall below Max before it gives up. Default 5 minutes.
+	CriticalWait time.Duration
+	// Pause is slept after every batch in any case.
+	Pause time.Duration
+	// ProbeEvery spaces the load probes: at most one per batch and one per
+	// this interval. Default 250ms.
+	ProbeEvery time.Duration
+}
+
+// DefaultMax and DefaultCritical are the limits of a zero Config: lag
+// and lock waits that an application feels, InnoDB history that slows its
+// reads. Sessions running depend on the server's cores, so that limit is
+// the team's to set.
+var (
+	DefaultMax      = Limits{LockWaits: 4, HistoryLength: 1_000_000, Lag: 10 * time.Second}
+	DefaultCritical = Limits{LockWaits: 32, HistoryLength: 10_000_000, Lag: 2 * time.Minute}
+)
+
+// ErrCritical means the load stayed past a critical limit for longer than
+// Config.CriticalWait; the work stopped and can resume later.
+var ErrCritical = errors.New("throttle: database load critical")
+
+func (c Config) withDefaults() Config {
+	if c.BatchTime <= 0 {
+		c.BatchTime = 500 * time.Millisecond
+	}
+	if c.Start <= 0 {
+		c.Start = 1000
+	}
+	if c.MinBatch <= 0 {
+		c.MinBatch = 100
+	}
+	if c.MaxBatch <= 0 {
+		c.MaxBatch = 50_000
+	}
+	if c.Fixed {
+		c.MinBatch, c.MaxBatch = c.Start, c.Start
+	}
+	c.MinBatch = min(c.MinBatch, c.MaxBatch)
+	c.Start = min(max(c.Start, c.MinBatch), c.MaxBatch)
+	if c.Impact == 0 {
+		c.Impact = 2
+	}
+	c.Max = fill(c.Max, DefaultMax)
+	c.Critical = fill(c.Critical, DefaultCritical)
+	if c.CriticalWait <= 0 {
+		c.CriticalWait = 5 * time.Minute
+	}
+	if c.ProbeEvery <= 0 {
+		c.ProbeEvery = 250 * time.Millisecond
+	}
+	return c
+}
+
+// fill takes def's value for every zero field of lim, and turns -1 (not
+// checked) into zero.
+func fill(lim, def Limits) Limits {
+	pick := func(v, d int64) int64 {
+		switch {
+		case v < 0:
+			return 0
+		case v == 0:
+			return d
+		}
+		return v
+	}
+	return Limits{
+		ThreadsRunning: int(pick(int64(lim.ThreadsRunning), int64(def.ThreadsRunning))),
+		LockWaits:      int(pick(int64(lim.LockWaits), int64(def.LockWaits))),
+		HistoryLength:  pick(lim.HistoryLength, def.HistoryLength),
+		Lag:            time.Duration(pick(int64(lim.Lag), int64(def.Lag))),
+	}
+}
+
+// A Prober reads a database's load.
+type Prober interface {
+	Load(ctx context.Context) (Load, error)
+}
+
+// Stats says what a throttle did over a run.
+type Stats struct {
+	Batches  int
+	Backoffs int           // batches after which it backed off
+	Slept    time.Duration // in pauses after batches
+	Waited   time.Duration // waiting out critical load
+	MinSize  int
+	MaxSize  int
+	// Reason is the last reason it backed off or waited; "" if never.
+	Reason string
+	// ProbeErrors counts load probes that failed (the throttle then
+	// relies on batch times alone).
+	ProbeErrors int
+}
+
+// Throttle paces one run. It is not safe for concurrent use.
+type Throttle struct {
+	cfg    Config
+	probe  Prober
+	size   int
+	coef   float64       // sleep coefficient: pause = coef × last batch time
+	pause  time.Duration // earned by the last batch
+	// base is the lowest time per row seen in healthy batches, by size
+	// class (bits.Len of the size): a batch's fixed cost makes small
+	// batches dearer per row, so a row's cost is judged against batches
+	// of its own size.
+	base   map[int]float64
+	probed time.Time
+	load   Load
+	stats  Stats
+	// sleep waits for d or ctx; tests replace it.
+	sleep func(ctx context.Context, d time.Duration) error
+	now   func() time.Time
+}
+
+// New returns a throttle with cfg's budget, reading load from p (nil:
+// batch times alone).
+func New(cfg Config, p Prober) *Throttle {
+	cfg = cfg.withDefaults()
+	return &Throttle{cfg: cfg, probe: p, size: cfg.Start, base: map[int]float64{}, sleep: sleepCtx, now: time.Now,
+		stats: Stats{MinSize: cfg.Start, MaxSize: cfg.Start}}
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// Size is the number of rows the next batch should take.
+func (t *Throttle) Size() int { return t.size }
+
+// Stats returns what the throttle did so far.
+func (t *Throttle) Stats() Stats { return t.stats }
+
+// Config returns the budget with its defaults filled in.
+func (t *Throttle) Config() Config { return t.cfg }
+
+// Before is called before each batch. It sleeps the pause the last batch
+// earned, reads the load, backs off when it is past Max, and waits while it
+// is past Critical; after CriticalWait of that it returns an error wrapping
+// ErrCritical that says why.
+func (t *Throttle) Before(ctx context.Context) error {
+	if t.pause > 0 {
+		if err := t.sleep(ctx, t.pause); err != nil {
+			return err
+		}
+		t.stats.Slept += t.pause
+		t.pause = 0
+	}
+	if t.probe == nil || t.now().Sub(t.probed) < t.cfg.ProbeEvery {
+		return nil
+	}
+	t.read(ctx)
+	why := t.cfg.Critical.exceeded(t.load)
+	if why == "" {
+		return nil
+	}
+	// Wait, probing once a second, until the load is back under Max.
+	t.stats.Reason = "critical: " + why
+	start := t.now()
+	for {
+		if t.now().Sub(start) >= t.cfg.CriticalWait {
+			t.stats.Waited += t.now().Sub(start)
+			return fmt.Errorf("%w: %s for %s", ErrCritical, why, t.cfg.CriticalWait)
+		}
+		if err := t.sleep(ctx, time.Second); err != nil {
+			t.stats.Waited += t.now().Sub(start)
+			return err
+		}
+		t.read(ctx)
+		if t.cfg.Max.exceeded(t.load) == "" && t.cfg.Critical.exceeded(t.load) == "" {
+			break
+		}
+	}
+	t.stats.Waited += t.now().Sub(start)
+	t.shrink()
+	return nil
+}
+
+func (t *Throttle) read(ctx context.Context) {
+	t.probed = t.now()
+	l, err := t.probe.Load(ctx)
+	if err != nil {
+		t.stats.ProbeErrors++
+		return
+	}
+	t.load = l
+}
+
+// After records a batch of rows that took took, and sets the next batch's
+// size and the pause before it.
+func (t *Throttle) After(rows int64, took time.Duration) {
+	t.stats.Batches++
+	defer func() {
+		t.stats.MinSize = min(t.stats.MinSize, t.size)
+		t.stats.MaxSize = max(t.stats.MaxSize, t.size)
+		t.pause = max(t.pause, t.cfg.Pause)
+	}()
+	if rows <= 0 || took <= 0 {
+		return
+	}
+	cost := took.Seconds() / float64(rows)
+	class := bits.Len(uint(rows))
+	why := t.cfg.Max.exceeded(t.load)
+	if base, ok := t.base[class]; why == "" && ok && t.cfg.Impact > 0 && cost > t.cfg.Impact*base {
+		why = fmt.Sprintf("a row costs %.1f× its baseline (budget %.1f×)", cost/base, t.cfg.Impact)
+	}
+	if base, ok := t.base[class]; why == "" && (!ok || cost < base) {
+		t.base[class] = cost
+	}
+	if why != "" {
+		t.stats.Backoffs++
+		t.stats.Reason = why
+		t.coef = min(max(t.coef*2, 1), 8)
+		t.pause = time.Duration(t.coef * float64(took))
+		t.shrink()
+		return
+	}
+	t.coef = 0
+	// Towards the target time, at most doubling or halving per batch.
+	want := float64(t.size) * t.cfg.BatchTime.Seconds() / took.Seconds()
+	next := int(min(max(want, float64(t.size)/2), float64(t.size)*2))
+	t.size = min(max(next, t.cfg.MinBatch), t.cfg.MaxBatch)
+}
+
+func (t *Throttle) shrink() {
+	t.size = max(t.size/2, t.cfg.MinBatch)
+}
