@@ -200,11 +200,11 @@ type Stats struct {
 
 // Throttle paces one run. It is not safe for concurrent use.
 type Throttle struct {
-	cfg    Config
-	probe  Prober
-	size   int
-	coef   float64       // sleep coefficient: pause = coef × last batch time
-	pause  time.Duration // earned by the last batch
+	cfg   Config
+	probe Prober
+	size  int
+	coef  float64       // sleep coefficient: pause = coef × last batch time
+	pause time.Duration // earned by the last batch
 	// base is the lowest time per row seen in healthy batches, by size
 	// class (bits.Len of the size): a batch's fixed cost makes small
 	// batches dearer per row, so a row's cost is judged against batches
