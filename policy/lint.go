@@ -81,6 +81,7 @@ func lint(p *Policy, absence bool) Diagnostics {
 	l.systems()
 	l.processors()
 	l.retention()
+	l.throttle()
 	l.rights()
 	l.consent()
 	l.cookies()

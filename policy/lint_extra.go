@@ -1,6 +1,9 @@
 package policy
 
-import "fmt"
+import (
+	"fmt"
+	"time"
+)
 
 // Lints called from lint (lint.go): durations that cannot be zero, and
 // the conditions of retention rules.
@@ -73,4 +76,59 @@ func (l *linter) ruleCondition(path string, r *Rule) {
 			"write one SQL condition as it would follow WHERE: balanced parentheses, no ';', no comments",
 			"retention rule %q: the condition cannot be used: %v", r.Name, err)
 	}
+}
+
+// throttle checks retention.throttle: numbers a run cannot pace itself by,
+// and critical limits below the limits where a run only backs off (the
+// run would stop before it ever slowed down).
+func (l *linter) throttle() {
+	t := l.p.Retention.Throttle
+	if t == nil {
+		return
+	}
+	const path = "retention.throttle"
+	if t.BatchTime < 0 {
+		l.errorf(path+".batch_time", "bad-throttle", "write how long a batch should take, e.g. 500ms", "batch_time cannot be turned off")
+	}
+	if t.CriticalWait < 0 {
+		l.errorf(path+".critical_wait", "bad-throttle", "write how long to wait, e.g. 5m", "critical_wait cannot be turned off")
+	}
+	if t.MaxBatch < 0 {
+		l.errorf(path+".max_batch", "bad-throttle", "write the most rows a batch may hold, e.g. 50000", "max_batch %d is negative", t.MaxBatch)
+	}
+	if t.Impact != 0 && t.Impact <= 1 {
+		l.errorf(path+".impact", "bad-throttle", "write how many times its baseline cost a row may take, above 1, e.g. 2", "impact %g would back off from the baseline itself", t.Impact)
+	}
+	for _, lim := range []struct {
+		key string
+		l   *LoadLimits
+	}{{"max_load", t.MaxLoad}, {"critical_load", t.CriticalLoad}} {
+		if lim.l == nil {
+			continue
+		}
+		for _, f := range []struct {
+			key string
+			v   int64
+		}{{"threads_running", int64(lim.l.ThreadsRunning)}, {"lock_waits", int64(lim.l.LockWaits)}, {"history_length", lim.l.HistoryLength}} {
+			if f.v < -1 {
+				l.errorf(path+"."+lim.key+"."+f.key, "bad-throttle", "write a limit, or -1 to turn it off", "%s %d is negative", f.key, f.v)
+			}
+		}
+	}
+	if t.MaxLoad == nil || t.CriticalLoad == nil {
+		return
+	}
+	below := func(key string, maxV, critV int64) {
+		if maxV > 0 && critV > 0 && critV < maxV {
+			show := func(v int64) string { return fmt.Sprint(v) }
+			if key == "lag" {
+				show = func(v int64) string { return time.Duration(v).String() }
+			}
+			l.errorf(path+".critical_load."+key, "bad-throttle", "set critical_load above max_load", "critical %s %s is below max_load's %s: runs would stop before they slowed down", key, show(critV), show(maxV))
+		}
+	}
+	below("threads_running", int64(t.MaxLoad.ThreadsRunning), int64(t.CriticalLoad.ThreadsRunning))
+	below("lock_waits", int64(t.MaxLoad.LockWaits), int64(t.CriticalLoad.LockWaits))
+	below("history_length", t.MaxLoad.HistoryLength, t.CriticalLoad.HistoryLength)
+	below("lag", int64(t.MaxLoad.Lag), int64(t.CriticalLoad.Lag))
 }

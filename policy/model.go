@@ -208,6 +208,8 @@ type Retention struct {
 	AuditLog Duration `yaml:"audit_log" help:"How long Vow keeps its own audit log, e.g. 12 months; older entries are pruned and what is left stays verifiable. Kept for ever when omitted."`
 	Requests Duration `yaml:"requests" help:"How long Vow keeps the record of a data-subject request that has ended (dates, outcome, certificate; its identities go when it ends), e.g. 3y. Kept for ever when omitted."`
 	Rules    []*Rule  `yaml:"rules" help:"Retention rules, each enforced by Vow."`
+	// Throttle is the budget retention runs keep to on live databases.
+	Throttle *Throttle `yaml:"throttle" help:"How retention runs pace themselves on a live database; defaults suit most (see docs/retention.md)."`
 	// UntilClosed is a promise about the data no rule covers; the rendered
 	// policy makes it only when declared, since no rule enforces it.
 	UntilClosed bool `yaml:"until_closed" help:"Personal data no rule covers is kept while the account is open and deleted when it is closed or on request (erasure must be offered); the rendered policy says so only when true."`
@@ -224,6 +226,27 @@ type Rule struct {
 	Where       string   `yaml:"where" help:"SQL condition selecting the rows the rule covers, e.g. deleted_at IS NOT NULL."`
 	Then        string   `yaml:"then" help:"delete (default) or anonymise (apply the fields' erasure strategies)."`
 	Brake       *Brake   `yaml:"brake" help:"This rule's brake, in place of brake.retention."`
+}
+
+// Throttle paces retention runs by the database's health: batches sized to
+// a target time, backing off past max_load or when rows cost more than
+// impact times their baseline, waiting while past critical_load.
+type Throttle struct {
+	BatchTime    Interval    `yaml:"batch_time" help:"How long one batch (one transaction) should take; batch sizes adapt to it. 500ms when omitted."`
+	MaxBatch     int         `yaml:"max_batch" help:"Most rows in one batch; 50000 when omitted."`
+	Impact       float64     `yaml:"impact" help:"How many times its baseline cost a row may take before the run backs off (a busier database answers everyone slower); 2 when omitted."`
+	MaxLoad      *LoadLimits `yaml:"max_load" help:"Load past which a run halves its batches and pauses (defaults: lock_waits 4, history_length 1000000, lag 10s; -1 turns one off)."`
+	CriticalLoad *LoadLimits `yaml:"critical_load" help:"Load past which a run stops and waits until it falls below max_load (defaults: lock_waits 32, history_length 10000000, lag 2m)."`
+	CriticalWait Interval    `yaml:"critical_wait" help:"How long a run waits out critical load before it stops (the next run resumes); 5m when omitted."`
+}
+
+// LoadLimits is a set of thresholds on what a database reports of its health;
+// an omitted one keeps its default.
+type LoadLimits struct {
+	ThreadsRunning int      `yaml:"threads_running" help:"Other sessions executing a statement (PostgreSQL active sessions, MariaDB Threads_running)."`
+	LockWaits      int      `yaml:"lock_waits" help:"Sessions waiting for a lock."`
+	HistoryLength  int64    `yaml:"history_length" help:"InnoDB history list length: undo not yet purged (MariaDB/MySQL)."`
+	Lag            Interval `yaml:"lag" help:"Replication lag of the slowest replica (PostgreSQL pg_stat_replication), e.g. 10s."`
 }
 
 // Rights lists the rights offered and how requests are answered.

@@ -105,6 +105,9 @@ func TestDiagnostics(t *testing.T) {
 		{"stored unknown form", "name: user.name\n", "name: {category: user.name, stored: encrypt}\n", "unknown-value", `unknown storage form "encrypt", did you mean "encrypted"?`, 0},
 		{"json key path", "name: user.name\n", "name: user.name\n          attribs: {category: system.operations, json: {\"a..b\": user.contact.phone_number}}\n", "invalid-value", `"a..b" is not a JSON key path`, 0},
 		{"json key category", "name: user.name\n", "name: user.name\n          attribs: {category: system.operations, json: {\"items[].phone\": user.contact.phone}}\n", "unknown-category", `unknown category "user.contact.phone"`, 0},
+		{"throttle impact at most 1", "  rules:\n", "  throttle: {impact: 1}\n  rules:\n", "bad-throttle", "impact 1 would back off from the baseline itself", 56},
+		{"throttle critical below max", "  rules:\n", "  throttle: {max_load: {lag: 30s}, critical_load: {lag: 10s}}\n  rules:\n", "bad-throttle", "critical lag 10s is below max_load's 30s", 56},
+		{"throttle span without unit", "  rules:\n", "  throttle: {batch_time: 500}\n  rules:\n", "invalid-value", `time span "500" must be positive and have a unit`, 56},
 		{"webhook unknown identity", "systems:\n", "systems:\n  mailer:\n    kind: webhook\n    connection: {env: MAILER_SECRET}\n    webhook: {url: \"https://h.example\", identities: [passport], categories: [user.contact.email]}\n", "unknown-value", "passport", 0},
 	}
 	for _, tc := range tests {

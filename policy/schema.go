@@ -11,6 +11,9 @@ import (
 // durationPattern matches what ParseDuration accepts.
 const durationPattern = `^\s*[0-9]+\s*(h|d|w|mo|y|hours?|days?|weeks?|months?|years?)\s*$`
 
+// intervalPattern matches what time.ParseDuration accepts.
+const intervalPattern = `^\s*([0-9]+(\.[0-9]*)?(ns|us|µs|ms|s|m|h))+\s*$`
+
 // enums lists the closed vocabularies, by Go type and field name.
 func enums() map[string][]string {
 	bases := make([]string, 0, len(taxonomy.LegalBases))
@@ -76,14 +79,20 @@ func schemaOf(t reflect.Type, en map[string][]string) obj {
 		return obj{"type": "string", "format": "date"}
 	case reflect.TypeFor[Erasure]():
 		return erasureSchema
+	case reflect.TypeFor[Percent]():
+		return obj{"type": []string{"string", "number"}}
+	case reflect.TypeFor[Interval]():
+		return obj{"oneOf": []any{obj{"type": "string", "pattern": intervalPattern}, obj{"const": -1}}}
 	}
 	switch t.Kind() {
 	case reflect.String:
 		return obj{"type": "string"}
 	case reflect.Bool:
 		return obj{"type": "boolean"}
-	case reflect.Int:
+	case reflect.Int, reflect.Int64:
 		return obj{"type": "integer"}
+	case reflect.Float64:
+		return obj{"type": "number"}
 	case reflect.Slice:
 		return obj{"type": "array", "items": schemaOf(t.Elem(), en)}
 	case reflect.Struct:
@@ -144,7 +153,7 @@ func Keys() [][2]string {
 		for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice {
 			t = t.Elem()
 		}
-		if t.Kind() != reflect.Struct || t == reflect.TypeFor[Duration]() || t == reflect.TypeFor[Date]() || t == reflect.TypeFor[Erasure]() {
+		if t.Kind() != reflect.Struct || t == reflect.TypeFor[Duration]() || t == reflect.TypeFor[Date]() || t == reflect.TypeFor[Erasure]() || t == reflect.TypeFor[Interval]() {
 			return
 		}
 		for _, f := range fieldsOf(t) {

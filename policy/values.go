@@ -137,6 +137,32 @@ func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 // MarshalYAML implements yaml.Marshaler.
 func (d Duration) MarshalYAML() (any, error) { return d.String(), nil }
 
+// Interval is a short span of clock time written as Go writes durations:
+// 500ms, 10s, 5m. (Duration is for calendar periods.) -1 means "off" where
+// a field says so.
+type Interval time.Duration
+
+// UnmarshalYAML implements yaml.Unmarshaler.
+func (d *Interval) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.ScalarNode {
+		return errors.New("a time span is a scalar such as 500ms, 10s or 5m")
+	}
+	v := strings.TrimSpace(n.Value)
+	if v == "-1" {
+		*d = -1
+		return nil
+	}
+	t, err := time.ParseDuration(v)
+	if err != nil || t <= 0 {
+		return fmt.Errorf("time span %q must be positive and have a unit, e.g. 500ms, 10s or 5m", n.Value)
+	}
+	*d = Interval(t)
+	return nil
+}
+
+// MarshalYAML implements yaml.Marshaler.
+func (d Interval) MarshalYAML() (any, error) { return time.Duration(d).String(), nil }
+
 // Date is a calendar date written YYYY-MM-DD.
 type Date struct{ time.Time }
 

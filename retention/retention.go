@@ -15,6 +15,7 @@
 package retention
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -24,6 +25,7 @@ import (
 	"github.com/vowprivacy/vow/connector"
 	"github.com/vowprivacy/vow/policy"
 	"github.com/vowprivacy/vow/state"
+	"github.com/vowprivacy/vow/throttle"
 )
 
 // Actions a rule takes on expired rows.
@@ -93,10 +95,15 @@ func (e *Engine) logger() *slog.Logger {
 type Options struct {
 	// Rules limits the run to the rules with these names; all when empty.
 	Rules []string
-	// Batch is the number of rows per batch (per transaction); 1000 when 0.
+	// Batch, when set, fixes the number of rows per batch (per
+	// transaction); when 0, batches are sized to the throttle's batch
+	// time.
 	Batch int
-	// Pause is slept between batches, leaving room to the workload.
+	// Pause is slept after every batch, on top of what the throttle asks.
 	Pause time.Duration
+	// Throttle overrides the policy's retention.throttle where its fields
+	// are set (flags of vow retention run); see package throttle.
+	Throttle throttle.Config
 	// Budget bounds the run's time; when it is spent the run stops after
 	// the current batch, and the next run resumes. 0 means no limit.
 	Budget time.Duration
@@ -131,8 +138,51 @@ type Progress struct {
 	Elapsed  time.Duration
 }
 
-// DefaultBatch is the batch size when Options.Batch is 0.
+// DefaultBatch is the first batch's size when Options.Batch is 0, and
+// what the plan's statements show.
 const DefaultBatch = 1000
+
+// throttleConfig is the run's throttle: the policy's retention.throttle,
+// overridden by opt.
+func (e *Engine) throttleConfig(opt Options) throttle.Config {
+	var c throttle.Config
+	if t := e.Policy.Retention.Throttle; t != nil {
+		c.BatchTime, c.MaxBatch, c.Impact, c.CriticalWait = time.Duration(t.BatchTime), t.MaxBatch, t.Impact, time.Duration(t.CriticalWait)
+		c.Max, c.Critical = limits(t.MaxLoad), limits(t.CriticalLoad)
+	}
+	o := opt.Throttle
+	c.BatchTime = cmp.Or(o.BatchTime, c.BatchTime)
+	c.MaxBatch = cmp.Or(o.MaxBatch, c.MaxBatch)
+	c.MinBatch = cmp.Or(o.MinBatch, c.MinBatch)
+	c.Impact = cmp.Or(o.Impact, c.Impact)
+	c.CriticalWait = cmp.Or(o.CriticalWait, c.CriticalWait)
+	c.ProbeEvery = o.ProbeEvery
+	c.Max = overlay(c.Max, o.Max)
+	c.Critical = overlay(c.Critical, o.Critical)
+	c.Start, c.Fixed = DefaultBatch, false
+	if opt.Batch > 0 {
+		c.Start, c.Fixed = opt.Batch, true
+	}
+	c.Pause = opt.Pause
+	return c
+}
+
+func limits(l *policy.LoadLimits) throttle.Limits {
+	if l == nil {
+		return throttle.Limits{}
+	}
+	return throttle.Limits{ThreadsRunning: l.ThreadsRunning, LockWaits: l.LockWaits, HistoryLength: l.HistoryLength, Lag: time.Duration(l.Lag)}
+}
+
+// overlay returns base with the fields top sets.
+func overlay(base, top throttle.Limits) throttle.Limits {
+	return throttle.Limits{
+		ThreadsRunning: cmp.Or(top.ThreadsRunning, base.ThreadsRunning),
+		LockWaits:      cmp.Or(top.LockWaits, base.LockWaits),
+		HistoryLength:  cmp.Or(top.HistoryLength, base.HistoryLength),
+		Lag:            cmp.Or(top.Lag, base.Lag),
+	}
+}
 
 // selected returns the rules to act on, in policy order, with their index
 // in the policy; an unknown name is an error.

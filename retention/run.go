@@ -11,12 +11,13 @@ import (
 	"time"
 
 	"github.com/vowprivacy/vow/state"
+	"github.com/vowprivacy/vow/throttle"
 )
 
 // Rule statuses in a [Report].
 const (
 	StatusDone    = "done"    // every expired row handled
-	StatusPartial = "partial" // stopped by the time budget; the next run resumes
+	StatusPartial = "partial" // stopped by the time budget or the database's load; the next run resumes
 	StatusFailed  = "failed"  // an error stopped the rule; the next run resumes
 	// StatusBraked: the brake stopped the rule before it changed anything;
 	// it runs when an operator approves it (Options.Approve).
@@ -49,6 +50,9 @@ type RuleResult struct {
 	Duration   time.Duration `json:"duration_ns"`
 	Resumed    bool          `json:"resumed,omitempty"`
 	Error      string        `json:"error,omitempty"`
+	// Throttle says how the run paced itself (absent when it ran no
+	// batch).
+	Throttle *throttle.Stats `json:"throttle,omitempty"`
 }
 
 // Rows is the total of rows deleted or anonymised.
@@ -103,9 +107,6 @@ func (e *Engine) Run(ctx context.Context, opt Options) (*Report, error) {
 	idx, err := e.selected(opt.Rules)
 	if err != nil {
 		return nil, err
-	}
-	if opt.Batch <= 0 {
-		opt.Batch = DefaultBatch
 	}
 	if opt.Actor == "" {
 		opt.Actor = "vow"
@@ -250,7 +251,13 @@ func (e *Engine) runRule(ctx context.Context, cs *conns, i int, runID string, op
 	total := rp.Rows
 	after := cp.LastKey
 	saved := time.Now()
-	win := newWindow(j, opt.Batch)
+	th := throttle.New(e.throttleConfig(opt), throttle.ProberFor(j.d.Kind(), c.c.DB()))
+	defer func() {
+		if st := th.Stats(); st.Batches > 0 || st.Waited > 0 {
+			rr.Throttle = &st
+		}
+	}()
+	win := newWindow(j, th.Size())
 	for {
 		if err := ctx.Err(); err != nil {
 			return fail(fmt.Errorf("stopped: %w (the next run resumes)", err))
@@ -261,11 +268,23 @@ func (e *Engine) runRule(ctx context.Context, cs *conns, i int, runID string, op
 			rr.Status = StatusPartial
 			return rr
 		}
+		if err := th.Before(ctx); err != nil {
+			if errors.Is(err, throttle.ErrCritical) {
+				// The database is struggling: stop, and let the next run
+				// resume from the checkpoint.
+				rr.Status, rr.Error = StatusPartial, err.Error()
+				e.logger().Warn("retention: stopped for the database's sake", "rule", r.Name, "reason", err)
+				return rr
+			}
+			return fail(fmt.Errorf("stopped: %w (the next run resumes)", err))
+		}
 		var (
 			keys       [][]any
 			rows, casc int64
 			last       bool
 			err        error
+			size       = th.Size()
+			began      = time.Now()
 		)
 		if j.ranged() {
 			// One statement per batch, bounded by the key of the batch's
@@ -273,8 +292,9 @@ func (e *Engine) runRule(ctx context.Context, cs *conns, i int, runID string, op
 			var hi []any
 			lastWindow := false
 			if win.ok(after) {
+				win.batch = int64(size)
 				hi, lastWindow = win.next(after)
-			} else if hi, err = j.upperBound(ctx, c, after, opt.Batch); err != nil {
+			} else if hi, err = j.upperBound(ctx, c, after, size); err != nil {
 				return fail(c.c.Translate(ctx, "select expired rows of "+j.table.Name, err))
 			}
 			q, args := j.rangeStatement(after, hi)
@@ -304,7 +324,7 @@ func (e *Engine) runRule(ctx context.Context, cs *conns, i int, runID string, op
 				break
 			}
 		} else {
-			q, args := j.selectBatch(after, opt.Batch)
+			q, args := j.selectBatch(after, size)
 			keys, err = queryRows(ctx, c.c.DB(), j.d.Kind(), q, args)
 			if err != nil {
 				return fail(c.c.Translate(ctx, "select expired rows of "+j.table.Name, err))
@@ -312,7 +332,7 @@ func (e *Engine) runRule(ctx context.Context, cs *conns, i int, runID string, op
 			if len(keys) == 0 {
 				break
 			}
-			last = len(keys) < opt.Batch
+			last = len(keys) < size
 			for attempt := 0; ; attempt++ {
 				rows, casc, err = j.runBatch(ctx, c, keys)
 				// A deadlock or serialization failure with the application's
@@ -330,6 +350,7 @@ func (e *Engine) runRule(ctx context.Context, cs *conns, i int, runID string, op
 				return fail(c.c.Translate(ctx, j.action+" rows of "+j.table.Name, err))
 			}
 		}
+		th.After(rows+casc, time.Since(began))
 		rr.Rows += rows
 		rr.Cascaded += casc
 		rr.Batches++
@@ -356,12 +377,6 @@ func (e *Engine) runRule(ctx context.Context, cs *conns, i int, runID string, op
 		}
 		if last {
 			break
-		}
-		if opt.Pause > 0 {
-			select {
-			case <-ctx.Done():
-			case <-time.After(opt.Pause):
-			}
 		}
 	}
 	if err := e.deleteCheckpoint(ctx, r.Name); err != nil {

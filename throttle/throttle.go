@@ -22,6 +22,7 @@ import (
 	"errors"
 	"fmt"
 	"math/bits"
+	"slices"
 	"strings"
 	"time"
 )
@@ -95,7 +96,8 @@ type Config struct {
 	// MinBatch and MaxBatch bound the size. Defaults 100 and 50,000.
 	MinBatch, MaxBatch int
 	// Impact is how many times its baseline a row may cost (a batch's
-	// time per row, against the fastest healthy batch of its size) before
+	// time per row, against the median of the first healthy batches of its
+	// size; batches under 50ms are not judged) before
 	// the throttle backs off: a busier database answers everyone slower,
 	// the purge first among them. Default 2. Negative: not checked.
 	Impact float64
@@ -185,17 +187,17 @@ type Prober interface {
 
 // Stats says what a throttle did over a run.
 type Stats struct {
-	Batches  int
-	Backoffs int           // batches after which it backed off
-	Slept    time.Duration // in pauses after batches
-	Waited   time.Duration // waiting out critical load
-	MinSize  int
-	MaxSize  int
+	Batches  int           `json:"batches"`
+	Backoffs int           `json:"backoffs"`  // batches after which it backed off
+	Slept    time.Duration `json:"slept_ns"`  // in pauses after batches
+	Waited   time.Duration `json:"waited_ns"` // waiting out critical load
+	MinSize  int           `json:"min_batch"`
+	MaxSize  int           `json:"max_batch"`
 	// Reason is the last reason it backed off or waited; "" if never.
-	Reason string
+	Reason string `json:"reason,omitempty"`
 	// ProbeErrors counts load probes that failed (the throttle then
 	// relies on batch times alone).
-	ProbeErrors int
+	ProbeErrors int `json:"probe_errors,omitempty"`
 }
 
 // Throttle paces one run. It is not safe for concurrent use.
@@ -205,11 +207,11 @@ type Throttle struct {
 	size  int
 	coef  float64       // sleep coefficient: pause = coef × last batch time
 	pause time.Duration // earned by the last batch
-	// base is the lowest time per row seen in healthy batches, by size
+	// base holds the first times per row of healthy batches, by size
 	// class (bits.Len of the size): a batch's fixed cost makes small
-	// batches dearer per row, so a row's cost is judged against batches
-	// of its own size.
-	base   map[int]float64
+	// batches dearer per row, so a row's cost is judged against the
+	// median of batches of its own size.
+	base   map[int][]float64
 	probed time.Time
 	load   Load
 	stats  Stats
@@ -222,7 +224,7 @@ type Throttle struct {
 // batch times alone).
 func New(cfg Config, p Prober) *Throttle {
 	cfg = cfg.withDefaults()
-	return &Throttle{cfg: cfg, probe: p, size: cfg.Start, base: map[int]float64{}, sleep: sleepCtx, now: time.Now,
+	return &Throttle{cfg: cfg, probe: p, size: cfg.Start, base: map[int][]float64{}, sleep: sleepCtx, now: time.Now,
 		stats: Stats{MinSize: cfg.Start, MaxSize: cfg.Start}}
 }
 
@@ -312,12 +314,15 @@ func (t *Throttle) After(rows int64, took time.Duration) {
 	}
 	cost := took.Seconds() / float64(rows)
 	class := bits.Len(uint(rows))
+	base := t.base[class]
 	why := t.cfg.Max.exceeded(t.load)
-	if base, ok := t.base[class]; why == "" && ok && t.cfg.Impact > 0 && cost > t.cfg.Impact*base {
-		why = fmt.Sprintf("a row costs %.1f× its baseline (budget %.1f×)", cost/base, t.cfg.Impact)
+	if why == "" && t.cfg.Impact > 0 && len(base) == baseSamples && took >= minJudged {
+		if b := median(base); cost > t.cfg.Impact*b {
+			why = fmt.Sprintf("a row costs %.1f× its baseline (budget %.1f×)", cost/b, t.cfg.Impact)
+		}
 	}
-	if base, ok := t.base[class]; why == "" && (!ok || cost < base) {
-		t.base[class] = cost
+	if why == "" && len(base) < baseSamples {
+		t.base[class] = append(base, cost)
 	}
 	if why != "" {
 		t.stats.Backoffs++
@@ -332,6 +337,21 @@ func (t *Throttle) After(rows int64, took time.Duration) {
 	want := float64(t.size) * t.cfg.BatchTime.Seconds() / took.Seconds()
 	next := int(min(max(want, float64(t.size)/2), float64(t.size)*2))
 	t.size = min(max(next, t.cfg.MinBatch), t.cfg.MaxBatch)
+}
+
+// baseSamples healthy batches of a size class make its baseline; a batch
+// shorter than minJudged is not judged by its cost: its time is mostly
+// noise (a scheduler's tick, a page fault), and so short a batch does not
+// hold the database for long enough to hurt.
+const (
+	baseSamples = 3
+	minJudged   = 50 * time.Millisecond
+)
+
+func median(xs []float64) float64 {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	return s[len(s)/2]
 }
 
 func (t *Throttle) shrink() {

@@ -112,9 +112,12 @@ func TestBacksOffWhenRowsCostMore(t *testing.T) {
 		took    time.Duration
 		backoff bool
 	}{
-		{100 * time.Millisecond, false}, // the baseline for 1000-row batches
+		{100 * time.Millisecond, false}, // three make the baseline
+		{90 * time.Millisecond, false},  // for 1000-row batches:
+		{300 * time.Millisecond, false}, // their median, 100ms
 		{150 * time.Millisecond, false}, // 1.5×: within the budget
 		{250 * time.Millisecond, true},  // 2.5×: over
+		{40 * time.Millisecond, false},  // too short to judge
 	}
 	for i, s := range steps {
 		before := th.Stats().Backoffs
@@ -131,6 +134,8 @@ func TestBacksOffWhenRowsCostMore(t *testing.T) {
 	// not judged against the larger batches' cost per row.
 	_ = th.Before(t.Context())
 	th.After(500, 200*time.Millisecond)
+	_ = th.Before(t.Context())
+	th.After(500, time.Second)
 	if th.Stats().Backoffs != 1 {
 		t.Errorf("a 500-row batch was judged against 1000-row batches: %+v", th.Stats())
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -18,6 +19,7 @@ import (
 	"github.com/vowprivacy/vow/policy"
 	"github.com/vowprivacy/vow/retention"
 	"github.com/vowprivacy/vow/state"
+	"github.com/vowprivacy/vow/throttle"
 )
 
 func (a *app) retentionCommand() *cobra.Command {
@@ -203,26 +205,44 @@ func pastTense(action string) string {
 
 // runFlags are the tuning flags run and schedule share.
 type runFlags struct {
-	batch         int
-	pause, budget time.Duration
-	actor         string
+	batch                    int
+	pause, budget, batchTime time.Duration
+	impact                   float64
+	maxLoad, criticalLoad    string
+	actor                    string
 }
 
 func (f *runFlags) add(cmd *cobra.Command) {
-	cmd.Flags().IntVar(&f.batch, "batch", retention.DefaultBatch, "rows per batch; each batch is one short transaction")
-	cmd.Flags().DurationVar(&f.pause, "pause", 0, "pause between batches, leaving room to the application")
+	cmd.Flags().IntVar(&f.batch, "batch", 0, "fix the rows per batch (each batch is one short transaction); 0 sizes batches to --batch-time")
+	cmd.Flags().DurationVar(&f.batchTime, "batch-time", 0, "how long a batch should take; batch sizes adapt to it (default: retention.throttle, else 500ms)")
+	cmd.Flags().Float64Var(&f.impact, "impact", 0, "back off when a row costs this many times its baseline (default: retention.throttle, else 2)")
+	cmd.Flags().StringVar(&f.maxLoad, "max-load", "", "back off past this load, e.g. threads_running=25,lag=10s,history_length=1000000,lock_waits=4 (-1 turns one off)")
+	cmd.Flags().StringVar(&f.criticalLoad, "critical-load", "", "stop and wait past this load, same form as --max-load")
+	cmd.Flags().DurationVar(&f.pause, "pause", 0, "pause after every batch, on top of what the throttle asks")
 	cmd.Flags().DurationVar(&f.budget, "budget", 0, "stop after this long (the next run resumes); 0 = no limit")
 	cmd.Flags().StringVar(&f.actor, "actor", "", "who runs it, for the record (default: the OS user)")
 }
 
-func (f *runFlags) options() retention.Options {
+func (f *runFlags) options() (retention.Options, error) {
 	actor := f.actor
 	if actor == "" {
 		if u, err := user.Current(); err == nil {
 			actor = u.Username
 		}
 	}
-	return retention.Options{Batch: f.batch, Pause: f.pause, Budget: f.budget, Actor: cmp.Or(actor, "vow")}
+	if f.batch < 0 || f.batchTime < 0 || f.impact < 0 || (f.impact > 0 && f.impact <= 1) {
+		return retention.Options{}, errors.New("--batch and --batch-time cannot be negative, and --impact must be above 1")
+	}
+	maxLoad, err := throttle.ParseLimits(f.maxLoad)
+	if err != nil {
+		return retention.Options{}, fmt.Errorf("--max-load: %w", err)
+	}
+	critical, err := throttle.ParseLimits(f.criticalLoad)
+	if err != nil {
+		return retention.Options{}, fmt.Errorf("--critical-load: %w", err)
+	}
+	return retention.Options{Batch: f.batch, Pause: f.pause, Budget: f.budget, Actor: cmp.Or(actor, "vow"),
+		Throttle: throttle.Config{BatchTime: f.batchTime, Impact: f.impact, Max: maxLoad, Critical: critical}}, nil
 }
 
 func (a *app) retentionRunCommand() *cobra.Command {
@@ -251,7 +271,7 @@ A rule that would remove more of its table than the policy's brake allows
 Exit status: 0 all done (or stopped by the budget), 1 a rule failed,
 2 the run could not start.`,
 		Example: `  vow retention run --dry-run
-  vow retention run --batch 500 --pause 20ms
+  vow retention run --batch-time 200ms --max-load threads_running=20,lag=5s
   vow retention run --rule "audit logs" --budget 15m vow.yaml`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -260,7 +280,10 @@ Exit status: 0 all done (or stopped by the budget), 1 a rule failed,
 				return err
 			}
 			defer env.store.Close()
-			opt := flags.options()
+			opt, err := flags.options()
+			if err != nil {
+				return err
+			}
 			opt.Rules, opt.DryRun, opt.Approve = rules, dryRun, approve
 			if a.format == "text" && isTerminal(a.stderr) {
 				opt.Progress = progressPrinter(a.stderr)
@@ -322,6 +345,19 @@ func writeReport(w io.Writer, r *retention.Report) {
 	for _, x := range r.Rules {
 		if len(x.Partitions) > 0 {
 			fmt.Fprintf(w, "%s: whole partitions dropped: %s\n", x.Rule, strings.Join(x.Partitions, ", "))
+		}
+	}
+	for _, x := range r.Rules {
+		// A throttle that never acted is not news.
+		if t := x.Throttle; t != nil && (t.Backoffs > 0 || t.Waited > 0 || t.ProbeErrors > 0) {
+			fmt.Fprintf(w, "%s: throttled: backed off after %d of %d batches, paused %s, waited out load %s, batches of %d–%d rows", x.Rule, t.Backoffs, t.Batches, t.Slept.Round(time.Millisecond), t.Waited.Round(time.Second), t.MinSize, t.MaxSize)
+			if t.Reason != "" {
+				fmt.Fprintf(w, "; last: %s", t.Reason)
+			}
+			if t.ProbeErrors > 0 {
+				fmt.Fprintf(w, "; %d load probes failed", t.ProbeErrors)
+			}
+			fmt.Fprintln(w)
 		}
 	}
 	for _, x := range r.Rules {
@@ -416,7 +452,11 @@ by whichever instance takes the rule next.`,
 				return err
 			}
 			defer env.store.Close()
-			s := &retention.Scheduler{Engine: env.engine, Interval: interval, Tick: tick, LeaseTTL: lease, Options: flags.options(),
+			opt, err := flags.options()
+			if err != nil {
+				return err
+			}
+			s := &retention.Scheduler{Engine: env.engine, Interval: interval, Tick: tick, LeaseTTL: lease, Options: opt,
 				OnRun: func(r *retention.Report) {
 					if a.format == "json" {
 						_ = a.json(r)

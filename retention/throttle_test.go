@@ -1,0 +1,177 @@
+package retention_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vowprivacy/vow/internal/testdb"
+	"github.com/vowprivacy/vow/retention"
+	"github.com/vowprivacy/vow/throttle"
+)
+
+const throttlePolicy = `version: 1
+organization: {name: Acme, contacts: {privacy: p@acme.example}}
+systems:
+  app:
+    kind: KIND
+    connection: {env: APP_DSN}
+    tables:
+      events:
+        primary_key: [id]
+        fields:
+          id: system.operations
+          created_at: system.operations
+          body: system.operations
+retention:
+  rules:
+    - {name: events, table: app:events, from: created_at, keep: 30d}
+`
+
+// throttleFixture is a table of 12,000 events, the first 8,000 of them
+// older than the rule's 30 days.
+func throttleFixture(t *testing.T, kind string) *fixture {
+	t.Helper()
+	ts := map[string]string{"postgres": "timestamp", "mysql": "datetime", "sqlite": "TIMESTAMP"}[kind]
+	var b strings.Builder
+	fmt.Fprintf(&b, "CREATE TABLE events (id bigint PRIMARY KEY, created_at %s NOT NULL, body varchar(40) NOT NULL);\n", ts)
+	for id := 1; id <= 12000; id++ {
+		if id%1000 == 1 {
+			b.WriteString("INSERT INTO events VALUES ")
+		} else {
+			b.WriteString(", ")
+		}
+		age := 60
+		if id > 8000 {
+			age = 10
+		}
+		fmt.Fprintf(&b, "(%d, '%s', 'event %d')", id, daysAgo(age), id)
+		if id%1000 == 0 {
+			b.WriteString(";\n")
+		}
+	}
+	return newFixtureSchema(t, kind, b.String(), throttlePolicy)
+}
+
+// TestBatchesFollowBatchTime: with room to spare, batches grow from the
+// first 1,000 rows to the largest allowed, and a fixed --batch keeps its
+// size; both remove every expired row and leave every other row as it was.
+func TestBatchesFollowBatchTime(t *testing.T) {
+	t.Parallel()
+	forEachKind(t, func(t *testing.T, kind string) {
+		tests := []struct {
+			name       string
+			opt        retention.Options
+			maxBatches int64
+			minBatches int64
+			maxSize    int
+		}{
+			{"adaptive", retention.Options{Throttle: throttle.Config{BatchTime: time.Minute, MaxBatch: 4000}}, 4, 3, 4000},
+			{"fixed", retention.Options{Batch: 1000, Throttle: throttle.Config{BatchTime: time.Minute}}, 9, 8, 1000},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				f := throttleFixture(t, kind)
+				keep := `SELECT id, created_at, body FROM events WHERE id > 8000 ORDER BY id`
+				before := testdb.Dump(t, f.db, keep)
+				tt.opt.Approve = []string{"events"} // two thirds of the table: past the brake
+				rep, err := f.engine.Run(context.Background(), tt.opt)
+				if err != nil {
+					t.Fatal(err)
+				}
+				r := resultOf(rep, "events")
+				if r.Status != retention.StatusDone || r.Rows != 8000 {
+					t.Fatalf("result %+v: want 8000 rows done", r)
+				}
+				if r.Batches < tt.minBatches || r.Batches > tt.maxBatches {
+					t.Errorf("%d batches, want %d–%d", r.Batches, tt.minBatches, tt.maxBatches)
+				}
+				if r.Throttle == nil || r.Throttle.MaxSize != tt.maxSize || r.Throttle.Backoffs != 0 {
+					t.Errorf("throttle %+v: want batches up to %d rows and no backoff", r.Throttle, tt.maxSize)
+				}
+				if n := f.count(t, `SELECT count(*) FROM events WHERE id <= 8000`); n != 0 {
+					t.Errorf("%d expired rows left", n)
+				}
+				if after := testdb.Dump(t, f.db, keep); after != before {
+					t.Errorf("live rows changed:\nbefore %s\nafter  %s", before, after)
+				}
+			})
+		}
+	})
+}
+
+// TestCriticalLoadStopsTheRun: while a session waits for a row lock (the
+// application is stuck behind another), a run whose critical load is one
+// lock wait waits, then stops as partial without touching a row; once
+// the lock is released the next run purges.
+func TestCriticalLoadStopsTheRun(t *testing.T) {
+	t.Parallel()
+	for _, kind := range []string{"postgres", "mysql"} {
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			f := throttleFixture(t, kind)
+			ctx := context.Background()
+			all := `SELECT id, created_at, body FROM events ORDER BY id`
+			before := testdb.Dump(t, f.db, all)
+
+			holder, err := f.db.BeginTx(ctx, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer holder.Rollback()
+			if _, err := holder.ExecContext(ctx, `UPDATE events SET body = body WHERE id = 12000`); err != nil {
+				t.Fatal(err)
+			}
+			waited := make(chan error, 1)
+			go func() {
+				_, err := f.db.ExecContext(ctx, `UPDATE events SET body = body WHERE id = 12000`)
+				waited <- err
+			}()
+			deadline := time.Now().Add(10 * time.Second)
+			for p := throttle.ProberFor(kind, f.db); ; time.Sleep(20 * time.Millisecond) {
+				l, err := p.Load(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if l.LockWaits >= 1 {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatal("the waiting session never showed as a lock wait")
+				}
+			}
+
+			stuck := throttle.Limits{LockWaits: 1}
+			opt := retention.Options{Approve: []string{"events"},
+				Throttle: throttle.Config{Max: stuck, Critical: stuck, CriticalWait: 1500 * time.Millisecond, ProbeEvery: time.Millisecond}}
+			rep, err := f.engine.Run(ctx, opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := resultOf(rep, "events")
+			if r.Status != retention.StatusPartial || rep.Status != "partial" || r.Rows != 0 || !strings.Contains(r.Error, "lock_waits") {
+				t.Fatalf("result %+v (run %s): want partial, no rows, stopped for lock_waits", r, rep.Status)
+			}
+			if r.Throttle == nil || r.Throttle.Waited < time.Second {
+				t.Errorf("throttle %+v: want a wait of about 1.5 s", r.Throttle)
+			}
+			if after := testdb.Dump(t, f.db, all); after != before {
+				t.Fatal("a run stopped for the database's load changed rows")
+			}
+
+			_ = holder.Rollback()
+			if err := <-waited; err != nil {
+				t.Fatal(err)
+			}
+			rep, err = f.engine.Run(ctx, opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r := resultOf(rep, "events"); r.Status != retention.StatusDone || r.Rows != 8000 {
+				t.Fatalf("after the lock was released: %+v", r)
+			}
+		})
+	}
+}
