@@ -45,6 +45,8 @@ type app struct {
 	stdout   io.Writer
 	stderr   io.Writer
 	logger   *slog.Logger
+	// trace reports phase times with $VOW_TRACE=1; nil otherwise.
+	trace *tracer
 }
 
 func main() {
@@ -57,7 +59,7 @@ func main() {
 // run executes the command line and returns the exit code: 0 success,
 // 1 problems found, 2 the command could not run.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	a := &app{stdout: stdout, stderr: stderr}
+	a := &app{stdout: stdout, stderr: stderr, trace: newTracer(stderr)}
 	root := a.rootCommand()
 	root.SetArgs(args)
 	root.SetOut(stdout)

@@ -37,22 +37,29 @@ func (a *app) newRequestService(cmd *cobra.Command, file string) (*dsr.Service, 
 	if err != nil {
 		return nil, nil, err
 	}
+	a.trace.mark("policy loaded")
 	store, err := a.openState(cmd)
 	if err != nil {
 		return nil, nil, err
 	}
+	a.trace.mark("state store opened")
 	k, err := a.openKeyring(cmd, a.dataDir, store)
 	if err != nil {
 		store.Close()
 		return nil, nil, err
 	}
+	a.trace.mark("keys loaded")
 	// Services that answer later call back to vow serve at VOW_BASE_URL.
 	svc, err := requestService(p, store, k, filepath.Dir(file), a.dataDir, os.Getenv("VOW_BASE_URL"), a.logger, true, nil)
 	if err != nil {
 		store.Close()
 		return nil, nil, err
 	}
-	return svc, func() { store.Close() }, nil
+	a.trace.mark("service wired")
+	return svc, func() {
+		store.Close()
+		a.trace.mark("state store closed")
+	}, nil
 }
 
 // requestService wires the request service the same way for the CLI, the
@@ -317,6 +324,7 @@ duplicate of the first.`,
 			if err != nil {
 				return err
 			}
+			a.trace.mark("request created")
 			if rn && r.Status == dsr.Executing {
 				return a.runRequests(cmd, svc, []string{r.ID})
 			}
@@ -378,18 +386,30 @@ func (a *app) runRequests(cmd *cobra.Command, svc *dsr.Service, ids []string) er
 	failed := 0
 	var out []*dsr.Request
 	for _, id := range ids {
-		var progress func(dsr.Progress)
-		if a.format == "text" {
+		text := a.format == "text"
+		if text {
 			fmt.Fprintf(a.stdout, "%s:\n", id)
-			progress = func(p dsr.Progress) {
-				if p.Done {
-					fmt.Fprintf(a.stdout, "  [%d/%d] %-32s %d rows\n", p.Index, p.Total, p.Step, p.Rows)
-				} else if p.Step == "verify" {
-					fmt.Fprintf(a.stdout, "  verifying that nothing erasable remains…\n")
-				}
+		}
+		started := false
+		progress := func(p dsr.Progress) {
+			if !started {
+				started = true
+				a.trace.mark("run: ready for the first step")
+			}
+			if p.Done {
+				a.trace.mark("step " + p.Step)
+			}
+			if !text {
+				return
+			}
+			if p.Done {
+				fmt.Fprintf(a.stdout, "  [%d/%d] %-32s %d rows\n", p.Index, p.Total, p.Step, p.Rows)
+			} else if p.Step == "verify" {
+				fmt.Fprintf(a.stdout, "  verifying that nothing erasable remains…\n")
 			}
 		}
 		r, err := svc.Run(cmd.Context(), id, progress)
+		a.trace.mark("run finished")
 		if err != nil {
 			failed++
 			fmt.Fprintf(a.stderr, "vow: %s: %v\n", id, err)

@@ -3,6 +3,8 @@ package dsrbench
 import (
 	"context"
 	"os"
+	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -72,6 +74,80 @@ func TestTiny(t *testing.T) {
 	}
 }
 
+// TestCLITiny runs the CLI mode once on a tiny database on each server:
+// vow, built here, must read what the floor and the database's client
+// read, erase what the floor erases (the harness compares the states
+// left), and trace its phases from process start to exit.
+func TestCLITiny(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{"psql", "mariadb"} {
+		if _, err := exec.LookPath(name); err != nil {
+			t.Skipf("the CLI harness needs %s: %v", name, err)
+		}
+	}
+	bin, err := BuildVow(t.Context(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, kind := range []string{"postgres", "mysql"} {
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			ctx := t.Context()
+			dsn := newDB(t, kind)
+			if err := Generate(ctx, kind, dsn, Tiny, t.Logf); err != nil {
+				t.Fatal(err)
+			}
+			res, err := RunCLI(ctx, Config{Kind: kind, DSN: dsn, Scale: Tiny, Runs: 1, Dir: t.TempDir(), Binary: bin})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res) != 4 {
+				t.Fatalf("got %d results, want 4 (2 subjects × access, erasure)", len(res))
+			}
+			for _, r := range res {
+				if !r.CLI || r.Vow <= 0 || r.Floor <= 0 || r.PeakHeap == 0 {
+					t.Errorf("%s %s: cli %v, vow %s, floor %s, rss %d: not measured", r.Subject, r.Op, r.CLI, r.Vow, r.Floor, r.PeakHeap)
+				}
+				switch r.Op {
+				case "access":
+					if r.VowRows != r.FloorRows || r.ClientRows != r.FloorRows || r.VowRows < r.SubjectRows*9/10 || r.Client <= 0 {
+						t.Errorf("%s access: the CLI read %d rows, the floor %d, the client %d (in %s); subject has about %d",
+							r.Subject, r.VowRows, r.FloorRows, r.ClientRows, r.Client, r.SubjectRows)
+					}
+				case "erasure":
+					if r.VowRows < r.SubjectRows*9/10 || r.FloorRows < r.SubjectRows*9/10 || len(r.ClientRatios) > 0 {
+						t.Errorf("%s erasure: the CLI changed %d rows, floor %d, subject has about %d; client ratios %v (want none)",
+							r.Subject, r.VowRows, r.FloorRows, r.SubjectRows, r.ClientRatios)
+					}
+				}
+				var phases []string
+				var sum time.Duration
+				for _, s := range r.VowSteps {
+					phases = append(phases, s.table)
+					sum += s.d
+				}
+				for _, want := range []string{"process start", "request created", "users", "run finished", "state store closed", "exit"} {
+					if !slices.Contains(phases, want) {
+						t.Errorf("%s %s: phases %q lack %q", r.Subject, r.Op, phases, want)
+					}
+				}
+				// The trace's wall clock against the harness's monotonic one.
+				if d := sum - r.Vow; d < -time.Millisecond || d > time.Millisecond {
+					t.Errorf("%s %s: phases add up to %s, the run took %s", r.Subject, r.Op, sum, r.Vow)
+				}
+			}
+			if got := countAll(t, kind, dsn); got != TotalRows(Tiny) {
+				t.Errorf("after the runs the database holds %d rows, want %d", got, TotalRows(Tiny))
+			}
+			var b strings.Builder
+			WriteReport(&b, res)
+			if !strings.Contains(b.String(), "| "+dbName(kind)+" | light (30) | access |") || !strings.Contains(b.String(), "process start") {
+				t.Errorf("report lacks the light access line or the phases:\n%s", b.String())
+			}
+		})
+	}
+}
+
 func TestPolicyIsClean(t *testing.T) {
 	t.Parallel()
 	for _, kind := range []string{"postgres", "mysql"} {
@@ -125,6 +201,32 @@ func countAll(t *testing.T, kind, dsn string) int64 {
 // VOW_BENCH_CPUPROFILE  file prefix for CPU profiles of Vow's heavy runs
 // VOW_BENCH_OUT         also write the report to this file
 func TestBench(t *testing.T) {
+	benchmark(t, func(ctx context.Context, cfg Config) ([]Result, error) {
+		cfg.CPUProfile = os.Getenv("VOW_BENCH_CPUPROFILE")
+		return Run(ctx, cfg)
+	})
+}
+
+// TestCLIBench is the benchmark of issue 14 item 3: requests through the
+// CLI, a process per request, against the floor and the database's
+// client. It builds the vow command and takes the same variables as
+// TestBench (VOW_BENCH=1 and the rest):
+//
+//	VOW_BENCH=1 VOW_BENCH_ROWS=1000000 go test ./dsr/dsrbench -run TestCLIBench -v -timeout 0
+func TestCLIBench(t *testing.T) {
+	benchmark(t, func(ctx context.Context, cfg Config) ([]Result, error) {
+		bin, err := BuildVow(ctx, t.TempDir())
+		if err != nil {
+			return nil, err
+		}
+		cfg.Binary = bin
+		return RunCLI(ctx, cfg)
+	})
+}
+
+// benchmark generates (or reuses) a database per kind and runs one mode
+// of the harness on each, then reports.
+func benchmark(t *testing.T, run func(context.Context, Config) ([]Result, error)) {
 	if os.Getenv("VOW_BENCH") != "1" {
 		t.Skip("set VOW_BENCH=1 to run the request benchmark")
 	}
@@ -148,8 +250,7 @@ func TestBench(t *testing.T) {
 			}
 			t.Logf("%s: generated %d rows in %s", kind, TotalRows(sc), time.Since(start).Round(time.Second))
 		}
-		res, err := Run(ctx, Config{Kind: kind, DSN: dsn, Scale: sc, Runs: int(envInt(t, "VOW_BENCH_RUNS", 4)),
-			Dir: t.TempDir(), CPUProfile: os.Getenv("VOW_BENCH_CPUPROFILE"), Logf: t.Logf})
+		res, err := run(ctx, Config{Kind: kind, DSN: dsn, Scale: sc, Runs: int(envInt(t, "VOW_BENCH_RUNS", 4)), Dir: t.TempDir(), Logf: t.Logf})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -21,12 +21,16 @@ import (
 // transaction for erasure. Statements use ? and are renumbered for
 // PostgreSQL.
 
-// floorSelect is the hand-written query per table; "uid" and "email" name
-// the arguments.
-var floorSelect = map[string]struct {
+// handQuery is a hand-written query; "uid" and "email" name its
+// arguments, in order.
+type handQuery struct {
 	q    string
 	args []string
-}{
+}
+
+// floorSelect is the hand-written query per table (table#column for a
+// mention step).
+var floorSelect = map[string]handQuery{
 	"users":            {"SELECT * FROM users WHERE id = ?", []string{"uid"}},
 	"users#invited_by": {"SELECT invited_by FROM users WHERE invited_by = ?", []string{"uid"}},
 	"staff#email":      {"SELECT email FROM staff WHERE email = ?", []string{"email"}},
@@ -45,6 +49,19 @@ var floorSelect = map[string]struct {
 	"payments":         {"SELECT * FROM payments WHERE user_id = ?", []string{"uid"}},
 	"support_tickets":  {"SELECT * FROM support_tickets WHERE user_id = ?", []string{"uid"}},
 	"ticket_messages":  {"SELECT * FROM ticket_messages WHERE ticket_id IN (SELECT id FROM support_tickets WHERE user_id = ?) UNION SELECT * FROM ticket_messages WHERE author_id = ?", []string{"uid", "uid"}},
+}
+
+// floorQuery is the hand-written query of a step of the plan.
+func floorQuery(step *dsr.Step) (handQuery, error) {
+	key := step.Table
+	if step.Role == dsr.RoleMention {
+		key += "#" + strings.Join(step.Mention, ",")
+	}
+	fs, ok := floorSelect[key]
+	if !ok {
+		return fs, fmt.Errorf("floor: no query for %s", key)
+	}
+	return fs, nil
 }
 
 // floorStats is what one floor run did.
@@ -77,13 +94,9 @@ func floorAccess(ctx context.Context, kind string, db *sql.DB, plan *dsr.Plan, e
 	w.WriteString("{")
 	for i, step := range plan.Steps {
 		start := time.Now()
-		key := step.Table
-		if step.Role == dsr.RoleMention {
-			key += "#" + strings.Join(step.Mention, ",")
-		}
-		fs, ok := floorSelect[key]
-		if !ok {
-			return st, fmt.Errorf("floor: no query for %s", step.Table)
+		fs, err := floorQuery(step)
+		if err != nil {
+			return st, err
 		}
 		args := make([]any, len(fs.args))
 		for k, a := range fs.args {

@@ -18,6 +18,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/vowprivacy/vow/connector"
 	"github.com/vowprivacy/vow/datastore"
 	"github.com/vowprivacy/vow/dsr"
 	"github.com/vowprivacy/vow/keyring"
@@ -39,8 +40,10 @@ type Config struct {
 	// packages and the floor's JSON files.
 	Dir string
 	// CPUProfile, if set, is a file name prefix: Vow's runs for the heavy
-	// subject are profiled to <prefix>-<kind>-<op>.pprof.
+	// subject are profiled to <prefix>-<kind>-<op>.pprof (in-process only).
 	CPUProfile string
+	// Binary is the vow command RunCLI runs (BuildVow builds it).
+	Binary string
 	// Logf reports progress; nil is quiet.
 	Logf func(string, ...any)
 }
@@ -60,8 +63,19 @@ type Result struct {
 	PeakHeap uint64
 	// Ratios are Vow's time over the floor's, one per round.
 	Ratios []float64
-	// VowSteps and FloorSteps are per-table times of the last run.
+	// VowSteps and FloorSteps are per-table times of the last run (for
+	// the CLI: its traced phases).
 	VowSteps, FloorSteps []stepTime
+	// CLI is set when Vow ran as a process (RunCLI): Vow's times are the
+	// process's wall time, and PeakHeap is its peak RSS.
+	CLI bool
+	// Client is the median time of the database's client (psql, mariadb)
+	// running the floor's statements as a process, ClientRows the rows it
+	// printed, ClientRatios Vow's time over its per round (RunCLI, access
+	// only).
+	Client       time.Duration
+	ClientRows   int64
+	ClientRatios []float64
 }
 
 // Ratio is the median of the per-round ratios of Vow's time over the
@@ -72,28 +86,27 @@ func (r Result) Ratio() float64 { return medianOf(r.Ratios) }
 // Spread is the smallest and largest per-round ratio.
 func (r Result) Spread() (lo, hi float64) { return slices.Min(r.Ratios), slices.Max(r.Ratios) }
 
+// benchKey is the master key of Vow's keyring in the harness, in-process
+// and in the CLI's data directory alike, so that the floor pseudonymises
+// with the same keys as Vow.
+var benchKey = bytes.Repeat([]byte{7}, 32)
+
+func benchKeyring() (*keyring.Keyring, error) { return keyring.New(benchKey) }
+
 // Run measures access and erasure for every subject of cfg.Scale, Vow
 // against the floor, on one database.
 func Run(ctx context.Context, cfg Config) ([]Result, error) {
-	if cfg.Runs <= 0 {
-		cfg.Runs = 4
-	}
-	logf := cfg.Logf
-	if logf == nil {
-		logf = func(string, ...any) {}
-	}
-	p, ds := policy.Parse("vow.yaml", []byte(Policy(cfg.Kind, "BENCH_DSN")))
-	if errs, _ := ds.Count(); errs > 0 || p == nil {
-		var b strings.Builder
-		ds.WriteText(&b, []byte(Policy(cfg.Kind, "BENCH_DSN")))
-		return nil, fmt.Errorf("dsrbench: policy has errors:\n%s", b.String())
+	cfg = cfg.withDefaults()
+	p, err := benchPolicy(cfg.Kind)
+	if err != nil {
+		return nil, err
 	}
 	store, err := state.Open(ctx, filepath.Join(cfg.Dir, "state-"+cfg.Kind+".db"), nil)
 	if err != nil {
 		return nil, err
 	}
 	defer store.Close()
-	keys, err := keyring.New(bytes.Repeat([]byte{7}, 32))
+	keys, err := benchKeyring()
 	if err != nil {
 		return nil, err
 	}
@@ -110,6 +123,83 @@ func Run(ctx context.Context, cfg Config) ([]Result, error) {
 		KeepConnections: true,
 	}
 	defer svc.Close()
+	fl, err := newFloor(ctx, cfg, p, keys)
+	if err != nil {
+		return nil, err
+	}
+	defer fl.close()
+
+	var out []Result
+	for _, s := range Subjects(cfg.Scale) {
+		for _, op := range []dsr.Type{dsr.Access, dsr.Erasure} {
+			vow := contender{"vow", func(ctx context.Context, last bool) (outcome, error) {
+				if cfg.CPUProfile != "" && s.Name == "heavy" && last {
+					stop, err := startProfile(fmt.Sprintf("%s-%s-%s.pprof", cfg.CPUProfile, cfg.Kind, op))
+					if err != nil {
+						return outcome{}, err
+					}
+					defer stop()
+				}
+				return vowRun(ctx, svc, op, s)
+			}}
+			o, err := measure(ctx, cfg, fl.conn.DB(), s, op, []contender{fl.contender(op, s), vow})
+			if err != nil {
+				return nil, err
+			}
+			res := Result{Kind: cfg.Kind, Subject: s.Name, Op: string(op), SubjectRows: s.Rows}
+			res.fill(o[1], o[0])
+			out = append(out, res)
+			os.RemoveAll(exports)
+		}
+	}
+	return out, nil
+}
+
+func (cfg Config) withDefaults() Config {
+	if cfg.Runs <= 0 {
+		cfg.Runs = 4
+	}
+	if cfg.Logf == nil {
+		cfg.Logf = func(string, ...any) {}
+	}
+	return cfg
+}
+
+// benchPolicy is the parsed bench policy for a kind of database.
+func benchPolicy(kind string) (*policy.Policy, error) {
+	src := Policy(kind, "BENCH_DSN")
+	p, ds := policy.Parse("vow.yaml", []byte(src))
+	if errs, _ := ds.Count(); errs > 0 || p == nil {
+		var b strings.Builder
+		ds.WriteText(&b, []byte(src))
+		return nil, fmt.Errorf("dsrbench: policy has errors:\n%s", b.String())
+	}
+	return p, nil
+}
+
+// fill sets the times, rows and ratios of a result from Vow's and the
+// floor's outcomes, round by round.
+func (r *Result) fill(vow, floor []outcome) {
+	last := len(vow) - 1
+	r.Vow, r.Floor = medianTime(vow), medianTime(floor)
+	r.VowRows, r.FloorRows = vow[last].rows, floor[last].rows
+	r.VowSteps, r.FloorSteps = vow[last].steps, floor[last].steps
+	for _, o := range vow {
+		r.PeakHeap = max(r.PeakHeap, o.peak)
+	}
+	r.Ratios = ratios(vow, floor)
+}
+
+// floor is the hand-written SQL on a pooled connection of the harness.
+type floor struct {
+	kind string
+	conn connector.SQL
+	plan *dsr.Plan
+	keys *keyring.Keyring
+	json string // where the access floor writes its file
+}
+
+func newFloor(ctx context.Context, cfg Config, p *policy.Policy, keys *keyring.Keyring) (*floor, error) {
 	plan, err := dsr.NewPlan(p, "customer", []string{"email"})
 	if err != nil {
 		return nil, err
@@ -118,112 +208,120 @@ func Run(ctx context.Context, cfg Config) ([]Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer conn.Close()
+	return &floor{kind: cfg.Kind, conn: conn, plan: plan, keys: keys, json: filepath.Join(cfg.Dir, "floor.json")}, nil
+}
 
-	var out []Result
-	for _, s := range Subjects(cfg.Scale) {
-		for _, op := range []dsr.Type{dsr.Access, dsr.Erasure} {
-			res := Result{Kind: cfg.Kind, Subject: s.Name, Op: string(op), SubjectRows: s.Rows}
-			var vows, floors []time.Duration
-			// One unmeasured run of each warms the caches, the pools and
-			// the code paths alike (an erasure's warm-up is its access's).
-			if op == dsr.Access {
-				if _, err := floorAccess(ctx, cfg.Kind, conn.DB(), plan, s.Email, filepath.Join(cfg.Dir, "floor.json")); err != nil {
-					return nil, err
-				}
-				if _, _, _, _, err := vowRun(ctx, svc, op, s); err != nil {
-					return nil, err
-				}
+func (f *floor) close() { f.conn.Close() }
+
+// contender is the floor's side of a measurement of op for s.
+func (f *floor) contender(op dsr.Type, s Subject) contender {
+	return contender{"floor", func(ctx context.Context, _ bool) (outcome, error) {
+		start := time.Now()
+		var fs floorStats
+		var err error
+		if op == dsr.Access {
+			fs, err = floorAccess(ctx, f.kind, f.conn.DB(), f.plan, s.Email, f.json)
+		} else {
+			fs, err = floorErase(ctx, f.kind, f.conn.DB(), f.plan, f.keys, s.Email)
+		}
+		if err != nil {
+			return outcome{}, err
+		}
+		return outcome{d: time.Since(start), rows: fs.rows, steps: fs.steps}, nil
+	}}
+}
+
+// contender is one side of a measurement: Vow in-process, Vow's CLI, the
+// floor or a database client. run does the work once; last is true in
+// the last measured round (for a profile).
+type contender struct {
+	name string
+	run  func(ctx context.Context, last bool) (outcome, error)
+}
+
+// outcome is what one run of a contender took and did.
+type outcome struct {
+	d     time.Duration
+	rows  int64      // rows read or changed
+	steps []stepTime // per table or phase
+	peak  uint64     // peak heap (in-process) or RSS (a process)
+}
+
+// measure runs op for s: one unmeasured run of each contender warms the
+// caches, the pools and the code paths alike (an erasure's warm-up is its
+// access's), then cfg.Runs rounds of one run each. Whoever runs second may
+// find the others' leftovers (a checkpoint under way, pages it evicted),
+// so the order rotates between rounds. Each erasure starts from the
+// subject's rows as generated, and after each round every contender must
+// have left them in the same state, or they did not do the same work. It
+// returns each contender's outcomes in round order.
+func measure(ctx context.Context, cfg Config, db *sql.DB, s Subject, op dsr.Type, cs []contender) ([][]outcome, error) {
+	if op == dsr.Access {
+		for _, c := range cs {
+			if _, err := c.run(ctx, false); err != nil {
+				return nil, fmt.Errorf("dsrbench: %s %s: warm-up of %s: %w", cfg.Kind, s.Name, c.name, err)
 			}
-			for run := range cfg.Runs {
-				var floorState, vowState map[string]string
-				floor := func() error {
-					if op == dsr.Erasure {
-						if err := Restore(ctx, cfg.Kind, cfg.DSN, cfg.Scale, s); err != nil {
-							return err
-						}
-					}
-					start := time.Now()
-					var fs floorStats
-					if op == dsr.Access {
-						fs, err = floorAccess(ctx, cfg.Kind, conn.DB(), plan, s.Email, filepath.Join(cfg.Dir, "floor.json"))
-					} else {
-						fs, err = floorErase(ctx, cfg.Kind, conn.DB(), plan, keys, s.Email)
-					}
-					if err != nil {
-						return err
-					}
-					floors = append(floors, time.Since(start))
-					res.FloorRows, res.FloorSteps = fs.rows, fs.steps
-					if op == dsr.Erasure {
-						floorState, err = blockDigest(ctx, conn.DB(), s)
-					}
-					return err
-				}
-				vow := func() error {
-					if op == dsr.Erasure {
-						if err := Restore(ctx, cfg.Kind, cfg.DSN, cfg.Scale, s); err != nil {
-							return err
-						}
-					}
-					var prof func()
-					if cfg.CPUProfile != "" && s.Name == "heavy" && run == cfg.Runs-1 {
-						if prof, err = startProfile(fmt.Sprintf("%s-%s-%s.pprof", cfg.CPUProfile, cfg.Kind, op)); err != nil {
-							return err
-						}
-					}
-					d, rows, steps, peak, err := vowRun(ctx, svc, op, s)
-					if prof != nil {
-						prof()
-					}
-					if err != nil {
-						return err
-					}
-					vows = append(vows, d)
-					res.VowRows, res.VowSteps = rows, steps
-					res.PeakHeap = max(res.PeakHeap, peak)
-					if op == dsr.Erasure {
-						vowState, err = blockDigest(ctx, conn.DB(), s)
-					}
-					return err
-				}
-				// Whoever runs second may find the other's leftovers (a
-				// checkpoint under way, pages it evicted), so the order
-				// alternates between rounds.
-				first, second := floor, vow
-				if run%2 == 1 {
-					first, second = vow, floor
-				}
-				if err := first(); err != nil {
-					return nil, err
-				}
-				if err := second(); err != nil {
-					return nil, err
-				}
-				if op == dsr.Erasure {
-					// Both must leave the subject's rows in the same state,
-					// or the floor is not the same work.
-					for _, t := range tables {
-						if vowState[t.name] != floorState[t.name] {
-							return nil, fmt.Errorf("dsrbench: %s %s: after erasure, Vow and the floor left %s in different states", cfg.Kind, s.Name, t.name)
-						}
-					}
-				}
-				v, f := vows[len(vows)-1], floors[len(floors)-1]
-				res.Ratios = append(res.Ratios, float64(v)/float64(f))
-				logf("%s %s %s run %d: vow %s, floor %s", cfg.Kind, s.Name, op, run+1, v.Round(time.Millisecond), f.Round(time.Millisecond))
-			}
+		}
+	}
+	out := make([][]outcome, len(cs))
+	for run := range cfg.Runs {
+		left := make([]map[string]string, len(cs))
+		for k := range cs {
+			i := (k + run) % len(cs)
 			if op == dsr.Erasure {
 				if err := Restore(ctx, cfg.Kind, cfg.DSN, cfg.Scale, s); err != nil {
 					return nil, err
 				}
 			}
-			res.Vow, res.Floor = median(vows), median(floors)
-			out = append(out, res)
-			os.RemoveAll(exports)
+			o, err := cs[i].run(ctx, run == cfg.Runs-1)
+			if err != nil {
+				return nil, fmt.Errorf("dsrbench: %s %s %s: %s: %w", cfg.Kind, s.Name, op, cs[i].name, err)
+			}
+			out[i] = append(out[i], o)
+			if op == dsr.Erasure {
+				if left[i], err = blockDigest(ctx, db, s); err != nil {
+					return nil, err
+				}
+			}
+		}
+		if op == dsr.Erasure {
+			for i := 1; i < len(cs); i++ {
+				for _, t := range tables {
+					if left[i][t.name] != left[0][t.name] {
+						return nil, fmt.Errorf("dsrbench: %s %s: after erasure, %s and %s left %s in different states", cfg.Kind, s.Name, cs[i].name, cs[0].name, t.name)
+					}
+				}
+			}
+		}
+		var b strings.Builder
+		for i, c := range cs {
+			fmt.Fprintf(&b, ", %s %s", c.name, out[i][run].d.Round(time.Millisecond))
+		}
+		cfg.Logf("%s %s %s run %d%s", cfg.Kind, s.Name, op, run+1, b.String())
+	}
+	if op == dsr.Erasure {
+		if err := Restore(ctx, cfg.Kind, cfg.DSN, cfg.Scale, s); err != nil {
+			return nil, err
 		}
 	}
 	return out, nil
+}
+
+// ratios are a's times over b's, round by round.
+func ratios(a, b []outcome) []float64 {
+	out := make([]float64, len(a))
+	for i := range a {
+		out[i] = float64(a[i].d) / float64(b[i].d)
+	}
+	return out
+}
+
+func medianTime(runs []outcome) time.Duration {
+	ds := make([]time.Duration, len(runs))
+	for i, o := range runs {
+		ds[i] = o.d
+	}
+	return median(ds)
 }
 
 // blockDigest hashes what is left of a subject's rows, per table, so that
@@ -277,9 +375,9 @@ func startProfile(path string) (func(), error) {
 	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
-// vowRun creates and runs one trusted request and returns its time, the
-// rows it read or changed, per-step times and the peak heap.
-func vowRun(ctx context.Context, svc *dsr.Service, op dsr.Type, s Subject) (time.Duration, int64, []stepTime, uint64, error) {
+// vowRun creates and runs one trusted request in-process and returns its
+// time, the rows it read or changed, per-step times and the peak heap.
+func vowRun(ctx context.Context, svc *dsr.Service, op dsr.Type, s Subject) (outcome, error) {
 	runtime.GC()
 	stop := sampleHeap()
 	start := time.Now()
@@ -298,17 +396,17 @@ func vowRun(ctx context.Context, svc *dsr.Service, op dsr.Type, s Subject) (time
 	d := time.Since(start)
 	peak := stop()
 	if err != nil {
-		return 0, 0, nil, 0, err
+		return outcome{}, err
 	}
 	if r.Status != dsr.Completed || r.Result == nil {
-		return 0, 0, nil, 0, fmt.Errorf("dsrbench: request %s ended %s: %s", r.ID, r.Status, r.LastError)
+		return outcome{}, fmt.Errorf("dsrbench: request %s ended %s: %s", r.ID, r.Status, r.LastError)
 	}
 	steps = append(steps, stepTime{"(finish)", d - last.Sub(start), 0})
 	var rows int64
 	for _, n := range r.Result.Rows {
 		rows += n
 	}
-	return d, rows, steps, peak, nil
+	return outcome{d: d, rows: rows, steps: steps, peak: peak}, nil
 }
 
 // sampleHeap samples the heap in use every millisecond until the returned
@@ -365,8 +463,26 @@ func medianOf(xs []float64) float64 {
 }
 
 // WriteReport prints the results as a Markdown table, then the per-table
-// times of Vow and the floor of each line.
+// times of Vow and the floor of each line. Results of the CLI (RunCLI)
+// get a table of their own, then the phases the CLI traced.
 func WriteReport(w io.Writer, results []Result) {
+	var inProcess, cli []Result
+	for _, r := range results {
+		if r.CLI {
+			cli = append(cli, r)
+		} else {
+			inProcess = append(inProcess, r)
+		}
+	}
+	if len(inProcess) > 0 {
+		writeInProcess(w, inProcess)
+	}
+	if len(cli) > 0 {
+		writeCLI(w, cli)
+	}
+}
+
+func writeInProcess(w io.Writer, results []Result) {
 	fmt.Fprintln(w, "| database | subject (rows) | request | Vow | floor | Vow / floor | spread | Vow peak heap | rows read/changed (Vow, floor) |")
 	fmt.Fprintln(w, "|---|---|---|---:|---:|---:|---:|---:|---|")
 	for _, r := range results {
@@ -384,6 +500,30 @@ func WriteReport(w io.Writer, results []Result) {
 		for _, s := range r.VowSteps {
 			f := floor[s.table]
 			fmt.Fprintf(w, "    %-16s %7d rows  %9s | %9s\n", s.table, s.rows, fmtDur(s.d), fmtDur(f.d))
+		}
+	}
+}
+
+func writeCLI(w io.Writer, results []Result) {
+	fmt.Fprintln(w, "| database | subject (rows) | request | vow CLI | floor | CLI / floor | spread | client | CLI / client | spread | CLI peak RSS | rows (CLI, floor, client) |")
+	fmt.Fprintln(w, "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+	for _, r := range results {
+		lo, hi := r.Spread()
+		client, vsClient, clientRows := "–", "–", ""
+		clientSpread := "–"
+		if len(r.ClientRatios) > 0 {
+			client, vsClient = fmtDur(r.Client), fmt.Sprintf("%.2f×", medianOf(r.ClientRatios))
+			clientSpread = fmt.Sprintf("%.2f–%.2f", slices.Min(r.ClientRatios), slices.Max(r.ClientRatios))
+			clientRows = fmt.Sprintf(", %d", r.ClientRows)
+		}
+		fmt.Fprintf(w, "| %s | %s (%d) | %s | %s | %s | %.2f× | %.2f–%.2f | %s | %s | %s | %.1f MiB | %d, %d%s |\n",
+			dbName(r.Kind), r.Subject, r.SubjectRows, r.Op, fmtDur(r.Vow), fmtDur(r.Floor), r.Ratio(), lo, hi,
+			client, vsClient, clientSpread, float64(r.PeakHeap)/(1<<20), r.VowRows, r.FloorRows, clientRows)
+	}
+	for _, r := range results {
+		fmt.Fprintf(w, "\nPhases of the CLI, %s, %s subject, %s (last run):\n\n", dbName(r.Kind), r.Subject, r.Op)
+		for _, s := range r.VowSteps {
+			fmt.Fprintf(w, "    %-30s %7d rows  %9s\n", s.table, s.rows, fmtDur(s.d))
 		}
 	}
 }
