@@ -40,6 +40,10 @@ type job struct {
 	intKeys        bool
 	keyMin, keyMax int64
 	countHint      int64 // eligible rows at the start
+	// keptParts are the MySQL partitions wholePartitions did not list;
+	// pgTimeType is the PostgreSQL type of the rule's column.
+	keptParts  []string
+	pgTimeType string
 	// unheld is expired minus the rows a hold protects.
 	unheld   cond
 	children []child // same-system relations into this table

@@ -27,6 +27,9 @@ import (
 type partition struct {
 	name  string // as the database names it; schema-qualified on PostgreSQL
 	bound string // the upper bound, as the catalog writes it
+	// est is the statistics' estimate of its rows (PostgreSQL reltuples,
+	// InnoDB's TABLE_ROWS); -1 when the partition was never analysed.
+	est int64
 }
 
 // wholePartitionsWhy says why a rule's expired rows cannot go a partition
@@ -61,13 +64,14 @@ func (j *job) wholePartitions(ctx context.Context, c *conn) ([]partition, error)
 	}
 	db := c.c.DB()
 	var out []partition
+	j.keptParts = nil
 	switch j.d.Kind() {
 	case "postgres":
 		typ := strings.ToLower(j.live.Column(j.rule.From).Type)
 		if !pgTimeType.MatchString(typ) {
 			return nil, nil
 		}
-		rows, err := db.QueryContext(ctx, `SELECT n.nspname, c.relname, pg_get_expr(c.relpartbound, c.oid)
+		rows, err := db.QueryContext(ctx, `SELECT n.nspname, c.relname, pg_get_expr(c.relpartbound, c.oid), c.reltuples::bigint
 FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE i.inhparent = to_regclass($1) ORDER BY 3`, j.d.Ident(j.table.Name))
 		if err != nil {
@@ -76,7 +80,8 @@ WHERE i.inhparent = to_regclass($1) ORDER BY 3`, j.d.Ident(j.table.Name))
 		defer rows.Close()
 		for rows.Next() {
 			var schema, name, bound string
-			if err := rows.Scan(&schema, &name, &bound); err != nil {
+			var est int64
+			if err := rows.Scan(&schema, &name, &bound, &est); err != nil {
 				return nil, err
 			}
 			upper, ok := pgUpperBound(bound)
@@ -87,28 +92,36 @@ WHERE i.inhparent = to_regclass($1) ORDER BY 3`, j.d.Ident(j.table.Name))
 			if err := db.QueryRowContext(ctx, "SELECT CAST($1 AS "+typ+") <= $2", upper, j.cutoffArg).Scan(&expired); err != nil {
 				return nil, err
 			}
+			j.pgTimeType = typ
 			if expired {
-				out = append(out, partition{name: schema + "." + name, bound: upper})
+				out = append(out, partition{name: schema + "." + name, bound: upper, est: est})
 			}
 		}
 		return out, rows.Err()
 	case "mysql":
-		rows, err := db.QueryContext(ctx, `SELECT PARTITION_NAME, PARTITION_METHOD, PARTITION_EXPRESSION, PARTITION_DESCRIPTION
+		rows, err := db.QueryContext(ctx, `SELECT PARTITION_NAME, PARTITION_METHOD, PARTITION_EXPRESSION, PARTITION_DESCRIPTION, TABLE_ROWS
 FROM information_schema.PARTITIONS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND PARTITION_NAME IS NOT NULL
 ORDER BY PARTITION_ORDINAL_POSITION`, j.table.Name)
 		if err != nil {
 			return nil, err
 		}
-		type part struct{ name, method, expr, desc string }
+		type part struct {
+			name, method, expr, desc string
+			est                      int64
+		}
 		var parts []part
 		for rows.Next() {
 			var p part
 			var expr, desc sql.NullString
-			if err := rows.Scan(&p.name, &p.method, &expr, &desc); err != nil {
+			var est sql.NullInt64
+			if err := rows.Scan(&p.name, &p.method, &expr, &desc, &est); err != nil {
 				rows.Close()
 				return nil, err
 			}
-			p.expr, p.desc = expr.String, desc.String
+			p.expr, p.desc, p.est = expr.String, desc.String, -1
+			if est.Valid {
+				p.est = est.Int64
+			}
 			parts = append(parts, p)
 		}
 		rows.Close()
@@ -125,7 +138,9 @@ ORDER BY PARTITION_ORDINAL_POSITION`, j.table.Name)
 				return nil, err
 			}
 			if expired.Valid && expired.Bool {
-				out = append(out, partition{name: p.name, bound: p.desc})
+				out = append(out, partition{name: p.name, bound: p.desc, est: p.est})
+			} else {
+				j.keptParts = append(j.keptParts, p.name)
 			}
 		}
 		return out, nil
@@ -201,82 +216,152 @@ var errPartitionBusy = errors.New("partition busy")
 // behind it, so it gives up soon and leaves the rows to batches.
 const partitionLockWait = 500 * time.Millisecond
 
-// dropPartition removes one whole partition and returns how many rows it
-// held, counted under the same lock that removes them.
-func (j *job) dropPartition(ctx context.Context, c *conn, p partition) (int64, error) {
+// dropPartition removes one whole partition and returns its rows: the
+// statistics' estimate (exact false), since counting them would read
+// every row the drop saves reading (at 10M rows, seconds against
+// milliseconds) — or, for a partition never analysed, a count under the
+// lock that drops them.
+func (j *job) dropPartition(ctx context.Context, c *conn, p partition) (n int64, exact bool, err error) {
+	if p.est >= 0 {
+		return p.est, false, j.drop(ctx, c, p, nil)
+	}
+	return n, true, j.drop(ctx, c, p, &n)
+}
+
+// drop removes partition p; with count set, it counts p's rows first,
+// where nothing can add to them.
+func (j *job) drop(ctx context.Context, c *conn, p partition, count *int64) error {
 	db := c.c.DB()
 	switch j.d.Kind() {
 	case "postgres":
 		tx, err := db.BeginTx(ctx, nil)
 		if err != nil {
-			return 0, err
+			return err
 		}
 		defer func() { _ = tx.Rollback() }()
 		if _, err := tx.ExecContext(ctx, fmt.Sprintf("SET LOCAL lock_timeout = '%dms'", partitionLockWait.Milliseconds())); err != nil {
-			return 0, err
+			return err
 		}
-		// Detached, the partition is a table of its own, locked by this
-		// transaction: nothing can enter it between the count and the drop.
+		// Detach and drop in one transaction: a failure leaves the
+		// partition attached, with its rows. Detached, it is a table of
+		// its own, locked by this transaction.
 		if _, err := tx.ExecContext(ctx, "ALTER TABLE "+j.tbl()+" DETACH PARTITION "+j.d.Ident(p.name)); err != nil {
 			if isLockTimeout(err) {
-				return 0, errPartitionBusy
+				return errPartitionBusy
 			}
-			return 0, err
+			return err
 		}
-		var n int64
-		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM "+j.d.Ident(p.name)).Scan(&n); err != nil {
-			return 0, err
+		if count != nil {
+			if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM "+j.d.Ident(p.name)).Scan(count); err != nil {
+				return err
+			}
 		}
 		if _, err := tx.ExecContext(ctx, "DROP TABLE "+j.d.Ident(p.name)); err != nil {
-			return 0, err
+			return err
 		}
-		return n, tx.Commit()
+		return tx.Commit()
 	case "mysql":
-		// MySQL's DDL commits on its own: the rows are moved out with
-		// EXCHANGE PARTITION into an empty table of the same shape (an
-		// atomic swap), counted there, and dropped with it; the emptied
-		// partition is dropped last.
+		// MySQL's DDL commits on its own, and DROP PARTITION waits for
+		// its metadata lock without a bound we can set per statement
+		// that EXCHANGE lacks: the rows are moved out with EXCHANGE
+		// PARTITION into an empty table of the same shape (an atomic
+		// swap, bounded by lock_wait_timeout) and dropped with it; the
+		// emptied partition is dropped last.
 		conn, err := db.Conn(ctx)
 		if err != nil {
-			return 0, err
+			return err
 		}
 		defer conn.Close()
 		if _, err := conn.ExecContext(ctx, fmt.Sprintf("SET SESSION lock_wait_timeout = %d", max(1, int(partitionLockWait.Seconds())))); err != nil {
-			return 0, err
+			return err
 		}
 		tmp := j.d.Ident(fmt.Sprintf("vow_purge_%s_%d", p.name, time.Now().UnixNano()%1e9))
 		if _, err := conn.ExecContext(ctx, "CREATE TABLE "+tmp+" LIKE "+j.tbl()); err != nil {
-			return 0, err
+			return err
 		}
-		defer func() { _, _ = conn.ExecContext(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS "+tmp) }()
+		keep := false // the swapped-out rows, when they could not be counted
+		defer func() {
+			if !keep {
+				_, _ = conn.ExecContext(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS "+tmp)
+			}
+		}()
 		if _, err := conn.ExecContext(ctx, "ALTER TABLE "+tmp+" REMOVE PARTITIONING"); err != nil {
-			return 0, err
+			return err
 		}
 		if _, err := conn.ExecContext(ctx, "ALTER TABLE "+j.tbl()+" EXCHANGE PARTITION "+j.d.Column(p.name)+" WITH TABLE "+tmp); err != nil {
 			if isLockTimeout(err) {
-				return 0, errPartitionBusy
+				return errPartitionBusy
 			}
-			return 0, err
+			return err
 		}
-		var n int64
-		if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM "+tmp).Scan(&n); err != nil {
-			return n, err
+		if count != nil {
+			if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM "+tmp).Scan(count); err != nil {
+				// Dropping them now would remove rows no report counts:
+				// they stay, out of the table, for an operator to see.
+				keep = true
+				return fmt.Errorf("the rows of partition %s were moved to table %s and could not be counted there (drop it once counted): %w", p.name, tmp, err)
+			}
 		}
 		// A row written into the partition since the exchange (an old
-		// timestamp, late) would be dropped uncounted: then the partition
-		// stays, for the next run to count.
+		// timestamp, late) would go with DROP PARTITION unreported: then
+		// the partition stays, and the batches below take the row.
 		var late int64
 		if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM "+j.tbl()+" PARTITION ("+j.d.Column(p.name)+")").Scan(&late); err != nil || late > 0 {
-			return n, err
+			// The swapped-out rows are gone either way: report them.
+			if err != nil {
+				j.e.logger().Warn("retention: a purged partition was left in place", "partition", p.name, "err", err)
+			}
+			return nil
 		}
 		if _, err := conn.ExecContext(ctx, "ALTER TABLE "+j.tbl()+" DROP PARTITION "+j.d.Column(p.name)); err != nil {
 			// The rows are out (in tmp, dropped below): the partition is
 			// left empty, which is harmless.
 			j.e.logger().Warn("retention: a purged partition could not be dropped; it is left empty", "partition", p.name, "err", err)
 		}
-		return n, nil
+		return nil
 	}
-	return 0, fmt.Errorf("retention: %s has no partitions to drop", j.d.Kind())
+	return fmt.Errorf("retention: %s has no partitions to drop", j.d.Kind())
+}
+
+// outside returns the count's source and conditions narrowed to the rows
+// outside the partitions about to be dropped: on PostgreSQL (partitioned
+// by the rule's column alone) the rows at or after the highest dropped
+// bound; on MySQL the partitions kept, by name.
+func (j *job) outside(drop []partition, conds ...cond) (string, []cond) {
+	if len(drop) == 0 {
+		return j.tbl(), conds
+	}
+	if j.d.Kind() == "mysql" {
+		if len(j.keptParts) == 0 {
+			return "", nil // every partition goes: nothing outside
+		}
+		names := make([]string, len(j.keptParts))
+		for i, n := range j.keptParts {
+			names[i] = j.d.Column(n)
+		}
+		return j.tbl() + " PARTITION (" + strings.Join(names, ", ") + ")", conds
+	}
+	// At or after every dropped partition's upper bound (whatever order
+	// the catalog listed them in).
+	var floor []cond
+	for _, p := range drop {
+		floor = append(floor, cond{sql: j.col(j.rule.From) + " >= CAST(? AS " + j.pgTimeType + ")", args: []any{p.bound}})
+	}
+	out := make([]cond, len(conds))
+	for i, c := range conds {
+		out[i] = and(append([]cond{c}, floor...)...)
+	}
+	return j.tbl(), out
+}
+
+// estimate sums the partitions' estimated rows (those never analysed
+// count as none: they are counted when dropped, and the brake is a bound
+// on orders of magnitude).
+func estimate(parts []partition) (n int64) {
+	for _, p := range parts {
+		n += max(p.est, 0)
+	}
+	return n
 }
 
 // isLockTimeout reports whether err is a lock wait that ran out: PostgreSQL

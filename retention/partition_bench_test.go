@@ -20,7 +20,7 @@ import (
 // (which drops the expired partitions) against the raw DELETE of the same
 // rows. Each round builds a fresh table for each method, the order
 // alternating; it reports the median of per-round ratios with its spread,
-// and checks that both removed exactly the same rows. On request only:
+// and checks that both left exactly the same rows. On request only:
 //
 //	VOW_BENCH_PARTITION_ROWS=20000000 go test ./retention -run TestPartitionDropVersusDelete -v -timeout 2h
 func TestPartitionDropVersusDelete(t *testing.T) {
@@ -55,7 +55,7 @@ func TestPartitionDropVersusDelete(t *testing.T) {
 	}
 	vow := func(t *testing.T, f *fixture) (time.Duration, int64) {
 		start := time.Now()
-		rep, err := f.engine.Run(context.Background(), retention.Options{Batch: 10_000, Approve: []string{"events"}})
+		rep, err := f.engine.Run(context.Background(), retention.Options{Approve: []string{"events"}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -63,7 +63,8 @@ func TestPartitionDropVersusDelete(t *testing.T) {
 		if rr.Status != "done" {
 			t.Fatalf("run: %+v", rr)
 		}
-		return time.Since(start), rr.Rows
+		// The dropped partitions' rows are the statistics' estimate.
+		return time.Since(start), rr.Rows + rr.PartitionRows
 	}
 	raw := func(t *testing.T, f *fixture) (time.Duration, int64) {
 		start := time.Now()
@@ -88,8 +89,8 @@ func TestPartitionDropVersusDelete(t *testing.T) {
 			dr, nr = raw(t, fr)
 			dv, nv = vow(t, fv)
 		}
-		if nv != want || nr != want {
-			t.Fatalf("round %d: Vow removed %d rows, the DELETE %d; want %d each", round, nv, nr, want)
+		if nr != want || nv < want*95/100 || nv > want*105/100 {
+			t.Fatalf("round %d: Vow reports %d rows removed, the DELETE %d; want %d each (Vow's within 5%%, an estimate)", round, nv, nr, want)
 		}
 		left := `SELECT count(*), coalesce(sum(id), 0) FROM events`
 		if a, b := testdb.Dump(t, fv.db, left), testdb.Dump(t, fr.db, left); a != b {

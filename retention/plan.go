@@ -84,7 +84,7 @@ func (e *Engine) Plan(ctx context.Context, rules []string) (*Plan, error) {
 		}
 		j, c, err := e.prepare(ctx, cs, i, now, time.Time{}, holds)
 		if err == nil {
-			err = j.count(ctx, c, &rp)
+			err = j.count(ctx, c, &rp, nil)
 		}
 		if err == nil {
 			rp.Brake, err = j.brake(ctx, c, rp.Rows)
@@ -170,7 +170,7 @@ func (e *Engine) prepare(ctx context.Context, cs *conns, i int, now, cutoff time
 }
 
 // count fills the plan's row counts.
-func (j *job) count(ctx context.Context, c *conn, rp *RulePlan) error {
+func (j *job) count(ctx context.Context, c *conn, rp *RulePlan, drop []partition) error {
 	kind := j.d.Kind()
 	from := j.col(j.rule.From)
 	sel := "SELECT count(*), min(" + from + ")"
@@ -179,7 +179,14 @@ func (j *job) count(ctx context.Context, c *conn, rp *RulePlan) error {
 		// for an integer key it comes with the count, from the same scan.
 		sel += ", max(" + j.col(j.pk[0]) + "), min(" + j.col(j.pk[0]) + ")"
 	}
-	rows, err := queryRows(ctx, c.c.DB(), kind, sel+" FROM "+j.tbl()+" WHERE "+j.eligible.sql, j.eligible.args)
+	// The rows of partitions about to be dropped are not counted (see
+	// dropPartition); what is left is.
+	src, cs := j.outside(drop, j.eligible, and(j.expired))
+	if src == "" {
+		return nil
+	}
+	eligible, expiredC := cs[0], cs[1]
+	rows, err := queryRows(ctx, c.c.DB(), kind, sel+" FROM "+src+" WHERE "+eligible.sql, eligible.args)
 	if err != nil {
 		return c.c.Translate(ctx, "count expired rows of "+j.table.Name, err)
 	}
@@ -202,8 +209,8 @@ func (j *job) count(ctx context.Context, c *conn, rp *RulePlan) error {
 		}
 	}
 	expired := rp.Rows
-	if j.eligible.sql != and(j.expired).sql {
-		rows, err = queryRows(ctx, c.c.DB(), kind, "SELECT count(*) FROM "+j.tbl()+" WHERE "+j.expired.sql, j.expired.args)
+	if eligible.sql != expiredC.sql {
+		rows, err = queryRows(ctx, c.c.DB(), kind, "SELECT count(*) FROM "+src+" WHERE "+expiredC.sql, expiredC.args)
 		if err != nil {
 			return c.c.Translate(ctx, "count expired rows of "+j.table.Name, err)
 		}

@@ -45,11 +45,15 @@ type RuleResult struct {
 	Cascaded int64  `json:"cascaded"`
 	Held     int64  `json:"held"`
 	Batches  int64  `json:"batches"`
-	// Partitions were dropped whole (their rows are counted in Rows).
-	Partitions []string      `json:"partitions,omitempty"`
-	Duration   time.Duration `json:"duration_ns"`
-	Resumed    bool          `json:"resumed,omitempty"`
-	Error      string        `json:"error,omitempty"`
+	// Partitions were dropped whole. Their rows are counted in Rows where
+	// the partition had never been analysed; otherwise PartitionRows
+	// holds the statistics' estimate of them (counting them would read
+	// every row the drop saves reading).
+	Partitions    []string      `json:"partitions,omitempty"`
+	PartitionRows int64         `json:"partition_rows_estimated,omitempty"`
+	Duration      time.Duration `json:"duration_ns"`
+	Resumed       bool          `json:"resumed,omitempty"`
+	Error         string        `json:"error,omitempty"`
 	// Throttle says how the run paced itself (absent when it ran no
 	// batch).
 	Throttle *throttle.Stats `json:"throttle,omitempty"`
@@ -60,6 +64,16 @@ func (r *Report) Rows() int64 {
 	var n int64
 	for _, x := range r.Rules {
 		n += x.Rows
+	}
+	return n
+}
+
+// PartitionRows is the statistics' estimate of the rows that went with
+// whole partitions (not in Rows).
+func (r *Report) PartitionRows() int64 {
+	var n int64
+	for _, x := range r.Rules {
+		n += x.PartitionRows
 	}
 	return n
 }
@@ -165,7 +179,7 @@ func (e *Engine) Run(ctx context.Context, opt Options) (*Report, error) {
 	if err := e.finishRun(rec, rep); err != nil {
 		return rep, err
 	}
-	data, _ = json.Marshal(map[string]any{"run": rep.ID, "status": rep.Status, "rows": rep.Rows(), "rules": rep.Rules})
+	data, _ = json.Marshal(map[string]any{"run": rep.ID, "status": rep.Status, "rows": rep.Rows(), "partition_rows_estimated": rep.PartitionRows(), "rules": rep.Rules})
 	if _, err := e.Store.Append(rec, state.Event{Kind: "retention.run.finished", Subject: rep.ID, Actor: opt.Actor, Data: data}); err != nil {
 		return rep, err
 	}
@@ -199,13 +213,22 @@ func (e *Engine) runRule(ctx context.Context, cs *conns, i int, runID string, op
 		return fail(err)
 	}
 	rr.Table, rr.Action = j.sys.Name+":"+j.table.Name, j.action
+	// Partitions whose every row has expired are dropped whole; their
+	// rows are not counted (the statistics' estimate stands in for the
+	// brake and the report), the rest of the table's are.
+	var parts []partition
+	if !opt.DryRun {
+		if parts, err = j.wholePartitions(ctx, c); err != nil {
+			return fail(c.c.Translate(ctx, "list partitions of "+j.table.Name, err))
+		}
+	}
 	var rp RulePlan
-	if err := j.count(ctx, c, &rp); err != nil {
+	if err := j.count(ctx, c, &rp, parts); err != nil {
 		return fail(err)
 	}
 	rr.Held = rp.Held
 	if !slices.Contains(opt.Approve, r.Name) {
-		why, err := j.brake(ctx, c, rp.Rows)
+		why, err := j.brake(ctx, c, rp.Rows+estimate(parts))
 		if err != nil {
 			return fail(err)
 		}
@@ -221,15 +244,12 @@ func (e *Engine) runRule(ctx context.Context, cs *conns, i int, runID string, op
 		}
 		return rr
 	}
-	parts, err := j.wholePartitions(ctx, c)
-	if err != nil {
-		return fail(c.c.Translate(ctx, "list partitions of "+j.table.Name, err))
-	}
+	var dropped []partition
 	for _, p := range parts {
 		if err := context.Cause(ctx); err != nil {
 			return fail(fmt.Errorf("stopped: %w (the next run resumes)", err))
 		}
-		n, err := j.dropPartition(ctx, c, p)
+		n, exact, err := j.dropPartition(ctx, c, p)
 		if errors.Is(err, errPartitionBusy) {
 			// Its rows go one batch at a time below.
 			e.logger().Info("retention: a partition was busy; its rows are purged in batches", "rule", r.Name, "partition", p.name)
@@ -238,10 +258,22 @@ func (e *Engine) runRule(ctx context.Context, cs *conns, i int, runID string, op
 		if err != nil {
 			return fail(c.c.Translate(ctx, "drop partition "+p.name+" of "+j.table.Name, err))
 		}
-		rr.Rows += n
+		dropped = append(dropped, p)
+		if exact {
+			rr.Rows += n
+		} else {
+			rr.PartitionRows += n
+		}
 		rr.Partitions = append(rr.Partitions, p.name)
 		if opt.Progress != nil {
-			opt.Progress(Progress{Rule: r.Name, Done: rr.Rows, Total: rp.Rows, Elapsed: time.Since(start)})
+			opt.Progress(Progress{Rule: r.Name, Done: rr.Rows + rr.PartitionRows, Total: rp.Rows + estimate(parts), Elapsed: time.Since(start)})
+		}
+	}
+	if len(dropped) < len(parts) {
+		// A busy partition's rows were left out of the count: count again,
+		// so that the batches reach them.
+		if err := j.count(ctx, c, &rp, dropped); err != nil {
+			return fail(err)
 		}
 	}
 	if cp == nil {

@@ -164,7 +164,7 @@ func (e *Engine) startRun(ctx context.Context, r *Report) error {
 }
 
 func (e *Engine) finishRun(ctx context.Context, r *Report) error {
-	summary, _ := json.Marshal(map[string]any{"rows": r.Rows(), "rules": len(r.Rules)})
+	summary, _ := json.Marshal(map[string]any{"rows": r.Rows(), "partition_rows_estimated": r.PartitionRows(), "rules": len(r.Rules)})
 	tx, err := e.Store.DB().BeginTx(ctx, nil)
 	if err != nil {
 		return e.Store.Wrap(err, "retention: record run")

@@ -320,7 +320,11 @@ func writeReport(w io.Writer, r *retention.Report) {
 	if r.DryRun {
 		what = "dry run"
 	}
-	fmt.Fprintf(w, "retention %s %s: %s, %d row(s) in %s\n", what, r.ID, r.Status, r.Rows(), r.FinishedAt.Sub(r.StartedAt).Round(time.Millisecond))
+	rows := fmt.Sprintf("%d row(s)", r.Rows())
+	if n := r.PartitionRows(); n > 0 {
+		rows += fmt.Sprintf(" and about %d in whole partitions", n)
+	}
+	fmt.Fprintf(w, "retention %s %s: %s, %s in %s\n", what, r.ID, r.Status, rows, r.FinishedAt.Sub(r.StartedAt).Round(time.Millisecond))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	// The history does not keep tables and actions: leave their columns out.
 	full := len(r.Rules) > 0 && r.Rules[0].Table != ""
@@ -344,7 +348,11 @@ func writeReport(w io.Writer, r *retention.Report) {
 	tw.Flush()
 	for _, x := range r.Rules {
 		if len(x.Partitions) > 0 {
-			fmt.Fprintf(w, "%s: whole partitions dropped: %s\n", x.Rule, strings.Join(x.Partitions, ", "))
+			est := ""
+			if x.PartitionRows > 0 {
+				est = fmt.Sprintf(" (about %d rows, the statistics' estimate; not in ROWS)", x.PartitionRows)
+			}
+			fmt.Fprintf(w, "%s: whole partitions dropped: %s%s\n", x.Rule, strings.Join(x.Partitions, ", "), est)
 		}
 	}
 	for _, x := range r.Rules {
