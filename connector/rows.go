@@ -22,7 +22,10 @@ func RowCount(ctx context.Context, c SQL, table string) (int64, error) {
 	var err error
 	switch d.Kind() {
 	case "postgres":
-		err = c.DB().QueryRowContext(ctx, "SELECT reltuples::bigint FROM pg_class WHERE oid = to_regclass($1)", d.Ident(table)).Scan(&est)
+		// A partitioned table's own reltuples is set only by an ANALYZE of
+		// the parent, which autovacuum never runs: sum its partitions'.
+		err = c.DB().QueryRowContext(ctx, `SELECT CASE WHEN c.relkind = 'p' THEN (SELECT CASE WHEN min(k.reltuples) < 0 THEN -1 ELSE sum(k.reltuples) END FROM pg_inherits i JOIN pg_class k ON k.oid = i.inhrelid WHERE i.inhparent = c.oid)::bigint ELSE c.reltuples::bigint END
+FROM pg_class c WHERE c.oid = to_regclass($1)`, d.Ident(table)).Scan(&est)
 	case "mysql":
 		err = c.DB().QueryRowContext(ctx, "SELECT TABLE_ROWS FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?", table).Scan(&est)
 	}
