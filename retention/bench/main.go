@@ -1,29 +1,44 @@
-// Command bench measures Vow's retention purge against the floor — one raw
-// DELETE … WHERE created_at < … — on real PostgreSQL and MariaDB, side by
-// side in one run: throughput of each, and the p50/p99 latency of a
-// concurrent application workload (point reads and writes from a Go load
-// loop) while each runs, against the same workload idle.
+// Command bench measures Vow's retention purge as users run it — the
+// `vow retention run` command, a process of its own with its state store,
+// lease and throttle — against the floor, one raw DELETE … WHERE
+// created_at < …, and on MariaDB against pt-archiver (Percona Toolkit's
+// `--purge --bulk-delete --limit 10000`) when it is installed: on real
+// PostgreSQL and MariaDB, on the same table and with the same concurrent
+// application workload (point reads and writes of live rows from a Go load
+// loop).
 //
-// It builds a table of -rows rows (25% expired by default) per database,
-// twice (once for each method). It is not part of the test run:
+// Every method gets the same treatment in every round: a freshly built
+// table, a full read of it (the warm-up), the workload measured idle for
+// -idle, then the purge under the workload. The order rotates from round to
+// round. The report gives every measurement (the raw output) and, per
+// method, the median of the per-round ratios — throughput over the raw
+// DELETE's in the same round, the workload's p99 during the purge over its
+// p99 idle — with their spread; and it fails unless every method of a
+// round left the same rows.
 //
-//	go run ./retention/bench -rows 2000000
+//	go run ./retention/bench -rows 2000000 -rounds 3
 //
-// Servers default to those of internal/testdb (VOW_TEST_POSTGRES_URL,
-// VOW_TEST_MYSQL_DSN); the program creates and drops its own databases.
+// It is not part of the test run. Servers default to those of
+// internal/testdb (VOW_TEST_POSTGRES_URL, VOW_TEST_MYSQL_DSN); the program
+// creates and drops its own databases.
 package main
 
 import (
-	"cmp"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"log"
 	"math/rand/v2"
 	"net/url"
 	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -33,98 +48,183 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/vowprivacy/vow/connector"
-	"github.com/vowprivacy/vow/datastore"
 	"github.com/vowprivacy/vow/internal/testdb"
-	"github.com/vowprivacy/vow/policy"
-	"github.com/vowprivacy/vow/retention"
-	"github.com/vowprivacy/vow/state"
 )
 
-var (
-	rows    = flag.Int("rows", 200_000, "rows in the table")
-	expired = flag.Float64("expired", 0.25, "share of rows past retention")
-	kinds   = flag.String("kinds", "postgres,mysql", "databases to measure")
-	batch   = flag.Int("batch", 5000, "Vow's batch size")
-	pause   = flag.Duration("pause", 0, "Vow's pause between batches")
-	workers = flag.Int("workers", 4, "concurrent workload connections")
-	idleFor = flag.Duration("idle", 10*time.Second, "how long to measure the idle workload")
-)
-
-const keepDays = 300 // rows span 400 days; older than 300 are expired
+// config is one harness run.
+type config struct {
+	rows     int
+	expired  float64
+	kinds    []string
+	rounds   int
+	workers  int
+	idle     time.Duration
+	vow      string   // the vow binary
+	vowFlags []string // extra flags of vow retention run
+	// ptArchiver is pt-archiver's path; "" leaves it out.
+	ptArchiver string
+	logf       func(string, ...any)
+}
 
 func main() {
+	var (
+		cfg   config
+		kinds string
+		flags string
+		rawTo string
+	)
+	flag.IntVar(&cfg.rows, "rows", 200_000, "rows in the table")
+	flag.Float64Var(&cfg.expired, "expired", 0.25, "share of rows past retention")
+	flag.StringVar(&kinds, "kinds", "postgres,mysql", "databases to measure")
+	flag.IntVar(&cfg.rounds, "rounds", 3, "rounds; the order of the methods rotates")
+	flag.IntVar(&cfg.workers, "workers", 4, "concurrent workload connections")
+	flag.DurationVar(&cfg.idle, "idle", 5*time.Second, "how long to measure the idle workload before each purge")
+	flag.StringVar(&flags, "vow-flags", "", "extra flags for vow retention run, space-separated (e.g. \"--batch-time 200ms\")")
+	flag.StringVar(&cfg.vow, "vow", "", "the vow binary (default: built from this checkout)")
+	flag.StringVar(&rawTo, "raw", "", "also write the report to this file")
+	noPT := flag.Bool("no-pt-archiver", false, "leave pt-archiver out even when installed")
 	flag.Parse()
 	log.SetFlags(0)
-	ctx := context.Background()
-	fmt.Printf("rows %d, expired %.0f%%, batch %d, pause %s, %d workload connections\n\n", *rows, *expired*100, *batch, *pause, *workers)
-	fmt.Println("| database | method | rows deleted | time | rows/s | vs raw | workload p50 | workload p99 | p99 vs idle |")
-	fmt.Println("|---|---|---|---|---|---|---|---|---|")
-	for _, kind := range strings.Split(*kinds, ",") {
-		if err := measure(ctx, kind); err != nil {
-			log.Fatalf("%s: %v", kind, err)
-		}
+	cfg.kinds, cfg.vowFlags, cfg.logf = splitList(kinds), strings.Fields(flags), log.Printf
+	if p, err := exec.LookPath("pt-archiver"); err == nil && !*noPT {
+		cfg.ptArchiver = p
 	}
+	ctx := context.Background()
+	if cfg.vow == "" {
+		bin, cleanup, err := buildVow(ctx)
+		if err != nil {
+			log.Fatal(err)
+		}
+		defer cleanup()
+		cfg.vow = bin
+	}
+	var out io.Writer = os.Stdout
+	if rawTo != "" {
+		f, err := os.Create(rawTo)
+		if err != nil {
+			log.Fatal(err)
+		}
+		defer f.Close()
+		out = io.MultiWriter(os.Stdout, f)
+	}
+	if err := run(ctx, cfg, out); err != nil {
+		log.Fatal(err)
+	}
+}
+
+// buildVow builds the vow command of this checkout into a temporary
+// directory.
+func buildVow(ctx context.Context) (string, func(), error) {
+	dir, err := os.MkdirTemp("", "vowbench-bin")
+	if err != nil {
+		return "", nil, err
+	}
+	bin := filepath.Join(dir, "vow")
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/vowprivacy/vow/cmd/vow")
+	cmd.Stderr = os.Stderr
+	if err := cmd.Run(); err != nil {
+		os.RemoveAll(dir)
+		return "", nil, fmt.Errorf("build vow: %w", err)
+	}
+	return bin, func() { os.RemoveAll(dir) }, nil
+}
+
+// run measures every kind of cfg and writes the report to w.
+func run(ctx context.Context, cfg config, w io.Writer) error {
+	fmt.Fprintf(w, "rows %d, expired %.0f%%, %d rounds, %d workload connections, idle %s, vow retention run %s\n\n",
+		cfg.rows, cfg.expired*100, cfg.rounds, cfg.workers, cfg.idle, strings.Join(cfg.vowFlags, " "))
+	for _, kind := range cfg.kinds {
+		rounds, err := measure(ctx, cfg, kind)
+		if err != nil {
+			return fmt.Errorf("%s: %w", kind, err)
+		}
+		sums, err := summarize(rounds, methodRaw)
+		if err != nil {
+			return fmt.Errorf("%s: %w", kind, err)
+		}
+		writeRounds(w, dbLabel(kind), rounds)
+		fmt.Fprintln(w)
+		writeSummary(w, dbLabel(kind), methodRaw, sums)
+		fmt.Fprintln(w)
+	}
+	return nil
+}
+
+const keepDays = 300 // expired rows are 301–400 days old, live rows 0–299
+
+func measure(ctx context.Context, cfg config, kind string) ([][]measured, error) {
+	t, cleanup, err := createDB(ctx, kind, cfg)
+	if err != nil {
+		return nil, err
+	}
+	defer cleanup()
+	methods := []string{methodRaw, methodVow}
+	if kind == "mysql" && cfg.ptArchiver != "" {
+		methods = append(methods, methodPTArchiver)
+	}
+	vowDir, err := os.MkdirTemp("", "vowbench")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(vowDir)
+	if err := os.WriteFile(filepath.Join(vowDir, "vow.yaml"), []byte(strings.Replace(policyYAML, "KIND", kind, 1)), 0o600); err != nil {
+		return nil, err
+	}
+	purge := map[string]func(context.Context) (int64, error){
+		methodRaw: func(ctx context.Context) (int64, error) {
+			res, err := t.db.ExecContext(ctx, t.rebind(`DELETE FROM events WHERE created_at < ?`), t.cutoff().Format("2006-01-02 15:04:05"))
+			if err != nil {
+				return 0, err
+			}
+			return res.RowsAffected()
+		},
+		methodVow:        func(ctx context.Context) (int64, error) { return t.vowRun(ctx, vowDir, false) },
+		methodPTArchiver: t.ptArchive,
+	}
+	// The vow binary's first start (page cache, the state store's
+	// creation) is not any round's: a dry run on a table built for it.
+	if err := t.fill(ctx); err != nil {
+		return nil, err
+	}
+	if _, err := t.vowRun(ctx, vowDir, true); err != nil {
+		return nil, fmt.Errorf("warm-up dry run: %w", err)
+	}
+	var rounds [][]measured
+	for r := range cfg.rounds {
+		var round []measured
+		for _, m := range rotation(methods, r) {
+			if err := t.fill(ctx); err != nil {
+				return nil, err
+			}
+			if err := t.warm(ctx); err != nil {
+				return nil, err
+			}
+			idle := t.load(ctx, func(context.Context) (int64, error) { time.Sleep(cfg.idle); return 0, nil })
+			res := t.load(ctx, purge[m])
+			if res.err != nil {
+				return nil, fmt.Errorf("%s: %w", m, res.err)
+			}
+			left, err := t.fingerprint(ctx)
+			if err != nil {
+				return nil, err
+			}
+			got := measured{method: m, rows: res.n, took: res.took, p50: res.p50, p99: res.p99, idle: idle.p99, left: left}
+			cfg.logf("%s round %d: %s %d rows in %s, p99 %s (idle %s)", kind, r+1, m, got.rows, got.took.Round(time.Millisecond), ms(got.p99), ms(got.idle))
+			round = append(round, got)
+		}
+		rounds = append(rounds, round)
+	}
+	return rounds, nil
 }
 
 type target struct {
 	kind, dsn string
 	db        *sql.DB
+	cfg       config
+	built     time.Time // when the table was last filled; ages count from it
 }
 
-func measure(ctx context.Context, kind string) error {
-	t, cleanup, err := createDB(ctx, kind)
-	if err != nil {
-		return err
-	}
-	defer cleanup()
-	cutoff := time.Now().UTC().AddDate(0, 0, -keepDays)
-
-	if err := t.fill(ctx); err != nil {
-		return err
-	}
-	idle := t.load(ctx, func(context.Context) (int64, error) { time.Sleep(*idleFor); return 0, nil })
-	idle.print(kind, "idle workload", 0)
-
-	raw := t.load(ctx, func(ctx context.Context) (int64, error) {
-		res, err := t.db.ExecContext(ctx, t.rebind(`DELETE FROM events WHERE created_at < ?`), cutoff.Format("2006-01-02 15:04:05"))
-		if err != nil {
-			return 0, err
-		}
-		return res.RowsAffected()
-	})
-	if raw.err != nil {
-		return raw.err
-	}
-	raw.pIdle = idle.p99
-	raw.print(kind, "raw DELETE", 0)
-
-	if err := t.fill(ctx); err != nil {
-		return err
-	}
-	e, closeState, err := t.engine(ctx)
-	if err != nil {
-		return err
-	}
-	defer closeState()
-	vow := t.load(ctx, func(ctx context.Context) (int64, error) {
-		rep, err := e.Run(ctx, retention.Options{Batch: *batch, Pause: *pause})
-		if err != nil {
-			return 0, err
-		}
-		if rep.Failed() {
-			return 0, fmt.Errorf("vow run: %s", rep.Rules[0].Error)
-		}
-		return rep.Rows(), nil
-	})
-	if vow.err != nil {
-		return vow.err
-	}
-	vow.pIdle = idle.p99
-	vow.print(kind, fmt.Sprintf("vow retention run (batch %d)", *batch), raw.rate())
-	return nil
-}
-
-func createDB(ctx context.Context, kind string) (*target, func(), error) {
+func createDB(ctx context.Context, kind string, cfg config) (*target, func(), error) {
 	name := fmt.Sprintf("vowbench_%d", os.Getpid())
 	switch kind {
 	case "postgres":
@@ -142,29 +242,29 @@ func createDB(ctx context.Context, kind string) (*target, func(), error) {
 		if err != nil {
 			return nil, nil, err
 		}
-		return &target{kind: kind, dsn: u.String(), db: db}, func() {
+		return &target{kind: kind, dsn: u.String(), db: db, cfg: cfg}, func() {
 			db.Close()
 			_, _ = adb.ExecContext(ctx, "DROP DATABASE "+name+" WITH (FORCE)")
 			adb.Close()
 		}, nil
 	case "mysql":
-		cfg, err := gomysql.ParseDSN(testdb.MySQLAdminDSN())
+		mc, err := gomysql.ParseDSN(testdb.MySQLAdminDSN())
 		if err != nil {
 			return nil, nil, err
 		}
-		adb, err := sql.Open("mysql", cfg.FormatDSN())
+		adb, err := sql.Open("mysql", mc.FormatDSN())
 		if err != nil {
 			return nil, nil, err
 		}
 		if _, err := adb.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
 			return nil, nil, err
 		}
-		cfg.DBName, cfg.ParseTime = name, true
-		db, err := sql.Open("mysql", cfg.FormatDSN())
+		mc.DBName, mc.ParseTime = name, true
+		db, err := sql.Open("mysql", mc.FormatDSN())
 		if err != nil {
 			return nil, nil, err
 		}
-		return &target{kind: kind, dsn: cfg.FormatDSN(), db: db}, func() {
+		return &target{kind: kind, dsn: mc.FormatDSN(), db: db, cfg: cfg}, func() {
 			db.Close()
 			_, _ = adb.ExecContext(ctx, "DROP DATABASE "+name)
 			adb.Close()
@@ -177,21 +277,34 @@ func (t *target) rebind(q string) string {
 	return connector.DialectOf(t.kind).Rebind(q)
 }
 
-// fill (re)creates the table: ids in creation order over 400 days, so the
-// oldest share (ids 1…expired·rows) is past a 300-day retention.
+// expiredRows is how many of the table's rows are past retention: ids
+// 1…expiredRows.
+func (t *target) expiredRows() int64 { return int64(float64(t.cfg.rows) * t.cfg.expired) }
+
+// cutoff is the rule's cutoff as the raw DELETE and pt-archiver use it.
+// Rows are 301–400 or 0–299 days old, so a cutoff taken a few minutes
+// later (vow's, at its own start) divides them the same way.
+func (t *target) cutoff() time.Time { return t.built.UTC().AddDate(0, 0, -keepDays) }
+
+// fill (re)creates the table: ids in creation order; ids up to
+// expiredRows spread over 301–400 days ago, the rest over the last 299
+// days.
 func (t *target) fill(ctx context.Context) error {
 	start := time.Now()
-	n := *rows
-	span := 400.0 * 86400 / float64(n) // seconds between rows
-	// Place the cutoff so that exactly the expired share is older.
-	offset := float64(n)*(1-*expired)*span - keepDays*86400
+	n, e := int64(t.cfg.rows), t.expiredRows()
+	// Seconds ago of row g: expired rows from 400 down to 301 days, live
+	// ones from 299 days down to now.
+	age := func(g string) string {
+		return fmt.Sprintf("CASE WHEN %[1]s <= %[2]d THEN %[3]d - (%[1]s - 1) * %[4]f ELSE %[5]d - (%[1]s - %[2]d) * %[6]f END",
+			g, e, 400*86400, 99.0*86400/float64(max(e, 1)), 299*86400, 299.0*86400/float64(max(n-e, 1)))
+	}
 	var stmts []string
 	switch t.kind {
 	case "postgres":
 		stmts = []string{
 			`DROP TABLE IF EXISTS events`,
 			`CREATE TABLE events (id bigint PRIMARY KEY, account_id bigint NOT NULL, payload text NOT NULL, created_at timestamp NOT NULL)`,
-			fmt.Sprintf(`INSERT INTO events SELECT g, g %% 10007, md5(g::text), (now() at time zone 'utc') - make_interval(secs => (%d - g) * %f + %f) FROM generate_series(1, %d) g`, n, span, offset, n),
+			fmt.Sprintf(`INSERT INTO events SELECT g, g %% 10007, md5(g::text), (now() at time zone 'utc') - make_interval(secs => %s) FROM generate_series(1, %d) g`, age("g"), n),
 			`CREATE INDEX events_created_at ON events (created_at)`,
 			`CREATE INDEX events_account ON events (account_id)`,
 			`VACUUM ANALYZE events`,
@@ -200,7 +313,7 @@ func (t *target) fill(ctx context.Context) error {
 		stmts = []string{
 			`DROP TABLE IF EXISTS events`,
 			`CREATE TABLE events (id bigint PRIMARY KEY, account_id bigint NOT NULL, payload varchar(64) NOT NULL, created_at datetime NOT NULL) ENGINE=InnoDB`,
-			fmt.Sprintf(`INSERT INTO events SELECT seq, seq %% 10007, md5(seq), utc_timestamp() - INTERVAL ((%d - seq) * %f + %f) SECOND FROM seq_1_to_%d`, n, span, offset, n),
+			fmt.Sprintf(`INSERT INTO events SELECT seq, seq %% 10007, md5(seq), utc_timestamp() - INTERVAL (%s) SECOND FROM seq_1_to_%d`, age("seq"), n),
 			`CREATE INDEX events_created_at ON events (created_at)`,
 			`CREATE INDEX events_account ON events (account_id)`,
 			`ANALYZE TABLE events`,
@@ -211,8 +324,27 @@ func (t *target) fill(ctx context.Context) error {
 			return fmt.Errorf("fill: %s: %w", s[:min(len(s), 60)], err)
 		}
 	}
-	log.Printf("%s: built %d rows in %s", t.kind, n, time.Since(start).Round(time.Second))
+	t.built = time.Now()
+	t.cfg.logf("%s: built %d rows in %s", t.kind, n, time.Since(start).Round(time.Second))
 	return nil
+}
+
+// warm reads the whole table once, the same for every method.
+func (t *target) warm(ctx context.Context) error {
+	var n, l sql.NullInt64
+	if err := t.db.QueryRowContext(ctx, `SELECT count(*), sum(length(payload)) FROM events`).Scan(&n, &l); err != nil {
+		return fmt.Errorf("warm: %w", err)
+	}
+	return nil
+}
+
+// fingerprint sums up the rows left.
+func (t *target) fingerprint(ctx context.Context) (string, error) {
+	var n, sum, lo sql.NullInt64
+	if err := t.db.QueryRowContext(ctx, `SELECT count(*), sum(id), min(id) FROM events`).Scan(&n, &sum, &lo); err != nil {
+		return "", fmt.Errorf("fingerprint: %w", err)
+	}
+	return fmt.Sprintf("%d rows, ids %d… summing %d", n.Int64, lo.Int64, sum.Int64), nil
 }
 
 const policyYAML = `version: 1
@@ -239,62 +371,91 @@ retention:
       keep: 300d
 `
 
-func (t *target) engine(ctx context.Context) (*retention.Engine, func(), error) {
-	p, _ := policy.Parse("bench.yaml", []byte(strings.Replace(policyYAML, "KIND", t.kind, 1)))
-	if p == nil {
-		return nil, nil, fmt.Errorf("bench policy does not parse")
+// vowRun runs `vow retention run` as a user does and returns the rows it
+// reports.
+func (t *target) vowRun(ctx context.Context, dir string, dryRun bool) (int64, error) {
+	args := []string{"--policy", filepath.Join(dir, "vow.yaml"), "--data-dir", filepath.Join(dir, "data"), "--format", "json",
+		"retention", "run", "--approve", "events"}
+	if dryRun {
+		args = append(args, "--dry-run")
 	}
-	dir, err := os.MkdirTemp("", "vowbench")
+	args = append(args, t.cfg.vowFlags...)
+	cmd := exec.CommandContext(ctx, t.cfg.vow, args...)
+	cmd.Env = append(os.Environ(), "BENCH_DSN="+t.dsn, "VOW_STATE=")
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
 	if err != nil {
-		return nil, nil, err
+		return 0, fmt.Errorf("vow retention run: %w: %s", err, stderr.String())
 	}
-	store, err := state.Open(ctx, dir+"/state.db", nil)
+	var rep struct {
+		Status string `json:"status"`
+		Rules  []struct {
+			Rows          int64 `json:"rows"`
+			PartitionRows int64 `json:"partition_rows_estimated"`
+		} `json:"rules"`
+	}
+	if err := json.Unmarshal(out, &rep); err != nil {
+		return 0, fmt.Errorf("vow retention run printed %q: %w", out, err)
+	}
+	if rep.Status != "ok" || len(rep.Rules) != 1 {
+		return 0, fmt.Errorf("vow retention run: status %s: %s", rep.Status, out)
+	}
+	return rep.Rules[0].Rows + rep.Rules[0].PartitionRows, nil
+}
+
+// ptDeleted reads the DELETE count of pt-archiver's --statistics.
+var ptDeleted = regexp.MustCompile(`(?m)^DELETE\s+(\d+)`)
+
+// ptArchive purges with pt-archiver, as its documentation suggests for a
+// purge: in primary-key order, 10,000 rows a statement, committed each.
+func (t *target) ptArchive(ctx context.Context) (int64, error) {
+	mc, err := gomysql.ParseDSN(t.dsn)
 	if err != nil {
-		return nil, nil, err
+		return 0, err
 	}
-	e := &retention.Engine{Policy: p, Store: store,
-		Datastores: datastore.Resolver{LookupEnv: func(string) (string, bool) { return t.dsn, true }}}
-	return e, func() { store.Close(); os.RemoveAll(dir) }, nil
+	host, port, _ := strings.Cut(mc.Addr, ":")
+	src := fmt.Sprintf("h=%s,P=%s,u=%s,D=%s,t=events", host, cmpOr(port, "3306"), mc.User, mc.DBName)
+	if mc.Passwd != "" {
+		src += ",p=" + mc.Passwd
+	}
+	cmd := exec.CommandContext(ctx, t.cfg.ptArchiver, "--source", src,
+		"--where", "created_at < '"+t.cutoff().Format("2006-01-02 15:04:05")+"'",
+		"--purge", "--bulk-delete", "--limit", "10000", "--commit-each", "--statistics", "--no-check-charset")
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return 0, fmt.Errorf("pt-archiver: %w: %s", err, stderr.String())
+	}
+	m := ptDeleted.FindSubmatch(out)
+	if m == nil {
+		return 0, fmt.Errorf("pt-archiver printed no DELETE count: %s", out)
+	}
+	return strconv.ParseInt(string(m[1]), 10, 64)
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
 }
 
 // result is one measured phase.
 type result struct {
 	n        int64
 	took     time.Duration
-	ops      int
 	p50, p99 time.Duration
-	pIdle    time.Duration
 	err      error
 }
-
-func (r result) rate() float64 { return float64(r.n) / r.took.Seconds() }
-
-func (r result) print(kind, method string, rawRate float64) {
-	vs, rate, n := "", "", ""
-	if r.n > 0 {
-		rate = fmt.Sprintf("%.0f", r.rate())
-		n = fmt.Sprint(r.n)
-		if rawRate > 0 {
-			vs = fmt.Sprintf("%.2f×", r.rate()/rawRate)
-		} else {
-			vs = "1.00×"
-		}
-	}
-	ratio := ""
-	if r.pIdle > 0 {
-		ratio = fmt.Sprintf("%.2f×", float64(r.p99)/float64(r.pIdle))
-	}
-	fmt.Printf("| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", map[string]string{"postgres": "PostgreSQL", "mysql": "MariaDB"}[kind], method, n, cmp.Or(r.took.Round(time.Millisecond).String(), ""), rate, vs, ms(r.p50), ms(r.p99), ratio)
-}
-
-func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond)) }
 
 // load runs the workload while work runs, and returns work's row count and
 // time with the workload's latency percentiles over that window. The
 // workload: 80% point reads and 20% updates of live rows by primary key,
 // on separate connections.
 func (t *target) load(ctx context.Context, work func(context.Context) (int64, error)) result {
-	live := int64(float64(*rows) * *expired) // ids above this are live
+	live := t.expiredRows() // ids above this are live
 	stop := make(chan struct{})
 	var (
 		mu        sync.Mutex
@@ -302,8 +463,8 @@ func (t *target) load(ctx context.Context, work func(context.Context) (int64, er
 		wg        sync.WaitGroup
 		recording atomic.Bool
 	)
-	t.db.SetMaxOpenConns(*workers + 4)
-	for w := range *workers {
+	t.db.SetMaxOpenConns(t.cfg.workers + 4)
+	for w := range t.cfg.workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -320,7 +481,7 @@ func (t *target) load(ctx context.Context, work func(context.Context) (int64, er
 					return
 				default:
 				}
-				id := live + 1 + rng.Int64N(int64(*rows)-live)
+				id := live + 1 + rng.Int64N(int64(t.cfg.rows)-live)
 				s := time.Now()
 				var err error
 				if rng.IntN(5) == 0 {
@@ -346,7 +507,7 @@ func (t *target) load(ctx context.Context, work func(context.Context) (int64, er
 	close(stop)
 	wg.Wait()
 	slices.Sort(lat)
-	r := result{n: n, took: took, ops: len(lat), err: err}
+	r := result{n: n, took: took, err: err}
 	if len(lat) > 0 {
 		r.p50, r.p99 = lat[len(lat)/2], lat[len(lat)*99/100]
 	}

@@ -1,0 +1,133 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"math"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestRotation(t *testing.T) {
+	methods := []string{"a", "b", "c"}
+	seen := map[string][3]int{} // method → how often at each position
+	for r := range 3 {
+		for i, m := range rotation(methods, r) {
+			c := seen[m]
+			c[i]++
+			seen[m] = c
+		}
+	}
+	for m, c := range seen {
+		if c != [3]int{1, 1, 1} {
+			t.Errorf("over 3 rounds %s ran at positions %v; want each once", m, c)
+		}
+	}
+	if got := strings.Join(rotation(methods, 1), ""); got != "bca" {
+		t.Errorf("rotation(1) = %s, want bca", got)
+	}
+}
+
+// TestSummarizeMediansPerRoundRatios: the summary is the median of each
+// round's ratio, not the ratio of the medians — the two differ here.
+func TestSummarizeMediansPerRoundRatios(t *testing.T) {
+	sec := func(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
+	m := func(method string, took float64, p99, idle time.Duration) measured {
+		return measured{method: method, rows: 1000, took: sec(took), p99: p99, idle: idle, left: "same"}
+	}
+	ms := time.Millisecond
+	rounds := [][]measured{
+		{m("raw", 1, 4*ms, 2*ms), m("vow", 2, 2*ms, 2*ms)},   // vow 0.50×
+		{m("raw", 10, 4*ms, 2*ms), m("vow", 8, 3*ms, 2*ms)},  // vow 1.25×
+		{m("raw", 2, 4*ms, 2*ms), m("vow", 2.5, 6*ms, 2*ms)}, // vow 0.80×
+	}
+	sums, err := summarize(rounds, "raw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sums) != 2 || sums[1].method != "vow" {
+		t.Fatalf("summaries %+v", sums)
+	}
+	v := sums[1]
+	// Per round 0.5, 1.25, 0.8: median 0.8, spread 0.5–1.25.
+	if !near(v.vsRef.median, 0.8) || !near(v.vsRef.lo, 0.5) || !near(v.vsRef.hi, 1.25) {
+		t.Errorf("throughput vs raw %+v, want 0.80 (0.50–1.25)", v.vsRef)
+	}
+	if !near(v.impact.median, 1.5) || !near(v.impact.lo, 1) || !near(v.impact.hi, 3) {
+		t.Errorf("p99 impact %+v, want 1.50 (1.00–3.00)", v.impact)
+	}
+	if r := sums[0]; !near(r.vsRef.median, 1) || !near(r.impact.median, 2) {
+		t.Errorf("raw against itself %+v", r)
+	}
+
+	// A ratio of medians is not what it reports: rounds where the
+	// method's and the reference's medians come from different rounds.
+	skew := [][]measured{
+		{m("raw", 1, ms, ms), m("vow", 4, ms, ms)},   // 0.25
+		{m("raw", 4, ms, ms), m("vow", 3, ms, ms)},   // 1.33
+		{m("raw", 5, ms, ms), m("vow", 4.5, ms, ms)}, // 1.11
+	}
+	sums, err = summarize(skew, "raw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Medians: raw 4 s, vow 4 s → 1.00 as a ratio of medians; the
+	// per-round median is 1.11.
+	if got := sums[1].vsRef.median; !near(got, 1000/4.5/(1000/5.0)) {
+		t.Errorf("median of per-round ratios = %.3f, want 1.111", got)
+	}
+
+	rounds[2][1].left = "other"
+	if _, err := summarize(rounds, "raw"); err == nil || !strings.Contains(err.Error(), "did not delete the same rows") {
+		t.Errorf("different rows left: err = %v", err)
+	}
+	if _, err := summarize(rounds, "pt"); err == nil {
+		t.Error("a missing reference was not reported")
+	}
+}
+
+func TestSpreadEven(t *testing.T) {
+	if s := spreadOf([]float64{4, 1, 3, 2}); s != (spread{2.5, 1, 4}) {
+		t.Errorf("spreadOf = %+v, want median 2.5, 1–4", s)
+	}
+}
+
+func near(a, b float64) bool { return math.Abs(a-b) < 1e-9 }
+
+// TestHarnessTiny runs the whole harness on a tiny table against both
+// servers: it must build vow, purge with every method (pt-archiver where
+// installed), find that they left the same rows, and print a summary.
+func TestHarnessTiny(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds vow")
+	}
+	ctx := context.Background()
+	bin, cleanup, err := buildVow(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cleanup()
+	cfg := config{rows: 4000, expired: 0.25, kinds: []string{"postgres", "mysql"}, rounds: 2, workers: 2, idle: 100 * time.Millisecond,
+		vow: bin, logf: t.Logf}
+	if p, err := exec.LookPath("pt-archiver"); err == nil {
+		cfg.ptArchiver = p
+	}
+	var out bytes.Buffer
+	if err := run(ctx, cfg, &out); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"| PostgreSQL | vow retention run | 2 |", "| MariaDB | raw DELETE | 2 |", "| MariaDB | 2 | 2 |"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, out.String())
+		}
+	}
+	if cfg.ptArchiver != "" && !strings.Contains(out.String(), "| MariaDB | pt-archiver | 2 |") {
+		t.Errorf("pt-archiver is installed but not in the report:\n%s", out.String())
+	}
+	// Every method removed the expired rows, 1000 of 4000.
+	if strings.Count(out.String(), "| 1000 |") < 8 {
+		t.Errorf("not every purge removed 1000 rows:\n%s", out.String())
+	}
+}
