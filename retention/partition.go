@@ -2,7 +2,10 @@ package retention
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"regexp"
@@ -234,6 +237,16 @@ func (j *job) drop(ctx context.Context, c *conn, p partition, count *int64) erro
 	db := c.c.DB()
 	switch j.d.Kind() {
 	case "postgres":
+		// Two transactions. The first detaches the partition and renames
+		// it to a name that marks it as Vow's to drop: catalog changes
+		// only, so the table's lock — which the application's statements
+		// queue behind — is held for a millisecond. The second drops it;
+		// that commit truncates its files (tens of milliseconds per
+		// million rows) under a lock on the detached table alone. A run
+		// that stops in between leaves the renamed table, which the next
+		// run drops first (leftovers).
+		schema, _, _ := strings.Cut(p.name, ".")
+		purged := j.purgeName()
 		tx, err := db.BeginTx(ctx, nil)
 		if err != nil {
 			return err
@@ -242,24 +255,19 @@ func (j *job) drop(ctx context.Context, c *conn, p partition, count *int64) erro
 		if _, err := tx.ExecContext(ctx, fmt.Sprintf("SET LOCAL lock_timeout = '%dms'", partitionLockWait.Milliseconds())); err != nil {
 			return err
 		}
-		// Detach and drop in one transaction: a failure leaves the
-		// partition attached, with its rows. Detached, it is a table of
-		// its own, locked by this transaction.
 		if _, err := tx.ExecContext(ctx, "ALTER TABLE "+j.tbl()+" DETACH PARTITION "+j.d.Ident(p.name)); err != nil {
 			if isLockTimeout(err) {
 				return errPartitionBusy
 			}
 			return err
 		}
-		if count != nil {
-			if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM "+j.d.Ident(p.name)).Scan(count); err != nil {
-				return err
-			}
-		}
-		if _, err := tx.ExecContext(ctx, "DROP TABLE "+j.d.Ident(p.name)); err != nil {
+		if _, err := tx.ExecContext(ctx, "ALTER TABLE "+j.d.Ident(p.name)+" RENAME TO "+j.d.Ident(purged)); err != nil {
 			return err
 		}
-		return tx.Commit()
+		if err := tx.Commit(); err != nil {
+			return err
+		}
+		return j.dropPurged(ctx, db, schema+"."+purged, count)
 	case "mysql":
 		// MySQL's DDL commits on its own, and DROP PARTITION waits for
 		// its metadata lock without a bound we can set per statement
@@ -275,7 +283,7 @@ func (j *job) drop(ctx context.Context, c *conn, p partition, count *int64) erro
 		if _, err := conn.ExecContext(ctx, fmt.Sprintf("SET SESSION lock_wait_timeout = %d", max(1, int(partitionLockWait.Seconds())))); err != nil {
 			return err
 		}
-		tmp := j.d.Ident(fmt.Sprintf("vow_purge_%s_%d", p.name, time.Now().UnixNano()%1e9))
+		tmp := j.d.Ident(j.purgeName())
 		if _, err := conn.ExecContext(ctx, "CREATE TABLE "+tmp+" LIKE "+j.tbl()); err != nil {
 			return err
 		}
@@ -299,7 +307,7 @@ func (j *job) drop(ctx context.Context, c *conn, p partition, count *int64) erro
 				// Dropping them now would remove rows no report counts:
 				// they stay, out of the table, for an operator to see.
 				keep = true
-				return fmt.Errorf("the rows of partition %s were moved to table %s and could not be counted there (drop it once counted): %w", p.name, tmp, err)
+				return fmt.Errorf("the rows of partition %s were moved to table %s and could not be counted there (the next run counts and drops them): %w", p.name, tmp, err)
 			}
 		}
 		// A row written into the partition since the exchange (an old
@@ -362,6 +370,78 @@ func estimate(parts []partition) (n int64) {
 		n += max(p.est, 0)
 	}
 	return n
+}
+
+// purgeName names a table of rows on their way out of the rule's table:
+// a detached partition (PostgreSQL), an exchanged one (MySQL). The prefix
+// is the table's own, so that the next run can find what a stopped one
+// left.
+func (j *job) purgeName() string {
+	var rnd [4]byte
+	_, _ = rand.Read(rnd[:])
+	return j.purgePrefix() + hex.EncodeToString(rnd[:])
+}
+
+func (j *job) purgePrefix() string {
+	sum := sha256.Sum256([]byte(j.sys.Name + ":" + j.table.Name))
+	return "vow_purge_" + hex.EncodeToString(sum[:4]) + "_"
+}
+
+// dropPurged drops a table of rows on their way out, counting them first
+// when count is set.
+func (j *job) dropPurged(ctx context.Context, db *sql.DB, name string, count *int64) error {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = tx.Rollback() }()
+	if count != nil {
+		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM "+j.d.Ident(name)).Scan(count); err != nil {
+			return err
+		}
+	}
+	if _, err := tx.ExecContext(ctx, "DROP TABLE "+j.d.Ident(name)); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// leftovers lists the tables of rows on their way out that an earlier run
+// of this rule left (it stopped between moving the rows out and dropping
+// them), with their statistics' estimate.
+func (j *job) leftovers(ctx context.Context, c *conn) ([]partition, error) {
+	if j.wholePartitionsWhy() != "" {
+		return nil, nil
+	}
+	var q string
+	switch j.d.Kind() {
+	case "postgres":
+		q = `SELECT n.nspname || '.' || c.relname, c.reltuples::bigint FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind = 'r' AND starts_with(c.relname, $1) ORDER BY 1`
+	case "mysql":
+		q = `SELECT TABLE_NAME, COALESCE(TABLE_ROWS, -1) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND LEFT(TABLE_NAME, CHAR_LENGTH(?)) = ? ORDER BY 1`
+	default:
+		return nil, nil
+	}
+	prefix := j.purgePrefix()
+	args := []any{prefix}
+	if j.d.Kind() == "mysql" {
+		args = append(args, prefix)
+	}
+	rows, err := c.c.DB().QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []partition
+	for rows.Next() {
+		var p partition
+		if err := rows.Scan(&p.name, &p.est); err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
 }
 
 // isLockTimeout reports whether err is a lock wait that ran out: PostgreSQL

@@ -2,6 +2,8 @@ package retention_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"slices"
 	"strings"
@@ -180,5 +182,58 @@ func TestPartitionsNotDroppedWhenReferenced(t *testing.T) {
 	}
 	if rp := planOf(plan, "events"); len(rp.Partitions) != 0 || !anyContains(rp.Warnings, "other rows depend on its rows") {
 		t.Errorf("plan: %+v; want no partition dropped whole, and why", rp)
+	}
+}
+
+// TestLeftoverOfAStoppedRunIsDropped: a run that stopped after moving a
+// partition's rows out of the table (detached and renamed on PostgreSQL,
+// exchanged into a copy on MariaDB) and before dropping them leaves a
+// table named for the rule's table; the next run drops it and reports it.
+// A table of another name is not touched.
+func TestLeftoverOfAStoppedRunIsDropped(t *testing.T) {
+	t.Parallel()
+	sum := sha256.Sum256([]byte("app:events"))
+	leftover := "vow_purge_" + hex.EncodeToString(sum[:4]) + "_0badf00d"
+	for _, kind := range []string{"postgres", "mysql"} {
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			ddl := partitionSchema(kind)
+			switch kind {
+			case "postgres":
+				ddl += "ALTER TABLE events DETACH PARTITION events_2026_06;\nALTER TABLE events_2026_06 RENAME TO " + leftover + ";\n" +
+					"CREATE TABLE vow_purge_other (id int);\n"
+			case "mysql":
+				ddl += "CREATE TABLE " + leftover + " LIKE events;\nALTER TABLE " + leftover + " REMOVE PARTITIONING;\n" +
+					"ALTER TABLE events EXCHANGE PARTITION p2026_06 WITH TABLE " + leftover + ";\n" +
+					"CREATE TABLE vow_purge_other (id int);\n"
+			}
+			f := newFixtureSchema(t, kind, ddl, partitionPolicy)
+			moved := f.count(t, "SELECT count(*) FROM "+leftover)
+			if moved == 0 {
+				t.Fatal("the fixture moved no rows out")
+			}
+			rep, err := f.engine.Run(context.Background(), retention.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			rr := resultOf(rep, "events")
+			if rr.Status != "done" || !anyContains(rr.Partitions, leftover) {
+				t.Fatalf("run: %+v; want done, %s among the partitions", rr, leftover)
+			}
+			tables := map[string]string{
+				"postgres": "SELECT count(*) FROM pg_class WHERE relname = ?",
+				"mysql":    "SELECT count(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?",
+			}[kind]
+			if n := f.count(t, tables, leftover); n != 0 {
+				t.Errorf("the leftover %s is still there", leftover)
+			}
+			if n := f.count(t, tables, "vow_purge_other"); n != 1 {
+				t.Errorf("a table of another name was dropped")
+			}
+			// Its rows are reported: counted (never analysed) or estimated.
+			if got := rr.Rows + rr.PartitionRows; got < int64(moved) {
+				t.Errorf("run reports %d rows, want at least the %d left over", got, moved)
+			}
+		})
 	}
 }

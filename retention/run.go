@@ -244,6 +244,28 @@ func (e *Engine) runRule(ctx context.Context, cs *conns, i int, runID string, op
 		}
 		return rr
 	}
+	// Rows a stopped run moved out of the table but did not drop go first.
+	left, err := j.leftovers(ctx, c)
+	if err != nil {
+		return fail(c.c.Translate(ctx, "list what an earlier run left of "+j.table.Name, err))
+	}
+	for _, p := range left {
+		var n int64
+		var count *int64
+		if p.est < 0 {
+			count = &n
+		}
+		if err := j.dropPurged(ctx, c.c.DB(), p.name, count); err != nil {
+			return fail(c.c.Translate(ctx, "drop "+p.name+", left by an earlier run of the rule", err))
+		}
+		if count != nil {
+			rr.Rows += n
+		} else {
+			rr.PartitionRows += p.est
+		}
+		rr.Partitions = append(rr.Partitions, p.name)
+		e.logger().Info("retention: dropped the rows an earlier run had moved out", "rule", r.Name, "table", p.name)
+	}
 	var dropped []partition
 	for _, p := range parts {
 		if err := context.Cause(ctx); err != nil {
