@@ -308,6 +308,9 @@ func (t *target) fill(ctx context.Context) error {
 			`CREATE INDEX events_created_at ON events (created_at)`,
 			`CREATE INDEX events_account ON events (account_id)`,
 			`VACUUM ANALYZE events`,
+			// The build's WAL is flushed now, not by a checkpoint in the
+			// middle of a measurement.
+			`CHECKPOINT`,
 		}
 	case "mysql":
 		stmts = []string{
