@@ -757,6 +757,58 @@ func TestKeepConnections(t *testing.T) {
 	}
 }
 
+// TestPrepare: a service whose datastores were prepared (opened, their
+// schemas read, in the background) carries out requests as one that was
+// not; a datastore that cannot be reached fails the request as it would
+// have, and Close does not wait for a dial nothing needs.
+func TestPrepare(t *testing.T) {
+	t.Parallel()
+	// Nothing listens on port 1; the dial fails at once or within the
+	// timeout, and Close cuts it short.
+	const down = "postgres://postgres@127.0.0.1:1/none?sslmode=disable&connect_timeout=5"
+	for _, tc := range []struct {
+		name string
+		down bool
+	}{{"reachable", false}, {"down", true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t, "postgres")
+			if tc.down {
+				f.resolver.LookupEnv = func(k string) (string, bool) {
+					return map[string]string{"APP_DSN": down, "BILLING_DSN": f.bill}[k], true
+				}
+				f.svc.Datastores = f.resolver
+			}
+			f.svc.KeepConnections = true
+			f.svc.Prepare(t.Context())
+			r := create(t, f, trusted(dsr.Erasure, dsr.Identities{"email": "ada@example.com"}))
+			got, err := f.svc.Run(t.Context(), r.ID, nil)
+			if tc.down {
+				if !errors.Is(err, dsr.ErrWaiting) || !errors.Is(err, connector.ErrUnreachable) || got.Status != dsr.Waiting {
+					t.Fatalf("Run with the app database down after Prepare: %s, %v; want waiting, ErrWaiting wrapping ErrUnreachable", got.Status, err)
+				}
+			} else {
+				if err != nil || got.Status != dsr.Completed {
+					t.Fatalf("Run after Prepare: %s, %v", got.Status, err)
+				}
+				checkErased(t, f)
+			}
+			if err := f.svc.Close(); err != nil {
+				t.Fatal(err)
+			}
+			// Prepared again and closed at once: Close ends the dial.
+			start := time.Now()
+			f.svc.Prepare(t.Context())
+			if err := f.svc.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if d := time.Since(start); d > 2*time.Second {
+				t.Errorf("Close right after Prepare took %s", d)
+			}
+		})
+	}
+}
+
 // TestErasureUnderHold: a subject under legal hold is not erased, and the
 // certificate says why.
 func TestErasureUnderHold(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strconv"
@@ -435,7 +436,17 @@ func (c *conns) get(ctx context.Context, system string) (connector.SQL, error) {
 		return x, nil
 	}
 	if c.s.KeepConnections {
+		if err := c.s.prepared(ctx, system); err != nil {
+			return nil, err
+		}
 		c.s.poolMu.Lock()
+		// Prepare's failure, once, as if this call had failed: the
+		// next call tries again, as it would have without Prepare.
+		if err := c.s.prepareErr[system]; err != nil {
+			delete(c.s.prepareErr, system)
+			c.s.poolMu.Unlock()
+			return nil, fmt.Errorf("dsr: open system %s: %w", system, err)
+		}
 		x := c.s.pools[system]
 		c.s.poolMu.Unlock()
 		if x != nil {
@@ -473,8 +484,83 @@ func (c *conns) close() {
 	}
 }
 
-// Close closes the connections kept across runs (KeepConnections).
+// Prepare opens the pool of each datastore the policy declares tables in
+// and reads its live schema, in the background: a one-shot command (vow
+// request create --run) calls it first and opens its state store and keys
+// meanwhile, instead of starting on the datastores only once its request
+// needs them. A request that needs a datastore still being prepared waits
+// for it. It needs KeepConnections, else it does nothing. A datastore
+// that cannot be opened fails the first request to need it, with the same
+// error, as if that request had tried; later ones try again. A schema
+// that cannot be read is read again by the request.
+func (s *Service) Prepare(ctx context.Context) {
+	if !s.KeepConnections || s.Datastores == nil {
+		return
+	}
+	s.poolMu.Lock()
+	defer s.poolMu.Unlock()
+	// Close ends what is still under way: a command that stops early (a
+	// request refused) does not wait for a datastore it never needed.
+	ctx, s.stopPrepare = context.WithCancel(ctx)
+	for _, sys := range s.Policy.Systems {
+		if sys.Kind == "webhook" || len(sys.Tables) == 0 || s.pools[sys.Name] != nil || s.preparing[sys.Name] != nil {
+			continue
+		}
+		done := make(chan struct{})
+		if s.preparing == nil {
+			s.preparing = map[string]chan struct{}{}
+		}
+		s.preparing[sys.Name] = done
+		go func() {
+			defer close(done)
+			x, err := s.Datastores.Open(ctx, sys)
+			s.poolMu.Lock()
+			if err != nil {
+				if s.prepareErr == nil {
+					s.prepareErr = map[string]error{}
+				}
+				s.prepareErr[sys.Name] = err
+				s.poolMu.Unlock()
+				return
+			}
+			if s.pools == nil {
+				s.pools = map[string]connector.SQL{}
+			}
+			s.pools[sys.Name] = x
+			s.poolMu.Unlock()
+			_, _ = s.readSchema(ctx, sys.Name, x)
+		}()
+	}
+}
+
+// prepared waits until Prepare is done with system, if it started on it.
+func (s *Service) prepared(ctx context.Context, system string) error {
+	s.poolMu.Lock()
+	done := s.preparing[system]
+	s.poolMu.Unlock()
+	if done == nil {
+		return nil
+	}
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
+}
+
+// Close closes the connections kept across runs (KeepConnections), once
+// Prepare is done with them.
 func (s *Service) Close() error {
+	s.poolMu.Lock()
+	waits := slices.Collect(maps.Values(s.preparing))
+	if s.stopPrepare != nil {
+		s.stopPrepare()
+	}
+	s.poolMu.Unlock()
+	for _, done := range waits {
+		<-done
+	}
 	s.poolMu.Lock()
 	defer s.poolMu.Unlock()
 	var errs []error
@@ -694,12 +780,20 @@ func tuples(ctx context.Context, db querier, c connector.SQL, op, q string, args
 // a few minutes: the checks of a run (identity types, the brake's foreign
 // keys) need it, and a schema rarely changes under a running request.
 func (s *Service) schema(ctx context.Context, system string, c connector.SQL) (*connector.Schema, error) {
+	if err := s.prepared(ctx, system); err != nil {
+		return nil, err
+	}
 	s.poolMu.Lock()
 	cached, ok := s.schemas[system]
 	s.poolMu.Unlock()
 	if ok && s.now().Sub(cached.at) < schemaTTL {
 		return cached.schema, nil
 	}
+	return s.readSchema(ctx, system, c)
+}
+
+// readSchema reads a system's live structure and keeps it.
+func (s *Service) readSchema(ctx context.Context, system string, c connector.SQL) (*connector.Schema, error) {
 	sc, err := c.Introspect(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("dsr: read the structure of system %s: %w", system, err)

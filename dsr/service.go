@@ -79,6 +79,11 @@ type Service struct {
 	poolMu         sync.Mutex
 	pools          map[string]connector.SQL
 	schemas        map[string]cachedSchema
+	// preparing holds, per system, a channel Prepare closes when it is
+	// done with the system's pool and schema.
+	preparing   map[string]chan struct{}
+	prepareErr  map[string]error
+	stopPrepare context.CancelFunc
 	// crashHook, when set (tests), is called at each step boundary of an
 	// erasure with the point's name; it may panic to simulate a crash.
 	crashHook func(point string)

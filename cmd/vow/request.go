@@ -31,32 +31,43 @@ import (
 )
 
 // newRequestService wires a dsr.Service for the CLI and returns a function
-// releasing what it opened.
-func (a *app) newRequestService(cmd *cobra.Command, file string) (*dsr.Service, func(), error) {
+// releasing what it opened. With prepare (the commands that carry out a
+// request) the datastores are opened and their schemas read while the
+// state store and the keys are.
+func (a *app) newRequestService(cmd *cobra.Command, file string, prepare bool) (*dsr.Service, func(), error) {
 	p, err := a.loadValidPolicy(file)
 	if err != nil {
 		return nil, nil, err
 	}
 	a.trace.mark("policy loaded")
+	// One pool per datastore for the whole command: creating a request
+	// reads the live schema to check the identities, and running it
+	// right after (--run, or run with several IDs) would otherwise dial
+	// again and find a new server session with cold caches.
+	svc := &dsr.Service{Policy: p, Datastores: datastore.Resolver{BaseDir: filepath.Dir(file)}, KeepConnections: true}
+	if prepare {
+		svc.Prepare(cmd.Context())
+	}
 	store, err := a.openState(cmd)
 	if err != nil {
+		svc.Close()
 		return nil, nil, err
 	}
 	a.trace.mark("state store opened")
 	k, err := a.openKeyring(cmd, a.dataDir, store)
-	if err != nil {
-		store.Close()
-		return nil, nil, err
+	if err == nil {
+		a.trace.mark("keys loaded")
+		// Services that answer later call back to vow serve at VOW_BASE_URL.
+		err = wireRequests(svc, store, k, a.dataDir, os.Getenv("VOW_BASE_URL"), a.logger, true, nil)
 	}
-	a.trace.mark("keys loaded")
-	// Services that answer later call back to vow serve at VOW_BASE_URL.
-	svc, err := requestService(p, store, k, filepath.Dir(file), a.dataDir, os.Getenv("VOW_BASE_URL"), a.logger, true, nil)
 	if err != nil {
+		svc.Close()
 		store.Close()
 		return nil, nil, err
 	}
 	a.trace.mark("service wired")
 	return svc, func() {
+		svc.Close()
 		store.Close()
 		a.trace.mark("state store closed")
 	}, nil
@@ -64,42 +75,49 @@ func (a *app) newRequestService(cmd *cobra.Command, file string) (*dsr.Service, 
 
 // requestService wires the request service the same way for the CLI, the
 // demo and vow serve: the policy's datastores (relative to policyDir),
-// packages in the data directory's exports, legal holds, consent history
-// erased with every erasure (through cons, or a consent service of its
-// own when nil), and — with mail — email codes through $VOW_SMTP_URL.
+// and the rest as wireRequests does.
 func requestService(p *policy.Policy, store *state.Store, k *keyring.Keyring, policyDir, dataDir, baseURL string, logger *slog.Logger, mail bool, cons *consent.Service) (*dsr.Service, error) {
-	if cons == nil {
-		cons = newConsent(context.Background(), store, p, k, logger)
+	svc := &dsr.Service{Policy: p, Datastores: datastore.Resolver{BaseDir: policyDir}}
+	if err := wireRequests(svc, store, k, dataDir, baseURL, logger, mail, cons); err != nil {
+		return nil, err
 	}
-	svc := &dsr.Service{
-		Policy: p, Store: store, Keys: k,
-		Datastores: datastore.Resolver{BaseDir: policyDir},
-		ExportDir:  filepath.Join(dataDir, "exports"),
-		BaseURL:    baseURL,
-		Logger:     logger,
-		Holds:      hold.New(store),
-		EraseHooks: []func(context.Context, dsr.Identities) ([]dsr.TableRecord, error){
-			consentEraser(cons), policyEraser(&versions.Service{Store: store, Keys: k}),
-		},
+	return svc, nil
+}
+
+// wireRequests completes a request service that has its policy and
+// datastores: packages in the data directory's exports, legal holds,
+// consent history erased with every erasure (through cons, or a consent
+// service of its own when nil), and — with mail — email codes through
+// $VOW_SMTP_URL.
+func wireRequests(svc *dsr.Service, store *state.Store, k *keyring.Keyring, dataDir, baseURL string, logger *slog.Logger, mail bool, cons *consent.Service) error {
+	if cons == nil {
+		cons = newConsent(context.Background(), store, svc.Policy, k, logger)
+	}
+	svc.Store, svc.Keys = store, k
+	svc.ExportDir = filepath.Join(dataDir, "exports")
+	svc.BaseURL, svc.Logger = baseURL, logger
+	svc.Holds = hold.New(store)
+	svc.EraseHooks = []func(context.Context, dsr.Identities) ([]dsr.TableRecord, error){
+		consentEraser(cons), policyEraser(&versions.Service{Store: store, Keys: k}),
 	}
 	if !mail {
-		return svc, nil
+		return nil
 	}
 	m, err := mailer.FromEnv()
 	switch {
 	case err == nil:
 		svc.Mailer = m
 	case !errors.Is(err, mailer.ErrNotConfigured):
-		return nil, err
+		return err
 	}
-	return svc, nil
+	return nil
 }
 
 // withRequests wraps a command body that needs the request service: it
 // opens the policy, state store and keys first and closes them after.
 func (a *app) withRequests(file *string, run func(cmd *cobra.Command, svc *dsr.Service, args []string) error) func(*cobra.Command, []string) error {
 	return func(cmd *cobra.Command, args []string) error {
-		svc, done, err := a.newRequestService(cmd, *file)
+		svc, done, err := a.newRequestService(cmd, *file, false)
 		if err != nil {
 			return err
 		}
@@ -315,7 +333,7 @@ duplicate of the first.`,
 				}
 				n.Changes[k] = v
 			}
-			svc, done, err := a.newRequestService(cmd, *file)
+			svc, done, err := a.newRequestService(cmd, *file, true)
 			if err != nil {
 				return err
 			}
@@ -356,7 +374,7 @@ It is safe to run again after a crash: finished work is not repeated.`,
 			if len(args) == 0 && !due {
 				return errors.New("name the requests to run, or use --due")
 			}
-			svc, done, err := a.newRequestService(cmd, *file)
+			svc, done, err := a.newRequestService(cmd, *file, true)
 			if err != nil {
 				return err
 			}
