@@ -79,17 +79,20 @@ func (a *app) openRetention(cmd *cobra.Command, file string, needPolicy bool) (*
 		if err := refuseStarter(file, p); err != nil {
 			return nil, err
 		}
+		a.trace.mark("policy loaded")
 	}
 	store, err := a.openState(cmd)
 	if err != nil {
 		return nil, err
 	}
+	a.trace.mark("state store opened")
 	env.store = store
 	k, err := a.openKeyring(cmd, a.dataDir, store)
 	if err != nil {
 		store.Close()
 		return nil, err
 	}
+	a.trace.mark("keys loaded")
 	env.engine = &retention.Engine{
 		Policy:     p,
 		Datastores: datastore.Resolver{BaseDir: filepath.Dir(file)},
@@ -289,6 +292,7 @@ Exit status: 0 all done (or stopped by the budget), 1 a rule failed,
 				opt.Progress = progressPrinter(a.stderr)
 			}
 			rep, err := env.engine.Run(cmd.Context(), opt)
+			a.trace.mark("run finished")
 			if opt.Progress != nil {
 				fmt.Fprint(a.stderr, "\r\033[K")
 			}
