@@ -122,6 +122,30 @@ func summarize(rounds [][]measured, ref string) ([]summary, error) {
 	return out, nil
 }
 
+// versus compares two methods round by round: a's throughput over b's,
+// and a's p99 impact over b's, each as the median of per-round ratios.
+// ok is false when a round lacks one of them.
+func versus(rounds [][]measured, a, b string) (rate, p99 spread, ok bool) {
+	var rs, ps []float64
+	for _, round := range rounds {
+		var ma, mb *measured
+		for i := range round {
+			switch round[i].method {
+			case a:
+				ma = &round[i]
+			case b:
+				mb = &round[i]
+			}
+		}
+		if ma == nil || mb == nil {
+			return spread{}, spread{}, false
+		}
+		rs = append(rs, ma.rate()/mb.rate())
+		ps = append(ps, float64(ma.p99)/float64(mb.p99))
+	}
+	return spreadOf(rs), spreadOf(ps), len(rs) > 0
+}
+
 // writeRounds prints every measurement, round by round: the raw output
 // the summary is computed from.
 func writeRounds(w io.Writer, kind string, rounds [][]measured) {

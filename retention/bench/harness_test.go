@@ -88,6 +88,25 @@ func TestSummarizeMediansPerRoundRatios(t *testing.T) {
 	}
 }
 
+func TestVersus(t *testing.T) {
+	m := func(method string, took time.Duration, p99 time.Duration) measured {
+		return measured{method: method, rows: 100, took: took, p99: p99}
+	}
+	ms := time.Millisecond
+	rounds := [][]measured{
+		{m("vow", 1*time.Second, 4*ms), m("pt", 2*time.Second, 8*ms)}, // 2×, p99 0.5×
+		{m("pt", 3*time.Second, 2*ms), m("vow", 2*time.Second, 3*ms)}, // 1.5×, p99 1.5×
+		{m("vow", 1*time.Second, 2*ms), m("pt", 1*time.Second, 2*ms)}, // 1×, p99 1×
+	}
+	rate, p99, ok := versus(rounds, "vow", "pt")
+	if !ok || !near(rate.median, 1.5) || !near(rate.lo, 1) || !near(rate.hi, 2) || !near(p99.median, 1) {
+		t.Errorf("versus = %+v, %+v, %v; want throughput 1.5 (1–2), p99 1.0", rate, p99, ok)
+	}
+	if _, _, ok := versus(rounds, "vow", "raw"); ok {
+		t.Error("versus a method no round has: ok")
+	}
+}
+
 func TestSpreadEven(t *testing.T) {
 	if s := spreadOf([]float64{4, 1, 3, 2}); s != (spread{2.5, 1, 4}) {
 		t.Errorf("spreadOf = %+v, want median 2.5, 1–4", s)

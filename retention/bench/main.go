@@ -145,6 +145,9 @@ func run(ctx context.Context, cfg config, w io.Writer) error {
 		writeRounds(w, dbLabel(kind), rounds)
 		fmt.Fprintln(w)
 		writeSummary(w, dbLabel(kind), methodRaw, sums)
+		if rate, p99, ok := versus(rounds, methodVow, methodPTArchiver); ok {
+			fmt.Fprintf(w, "\n%s: vow retention run / pt-archiver, per round: throughput %s, workload p99 %s\n", dbLabel(kind), rate, p99)
+		}
 		fmt.Fprintln(w)
 	}
 	return nil
