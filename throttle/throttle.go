@@ -294,7 +294,11 @@ func (t *Throttle) read(ctx context.Context) {
 	t.probed = t.now()
 	l, err := t.probe.Load(ctx)
 	if err != nil {
+		// A stale reading would keep a run backing off (or waiting) on
+		// load it can no longer see: batch times alone decide until a
+		// probe answers again.
 		t.stats.ProbeErrors++
+		t.load = Load{}
 		return
 	}
 	t.load = l

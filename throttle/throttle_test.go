@@ -174,6 +174,27 @@ func TestCriticalWaitsThenGivesUp(t *testing.T) {
 	})
 }
 
+// failing answers with a busy load once, then fails.
+type failing struct{ calls int }
+
+func (f *failing) Load(context.Context) (Load, error) {
+	f.calls++
+	if f.calls == 1 {
+		return Load{LockWaits: 10}, nil
+	}
+	return Load{}, errors.New("permission denied")
+}
+
+func TestProbeErrorForgetsTheLoad(t *testing.T) {
+	th := New(Config{Start: 1000, MaxBatch: 1000, ProbeEvery: time.Millisecond}, &failing{})
+	c := fake(th)
+	c.batch(t, th, 10*time.Millisecond) // lock_waits 10 ≥ 4: backs off
+	c.batch(t, th, 10*time.Millisecond) // the probe fails: no load to back off for
+	if st := th.Stats(); st.Backoffs != 1 || st.ProbeErrors != 1 {
+		t.Errorf("stats %+v: want one backoff, then none on a failed probe", st)
+	}
+}
+
 func TestProbesAreSpaced(t *testing.T) {
 	p := &loads{seq: []Load{{}}}
 	th := New(Config{ProbeEvery: time.Second}, p)
