@@ -30,6 +30,7 @@ import (
 type partition struct {
 	name  string // as the database names it; schema-qualified on PostgreSQL
 	bound string // the upper bound, as the catalog writes it
+	lower string // PostgreSQL: the lower bound ("" for MINVALUE)
 	// est is the statistics' estimate of its rows (PostgreSQL reltuples,
 	// InnoDB's TABLE_ROWS); -1 when the partition was never analysed.
 	est int64
@@ -87,7 +88,7 @@ WHERE i.inhparent = to_regclass($1) ORDER BY 3`, j.d.Ident(j.table.Name))
 			if err := rows.Scan(&schema, &name, &bound, &est); err != nil {
 				return nil, err
 			}
-			upper, ok := pgUpperBound(bound)
+			lower, upper, ok := pgBounds(bound)
 			if !ok {
 				continue // DEFAULT, MAXVALUE, or a bound of another form
 			}
@@ -97,7 +98,7 @@ WHERE i.inhparent = to_regclass($1) ORDER BY 3`, j.d.Ident(j.table.Name))
 			}
 			j.pgTimeType = typ
 			if expired {
-				out = append(out, partition{name: schema + "." + name, bound: upper, est: est})
+				out = append(out, partition{name: schema + "." + name, lower: lower, bound: upper, est: est})
 			}
 		}
 		return out, rows.Err()
@@ -157,15 +158,16 @@ var pgTimeType = regexp.MustCompile(`^(date|timestamp(\(\d\))?( with(out)? time 
 
 // pgRangeBound is a range partition's bound of one column:
 // FOR VALUES FROM ('…') TO ('…').
-var pgRangeBound = regexp.MustCompile(`^FOR VALUES FROM \((?:'(?:[^']|'')*'|MINVALUE)\) TO \('((?:[^']|'')*)'\)$`)
+var pgRangeBound = regexp.MustCompile(`^FOR VALUES FROM \((?:'((?:[^']|'')*)'|(MINVALUE))\) TO \('((?:[^']|'')*)'\)$`)
 
-// pgUpperBound returns the text of a range partition's upper bound.
-func pgUpperBound(bound string) (string, bool) {
+// pgBounds returns the text of a range partition's lower bound ("" for
+// MINVALUE) and upper bound.
+func pgBounds(bound string) (lower, upper string, ok bool) {
 	m := pgRangeBound.FindStringSubmatch(bound)
 	if m == nil {
-		return "", false
+		return "", "", false
 	}
-	return strings.ReplaceAll(m[1], "''", "'"), true
+	return strings.ReplaceAll(m[1], "''", "'"), strings.ReplaceAll(m[3], "''", "'"), true
 }
 
 // mysqlFunctions are the partitioning functions whose order follows the
@@ -333,8 +335,8 @@ func (j *job) drop(ctx context.Context, c *conn, p partition, count *int64) erro
 
 // outside returns the count's source and conditions narrowed to the rows
 // outside the partitions about to be dropped: on PostgreSQL (partitioned
-// by the rule's column alone) the rows at or after the highest dropped
-// bound; on MySQL the partitions kept, by name.
+// by the rule's column alone) the rows outside their ranges; on MySQL the
+// partitions kept, by name.
 func (j *job) outside(drop []partition, conds ...cond) (string, []cond) {
 	if len(drop) == 0 {
 		return j.tbl(), conds
@@ -349,11 +351,16 @@ func (j *job) outside(drop []partition, conds ...cond) (string, []cond) {
 		}
 		return j.tbl() + " PARTITION (" + strings.Join(names, ", ") + ")", conds
 	}
-	// At or after every dropped partition's upper bound (whatever order
-	// the catalog listed them in).
+	// Outside every dropped partition's range — not merely above them: a
+	// DEFAULT partition can hold rows older than any bound.
 	var floor []cond
 	for _, p := range drop {
-		floor = append(floor, cond{sql: j.col(j.rule.From) + " >= CAST(? AS " + j.pgTimeType + ")", args: []any{p.bound}})
+		col, typ := j.col(j.rule.From), j.pgTimeType
+		if p.lower == "" {
+			floor = append(floor, cond{sql: col + " >= CAST(? AS " + typ + ")", args: []any{p.bound}})
+			continue
+		}
+		floor = append(floor, cond{sql: col + " < CAST(? AS " + typ + ") OR " + col + " >= CAST(? AS " + typ + ")", args: []any{p.lower, p.bound}})
 	}
 	out := make([]cond, len(conds))
 	for i, c := range conds {

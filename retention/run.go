@@ -302,7 +302,8 @@ func (e *Engine) runRule(ctx context.Context, cs *conns, i int, runID string, op
 		cp = &checkpoint{Rule: r.Name, Cutoff: j.cutoff}
 	}
 	cp.RunID = runID
-	total := rp.Rows
+	// Progress counts the partitions' rows too: done, and expected.
+	total := rp.Rows + rr.Rows + rr.PartitionRows
 	after := cp.LastKey
 	saved := time.Now()
 	th := throttle.New(e.throttleConfig(opt), throttle.ProberFor(j.d.Kind(), c.c.DB()))
@@ -427,7 +428,7 @@ func (e *Engine) runRule(ctx context.Context, cs *conns, i int, runID string, op
 			saved = time.Now()
 		}
 		if opt.Progress != nil {
-			opt.Progress(Progress{Rule: r.Name, Done: rr.Rows, Total: total, Cascaded: rr.Cascaded, Elapsed: time.Since(start)})
+			opt.Progress(Progress{Rule: r.Name, Done: rr.Rows + rr.PartitionRows, Total: total, Cascaded: rr.Cascaded, Elapsed: time.Since(start)})
 		}
 		if last {
 			break
