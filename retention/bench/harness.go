@@ -36,6 +36,9 @@ type measured struct {
 	// p50, p99 of the workload while the purge ran; idle its p99 on the
 	// same freshly built table just before.
 	p50, p99, idle time.Duration
+	// The same p99 for reads and for writes alone, during the purge and
+	// idle.
+	readP99, writeP99, idleReadP99, idleWriteP99 time.Duration
 	// left fingerprints the rows left (count and sum of ids): every
 	// method of a round must leave the same.
 	left string
@@ -149,12 +152,13 @@ func versus(rounds [][]measured, a, b string) (rate, p99 spread, ok bool) {
 // writeRounds prints every measurement, round by round: the raw output
 // the summary is computed from.
 func writeRounds(w io.Writer, kind string, rounds [][]measured) {
-	fmt.Fprintln(w, "| database | round | order | method | rows | time | rows/s | workload p50 | p99 | idle p99 | p99 / idle |")
-	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|")
+	fmt.Fprintln(w, "| database | round | order | method | rows | time | rows/s | workload p50 | p99 | idle p99 | p99 / idle | reads p99 (idle) | writes p99 (idle) |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 	for i, round := range rounds {
 		for j, m := range round {
-			fmt.Fprintf(w, "| %s | %d | %d | %s | %d | %s | %.0f | %s | %s | %s | %.2f× |\n", kind, i+1, j+1, m.method, m.rows,
-				m.took.Round(time.Millisecond), m.rate(), ms(m.p50), ms(m.p99), ms(m.idle), m.impact())
+			fmt.Fprintf(w, "| %s | %d | %d | %s | %d | %s | %.0f | %s | %s | %s | %.2f× | %s (%s) | %s (%s) |\n", kind, i+1, j+1, m.method, m.rows,
+				m.took.Round(time.Millisecond), m.rate(), ms(m.p50), ms(m.p99), ms(m.idle), m.impact(),
+				ms(m.readP99), ms(m.idleReadP99), ms(m.writeP99), ms(m.idleWriteP99))
 		}
 	}
 }

@@ -211,7 +211,8 @@ func measure(ctx context.Context, cfg config, kind string) ([][]measured, error)
 			if err != nil {
 				return nil, err
 			}
-			got := measured{method: m, rows: res.n, took: res.took, p50: res.p50, p99: res.p99, idle: idle.p99, left: left}
+			got := measured{method: m, rows: res.n, took: res.took, p50: res.p50, p99: res.p99, idle: idle.p99, left: left,
+				readP99: res.readP99, writeP99: res.writeP99, idleReadP99: idle.readP99, idleWriteP99: idle.writeP99}
 			cfg.logf("%s round %d: %s %d rows in %s, p99 %s (idle %s)", kind, r+1, m, got.rows, got.took.Round(time.Millisecond), ms(got.p99), ms(got.idle))
 			round = append(round, got)
 		}
@@ -453,7 +454,11 @@ type result struct {
 	n        int64
 	took     time.Duration
 	p50, p99 time.Duration
-	err      error
+	// readP99 and writeP99 split p99 by kind: a write waits for its
+	// commit's log flush, which a purge's commits can delay; a read waits
+	// for a core.
+	readP99, writeP99 time.Duration
+	err               error
 }
 
 // load runs the workload while work runs, and returns work's row count and
@@ -464,9 +469,10 @@ func (t *target) load(ctx context.Context, work func(context.Context) (int64, er
 	live := t.expiredRows() // ids above this are live
 	stop := make(chan struct{})
 	var (
-		mu        sync.Mutex
-		lat       []time.Duration
-		wg        sync.WaitGroup
+		mu            sync.Mutex
+		lat           []time.Duration
+		reads, writes []time.Duration
+		wg            sync.WaitGroup
 		recording atomic.Bool
 	)
 	t.db.SetMaxOpenConns(t.cfg.workers + 4)
@@ -475,7 +481,7 @@ func (t *target) load(ctx context.Context, work func(context.Context) (int64, er
 		go func() {
 			defer wg.Done()
 			rng := rand.New(rand.NewPCG(uint64(w), 7))
-			var mine []time.Duration
+			var mine, myReads, myWrites []time.Duration
 			read := t.rebind(`SELECT payload FROM events WHERE id = ?`)
 			write := t.rebind(`UPDATE events SET payload = ? WHERE id = ?`)
 			for {
@@ -483,6 +489,7 @@ func (t *target) load(ctx context.Context, work func(context.Context) (int64, er
 				case <-stop:
 					mu.Lock()
 					lat = append(lat, mine...)
+					reads, writes = append(reads, myReads...), append(writes, myWrites...)
 					mu.Unlock()
 					return
 				default:
@@ -490,7 +497,8 @@ func (t *target) load(ctx context.Context, work func(context.Context) (int64, er
 				id := live + 1 + rng.Int64N(int64(t.cfg.rows)-live)
 				s := time.Now()
 				var err error
-				if rng.IntN(5) == 0 {
+				isWrite := rng.IntN(5) == 0
+				if isWrite {
 					_, err = t.db.ExecContext(ctx, write, fmt.Sprint(rng.Int()), id)
 				} else {
 					var p string
@@ -500,7 +508,13 @@ func (t *target) load(ctx context.Context, work func(context.Context) (int64, er
 					log.Printf("workload: %v", err)
 				}
 				if recording.Load() {
-					mine = append(mine, time.Since(s))
+					d := time.Since(s)
+					mine = append(mine, d)
+					if isWrite {
+						myWrites = append(myWrites, d)
+					} else {
+						myReads = append(myReads, d)
+					}
 				}
 			}
 		}()
@@ -517,5 +531,14 @@ func (t *target) load(ctx context.Context, work func(context.Context) (int64, er
 	if len(lat) > 0 {
 		r.p50, r.p99 = lat[len(lat)/2], lat[len(lat)*99/100]
 	}
+	r.readP99, r.writeP99 = p99Of(reads), p99Of(writes)
 	return r
+}
+
+func p99Of(ds []time.Duration) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	slices.Sort(ds)
+	return ds[len(ds)*99/100]
 }
