@@ -473,7 +473,7 @@ func (t *target) load(ctx context.Context, work func(context.Context) (int64, er
 		lat           []time.Duration
 		reads, writes []time.Duration
 		wg            sync.WaitGroup
-		recording atomic.Bool
+		recording     atomic.Bool
 	)
 	t.db.SetMaxOpenConns(t.cfg.workers + 4)
 	for w := range t.cfg.workers {
