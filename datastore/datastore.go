@@ -37,7 +37,27 @@ type Resolver struct {
 
 // DSN returns the DSN of a system.
 func (r Resolver) DSN(sys *policy.System) (string, error) {
-	c := sys.Connection
+	return r.resolve("system "+sys.Name, sys.Connection)
+}
+
+// ReplicaDSNs returns the DSNs of a system's replicas, in policy order.
+func (r Resolver) ReplicaDSNs(sys *policy.System) ([]string, error) {
+	var out []string
+	for i, c := range sys.Replicas {
+		if c.Path != "" {
+			return nil, fmt.Errorf("system %s: replica %d: a replica is found by env or file, not path: %w", sys.Name, i+1, ErrNoDSN)
+		}
+		dsn, err := r.resolve(fmt.Sprintf("system %s: replica %d", sys.Name, i+1), c)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, dsn)
+	}
+	return out, nil
+}
+
+// resolve reads a connection reference; what names it in errors.
+func (r Resolver) resolve(what string, c policy.Connection) (string, error) {
 	switch {
 	case c.Env != "":
 		lookup := r.LookupEnv
@@ -46,23 +66,23 @@ func (r Resolver) DSN(sys *policy.System) (string, error) {
 		}
 		v, ok := lookup(c.Env)
 		if !ok || strings.TrimSpace(v) == "" {
-			return "", fmt.Errorf("system %s: environment variable %s is not set (export it with the database's DSN): %w", sys.Name, c.Env, ErrNoDSN)
+			return "", fmt.Errorf("%s: environment variable %s is not set (export it with the database's DSN): %w", what, c.Env, ErrNoDSN)
 		}
 		return strings.TrimSpace(v), nil
 	case c.File != "":
 		b, err := os.ReadFile(r.path(c.File))
 		if err != nil {
-			return "", fmt.Errorf("system %s: read DSN file %s: %v: %w", sys.Name, r.path(c.File), errors.Unwrap(err), ErrNoDSN)
+			return "", fmt.Errorf("%s: read DSN file %s: %v: %w", what, r.path(c.File), errors.Unwrap(err), ErrNoDSN)
 		}
 		v := strings.TrimSpace(string(b))
 		if v == "" {
-			return "", fmt.Errorf("system %s: DSN file %s is empty: %w", sys.Name, r.path(c.File), ErrNoDSN)
+			return "", fmt.Errorf("%s: DSN file %s is empty: %w", what, r.path(c.File), ErrNoDSN)
 		}
 		return v, nil
 	case c.Path != "":
 		return r.path(c.Path), nil
 	}
-	return "", fmt.Errorf("system %s: connection names no env, file or path: %w", sys.Name, ErrNoDSN)
+	return "", fmt.Errorf("%s: connection names no env, file or path: %w", what, ErrNoDSN)
 }
 
 func (r Resolver) path(p string) string {
@@ -79,6 +99,27 @@ func (r Resolver) Open(ctx context.Context, sys *policy.System) (connector.SQL, 
 		return nil, err
 	}
 	return OpenDSN(ctx, sys.Kind, dsn)
+}
+
+// OpenReplicas opens a connector to each of the system's replicas; on an
+// error it closes those it opened.
+func (r Resolver) OpenReplicas(ctx context.Context, sys *policy.System) ([]connector.SQL, error) {
+	dsns, err := r.ReplicaDSNs(sys)
+	if err != nil {
+		return nil, err
+	}
+	var out []connector.SQL
+	for i, dsn := range dsns {
+		c, err := OpenDSN(ctx, sys.Kind, dsn)
+		if err != nil {
+			for _, o := range out {
+				_ = o.Close()
+			}
+			return nil, fmt.Errorf("system %s: replica %d: %w", sys.Name, i+1, err)
+		}
+		out = append(out, c)
+	}
+	return out, nil
 }
 
 // OpenDSN opens a connector of the given kind. An empty kind is inferred

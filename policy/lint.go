@@ -286,6 +286,19 @@ func (l *linter) systems() {
 		case countSet(c.Env, c.File, c.Path) == 0 && s.Kind != "":
 			l.errorf(path+".connection", "missing-key", "add env: VAR_NAME, file: /path/to/secret or (sqlite) path: app.db", "connection names no source")
 		}
+		for i, r := range s.Replicas {
+			rp := fmt.Sprintf("%s.replicas[%d]", path, i)
+			switch {
+			case s.Kind != "postgres" && s.Kind != "mysql":
+				l.errorf(rp, "invalid-value", "remove replicas, or declare them on a postgres or mysql system", "only a postgres or mysql system has replicas to watch")
+			case r.DSN != "":
+				l.errorf(rp+".dsn", "inline-secret", "put the replica's DSN in an environment variable (env: APP_REPLICA_URL) or a file", "a DSN must not be written in the policy file")
+			case r.Path != "":
+				l.errorf(rp+".path", "invalid-value", "use env or file", "a replica is a server: path is only for sqlite systems")
+			case countSet(r.Env, r.File) != 1:
+				l.errorf(rp, "invalid-value", "give each replica one of env: VAR_NAME or file: /path/to/secret", "a replica names %d DSN sources, not one", countSet(r.Env, r.File))
+			}
+		}
 		for i, pu := range s.Purposes {
 			l.purposeRef(fmt.Sprintf("%s.purposes[%d]", path, i), pu)
 		}

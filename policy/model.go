@@ -118,6 +118,9 @@ type System struct {
 	Purposes    []string   `yaml:"purposes" help:"Purposes this system serves."`
 	Tables      []*Table   `yaml:"tables" vow:"keyed" help:"Tables holding personal data, by name (schema.table outside the default schema)."`
 	Ignore      []string   `yaml:"ignore" help:"Tables that hold no personal data, so live checks do not report them as undeclared."`
+	// Replicas are read for their replication lag: a purge that makes
+	// them fall behind slows down (see retention.throttle).
+	Replicas []Connection `yaml:"replicas" help:"Read replicas of this database, each found like connection (env or file); retention runs read their replication lag and slow down when it grows."`
 }
 
 // Webhook is a service that is not a database: Vow asks it, over signed

@@ -17,6 +17,7 @@ package retention
 import (
 	"cmp"
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -42,6 +43,8 @@ var ErrRule = errors.New("bad retention rule")
 // Opener opens the datastore of a policy system; datastore.Resolver is one.
 type Opener interface {
 	Open(ctx context.Context, sys *policy.System) (connector.SQL, error)
+	// OpenReplicas opens the system's declared replicas (none: nil).
+	OpenReplicas(ctx context.Context, sys *policy.System) ([]connector.SQL, error)
 }
 
 // Pseudonymizer writes the pseudonyms of the hmac erasure strategy, the
@@ -232,6 +235,17 @@ type conn struct {
 	schema  *connector.Schema
 	err     error
 	samples map[string][2]string
+	// replicas are the system's declared replicas, read for their lag.
+	replicas []connector.SQL
+}
+
+// replicaDBs returns the replicas' connection pools.
+func (c *conn) replicaDBs() []*sql.DB {
+	dbs := make([]*sql.DB, len(c.replicas))
+	for i, r := range c.replicas {
+		dbs[i] = r.DB()
+	}
+	return dbs
 }
 
 func (cs *conns) get(ctx context.Context, sys *policy.System) (*conn, error) {
@@ -248,7 +262,11 @@ func (cs *conns) get(ctx context.Context, sys *policy.System) (*conn, error) {
 	c.schema, c.err = c.c.Introspect(ctx)
 	if c.err != nil {
 		c.err = fmt.Errorf("system %s: %w", sys.Name, c.err)
+		return c, c.err
 	}
+	// A replica the policy declares but Vow cannot read would leave the
+	// throttle blind to the lag it is there to watch: the rule fails.
+	c.replicas, c.err = cs.e.Datastores.OpenReplicas(ctx, sys)
 	return c, c.err
 }
 
@@ -256,6 +274,9 @@ func (cs *conns) close() {
 	for _, c := range cs.open {
 		if c.c != nil {
 			_ = c.c.Close()
+		}
+		for _, r := range c.replicas {
+			_ = r.Close()
 		}
 	}
 }

@@ -306,7 +306,7 @@ func (e *Engine) runRule(ctx context.Context, cs *conns, i int, runID string, op
 	total := rp.Rows + rr.Rows + rr.PartitionRows
 	after := cp.LastKey
 	saved := time.Now()
-	th := throttle.New(e.throttleConfig(opt), throttle.ProberFor(j.d.Kind(), c.c.DB()))
+	th := throttle.New(e.throttleConfig(opt), throttle.ProberFor(j.d.Kind(), c.c.DB(), c.replicaDBs()...))
 	defer func() {
 		if st := th.Stats(); st.Batches > 0 || st.Waited > 0 {
 			rr.Throttle = &st

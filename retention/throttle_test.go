@@ -2,13 +2,20 @@ package retention_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	gomysql "github.com/go-sql-driver/mysql"
+
+	"github.com/vowprivacy/vow/datastore"
 	"github.com/vowprivacy/vow/internal/testdb"
+	"github.com/vowprivacy/vow/policy"
 	"github.com/vowprivacy/vow/retention"
+	"github.com/vowprivacy/vow/state"
 	"github.com/vowprivacy/vow/throttle"
 )
 
@@ -173,5 +180,116 @@ func TestCriticalLoadStopsTheRun(t *testing.T) {
 				t.Fatalf("after the lock was released: %+v", r)
 			}
 		})
+	}
+}
+
+// TestRunWatchesReplicas: a rule on a MariaDB primary whose declared
+// replica has stopped applying changes waits, then stops as partial
+// without touching a row; once the replica runs again the purge goes
+// through, and reaches the replica.
+func TestRunWatchesReplicas(t *testing.T) {
+	t.Parallel()
+	primaryAdmin, replicaAdmin := testdb.MariaDBReplica(t)
+	ctx := context.Background()
+	cfg, err := gomysql.ParseDSN(primaryAdmin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin, err := sql.Open("mysql", primaryAdmin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	var b strings.Builder
+	b.WriteString("CREATE DATABASE app; CREATE TABLE app.events (id bigint PRIMARY KEY, created_at datetime NOT NULL, body varchar(40) NOT NULL);\n")
+	for id := 1; id <= 3000; id++ {
+		if id%1000 == 1 {
+			b.WriteString("INSERT INTO app.events VALUES ")
+		} else {
+			b.WriteString(", ")
+		}
+		age := 60
+		if id > 2000 {
+			age = 10
+		}
+		fmt.Fprintf(&b, "(%d, '%s', 'event %d')", id, daysAgo(age), id)
+		if id%1000 == 0 {
+			b.WriteString(";\n")
+		}
+	}
+	if _, err := admin.ExecContext(ctx, b.String()); err != nil {
+		t.Fatal(err)
+	}
+	cfg.DBName = "app"
+	appDSN := cfg.FormatDSN()
+	rcfg, err := gomysql.ParseDSN(replicaAdmin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rcfg.DBName = "app"
+	replicaDSN := rcfg.FormatDSN()
+	src := strings.Replace(strings.ReplaceAll(throttlePolicy, "KIND", "mysql"), "    connection: {env: APP_DSN}\n", "    connection: {env: APP_DSN}\n    replicas: [{env: REPLICA_DSN}]\n", 1)
+	p, ds := policy.Parse(filepath.Join(t.TempDir(), "vow.yaml"), []byte(src))
+	if p == nil || ds.HasErrors() {
+		t.Fatalf("policy: %v", ds)
+	}
+	store, err := state.Open(ctx, filepath.Join(t.TempDir(), "state.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	e := &retention.Engine{Policy: p, Store: store, Now: func() time.Time { return now },
+		Datastores: datastore.Resolver{LookupEnv: func(k string) (string, bool) {
+			return map[string]string{"APP_DSN": appDSN, "REPLICA_DSN": replicaDSN}[k], true
+		}}}
+	replica, err := sql.Open("mysql", replicaAdmin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer replica.Close()
+	// The replica has the table before it stops.
+	waitFor(t, func() bool {
+		var n int
+		return replica.QueryRowContext(ctx, "SELECT count(*) FROM app.events").Scan(&n) == nil && n == 3000
+	})
+	if _, err := replica.ExecContext(ctx, "STOP SLAVE SQL_THREAD"); err != nil {
+		t.Fatal(err)
+	}
+	opt := retention.Options{Approve: []string{"events"}, Throttle: throttle.Config{CriticalWait: time.Second, ProbeEvery: time.Millisecond}}
+	rep, err := e.Run(ctx, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := resultOf(rep, "events"); r.Status != retention.StatusPartial || r.Rows != 0 || !strings.Contains(r.Error, "a replica is not replicating") {
+		t.Fatalf("with the replica stopped: %+v", r)
+	}
+	var n int
+	if err := admin.QueryRowContext(ctx, "SELECT count(*) FROM app.events").Scan(&n); err != nil || n != 3000 {
+		t.Fatalf("rows after a stopped run: %d, %v; want all 3000", n, err)
+	}
+	if _, err := replica.ExecContext(ctx, "START SLAVE SQL_THREAD"); err != nil {
+		t.Fatal(err)
+	}
+	rep, err = e.Run(ctx, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := resultOf(rep, "events"); r.Status != retention.StatusDone || r.Rows != 2000 {
+		t.Fatalf("with the replica running: %+v", r)
+	}
+	waitFor(t, func() bool {
+		var n int
+		return replica.QueryRowContext(ctx, "SELECT count(*) FROM app.events").Scan(&n) == nil && n == 1000
+	})
+}
+
+func waitFor(t *testing.T, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatal("timed out waiting for the replica")
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

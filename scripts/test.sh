@@ -303,6 +303,12 @@ else
 	log "MariaDB/MySQL not reachable at $(mysql_host_port "$VOW_TEST_MYSQL_DSN" | tr ' ' ':')"
 	start_private_mariadb
 fi
+# The replication tests (testdb.MariaDBReplica) start a private primary and
+# replica from the machine's own server binaries.
+if [ -z "$(mariadbd_bin)" ] || [ -z "$(find_exec mariadb-install-db || find_exec mysql_install_db || true)" ]; then
+	log "no MariaDB server binaries for the replication tests: installing Debian's mariadb-server"
+	apt_install mariadb-server
+fi
 
 # ------------------------------------------------------------------- Mailpit
 # The mail tests send to a real SMTP sink, Mailpit, pinned in

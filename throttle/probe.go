@@ -9,20 +9,29 @@ import (
 )
 
 // ProberFor returns the prober for a database of kind ("postgres",
-// "mysql"), reading through db; nil for kinds with nothing to read (SQLite
+// "mysql"), reading through db and, for replication lag, through the
+// connections to its replicas; nil for kinds with nothing to read (SQLite
 // has no other sessions to protect but the application's own, and no
 // replicas).
-func ProberFor(kind string, db *sql.DB) Prober {
+func ProberFor(kind string, db *sql.DB, replicas ...*sql.DB) Prober {
 	switch kind {
 	case "postgres":
-		return postgresProber{db}
+		return postgresProber{db, replicas}
 	case "mysql":
-		return mysqlProber{db}
+		return mysqlProber{db, replicas}
 	}
 	return nil
 }
 
-type postgresProber struct{ db *sql.DB }
+// LagUnknown is the lag of a replica that is not replicating (MariaDB's
+// Seconds_Behind_Master is NULL): past any limit, so that a run waits for
+// it as pt-archiver does, and named as such.
+const LagUnknown = time.Duration(1<<63 - 1)
+
+type postgresProber struct {
+	db       *sql.DB
+	replicas []*sql.DB
+}
 
 // postgresLoad counts the server's active client sessions other than this
 // one, the sessions of this database waiting for a lock, and the largest
@@ -40,10 +49,27 @@ func (p postgresProber) Load(ctx context.Context) (Load, error) {
 		return Load{}, fmt.Errorf("throttle: read PostgreSQL load: %w", err)
 	}
 	l.Lag = time.Duration(lag * float64(time.Second))
+	for i, r := range p.replicas {
+		// On a replica: nothing to replay is no lag, however long ago the
+		// last transaction came (an idle primary sends none).
+		var lag sql.NullFloat64
+		if err := r.QueryRowContext(ctx, `SELECT CASE WHEN NOT pg_is_in_recovery() THEN NULL
+  WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0
+  ELSE EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()) END::float8`).Scan(&lag); err != nil {
+			return Load{}, fmt.Errorf("throttle: read the lag of replica %d: %w", i+1, err)
+		}
+		if !lag.Valid {
+			return Load{}, fmt.Errorf("throttle: replica %d is not in recovery: it is not a replica", i+1)
+		}
+		l.Lag = max(l.Lag, time.Duration(lag.Float64*float64(time.Second)))
+	}
 	return l, nil
 }
 
-type mysqlProber struct{ db *sql.DB }
+type mysqlProber struct {
+	db       *sql.DB
+	replicas []*sql.DB
+}
 
 // mysqlLoad reads the server's status: statements running (less the one
 // reading it), InnoDB row lock waits and its history list length.
@@ -84,5 +110,68 @@ func (p mysqlProber) Load(ctx context.Context) (Load, error) {
 			return Load{}, fmt.Errorf("throttle: read InnoDB history length: %w", err)
 		}
 	}
+	for i, r := range p.replicas {
+		lag, err := mysqlReplicaLag(ctx, r)
+		if err != nil {
+			return Load{}, fmt.Errorf("throttle: read the lag of replica %d: %w", i+1, err)
+		}
+		l.Lag = max(l.Lag, lag)
+	}
 	return l, nil
+}
+
+// mysqlReplicaLag reads a replica's Seconds_Behind_Master (MariaDB, older
+// MySQL) or Seconds_Behind_Source (MySQL 8); NULL — not replicating — is
+// LagUnknown. A server that replicates from several sources reports the
+// largest.
+func mysqlReplicaLag(ctx context.Context, db *sql.DB) (time.Duration, error) {
+	rows, err := db.QueryContext(ctx, "SHOW SLAVE STATUS")
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return 0, err
+	}
+	at := -1
+	for i, c := range cols {
+		if c == "Seconds_Behind_Master" || c == "Seconds_Behind_Source" {
+			at = i
+		}
+	}
+	if at < 0 {
+		return 0, fmt.Errorf("SHOW SLAVE STATUS has no Seconds_Behind_Master column")
+	}
+	var lag time.Duration
+	seen := false
+	for rows.Next() {
+		vals := make([]sql.NullInt64, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		// Text columns do not scan into integers: read them as raw bytes.
+		for i := range ptrs {
+			if i != at {
+				ptrs[i] = new(sql.RawBytes)
+			}
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return 0, err
+		}
+		seen = true
+		if !vals[at].Valid {
+			lag = LagUnknown
+			continue
+		}
+		lag = max(lag, time.Duration(vals[at].Int64)*time.Second)
+	}
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	if !seen {
+		return 0, fmt.Errorf("the server is not a replica (SHOW SLAVE STATUS is empty)")
+	}
+	return lag, nil
 }

@@ -3,6 +3,8 @@ package throttle_test
 import (
 	"context"
 	"database/sql"
+	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -78,5 +80,73 @@ func TestProbersSeeLockWaits(t *testing.T) {
 func TestNoProberForSQLite(t *testing.T) {
 	if p := throttle.ProberFor("sqlite", nil); p != nil {
 		t.Errorf("ProberFor(sqlite) = %T, want nil", p)
+	}
+}
+
+// TestMariaDBReplicaLag runs a real primary and replica: a replica that
+// applies changes three seconds late shows a lag once the primary writes,
+// back to none when it has caught up; a replica whose SQL thread stopped
+// shows LagUnknown, which the limits name.
+func TestMariaDBReplicaLag(t *testing.T) {
+	t.Parallel()
+	primaryDSN, replicaDSN := testdb.MariaDBReplica(t)
+	ctx := t.Context()
+	primary, err := sql.Open("mysql", primaryDSN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer primary.Close()
+	replica, err := sql.Open("mysql", replicaDSN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer replica.Close()
+	p := throttle.ProberFor("mysql", primary, replica)
+	if l, err := p.Load(ctx); err != nil || l.Lag != 0 {
+		t.Fatalf("idle: load %+v, %v; want no lag", l, err)
+	}
+	if _, err := replica.ExecContext(ctx, "STOP SLAVE; CHANGE MASTER TO MASTER_DELAY = 3; START SLAVE"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := primary.ExecContext(ctx, "CREATE DATABASE app; CREATE TABLE app.t (id int PRIMARY KEY); INSERT INTO app.t VALUES (1)"); err != nil {
+		t.Fatal(err)
+	}
+	lagged := false
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		l, err := p.Load(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if l.Lag >= time.Second && l.Lag != throttle.LagUnknown {
+			lagged = true
+		}
+		var n int
+		if lagged && replica.QueryRowContext(ctx, "SELECT count(*) FROM app.t").Scan(&n) == nil && n == 1 {
+			if l, err := p.Load(ctx); err != nil || l.Lag != 0 {
+				t.Errorf("caught up: load %+v, %v; want no lag", l, err)
+			}
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if !lagged {
+		t.Fatal("a replica three seconds behind never showed a lag")
+	}
+	if _, err := replica.ExecContext(ctx, "STOP SLAVE SQL_THREAD"); err != nil {
+		t.Fatal(err)
+	}
+	l, err := p.Load(ctx)
+	if err != nil || l.Lag != throttle.LagUnknown {
+		t.Fatalf("SQL thread stopped: load %+v, %v; want LagUnknown", l, err)
+	}
+	// A throttle with the default limits waits for it, and says why.
+	th := throttle.New(throttle.Config{ProbeEvery: time.Millisecond, CriticalWait: time.Millisecond}, p)
+	if err := th.Before(ctx); !errors.Is(err, throttle.ErrCritical) || !strings.Contains(err.Error(), "a replica is not replicating") {
+		t.Errorf("Before = %v; want ErrCritical naming the stopped replica", err)
+	}
+	// Not a replica at all: an error, not a lag of zero.
+	if _, err := throttle.ProberFor("mysql", primary, primary).Load(ctx); err == nil || !strings.Contains(err.Error(), "not a replica") {
+		t.Errorf("the primary given as its own replica: err = %v", err)
 	}
 }

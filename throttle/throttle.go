@@ -37,7 +37,8 @@ type Load struct {
 	// transactions that purge has not cleaned up yet. It grows when
 	// deletes outpace purge, and every read pays for it.
 	HistoryLength int64
-	// Lag is the replication lag of the slowest replica.
+	// Lag is the replication lag of the slowest replica; LagUnknown when
+	// one is not replicating.
 	Lag time.Duration
 }
 
@@ -57,7 +58,10 @@ func (lim Limits) exceeded(l Load) string {
 	if lim.HistoryLength > 0 && l.HistoryLength >= lim.HistoryLength {
 		why = append(why, fmt.Sprintf("history_length %d ≥ %d", l.HistoryLength, lim.HistoryLength))
 	}
-	if lim.Lag > 0 && l.Lag >= lim.Lag {
+	switch {
+	case lim.Lag > 0 && l.Lag == LagUnknown:
+		why = append(why, "lag unknown: a replica is not replicating")
+	case lim.Lag > 0 && l.Lag >= lim.Lag:
 		why = append(why, fmt.Sprintf("lag %s ≥ %s", l.Lag.Round(time.Millisecond), lim.Lag))
 	}
 	return strings.Join(why, ", ")
