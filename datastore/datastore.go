@@ -104,6 +104,9 @@ func (r Resolver) Open(ctx context.Context, sys *policy.System) (connector.SQL, 
 // OpenReplicas opens a connector to each of the system's replicas; on an
 // error it closes those it opened.
 func (r Resolver) OpenReplicas(ctx context.Context, sys *policy.System) ([]connector.SQL, error) {
+	if len(sys.Replicas) > 0 && sys.Kind != "mysql" && sys.Kind != "mariadb" {
+		return nil, fmt.Errorf("system %s: replicas are watched only on mysql systems (a PostgreSQL primary reports its standbys itself)", sys.Name)
+	}
 	dsns, err := r.ReplicaDSNs(sys)
 	if err != nil {
 		return nil, err

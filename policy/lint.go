@@ -289,10 +289,12 @@ func (l *linter) systems() {
 		for i, r := range s.Replicas {
 			rp := fmt.Sprintf("%s.replicas[%d]", path, i)
 			switch {
-			case s.Kind != "postgres" && s.Kind != "mysql":
-				l.errorf(rp, "invalid-value", "remove replicas, or declare them on a postgres or mysql system", "only a postgres or mysql system has replicas to watch")
 			case r.DSN != "":
 				l.errorf(rp+".dsn", "inline-secret", "put the replica's DSN in an environment variable (env: APP_REPLICA_URL) or a file", "a DSN must not be written in the policy file")
+			case s.Kind == "postgres":
+				l.errorf(rp, "invalid-value", "remove replicas: a PostgreSQL primary reports its standbys' lag itself (pg_stat_replication); grant Vow's role pg_monitor so that it can read it", "PostgreSQL standbys are watched from the primary, not listed")
+			case s.Kind != "mysql":
+				l.errorf(rp, "invalid-value", "remove replicas: only a mysql (MariaDB) system has replicas to watch", "a %s system has no replicas to watch", s.Kind)
 			case r.Path != "":
 				l.errorf(rp+".path", "invalid-value", "use env or file", "a replica is a server: path is only for sqlite systems")
 			case countSet(r.Env, r.File) != 1:

@@ -120,7 +120,7 @@ type System struct {
 	Ignore      []string   `yaml:"ignore" help:"Tables that hold no personal data, so live checks do not report them as undeclared."`
 	// Replicas are read for their replication lag: a purge that makes
 	// them fall behind slows down (see retention.throttle).
-	Replicas []Connection `yaml:"replicas" help:"Read replicas of this database, each found like connection (env or file); retention runs read their replication lag and slow down when it grows."`
+	Replicas []Connection `yaml:"replicas" help:"For a mysql (MariaDB) system: its read replicas, each found like connection (env or file); retention runs read their replication lag and slow down when it grows. (A PostgreSQL primary reports its standbys itself.)"`
 }
 
 // Webhook is a service that is not a database: Vow asks it, over signed

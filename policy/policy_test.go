@@ -109,7 +109,8 @@ func TestDiagnostics(t *testing.T) {
 		{"throttle critical below max", "  rules:\n", "  throttle: {max_load: {lag: 30s}, critical_load: {lag: 10s}}\n  rules:\n", "bad-throttle", "critical lag 10s is below max_load's 30s", 56},
 		{"throttle span without unit", "  rules:\n", "  throttle: {batch_time: 500}\n  rules:\n", "invalid-value", `time span "500" must be positive and have a unit`, 56},
 		{"replica with inline dsn", "    connection: {env: APP_DATABASE_URL}\n", "    connection: {env: APP_DATABASE_URL}\n    replicas: [{dsn: \"postgres://u:p@replica/app\"}]\n", "inline-secret", "a DSN must not be written in the policy file", 0},
-		{"replica without source", "    connection: {env: APP_DATABASE_URL}\n", "    connection: {env: APP_DATABASE_URL}\n    replicas: [{}]\n", "invalid-value", "a replica names 0 DSN sources, not one", 0},
+		{"replica without source", "    kind: postgres\n    connection: {env: APP_DATABASE_URL}\n", "    kind: mysql\n    connection: {env: APP_DATABASE_URL}\n    replicas: [{}]\n", "invalid-value", "a replica names 0 DSN sources, not one", 0},
+		{"replica of postgres", "    connection: {env: APP_DATABASE_URL}\n", "    connection: {env: APP_DATABASE_URL}\n    replicas: [{env: REPLICA_URL}]\n", "invalid-value", "PostgreSQL standbys are watched from the primary", 0},
 		{"webhook unknown identity", "systems:\n", "systems:\n  mailer:\n    kind: webhook\n    connection: {env: MAILER_SECRET}\n    webhook: {url: \"https://h.example\", identities: [passport], categories: [user.contact.email]}\n", "unknown-value", "passport", 0},
 	}
 	for _, tc := range tests {

@@ -3,20 +3,22 @@ package throttle
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
 )
 
 // ProberFor returns the prober for a database of kind ("postgres",
-// "mysql"), reading through db and, for replication lag, through the
-// connections to its replicas; nil for kinds with nothing to read (SQLite
-// has no other sessions to protect but the application's own, and no
-// replicas).
+// "mysql"), reading through db and, on MySQL/MariaDB, through connections
+// to its replicas for their lag (a PostgreSQL primary reports its standbys
+// itself, so replicas are not asked); nil for kinds with nothing to read
+// (SQLite has no other sessions to protect but the application's own, and
+// no replicas).
 func ProberFor(kind string, db *sql.DB, replicas ...*sql.DB) Prober {
 	switch kind {
 	case "postgres":
-		return postgresProber{db, replicas}
+		return postgresProber{db}
 	case "mysql":
 		return mysqlProber{db, replicas}
 	}
@@ -28,41 +30,35 @@ func ProberFor(kind string, db *sql.DB, replicas ...*sql.DB) Prober {
 // it as pt-archiver does, and named as such.
 const LagUnknown = time.Duration(1<<63 - 1)
 
-type postgresProber struct {
-	db       *sql.DB
-	replicas []*sql.DB
-}
+type postgresProber struct{ db *sql.DB }
 
 // postgresLoad counts the server's active client sessions other than this
-// one, the sessions of this database waiting for a lock, and the largest
-// replay lag among the replicas (visible to superusers and pg_monitor;
-// NULL, read as none, otherwise).
+// one, the sessions of this database waiting for a lock, and reads the
+// largest replay lag among the standbys — PostgreSQL's own measure: the
+// time a standby took to apply recent WAL, NULL once it has caught up and
+// nothing new comes — and how many standbys it cannot see (a role without
+// pg_monitor sees their rows with the columns hidden).
 const postgresLoad = `SELECT
   (SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND backend_type = 'client backend' AND pid <> pg_backend_pid()),
   (SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()),
-  (SELECT COALESCE(EXTRACT(EPOCH FROM max(replay_lag)), 0)::float8 FROM pg_stat_replication)`
+  (SELECT COALESCE(EXTRACT(EPOCH FROM max(replay_lag)), 0)::float8 FROM pg_stat_replication),
+  (SELECT count(*) FROM pg_stat_replication WHERE state IS NULL)`
+
+// ErrReplicasHidden: the database has standbys whose lag Vow's role may
+// not read.
+var ErrReplicasHidden = errors.New("throttle: the standbys' lag is hidden from this role: grant it pg_monitor (GRANT pg_monitor TO …) so that purges can slow down when standbys fall behind")
 
 func (p postgresProber) Load(ctx context.Context) (Load, error) {
 	var l Load
 	var lag float64
-	if err := p.db.QueryRowContext(ctx, postgresLoad).Scan(&l.ThreadsRunning, &l.LockWaits, &lag); err != nil {
+	var hidden int
+	if err := p.db.QueryRowContext(ctx, postgresLoad).Scan(&l.ThreadsRunning, &l.LockWaits, &lag, &hidden); err != nil {
 		return Load{}, fmt.Errorf("throttle: read PostgreSQL load: %w", err)
 	}
-	l.Lag = time.Duration(lag * float64(time.Second))
-	for i, r := range p.replicas {
-		// On a replica: nothing to replay is no lag, however long ago the
-		// last transaction came (an idle primary sends none).
-		var lag sql.NullFloat64
-		if err := r.QueryRowContext(ctx, `SELECT CASE WHEN NOT pg_is_in_recovery() THEN NULL
-  WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0
-  ELSE EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()) END::float8`).Scan(&lag); err != nil {
-			return Load{}, fmt.Errorf("throttle: read the lag of replica %d: %w", i+1, err)
-		}
-		if !lag.Valid {
-			return Load{}, fmt.Errorf("throttle: replica %d is not in recovery: it is not a replica", i+1)
-		}
-		l.Lag = max(l.Lag, time.Duration(lag.Float64*float64(time.Second)))
+	if hidden > 0 {
+		return Load{}, ErrReplicasHidden
 	}
+	l.Lag = time.Duration(lag * float64(time.Second))
 	return l, nil
 }
 

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -148,5 +150,69 @@ func TestMariaDBReplicaLag(t *testing.T) {
 	// Not a replica at all: an error, not a lag of zero.
 	if _, err := throttle.ProberFor("mysql", primary, primary).Load(ctx); err == nil || !strings.Contains(err.Error(), "not a replica") {
 		t.Errorf("the primary given as its own replica: err = %v", err)
+	}
+}
+
+// TestPostgresStandbyLag runs a real primary and streaming standby: a
+// standby that applies WAL three seconds late shows its lag on the
+// primary once the primary writes; a role that may not read the standbys'
+// lag gets an error that says to grant pg_monitor, not a lag of zero.
+func TestPostgresStandbyLag(t *testing.T) {
+	t.Parallel()
+	primaryURL, replicaURL := testdb.PostgresReplica(t)
+	ctx := t.Context()
+	primary, err := sql.Open("pgx", primaryURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer primary.Close()
+	replica, err := sql.Open("pgx", replicaURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer replica.Close()
+	p := throttle.ProberFor("postgres", primary)
+	if l, err := p.Load(ctx); err != nil || l.Lag >= time.Second {
+		t.Fatalf("idle: load %+v, %v; want no lag", l, err)
+	}
+	for _, q := range []string{"ALTER SYSTEM SET recovery_min_apply_delay = '3s'", "SELECT pg_reload_conf()"} {
+		if _, err := replica.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lagged := false
+	deadline := time.Now().Add(20 * time.Second)
+	for i := 0; time.Now().Before(deadline) && !lagged; i++ {
+		if _, err := primary.ExecContext(ctx, fmt.Sprintf("CREATE TABLE t%d (id int)", i)); err != nil {
+			t.Fatal(err)
+		}
+		l, err := p.Load(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lagged = l.Lag >= 2*time.Second
+		time.Sleep(200 * time.Millisecond)
+	}
+	if !lagged {
+		t.Fatal("a standby three seconds behind never showed a lag on the primary")
+	}
+	if _, err := primary.ExecContext(ctx, "CREATE ROLE plain LOGIN"); err != nil {
+		t.Fatal(err)
+	}
+	u, _ := url.Parse(primaryURL)
+	u.User = url.User("plain")
+	plain, err := sql.Open("pgx", u.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer plain.Close()
+	if _, err := throttle.ProberFor("postgres", plain).Load(ctx); !errors.Is(err, throttle.ErrReplicasHidden) {
+		t.Errorf("a role without pg_monitor: err = %v, want ErrReplicasHidden", err)
+	}
+	if _, err := primary.ExecContext(ctx, "GRANT pg_monitor TO plain"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := throttle.ProberFor("postgres", plain).Load(ctx); err != nil {
+		t.Errorf("with pg_monitor: %v", err)
 	}
 }

@@ -200,8 +200,9 @@ type Stats struct {
 	// Reason is the last reason it backed off or waited; "" if never.
 	Reason string `json:"reason,omitempty"`
 	// ProbeErrors counts load probes that failed (the throttle then
-	// relies on batch times alone).
-	ProbeErrors int `json:"probe_errors,omitempty"`
+	// relies on batch times alone); ProbeError is the last one's message.
+	ProbeErrors int    `json:"probe_errors,omitempty"`
+	ProbeError  string `json:"probe_error,omitempty"`
 }
 
 // Throttle paces one run. It is not safe for concurrent use.
@@ -302,6 +303,7 @@ func (t *Throttle) read(ctx context.Context) {
 		// load it can no longer see: batch times alone decide until a
 		// probe answers again.
 		t.stats.ProbeErrors++
+		t.stats.ProbeError = err.Error()
 		t.load = Load{}
 		return
 	}

@@ -367,7 +367,7 @@ func writeReport(w io.Writer, r *retention.Report) {
 				fmt.Fprintf(w, "; last: %s", t.Reason)
 			}
 			if t.ProbeErrors > 0 {
-				fmt.Fprintf(w, "; %d load probes failed", t.ProbeErrors)
+				fmt.Fprintf(w, "; %d load probes failed, the last: %s", t.ProbeErrors, t.ProbeError)
 			}
 			fmt.Fprintln(w)
 		}

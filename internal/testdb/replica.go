@@ -256,3 +256,69 @@ func freePort() (int, error) {
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
+
+// PostgresReplica starts a private PostgreSQL primary and a streaming
+// standby of it (pg_basebackup -R), from the machine's server binaries,
+// and returns their URLs (user postgres, database postgres). Both are
+// stopped and removed when the test ends.
+func PostgresReplica(t testing.TB) (primary, replica string) {
+	t.Helper()
+	bins, _ := filepath.Glob("/usr/lib/postgresql/*/bin/initdb")
+	if len(bins) == 0 {
+		t.Fatalf("testdb: PostgreSQL server binaries not found (/usr/lib/postgresql/*/bin): install Debian's postgresql, as scripts/test.sh does")
+	}
+	bindir := filepath.Dir(bins[len(bins)-1])
+	dir, err := os.MkdirTemp("", "vowtest-pg-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	// initdb and postgres refuse to run as root.
+	var asPG []string
+	if os.Geteuid() == 0 {
+		u, err := user.Lookup("postgres")
+		if err != nil {
+			t.Fatalf("testdb: running as root, and there is no postgres user to run the server as: %v", err)
+		}
+		uid, _ := strconv.Atoi(u.Uid)
+		gid, _ := strconv.Atoi(u.Gid)
+		if err := os.Chown(dir, uid, gid); err != nil {
+			t.Fatal(err)
+		}
+		asPG = []string{"runuser", "-u", "postgres", "--"}
+	}
+	run := func(name string, args ...string) {
+		t.Helper()
+		argv := append(append(append([]string{}, asPG...), filepath.Join(bindir, name)), args...)
+		if out, err := exec.Command(argv[0], argv[1:]...).CombinedOutput(); err != nil {
+			t.Fatalf("testdb: %s: %v\n%s", name, err, out)
+		}
+	}
+	start := func(data string, port int) {
+		t.Helper()
+		run("pg_ctl", "-D", data, "-l", data+".log", "-w", "-t", "60", "-o",
+			fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c wal_level=replica -c max_wal_senders=4 -c fsync=off -c full_page_writes=off", port, dir),
+			"start")
+		t.Cleanup(func() {
+			argv := append(append(append([]string{}, asPG...), filepath.Join(bindir, "pg_ctl")), "-D", data, "-m", "immediate", "-w", "stop")
+			_ = exec.Command(argv[0], argv[1:]...).Run()
+		})
+	}
+	pport, err := freePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rport, err := freePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pdata, rdata := filepath.Join(dir, "primary"), filepath.Join(dir, "replica")
+	run("initdb", "-D", pdata, "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-locale", "--no-sync")
+	start(pdata, pport)
+	run("pg_basebackup", "-h", "127.0.0.1", "-p", strconv.Itoa(pport), "-U", "postgres", "-D", rdata, "-R", "-X", "stream", "--no-sync")
+	start(rdata, rport)
+	url := func(port int) string {
+		return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", port)
+	}
+	return url(pport), url(rport)
+}
