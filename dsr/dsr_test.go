@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -763,8 +764,7 @@ func TestKeepConnections(t *testing.T) {
 // have, and Close does not wait for a dial nothing needs.
 func TestPrepare(t *testing.T) {
 	t.Parallel()
-	// Nothing listens on port 1; the dial fails at once or within the
-	// timeout, and Close cuts it short.
+	// Nothing listens on port 1: the dial fails at once.
 	const down = "postgres://postgres@127.0.0.1:1/none?sslmode=disable&connect_timeout=5"
 	for _, tc := range []struct {
 		name string
@@ -796,7 +796,28 @@ func TestPrepare(t *testing.T) {
 			if err := f.svc.Close(); err != nil {
 				t.Fatal(err)
 			}
-			// Prepared again and closed at once: Close ends the dial.
+			// Prepared again, towards a server that accepts and never
+			// answers, and closed at once: Close ends the dial instead
+			// of waiting out its timeout.
+			mute, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer mute.Close()
+			go func() {
+				for {
+					c, err := mute.Accept()
+					if err != nil {
+						return
+					}
+					defer c.Close()
+				}
+			}()
+			silent := "postgres://postgres@" + mute.Addr().String() + "/none?sslmode=disable&connect_timeout=10"
+			f.resolver.LookupEnv = func(k string) (string, bool) {
+				return map[string]string{"APP_DSN": silent, "BILLING_DSN": f.bill}[k], true
+			}
+			f.svc.Datastores = f.resolver
 			start := time.Now()
 			f.svc.Prepare(t.Context())
 			if err := f.svc.Close(); err != nil {

@@ -563,6 +563,8 @@ func (s *Service) Close() error {
 	}
 	s.poolMu.Lock()
 	defer s.poolMu.Unlock()
+	// Closed, the service may be prepared again.
+	s.preparing, s.prepareErr, s.stopPrepare = nil, nil, nil
 	var errs []error
 	for name, x := range s.pools {
 		if err := x.Close(); err != nil {
