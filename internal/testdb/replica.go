@@ -175,7 +175,9 @@ func startMariaDB(t testing.TB, server, installDB string, id int, opts ...string
 		}
 		userArgs = []string{"--user=mysql"}
 	}
-	install := exec.Command(installDB, append([]string{"--no-defaults", "--datadir=" + filepath.Join(dir, "data"),
+	// Each server its own tmpdir: bootstraps running at once in a shared
+	// /tmp trip over each other's temporary tables.
+	install := exec.Command(installDB, append([]string{"--no-defaults", "--datadir=" + filepath.Join(dir, "data"), "--tmpdir=" + dir,
 		"--auth-root-authentication-method=normal", "--skip-test-db", "--skip-name-resolve"}, userArgs...)...)
 	if out, err := install.CombinedOutput(); err != nil {
 		return privateMariaDB{}, fmt.Errorf("%s: %w\n%s", installDB, err, out)
@@ -184,7 +186,7 @@ func startMariaDB(t testing.TB, server, installDB string, id int, opts ...string
 	if err != nil {
 		return privateMariaDB{}, err
 	}
-	args := append([]string{"--no-defaults", "--datadir=" + filepath.Join(dir, "data"), "--port=" + strconv.Itoa(port),
+	args := append([]string{"--no-defaults", "--datadir=" + filepath.Join(dir, "data"), "--tmpdir=" + dir, "--port=" + strconv.Itoa(port),
 		"--bind-address=127.0.0.1", "--socket=" + filepath.Join(dir, "sock"), "--pid-file=" + filepath.Join(dir, "mariadbd.pid"),
 		"--log-error=" + filepath.Join(dir, "error.log"), "--server-id=" + strconv.Itoa(id), "--skip-name-resolve",
 		"--innodb-buffer-pool-size=32M", "--innodb-log-file-size=16M", "--innodb-flush-log-at-trx-commit=0", "--skip-innodb-doublewrite"},
