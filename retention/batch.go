@@ -2,8 +2,6 @@ package retention
 
 import (
 	"context"
-	"database/sql"
-	"database/sql/driver"
 	"slices"
 	"strings"
 )
@@ -490,46 +488,8 @@ func (j *job) statements() []string {
 	return out
 }
 
-// rangeSession returns a connection set up once for a run's ranged
-// batches, each then a single autocommitted statement instead of BEGIN,
-// a setting, the statement and COMMIT — four round trips that a loaded
-// server's scheduler makes dear. The settings are the ones begin applies
-// per transaction: PostgreSQL commits without waiting for the WAL flush,
-// MySQL deletes at READ COMMITTED. SQLite (BEGIN IMMEDIATE for the
-// application's writers) has none: nil. Call the returned func when the
-// run ends: it discards the connection, so that its settings go with it.
-func (j *job) rangeSession(ctx context.Context, c *conn) (*sql.Conn, func(), error) {
-	var setup string
-	switch j.d.Kind() {
-	case "postgres":
-		setup = "SET synchronous_commit TO OFF"
-	case "mysql":
-		setup = "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED"
-	default:
-		return nil, func() {}, nil
-	}
-	conn, err := c.c.DB().Conn(ctx)
-	if err != nil {
-		return nil, nil, err
-	}
-	discard := func() {
-		_ = conn.Raw(func(any) error { return driver.ErrBadConn })
-		_ = conn.Close()
-	}
-	if _, err := conn.ExecContext(ctx, setup); err != nil {
-		discard()
-		return nil, nil, err
-	}
-	return conn, discard, nil
-}
-
-// execRange runs one ranged statement in its own short transaction:
-// through the run's session when it has one (one round trip: the
-// statement commits on its own), else between BEGIN and COMMIT.
-func (j *job) execRange(ctx context.Context, c *conn, sess *sql.Conn, q string, args []any) (n int64, err error) {
-	if sess != nil {
-		return exec(ctx, sess, j.d.Kind(), q, args)
-	}
+// execRange runs one ranged statement in its own short transaction.
+func (j *job) execRange(ctx context.Context, c *conn, q string, args []any) (n int64, err error) {
 	t, err := begin(ctx, c.c.DB(), j.d.Kind())
 	if err != nil {
 		return 0, err

@@ -2,7 +2,6 @@ package retention
 
 import (
 	"context"
-	"database/sql"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -314,14 +313,6 @@ func (e *Engine) runRule(ctx context.Context, cs *conns, i int, runID string, op
 		}
 	}()
 	win := newWindow(j, th.Size())
-	var sess *sql.Conn
-	if j.ranged() {
-		var done func()
-		if sess, done, err = j.rangeSession(ctx, c); err != nil {
-			return fail(c.c.Translate(ctx, "connect for "+j.table.Name, err))
-		}
-		defer done()
-	}
 	for {
 		if err := ctx.Err(); err != nil {
 			return fail(fmt.Errorf("stopped: %w (the next run resumes)", err))
@@ -363,7 +354,7 @@ func (e *Engine) runRule(ctx context.Context, cs *conns, i int, runID string, op
 			}
 			q, args := j.rangeStatement(after, hi)
 			for attempt := 0; ; attempt++ {
-				rows, err = j.execRange(ctx, c, sess, q, args)
+				rows, err = j.execRange(ctx, c, q, args)
 				if err == nil || attempt == 2 || ctx.Err() != nil {
 					break
 				}
