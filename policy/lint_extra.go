@@ -96,8 +96,8 @@ func (l *linter) throttle() {
 	if t.MaxBatch < 0 {
 		l.errorf(path+".max_batch", "bad-throttle", "write the most rows a batch may hold, e.g. 50000", "max_batch %d is negative", t.MaxBatch)
 	}
-	if t.Impact != 0 && t.Impact <= 1 {
-		l.errorf(path+".impact", "bad-throttle", "write how many times its baseline cost a row may take, above 1, e.g. 2", "impact %g would back off from the baseline itself", t.Impact)
+	if t.Impact != 0 && t.Impact != -1 && t.Impact <= 1 {
+		l.errorf(path+".impact", "bad-throttle", "write how many times its baseline cost a row may take, above 1, e.g. 2 (-1 turns the check off)", "impact %g would back off from the baseline itself", t.Impact)
 	}
 	for _, lim := range []struct {
 		key string

@@ -5,10 +5,12 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 )
@@ -56,6 +58,12 @@ func (j *job) wholePartitionsWhy() string {
 		return "some of its rows may be held"
 	case j.d.Kind() != "postgres" && j.d.Kind() != "mysql":
 		return "the database has no partitions"
+	case j.d.Kind() == "mysql" && j.live.Column(j.rule.From).Nullable:
+		// MySQL keeps rows whose partitioning value is NULL in the lowest
+		// partition, and the rule never takes them.
+		return j.rule.From + " may be NULL, and MySQL keeps such rows in the lowest partition"
+	case j.d.Kind() == "mysql" && !mysqlTimeType.MatchString(strings.ToLower(j.live.Column(j.rule.From).Type)):
+		return j.rule.From + " is not a date or time column"
 	}
 	return ""
 }
@@ -122,10 +130,11 @@ ORDER BY PARTITION_ORDINAL_POSITION`, j.table.Name)
 				rows.Close()
 				return nil, err
 			}
+			// InnoDB's TABLE_ROWS is a sample that can be off by an order
+			// of magnitude (184 for 5,000 rows, measured): MySQL's
+			// partitions are counted instead (est -1), before the brake
+			// and, exactly, once their rows are swapped out.
 			p.expr, p.desc, p.est = expr.String, desc.String, -1
-			if est.Valid {
-				p.est = est.Int64
-			}
 			parts = append(parts, p)
 		}
 		rows.Close()
@@ -135,6 +144,7 @@ ORDER BY PARTITION_ORDINAL_POSITION`, j.table.Name)
 		for _, p := range parts {
 			q, arg, ok := mysqlExpiredQuery(p.method, p.expr, p.desc, j.rule.From)
 			if !ok {
+				j.keptParts = append(j.keptParts, p.name) // MAXVALUE, or a bound of another form
 				continue
 			}
 			var expired sql.NullBool
@@ -151,6 +161,10 @@ ORDER BY PARTITION_ORDINAL_POSITION`, j.table.Name)
 	}
 	return nil, nil
 }
+
+// mysqlTimeType are the MySQL column types whose partition bounds compare
+// with the cutoff as the rule does.
+var mysqlTimeType = regexp.MustCompile(`^(date|datetime|timestamp)(\(\d\))?$`)
 
 // pgTimeType are the column types whose partition bounds are compared
 // with the cutoff: dates and timestamps.
@@ -213,8 +227,20 @@ func (j *job) dropStatement(p partition) string {
 }
 
 // errPartitionBusy: the partition could not be locked in time; its rows
-// are left to the row-by-row purge.
-var errPartitionBusy = errors.New("partition busy")
+// are left to the row-by-row purge. errPartitionKept: its rows were moved
+// out and dropped, but rows written into it since keep it (MySQL); they
+// are left to the batches.
+var (
+	errPartitionBusy = errors.New("partition busy")
+	errPartitionKept = errors.New("partition emptied but kept")
+)
+
+// discard ends a connection with session settings of its own instead of
+// returning it to the pool.
+func discard(conn *sql.Conn) {
+	_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+	_ = conn.Close()
+}
 
 // partitionLockWait bounds how long dropping a partition waits for its
 // lock: while it waits, the application's statements on the table queue
@@ -281,7 +307,9 @@ func (j *job) drop(ctx context.Context, c *conn, p partition, count *int64) erro
 		if err != nil {
 			return err
 		}
-		defer conn.Close()
+		// The session's short lock wait must not go back to the pool with
+		// it: the connection is discarded.
+		defer discard(conn)
 		if _, err := conn.ExecContext(ctx, fmt.Sprintf("SET SESSION lock_wait_timeout = %d", max(1, int(partitionLockWait.Seconds())))); err != nil {
 			return err
 		}
@@ -317,11 +345,12 @@ func (j *job) drop(ctx context.Context, c *conn, p partition, count *int64) erro
 		// the partition stays, and the batches below take the row.
 		var late int64
 		if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM "+j.tbl()+" PARTITION ("+j.d.Column(p.name)+")").Scan(&late); err != nil || late > 0 {
-			// The swapped-out rows are gone either way: report them.
+			// The swapped-out rows go with the copy; the partition stays,
+			// with what arrived since, for the batches.
 			if err != nil {
 				j.e.logger().Warn("retention: a purged partition was left in place", "partition", p.name, "err", err)
 			}
-			return nil
+			return errPartitionKept
 		}
 		if _, err := conn.ExecContext(ctx, "ALTER TABLE "+j.tbl()+" DROP PARTITION "+j.d.Column(p.name)); err != nil {
 			// The rows are out (in tmp, dropped below): the partition is
@@ -331,6 +360,15 @@ func (j *job) drop(ctx context.Context, c *conn, p partition, count *int64) erro
 		return nil
 	}
 	return fmt.Errorf("retention: %s has no partitions to drop", j.d.Kind())
+}
+
+// keep puts a partition that was to be dropped back among those the
+// count reads (MySQL names them; PostgreSQL's count is by the dropped
+// ranges, which the caller passes).
+func (j *job) keep(p partition) {
+	if j.d.Kind() == "mysql" && !slices.Contains(j.keptParts, p.name) {
+		j.keptParts = append(j.keptParts, p.name)
+	}
 }
 
 // outside returns the count's source and conditions narrowed to the rows
@@ -369,14 +407,36 @@ func (j *job) outside(drop []partition, conds ...cond) (string, []cond) {
 	return j.tbl(), out
 }
 
-// estimate sums the partitions' estimated rows (those never analysed
-// count as none: they are counted when dropped, and the brake is a bound
-// on orders of magnitude).
+// estimate sums the partitions' estimated rows; those without an
+// estimate (never analysed, or on MySQL) count as none here: see
+// uncounted.
 func estimate(parts []partition) (n int64) {
 	for _, p := range parts {
 		n += max(p.est, 0)
 	}
 	return n
+}
+
+// uncounted counts the rows of the partitions that have no estimate, for
+// the brake: a partition loaded since autovacuum last came by must not
+// slip past it. (Their drop counts them again, exactly.)
+func (j *job) uncounted(ctx context.Context, c *conn, parts []partition) (int64, error) {
+	var n int64
+	for _, p := range parts {
+		if p.est >= 0 {
+			continue
+		}
+		q := "SELECT count(*) FROM " + j.d.Ident(p.name)
+		if j.d.Kind() == "mysql" {
+			q = "SELECT count(*) FROM " + j.tbl() + " PARTITION (" + j.d.Column(p.name) + ")"
+		}
+		var k int64
+		if err := c.c.DB().QueryRowContext(ctx, q).Scan(&k); err != nil {
+			return 0, err
+		}
+		n += k
+	}
+	return n, nil
 }
 
 // purgeName names a table of rows on their way out of the rule's table:
@@ -426,7 +486,8 @@ func (j *job) leftovers(ctx context.Context, c *conn) ([]partition, error) {
 		q = `SELECT n.nspname || '.' || c.relname, c.reltuples::bigint FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind = 'r' AND starts_with(c.relname, $1) ORDER BY 1`
 	case "mysql":
-		q = `SELECT TABLE_NAME, COALESCE(TABLE_ROWS, -1) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND LEFT(TABLE_NAME, CHAR_LENGTH(?)) = ? ORDER BY 1`
+		// -1: counted, not estimated (see wholePartitions).
+		q = `SELECT TABLE_NAME, -1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND LEFT(TABLE_NAME, CHAR_LENGTH(?)) = ? ORDER BY 1`
 	default:
 		return nil, nil
 	}

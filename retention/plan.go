@@ -183,6 +183,10 @@ func (j *job) count(ctx context.Context, c *conn, rp *RulePlan, drop []partition
 	// dropPartition); what is left is.
 	src, cs := j.outside(drop, j.eligible, and(j.expired))
 	if src == "" {
+		// Every partition goes whole: nothing is left to count, and no
+		// key bounds a batch.
+		rp.Rows, rp.Oldest, j.countHint = 0, "", 0
+		j.maxKey, j.intKeys = nil, false
 		return nil
 	}
 	eligible, expiredC := cs[0], cs[1]

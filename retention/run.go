@@ -228,7 +228,11 @@ func (e *Engine) runRule(ctx context.Context, cs *conns, i int, runID string, op
 	}
 	rr.Held = rp.Held
 	if !slices.Contains(opt.Approve, r.Name) {
-		why, err := j.brake(ctx, c, rp.Rows+estimate(parts))
+		unknown, err := j.uncounted(ctx, c, parts)
+		if err != nil {
+			return fail(c.c.Translate(ctx, "count the rows of "+j.table.Name+"'s expired partitions", err))
+		}
+		why, err := j.brake(ctx, c, rp.Rows+estimate(parts)+unknown)
 		if err != nil {
 			return fail(err)
 		}
@@ -263,6 +267,9 @@ func (e *Engine) runRule(ctx context.Context, cs *conns, i int, runID string, op
 		} else {
 			rr.PartitionRows += p.est
 		}
+		if (count != nil && n == 0) || (count == nil && p.est == 0) {
+			continue // an empty copy a stopped run made: nothing was removed
+		}
 		rr.Partitions = append(rr.Partitions, p.name)
 		e.logger().Info("retention: dropped the rows an earlier run had moved out", "rule", r.Name, "table", p.name)
 	}
@@ -272,28 +279,36 @@ func (e *Engine) runRule(ctx context.Context, cs *conns, i int, runID string, op
 			return fail(fmt.Errorf("stopped: %w (the next run resumes)", err))
 		}
 		n, exact, err := j.dropPartition(ctx, c, p)
-		if errors.Is(err, errPartitionBusy) {
+		name := p.name
+		switch {
+		case errors.Is(err, errPartitionBusy):
 			// Its rows go one batch at a time below.
 			e.logger().Info("retention: a partition was busy; its rows are purged in batches", "rule", r.Name, "partition", p.name)
+			j.keep(p)
 			continue
-		}
-		if err != nil {
+		case errors.Is(err, errPartitionKept):
+			// Its rows went; rows written into it since stay, for the
+			// batches below.
+			j.keep(p)
+			name += " (emptied; kept for rows written into it since)"
+		case err != nil:
 			return fail(c.c.Translate(ctx, "drop partition "+p.name+" of "+j.table.Name, err))
+		default:
+			dropped = append(dropped, p)
 		}
-		dropped = append(dropped, p)
 		if exact {
 			rr.Rows += n
 		} else {
 			rr.PartitionRows += n
 		}
-		rr.Partitions = append(rr.Partitions, p.name)
+		rr.Partitions = append(rr.Partitions, name)
 		if opt.Progress != nil {
 			opt.Progress(Progress{Rule: r.Name, Done: rr.Rows + rr.PartitionRows, Total: rp.Rows + estimate(parts), Elapsed: time.Since(start)})
 		}
 	}
 	if len(dropped) < len(parts) {
-		// A busy partition's rows were left out of the count: count again,
-		// so that the batches reach them.
+		// A busy or kept partition's rows were left out of the count:
+		// count again, so that the batches reach them.
 		if err := j.count(ctx, c, &rp, dropped); err != nil {
 			return fail(err)
 		}

@@ -27,15 +27,15 @@ func ParseLimits(s string) (Limits, error) {
 			if v == "-1" {
 				d, err = -1, nil
 			}
-			if err != nil {
-				return Limits{}, fmt.Errorf("limit %q: lag is a duration, e.g. lag=10s", part)
+			if err != nil || d == 0 || (d < 0 && d != -1) {
+				return Limits{}, fmt.Errorf("limit %q: lag is a positive duration, e.g. lag=10s (-1 turns it off)", part)
 			}
 			lim.Lag = d
 			continue
 		}
 		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || n < -1 {
-			return Limits{}, fmt.Errorf("limit %q: %s is a whole number (-1 turns it off)", part, k)
+		if err != nil || n < -1 || n == 0 {
+			return Limits{}, fmt.Errorf("limit %q: %s is a positive whole number (-1 turns it off)", part, k)
 		}
 		switch k {
 		case "threads_running":

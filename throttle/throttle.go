@@ -60,7 +60,7 @@ func (lim Limits) exceeded(l Load) string {
 	}
 	switch {
 	case lim.Lag > 0 && l.Lag == LagUnknown:
-		why = append(why, "lag unknown: a replica is not replicating")
+		why = append(why, "lag unknown: a replica is not replicating, or does not answer")
 	case lim.Lag > 0 && l.Lag >= lim.Lag:
 		why = append(why, fmt.Sprintf("lag %s ≥ %s", l.Lag.Round(time.Millisecond), lim.Lag))
 	}
@@ -103,7 +103,7 @@ type Config struct {
 	// time per row, against the median of the first healthy batches of its
 	// size; batches under 50ms are not judged) before
 	// the throttle backs off: a busier database answers everyone slower,
-	// the purge first among them. Default 2. Negative: not checked.
+	// the purge first among them. Default 2; -1 turns the check off.
 	Impact float64
 	// Max are the limits past which the throttle backs off; Critical those
 	// past which it stops and waits. Defaults: see DefaultMax and
@@ -219,7 +219,10 @@ type Throttle struct {
 	base   map[int][]float64
 	probed time.Time
 	load   Load
-	stats  Stats
+	// fresh: load was read since the last batch was judged; a reading is
+	// judged once, not against every batch until the next probe.
+	fresh bool
+	stats Stats
 	// sleep waits for d or ctx; tests replace it.
 	sleep func(ctx context.Context, d time.Duration) error
 	now   func() time.Time
@@ -285,8 +288,8 @@ func (t *Throttle) Before(ctx context.Context) error {
 			t.stats.Waited += t.now().Sub(start)
 			return err
 		}
-		t.read(ctx)
-		if t.cfg.Max.exceeded(t.load) == "" && t.cfg.Critical.exceeded(t.load) == "" {
+		// A probe that fails tells nothing: keep waiting.
+		if t.read(ctx) && t.cfg.Max.exceeded(t.load) == "" && t.cfg.Critical.exceeded(t.load) == "" {
 			break
 		}
 	}
@@ -295,19 +298,21 @@ func (t *Throttle) Before(ctx context.Context) error {
 	return nil
 }
 
-func (t *Throttle) read(ctx context.Context) {
+// read probes the load and reports whether the probe answered.
+func (t *Throttle) read(ctx context.Context) bool {
 	t.probed = t.now()
 	l, err := t.probe.Load(ctx)
 	if err != nil {
-		// A stale reading would keep a run backing off (or waiting) on
-		// load it can no longer see: batch times alone decide until a
-		// probe answers again.
+		// A stale reading would keep a run backing off on load it can no
+		// longer see: batch times alone decide until a probe answers
+		// again (a critical wait goes on waiting).
 		t.stats.ProbeErrors++
 		t.stats.ProbeError = err.Error()
-		t.load = Load{}
-		return
+		t.load, t.fresh = Load{}, false
+		return false
 	}
-	t.load = l
+	t.load, t.fresh = l, true
+	return true
 }
 
 // After records a batch of rows that took took, and sets the next batch's
@@ -325,7 +330,11 @@ func (t *Throttle) After(rows int64, took time.Duration) {
 	cost := took.Seconds() / float64(rows)
 	class := bits.Len(uint(rows))
 	base := t.base[class]
-	why := t.cfg.Max.exceeded(t.load)
+	why := ""
+	if t.fresh {
+		why = t.cfg.Max.exceeded(t.load)
+		t.fresh = false
+	}
 	if why == "" && t.cfg.Impact > 0 && len(base) == baseSamples && took >= minJudged {
 		if b := median(base); cost > t.cfg.Impact*b {
 			why = fmt.Sprintf("a row costs %.1f× its baseline (budget %.1f×)", cost/b, t.cfg.Impact)

@@ -195,6 +195,20 @@ func TestProbeErrorForgetsTheLoad(t *testing.T) {
 	}
 }
 
+// TestAReadingIsJudgedOnce: one reading over the limit backs off once,
+// not after every batch until the next probe.
+func TestAReadingIsJudgedOnce(t *testing.T) {
+	p := &loads{seq: []Load{{LockWaits: 10}, {}}}
+	th := New(Config{Start: 8000, ProbeEvery: time.Hour}, p)
+	c := fake(th)
+	for range 4 {
+		c.batch(t, th, 10*time.Millisecond)
+	}
+	if st := th.Stats(); st.Backoffs != 1 || p.calls != 1 {
+		t.Errorf("stats %+v after %d probes: want one backoff for one reading", st, p.calls)
+	}
+}
+
 func TestProbesAreSpaced(t *testing.T) {
 	p := &loads{seq: []Load{{}}}
 	th := New(Config{ProbeEvery: time.Second}, p)
@@ -217,9 +231,12 @@ func TestParseLimits(t *testing.T) {
 		{"history_length=500000,lock_waits=-1,lag=-1", Limits{HistoryLength: 500000, LockWaits: -1, Lag: -1}, ""},
 		{"", Limits{}, ""},
 		{"threads=3", Limits{}, `unknown name "threads"`},
-		{"lag=10", Limits{}, "lag is a duration"},
+		{"lag=10", Limits{}, "lag is a positive duration"},
+		{"lag=0s", Limits{}, "lag is a positive duration"},
+		{"lag=-5s", Limits{}, "lag is a positive duration"},
+		{"lock_waits=0", Limits{}, "positive whole number"},
 		{"lock_waits", Limits{}, "want name=value"},
-		{"lock_waits=x", Limits{}, "whole number"},
+		{"lock_waits=x", Limits{}, "positive whole number"},
 	}
 	for _, tt := range tests {
 		got, err := ParseLimits(tt.in)

@@ -218,7 +218,7 @@ type runFlags struct {
 func (f *runFlags) add(cmd *cobra.Command) {
 	cmd.Flags().IntVar(&f.batch, "batch", 0, "fix the rows per batch (each batch is one short transaction); 0 sizes batches to --batch-time")
 	cmd.Flags().DurationVar(&f.batchTime, "batch-time", 0, "how long a batch should take; batch sizes adapt to it (default: retention.throttle, else 500ms)")
-	cmd.Flags().Float64Var(&f.impact, "impact", 0, "back off when a row costs this many times its baseline (default: retention.throttle, else 2)")
+	cmd.Flags().Float64Var(&f.impact, "impact", 0, "back off when a row costs this many times its baseline; -1 turns it off (default: retention.throttle, else 2)")
 	cmd.Flags().StringVar(&f.maxLoad, "max-load", "", "back off past this load, e.g. threads_running=25,lag=10s,history_length=1000000,lock_waits=4 (-1 turns one off)")
 	cmd.Flags().StringVar(&f.criticalLoad, "critical-load", "", "stop and wait past this load, same form as --max-load")
 	cmd.Flags().DurationVar(&f.pause, "pause", 0, "pause after every batch, on top of what the throttle asks")
@@ -233,8 +233,8 @@ func (f *runFlags) options() (retention.Options, error) {
 			actor = u.Username
 		}
 	}
-	if f.batch < 0 || f.batchTime < 0 || f.impact < 0 || (f.impact > 0 && f.impact <= 1) {
-		return retention.Options{}, errors.New("--batch and --batch-time cannot be negative, and --impact must be above 1")
+	if f.batch < 0 || f.batchTime < 0 || (f.impact != 0 && f.impact != -1 && f.impact <= 1) {
+		return retention.Options{}, errors.New("--batch and --batch-time cannot be negative, and --impact must be above 1 (-1 turns the check off)")
 	}
 	maxLoad, err := throttle.ParseLimits(f.maxLoad)
 	if err != nil {

@@ -126,7 +126,8 @@ func summarize(rounds [][]measured, ref string) ([]summary, error) {
 }
 
 // versus compares two methods round by round: a's throughput over b's,
-// and a's p99 impact over b's, each as the median of per-round ratios.
+// and a's p99 impact (p99 over its own idle p99) over b's, each as the
+// median of per-round ratios.
 // ok is false when a round lacks one of them.
 func versus(rounds [][]measured, a, b string) (rate, p99 spread, ok bool) {
 	var rs, ps []float64
@@ -144,7 +145,8 @@ func versus(rounds [][]measured, a, b string) (rate, p99 spread, ok bool) {
 			return spread{}, spread{}, false
 		}
 		rs = append(rs, ma.rate()/mb.rate())
-		ps = append(ps, float64(ma.p99)/float64(mb.p99))
+		// Each method has its own idle baseline: compare impacts.
+		ps = append(ps, ma.impact()/mb.impact())
 	}
 	return spreadOf(rs), spreadOf(ps), len(rs) > 0
 }

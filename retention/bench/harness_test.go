@@ -90,7 +90,7 @@ func TestSummarizeMediansPerRoundRatios(t *testing.T) {
 
 func TestVersus(t *testing.T) {
 	m := func(method string, took time.Duration, p99 time.Duration) measured {
-		return measured{method: method, rows: 100, took: took, p99: p99}
+		return measured{method: method, rows: 100, took: took, p99: p99, idle: time.Millisecond}
 	}
 	ms := time.Millisecond
 	rounds := [][]measured{

@@ -211,6 +211,11 @@ func measure(ctx context.Context, cfg config, kind string) ([][]measured, error)
 			if err != nil {
 				return nil, err
 			}
+			// Not only alike: right. Every method must have removed
+			// exactly ids 1…expiredRows and said so.
+			if want := t.expected(); left != want || res.n != t.expiredRows() {
+				return nil, fmt.Errorf("round %d: %s reported %d rows and left %s; want %d rows reported and %s left", r+1, m, res.n, left, t.expiredRows(), want)
+			}
 			got := measured{method: m, rows: res.n, took: res.took, p50: res.p50, p99: res.p99, idle: idle.p99, left: left,
 				readP99: res.readP99, writeP99: res.writeP99, idleReadP99: idle.readP99, idleWriteP99: idle.writeP99}
 			cfg.logf("%s round %d: %s %d rows in %s, p99 %s (idle %s)", kind, r+1, m, got.rows, got.took.Round(time.Millisecond), ms(got.p99), ms(got.idle))
@@ -343,6 +348,13 @@ func (t *target) warm(ctx context.Context) error {
 		return fmt.Errorf("warm: %w", err)
 	}
 	return nil
+}
+
+// expected is the fingerprint of the rows a purge must leave: ids
+// expiredRows+1 … rows.
+func (t *target) expected() string {
+	lo, hi := t.expiredRows()+1, int64(t.cfg.rows)
+	return fmt.Sprintf("%d rows, ids %d… summing %d", hi-lo+1, lo, (lo+hi)*(hi-lo+1)/2)
 }
 
 // fingerprint sums up the rows left.
