@@ -3,6 +3,7 @@ package dsr_test
 import (
 	"archive/zip"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -30,6 +31,7 @@ import (
 	"github.com/vowprivacy/vow/mailer"
 	"github.com/vowprivacy/vow/policy"
 	"github.com/vowprivacy/vow/state"
+	"github.com/vowprivacy/vow/throttle"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -638,6 +640,69 @@ func TestDatastoreDown(t *testing.T) {
 	f.svc.Datastores = f.resolver
 	run(t, f, r.ID)
 	checkErased(t, f)
+}
+
+// TestErasureWaitsOutCriticalLoad: an erasure is one transaction per
+// system and cannot slow down once started, so while the database is past
+// the policy's critical load (here: a session stuck behind another's row
+// lock) it does not start; after critical_wait the request waits for a
+// retry, having changed nothing, and finishes once the load is gone.
+func TestErasureWaitsOutCriticalLoad(t *testing.T) {
+	t.Parallel()
+	for _, kind := range []string{"postgres", "mysql"} {
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t, kind)
+			stuck := &policy.LoadLimits{LockWaits: 1}
+			f.policy.Retention.Throttle = &policy.Throttle{MaxLoad: stuck, CriticalLoad: stuck, CriticalWait: policy.Interval(time.Second)}
+			driver := map[string]string{"postgres": "pgx", "mysql": "mysql"}[kind]
+			db, err := sql.Open(driver, f.appDSN)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			holder, err := db.BeginTx(t.Context(), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer holder.Rollback()
+			if _, err := holder.Exec(`UPDATE users SET name = name WHERE id = 2`); err != nil {
+				t.Fatal(err)
+			}
+			waited := make(chan error, 1)
+			go func() {
+				_, err := db.Exec(`UPDATE users SET name = name WHERE id = 2`)
+				waited <- err
+			}()
+			p := throttle.ProberFor(kind, db)
+			for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+				if l, err := p.Load(t.Context()); err == nil && l.LockWaits >= 1 {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatal("the waiting session never showed as a lock wait")
+				}
+			}
+			before := query(t, kind, f.appDSN, "SELECT count(*) FROM users WHERE email = 'ada@example.com'")
+			r := create(t, f, trusted(dsr.Erasure, dsr.Identities{"email": "ada@example.com"}))
+			got, err := f.svc.Run(t.Context(), r.ID, nil)
+			if !errors.Is(err, dsr.ErrWaiting) || !errors.Is(err, throttle.ErrCritical) {
+				t.Fatalf("Run under critical load: %v, want ErrWaiting wrapping throttle.ErrCritical", err)
+			}
+			if got.Status != dsr.Waiting || !strings.Contains(got.LastError, "lock_waits") {
+				t.Fatalf("request = %s, error %q; want waiting, naming lock_waits", got.Status, got.LastError)
+			}
+			if after := query(t, kind, f.appDSN, "SELECT count(*) FROM users WHERE email = 'ada@example.com'"); after[0] != before[0] {
+				t.Fatalf("a held-back erasure changed the subject's rows: %s → %s", before[0], after[0])
+			}
+			_ = holder.Rollback()
+			if err := <-waited; err != nil {
+				t.Fatal(err)
+			}
+			run(t, f, r.ID)
+			checkErased(t, f)
+		})
+	}
 }
 
 // TestResume interrupts an erasure between its systems, and checks that

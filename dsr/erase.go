@@ -14,6 +14,7 @@ import (
 	"github.com/vowprivacy/vow/identity"
 	"github.com/vowprivacy/vow/keyring"
 	"github.com/vowprivacy/vow/policy"
+	"github.com/vowprivacy/vow/throttle"
 )
 
 // TableRecord is what erasure did to one table: the evidence that goes
@@ -499,6 +500,9 @@ func (s *Service) eraseSystem(ctx context.Context, plan *Plan, r *Request, cs *c
 	if err != nil {
 		return nil, err
 	}
+	if err := s.awaitLoad(ctx, system, c); err != nil {
+		return nil, err
+	}
 	tx, err := c.DB().BeginTx(ctx, nil)
 	if err != nil {
 		return nil, c.Translate(ctx, "begin erasure", err)
@@ -538,6 +542,23 @@ func (s *Service) eraseSystem(ctx context.Context, plan *Plan, r *Request, cs *c
 		s.crashHook(crashPoint(pass, "after-commit:"+system))
 	}
 	return recs, nil
+}
+
+// awaitLoad holds an erasure back while the system's database is past the
+// policy's critical load (retention.throttle): a subject's erasure is one
+// transaction, which cannot slow down once started, so it waits to start
+// — up to critical_wait, after which the request waits and is retried
+// (throttle.ErrCritical is a reason to wait, like a database that is
+// down).
+func (s *Service) awaitLoad(ctx context.Context, system string, c connector.SQL) error {
+	p := throttle.ProberFor(c.Dialect().Kind(), c.DB())
+	if p == nil {
+		return nil
+	}
+	if err := throttle.New(throttle.FromPolicy(s.Policy.Retention.Throttle), p).Before(ctx); err != nil {
+		return fmt.Errorf("dsr: system %s: %w", system, err)
+	}
+	return nil
 }
 
 // eraser carries one system's erasure transaction through its steps.

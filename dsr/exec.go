@@ -26,6 +26,7 @@ import (
 
 	"github.com/vowprivacy/vow/state"
 	"github.com/vowprivacy/vow/taxonomy"
+	"github.com/vowprivacy/vow/throttle"
 )
 
 // Progress reports what an execution is doing, for a progress display.
@@ -155,7 +156,8 @@ func (s *Service) Run(ctx context.Context, id string, progress func(Progress)) (
 }
 
 // fail records a failed attempt: Waiting with a backoff when a datastore
-// could not be reached or the run was interrupted, Failed otherwise.
+// could not be reached or was past its critical load, or the run was
+// interrupted; Failed otherwise.
 func (s *Service) fail(ctx context.Context, r *Request, cause error) (*Request, error) {
 	// A run that lost its lease records nothing: the request is its
 	// successor's now, and a Waiting written over its Executing would undo
@@ -167,7 +169,7 @@ func (s *Service) fail(ctx context.Context, r *Request, cause error) (*Request, 
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	msg := strings.Join(strings.Fields(cause.Error()), " ")
-	if errors.Is(cause, connector.ErrUnreachable) || errors.Is(cause, webhook.ErrUnavailable) || errors.Is(cause, errAwaiting) ||
+	if errors.Is(cause, connector.ErrUnreachable) || errors.Is(cause, webhook.ErrUnavailable) || errors.Is(cause, errAwaiting) || errors.Is(cause, throttle.ErrCritical) ||
 		errors.Is(cause, context.Canceled) || errors.Is(cause, context.DeadlineExceeded) {
 		next := s.now().Add(backoff(r.Attempts))
 		if errors.Is(cause, errAwaiting) {

@@ -148,11 +148,7 @@ const DefaultBatch = 1000
 // throttleConfig is the run's throttle: the policy's retention.throttle,
 // overridden by opt.
 func (e *Engine) throttleConfig(opt Options) throttle.Config {
-	var c throttle.Config
-	if t := e.Policy.Retention.Throttle; t != nil {
-		c.BatchTime, c.MaxBatch, c.Impact, c.CriticalWait = time.Duration(t.BatchTime), t.MaxBatch, t.Impact, time.Duration(t.CriticalWait)
-		c.Max, c.Critical = limits(t.MaxLoad), limits(t.CriticalLoad)
-	}
+	c := throttle.FromPolicy(e.Policy.Retention.Throttle)
 	o := opt.Throttle
 	c.BatchTime = cmp.Or(o.BatchTime, c.BatchTime)
 	c.MaxBatch = cmp.Or(o.MaxBatch, c.MaxBatch)
@@ -168,13 +164,6 @@ func (e *Engine) throttleConfig(opt Options) throttle.Config {
 	}
 	c.Pause = opt.Pause
 	return c
-}
-
-func limits(l *policy.LoadLimits) throttle.Limits {
-	if l == nil {
-		return throttle.Limits{}
-	}
-	return throttle.Limits{ThreadsRunning: l.ThreadsRunning, LockWaits: l.LockWaits, HistoryLength: l.HistoryLength, Lag: time.Duration(l.Lag)}
 }
 
 // overlay returns base with the fields top sets.
