@@ -661,28 +661,7 @@ func TestErasureWaitsOutCriticalLoad(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer db.Close()
-			holder, err := db.BeginTx(t.Context(), nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer holder.Rollback()
-			if _, err := holder.Exec(`UPDATE users SET name = name WHERE id = 2`); err != nil {
-				t.Fatal(err)
-			}
-			waited := make(chan error, 1)
-			go func() {
-				_, err := db.Exec(`UPDATE users SET name = name WHERE id = 2`)
-				waited <- err
-			}()
-			p := throttle.ProberFor(kind, db)
-			for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-				if l, err := p.Load(t.Context()); err == nil && l.LockWaits >= 1 {
-					break
-				}
-				if time.Now().After(deadline) {
-					t.Fatal("the waiting session never showed as a lock wait")
-				}
-			}
+			release := testdb.LockWait(t, db, kind, `UPDATE users SET name = name WHERE id = 2`)
 			before := query(t, kind, f.appDSN, "SELECT count(*) FROM users WHERE email = 'ada@example.com'")
 			r := create(t, f, trusted(dsr.Erasure, dsr.Identities{"email": "ada@example.com"}))
 			got, err := f.svc.Run(t.Context(), r.ID, nil)
@@ -695,10 +674,7 @@ func TestErasureWaitsOutCriticalLoad(t *testing.T) {
 			if after := query(t, kind, f.appDSN, "SELECT count(*) FROM users WHERE email = 'ada@example.com'"); after[0] != before[0] {
 				t.Fatalf("a held-back erasure changed the subject's rows: %s → %s", before[0], after[0])
 			}
-			_ = holder.Rollback()
-			if err := <-waited; err != nil {
-				t.Fatal(err)
-			}
+			release()
 			run(t, f, r.ID)
 			checkErased(t, f)
 		})

@@ -123,32 +123,7 @@ func TestCriticalLoadStopsTheRun(t *testing.T) {
 			all := `SELECT id, created_at, body FROM events ORDER BY id`
 			before := testdb.Dump(t, f.db, all)
 
-			holder, err := f.db.BeginTx(ctx, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer holder.Rollback()
-			if _, err := holder.ExecContext(ctx, `UPDATE events SET body = body WHERE id = 12000`); err != nil {
-				t.Fatal(err)
-			}
-			waited := make(chan error, 1)
-			go func() {
-				_, err := f.db.ExecContext(ctx, `UPDATE events SET body = body WHERE id = 12000`)
-				waited <- err
-			}()
-			deadline := time.Now().Add(10 * time.Second)
-			for p := throttle.ProberFor(kind, f.db); ; time.Sleep(20 * time.Millisecond) {
-				l, err := p.Load(ctx)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if l.LockWaits >= 1 {
-					break
-				}
-				if time.Now().After(deadline) {
-					t.Fatal("the waiting session never showed as a lock wait")
-				}
-			}
+			release := testdb.LockWait(t, f.db, kind, `UPDATE events SET body = body WHERE id = 12000`)
 
 			stuck := throttle.Limits{LockWaits: 1}
 			opt := retention.Options{Approve: []string{"events"},
@@ -168,10 +143,7 @@ func TestCriticalLoadStopsTheRun(t *testing.T) {
 				t.Fatal("a run stopped for the database's load changed rows")
 			}
 
-			_ = holder.Rollback()
-			if err := <-waited; err != nil {
-				t.Fatal(err)
-			}
+			release()
 			rep, err = f.engine.Run(ctx, opt)
 			if err != nil {
 				t.Fatal(err)

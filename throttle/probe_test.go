@@ -1,7 +1,6 @@
 package throttle_test
 
 import (
-	"context"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -42,38 +41,13 @@ func TestProbersSeeLockWaits(t *testing.T) {
 				t.Fatalf("idle load %+v", idle)
 			}
 
-			holder, err := db.BeginTx(ctx, nil)
+			testdb.LockWait(t, db, kind, `UPDATE t SET v = 1 WHERE id = 1`)
+			l, err := p.Load(ctx)
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer holder.Rollback()
-			if _, err := holder.ExecContext(ctx, `UPDATE t SET v = 1 WHERE id = 1`); err != nil {
-				t.Fatal(err)
-			}
-			waiter := make(chan error, 1)
-			wctx, cancel := context.WithTimeout(ctx, 20*time.Second)
-			defer cancel()
-			go func() {
-				_, err := db.ExecContext(wctx, `UPDATE t SET v = 2 WHERE id = 1`)
-				waiter <- err
-			}()
-			deadline := time.Now().Add(10 * time.Second)
-			var l throttle.Load
-			for time.Now().Before(deadline) {
-				if l, err = p.Load(ctx); err != nil {
-					t.Fatal(err)
-				}
-				if l.LockWaits >= 1 && l.ThreadsRunning >= 1 {
-					break
-				}
-				time.Sleep(20 * time.Millisecond)
-			}
 			if l.LockWaits < 1 || l.ThreadsRunning < 1 {
 				t.Fatalf("load %+v while a session waits for a row lock: want lock_waits ≥ 1 and threads_running ≥ 1", l)
-			}
-			_ = holder.Rollback()
-			if err := <-waiter; err != nil {
-				t.Fatalf("the waiting update: %v", err)
 			}
 		})
 	}
