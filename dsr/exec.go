@@ -503,7 +503,13 @@ func (s *Service) Prepare(ctx context.Context) {
 	defer s.poolMu.Unlock()
 	// Close ends what is still under way: a command that stops early (a
 	// request refused) does not wait for a datastore it never needed.
-	ctx, s.stopPrepare = context.WithCancel(ctx)
+	ctx, stop := context.WithCancel(ctx)
+	if prev := s.stopPrepare; prev != nil {
+		// A second Prepare: Close must still be able to end the first's.
+		s.stopPrepare = func() { prev(); stop() }
+	} else {
+		s.stopPrepare = stop
+	}
 	for _, sys := range s.Policy.Systems {
 		if sys.Kind == "webhook" || len(sys.Tables) == 0 || s.pools[sys.Name] != nil || s.preparing[sys.Name] != nil {
 			continue
@@ -527,6 +533,12 @@ func (s *Service) Prepare(ctx context.Context) {
 			}
 			if s.pools == nil {
 				s.pools = map[string]connector.SQL{}
+			}
+			if s.pools[sys.Name] != nil {
+				// A run opened its own meanwhile: keep that one.
+				s.poolMu.Unlock()
+				_ = x.Close()
+				return
 			}
 			s.pools[sys.Name] = x
 			s.poolMu.Unlock()

@@ -2,7 +2,6 @@ package dsr
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -74,11 +73,6 @@ func (s *Service) forget(ctx context.Context, erasure *Request) error {
 	if err != nil {
 		return s.Store.Wrap(err, "dsr: find the subject's earlier requests")
 	}
-	type change struct {
-		e         earlier
-		set, data map[string]any
-	}
-	var changes []change
 	for _, e := range found {
 		set := map[string]any{"identities": "{}", "keys": nil, "changes": "{}"}
 		data := map[string]any{"erasure": erasure.ID}
@@ -95,25 +89,12 @@ func (s *Service) forget(ctx context.Context, erasure *Request) error {
 			set["result"] = out
 			data["package"] = "deleted"
 		}
-		changes = append(changes, change{e, set, data})
-	}
-	if len(changes) == 0 {
-		return nil
-	}
-	// One commit for them all, each with its event, instead of one (and
-	// one fsync) per earlier request: as durable, and all or none.
-	return s.inTx(ctx, func(tx *sql.Tx) error {
-		for _, c := range changes {
-			// Its status stays: a request that has ended is only forgotten.
-			if err := s.transitionTx(ctx, tx, c.e.id, []Status{c.e.status}, c.e.status, c.set); err != nil {
-				return err
-			}
-			if err := s.eventTx(ctx, tx, c.e.id, "request.forgotten", c.data); err != nil {
-				return err
-			}
+		// Its status stays: a request that has ended is only forgotten.
+		if err := s.move(ctx, e.id, []Status{e.status}, e.status, set, "request.forgotten", data); err != nil {
+			return err
 		}
-		return nil
-	})
+	}
+	return nil
 }
 
 // placeholders is n comma-separated ?s, at least one (a NULL matches
