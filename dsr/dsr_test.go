@@ -861,11 +861,13 @@ func TestPrepare(t *testing.T) {
 			f.svc.Datastores = f.resolver
 			start := time.Now()
 			f.svc.Prepare(t.Context())
+			// A second Prepare must not take the first's cancel away.
+			f.svc.Prepare(t.Context())
 			if err := f.svc.Close(); err != nil {
 				t.Fatal(err)
 			}
 			if d := time.Since(start); d > 2*time.Second {
-				t.Errorf("Close right after Prepare took %s", d)
+				t.Errorf("Close right after Prepare (twice) took %s", d)
 			}
 		})
 	}
