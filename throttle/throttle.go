@@ -13,8 +13,9 @@
 // past a critical limit (--critical-load) it waits until the load falls
 // below the limit again, and gives up with ErrCritical if it does not.
 //
-// The package owns the control loop and the probes; callers (the retention
-// engine) own the batches.
+// The package owns the control loop and the probes; callers own the work:
+// retention runs their batches, erasure requests the moment their one
+// transaction starts (Before alone: wait out critical load).
 package throttle
 
 import (
