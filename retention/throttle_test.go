@@ -37,29 +37,37 @@ retention:
     - {name: events, table: app:events, from: created_at, keep: 30d}
 `
 
-// throttleFixture is a table of 12,000 events, the first 8,000 of them
-// older than the rule's 30 days.
-func throttleFixture(t *testing.T, kind string) *fixture {
-	t.Helper()
+// eventsScript creates table (events, or a qualified name) on a database of
+// kind and fills it with rows events, the first expired of them 60 days
+// old (past the rule's 30 days), the rest 10 days old.
+func eventsScript(kind, table string, rows, expired int) string {
 	ts := map[string]string{"postgres": "timestamp", "mysql": "datetime", "sqlite": "TIMESTAMP"}[kind]
 	var b strings.Builder
-	fmt.Fprintf(&b, "CREATE TABLE events (id bigint PRIMARY KEY, created_at %s NOT NULL, body varchar(40) NOT NULL);\n", ts)
-	for id := 1; id <= 12000; id++ {
+	fmt.Fprintf(&b, "CREATE TABLE %s (id bigint PRIMARY KEY, created_at %s NOT NULL, body varchar(40) NOT NULL);\n", table, ts)
+	for id := 1; id <= rows; id++ {
 		if id%1000 == 1 {
-			b.WriteString("INSERT INTO events VALUES ")
+			fmt.Fprintf(&b, "INSERT INTO %s VALUES ", table)
 		} else {
 			b.WriteString(", ")
 		}
 		age := 60
-		if id > 8000 {
+		if id > expired {
 			age = 10
 		}
 		fmt.Fprintf(&b, "(%d, '%s', 'event %d')", id, daysAgo(age), id)
-		if id%1000 == 0 {
+		if id%1000 == 0 || id == rows {
 			b.WriteString(";\n")
 		}
 	}
-	return newFixtureSchema(t, kind, b.String(), throttlePolicy)
+	return b.String()
+}
+
+// throttleFixture is a table of 12,000 events, the first 8,000 of them
+// older than the rule's 30 days.
+func throttleFixture(t *testing.T, kind string) *fixture {
+	t.Helper()
+	return newFixtureSchema(t, kind, eventsScript(kind, "events", 12000, 8000), throttlePolicy)
+
 }
 
 // TestBatchesFollowBatchTime: with room to spare, batches grow from the
@@ -172,24 +180,7 @@ func TestRunWatchesReplicas(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer admin.Close()
-	var b strings.Builder
-	b.WriteString("CREATE DATABASE app; CREATE TABLE app.events (id bigint PRIMARY KEY, created_at datetime NOT NULL, body varchar(40) NOT NULL);\n")
-	for id := 1; id <= 3000; id++ {
-		if id%1000 == 1 {
-			b.WriteString("INSERT INTO app.events VALUES ")
-		} else {
-			b.WriteString(", ")
-		}
-		age := 60
-		if id > 2000 {
-			age = 10
-		}
-		fmt.Fprintf(&b, "(%d, '%s', 'event %d')", id, daysAgo(age), id)
-		if id%1000 == 0 {
-			b.WriteString(";\n")
-		}
-	}
-	if _, err := admin.ExecContext(ctx, b.String()); err != nil {
+	if _, err := admin.ExecContext(ctx, "CREATE DATABASE app;\n"+eventsScript("mysql", "app.events", 3000, 2000)); err != nil {
 		t.Fatal(err)
 	}
 	cfg.DBName = "app"
