@@ -26,11 +26,7 @@ func TestProbersSeeLockWaits(t *testing.T) {
 			ctx := t.Context()
 			dsn := testdb.New(t, kind)
 			driver := map[string]string{"postgres": "pgx", "mysql": "mysql"}[kind]
-			db, err := sql.Open(driver, dsn)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer db.Close()
+			db := openDB(t, driver, dsn)
 			testdb.Exec(t, kind, dsn, `CREATE TABLE t (id int PRIMARY KEY, v int); INSERT INTO t VALUES (1, 0)`)
 			p := throttle.ProberFor(kind, db)
 			idle, err := p.Load(ctx)
@@ -67,16 +63,8 @@ func TestMariaDBReplicaLag(t *testing.T) {
 	t.Parallel()
 	primaryDSN, replicaDSN := testdb.MariaDBReplica(t)
 	ctx := t.Context()
-	primary, err := sql.Open("mysql", primaryDSN)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer primary.Close()
-	replica, err := sql.Open("mysql", replicaDSN)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer replica.Close()
+	primary := openDB(t, "mysql", primaryDSN)
+	replica := openDB(t, "mysql", replicaDSN)
 	p := throttle.ProberFor("mysql", primary, replica)
 	if l, err := p.Load(ctx); err != nil || l.Lag != 0 {
 		t.Fatalf("idle: load %+v, %v; want no lag", l, err)
@@ -136,16 +124,8 @@ func TestPostgresStandbyLag(t *testing.T) {
 	t.Parallel()
 	primaryURL, replicaURL := testdb.PostgresReplica(t)
 	ctx := t.Context()
-	primary, err := sql.Open("pgx", primaryURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer primary.Close()
-	replica, err := sql.Open("pgx", replicaURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer replica.Close()
+	primary := openDB(t, "pgx", primaryURL)
+	replica := openDB(t, "pgx", replicaURL)
 	p := throttle.ProberFor("postgres", primary)
 	if l, err := p.Load(ctx); err != nil || l.Lag >= time.Second {
 		t.Fatalf("idle: load %+v, %v; want no lag", l, err)
@@ -176,11 +156,7 @@ func TestPostgresStandbyLag(t *testing.T) {
 	}
 	u, _ := url.Parse(primaryURL)
 	u.User = url.User("plain")
-	plain, err := sql.Open("pgx", u.String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer plain.Close()
+	plain := openDB(t, "pgx", u.String())
 	if _, err := throttle.ProberFor("postgres", plain).Load(ctx); !errors.Is(err, throttle.ErrReplicasHidden) {
 		t.Errorf("a role without pg_monitor: err = %v, want ErrReplicasHidden", err)
 	}
@@ -190,4 +166,15 @@ func TestPostgresStandbyLag(t *testing.T) {
 	if _, err := throttle.ProberFor("postgres", plain).Load(ctx); err != nil {
 		t.Errorf("with pg_monitor: %v", err)
 	}
+}
+
+// openDB opens a connection pool for the test, closed when it ends.
+func openDB(t *testing.T, driver, dsn string) *sql.DB {
+	t.Helper()
+	db, err := sql.Open(driver, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
 }
