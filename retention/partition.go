@@ -253,10 +253,26 @@ const partitionLockWait = 500 * time.Millisecond
 // milliseconds) — or, for a partition never analysed, a count under the
 // lock that drops them.
 func (j *job) dropPartition(ctx context.Context, c *conn, p partition) (n int64, exact bool, err error) {
+	return rowsOf(p, func(count *int64) error { return j.drop(ctx, c, p, count) })
+}
+
+// dropLeftover drops what a stopped run moved out of the table, and
+// returns its rows as dropPartition does.
+func (j *job) dropLeftover(ctx context.Context, c *conn, p partition) (n int64, exact bool, err error) {
+	return rowsOf(p, func(count *int64) error { return j.dropPurged(ctx, c.c.DB(), p.name, count) })
+}
+
+// rowsOf runs drop and returns p's rows: its estimate, or, when it has
+// none, the count drop takes as it removes them (exact).
+func rowsOf(p partition, drop func(count *int64) error) (int64, bool, error) {
 	if p.est >= 0 {
-		return p.est, false, j.drop(ctx, c, p, nil)
+		return p.est, false, drop(nil)
 	}
-	return n, true, j.drop(ctx, c, p, &n)
+	// Not "return n, true, drop(&n)": Go leaves open whether n is read
+	// before or after the call.
+	var n int64
+	err := drop(&n)
+	return n, true, err
 }
 
 // drop removes partition p; with count set, it counts p's rows first,

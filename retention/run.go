@@ -68,6 +68,16 @@ func (r *Report) Rows() int64 {
 	return n
 }
 
+// addPartitionRows counts rows that went with a whole partition: exact
+// ones with the batches' in Rows, estimated ones in PartitionRows.
+func (r *RuleResult) addPartitionRows(n int64, exact bool) {
+	if exact {
+		r.Rows += n
+	} else {
+		r.PartitionRows += n
+	}
+}
+
 // PartitionRows is the statistics' estimate of the rows that went with
 // whole partitions (not in Rows).
 func (r *Report) PartitionRows() int64 {
@@ -227,12 +237,15 @@ func (e *Engine) runRule(ctx context.Context, cs *conns, i int, runID string, op
 		return fail(err)
 	}
 	rr.Held = rp.Held
+	// What the run expects to remove: the brake's number, progress's total.
+	expected := rp.Rows + estimate(parts)
 	if !slices.Contains(opt.Approve, r.Name) {
 		unknown, err := j.uncounted(ctx, c, parts)
 		if err != nil {
 			return fail(c.c.Translate(ctx, "count the rows of "+j.table.Name+"'s expired partitions", err))
 		}
-		why, err := j.brake(ctx, c, rp.Rows+estimate(parts)+unknown)
+		expected += unknown
+		why, err := j.brake(ctx, c, expected)
 		if err != nil {
 			return fail(err)
 		}
@@ -254,22 +267,14 @@ func (e *Engine) runRule(ctx context.Context, cs *conns, i int, runID string, op
 		return fail(c.c.Translate(ctx, "list what an earlier run left of "+j.table.Name, err))
 	}
 	for _, p := range left {
-		var n int64
-		var count *int64
-		if p.est < 0 {
-			count = &n
-		}
-		if err := j.dropPurged(ctx, c.c.DB(), p.name, count); err != nil {
+		n, exact, err := j.dropLeftover(ctx, c, p)
+		if err != nil {
 			return fail(c.c.Translate(ctx, "drop "+p.name+", left by an earlier run of the rule", err))
 		}
-		if count != nil {
-			rr.Rows += n
-		} else {
-			rr.PartitionRows += p.est
-		}
-		if (count != nil && n == 0) || (count == nil && p.est == 0) {
+		if n == 0 {
 			continue // an empty copy a stopped run made: nothing was removed
 		}
+		rr.addPartitionRows(n, exact)
 		rr.Partitions = append(rr.Partitions, p.name)
 		e.logger().Info("retention: dropped the rows an earlier run had moved out", "rule", r.Name, "table", p.name)
 	}
@@ -296,14 +301,10 @@ func (e *Engine) runRule(ctx context.Context, cs *conns, i int, runID string, op
 		default:
 			dropped = append(dropped, p)
 		}
-		if exact {
-			rr.Rows += n
-		} else {
-			rr.PartitionRows += n
-		}
+		rr.addPartitionRows(n, exact)
 		rr.Partitions = append(rr.Partitions, name)
 		if opt.Progress != nil {
-			opt.Progress(Progress{Rule: r.Name, Done: rr.Rows + rr.PartitionRows, Total: rp.Rows + estimate(parts), Elapsed: time.Since(start)})
+			opt.Progress(Progress{Rule: r.Name, Done: rr.Rows + rr.PartitionRows, Total: expected, Elapsed: time.Since(start)})
 		}
 	}
 	if len(dropped) < len(parts) {
