@@ -99,6 +99,9 @@ func (l *linter) throttle() {
 	if t.Impact != 0 && t.Impact != -1 && t.Impact <= 1 {
 		l.errorf(path+".impact", "bad-throttle", "write how many times its baseline cost a row may take, above 1, e.g. 2 (-1 turns the check off)", "impact %g would back off from the baseline itself", t.Impact)
 	}
+	if t.LatencyBudget != 0 && t.LatencyBudget <= 1 {
+		l.errorf(path+".latency_budget", "bad-throttle", "write how many times its time before the run a point read may take, above 1, e.g. 1.5 (omit it to turn the canary off)", "latency_budget %g would back off from the baseline itself", t.LatencyBudget)
+	}
 	for _, lim := range []struct {
 		key string
 		l   *LoadLimits

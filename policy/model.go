@@ -235,12 +235,13 @@ type Rule struct {
 // a target time, backing off past max_load or when rows cost more than
 // impact times their baseline, waiting while past critical_load.
 type Throttle struct {
-	BatchTime    Interval    `yaml:"batch_time" help:"How long one batch (one transaction) should take; batch sizes adapt to it. 500ms when omitted."`
-	MaxBatch     int         `yaml:"max_batch" help:"Most rows in one batch; 50000 when omitted."`
-	Impact       float64     `yaml:"impact" help:"How many times its baseline cost a row may take before the run backs off (a busier database answers everyone slower); 2 when omitted, -1 turns it off."`
-	MaxLoad      *LoadLimits `yaml:"max_load" help:"Load past which a run halves its batches and pauses (defaults: lock_waits 4, history_length 1000000, lag 10s; -1 turns one off)."`
-	CriticalLoad *LoadLimits `yaml:"critical_load" help:"Load past which a run stops and waits until it falls below max_load (defaults: lock_waits 32, history_length 10000000, lag 2m)."`
-	CriticalWait Interval    `yaml:"critical_wait" help:"How long a run waits out critical load before it stops (the next run resumes); 5m when omitted."`
+	BatchTime     Interval    `yaml:"batch_time" help:"How long one batch (one transaction) should take; batch sizes adapt to it. 500ms when omitted."`
+	MaxBatch      int         `yaml:"max_batch" help:"Most rows in one batch; 50000 when omitted."`
+	Impact        float64     `yaml:"impact" help:"How many times its baseline cost a row may take before the run backs off (a busier database answers everyone slower); 2 when omitted, -1 turns it off."`
+	MaxLoad       *LoadLimits `yaml:"max_load" help:"Load past which a run halves its batches and pauses (defaults: lock_waits 4, history_length 1000000, lag 10s; -1 turns one off)."`
+	CriticalLoad  *LoadLimits `yaml:"critical_load" help:"Load past which a run stops and waits until it falls below max_load (defaults: lock_waits 32, history_length 10000000, lag 2m)."`
+	CriticalWait  Interval    `yaml:"critical_wait" help:"How long a run waits out critical load before it stops (the next run resumes); 5m when omitted."`
+	LatencyBudget float64     `yaml:"latency_budget" help:"The application's latency budget: how many times its time before the run a point read of the purged table (timed every 20ms while batches run) may take before the run backs off, e.g. 1.5. Off when omitted."`
 }
 
 // LoadLimits is a set of thresholds on what a database reports of its health;

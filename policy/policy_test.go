@@ -106,6 +106,7 @@ func TestDiagnostics(t *testing.T) {
 		{"json key path", "name: user.name\n", "name: user.name\n          attribs: {category: system.operations, json: {\"a..b\": user.contact.phone_number}}\n", "invalid-value", `"a..b" is not a JSON key path`, 0},
 		{"json key category", "name: user.name\n", "name: user.name\n          attribs: {category: system.operations, json: {\"items[].phone\": user.contact.phone}}\n", "unknown-category", `unknown category "user.contact.phone"`, 0},
 		{"throttle impact at most 1", "  rules:\n", "  throttle: {impact: 1}\n  rules:\n", "bad-throttle", "impact 1 would back off from the baseline itself", 56},
+		{"throttle latency budget at most 1", "  rules:\n", "  throttle: {latency_budget: 0.5}\n  rules:\n", "bad-throttle", "latency_budget 0.5 would back off from the baseline itself", 56},
 		{"throttle critical below max", "  rules:\n", "  throttle: {max_load: {lag: 30s}, critical_load: {lag: 10s}}\n  rules:\n", "bad-throttle", "critical lag 10s is below max_load's 30s", 56},
 		{"throttle span without unit", "  rules:\n", "  throttle: {batch_time: 500}\n  rules:\n", "invalid-value", `time span "500" must be positive and have a unit`, 56},
 		{"replica with inline dsn", "    connection: {env: APP_DATABASE_URL}\n", "    connection: {env: APP_DATABASE_URL}\n    replicas: [{dsn: \"postgres://u:p@replica/app\"}]\n", "inline-secret", "a DSN must not be written in the policy file", 0},

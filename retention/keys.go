@@ -3,6 +3,8 @@ package retention
 import (
 	"context"
 	"strings"
+
+	"github.com/vowprivacy/vow/throttle"
 )
 
 // Keys. Batches follow the primary key: rows are taken in key order and a
@@ -50,6 +52,20 @@ func (j *job) keyDesc() string {
 		cols[i] = j.col(c) + " DESC"
 	}
 	return strings.Join(cols, ", ")
+}
+
+// canary is a point read by primary key of the table's highest key — a
+// recent row, the kind an application reads most — for the throttle to
+// time while batches run (see throttle.Watch); nil when the table is
+// empty.
+func (j *job) canary(ctx context.Context, c *conn) (*throttle.QueryCanary, error) {
+	rows, err := queryRows(ctx, c.c.DB(), j.d.Kind(), "SELECT "+j.pkList()+" FROM "+j.tbl()+" ORDER BY "+j.keyDesc()+" LIMIT 1", nil)
+	if err != nil || len(rows) == 0 {
+		return nil, err
+	}
+	w := j.keyCmp("=", rows[0])
+	q := "SELECT " + j.pkList() + " FROM " + j.tbl() + " WHERE " + w.sql
+	return throttle.NewQueryCanary(c.c.DB(), j.d.Rebind(q), w.args...), nil
 }
 
 // lastKey returns the highest key of the eligible rows (nil when there

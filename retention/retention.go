@@ -155,6 +155,8 @@ func (e *Engine) throttleConfig(opt Options) throttle.Config {
 	c.MinBatch = cmp.Or(o.MinBatch, c.MinBatch)
 	c.Impact = cmp.Or(o.Impact, c.Impact)
 	c.CriticalWait = cmp.Or(o.CriticalWait, c.CriticalWait)
+	c.Latency = cmp.Or(o.Latency, c.Latency)
+	c.CanaryEvery = o.CanaryEvery
 	c.ProbeEvery = o.ProbeEvery
 	c.Max = overlay(c.Max, o.Max)
 	c.Critical = overlay(c.Critical, o.Critical)

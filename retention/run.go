@@ -328,6 +328,19 @@ func (e *Engine) runRule(ctx context.Context, cs *conns, i int, runID string, op
 			rr.Throttle = &st
 		}
 	}()
+	if th.Config().Latency > 0 {
+		cn, err := j.canary(ctx, c)
+		if err != nil {
+			return fail(c.c.Translate(ctx, "find a row of "+j.table.Name+" for the canary read", err))
+		}
+		if cn != nil {
+			defer cn.Close()
+			if err := th.Watch(ctx, cn); err != nil {
+				return fail(c.c.Translate(ctx, "time the canary read of "+j.table.Name, err))
+			}
+			defer th.Close()
+		}
+	}
 	win := newWindow(j, th.Size())
 	for {
 		if err := ctx.Err(); err != nil {

@@ -117,6 +117,37 @@ func TestBatchesFollowBatchTime(t *testing.T) {
 	})
 }
 
+// TestCanaryTimesPointReads: with a latency budget the run times a point
+// read of the table while its batches run (the baseline before the first)
+// and reports both; the purge itself is unchanged.
+func TestCanaryTimesPointReads(t *testing.T) {
+	t.Parallel()
+	forEachKind(t, func(t *testing.T, kind string) {
+		f := throttleFixture(t, kind)
+		keep := `SELECT id, created_at, body FROM events WHERE id > 8000 ORDER BY id`
+		before := testdb.Dump(t, f.db, keep)
+		opt := retention.Options{Approve: []string{"events"}, Batch: 500,
+			Throttle: throttle.Config{Latency: 1000, CanaryEvery: time.Millisecond}}
+		rep, err := f.engine.Run(context.Background(), opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := resultOf(rep, "events")
+		if r.Status != retention.StatusDone || r.Rows != 8000 {
+			t.Fatalf("result %+v: want 8000 rows done", r)
+		}
+		if r.Throttle == nil || r.Throttle.LatencyBase <= 0 || r.Throttle.ProbeErrors != 0 {
+			t.Fatalf("throttle %+v: want the canary's baseline and no errors", r.Throttle)
+		}
+		if n := f.count(t, `SELECT count(*) FROM events WHERE id <= 8000`); n != 0 {
+			t.Errorf("%d expired rows left", n)
+		}
+		if after := testdb.Dump(t, f.db, keep); after != before {
+			t.Errorf("live rows changed:\nbefore %s\nafter  %s", before, after)
+		}
+	})
+}
+
 // TestCriticalLoadStopsTheRun: while a session waits for a row lock (the
 // application is stuck behind another), a run whose critical load is one
 // lock wait waits, then stops as partial without touching a row; once

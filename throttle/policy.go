@@ -20,6 +20,7 @@ func FromPolicy(t *policy.Throttle) Config {
 		Max:          limitsOf(t.MaxLoad),
 		Critical:     limitsOf(t.CriticalLoad),
 		CriticalWait: time.Duration(t.CriticalWait),
+		Latency:      t.LatencyBudget,
 	}
 }
 

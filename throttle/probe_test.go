@@ -178,3 +178,38 @@ func openDB(t *testing.T, driver, dsn string) *sql.DB {
 	t.Cleanup(func() { db.Close() })
 	return db
 }
+
+// TestQueryCanary times a point read on a real server, on one connection
+// it holds until Close, and says when the query fails.
+func TestQueryCanary(t *testing.T) {
+	t.Parallel()
+	for _, kind := range []string{"postgres", "mysql"} {
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			dsn := testdb.New(t, kind)
+			db := openDB(t, map[string]string{"postgres": "pgx", "mysql": "mysql"}[kind], dsn)
+			testdb.Exec(t, kind, dsn, `CREATE TABLE t (id int PRIMARY KEY, v int); INSERT INTO t VALUES (1, 0)`)
+			arg := map[string]string{"postgres": "$1", "mysql": "?"}[kind]
+			c := throttle.NewQueryCanary(db, "SELECT id FROM t WHERE id = "+arg, 1)
+			for range 3 {
+				if d, err := c.Time(t.Context()); err != nil || d <= 0 {
+					t.Fatalf("Time: %v, %v", d, err)
+				}
+			}
+			if n := db.Stats().InUse; n != 1 {
+				t.Errorf("%d connections in use while the canary runs, want its one", n)
+			}
+			if err := c.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if n := db.Stats().InUse; n != 0 {
+				t.Errorf("%d connections in use after Close", n)
+			}
+			bad := throttle.NewQueryCanary(db, "SELECT id FROM missing WHERE id = "+arg, 1)
+			defer bad.Close()
+			if _, err := bad.Time(t.Context()); err == nil || !strings.Contains(err.Error(), "canary") {
+				t.Errorf("a failing canary: %v", err)
+			}
+		})
+	}
+}

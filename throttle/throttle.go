@@ -19,6 +19,7 @@
 package throttle
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -118,6 +119,13 @@ type Config struct {
 	// ProbeEvery spaces the load probes: at most one per batch and one per
 	// this interval. Default 250ms.
 	ProbeEvery time.Duration
+	// Latency is how many times its baseline (its 90th percentile before
+	// the work started) a canary query may take while batches run before
+	// the throttle backs off: the application's latency budget. Zero or
+	// less: no canary (see Watch).
+	Latency float64
+	// CanaryEvery spaces the canary's samples. Default 20ms.
+	CanaryEvery time.Duration
 }
 
 // DefaultMax and DefaultCritical are the limits of a zero Config: lag
@@ -162,6 +170,9 @@ func (c Config) withDefaults() Config {
 	if c.ProbeEvery <= 0 {
 		c.ProbeEvery = 250 * time.Millisecond
 	}
+	if c.CanaryEvery <= 0 {
+		c.CanaryEvery = 20 * time.Millisecond
+	}
 	return c
 }
 
@@ -204,6 +215,10 @@ type Stats struct {
 	// relies on batch times alone); ProbeError is the last one's message.
 	ProbeErrors int    `json:"probe_errors,omitempty"`
 	ProbeError  string `json:"probe_error,omitempty"`
+	// LatencyBase is the canary's 90th percentile before the first batch;
+	// LatencyMax the highest it reached over the batches (see Watch).
+	LatencyBase time.Duration `json:"latency_base_ns,omitempty"`
+	LatencyMax  time.Duration `json:"latency_max_ns,omitempty"`
 }
 
 // Throttle paces one run. It is not safe for concurrent use.
@@ -224,6 +239,7 @@ type Throttle struct {
 	// judged once, not against every batch until the next probe.
 	fresh bool
 	stats Stats
+	watch *watch // the canary, when one runs
 	// sleep waits for d or ctx; tests replace it.
 	sleep func(ctx context.Context, d time.Duration) error
 	now   func() time.Time
@@ -331,9 +347,10 @@ func (t *Throttle) After(rows int64, took time.Duration) {
 	cost := took.Seconds() / float64(rows)
 	class := bits.Len(uint(rows))
 	base := t.base[class]
-	why := ""
+	// The canary's samples of this batch are judged whatever else did.
+	why := t.latency(t.now(), took)
 	if t.fresh {
-		why = t.cfg.Max.exceeded(t.load)
+		why = cmp.Or(t.cfg.Max.exceeded(t.load), why)
 		t.fresh = false
 	}
 	if why == "" && t.cfg.Impact > 0 && len(base) == baseSamples && took >= minJudged {

@@ -210,7 +210,7 @@ func pastTense(action string) string {
 type runFlags struct {
 	batch                    int
 	pause, budget, batchTime time.Duration
-	impact                   float64
+	impact, latency          float64
 	maxLoad, criticalLoad    string
 	actor                    string
 }
@@ -219,6 +219,7 @@ func (f *runFlags) add(cmd *cobra.Command) {
 	cmd.Flags().IntVar(&f.batch, "batch", 0, "fix the rows per batch (each batch is one short transaction); 0 sizes batches to --batch-time")
 	cmd.Flags().DurationVar(&f.batchTime, "batch-time", 0, "how long a batch should take; batch sizes adapt to it (default: retention.throttle, else 500ms)")
 	cmd.Flags().Float64Var(&f.impact, "impact", 0, "back off when a row costs this many times its baseline; -1 turns it off (default: retention.throttle, else 2)")
+	cmd.Flags().Float64Var(&f.latency, "latency-budget", 0, "back off when a point read of the table (timed every 20ms) takes this many times its time before the run, e.g. 1.5; -1 turns it off (default: retention.throttle, else off)")
 	cmd.Flags().StringVar(&f.maxLoad, "max-load", "", "back off past this load, e.g. threads_running=25,lag=10s,history_length=1000000,lock_waits=4 (-1 turns one off)")
 	cmd.Flags().StringVar(&f.criticalLoad, "critical-load", "", "stop and wait past this load, same form as --max-load")
 	cmd.Flags().DurationVar(&f.pause, "pause", 0, "pause after every batch, on top of what the throttle asks")
@@ -233,8 +234,8 @@ func (f *runFlags) options() (retention.Options, error) {
 			actor = u.Username
 		}
 	}
-	if f.batch < 0 || f.batchTime < 0 || (f.impact != 0 && f.impact != -1 && f.impact <= 1) {
-		return retention.Options{}, errors.New("--batch and --batch-time cannot be negative, and --impact must be above 1 (-1 turns the check off)")
+	if f.batch < 0 || f.batchTime < 0 || (f.impact != 0 && f.impact != -1 && f.impact <= 1) || (f.latency != 0 && f.latency != -1 && f.latency <= 1) {
+		return retention.Options{}, errors.New("--batch and --batch-time cannot be negative, and --impact and --latency-budget must be above 1 (-1 turns the check off)")
 	}
 	maxLoad, err := throttle.ParseLimits(f.maxLoad)
 	if err != nil {
@@ -245,7 +246,7 @@ func (f *runFlags) options() (retention.Options, error) {
 		return retention.Options{}, fmt.Errorf("--critical-load: %w", err)
 	}
 	return retention.Options{Batch: f.batch, Pause: f.pause, Budget: f.budget, Actor: cmp.Or(actor, "vow"),
-		Throttle: throttle.Config{BatchTime: f.batchTime, Impact: f.impact, Max: maxLoad, Critical: critical}}, nil
+		Throttle: throttle.Config{BatchTime: f.batchTime, Impact: f.impact, Latency: f.latency, Max: maxLoad, Critical: critical}}, nil
 }
 
 func (a *app) retentionRunCommand() *cobra.Command {
@@ -360,14 +361,17 @@ func writeReport(w io.Writer, r *retention.Report) {
 		}
 	}
 	for _, x := range r.Rules {
-		// A throttle that never acted is not news.
-		if t := x.Throttle; t != nil && (t.Backoffs > 0 || t.Waited > 0 || t.ProbeErrors > 0) {
+		// A throttle that never acted is not news; a canary asked for is.
+		if t := x.Throttle; t != nil && (t.Backoffs > 0 || t.Waited > 0 || t.ProbeErrors > 0 || t.LatencyBase > 0) {
 			fmt.Fprintf(w, "%s: throttled: backed off after %d of %d batches, paused %s, waited out load %s, batches of %d–%d rows", x.Rule, t.Backoffs, t.Batches, t.Slept.Round(time.Millisecond), t.Waited.Round(time.Second), t.MinSize, t.MaxSize)
 			if t.Reason != "" {
 				fmt.Fprintf(w, "; last: %s", t.Reason)
 			}
+			if t.LatencyBase > 0 {
+				fmt.Fprintf(w, "; canary read p90 %s before the run, up to %s during batches", t.LatencyBase.Round(10*time.Microsecond), t.LatencyMax.Round(10*time.Microsecond))
+			}
 			if t.ProbeErrors > 0 {
-				fmt.Fprintf(w, "; %d load probes failed, the last: %s", t.ProbeErrors, t.ProbeError)
+				fmt.Fprintf(w, "; %d probes (load or canary) failed, the last: %s", t.ProbeErrors, t.ProbeError)
 			}
 			fmt.Fprintln(w)
 		}

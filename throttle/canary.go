@@ -1,0 +1,206 @@
+package throttle
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+)
+
+// A Canary times one query of the kind the application runs: a point
+// read by primary key. The throttle times it while the work runs and
+// compares it with its time before: the application's latency, seen from
+// outside, rather than what the database counts of itself.
+type Canary interface {
+	Time(ctx context.Context) (time.Duration, error)
+}
+
+// QueryCanary runs query (which must return rows; they are read and
+// dropped) on one connection of db it keeps until Close: a dial or a wait
+// for a pooled connection would be timed as the database's latency.
+type QueryCanary struct {
+	db    *sql.DB
+	query string
+	args  []any
+	conn  *sql.Conn
+}
+
+// NewQueryCanary returns a canary that times query with args on db.
+func NewQueryCanary(db *sql.DB, query string, args ...any) *QueryCanary {
+	return &QueryCanary{db: db, query: query, args: args}
+}
+
+// Time runs the query once and returns how long it took.
+func (q *QueryCanary) Time(ctx context.Context) (time.Duration, error) {
+	if q.conn == nil {
+		c, err := q.db.Conn(ctx)
+		if err != nil {
+			return 0, fmt.Errorf("throttle: canary connection: %w", err)
+		}
+		q.conn = c
+	}
+	start := time.Now()
+	rows, err := q.conn.QueryContext(ctx, q.query, q.args...)
+	if err != nil {
+		return 0, fmt.Errorf("throttle: canary: %w", err)
+	}
+	for rows.Next() {
+	}
+	err = rows.Close()
+	took := time.Since(start)
+	if err == nil {
+		err = rows.Err()
+	}
+	if err != nil {
+		return 0, fmt.Errorf("throttle: canary: %w", err)
+	}
+	return took, nil
+}
+
+// Close returns the canary's connection to the pool.
+func (q *QueryCanary) Close() error {
+	if q.conn == nil {
+		return nil
+	}
+	err := q.conn.Close()
+	q.conn = nil
+	return err
+}
+
+// Canary timing. The canary runs in its own goroutine, every
+// CanaryEvery, for as long as the work goes: the application feels a
+// batch while it runs, not in the pause after it, so only samples taken
+// during batches are judged. A quantile of a handful of samples is noise,
+// so samples pool over batches until there are canaryJudged of them; the
+// pool's 90th percentile is compared with the baseline's, taken before the
+// first batch.
+const (
+	canaryBaseline = 25
+	canaryJudged   = 10
+	canaryQuantile = 0.9
+)
+
+type sample struct {
+	at   time.Time // when it ended
+	took time.Duration
+}
+
+// watch is a running canary.
+type watch struct {
+	mu      sync.Mutex
+	samples []sample // since the last batch was judged
+	errs    int
+	lastErr string
+	stop    context.CancelFunc
+	done    chan struct{}
+	// pooled are the samples of judged batches not yet enough to judge.
+	pooled []time.Duration
+	base   time.Duration
+}
+
+// Watch measures the canary's baseline (canaryBaseline samples, a
+// CanaryEvery apart) and then times it in the background until Close.
+// Batches whose canary takes more than Latency times its baseline are
+// backed off like batches past Max. It does nothing unless
+// Config.Latency is set. An error means no baseline could be taken; the
+// caller decides whether to run without one.
+func (t *Throttle) Watch(ctx context.Context, c Canary) error {
+	if t.cfg.Latency <= 0 || c == nil {
+		return nil
+	}
+	base := make([]time.Duration, 0, canaryBaseline)
+	for range canaryBaseline {
+		d, err := c.Time(ctx)
+		if err != nil {
+			return fmt.Errorf("throttle: the canary's baseline: %w", err)
+		}
+		base = append(base, d)
+		if err := t.sleep(ctx, t.cfg.CanaryEvery); err != nil {
+			return err
+		}
+	}
+	wctx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	w := &watch{base: quantile(base, canaryQuantile), stop: stop, done: make(chan struct{})}
+	t.watch = w
+	t.stats.LatencyBase = w.base
+	go func() {
+		defer close(w.done)
+		tick := time.NewTicker(t.cfg.CanaryEvery)
+		defer tick.Stop()
+		for {
+			d, err := c.Time(wctx)
+			if wctx.Err() != nil {
+				return
+			}
+			w.mu.Lock()
+			if err != nil {
+				w.errs++
+				w.lastErr = err.Error()
+			} else {
+				w.samples = append(w.samples, sample{at: time.Now(), took: d})
+			}
+			w.mu.Unlock()
+			select {
+			case <-wctx.Done():
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return nil
+}
+
+// Close stops the canary's timing, if it runs.
+func (t *Throttle) Close() {
+	if t.watch == nil {
+		return
+	}
+	t.watch.stop()
+	<-t.watch.done
+	t.watch.mu.Lock()
+	t.stats.ProbeErrors += t.watch.errs
+	if t.watch.lastErr != "" {
+		t.stats.ProbeError = t.watch.lastErr
+	}
+	t.watch.mu.Unlock()
+	t.watch = nil
+}
+
+// latency judges the canary's samples of the batch that ended at end and
+// took took; it returns why the batch hurt, or "".
+func (t *Throttle) latency(end time.Time, took time.Duration) string {
+	w := t.watch
+	if w == nil {
+		return ""
+	}
+	w.mu.Lock()
+	begin := end.Add(-took)
+	for _, s := range w.samples {
+		if !s.at.Before(begin) && !s.at.After(end) {
+			w.pooled = append(w.pooled, s.took)
+		}
+	}
+	w.samples = w.samples[:0]
+	w.mu.Unlock()
+	if len(w.pooled) < canaryJudged {
+		return ""
+	}
+	q := quantile(w.pooled, canaryQuantile)
+	w.pooled = w.pooled[:0]
+	t.stats.LatencyMax = max(t.stats.LatencyMax, q)
+	if float64(q) > t.cfg.Latency*float64(w.base) {
+		return fmt.Sprintf("the canary's p90 took %s, %.1f× its %s before the run (budget %.1f×)",
+			q.Round(10*time.Microsecond), float64(q)/float64(w.base), w.base.Round(10*time.Microsecond), t.cfg.Latency)
+	}
+	return ""
+}
+
+// quantile returns the q-quantile of xs (nearest rank); xs is not changed.
+func quantile(xs []time.Duration, q float64) time.Duration {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	i := int(q*float64(len(s))+0.999999) - 1
+	return s[min(max(i, 0), len(s)-1)]
+}
