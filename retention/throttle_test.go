@@ -117,10 +117,10 @@ func TestBatchesFollowBatchTime(t *testing.T) {
 	})
 }
 
-// TestCanaryTimesPointReads: with a latency budget the run times a point
-// read of the table while its batches run (the baseline before the first)
+// TestCanaryIsTimed: with a latency budget the run times a canary query
+// (a commit, a point read) while its batches run (the baseline before the first)
 // and reports both; the purge itself is unchanged.
-func TestCanaryTimesPointReads(t *testing.T) {
+func TestCanaryIsTimed(t *testing.T) {
 	t.Parallel()
 	forEachKind(t, func(t *testing.T, kind string) {
 		f := throttleFixture(t, kind)

@@ -9,10 +9,10 @@ import (
 	"time"
 )
 
-// A Canary times one query of the kind the application runs: a point
-// read by primary key. The throttle times it while the work runs and
-// compares it with its time before: the application's latency, seen from
-// outside, rather than what the database counts of itself.
+// A Canary times one query of the kind the application runs — a commit,
+// a point read. The throttle times it while the work runs and compares it
+// with its time before: the application's latency, seen from outside,
+// rather than what the database counts of itself.
 type Canary interface {
 	Time(ctx context.Context) (time.Duration, error)
 }
@@ -72,14 +72,15 @@ func (q *QueryCanary) Close() error {
 // Canary timing. The canary runs in its own goroutine, every
 // CanaryEvery, for as long as the work goes: the application feels a
 // batch while it runs, not in the pause after it, so only samples taken
-// during batches are judged. A quantile of a handful of samples is noise,
-// so samples pool over batches until there are canaryJudged of them; the
-// pool's 90th percentile is compared with the baseline's, taken before the
-// first batch.
+// during batches are judged. Samples pool over batches until there are
+// canaryJudged of them, and the pool's median is compared with the
+// baseline's, taken before the first batch. The median, not a tail: a
+// tail of ten samples is one sample, and one slow sample on a busy
+// machine is noise; queueing behind the work moves the median.
 const (
-	canaryBaseline = 25
+	canaryBaseline = 15
 	canaryJudged   = 10
-	canaryQuantile = 0.9
+	canaryQuantile = 0.5
 )
 
 type sample struct {
@@ -191,7 +192,7 @@ func (t *Throttle) latency(end time.Time, took time.Duration) string {
 	w.pooled = w.pooled[:0]
 	t.stats.LatencyMax = max(t.stats.LatencyMax, q)
 	if float64(q) > t.cfg.Latency*float64(w.base) {
-		return fmt.Sprintf("the canary's p90 took %s, %.1f× its %s before the run (budget %.1f×)",
+		return fmt.Sprintf("the canary's median took %s, %.1f× its %s before the run (budget %.1f×)",
 			q.Round(10*time.Microsecond), float64(q)/float64(w.base), w.base.Round(10*time.Microsecond), t.cfg.Latency)
 	}
 	return ""

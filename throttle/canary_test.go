@@ -148,8 +148,8 @@ func TestWatch(t *testing.T) {
 		if err := th.Watch(t.Context(), cf); err != nil {
 			t.Fatal(err)
 		}
-		if got := th.Stats().LatencyBase; got != 23*time.Microsecond {
-			t.Errorf("baseline %v, want the 90th percentile of 1…25µs, 23µs", got)
+		if got := th.Stats().LatencyBase; got != 8*time.Microsecond {
+			t.Errorf("baseline %v, want the median of 1…15µs, 8µs", got)
 		}
 		deadline := time.Now().Add(5 * time.Second)
 		for {

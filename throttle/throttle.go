@@ -119,8 +119,8 @@ type Config struct {
 	// ProbeEvery spaces the load probes: at most one per batch and one per
 	// this interval. Default 250ms.
 	ProbeEvery time.Duration
-	// Latency is how many times its baseline (its 90th percentile before
-	// the work started) a canary query may take while batches run before
+	// Latency is how many times its baseline (its median before the work
+	// started) a canary query's median may take while batches run before
 	// the throttle backs off: the application's latency budget. Zero or
 	// less: no canary (see Watch).
 	Latency float64
@@ -215,7 +215,7 @@ type Stats struct {
 	// relies on batch times alone); ProbeError is the last one's message.
 	ProbeErrors int    `json:"probe_errors,omitempty"`
 	ProbeError  string `json:"probe_error,omitempty"`
-	// LatencyBase is the canary's 90th percentile before the first batch;
+	// LatencyBase is the canary's median before the first batch;
 	// LatencyMax the highest it reached over the batches (see Watch).
 	LatencyBase time.Duration `json:"latency_base_ns,omitempty"`
 	LatencyMax  time.Duration `json:"latency_max_ns,omitempty"`

@@ -24,6 +24,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -49,6 +50,7 @@ import (
 
 	"github.com/vowprivacy/vow/connector"
 	"github.com/vowprivacy/vow/internal/testdb"
+	"github.com/vowprivacy/vow/throttle"
 )
 
 // config is one harness run.
@@ -410,8 +412,9 @@ func (t *target) vowRun(ctx context.Context, dir string, dryRun bool) (int64, er
 	var rep struct {
 		Status string `json:"status"`
 		Rules  []struct {
-			Rows          int64 `json:"rows"`
-			PartitionRows int64 `json:"partition_rows_estimated"`
+			Rows          int64           `json:"rows"`
+			PartitionRows int64           `json:"partition_rows_estimated"`
+			Throttle      *throttle.Stats `json:"throttle"`
 		} `json:"rules"`
 	}
 	if err := json.Unmarshal(out, &rep); err != nil {
@@ -419,6 +422,11 @@ func (t *target) vowRun(ctx context.Context, dir string, dryRun bool) (int64, er
 	}
 	if rep.Status != "ok" || len(rep.Rules) != 1 {
 		return 0, fmt.Errorf("vow retention run: status %s: %s", rep.Status, out)
+	}
+	if th := rep.Rules[0].Throttle; th != nil && !dryRun {
+		// How the run paced itself explains its numbers.
+		t.cfg.logf("  vow's throttle: %d batches of %d–%d rows, %d backoffs, slept %s, canary median %s before, up to %s during; last reason: %s",
+			th.Batches, th.MinSize, th.MaxSize, th.Backoffs, th.Slept.Round(time.Millisecond), ms(th.LatencyBase), ms(th.LatencyMax), cmp.Or(th.Reason, "none"))
 	}
 	return rep.Rules[0].Rows + rep.Rules[0].PartitionRows, nil
 }
