@@ -129,7 +129,7 @@ func TestHarnessTiny(t *testing.T) {
 	}
 	defer cleanup()
 	cfg := config{rows: 4000, expired: 0.25, kinds: []string{"postgres", "mysql"}, rounds: 2, workers: 2, idle: 100 * time.Millisecond,
-		vow: bin, logf: t.Logf}
+		vow: bin, vowAlso: []string{"--latency-budget", "1.5"}, logf: t.Logf}
 	if p, err := exec.LookPath("pt-archiver"); err == nil {
 		cfg.ptArchiver = p
 	}
@@ -137,7 +137,7 @@ func TestHarnessTiny(t *testing.T) {
 	if err := run(ctx, cfg, &out); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"| PostgreSQL | vow retention run | 2 |", "| MariaDB | raw DELETE | 2 |", "| MariaDB | 2 | 2 |"} {
+	for _, want := range []string{"| PostgreSQL | vow retention run | 2 |", "| MariaDB | raw DELETE | 2 |", "| MariaDB | 2 | 2 |", "| PostgreSQL | vow retention run --latency-budget 1.5 | 2 |", "vow retention run --latency-budget 1.5 / vow retention run, per round"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("report lacks %q:\n%s", want, out.String())
 		}

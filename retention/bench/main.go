@@ -63,9 +63,20 @@ type config struct {
 	idle     time.Duration
 	vow      string   // the vow binary
 	vowFlags []string // extra flags of vow retention run
+	// vowAlso are flags of a second vow method, measured alongside the
+	// first in the same rounds (nil: none).
+	vowAlso []string
 	// ptArchiver is pt-archiver's path; "" leaves it out.
 	ptArchiver string
 	logf       func(string, ...any)
+}
+
+// also names the second vow method; "" when there is none.
+func (c config) also() string {
+	if c.vowAlso == nil {
+		return ""
+	}
+	return methodVow + " " + strings.Join(c.vowAlso, " ")
 }
 
 func main() {
@@ -73,6 +84,7 @@ func main() {
 		cfg   config
 		kinds string
 		flags string
+		also  string
 		rawTo string
 	)
 	flag.IntVar(&cfg.rows, "rows", 200_000, "rows in the table")
@@ -82,12 +94,13 @@ func main() {
 	flag.IntVar(&cfg.workers, "workers", 4, "concurrent workload connections")
 	flag.DurationVar(&cfg.idle, "idle", 5*time.Second, "how long to measure the idle workload before each purge")
 	flag.StringVar(&flags, "vow-flags", "", "extra flags for vow retention run, space-separated (e.g. \"--batch-time 200ms\")")
+	flag.StringVar(&also, "vow-also", "", "flags of a second vow retention run, measured as a method of its own in the same rounds (e.g. \"--latency-budget 1.5\")")
 	flag.StringVar(&cfg.vow, "vow", "", "the vow binary (default: built from this checkout)")
 	flag.StringVar(&rawTo, "raw", "", "also write the report to this file")
 	noPT := flag.Bool("no-pt-archiver", false, "leave pt-archiver out even when installed")
 	flag.Parse()
 	log.SetFlags(0)
-	cfg.kinds, cfg.vowFlags, cfg.logf = splitList(kinds), strings.Fields(flags), log.Printf
+	cfg.kinds, cfg.vowFlags, cfg.vowAlso, cfg.logf = splitList(kinds), strings.Fields(flags), strings.Fields(also), log.Printf
 	if p, err := exec.LookPath("pt-archiver"); err == nil && !*noPT {
 		cfg.ptArchiver = p
 	}
@@ -133,8 +146,12 @@ func buildVow(ctx context.Context) (string, func(), error) {
 
 // run measures every kind of cfg and writes the report to w.
 func run(ctx context.Context, cfg config, w io.Writer) error {
-	fmt.Fprintf(w, "rows %d, expired %.0f%%, %d rounds, %d workload connections, idle %s, vow retention run %s\n\n",
+	fmt.Fprintf(w, "rows %d, expired %.0f%%, %d rounds, %d workload connections, idle %s, vow retention run %s",
 		cfg.rows, cfg.expired*100, cfg.rounds, cfg.workers, cfg.idle, strings.Join(cfg.vowFlags, " "))
+	if cfg.vowAlso != nil {
+		fmt.Fprintf(w, ", and vow retention run %s", strings.Join(cfg.vowAlso, " "))
+	}
+	fmt.Fprint(w, "\n\n")
 	for _, kind := range cfg.kinds {
 		rounds, err := measure(ctx, cfg, kind)
 		if err != nil {
@@ -149,6 +166,11 @@ func run(ctx context.Context, cfg config, w io.Writer) error {
 		writeSummary(w, dbLabel(kind), methodRaw, sums)
 		if rate, p99, ok := versus(rounds, methodVow, methodPTArchiver); ok {
 			fmt.Fprintf(w, "\n%s: vow retention run / pt-archiver, per round: throughput %s, workload p99 %s\n", dbLabel(kind), rate, p99)
+		}
+		if also := cfg.also(); also != "" {
+			if rate, p99, ok := versus(rounds, also, methodVow); ok {
+				fmt.Fprintf(w, "\n%s: %s / %s, per round: throughput %s, workload p99 %s\n", dbLabel(kind), also, methodVow, rate, p99)
+			}
 		}
 		fmt.Fprintln(w)
 	}
@@ -167,6 +189,10 @@ func measure(ctx context.Context, cfg config, kind string) ([][]measured, error)
 	if kind == "mysql" && cfg.ptArchiver != "" {
 		methods = append(methods, methodPTArchiver)
 	}
+	also := cfg.also()
+	if also != "" {
+		methods = append(methods, also)
+	}
 	vowDir, err := os.MkdirTemp("", "vowbench")
 	if err != nil {
 		return nil, err
@@ -183,15 +209,16 @@ func measure(ctx context.Context, cfg config, kind string) ([][]measured, error)
 			}
 			return res.RowsAffected()
 		},
-		methodVow:        func(ctx context.Context) (int64, error) { return t.vowRun(ctx, vowDir, false) },
+		methodVow:        func(ctx context.Context) (int64, error) { return t.vowRun(ctx, vowDir, false, cfg.vowFlags) },
 		methodPTArchiver: t.ptArchive,
+		also:             func(ctx context.Context) (int64, error) { return t.vowRun(ctx, vowDir, false, cfg.vowAlso) },
 	}
 	// The vow binary's first start (page cache, the state store's
 	// creation) is not any round's: a dry run on a table built for it.
 	if err := t.fill(ctx); err != nil {
 		return nil, err
 	}
-	if _, err := t.vowRun(ctx, vowDir, true); err != nil {
+	if _, err := t.vowRun(ctx, vowDir, true, cfg.vowFlags); err != nil {
 		return nil, fmt.Errorf("warm-up dry run: %w", err)
 	}
 	var rounds [][]measured
@@ -394,13 +421,13 @@ retention:
 
 // vowRun runs `vow retention run` as a user does and returns the rows it
 // reports.
-func (t *target) vowRun(ctx context.Context, dir string, dryRun bool) (int64, error) {
+func (t *target) vowRun(ctx context.Context, dir string, dryRun bool, flags []string) (int64, error) {
 	args := []string{"--policy", filepath.Join(dir, "vow.yaml"), "--data-dir", filepath.Join(dir, "data"), "--format", "json",
 		"retention", "run", "--approve", "events"}
 	if dryRun {
 		args = append(args, "--dry-run")
 	}
-	args = append(args, t.cfg.vowFlags...)
+	args = append(args, flags...)
 	cmd := exec.CommandContext(ctx, t.cfg.vow, args...)
 	cmd.Env = append(os.Environ(), "BENCH_DSN="+t.dsn, "VOW_STATE=")
 	var stderr strings.Builder
