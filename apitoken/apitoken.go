@@ -20,7 +20,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -105,12 +104,30 @@ func New(st *state.Store) *Store {
 	return &Store{st: st, now: time.Now}
 }
 
-var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+// validName reports whether name is 1–64 letters, digits, '.', '_' or
+// '-', starting with a letter or digit. It was the regular expression
+// ^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$, whose bounded repeat took about 1 ms
+// to compile at the start of every vow command.
+func validName(name string) bool {
+	if len(name) == 0 || len(name) > 64 {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case i > 0 && (c == '.' || c == '_' || c == '-'):
+		default:
+			return false
+		}
+	}
+	return true
+}
 
 // Create makes a token named name with scopes and returns it with its
 // secret, which is not stored and cannot be shown again.
 func (s *Store) Create(ctx context.Context, name string, scopes []string) (Token, string, error) {
-	if !nameRE.MatchString(name) {
+	if !validName(name) {
 		return Token{}, "", fmt.Errorf("%w: name %q must be 1-64 letters, digits, '.', '_' or '-'", ErrInvalid, name)
 	}
 	if len(scopes) == 0 {

@@ -7,6 +7,7 @@ package classify
 import (
 	"regexp"
 	"strings"
+	"sync"
 	"unicode"
 )
 
@@ -24,8 +25,28 @@ type Guess struct {
 	Evidence string
 }
 
+// lazyRE is a regular expression compiled the first time it is matched.
+// Every vow command links this package, and compiling its patterns at
+// start cost each one (a one-shot request through the CLI included, which
+// never classifies a column) 1–3 ms. TestPatternsCompile compiles every
+// one in patterns, so a bad pattern still fails the tests, not a user's
+// run.
+type lazyRE struct{ get func() *regexp.Regexp }
+
+// patterns are all the package's lazyREs, for the test.
+var patterns []*lazyRE
+
+func lazy(pattern string) *lazyRE {
+	l := &lazyRE{sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(pattern) })}
+	patterns = append(patterns, l)
+	return l
+}
+
+// MatchString reports whether s matches, compiling the pattern if needed.
+func (l *lazyRE) MatchString(s string) bool { return l.get().MatchString(s) }
+
 type rule struct {
-	re       *regexp.Regexp
+	re       *lazyRE
 	category string
 	identity string
 	// person limits the rule to tables of people: "name" or "title" in a
@@ -37,54 +58,54 @@ type rule struct {
 // [Snake]); the first match wins, so specific names come before general
 // ones.
 var rules = []rule{
-	{regexp.MustCompile(`^(e_?mail|email_address|contact_email|user_email)$`), "user.contact.email", "email", false},
-	{regexp.MustCompile(`e_?mail`), "user.contact.email", "", false},
-	{regexp.MustCompile(`(password|passwd|pwd)(_hash|_digest)?$`), "user.authorization.password", "", false},
-	{regexp.MustCompile(`(^|_)(key|token|secret)_(hash|digest)$|^hashed_(key|token|secret)$`), "user.authorization.credentials", "", false},
-	{regexp.MustCompile(`(secret|api_?key|access_key|private_key|token|credential|otp|totp|mfa_)`), "user.authorization.credentials", "", false},
-	{regexp.MustCompile(`(card_number|card_no|^pan$|credit_card|cc_number)`), "user.financial.credit_card", "", false},
-	{regexp.MustCompile(`(iban|account_number|bank_account|routing_number|sort_code)`), "user.financial.bank_account", "", false},
-	{regexp.MustCompile(`(ssn|national_id|tax_id|vat_number|passport|drivers?_licen[cs]e)`), "user.government_id", "", false},
-	{regexp.MustCompile(`(phone|mobile|msisdn|tel$|telephone)`), "user.contact.phone_number", "phone", false},
-	{regexp.MustCompile(`^fax$|_fax$`), "user.contact.phone_number", "", false},
-	{regexp.MustCompile(`^(first_?name|given_name|forename)$`), "user.name.first", "", false},
-	{regexp.MustCompile(`^(last_?name|surname|family_name)$`), "user.name.last", "", false},
-	{regexp.MustCompile(`^(full_?name|display_?name|contact_name|billing_name)$`), "user.name", "", false},
-	{regexp.MustCompile(`^name$`), "user.name", "", true},
-	{regexp.MustCompile(`^(username|user_name|login|handle|nickname)$`), "user.account.username", "username", false},
-	{regexp.MustCompile(`(ip_?addr|^ip$|_ip$|remote_addr|client_ip)`), "user.device.ip_address", "", false},
-	{regexp.MustCompile(`(user_agent|^ua$|browser)`), "user.device.user_agent", "", false},
-	{regexp.MustCompile(`(device_id|device_token|push_token|fingerprint|mac_addr)`), "user.device.device_id", "", false},
-	{regexp.MustCompile(`(cookie|session_id|visitor_id|anonymous_id)`), "user.device.cookie_id", "", false},
-	{regexp.MustCompile(`(birth|dob$|^dob)`), "user.demographic.date_of_birth", "", false},
-	{regexp.MustCompile(`(gender|^sex$)`), "user.demographic.gender", "", false},
-	{regexp.MustCompile(`(^locale$|^language$|^lang$)`), "user.demographic.language", "", false},
-	{regexp.MustCompile(`(street|address_line|^address$|_address$|address1|address2)`), "user.contact.address.street", "", false},
-	{regexp.MustCompile(`(^city$|_city$)`), "user.contact.address.city", "", false},
-	{regexp.MustCompile(`(postal_?code|zip_?code|^zip$|postcode)`), "user.contact.address.postal_code", "", false},
-	{regexp.MustCompile(`(^country$|_country$|country_code$)`), "user.contact.address.country", "", false},
-	{regexp.MustCompile(`(^lat$|latitude|^lng$|^lon$|longitude|geo_?location|coordinates)`), "user.location.precise", "", false},
-	{regexp.MustCompile(`(job_title|^role_title$)`), "user.job_title", "", false},
-	{regexp.MustCompile(`^title$`), "user.job_title", "", true},
-	{regexp.MustCompile(`(company|organi[sz]ation_name|employer)`), "user.contact.organization", "", false},
-	{regexp.MustCompile(`(avatar|photo|picture|selfie|image_url)`), "user.content.self_image", "", false},
-	{regexp.MustCompile(`(website|homepage|profile_url|linkedin|twitter|github_url)`), "user.contact.url", "", false},
-	{regexp.MustCompile(`^(user_id|customer_id|account_id|member_id|owner_id|actor_id|created_by|author_id|subject_id|person_id)$`), "user.unique_id", "user_id", false},
-	{regexp.MustCompile(`(external_id|stripe_customer|customer_ref)`), "user.unique_id", "external_id", false},
-	{regexp.MustCompile(`(consent|opt_?in|opt_?out|unsubscribed|marketing_emails|subscribed)`), "user.privacy_preferences", "", false},
-	{regexp.MustCompile(`(salary|wage|compensation|pay_rate|bonus)`), "user.financial", "", false},
-	{regexp.MustCompile(`(amount|price|total|currency|invoice|billing|payment)`), "user.payment", "", false},
-	{regexp.MustCompile(`(message|comment|note|body|content|description|bio|reason|letter|feedback|answer|^subject$)`), "user.content.private", "", false},
+	{lazy(`^(e_?mail|email_address|contact_email|user_email)$`), "user.contact.email", "email", false},
+	{lazy(`e_?mail`), "user.contact.email", "", false},
+	{lazy(`(password|passwd|pwd)(_hash|_digest)?$`), "user.authorization.password", "", false},
+	{lazy(`(^|_)(key|token|secret)_(hash|digest)$|^hashed_(key|token|secret)$`), "user.authorization.credentials", "", false},
+	{lazy(`(secret|api_?key|access_key|private_key|token|credential|otp|totp|mfa_)`), "user.authorization.credentials", "", false},
+	{lazy(`(card_number|card_no|^pan$|credit_card|cc_number)`), "user.financial.credit_card", "", false},
+	{lazy(`(iban|account_number|bank_account|routing_number|sort_code)`), "user.financial.bank_account", "", false},
+	{lazy(`(ssn|national_id|tax_id|vat_number|passport|drivers?_licen[cs]e)`), "user.government_id", "", false},
+	{lazy(`(phone|mobile|msisdn|tel$|telephone)`), "user.contact.phone_number", "phone", false},
+	{lazy(`^fax$|_fax$`), "user.contact.phone_number", "", false},
+	{lazy(`^(first_?name|given_name|forename)$`), "user.name.first", "", false},
+	{lazy(`^(last_?name|surname|family_name)$`), "user.name.last", "", false},
+	{lazy(`^(full_?name|display_?name|contact_name|billing_name)$`), "user.name", "", false},
+	{lazy(`^name$`), "user.name", "", true},
+	{lazy(`^(username|user_name|login|handle|nickname)$`), "user.account.username", "username", false},
+	{lazy(`(ip_?addr|^ip$|_ip$|remote_addr|client_ip)`), "user.device.ip_address", "", false},
+	{lazy(`(user_agent|^ua$|browser)`), "user.device.user_agent", "", false},
+	{lazy(`(device_id|device_token|push_token|fingerprint|mac_addr)`), "user.device.device_id", "", false},
+	{lazy(`(cookie|session_id|visitor_id|anonymous_id)`), "user.device.cookie_id", "", false},
+	{lazy(`(birth|dob$|^dob)`), "user.demographic.date_of_birth", "", false},
+	{lazy(`(gender|^sex$)`), "user.demographic.gender", "", false},
+	{lazy(`(^locale$|^language$|^lang$)`), "user.demographic.language", "", false},
+	{lazy(`(street|address_line|^address$|_address$|address1|address2)`), "user.contact.address.street", "", false},
+	{lazy(`(^city$|_city$)`), "user.contact.address.city", "", false},
+	{lazy(`(postal_?code|zip_?code|^zip$|postcode)`), "user.contact.address.postal_code", "", false},
+	{lazy(`(^country$|_country$|country_code$)`), "user.contact.address.country", "", false},
+	{lazy(`(^lat$|latitude|^lng$|^lon$|longitude|geo_?location|coordinates)`), "user.location.precise", "", false},
+	{lazy(`(job_title|^role_title$)`), "user.job_title", "", false},
+	{lazy(`^title$`), "user.job_title", "", true},
+	{lazy(`(company|organi[sz]ation_name|employer)`), "user.contact.organization", "", false},
+	{lazy(`(avatar|photo|picture|selfie|image_url)`), "user.content.self_image", "", false},
+	{lazy(`(website|homepage|profile_url|linkedin|twitter|github_url)`), "user.contact.url", "", false},
+	{lazy(`^(user_id|customer_id|account_id|member_id|owner_id|actor_id|created_by|author_id|subject_id|person_id)$`), "user.unique_id", "user_id", false},
+	{lazy(`(external_id|stripe_customer|customer_ref)`), "user.unique_id", "external_id", false},
+	{lazy(`(consent|opt_?in|opt_?out|unsubscribed|marketing_emails|subscribed)`), "user.privacy_preferences", "", false},
+	{lazy(`(salary|wage|compensation|pay_rate|bonus)`), "user.financial", "", false},
+	{lazy(`(amount|price|total|currency|invoice|billing|payment)`), "user.payment", "", false},
+	{lazy(`(message|comment|note|body|content|description|bio|reason|letter|feedback|answer|^subject$)`), "user.content.private", "", false},
 }
 
-var operational = regexp.MustCompile(`^(id|uuid|.*_at|.*_on|created|updated|deleted|version|status|state|type|.*_type|kind|position|sort_order|count|.*_count|enabled|is_.*|has_.*|.*_id|plan|tier|severity|priority)$`)
+var operational = lazy(`^(id|uuid|.*_at|.*_on|created|updated|deleted|version|status|state|type|.*_type|kind|position|sort_order|count|.*_count|enabled|is_.*|has_.*|.*_id|plan|tier|severity|priority)$`)
 
 // operationalFirst catches names that the personal-data rules would
 // otherwise match on a substring: content_type is not content,
 // invoice_id or payment_id names a row, not an amount, an error message
 // is the program's, not a person's, email_confirmed_at is a time and
 // email_verified a flag, and a phone prefix is a country's.
-var operationalFirst = regexp.MustCompile(`^(content_type|mime_type|.*_status|.*_count|(payment|invoice|billing|order|transaction)[a-z_]*_id|(last_)?(error|exception|failure)(_message|_msg|_trace|_details?)?|stack_?trace|.*_at|.*_(verified|confirmed|enabled|disabled)|(phone|dial(ing)?|calling)_(prefix|code))$`)
+var operationalFirst = lazy(`^(content_type|mime_type|.*_status|.*_count|(payment|invoice|billing|order|transaction)[a-z_]*_id|(last_)?(error|exception|failure)(_message|_msg|_trace|_details?)?|stack_?trace|.*_at|.*_(verified|confirmed|enabled|disabled)|(phone|dial(ing)?|calling)_(prefix|code))$`)
 
 // ForeignKey guesses the category of a column that references another
 // table: a pointer to a person is a personal identifier; a pointer to any
@@ -132,21 +153,21 @@ func Column(name, dbType string, tableIsPerson bool) Guess {
 	return Guess{Category: "system.operations"}
 }
 
-var personTables = regexp.MustCompile(`^(users?|accounts?|customers?|members?|people|persons?|profiles?|contacts?|subscribers?|leads?|prospects?|visitors?|patients?|students?|(job_)?applicants?|candidates?)$`)
+var personTables = lazy(`^(users?|accounts?|customers?|members?|people|persons?|profiles?|contacts?|subscribers?|leads?|prospects?|visitors?|patients?|students?|(job_)?applicants?|candidates?)$`)
 
 // employeeTables are tables of the company's own people.
-var employeeTables = regexp.MustCompile(`^(staff|staffs|staff_members?|employees?|agents?|admins?|administrators?|operators?|support_reps?|sales_reps?)$`)
+var employeeTables = lazy(`^(staff|staffs|staff_members?|employees?|agents?|admins?|administrators?|operators?|support_reps?|sales_reps?)$`)
 
 // subjectKinds name the built-in subject kind of a table of people by its
 // name; the others are customers.
 var subjectKinds = []struct {
-	re   *regexp.Regexp
+	re   *lazyRE
 	kind string
 }{
 	{employeeTables, "employee"},
-	{regexp.MustCompile(`^((job_)?applicants?|candidates?)$`), "job_applicant"},
-	{regexp.MustCompile(`^visitors?$`), "site_visitor"},
-	{regexp.MustCompile(`^(leads?|prospects?)$`), "prospect"},
+	{lazy(`^((job_)?applicants?|candidates?)$`), "job_applicant"},
+	{lazy(`^visitors?$`), "site_visitor"},
+	{lazy(`^(leads?|prospects?)$`), "prospect"},
 }
 
 // SubjectKind guesses the subject kind of a table of people from its name:
@@ -182,7 +203,7 @@ func PersonTable(table string) bool {
 // staff: staff, employees, agents, admins, operators, support reps.
 func EmployeeTable(table string) bool { return employeeTables.MatchString(baseName(table)) }
 
-var employeeRefs = regexp.MustCompile(`^(support|sales|account)_?reps?(_id)?$|^(support|sales)_?agent_id$|^account_manager_id$`)
+var employeeRefs = lazy(`^(support|sales|account)_?reps?(_id)?$|^(support|sales)_?agent_id$|^account_manager_id$`)
 
 // EmployeeReference reports whether a column that references another
 // table names a member of the company's staff (support_rep_id,
@@ -209,15 +230,15 @@ func LogTable(table string) bool {
 	return false
 }
 
-var addressTables = regexp.MustCompile(`(^|_)(address|addresses)$`)
+var addressTables = lazy(`(^|_)(address|addresses)$`)
 
 // AddressTable reports whether a table name suggests postal addresses,
 // which the rows that reference them use rather than belong to.
 func AddressTable(table string) bool { return addressTables.MatchString(baseName(table)) }
 
 var (
-	actors         = regexp.MustCompile(`(^|_)by(_id|_user_id)?$|^(actor|assignee|assigned_to|reviewer|approver|editor|modifier|operator|inviter|manager)(_id)?$|_manager(_id)?$|^manager_`)
-	ownerLikeActor = regexp.MustCompile(`^(author|owner|creator)(_id|_user_id)?$`)
+	actors         = lazy(`(^|_)by(_id|_user_id)?$|^(actor|assignee|assigned_to|reviewer|approver|editor|modifier|operator|inviter|manager)(_id)?$|_manager(_id)?$|^manager_`)
+	ownerLikeActor = lazy(`^(author|owner|creator)(_id|_user_id)?$`)
 )
 
 // Actor reports whether a column that references a person names someone

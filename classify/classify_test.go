@@ -126,3 +126,16 @@ func TestReferences(t *testing.T) {
 		}
 	}
 }
+
+// TestPatternsCompile compiles every pattern, which the package leaves
+// until first use (MustCompile panics on a bad one).
+func TestPatternsCompile(t *testing.T) {
+	if len(patterns) <= len(rules) {
+		t.Errorf("%d patterns registered, fewer than the %d rules and the rest", len(patterns), len(rules))
+	}
+	for _, p := range patterns {
+		if p.get() == nil {
+			t.Error("a pattern compiled to nil")
+		}
+	}
+}

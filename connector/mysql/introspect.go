@@ -32,12 +32,20 @@ FROM information_schema.STATISTICS
 WHERE TABLE_SCHEMA = DATABASE()
 ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX`
 
+	// The delete rules are read on their own and matched to the foreign
+	// keys here: joined to KEY_COLUMN_USAGE, REFERENTIAL_CONSTRAINTS was
+	// read for every database on the server (EXPLAIN: "Scanned all
+	// databases", each table opened), 4.8 ms of MariaDB's 8 ms
+	// introspection on a server with six; alone it scans one database.
+	deleteRulesQuery = `
+SELECT TABLE_NAME, CONSTRAINT_NAME, DELETE_RULE
+FROM information_schema.REFERENTIAL_CONSTRAINTS
+WHERE CONSTRAINT_SCHEMA = DATABASE()`
+
 	foreignKeysQuery = `
 SELECT k.TABLE_NAME, k.CONSTRAINT_NAME, k.REFERENCED_TABLE_SCHEMA = DATABASE(),
-       k.REFERENCED_TABLE_SCHEMA, k.REFERENCED_TABLE_NAME, rc.DELETE_RULE, k.COLUMN_NAME, k.REFERENCED_COLUMN_NAME
+       k.REFERENCED_TABLE_SCHEMA, k.REFERENCED_TABLE_NAME, k.COLUMN_NAME, k.REFERENCED_COLUMN_NAME
 FROM information_schema.KEY_COLUMN_USAGE k
-JOIN information_schema.REFERENTIAL_CONSTRAINTS rc
-  ON rc.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA AND rc.TABLE_NAME = k.TABLE_NAME AND rc.CONSTRAINT_NAME = k.CONSTRAINT_NAME
 WHERE k.TABLE_SCHEMA = DATABASE() AND k.REFERENCED_TABLE_NAME IS NOT NULL
 ORDER BY k.TABLE_NAME, k.CONSTRAINT_NAME, k.ORDINAL_POSITION`
 
@@ -93,6 +101,9 @@ func (c *Connector) Introspect(ctx context.Context) (*connector.Schema, error) {
 	}
 
 	tables := map[string]*connector.Table{}
+	// deleteRules are the foreign keys' ON DELETE rules by table and
+	// constraint name.
+	deleteRules := map[string]string{}
 	// lastKey identifies the constraint or index the previous row belonged
 	// to; the rows of one come together, in key order.
 	var lastKey string
@@ -142,10 +153,18 @@ func (c *Connector) Introspect(ctx context.Context) (*connector.Schema, error) {
 			}
 			return nil
 		}},
+		{"list delete rules", deleteRulesQuery, func(rows *sql.Rows) error {
+			var table, name, onDelete string
+			if err := rows.Scan(&table, &name, &onDelete); err != nil {
+				return err
+			}
+			deleteRules[table+"\x00"+name] = onDelete
+			return nil
+		}},
 		{"list foreign keys", foreignKeysQuery, func(rows *sql.Rows) error {
-			var table, name, refSchema, refTable, onDelete, column, refColumn string
+			var table, name, refSchema, refTable, column, refColumn string
 			var sameSchema bool
-			if err := rows.Scan(&table, &name, &sameSchema, &refSchema, &refTable, &onDelete, &column, &refColumn); err != nil {
+			if err := rows.Scan(&table, &name, &sameSchema, &refSchema, &refTable, &column, &refColumn); err != nil {
 				return err
 			}
 			t := tables[table]
@@ -156,6 +175,12 @@ func (c *Connector) Introspect(ctx context.Context) (*connector.Schema, error) {
 				lastKey = key
 				if !sameSchema {
 					refTable = refSchema + "." + refTable
+				}
+				onDelete, ok := deleteRules[key]
+				if !ok {
+					// Added between the two reads: what it does on delete
+					// is not known, so the schema is not either.
+					return fmt.Errorf("foreign key %s of %s has no delete rule (was it added just now? read again)", name, table)
 				}
 				action, ok := sqltext.Action(onDelete)
 				if !ok {

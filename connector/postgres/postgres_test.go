@@ -5,6 +5,8 @@ import (
 	"errors"
 	"net"
 	"net/url"
+	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -399,5 +401,48 @@ func TestOpenCanceled(t *testing.T) {
 	}
 	if errors.Is(err, connector.ErrUnreachable) {
 		t.Errorf("Open with a canceled context reports the server unreachable: %v", err)
+	}
+}
+
+// TestKeyColumnOrder checks that composite keys come in the key's order,
+// not the table's column order, and that a foreign key pairs each column
+// with its referenced column, across schemas and with quoted names (the
+// names are looked up per key column; see primaryKeysQuery).
+func TestKeyColumnOrder(t *testing.T) {
+	t.Parallel()
+	c := open(t, `
+CREATE SCHEMA "Billing";
+CREATE TABLE "Billing"."Accounts" (a int, b text, c int, PRIMARY KEY (c, a));
+CREATE TABLE lines (
+	x int, y text, z int, "Q" int,
+	PRIMARY KEY (z, "Q", x),
+	FOREIGN KEY (z, x) REFERENCES "Billing"."Accounts" (c, a) ON DELETE CASCADE
+);
+`)
+	s, err := c.Introspect(t.Context())
+	if err != nil {
+		t.Fatalf("Introspect: %v", err)
+	}
+	tests := []struct {
+		table string
+		pk    []string
+		fks   []connector.ForeignKey
+	}{
+		{"Billing.Accounts", []string{"c", "a"}, nil},
+		{"lines", []string{"z", "Q", "x"}, []connector.ForeignKey{
+			{Columns: []string{"z", "x"}, RefTable: "Billing.Accounts", RefColumns: []string{"c", "a"}, OnDelete: connector.ActionCascade},
+		}},
+	}
+	for _, tt := range tests {
+		tb := s.Table(tt.table)
+		if tb == nil {
+			t.Fatalf("no table %s in %+v", tt.table, s.Tables)
+		}
+		if !slices.Equal(tb.PrimaryKey, tt.pk) {
+			t.Errorf("%s: primary key %q, want %q", tt.table, tb.PrimaryKey, tt.pk)
+		}
+		if !reflect.DeepEqual(tb.ForeignKeys, tt.fks) {
+			t.Errorf("%s: foreign keys %+v, want %+v", tt.table, tb.ForeignKeys, tt.fks)
+		}
 	}
 }
