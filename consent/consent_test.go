@@ -73,7 +73,8 @@ func openStore(t testing.TB, url string) *state.Store {
 type env struct {
 	svc   *consent.Service
 	srv   *httptest.Server
-	token string // consent scope
+	vow   *server.Server // what srv serves, for serving it as `vow serve` does
+	token string         // consent scope
 	admin string
 	store *state.Store
 }
@@ -103,7 +104,8 @@ func newEnv(t testing.TB, url string, k *keyring.Keyring, p *policy.Policy) *env
 		t.Fatal("not listening")
 	}
 	mux := server.NewMux(tokens, nil)
-	e.srv = httptest.NewServer(server.New(mux, server.Config{}, nil).Handler())
+	e.vow = server.New(mux, server.Config{}, nil)
+	e.srv = httptest.NewServer(e.vow.Handler())
 	t.Cleanup(e.srv.Close)
 	if err := e.svc.Mount(mux, e.srv.URL); err != nil {
 		t.Fatal(err)
