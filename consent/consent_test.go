@@ -28,18 +28,7 @@ import (
 
 var kinds = []string{"sqlite", "postgres"}
 
-func demoPolicy(t testing.TB) *policy.Policy {
-	t.Helper()
-	src, err := os.ReadFile("../demo/vow.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, ds := policy.Parse("vow.yaml", src)
-	if errs, _ := ds.Count(); errs > 0 || p == nil {
-		t.Fatalf("demo policy: %v", ds)
-	}
-	return p
-}
+func demoPolicy(t testing.TB) *policy.Policy { return consent.DemoPolicy(t) }
 
 func newKeyring(t testing.TB) *keyring.Keyring {
 	t.Helper()
