@@ -14,12 +14,14 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/subtle"
 	"database/sql"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -68,8 +70,9 @@ func (t Token) Allows(scope string) bool {
 }
 
 // Store keeps tokens in Vow's state store. Verified tokens are cached in
-// memory for CacheTTL so that authenticating a request costs one hash and a
-// map lookup; a revocation takes effect everywhere within CacheTTL.
+// memory for CacheTTL so that authenticating a request costs a map lookup
+// and a constant-time comparison; a revocation through this Store takes
+// effect at once, one through another instance within CacheTTL.
 type Store struct {
 	st  *state.Store
 	now func() time.Time
@@ -77,19 +80,36 @@ type Store struct {
 	// the audit log; "vow" when empty.
 	Actor string
 
-	// cache maps the SHA-256 of a secret to its *cached token. A sync.Map,
-	// not a map under an RWMutex: every API request reads it, and an
-	// RWMutex's reader count is a shared counter that the cores fight over
-	// (6 % of a consent lookup's CPU under parallel load).
-	cache   sync.Map
-	entries atomic.Int64 // approximate size of cache, to cap it
+	// cache maps a token's public id to the secret last verified for it.
+	// Readers load the map through an atomic pointer and never write it:
+	// every API request reads it, and a lock's shared state (an RWMutex's
+	// reader count) is a counter the cores fight over. Writers copy it
+	// under mu; they come once per token per CacheTTL, and only for
+	// secrets the store has just verified, so a caller presenting wrong
+	// secrets cannot make it grow.
+	cache atomic.Pointer[map[string]*cached]
+	mu    sync.Mutex
+	// gen counts revocations through this store: a verification that
+	// read the store before a revocation (gen changed meanwhile) is not
+	// cached, so it cannot put back a token that Revoke just dropped.
+	gen uint64
 }
 
 type cached struct {
-	tok      Token
+	tok Token
+	// sum is the SHA-256 of the secret the store verified, compared in
+	// constant time with the presented one's. Not the secret itself: a
+	// core dump or a swapped page of a long-running server would then
+	// hold every live token in clear, which is what the state store
+	// keeps only hashes to avoid; the hash costs a few hundred
+	// nanoseconds a request.
+	sum      [sha256.Size]byte
 	expires  time.Time
 	lastUsed atomic.Int64 // unix nanoseconds of the last recorded use
 }
+
+// maxCached bounds the cache: past it, a new entry starts an empty map.
+const maxCached = 10_000
 
 // CacheTTL bounds how long a verified token is trusted without asking the
 // store again (and so how long a revoked token may still work on another
@@ -257,8 +277,10 @@ func (s *Store) Revoke(ctx context.Context, nameOrID string) (Token, error) {
 	if err != nil {
 		return Token{}, s.st.Wrap(err, "revoke token %s", nameOrID)
 	}
-	s.cache.Clear()
-	s.entries.Store(0)
+	s.mu.Lock()
+	s.gen++
+	s.cache.Store(nil)
+	s.mu.Unlock()
 	row := s.st.DB().QueryRowContext(ctx, s.st.Rebind(
 		`SELECT id, name, scopes, created_at, last_used_at, revoked_at FROM api_tokens WHERE name = ? OR id = ?`), nameOrID, nameOrID)
 	t, err := scanToken(row)
@@ -277,16 +299,23 @@ func (s *Store) Authenticate(ctx context.Context, secret string) (Token, error) 
 	if !strings.HasPrefix(secret, "vow_") || len(secret) > 128 {
 		return Token{}, ErrUnauthorized
 	}
-	h := sha256.Sum256([]byte(secret))
 	now := s.now()
+	id := publicID(secret)
+	// Hashed from a stack copy: []byte(secret) of a secret longer than
+	// 32 bytes is a heap allocation per request.
+	var buf [128]byte
+	h := sha256.Sum256(buf[:copy(buf[:], secret)])
 	var c *cached
-	if v, ok := s.cache.Load(h); ok {
-		c = v.(*cached)
+	if m := s.cache.Load(); m != nil && id != "" {
+		c = (*m)[id]
 	}
-	if c != nil && now.Before(c.expires) {
+	if c != nil && now.Before(c.expires) && subtle.ConstantTimeCompare(c.sum[:], h[:]) == 1 {
 		s.touch(c, now)
 		return c.tok, nil
 	}
+	s.mu.Lock()
+	gen := s.gen
+	s.mu.Unlock()
 	row := s.st.DB().QueryRowContext(ctx, s.st.Rebind(
 		`SELECT id, name, scopes, created_at, last_used_at, revoked_at FROM api_tokens WHERE hash = ?`), hex.EncodeToString(h[:]))
 	t, err := scanToken(row)
@@ -298,19 +327,45 @@ func (s *Store) Authenticate(ctx context.Context, secret string) (Token, error) 
 	case t.RevokedAt != nil:
 		return Token{}, ErrUnauthorized
 	}
-	nc := &cached{tok: t, expires: now.Add(CacheTTL)}
-	if c != nil {
+	nc := &cached{tok: t, sum: h, expires: now.Add(CacheTTL)}
+	if c != nil && c.tok.ID == t.ID {
 		nc.lastUsed.Store(c.lastUsed.Load())
 	}
-	if s.entries.Load() > 10000 {
-		s.cache.Clear()
-		s.entries.Store(0)
-	}
-	if _, loaded := s.cache.Swap(h, nc); !loaded {
-		s.entries.Add(1)
+	if id == t.ID {
+		s.put(gen, nc)
 	}
 	s.touch(nc, now)
 	return t, nil
+}
+
+// put caches c under its token's id, unless a revocation came after the
+// verification that made c (gen is the count before it).
+func (s *Store) put(gen uint64, c *cached) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.gen != gen {
+		return
+	}
+	var m map[string]*cached
+	if old := s.cache.Load(); old != nil && len(*old) < maxCached {
+		m = maps.Clone(*old)
+	}
+	if m == nil {
+		m = map[string]*cached{}
+	}
+	m[c.tok.ID] = c
+	s.cache.Store(&m)
+}
+
+// publicID returns the id part of a secret shaped "vow_" + id + "_" + …,
+// or "" for a secret of another shape (which no token has).
+func publicID(secret string) string {
+	rest := secret[len("vow_"):]
+	id, _, ok := strings.Cut(rest, "_")
+	if !ok || id == "" {
+		return ""
+	}
+	return id
 }
 
 // touch records the token's last use, at most once a minute per token and

@@ -48,7 +48,12 @@ type cache struct {
 type cacheShard struct {
 	mu  sync.RWMutex
 	gen uint64
-	m   map[string]*snapshot
+	// m is keyed by the subject's hash, not the subject: comparing a
+	// string key reads the key's bytes, one more cache line missed on
+	// every lookup of 10,000 subjects. Two subjects whose 64-bit hashes
+	// are equal share a slot; get checks the snapshot's subject, so the
+	// worst such a pair can do is miss.
+	m map[uint64]*snapshot
 }
 
 func newCache(entries int) *cache {
@@ -57,23 +62,28 @@ func newCache(entries int) *cache {
 	}
 	c := &cache{seed: maphash.MakeSeed(), perShard: max(1, entries/shards)}
 	for i := range c.shard {
-		c.shard[i].m = map[string]*snapshot{}
+		c.shard[i].m = map[uint64]*snapshot{}
 	}
 	return c
 }
 
-func (c *cache) of(subject string) *cacheShard {
-	return &c.shard[maphash.String(c.seed, subject)%shards]
+// of returns subject's shard and its key there.
+func (c *cache) of(subject string) (*cacheShard, uint64) {
+	h := maphash.String(c.seed, subject)
+	return &c.shard[h%shards], h
 }
 
 func (c *cache) get(subject string) *snapshot {
 	if c.bypass.Load() {
 		return nil
 	}
-	sh := c.of(subject)
+	sh, h := c.of(subject)
 	sh.mu.RLock()
-	snap := sh.m[subject]
+	snap := sh.m[h]
 	sh.mu.RUnlock()
+	if snap == nil || snap.state.Subject != subject {
+		return nil
+	}
 	return snap
 }
 
@@ -81,7 +91,7 @@ func (c *cache) get(subject string) *snapshot {
 func (c *cache) gens(subjects []string) []uint64 {
 	out := make([]uint64, len(subjects))
 	for i, s := range subjects {
-		sh := c.of(s)
+		sh, _ := c.of(s)
 		sh.mu.RLock()
 		out[i] = sh.gen
 		sh.mu.RUnlock()
@@ -93,7 +103,7 @@ func (c *cache) put(subject string, snap *snapshot, gen uint64) {
 	if c.bypass.Load() {
 		return
 	}
-	sh := c.of(subject)
+	sh, h := c.of(subject)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	if sh.gen != gen {
@@ -107,14 +117,14 @@ func (c *cache) put(subject string, snap *snapshot, gen uint64) {
 			break
 		}
 	}
-	sh.m[subject] = snap
+	sh.m[h] = snap
 }
 
 func (c *cache) invalidate(subject string) {
-	sh := c.of(subject)
+	sh, h := c.of(subject)
 	sh.mu.Lock()
 	sh.gen++
-	delete(sh.m, subject)
+	delete(sh.m, h)
 	sh.mu.Unlock()
 }
 

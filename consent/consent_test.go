@@ -28,18 +28,7 @@ import (
 
 var kinds = []string{"sqlite", "postgres"}
 
-func demoPolicy(t testing.TB) *policy.Policy {
-	t.Helper()
-	src, err := os.ReadFile("../demo/vow.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, ds := policy.Parse("vow.yaml", src)
-	if errs, _ := ds.Count(); errs > 0 || p == nil {
-		t.Fatalf("demo policy: %v", ds)
-	}
-	return p
-}
+func demoPolicy(t testing.TB) *policy.Policy { return consent.DemoPolicy(t) }
 
 func newKeyring(t testing.TB) *keyring.Keyring {
 	t.Helper()
@@ -73,7 +62,8 @@ func openStore(t testing.TB, url string) *state.Store {
 type env struct {
 	svc   *consent.Service
 	srv   *httptest.Server
-	token string // consent scope
+	vow   *server.Server // what srv serves, for serving it as `vow serve` does
+	token string         // consent scope
 	admin string
 	store *state.Store
 }
@@ -103,7 +93,8 @@ func newEnv(t testing.TB, url string, k *keyring.Keyring, p *policy.Policy) *env
 		t.Fatal("not listening")
 	}
 	mux := server.NewMux(tokens, nil)
-	e.srv = httptest.NewServer(server.New(mux, server.Config{}, nil).Handler())
+	e.vow = server.New(mux, server.Config{}, nil)
+	e.srv = httptest.NewServer(e.vow.Handler())
 	t.Cleanup(e.srv.Close)
 	if err := e.svc.Mount(mux, e.srv.URL); err != nil {
 		t.Fatal(err)

@@ -120,18 +120,23 @@ const sqliteWatchInterval = 250 * time.Millisecond
 // watchSQLite keeps the cache true to a SQLite store that other processes
 // write too — a withdrawal or an erasure run from the command line beside
 // vow serve, or a second server: SQLite has no NOTIFY, so it asks the
-// store's data_version, which changes whenever another connection commits,
-// and forgets every cached answer when it does. An in-memory store has no
-// other writer and one connection, which this must not hold.
+// store's count of changes to the consent state (consent_changes, kept by
+// triggers on consent_current whoever writes it) and forgets every cached
+// answer when it moves. Not PRAGMA data_version, which moves on a commit
+// to any table: a token's last-use time, written once a minute, emptied
+// the cache each time and the next lookup of every subject read the
+// store. An in-memory store has no other writer and one connection,
+// which this must not hold.
 func (s *Service) watchSQLite(ctx context.Context) error {
 	if s.st.DB().Stats().MaxOpenConnections == 1 {
 		s.markListening()
 		<-ctx.Done()
 		return nil
 	}
-	// The watch holds one connection: data_version is per connection. If
-	// asking fails, the connection is dropped and a new one taken on the
-	// next tick; until an answer comes, the cache is forgotten each time.
+	// The watch holds one connection, so that a failing store shows as a
+	// failing query here. If asking fails, the connection is dropped and a
+	// new one taken on the next tick; until an answer comes, the cache is
+	// forgotten each time.
 	var conn *sql.Conn
 	defer func() {
 		if conn != nil {
@@ -147,7 +152,7 @@ func (s *Service) watchSQLite(ctx context.Context) error {
 			conn = c
 		}
 		var v int64
-		err := conn.QueryRowContext(ctx, `PRAGMA data_version`).Scan(&v)
+		err := conn.QueryRowContext(ctx, `SELECT version FROM consent_changes WHERE id = 1`).Scan(&v)
 		if err != nil {
 			conn.Close()
 			conn = nil

@@ -1,8 +1,17 @@
 package consent
 
 import (
+	"context"
+	"os"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/vowprivacy/vow/apitoken"
+	"github.com/vowprivacy/vow/internal/testdb"
+	"github.com/vowprivacy/vow/keyring"
+	"github.com/vowprivacy/vow/policy"
+	"github.com/vowprivacy/vow/state"
 )
 
 func TestNotifyPayloads(t *testing.T) {
@@ -40,4 +49,104 @@ func TestNotifyPayloads(t *testing.T) {
 			t.Errorf("large import: %q", got[0])
 		}
 	}
+}
+
+// TestWatchSQLite: on SQLite the cache forgets everything when the consent
+// state changes underneath it, whoever writes it (another process, a hand
+// edit), and keeps its answers through writes to other tables — such as a
+// token's last-use time, which emptied it once a minute when the watch
+// asked PRAGMA data_version.
+func TestWatchSQLite(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := testdb.SQLite(t)
+	st, err := state.Open(ctx, path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	p := demoPolicy(t)
+	k, err := keyring.New(make([]byte, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := New(st, p, k, nil, Options{})
+	lctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { _ = s.Listen(lctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	<-s.Listening()
+	if _, err := s.Record(ctx, []Change{{Subject: "kept", Purpose: "marketing", Status: Granted, Source: SourceAPI, RecordedBy: "test"}}); err != nil {
+		t.Fatal(err)
+	}
+	// The watch sees this process's own write too; let it pass.
+	time.Sleep(2 * sqliteWatchInterval)
+	// Another process: a connection pool of its own on the same file.
+	other, err := state.Open(ctx, path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { other.Close() })
+	tokens := apitoken.New(other)
+
+	tests := []struct {
+		name   string
+		write  func() error
+		forget bool
+	}{
+		{"a token created", func() error { _, _, err := tokens.Create(ctx, "t1", []string{apitoken.ScopeConsent}); return err }, false},
+		{"a token's last use", func() error {
+			_, err := other.DB().ExecContext(ctx, `UPDATE api_tokens SET last_used_at = 1`)
+			return err
+		}, false},
+		{"consent inserted", func() error {
+			_, err := other.DB().ExecContext(ctx, `INSERT INTO consent_current (subject, purpose, status, source, policy_version, at, event_id) VALUES ('x', 'marketing', 'granted', 'api', 'v', 1, 'e')`)
+			return err
+		}, true},
+		{"consent updated", func() error {
+			_, err := other.DB().ExecContext(ctx, `UPDATE consent_current SET status = 'withdrawn' WHERE subject = 'kept'`)
+			return err
+		}, true},
+		{"consent deleted", func() error {
+			_, err := other.DB().ExecContext(ctx, `DELETE FROM consent_current WHERE subject = 'x'`)
+			return err
+		}, true},
+	}
+	for _, tt := range tests {
+		if _, err := s.State(ctx, "kept"); err != nil {
+			t.Fatal(err)
+		}
+		if s.cache.get("kept") == nil {
+			t.Fatalf("%s: not cached", tt.name)
+		}
+		if err := tt.write(); err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		// Four ticks of the watch: enough for it to have seen the write.
+		deadline := time.Now().Add(4 * sqliteWatchInterval)
+		for time.Now().Before(deadline) && s.cache.get("kept") != nil {
+			time.Sleep(10 * time.Millisecond)
+		}
+		if forgot := s.cache.get("kept") == nil; forgot != tt.forget {
+			t.Errorf("%s: cache emptied %v, want %v", tt.name, forgot, tt.forget)
+		}
+	}
+	if st, err := s.State(ctx, "kept"); err != nil || st.Purposes["marketing"].Status != Withdrawn {
+		t.Errorf("after the other process's withdrawal: %+v %v", st.Purposes["marketing"], err)
+	}
+}
+
+// demoPolicy is the demo's policy file, parsed (the package's external
+// tests reach it as DemoPolicy).
+func demoPolicy(t testing.TB) *policy.Policy {
+	t.Helper()
+	src, err := os.ReadFile("../demo/vow.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, ds := policy.Parse("vow.yaml", src)
+	if errs, _ := ds.Count(); errs > 0 || p == nil {
+		t.Fatalf("demo policy: %v", ds)
+	}
+	return p
 }

@@ -28,15 +28,21 @@ type body struct {
 	Count int    `json:"count"`
 }
 
-func setup(t *testing.T) (*httptest.Server, map[string]string) {
+// tokenStore returns a token store on a state store of the test's own.
+func tokenStore(t *testing.T) (*apitoken.Store, *state.Store) {
 	t.Helper()
-	ctx := context.Background()
-	st, err := state.Open(ctx, testdb.SQLite(t), nil)
+	st, err := state.Open(context.Background(), testdb.SQLite(t), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	tokens := apitoken.New(st)
+	return apitoken.New(st), st
+}
+
+func setup(t *testing.T) (*httptest.Server, map[string]string) {
+	t.Helper()
+	ctx := context.Background()
+	tokens, st := tokenStore(t)
 	secrets := map[string]string{}
 	for name, scope := range map[string]string{"c": "consent", "r": "requests", "a": "admin"} {
 		_, s, err := tokens.Create(ctx, name, []string{scope})
@@ -344,5 +350,59 @@ func TestClientErrorsNotLoggedAsErrors(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), "status=409") {
 		t.Errorf("the access log lacks the 409:\n%s", logs.String())
+	}
+}
+
+// TestRequestIDs: each request gets an id of its own, made here unless the
+// caller sent one of at most 64 bytes; and the caller's token reaches the
+// handler through its context and contexts derived from it.
+func TestRequestIDs(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	tokens, _ := tokenStore(t)
+	_, secret, err := tokens.Create(ctx, "caller", []string{apitoken.ScopeConsent})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := server.NewMux(tokens, nil)
+	mux.Handle("GET /v1/who", apitoken.ScopeConsent, func(w http.ResponseWriter, r *http.Request) error {
+		dctx, cancel := context.WithTimeout(r.Context(), time.Minute)
+		defer cancel()
+		tok, ok := server.Caller(dctx)
+		server.WriteJSON(w, http.StatusOK, map[string]any{"name": tok.Name, "ok": ok, "scopes": tok.Scopes})
+		return nil
+	})
+	h := server.New(mux, server.Config{}, nil).Handler()
+	seen := map[string]bool{}
+	for _, tt := range []struct {
+		name, sent string
+		echoed     bool
+	}{
+		{"none sent", "", false},
+		{"none sent again", "", false},
+		{"sent", "client-id-1", true},
+		{"too long", strings.Repeat("x", 65), false},
+	} {
+		req := httptest.NewRequest("GET", "/v1/who", nil)
+		req.Header.Set("Authorization", "Bearer "+secret)
+		if tt.sent != "" {
+			req.Header.Set("X-Request-Id", tt.sent)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		id := rec.Header().Get("X-Request-Id")
+		if rec.Code != 200 || rec.Body.String() != `{"name":"caller","ok":true,"scopes":["consent"]}`+"\n" {
+			t.Errorf("%s: %d %s", tt.name, rec.Code, rec.Body)
+		}
+		switch {
+		case tt.echoed && id != tt.sent:
+			t.Errorf("%s: id %q, want %q", tt.name, id, tt.sent)
+		case !tt.echoed && (id == "" || id == tt.sent || len(id) > 28 || seen[id]):
+			t.Errorf("%s: id %q (seen before: %v)", tt.name, id, seen[id])
+		}
+		seen[id] = true
+	}
+	if _, ok := server.Caller(ctx); ok {
+		t.Error("a context without a token has a caller")
 	}
 }

@@ -1,0 +1,4 @@
+package consent
+
+// DemoPolicy gives the external tests the internal tests' demo policy.
+var DemoPolicy = demoPolicy
