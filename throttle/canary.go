@@ -9,8 +9,8 @@ import (
 	"time"
 )
 
-// A Canary times one query of the kind the application runs — a commit,
-// a point read. The throttle times it while the work runs and compares it
+// A Canary times one query of the kind the application runs, such as a
+// point read. The throttle times it while the work runs and compares it
 // with its time before: the application's latency, seen from outside,
 // rather than what the database counts of itself.
 type Canary interface {
@@ -101,8 +101,8 @@ type watch struct {
 	base   time.Duration
 }
 
-// Watch measures the canary's baseline (canaryBaseline samples, a
-// CanaryEvery apart) and then times it in the background until Close.
+// Watch measures the canary's baseline (canaryBaseline samples, a quarter
+// of CanaryEvery apart: the run waits for them, 75ms by default) and then times it in the background until Close.
 // Batches whose canary takes more than Latency times its baseline are
 // backed off like batches past Max. It does nothing unless
 // Config.Latency is set. An error means no baseline could be taken; the
@@ -118,7 +118,7 @@ func (t *Throttle) Watch(ctx context.Context, c Canary) error {
 			return fmt.Errorf("throttle: the canary's baseline: %w", err)
 		}
 		base = append(base, d)
-		if err := t.sleep(ctx, t.cfg.CanaryEvery); err != nil {
+		if err := t.sleep(ctx, t.cfg.CanaryEvery/4); err != nil {
 			return err
 		}
 	}

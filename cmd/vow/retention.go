@@ -219,7 +219,7 @@ func (f *runFlags) add(cmd *cobra.Command) {
 	cmd.Flags().IntVar(&f.batch, "batch", 0, "fix the rows per batch (each batch is one short transaction); 0 sizes batches to --batch-time")
 	cmd.Flags().DurationVar(&f.batchTime, "batch-time", 0, "how long a batch should take; batch sizes adapt to it (default: retention.throttle, else 500ms)")
 	cmd.Flags().Float64Var(&f.impact, "impact", 0, "back off when a row costs this many times its baseline; -1 turns it off (default: retention.throttle, else 2)")
-	cmd.Flags().Float64Var(&f.latency, "latency-budget", 0, "back off when a canary query (a commit on PostgreSQL, a point read elsewhere; timed every 20ms) takes this many times its median before the run, e.g. 1.5; -1 turns it off (default: retention.throttle, else off)")
+	cmd.Flags().Float64Var(&f.latency, "latency-budget", 0, "back off when a canary point read of the table (timed every 20ms) takes this many times its median before the run, e.g. 1.5; -1 turns it off (default: retention.throttle, else off)")
 	cmd.Flags().StringVar(&f.maxLoad, "max-load", "", "back off past this load, e.g. threads_running=25,lag=10s,history_length=1000000,lock_waits=4 (-1 turns one off)")
 	cmd.Flags().StringVar(&f.criticalLoad, "critical-load", "", "stop and wait past this load, same form as --max-load")
 	cmd.Flags().DurationVar(&f.pause, "pause", 0, "pause after every batch, on top of what the throttle asks")
