@@ -102,9 +102,10 @@ type watch struct {
 }
 
 // Watch measures the canary's baseline (canaryBaseline samples, a quarter
-// of CanaryEvery apart: the run waits for them, 75ms by default) and then times it in the background until Close.
-// Batches whose canary takes more than Latency times its baseline are
-// backed off like batches past Max. It does nothing unless
+// of CanaryEvery apart: the run waits for them, 75ms by default) and then
+// times it in the background until Close. Batches during which the
+// canary's median passes Latency times its baseline are backed off like
+// batches past Max. It does nothing unless
 // Config.Latency is set. An error means no baseline could be taken; the
 // caller decides whether to run without one.
 func (t *Throttle) Watch(ctx context.Context, c Canary) error {

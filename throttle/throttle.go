@@ -6,12 +6,15 @@
 // chunk time): a batch that ran fast grows the next, a slow one shrinks
 // it. Before each batch the throttle reads the database's load (sessions
 // running, lock waits, InnoDB's unpurged history, replication lag) and
-// compares the last batch's time per row with the run's baseline. When the
-// load passes a limit (gh-ost's --max-load), or rows cost more than the
-// budget allows, it halves the batch and sleeps in proportion to the last
-// batch (pt-archiver's --sleep-coef, doubling while the pressure lasts);
-// past a critical limit (--critical-load) it waits until the load falls
-// below the limit again, and gives up with ErrCritical if it does not.
+// compares the last batch's time per row with the run's baseline; asked
+// to (Watch), it also times a canary query while batches run, the
+// application's latency seen from outside. When the load passes a limit
+// (gh-ost's --max-load), rows cost more than the budget allows, or the
+// canary slows past its budget, it halves the batch and sleeps in
+// proportion to the last batch (pt-archiver's --sleep-coef, doubling while
+// the pressure lasts); past a critical limit (--critical-load) it waits
+// until the load falls below the limit again, and gives up with
+// ErrCritical if it does not.
 //
 // The package owns the control loop and the probes; callers own the work:
 // retention runs their batches, erasure requests the moment their one
