@@ -29,17 +29,20 @@ func TestLease(t *testing.T) {
 			u := url(t)
 			a, b := open(t, u), open(t, u)
 			ctx := context.Background()
-			la := Lease{Name: "request:r1", Holder: "a", TTL: 200 * time.Millisecond}
+			// A TTL of a second: renewals (each given a quarter of it) must
+			// not time out while the machine runs the rest of the tests — at
+			// 200ms a 50ms budget for a PostgreSQL round trip failed in CI.
+			la := Lease{Name: "request:r1", Holder: "a", TTL: time.Second}
 			actx, release, err := a.Hold(ctx, la)
 			if err != nil {
 				t.Fatal(err)
 			}
-			lb := Lease{Name: "request:r1", Holder: "b", TTL: 200 * time.Millisecond}
+			lb := Lease{Name: "request:r1", Holder: "b", TTL: time.Second}
 			if _, _, err := b.Hold(ctx, lb); !errors.Is(err, ErrLeaseHeld) {
 				t.Fatalf("a second holder: %v; want ErrLeaseHeld", err)
 			}
 			// Held past its TTL by renewals.
-			time.Sleep(400 * time.Millisecond)
+			time.Sleep(1500 * time.Millisecond)
 			if _, _, err := b.Hold(ctx, lb); !errors.Is(err, ErrLeaseHeld) {
 				t.Fatalf("a renewed lease was taken: %v", err)
 			}
