@@ -211,7 +211,9 @@ func measure(ctx context.Context, cfg config, kind string) ([][]measured, error)
 		},
 		methodVow:        func(ctx context.Context) (int64, error) { return t.vowRun(ctx, vowDir, false, cfg.vowFlags) },
 		methodPTArchiver: t.ptArchive,
-		also:             func(ctx context.Context) (int64, error) { return t.vowRun(ctx, vowDir, false, cfg.vowAlso) },
+	}
+	if also != "" {
+		purge[also] = func(ctx context.Context) (int64, error) { return t.vowRun(ctx, vowDir, false, cfg.vowAlso) }
 	}
 	// The vow binary's first start (page cache, the state store's
 	// creation) is not any round's: a dry run on a table built for it.
