@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/url"
 	"strconv"
 	"strings"
@@ -16,6 +15,7 @@ import (
 	"github.com/vowprivacy/vow/connector/connectortest"
 	"github.com/vowprivacy/vow/connector/mysql"
 	"github.com/vowprivacy/vow/internal/testdb"
+	"github.com/vowprivacy/vow/internal/testnet"
 )
 
 // open creates a fresh database, runs script on it and opens a connector
@@ -296,12 +296,10 @@ CREATE TABLE plain (id int PRIMARY KEY) ENGINE=InnoDB;
 // freePort returns a local TCP port nothing listens on.
 func freePort(t *testing.T) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	port, err := testnet.FreePort()
 	if err != nil {
 		t.Fatalf("listen: %v", err)
 	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
 	return strconv.Itoa(port)
 }
 

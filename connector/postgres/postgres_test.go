@@ -3,7 +3,6 @@ package postgres_test
 import (
 	"context"
 	"errors"
-	"net"
 	"net/url"
 	"reflect"
 	"slices"
@@ -15,6 +14,7 @@ import (
 	"github.com/vowprivacy/vow/connector/connectortest"
 	"github.com/vowprivacy/vow/connector/postgres"
 	"github.com/vowprivacy/vow/internal/testdb"
+	"github.com/vowprivacy/vow/internal/testnet"
 )
 
 // open creates a fresh database, runs script on it and opens a connector.
@@ -318,12 +318,10 @@ CREATE INDEX logs_new_user ON logs_new (user_id);
 // freePort returns a local TCP port nothing listens on.
 func freePort(t *testing.T) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	port, err := testnet.FreePort()
 	if err != nil {
 		t.Fatalf("listen: %v", err)
 	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
 	return strconv.Itoa(port)
 }
 

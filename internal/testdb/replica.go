@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"os/user"
@@ -15,6 +14,8 @@ import (
 	"time"
 
 	gomysql "github.com/go-sql-driver/mysql"
+
+	"github.com/vowprivacy/vow/internal/testnet"
 )
 
 // MariaDBReplica starts a private MariaDB primary (with a binary log) and a
@@ -182,7 +183,7 @@ func startMariaDB(t testing.TB, server, installDB string, id int, opts ...string
 	if out, err := install.CombinedOutput(); err != nil {
 		return privateMariaDB{}, fmt.Errorf("%s: %w\n%s", installDB, err, out)
 	}
-	port, err := freePort()
+	port, err := testnet.FreePort()
 	if err != nil {
 		return privateMariaDB{}, err
 	}
@@ -250,15 +251,6 @@ func openAdmin(t testing.TB, dsn string) *sql.DB {
 	return db
 }
 
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
 // PostgresReplica starts a private PostgreSQL primary and a streaming
 // standby of it (pg_basebackup -R), from the machine's server binaries,
 // and returns their URLs (user postgres, database postgres). Both are
@@ -306,11 +298,11 @@ func PostgresReplica(t testing.TB) (primary, replica string) {
 			_ = exec.Command(argv[0], argv[1:]...).Run()
 		})
 	}
-	pport, err := freePort()
+	pport, err := testnet.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
-	rport, err := freePort()
+	rport, err := testnet.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}

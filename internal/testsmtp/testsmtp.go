@@ -22,6 +22,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/vowprivacy/vow/internal/testnet"
 )
 
 // Version is the Mailpit version pinned in ./mailpit/go.mod.
@@ -235,15 +237,6 @@ func Binary() (string, error) {
 	return bin, nil
 }
 
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
 func start() (*Server, error) {
 	bin, err := Binary()
 	if err != nil {
@@ -261,11 +254,11 @@ func start() (*Server, error) {
 }
 
 func launch(bin string) (*Server, error) {
-	smtpPort, err := freePort()
+	smtpPort, err := testnet.FreePort()
 	if err != nil {
 		return nil, err
 	}
-	httpPort, err := freePort()
+	httpPort, err := testnet.FreePort()
 	if err != nil {
 		return nil, err
 	}
