@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"slices"
 	"sync"
 	"time"
 )
@@ -197,12 +196,4 @@ func (t *Throttle) latency(end time.Time, took time.Duration) string {
 			q.Round(10*time.Microsecond), float64(q)/float64(w.base), w.base.Round(10*time.Microsecond), t.cfg.Latency)
 	}
 	return ""
-}
-
-// quantile returns the q-quantile of xs (nearest rank); xs is not changed.
-func quantile(xs []time.Duration, q float64) time.Duration {
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	i := int(q*float64(len(s))+0.999999) - 1
-	return s[min(max(i, 0), len(s)-1)]
 }

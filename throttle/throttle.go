@@ -357,7 +357,7 @@ func (t *Throttle) After(rows int64, took time.Duration) {
 		t.fresh = false
 	}
 	if why == "" && t.cfg.Impact > 0 && len(base) == baseSamples && took >= minJudged {
-		if b := median(base); cost > t.cfg.Impact*b {
+		if b := quantile(base, 0.5); cost > t.cfg.Impact*b {
 			why = fmt.Sprintf("a row costs %.1f× its baseline (budget %.1f×)", cost/b, t.cfg.Impact)
 		}
 	}
@@ -388,12 +388,15 @@ const (
 	minJudged   = 50 * time.Millisecond
 )
 
-func median(xs []float64) float64 {
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	return s[len(s)/2]
-}
-
 func (t *Throttle) shrink() {
 	t.size = max(t.size/2, t.cfg.MinBatch)
+}
+
+// quantile returns the q-quantile of xs (nearest rank; of an odd number
+// of values, q = 0.5 is the middle one); xs is not changed.
+func quantile[T cmp.Ordered](xs []T, q float64) T {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	i := int(q*float64(len(s))+0.999999) - 1
+	return s[min(max(i, 0), len(s)-1)]
 }
