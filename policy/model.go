@@ -241,7 +241,7 @@ type Throttle struct {
 	MaxLoad       *LoadLimits `yaml:"max_load" help:"Load past which a run halves its batches and pauses (defaults: lock_waits 4, history_length 1000000, lag 10s; -1 turns one off)."`
 	CriticalLoad  *LoadLimits `yaml:"critical_load" help:"Load past which a run stops and waits until it falls below max_load (defaults: lock_waits 32, history_length 10000000, lag 2m)."`
 	CriticalWait  Interval    `yaml:"critical_wait" help:"How long a run waits out critical load before it stops (the next run resumes); 5m when omitted."`
-	LatencyBudget float64     `yaml:"latency_budget" help:"The application's latency budget: how many times its median before the run a canary query's median (a point read of the purged table by primary key, timed every 20ms while batches run) may reach before the run backs off, e.g. 1.5. Off when omitted."`
+	LatencyBudget float64     `yaml:"latency_budget" help:"The application's latency budget: how many times its median (before the run, and again each minute) a canary query's median (a point read of the purged table by primary key, timed every 20ms while batches run) may reach before the run backs off, e.g. 1.5. Off when omitted."`
 }
 
 // LoadLimits is a set of thresholds on what a database reports of its health;

@@ -157,6 +157,7 @@ func (e *Engine) throttleConfig(opt Options) throttle.Config {
 	c.CriticalWait = cmp.Or(o.CriticalWait, c.CriticalWait)
 	c.Latency = cmp.Or(o.Latency, c.Latency)
 	c.CanaryEvery = o.CanaryEvery
+	c.Rebaseline = o.Rebaseline
 	c.ProbeEvery = o.ProbeEvery
 	c.Max = overlay(c.Max, o.Max)
 	c.Critical = overlay(c.Critical, o.Critical)

@@ -127,7 +127,9 @@ func TestCanaryIsTimed(t *testing.T) {
 		keep := `SELECT id, created_at, body FROM events WHERE id > 8000 ORDER BY id`
 		before := testdb.Dump(t, f.db, keep)
 		opt := retention.Options{Approve: []string{"events"}, Batch: 500,
-			Throttle: throttle.Config{Latency: 1000, CanaryEvery: time.Millisecond}}
+			// A baseline taken again before every batch: the pauses for
+			// it must not lose or add a row.
+			Throttle: throttle.Config{Latency: 1000, CanaryEvery: time.Millisecond, Rebaseline: time.Nanosecond}}
 		rep, err := f.engine.Run(context.Background(), opt)
 		if err != nil {
 			t.Fatal(err)
@@ -136,8 +138,8 @@ func TestCanaryIsTimed(t *testing.T) {
 		if r.Status != retention.StatusDone || r.Rows != 8000 {
 			t.Fatalf("result %+v: want 8000 rows done", r)
 		}
-		if r.Throttle == nil || r.Throttle.LatencyBase <= 0 || r.Throttle.ProbeErrors != 0 {
-			t.Fatalf("throttle %+v: want the canary's baseline and no errors", r.Throttle)
+		if r.Throttle == nil || r.Throttle.LatencyBase <= 0 || r.Throttle.Rebaselines == 0 || r.Throttle.ProbeErrors != 0 {
+			t.Fatalf("throttle %+v: want the canary's baseline, taken again, and no errors", r.Throttle)
 		}
 		if n := f.count(t, `SELECT count(*) FROM events WHERE id <= 8000`); n != 0 {
 			t.Errorf("%d expired rows left", n)

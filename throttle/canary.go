@@ -73,7 +73,8 @@ func (q *QueryCanary) Close() error {
 // batch while it runs, not in the pause after it, so only samples taken
 // during batches are judged. Samples pool over batches until there are
 // canaryJudged of them, and the pool's median is compared with the
-// baseline's, taken before the first batch. The median, not a tail: a
+// baseline's, taken before the first batch and again every
+// Config.Rebaseline. The median, not a tail: a
 // tail of ten samples is one sample, and one slow sample on a busy
 // machine is noise; queueing behind the work moves the median.
 const (
@@ -98,6 +99,7 @@ type watch struct {
 	// pooled are the samples of judged batches not yet enough to judge.
 	pooled []time.Duration
 	base   time.Duration
+	taken  time.Time // when base was taken (the throttle's clock)
 }
 
 // Watch measures the canary's baseline (canaryBaseline samples, a quarter
@@ -123,7 +125,7 @@ func (t *Throttle) Watch(ctx context.Context, c Canary) error {
 		}
 	}
 	wctx, stop := context.WithCancel(context.WithoutCancel(ctx))
-	w := &watch{base: quantile(base, canaryQuantile), stop: stop, done: make(chan struct{})}
+	w := &watch{base: quantile(base, canaryQuantile), taken: t.now(), stop: stop, done: make(chan struct{})}
 	t.watch = w
 	t.stats.LatencyBase = w.base
 	go func() {
@@ -167,6 +169,56 @@ func (t *Throttle) Close() {
 	}
 	t.watch.mu.Unlock()
 	t.watch = nil
+}
+
+// rebaseline takes the canary's baseline again once Config.Rebaseline has
+// passed since it was taken. Over a long run the application's own load
+// moves: a baseline from the run's start would back the run off for load
+// that is not the run's, or let it hurt a quieter application past the
+// budget. The work stops first for as long as its last batch took, so
+// that the database has caught up with it and what the canary sees is the
+// application alone; then the background samples of the next
+// canaryBaseline ticks are the baseline. A canary too slow to give
+// canaryJudged samples in twice that time leaves the old baseline.
+func (t *Throttle) rebaseline(ctx context.Context) error {
+	w := t.watch
+	if w == nil || t.cfg.Rebaseline <= 0 || t.now().Sub(w.taken) < t.cfg.Rebaseline {
+		return nil
+	}
+	start := t.now()
+	defer func() { t.stats.Slept += t.now().Sub(start) }()
+	if err := t.sleep(ctx, max(t.last, t.cfg.CanaryEvery)); err != nil {
+		return err
+	}
+	from := t.now()
+	var got []time.Duration
+	for len(got) < canaryBaseline && t.now().Sub(from) < 2*canaryBaseline*t.cfg.CanaryEvery {
+		if err := t.sleep(ctx, t.cfg.CanaryEvery); err != nil {
+			return err
+		}
+		got = w.since(from)
+	}
+	w.taken = t.now()
+	if len(got) < canaryJudged {
+		return nil
+	}
+	w.base = quantile(got, canaryQuantile)
+	t.stats.LatencyBase = w.base
+	t.stats.Rebaselines++
+	return nil
+}
+
+// since returns the times of the samples that ended at or after from.
+func (w *watch) since(from time.Time) []time.Duration {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var out []time.Duration
+	for _, s := range w.samples {
+		if !s.at.Before(from) {
+			out = append(out, s.took)
+		}
+	}
+	return out
 }
 
 // latency judges the canary's samples of the batch that ended at end and

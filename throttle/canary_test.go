@@ -45,7 +45,7 @@ func TestQuantile(t *testing.T) {
 func watched(cfg Config, base time.Duration) (*Throttle, *clock) {
 	th := New(cfg, nil)
 	c := fake(th)
-	th.watch = &watch{base: base, stop: func() {}, done: make(chan struct{})}
+	th.watch = &watch{base: base, taken: c.now, stop: func() {}, done: make(chan struct{})}
 	close(th.watch.done)
 	return th, c
 }
@@ -181,4 +181,81 @@ func TestWatch(t *testing.T) {
 			t.Fatalf("Watch with a failing canary: err %v, watch %v", err, th.watch)
 		}
 	})
+}
+
+func TestRebaseline(t *testing.T) {
+	const (
+		every = 20 * time.Millisecond
+		batch = 400 * time.Millisecond
+	)
+	tests := []struct {
+		name     string
+		cfg      Config
+		after    time.Duration // since the baseline was taken
+		app      time.Duration // the canary's time while the work stops; 0: no samples come
+		wantBase time.Duration
+		rebased  bool
+	}{
+		{"not yet", Config{Latency: 1.5}, 30 * time.Second, 3 * time.Millisecond, time.Millisecond, false},
+		{"after a minute, the application's load rose", Config{Latency: 1.5}, 61 * time.Second, 3 * time.Millisecond, 3 * time.Millisecond, true},
+		{"and fell", Config{Latency: 1.5}, 61 * time.Second, 400 * time.Microsecond, 400 * time.Microsecond, true},
+		{"a canary too slow to sample keeps the old one", Config{Latency: 1.5}, 61 * time.Second, 0, time.Millisecond, false},
+		{"never", Config{Latency: 1.5, Rebaseline: -1}, time.Hour, 3 * time.Millisecond, time.Millisecond, false},
+		{"every ten seconds", Config{Latency: 1.5, Rebaseline: 10 * time.Second}, 11 * time.Second, 2 * time.Millisecond, 2 * time.Millisecond, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			th, c := watched(tt.cfg, time.Millisecond)
+			// While the throttle sleeps, the canary goes on sampling.
+			th.sleep = func(_ context.Context, d time.Duration) error {
+				c.slept = append(c.slept, d)
+				for at := c.now.Add(every); tt.app > 0 && !at.After(c.now.Add(d)); at = at.Add(every) {
+					th.watch.samples = append(th.watch.samples, sample{at: at, took: tt.app})
+				}
+				c.now = c.now.Add(d)
+				return nil
+			}
+			c.during(th, 10, 1100*time.Microsecond, batch)
+			th.After(int64(th.Size()), batch)
+			c.now = c.now.Add(tt.after - batch)
+			c.slept = nil
+			if err := th.Before(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			st := th.Stats()
+			if th.watch.base != tt.wantBase || (st.Rebaselines == 1) != tt.rebased {
+				t.Fatalf("baseline %v after %d re-takes, want %v (re-taken: %v)", th.watch.base, st.Rebaselines, tt.wantBase, tt.rebased)
+			}
+			if tt.rebased && st.LatencyBase != tt.wantBase {
+				t.Errorf("Stats.LatencyBase %v, want %v", st.LatencyBase, tt.wantBase)
+			}
+			if tt.rebased && (len(c.slept) == 0 || c.slept[0] != batch) {
+				t.Errorf("slept %v: the work did not stop for its last batch's time (%v) first", c.slept, batch)
+			}
+			if !tt.rebased && tt.app > 0 && len(c.slept) != 0 {
+				t.Errorf("slept %v with no baseline due", c.slept)
+			}
+			// Taken (or tried) once: the next batch does not wait again.
+			n := len(c.slept)
+			if err := th.Before(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			if len(c.slept) != n {
+				t.Errorf("a second wait for the baseline right after the first: slept %v", c.slept[n:])
+			}
+			// Batches are judged against the baseline now in force: 1.4×
+			// the new one is within the budget, 1.6× is not.
+			for _, f := range []float64{1.4, 1.6} {
+				size := th.Size()
+				c.during(th, 10, time.Duration(f*float64(th.watch.base)), batch)
+				th.After(int64(size), batch)
+				if backed := th.Size() < size; backed != (f > 1.5) {
+					t.Errorf("canary at %.1f× the baseline in force: backed off %v", f, backed)
+				}
+				if err := th.Before(t.Context()); err != nil {
+					t.Fatal(err)
+				}
+			}
+		})
+	}
 }

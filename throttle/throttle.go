@@ -123,12 +123,15 @@ type Config struct {
 	// this interval. Default 250ms.
 	ProbeEvery time.Duration
 	// Latency is how many times its baseline (its median before the work
-	// started) a canary query's median may take while batches run before
+	// started, taken again every Rebaseline) a canary query's median may take while batches run before
 	// the throttle backs off: the application's latency budget. Zero or
 	// less: no canary (see Watch).
 	Latency float64
 	// CanaryEvery spaces the canary's samples. Default 20ms.
 	CanaryEvery time.Duration
+	// Rebaseline is how often the canary's baseline is taken again while
+	// the work runs (see Throttle.rebaseline). Default 1 minute; -1 never.
+	Rebaseline time.Duration
 }
 
 // DefaultMax and DefaultCritical are the limits of a zero Config: lag
@@ -176,6 +179,9 @@ func (c Config) withDefaults() Config {
 	if c.CanaryEvery <= 0 {
 		c.CanaryEvery = 20 * time.Millisecond
 	}
+	if c.Rebaseline == 0 {
+		c.Rebaseline = time.Minute
+	}
 	return c
 }
 
@@ -218,10 +224,13 @@ type Stats struct {
 	// relies on batch times alone); ProbeError is the last one's message.
 	ProbeErrors int    `json:"probe_errors,omitempty"`
 	ProbeError  string `json:"probe_error,omitempty"`
-	// LatencyBase is the canary's median before the first batch;
-	// LatencyMax the highest it reached over the batches (see Watch).
+	// LatencyBase is the canary's baseline: its median before the first
+	// batch, or when it was last taken again (Rebaselines counts those);
+	// LatencyMax the highest median it reached over the batches (see
+	// Watch).
 	LatencyBase time.Duration `json:"latency_base_ns,omitempty"`
 	LatencyMax  time.Duration `json:"latency_max_ns,omitempty"`
+	Rebaselines int           `json:"rebaselines,omitempty"`
 }
 
 // Throttle paces one run. It is not safe for concurrent use.
@@ -231,6 +240,7 @@ type Throttle struct {
 	size  int
 	coef  float64       // sleep coefficient: pause = coef × last batch time
 	pause time.Duration // earned by the last batch
+	last  time.Duration // the last batch's time
 	// base holds the first times per row of healthy batches, by size
 	// class (bits.Len of the size): a batch's fixed cost makes small
 	// batches dearer per row, so a row's cost is judged against the
@@ -287,6 +297,9 @@ func (t *Throttle) Before(ctx context.Context) error {
 		}
 		t.stats.Slept += t.pause
 		t.pause = 0
+	}
+	if err := t.rebaseline(ctx); err != nil {
+		return err
 	}
 	if t.probe == nil || t.now().Sub(t.probed) < t.cfg.ProbeEvery {
 		return nil
@@ -347,6 +360,7 @@ func (t *Throttle) After(rows int64, took time.Duration) {
 	if rows <= 0 || took <= 0 {
 		return
 	}
+	t.last = took
 	cost := took.Seconds() / float64(rows)
 	class := bits.Len(uint(rows))
 	base := t.base[class]

@@ -368,7 +368,11 @@ func writeReport(w io.Writer, r *retention.Report) {
 				fmt.Fprintf(w, "; last: %s", t.Reason)
 			}
 			if t.LatencyBase > 0 {
-				fmt.Fprintf(w, "; canary median %s before the run, up to %s during batches", t.LatencyBase.Round(10*time.Microsecond), t.LatencyMax.Round(10*time.Microsecond))
+				if t.Rebaselines > 0 {
+					fmt.Fprintf(w, "; canary median %s when last taken again (%d times in the run), up to %s during batches", t.LatencyBase.Round(10*time.Microsecond), t.Rebaselines, t.LatencyMax.Round(10*time.Microsecond))
+				} else {
+					fmt.Fprintf(w, "; canary median %s before the run, up to %s during batches", t.LatencyBase.Round(10*time.Microsecond), t.LatencyMax.Round(10*time.Microsecond))
+				}
 			}
 			if t.ProbeErrors > 0 {
 				fmt.Fprintf(w, "; %d probes (load or canary) failed, the last: %s", t.ProbeErrors, t.ProbeError)

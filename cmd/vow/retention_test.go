@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/vowprivacy/vow/demo"
+	"github.com/vowprivacy/vow/retention"
+	"github.com/vowprivacy/vow/throttle"
 )
 
 func TestRetentionCLI(t *testing.T) {
@@ -93,5 +95,45 @@ func TestRetentionCLI(t *testing.T) {
 	code, _, errOut = vowIn("retention", "run", broken)
 	if code != 2 || !strings.Contains(errOut, "broken.yaml:") || !strings.Contains(errOut, "audit_log") {
 		t.Errorf("broken rule: %d %s", code, errOut)
+	}
+}
+
+func TestWriteReportThrottle(t *testing.T) {
+	ms := time.Millisecond
+	tests := []struct {
+		name string
+		st   *throttle.Stats
+		want []string // in the rule's throttle line; nil: no line
+	}{
+		{"a throttle that never acted", &throttle.Stats{Batches: 4, MinSize: 1000, MaxSize: 8000}, nil},
+		{"backed off", &throttle.Stats{Batches: 4, Backoffs: 1, MinSize: 500, MaxSize: 1000, Reason: "lock waits 5 ≥ 4"},
+			[]string{"backed off after 1 of 4 batches", "last: lock waits 5 ≥ 4"}},
+		{"a canary", &throttle.Stats{Batches: 4, MinSize: 1000, MaxSize: 8000, LatencyBase: ms, LatencyMax: 2 * ms},
+			[]string{"canary median 1ms before the run, up to 2ms during batches"}},
+		{"a canary's baseline taken again", &throttle.Stats{Batches: 400, MinSize: 1000, MaxSize: 8000, LatencyBase: 3 * ms, LatencyMax: 4 * ms, Rebaselines: 2},
+			[]string{"canary median 3ms when last taken again (2 times in the run), up to 4ms during batches"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var b strings.Builder
+			writeReport(&b, &retention.Report{Rules: []retention.RuleResult{{Rule: "events", Status: retention.StatusDone, Throttle: tt.st}}})
+			line := ""
+			for l := range strings.Lines(b.String()) {
+				if strings.HasPrefix(l, "events: throttled:") {
+					line = l
+				}
+			}
+			if tt.want == nil {
+				if line != "" {
+					t.Fatalf("a throttle line where none was due: %q", line)
+				}
+				return
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(line, w) {
+					t.Errorf("throttle line %q lacks %q\nreport:\n%s", line, w, b.String())
+				}
+			}
+		})
 	}
 }

@@ -454,8 +454,8 @@ func (t *target) vowRun(ctx context.Context, dir string, dryRun bool, flags []st
 	}
 	if th := rep.Rules[0].Throttle; th != nil && !dryRun {
 		// How the run paced itself explains its numbers.
-		t.cfg.logf("  vow's throttle: %d batches of %d–%d rows, %d backoffs, slept %s, canary median %s before, up to %s during; last reason: %s",
-			th.Batches, th.MinSize, th.MaxSize, th.Backoffs, th.Slept.Round(time.Millisecond), ms(th.LatencyBase), ms(th.LatencyMax), cmp.Or(th.Reason, "none"))
+		t.cfg.logf("  vow's throttle: %d batches of %d–%d rows, %d backoffs, slept %s, canary median %s at its last baseline (taken again %d times), up to %s during; last reason: %s",
+			th.Batches, th.MinSize, th.MaxSize, th.Backoffs, th.Slept.Round(time.Millisecond), ms(th.LatencyBase), th.Rebaselines, ms(th.LatencyMax), cmp.Or(th.Reason, "none"))
 	}
 	return rep.Rules[0].Rows + rep.Rules[0].PartitionRows, nil
 }
