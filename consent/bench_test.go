@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -104,6 +105,30 @@ func TestConsentHarness(t *testing.T) {
 		saturate, gen = func(t *testing.T, url, auth string, conns int, dur time.Duration, subjects int) loadResult {
 			return wrkLoad(t, wrk, url, auth, conns, dur, subjects)
 		}, "wrk"
+	}
+	// VOW_BENCH_CPUPROFILE=prefix writes a CPU profile of each server's
+	// saturation runs (the process serves both, one at a time), round by
+	// round: prefix-vow-1.pprof, prefix-floor-1.pprof …; go tool pprof
+	// merges the files it is given.
+	if prefix := os.Getenv("VOW_BENCH_CPUPROFILE"); prefix != "" {
+		run, runs := saturate, map[string]int{}
+		saturate = func(t *testing.T, url, auth string, conns int, dur time.Duration, subjects int) loadResult {
+			name := "floor"
+			if url == vowURL {
+				name = "vow"
+			}
+			runs[name]++
+			f, err := os.Create(fmt.Sprintf("%s-%s-%d.pprof", prefix, name, runs[name]))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			if err := pprof.StartCPUProfile(f); err != nil {
+				t.Fatal(err)
+			}
+			defer pprof.StopCPUProfile()
+			return run(t, url, auth, conns, dur, subjects)
+		}
 	}
 	var floors, vows []loadResult
 	t.Logf("consent lookups at saturation, %d connections, %s per run, %d rounds, load from %s, GOMAXPROCS %d:", conns, dur, rounds, gen, runtimeProcs())

@@ -113,6 +113,23 @@ func TestSpreadEven(t *testing.T) {
 	}
 }
 
+// TestNoSecondVowUnlessAsked: without -vow-also (its flag parses to an
+// empty, non-nil slice) there is no second vow method; the harness once
+// ran vow twice a round and printed it as a method of its own.
+func TestNoSecondVowUnlessAsked(t *testing.T) {
+	for _, tt := range []struct {
+		flag, want string
+	}{
+		{"", ""},
+		{"   ", ""},
+		{"--latency-budget 1.5", "vow retention run --latency-budget 1.5"},
+	} {
+		if got := (config{vowAlso: strings.Fields(tt.flag)}).also(); got != tt.want {
+			t.Errorf("-vow-also %q: second method %q, want %q", tt.flag, got, tt.want)
+		}
+	}
+}
+
 func near(a, b float64) bool { return math.Abs(a-b) < 1e-9 }
 
 // TestHarnessTiny runs the whole harness on a tiny table against both

@@ -64,7 +64,7 @@ type config struct {
 	vow      string   // the vow binary
 	vowFlags []string // extra flags of vow retention run
 	// vowAlso are flags of a second vow method, measured alongside the
-	// first in the same rounds (nil: none).
+	// first in the same rounds (none: no second method).
 	vowAlso []string
 	// ptArchiver is pt-archiver's path; "" leaves it out.
 	ptArchiver string
@@ -73,7 +73,9 @@ type config struct {
 
 // also names the second vow method; "" when there is none.
 func (c config) also() string {
-	if c.vowAlso == nil {
+	// Empty, not nil, when -vow-also is not given: strings.Fields("")
+	// returns an empty slice.
+	if len(c.vowAlso) == 0 {
 		return ""
 	}
 	return methodVow + " " + strings.Join(c.vowAlso, " ")
@@ -148,8 +150,8 @@ func buildVow(ctx context.Context) (string, func(), error) {
 func run(ctx context.Context, cfg config, w io.Writer) error {
 	fmt.Fprintf(w, "rows %d, expired %.0f%%, %d rounds, %d workload connections, idle %s, vow retention run %s",
 		cfg.rows, cfg.expired*100, cfg.rounds, cfg.workers, cfg.idle, strings.Join(cfg.vowFlags, " "))
-	if cfg.vowAlso != nil {
-		fmt.Fprintf(w, ", and vow retention run %s", strings.Join(cfg.vowAlso, " "))
+	if also := cfg.also(); also != "" {
+		fmt.Fprintf(w, ", and %s", also)
 	}
 	fmt.Fprint(w, "\n\n")
 	for _, kind := range cfg.kinds {
