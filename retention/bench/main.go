@@ -155,10 +155,11 @@ func run(ctx context.Context, cfg config, w io.Writer) error {
 	}
 	fmt.Fprint(w, "\n\n")
 	for _, kind := range cfg.kinds {
-		rounds, err := measure(ctx, cfg, kind)
+		rounds, server, err := measure(ctx, cfg, kind)
 		if err != nil {
 			return fmt.Errorf("%s: %w", kind, err)
 		}
+		fmt.Fprintf(w, "%s: %s\n\n", dbLabel(kind), server)
 		sums, err := summarize(rounds, methodRaw)
 		if err != nil {
 			return fmt.Errorf("%s: %w", kind, err)
@@ -181,10 +182,13 @@ func run(ctx context.Context, cfg config, w io.Writer) error {
 
 const keepDays = 300 // expired rows are 301–400 days old, live rows 0–299
 
-func measure(ctx context.Context, cfg config, kind string) ([][]measured, error) {
+// measure runs cfg's rounds on kind and returns them, with the server's
+// cache size beside the table's: whether the table fits decides whether
+// a purge's rows cost memory or I/O.
+func measure(ctx context.Context, cfg config, kind string) (rounds [][]measured, server string, err error) {
 	t, cleanup, err := createDB(ctx, kind, cfg)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	defer cleanup()
 	methods := []string{methodRaw, methodVow}
@@ -197,11 +201,11 @@ func measure(ctx context.Context, cfg config, kind string) ([][]measured, error)
 	}
 	vowDir, err := os.MkdirTemp("", "vowbench")
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	defer os.RemoveAll(vowDir)
 	if err := os.WriteFile(filepath.Join(vowDir, "vow.yaml"), []byte(strings.Replace(policyYAML, "KIND", kind, 1)), 0o600); err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	purge := map[string]func(context.Context) (int64, error){
 		methodRaw: func(ctx context.Context) (int64, error) {
@@ -220,34 +224,36 @@ func measure(ctx context.Context, cfg config, kind string) ([][]measured, error)
 	// The vow binary's first start (page cache, the state store's
 	// creation) is not any round's: a dry run on a table built for it.
 	if err := t.fill(ctx); err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	if _, err := t.vowRun(ctx, vowDir, true, cfg.vowFlags); err != nil {
-		return nil, fmt.Errorf("warm-up dry run: %w", err)
+		return nil, "", fmt.Errorf("warm-up dry run: %w", err)
 	}
-	var rounds [][]measured
+	if server, err = t.sizes(ctx); err != nil {
+		return nil, "", err
+	}
 	for r := range cfg.rounds {
 		var round []measured
 		for _, m := range rotation(methods, r) {
 			if err := t.fill(ctx); err != nil {
-				return nil, err
+				return nil, "", err
 			}
 			if err := t.warm(ctx); err != nil {
-				return nil, err
+				return nil, "", err
 			}
 			idle := t.load(ctx, func(context.Context) (int64, error) { time.Sleep(cfg.idle); return 0, nil })
 			res := t.load(ctx, purge[m])
 			if res.err != nil {
-				return nil, fmt.Errorf("%s: %w", m, res.err)
+				return nil, "", fmt.Errorf("%s: %w", m, res.err)
 			}
 			left, err := t.fingerprint(ctx)
 			if err != nil {
-				return nil, err
+				return nil, "", err
 			}
 			// Not only alike: right. Every method must have removed
 			// exactly ids 1…expiredRows and said so.
 			if want := t.expected(); left != want || res.n != t.expiredRows() {
-				return nil, fmt.Errorf("round %d: %s reported %d rows and left %s; want %d rows reported and %s left", r+1, m, res.n, left, t.expiredRows(), want)
+				return nil, "", fmt.Errorf("round %d: %s reported %d rows and left %s; want %d rows reported and %s left", r+1, m, res.n, left, t.expiredRows(), want)
 			}
 			got := measured{method: m, rows: res.n, took: res.took, p50: res.p50, p99: res.p99, idle: idle.p99, left: left,
 				readP99: res.readP99, writeP99: res.writeP99, idleReadP99: idle.readP99, idleWriteP99: idle.writeP99}
@@ -256,7 +262,7 @@ func measure(ctx context.Context, cfg config, kind string) ([][]measured, error)
 		}
 		rounds = append(rounds, round)
 	}
-	return rounds, nil
+	return rounds, server, nil
 }
 
 type target struct {
@@ -467,6 +473,28 @@ var ptDeleted = regexp.MustCompile(`(?m)^DELETE\s+(\d+)`)
 
 // ptArchive purges with pt-archiver, as its documentation suggests for a
 // purge: in primary-key order, 10,000 rows a statement, committed each.
+// sizes says how large the server's buffer cache is and how large the
+// events table and its indexes are.
+func (t *target) sizes(ctx context.Context) (string, error) {
+	var cache, table int64
+	var name, q string
+	switch t.kind {
+	case "postgres":
+		name = "shared_buffers"
+		q = `SELECT (SELECT setting::bigint * 8192 FROM pg_settings WHERE name = 'shared_buffers'), pg_total_relation_size('events')`
+	default:
+		name = "innodb_buffer_pool_size"
+		q = `SELECT @@innodb_buffer_pool_size, (SELECT data_length + index_length FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = 'events')`
+	}
+	if err := t.db.QueryRowContext(ctx, q).Scan(&cache, &table); err != nil {
+		return "", fmt.Errorf("server and table sizes: %w", err)
+	}
+	return fmt.Sprintf("%s %s; the events table with its indexes %s", name, mib(cache), mib(table)), nil
+}
+
+// mib writes n bytes in MiB.
+func mib(n int64) string { return fmt.Sprintf("%d MiB", (n+1<<19)>>20) }
+
 func (t *target) ptArchive(ctx context.Context) (int64, error) {
 	mc, err := gomysql.ParseDSN(t.dsn)
 	if err != nil {
