@@ -203,6 +203,8 @@ func (t *Throttle) rebaseline(ctx context.Context) error {
 		return nil
 	}
 	w.base = quantile(got, canaryQuantile)
+	// Samples pooled from batches before it were the old baseline's.
+	w.pooled = w.pooled[:0]
 	t.stats.LatencyBase = w.base
 	t.stats.Rebaselines++
 	return nil

@@ -217,6 +217,9 @@ func TestRebaseline(t *testing.T) {
 			}
 			c.during(th, 10, 1100*time.Microsecond, batch)
 			th.After(int64(th.Size()), batch)
+			// Samples of a short batch, pooled until there are enough
+			// to judge: the old baseline's, gone with it.
+			th.watch.pooled = append(th.watch.pooled, 10*time.Millisecond, 10*time.Millisecond)
 			c.now = c.now.Add(tt.after - batch)
 			c.slept = nil
 			if err := th.Before(t.Context()); err != nil {
@@ -225,6 +228,9 @@ func TestRebaseline(t *testing.T) {
 			st := th.Stats()
 			if th.watch.base != tt.wantBase || (st.Rebaselines == 1) != tt.rebased {
 				t.Fatalf("baseline %v after %d re-takes, want %v (re-taken: %v)", th.watch.base, st.Rebaselines, tt.wantBase, tt.rebased)
+			}
+			if kept := len(th.watch.pooled) > 0; kept == tt.rebased {
+				t.Errorf("pooled samples %v after the baseline was (re-taken: %v)", th.watch.pooled, tt.rebased)
 			}
 			if tt.rebased && st.LatencyBase != tt.wantBase {
 				t.Errorf("Stats.LatencyBase %v, want %v", st.LatencyBase, tt.wantBase)

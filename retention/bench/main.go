@@ -471,8 +471,6 @@ func (t *target) vowRun(ctx context.Context, dir string, dryRun bool, flags []st
 // ptDeleted reads the DELETE count of pt-archiver's --statistics.
 var ptDeleted = regexp.MustCompile(`(?m)^DELETE\s+(\d+)`)
 
-// ptArchive purges with pt-archiver, as its documentation suggests for a
-// purge: in primary-key order, 10,000 rows a statement, committed each.
 // sizes says how large the server's buffer cache is and how large the
 // events table and its indexes are.
 func (t *target) sizes(ctx context.Context) (string, error) {
@@ -495,6 +493,8 @@ func (t *target) sizes(ctx context.Context) (string, error) {
 // mib writes n bytes in MiB.
 func mib(n int64) string { return fmt.Sprintf("%d MiB", (n+1<<19)>>20) }
 
+// ptArchive purges with pt-archiver, as its documentation suggests for a
+// purge: in primary-key order, 10,000 rows a statement, committed each.
 func (t *target) ptArchive(ctx context.Context) (int64, error) {
 	mc, err := gomysql.ParseDSN(t.dsn)
 	if err != nil {
