@@ -123,9 +123,9 @@ type Config struct {
 	// this interval. Default 250ms.
 	ProbeEvery time.Duration
 	// Latency is how many times its baseline (its median before the work
-	// started, taken again every Rebaseline) a canary query's median may take while batches run before
-	// the throttle backs off: the application's latency budget. Zero or
-	// less: no canary (see Watch).
+	// started, taken again every Rebaseline) a canary query's median may
+	// take while batches run before the throttle backs off: the
+	// application's latency budget. Zero or less: no canary (see Watch).
 	Latency float64
 	// CanaryEvery spaces the canary's samples. Default 20ms.
 	CanaryEvery time.Duration

@@ -219,7 +219,7 @@ func (f *runFlags) add(cmd *cobra.Command) {
 	cmd.Flags().IntVar(&f.batch, "batch", 0, "fix the rows per batch (each batch is one short transaction); 0 sizes batches to --batch-time")
 	cmd.Flags().DurationVar(&f.batchTime, "batch-time", 0, "how long a batch should take; batch sizes adapt to it (default: retention.throttle, else 500ms)")
 	cmd.Flags().Float64Var(&f.impact, "impact", 0, "back off when a row costs this many times its baseline; -1 turns it off (default: retention.throttle, else 2)")
-	cmd.Flags().Float64Var(&f.latency, "latency-budget", 0, "back off when a canary point read of the table (timed every 20ms) takes this many times its median before the run, e.g. 1.5; -1 turns it off (default: retention.throttle, else off)")
+	cmd.Flags().Float64Var(&f.latency, "latency-budget", 0, "back off when a canary point read of the table (timed every 20ms) takes this many times its median before the run (taken again each minute), e.g. 1.5; -1 turns it off (default: retention.throttle, else off)")
 	cmd.Flags().StringVar(&f.maxLoad, "max-load", "", "back off past this load, e.g. threads_running=25,lag=10s,history_length=1000000,lock_waits=4 (-1 turns one off)")
 	cmd.Flags().StringVar(&f.criticalLoad, "critical-load", "", "stop and wait past this load, same form as --max-load")
 	cmd.Flags().DurationVar(&f.pause, "pause", 0, "pause after every batch, on top of what the throttle asks")
@@ -368,11 +368,11 @@ func writeReport(w io.Writer, r *retention.Report) {
 				fmt.Fprintf(w, "; last: %s", t.Reason)
 			}
 			if t.LatencyBase > 0 {
+				when := "before the run"
 				if t.Rebaselines > 0 {
-					fmt.Fprintf(w, "; canary median %s when last taken again (%d times in the run), up to %s during batches", t.LatencyBase.Round(10*time.Microsecond), t.Rebaselines, t.LatencyMax.Round(10*time.Microsecond))
-				} else {
-					fmt.Fprintf(w, "; canary median %s before the run, up to %s during batches", t.LatencyBase.Round(10*time.Microsecond), t.LatencyMax.Round(10*time.Microsecond))
+					when = fmt.Sprintf("when last taken again (%d times in the run)", t.Rebaselines)
 				}
+				fmt.Fprintf(w, "; canary median %s %s, up to %s during batches", t.LatencyBase.Round(10*time.Microsecond), when, t.LatencyMax.Round(10*time.Microsecond))
 			}
 			if t.ProbeErrors > 0 {
 				fmt.Fprintf(w, "; %d probes (load or canary) failed, the last: %s", t.ProbeErrors, t.ProbeError)
