@@ -403,7 +403,7 @@ func (s *Service) PurgeExports(ctx context.Context) (int, error) {
 // exportStep streams the subject's rows of one table into the package as
 // data/<system>/<table>.json, one row at a time.
 func (s *Service) exportStep(ctx context.Context, zw *zip.Writer, plan *Plan, st *Step, r *Request, cs *conns, progress func(int64)) (TablePackage, error) {
-	tp := s.describe(st)
+	tp := s.describe(plan, st)
 	tp.File = "data/" + st.System + "/" + st.Table + ".json"
 	c, err := cs.get(ctx, st.System)
 	if err != nil {
@@ -637,7 +637,7 @@ func jsonChecked(t *connector.Table, column string) bool {
 }
 
 // describe says what the policy promises about a table's data.
-func (s *Service) describe(st *Step) TablePackage {
+func (s *Service) describe(plan *Plan, st *Step) TablePackage {
 	p := s.Policy
 	sys := p.System(st.System)
 	t := sys.Table(st.Table)
@@ -659,7 +659,7 @@ func (s *Service) describe(st *Step) TablePackage {
 	sort.Strings(tp.Categories)
 	tp.Purposes, tp.Processors = s.purposeLabels(purposes), s.recipients(tp.Categories)
 	if st.Role == RoleSubject {
-		tp.Retention = s.retentionOf(st.System, st.Table, nil)
+		tp.Retention = s.retentionOf(plan.own, st.System, st.Table, nil)
 	}
 	return tp
 }
@@ -667,7 +667,7 @@ func (s *Service) describe(st *Step) TablePackage {
 // retentionOf describes the retention rules that remove a table's rows:
 // its own, or — for rows that go with the rows owning them (order lines
 // with their order) — the rules of the tables that own them.
-func (s *Service) retentionOf(system, table string, path []string) []string {
+func (s *Service) retentionOf(own *policy.Ownership, system, table string, path []string) []string {
 	p := s.Policy
 	var out []string
 	for _, rule := range p.Retention.Rules {
@@ -680,12 +680,11 @@ func (s *Service) retentionOf(system, table string, path []string) []string {
 		return out
 	}
 	path = append(path, system+":"+table)
-	own := p.Ownership()
 	for _, r := range own.From(system, table) {
 		if r.Role != policy.RoleOwner || r.ToSystem != system {
 			continue
 		}
-		for _, d := range s.retentionOf(r.ToSystem, r.ToTable, path) {
+		for _, d := range s.retentionOf(own, r.ToSystem, r.ToTable, path) {
 			out = append(out, fmt.Sprintf("removed with the %s rows they belong to — %s", r.ToTable, d))
 		}
 	}

@@ -334,7 +334,7 @@ var identityCategories = map[string]string{
 func (s *Service) residual(ctx context.Context, plan *Plan, r *Request, cs *conns) ([]Residual, []string, error) {
 	var out []Residual
 	var searched []string
-	own := s.Policy.Ownership()
+	own := plan.own
 	for _, sys := range s.Policy.Systems {
 		if sys.Kind == "webhook" {
 			continue

@@ -358,7 +358,7 @@ func (s *Service) livePrimaryKeys(ctx context.Context, plan *Plan, cs *conns) er
 		if err != nil {
 			return err
 		}
-		st.unshared = unshared(c.Dialect(), sc, s.Policy.Ownership().Into(st.System, st.Table), st.Table)
+		st.unshared = unshared(c.Dialect(), sc, plan.own.Into(st.System, st.Table), st.Table)
 	}
 	return nil
 }

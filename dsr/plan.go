@@ -51,6 +51,10 @@ type Plan struct {
 	// such as rows the erasure deletes while their children are kept.
 	Warnings []string
 	policy   *policy.Policy
+	// own is the policy's ownership, inferred once for the plan: the
+	// inference walks every relation, and the request's steps ask it
+	// again and again.
+	own *policy.Ownership
 }
 
 // ServiceStep is a webhook system the request is sent to.
@@ -235,7 +239,7 @@ func NewPlan(p *policy.Policy, kind string, kinds []string) (*Plan, error) {
 		return nil, err
 	}
 	own := p.Ownership()
-	pl := &Plan{Subject: kind, policy: p}
+	pl := &Plan{Subject: kind, policy: p, own: own}
 	byID := map[string]*Step{}
 	step := func(sys *policy.System, t *policy.Table, role string, mention []string) *Step {
 		s := &Step{System: sys.Name, Table: t.Name, Kind: sys.Kind, Role: role, Mention: mention, PrimaryKey: t.PrimaryKey}
