@@ -1,12 +1,14 @@
 package dsr
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"maps"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -868,6 +870,11 @@ func inValues(d connector.Dialect, cs []string, vals []any, args *[]any) string 
 	if len(vals) == 0 {
 		return "1 = 0"
 	}
+	if len(cs) == 1 && len(vals) > longList {
+		if cond, ok := inLongList(d, cs[0], vals, args); ok {
+			return cond
+		}
+	}
 	param := func(v any) string {
 		*args = append(*args, v)
 		return d.Param(len(*args))
@@ -894,6 +901,59 @@ func inValues(d connector.Dialect, cs []string, vals []any, args *[]any) string 
 		return colTuple(d, cs) + " IN (VALUES " + strings.Join(ps, ", ") + ")"
 	}
 	return colTuple(d, cs) + " IN (" + strings.Join(ps, ", ") + ")"
+}
+
+// longList is the length from which a list of values of one column is
+// not written as one parameter per value. A statement carries at most
+// 65,535 parameters on PostgreSQL and MariaDB and 32,766 on SQLite, and a
+// heavy subject's keys (the saved keys of 70,000 tickets, the resolved
+// keys of a masked log) pass that; PostgreSQL also spends tens of
+// milliseconds binding twenty thousand parameters it would take as one
+// array.
+const longList = 1000
+
+// inLongList writes "col IN (vals)" for a long list as what the dialect
+// takes in one parameter, or none: PostgreSQL compares with an array
+// parameter (col = ANY($n), the form PostgreSQL turns an IN list into
+// itself, typed by the column); SQLite reads a JSON array with json_each;
+// MariaDB, which has no array, takes integers written into the statement
+// (formatted here, never text from outside). It reports false for values
+// it cannot pass that way (text and binary keys on MariaDB, binary keys on
+// SQLite): they stay parameters.
+func inLongList(d connector.Dialect, col string, vals []any, args *[]any) (string, bool) {
+	switch d.Kind() {
+	case "postgres":
+		*args = append(*args, slices.Clone(vals))
+		return d.Column(col) + " = ANY(" + d.Param(len(*args)) + ")", true
+	case "sqlite":
+		for _, v := range vals {
+			switch v.(type) {
+			case int64, string:
+			default:
+				return "", false
+			}
+		}
+		b, err := json.Marshal(vals)
+		if err != nil {
+			return "", false
+		}
+		*args = append(*args, string(b))
+		return d.Column(col) + " IN (SELECT value FROM json_each(" + d.Param(len(*args)) + "))", true
+	case "mysql":
+		var b strings.Builder
+		for i, v := range vals {
+			n, ok := v.(int64)
+			if !ok {
+				return "", false
+			}
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(strconv.FormatInt(n, 10))
+		}
+		return d.Column(col) + " IN (" + b.String() + ")", true
+	}
+	return "", false
 }
 
 // maxRootsInline caps the resolved keys written into a child's condition

@@ -1,0 +1,155 @@
+package dsr_test
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/vowprivacy/vow/dsr"
+)
+
+// manyKeys is more keys than a statement may carry parameters: 65,535 on
+// PostgreSQL and MariaDB, 32,766 on SQLite.
+const manyKeys = 70_000
+
+// A subject with more tickets than a statement can list: the messages on
+// them are found, after the tickets are gone, by the tickets' keys saved
+// when the request started, and the subject's login log (masked, not
+// deleted) by its resolved primary keys.
+const manyKeysPolicy = appPolicyHead + `      users:
+        subject: customer
+        primary_key: [id]
+        erase: delete
+        fields:
+          id: {category: user.unique_id, identity: user_id}
+          email: {category: user.contact.email, identity: email}
+          deleted_at: system.operations
+      tickets:
+        subject: customer
+        primary_key: [id]
+        erase: delete
+        fields:
+          id: system.operations
+          user_id: {category: user.unique_id, references: users.id}
+      messages:
+        subject: customer
+        primary_key: [id]
+        erase: delete
+        fields:
+          id: system.operations
+          ticket_id: {category: system.operations, references: tickets.id, relation: owner}
+          body: user.content
+      logins:
+        subject: customer
+        primary_key: [id]
+        fields:
+          id: system.operations
+          email: {category: user.contact.email, identity: email, erase: hmac}
+          ip: {category: user.device.ip_address, erase: {set: "0.0.0.0"}}
+          at: system.operations
+retention:
+  rules:
+    - {name: closed accounts, table: "app:users", where: deleted_at IS NOT NULL, from: deleted_at, keep: 30d}
+    - {name: logins, table: "app:logins", from: at, keep: 90d}
+brake:
+  requests: {rows: 1000000}
+rights:
+  offered: [access, erasure]
+`
+
+var manyKeysSchema = map[string]string{
+	"sqlite": `
+CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT NOT NULL, deleted_at TEXT);
+CREATE TABLE tickets (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES users (id));
+CREATE TABLE messages (id INTEGER PRIMARY KEY, ticket_id INTEGER NOT NULL REFERENCES tickets (id), body TEXT);
+CREATE TABLE logins (id INTEGER PRIMARY KEY, email TEXT, ip TEXT, at TEXT);
+CREATE INDEX tickets_user ON tickets (user_id);
+CREATE INDEX messages_ticket ON messages (ticket_id);
+CREATE INDEX logins_email ON logins (email);
+INSERT INTO users (id, email) VALUES (1, 'ada@example.com'), (2, 'bob@example.com');
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < MANY)
+INSERT INTO tickets (id, user_id) SELECT i, 1 FROM n;
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < MANY)
+INSERT INTO logins (id, email, ip) SELECT i, 'ada@example.com', '192.0.2.1' FROM n;
+`,
+	"postgres": `
+CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL, deleted_at timestamptz);
+CREATE TABLE tickets (id bigint PRIMARY KEY, user_id bigint NOT NULL REFERENCES users (id));
+CREATE TABLE messages (id bigint PRIMARY KEY, ticket_id bigint NOT NULL REFERENCES tickets (id), body text);
+CREATE TABLE logins (id bigint PRIMARY KEY, email text, ip text, at timestamptz);
+CREATE INDEX ON tickets (user_id);
+CREATE INDEX ON messages (ticket_id);
+CREATE INDEX ON logins (email);
+INSERT INTO users (id, email) VALUES (1, 'ada@example.com'), (2, 'bob@example.com');
+INSERT INTO tickets (id, user_id) SELECT i, 1 FROM generate_series(1, MANY) i;
+INSERT INTO logins (id, email, ip) SELECT i, 'ada@example.com', '192.0.2.1' FROM generate_series(1, MANY) i;
+ANALYZE;
+`,
+	"mysql": `
+CREATE TABLE users (id BIGINT PRIMARY KEY, email VARCHAR(255) NOT NULL, deleted_at DATETIME);
+CREATE TABLE tickets (id BIGINT PRIMARY KEY, user_id BIGINT NOT NULL, FOREIGN KEY (user_id) REFERENCES users (id));
+CREATE TABLE messages (id BIGINT PRIMARY KEY, ticket_id BIGINT NOT NULL, body TEXT, FOREIGN KEY (ticket_id) REFERENCES tickets (id));
+CREATE TABLE logins (id BIGINT PRIMARY KEY, email VARCHAR(255), ip VARCHAR(45), at DATETIME, INDEX (email));
+INSERT INTO users (id, email) VALUES (1, 'ada@example.com'), (2, 'bob@example.com');
+INSERT INTO tickets (id, user_id) SELECT seq, 1 FROM seq_1_to_MANY;
+INSERT INTO logins (id, email, ip) SELECT seq, 'ada@example.com', '192.0.2.1' FROM seq_1_to_MANY;
+`,
+}
+
+// Bob's rows, which must come out of Ada's erasure as they went in: a
+// message of his on one of Ada's tickets goes with the ticket (it is
+// Ada's by the policy), the rest stay.
+const manyKeysBob = `
+INSERT INTO tickets (id, user_id) VALUES (100001, 2), (100002, 2);
+INSERT INTO messages (id, ticket_id, body) VALUES (1, 1, 'Ada: my invoice'), (2, 70000, 'Bob on Ada''s last ticket'), (3, 100001, 'Bob: export fails'), (4, 100002, 'Bob again');
+INSERT INTO logins (id, email, ip) VALUES (100001, 'bob@example.com', '198.51.100.7'), (100002, 'bob@example.com', '198.51.100.8');
+`
+
+// TestManyKeys: an erasure whose subject has more rows than one statement
+// may carry parameters completes on every database, its verification
+// included, and leaves everyone else's rows as they were.
+func TestManyKeys(t *testing.T) {
+	if testing.Short() {
+		t.Skip("inserts 140,000 rows per database")
+	}
+	t.Parallel()
+	for _, kind := range kinds {
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			script := strings.ReplaceAll(manyKeysSchema[kind], "MANY", fmt.Sprint(manyKeys))
+			f := fixtureFor(t, kind, script+manyKeysBob, manyKeysPolicy)
+			others := func() map[string][]string {
+				return map[string][]string{
+					"users":    query(t, kind, f.appDSN, "SELECT id, email FROM users WHERE id <> 1 ORDER BY id"),
+					"tickets":  query(t, kind, f.appDSN, "SELECT id, user_id FROM tickets WHERE user_id <> 1 ORDER BY id"),
+					"messages": query(t, kind, f.appDSN, "SELECT id, ticket_id, body FROM messages WHERE ticket_id > 100000 ORDER BY id"),
+					"logins":   query(t, kind, f.appDSN, "SELECT id, email, ip FROM logins WHERE id > 100000 ORDER BY id"),
+				}
+			}
+			before := others()
+
+			r := run(t, f, create(t, f, trusted(dsr.Erasure, dsr.Identities{"email": "ada@example.com"})).ID)
+			if r.Result == nil || r.Result.Rows["app:tickets"] != manyKeys || r.Result.Rows["app:logins"] != manyKeys || r.Result.Rows["app:messages"] != 2 {
+				t.Fatalf("rows changed %v: want %d tickets, %d logins, 2 messages", r.Result.Rows, manyKeys, manyKeys)
+			}
+			for q, want := range map[string]string{
+				"SELECT count(*) FROM users WHERE id = 1":                                         "0",
+				"SELECT count(*) FROM tickets WHERE user_id = 1":                                  "0",
+				"SELECT count(*) FROM messages WHERE ticket_id <= 100000":                         "0",
+				"SELECT count(*) FROM logins WHERE email = 'ada@example.com' OR ip = '192.0.2.1'": "0",
+				"SELECT count(*) FROM logins WHERE id <= 100000":                                  fmt.Sprint(manyKeys),
+			} {
+				if got := query(t, kind, f.appDSN, q); !slices.Equal(got, []string{want}) {
+					t.Errorf("%s = %v, want %s", q, got, want)
+				}
+			}
+			after := others()
+			for table, rows := range before {
+				if !slices.Equal(rows, after[table]) {
+					t.Errorf("%s: other people's rows changed:\nbefore %v\nafter  %v", table, rows, after[table])
+				}
+			}
+		})
+	}
+}
