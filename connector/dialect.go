@@ -62,6 +62,16 @@ func (d Dialect) Param(n int) string {
 	return "?"
 }
 
+// MaxParams is the most parameters one statement may carry: 65,535 on
+// PostgreSQL (the protocol counts them in 16 bits) and MariaDB, 32,766 on
+// SQLite (SQLITE_MAX_VARIABLE_NUMBER's default).
+func (d Dialect) MaxParams() int {
+	if d.kind == "sqlite" {
+		return 32_766
+	}
+	return 65_535
+}
+
 // Params returns n placeholders starting at parameter first, joined by
 // ", ", for IN lists and VALUES tuples.
 func (d Dialect) Params(first, n int) string {

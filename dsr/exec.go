@@ -254,6 +254,9 @@ func (s *Service) execute(ctx context.Context, r *Request, progress func(Progres
 		}
 		r.keys = keys
 	}
+	if err := tooManyKeys(plan, r); err != nil {
+		return nil, err
+	}
 	if resumed {
 		// Keys resolved by an earlier run: rows may have been deleted
 		// since, and their keys handed to someone else.
@@ -1033,6 +1036,44 @@ func (s *Service) pause(ctx context.Context) error {
 }
 
 // systems returns the systems of a plan's steps in first-appearance order.
+// ErrTooManyKeys is returned, before anything is changed, when a
+// statement of the request would carry more parameters than its database
+// takes.
+var ErrTooManyKeys = errors.New("too many keys for one statement")
+
+// paramMargin leaves room, under a database's parameter limit, for what
+// a statement carries besides its condition: the values an UPDATE sets,
+// a pseudonym, a hold's cut-off.
+const paramMargin = 64
+
+// tooManyKeys refuses a request whose statements would carry more
+// parameters than the database takes: found out at the first statement,
+// an erasure would stop half done, or fail its verification after it had
+// committed. Long lists of integer keys, and any list on PostgreSQL and
+// of integers or text on SQLite, go as one parameter (inLongList); what
+// is left is text or binary keys by the tens of thousands. On MariaDB
+// every parent match may also carry up to maxInline of the parents'
+// values read when the erasure runs.
+func tooManyKeys(plan *Plan, r *Request) error {
+	keys := r.keys.withSaved()
+	for _, st := range plan.Steps {
+		d := connector.DialectOf(st.Kind)
+		limit := d.MaxParams() - paramMargin
+		if d.Kind() == "mysql" {
+			for _, m := range st.Matches {
+				if m.Parent != "" && !m.Carried(st) {
+					limit -= maxInline
+				}
+			}
+		}
+		if _, args := plan.Where(st, r.Identities, keys); len(args) > limit {
+			return fmt.Errorf("dsr: request %s: %s would be found by %d values in one statement, more than %s takes (%d parameters): the subject has that many keys that are neither integers nor, on SQLite, text. Vow has changed nothing and stops here rather than fail half way; carry out this request by hand: %w",
+				r.ID, st.ID(), len(args), map[string]string{"postgres": "PostgreSQL", "mysql": "MariaDB", "sqlite": "SQLite"}[d.Kind()], d.MaxParams(), ErrTooManyKeys)
+		}
+	}
+	return nil
+}
+
 func systems(plan *Plan) []string {
 	var out []string
 	for _, st := range plan.Steps {

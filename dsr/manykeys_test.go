@@ -1,6 +1,7 @@
 package dsr_test
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -148,6 +149,124 @@ func TestManyKeys(t *testing.T) {
 			for table, rows := range before {
 				if !slices.Equal(rows, after[table]) {
 					t.Errorf("%s: other people's rows changed:\nbefore %v\nafter  %v", table, rows, after[table])
+				}
+			}
+		})
+	}
+}
+
+// Ada's tickets keyed by text: a uuid on PostgreSQL (one array
+// parameter), text on SQLite (a JSON array), CHAR(36) on MariaDB — which
+// takes no array, so an erasure there would need more parameters than a
+// statement carries.
+var manyTextKeysSchema = map[string]string{
+	"sqlite": `
+CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT NOT NULL, deleted_at TEXT);
+CREATE TABLE tickets (id TEXT PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES users (id));
+CREATE TABLE messages (id INTEGER PRIMARY KEY, ticket_id TEXT NOT NULL REFERENCES tickets (id), body TEXT);
+CREATE TABLE logins (id INTEGER PRIMARY KEY, email TEXT, ip TEXT, at TEXT);
+CREATE INDEX tickets_user ON tickets (user_id);
+CREATE INDEX messages_ticket ON messages (ticket_id);
+INSERT INTO users (id, email) VALUES (1, 'ada@example.com'), (2, 'bob@example.com');
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < MANY)
+INSERT INTO tickets (id, user_id) SELECT 't' || i, 1 FROM n;
+INSERT INTO tickets (id, user_id) VALUES ('bob1', 2);
+INSERT INTO messages (id, ticket_id, body) VALUES (1, 't1', 'Ada'), (2, 'tMANY', 'Bob on Ada''s'), (3, 'bob1', 'Bob');
+INSERT INTO logins (id, email, ip) VALUES (1, 'ada@example.com', '192.0.2.1'), (2, 'bob@example.com', '198.51.100.7');
+`,
+	"postgres": `
+CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL, deleted_at timestamptz);
+CREATE TABLE tickets (id uuid PRIMARY KEY, user_id bigint NOT NULL REFERENCES users (id));
+CREATE TABLE messages (id bigint PRIMARY KEY, ticket_id uuid NOT NULL REFERENCES tickets (id), body text);
+CREATE TABLE logins (id bigint PRIMARY KEY, email text, ip text, at timestamptz);
+CREATE INDEX ON tickets (user_id);
+CREATE INDEX ON messages (ticket_id);
+INSERT INTO users (id, email) VALUES (1, 'ada@example.com'), (2, 'bob@example.com');
+INSERT INTO tickets (id, user_id) SELECT gen_random_uuid(), 1 FROM generate_series(1, MANY);
+INSERT INTO tickets (id, user_id) VALUES ('00000000-0000-4000-8000-000000000002', 2);
+INSERT INTO messages (id, ticket_id, body) SELECT 1, min(id::text)::uuid, 'Ada' FROM tickets WHERE user_id = 1;
+INSERT INTO messages (id, ticket_id, body) SELECT 2, max(id::text)::uuid, 'Bob on Ada''s' FROM tickets WHERE user_id = 1;
+INSERT INTO messages (id, ticket_id, body) VALUES (3, '00000000-0000-4000-8000-000000000002', 'Bob');
+INSERT INTO logins (id, email, ip) VALUES (1, 'ada@example.com', '192.0.2.1'), (2, 'bob@example.com', '198.51.100.7');
+ANALYZE;
+`,
+	"mysql": `
+CREATE TABLE users (id BIGINT PRIMARY KEY, email VARCHAR(255) NOT NULL, deleted_at DATETIME);
+CREATE TABLE tickets (id CHAR(36) PRIMARY KEY, user_id BIGINT NOT NULL, FOREIGN KEY (user_id) REFERENCES users (id));
+CREATE TABLE messages (id BIGINT PRIMARY KEY, ticket_id CHAR(36) NOT NULL, body TEXT, FOREIGN KEY (ticket_id) REFERENCES tickets (id));
+CREATE TABLE logins (id BIGINT PRIMARY KEY, email VARCHAR(255), ip VARCHAR(45), at DATETIME, INDEX (email));
+INSERT INTO users (id, email) VALUES (1, 'ada@example.com'), (2, 'bob@example.com');
+INSERT INTO tickets (id, user_id) SELECT UUID(), 1 FROM seq_1_to_MANY;
+INSERT INTO tickets (id, user_id) VALUES ('00000000-0000-4000-8000-000000000002', 2);
+INSERT INTO messages (id, ticket_id, body) SELECT 1, min(id), 'Ada' FROM tickets WHERE user_id = 1;
+INSERT INTO messages (id, ticket_id, body) SELECT 2, max(id), 'Bob on Ada''s' FROM tickets WHERE user_id = 1;
+INSERT INTO messages (id, ticket_id, body) VALUES (3, '00000000-0000-4000-8000-000000000002', 'Bob');
+INSERT INTO logins (id, email, ip) VALUES (1, 'ada@example.com', '192.0.2.1'), (2, 'bob@example.com', '198.51.100.7');
+`,
+}
+
+// TestManyTextKeys: on PostgreSQL and SQLite an erasure with 70,000 text
+// keys completes; on MariaDB, where they would be 70,000 parameters, the
+// request fails before anything is changed, saying why.
+func TestManyTextKeys(t *testing.T) {
+	if testing.Short() {
+		t.Skip("inserts 70,000 rows per database")
+	}
+	t.Parallel()
+	for _, kind := range kinds {
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			script := strings.ReplaceAll(manyTextKeysSchema[kind], "MANY", fmt.Sprint(manyKeys))
+			f := fixtureFor(t, kind, script, manyKeysPolicy)
+			rows := func(where map[string]string) map[string][]string {
+				out := map[string][]string{}
+				for table, q := range map[string]string{
+					"users":    "SELECT id, email FROM users",
+					"tickets":  "SELECT id, user_id FROM tickets",
+					"messages": "SELECT id, ticket_id, body FROM messages",
+					"logins":   "SELECT id, email, ip FROM logins",
+				} {
+					if w, ok := where[table]; ok {
+						q += " WHERE " + w
+					}
+					out[table] = query(t, kind, f.appDSN, q+" ORDER BY id")
+				}
+				return out
+			}
+			bob := map[string]string{"users": "id = 2", "tickets": "user_id = 2", "messages": "id = 3", "logins": "id = 2"}
+			before, bobBefore := rows(nil), rows(bob)
+
+			r := create(t, f, trusted(dsr.Erasure, dsr.Identities{"email": "ada@example.com"}))
+			got, err := f.svc.Run(t.Context(), r.ID, nil)
+			if kind == "mysql" {
+				if !errors.Is(err, dsr.ErrTooManyKeys) || got == nil || got.Status != dsr.Failed {
+					t.Fatalf("Run = %v, %v; want a failed request and ErrTooManyKeys", got, err)
+				}
+				t.Log(err)
+				if !strings.Contains(err.Error(), "app:messages") || !strings.Contains(err.Error(), "changed nothing") {
+					t.Errorf("the error does not say which table or that nothing changed: %v", err)
+				}
+				after := rows(nil)
+				for table, want := range before {
+					if !slices.Equal(want, after[table]) {
+						t.Errorf("%s changed although the request stopped before changing anything", table)
+					}
+				}
+				return
+			}
+			if err != nil || got.Status != dsr.Completed {
+				t.Fatalf("Run = %v, %v; want completed", got, err)
+			}
+			if got.Result.Rows["app:tickets"] != manyKeys || got.Result.Rows["app:messages"] != 2 {
+				t.Errorf("rows changed %v: want %d tickets and 2 messages", got.Result.Rows, manyKeys)
+			}
+			if n := query(t, kind, f.appDSN, "SELECT count(*) FROM tickets WHERE user_id = 1"); !slices.Equal(n, []string{"0"}) {
+				t.Errorf("Ada's tickets left: %v", n)
+			}
+			after := rows(bob)
+			for table, want := range bobBefore {
+				if !slices.Equal(want, after[table]) {
+					t.Errorf("%s: Bob's rows changed:\nbefore %v\nafter  %v", table, want, after[table])
 				}
 			}
 		})
