@@ -121,12 +121,7 @@ func TestManyKeys(t *testing.T) {
 			script := strings.ReplaceAll(manyKeysSchema[kind], "MANY", fmt.Sprint(manyKeys))
 			f := fixtureFor(t, kind, script+manyKeysBob, manyKeysPolicy)
 			others := func() map[string][]string {
-				return map[string][]string{
-					"users":    query(t, kind, f.appDSN, "SELECT id, email FROM users WHERE id <> 1 ORDER BY id"),
-					"tickets":  query(t, kind, f.appDSN, "SELECT id, user_id FROM tickets WHERE user_id <> 1 ORDER BY id"),
-					"messages": query(t, kind, f.appDSN, "SELECT id, ticket_id, body FROM messages WHERE ticket_id > 100000 ORDER BY id"),
-					"logins":   query(t, kind, f.appDSN, "SELECT id, email, ip FROM logins WHERE id > 100000 ORDER BY id"),
-				}
+				return manyKeysRows(t, f, map[string]string{"users": "id <> 1", "tickets": "user_id <> 1", "messages": "ticket_id > 100000", "logins": "id > 100000"})
 			}
 			before := others()
 
@@ -145,13 +140,37 @@ func TestManyKeys(t *testing.T) {
 					t.Errorf("%s = %v, want %s", q, got, want)
 				}
 			}
-			after := others()
-			for table, rows := range before {
-				if !slices.Equal(rows, after[table]) {
-					t.Errorf("%s: other people's rows changed:\nbefore %v\nafter  %v", table, rows, after[table])
-				}
-			}
+			sameRows(t, before, others())
 		})
+	}
+}
+
+// manyKeysRows reads the tables of the many-keys schema, each restricted
+// by its condition in where (all rows when it has none).
+func manyKeysRows(t *testing.T, f *fixture, where map[string]string) map[string][]string {
+	t.Helper()
+	out := map[string][]string{}
+	for table, q := range map[string]string{
+		"users":    "SELECT id, email FROM users",
+		"tickets":  "SELECT id, user_id FROM tickets",
+		"messages": "SELECT id, ticket_id, body FROM messages",
+		"logins":   "SELECT id, email, ip FROM logins",
+	} {
+		if w, ok := where[table]; ok {
+			q += " WHERE " + w
+		}
+		out[table] = query(t, f.kind, f.appDSN, q+" ORDER BY id")
+	}
+	return out
+}
+
+// sameRows reports each table whose rows differ between before and after.
+func sameRows(t *testing.T, before, after map[string][]string) {
+	t.Helper()
+	for table, rows := range before {
+		if !slices.Equal(rows, after[table]) {
+			t.Errorf("%s: rows changed:\nbefore %v\nafter  %v", table, rows, after[table])
+		}
 	}
 }
 
@@ -218,21 +237,7 @@ func TestManyTextKeys(t *testing.T) {
 			t.Parallel()
 			script := strings.ReplaceAll(manyTextKeysSchema[kind], "MANY", fmt.Sprint(manyKeys))
 			f := fixtureFor(t, kind, script, manyKeysPolicy)
-			rows := func(where map[string]string) map[string][]string {
-				out := map[string][]string{}
-				for table, q := range map[string]string{
-					"users":    "SELECT id, email FROM users",
-					"tickets":  "SELECT id, user_id FROM tickets",
-					"messages": "SELECT id, ticket_id, body FROM messages",
-					"logins":   "SELECT id, email, ip FROM logins",
-				} {
-					if w, ok := where[table]; ok {
-						q += " WHERE " + w
-					}
-					out[table] = query(t, kind, f.appDSN, q+" ORDER BY id")
-				}
-				return out
-			}
+			rows := func(where map[string]string) map[string][]string { return manyKeysRows(t, f, where) }
 			bob := map[string]string{"users": "id = 2", "tickets": "user_id = 2", "messages": "id = 3", "logins": "id = 2"}
 			before, bobBefore := rows(nil), rows(bob)
 
@@ -246,12 +251,7 @@ func TestManyTextKeys(t *testing.T) {
 				if !strings.Contains(err.Error(), "app:messages") || !strings.Contains(err.Error(), "changed nothing") {
 					t.Errorf("the error does not say which table or that nothing changed: %v", err)
 				}
-				after := rows(nil)
-				for table, want := range before {
-					if !slices.Equal(want, after[table]) {
-						t.Errorf("%s changed although the request stopped before changing anything", table)
-					}
-				}
+				sameRows(t, before, rows(nil)) // it stopped before changing anything
 				return
 			}
 			if err != nil || got.Status != dsr.Completed {
@@ -263,12 +263,7 @@ func TestManyTextKeys(t *testing.T) {
 			if n := query(t, kind, f.appDSN, "SELECT count(*) FROM tickets WHERE user_id = 1"); !slices.Equal(n, []string{"0"}) {
 				t.Errorf("Ada's tickets left: %v", n)
 			}
-			after := rows(bob)
-			for table, want := range bobBefore {
-				if !slices.Equal(want, after[table]) {
-					t.Errorf("%s: Bob's rows changed:\nbefore %v\nafter  %v", table, want, after[table])
-				}
-			}
+			sameRows(t, bobBefore, rows(bob))
 		})
 	}
 }
