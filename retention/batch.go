@@ -2,6 +2,7 @@ package retention
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 )
@@ -133,6 +134,15 @@ func (j *job) pkIn(keys [][]any) cond {
 		}
 		return cond{sql: j.col(j.pk[0]) + " IN (" + placeholders(len(keys)) + ")", args: args}
 	}
+	if j.d.Kind() == "sqlite" {
+		// SQLite parses an OR of a thousand keys into an expression tree
+		// deeper than it allows (1,000); a list of row values is flat.
+		tuple := "(" + placeholders(len(j.pk)) + ")"
+		for _, k := range keys {
+			args = append(args, k...)
+		}
+		return cond{sql: "(" + j.pkList() + ") IN (VALUES " + strings.TrimSuffix(strings.Repeat(tuple+", ", len(keys)), ", ") + ")", args: args}
+	}
 	parts := make([]string, len(keys))
 	for i, k := range keys {
 		eq := make([]string, len(j.pk))
@@ -202,13 +212,18 @@ func (j *job) runBatch(ctx context.Context, c *conn, keys [][]any) (rows, cascad
 			_ = t.rollback()
 		}
 	}()
-	q, args := j.lockQuery(keys)
-	locked, err := queryRows(ctx, t, kind, q, args)
-	if err != nil || len(locked) == 0 {
-		if err == nil {
-			err = t.commit()
+	// The batch may be larger than one statement's parameters can key.
+	var locked [][]any
+	for _, part := range chunks(keys, inChunk) {
+		q, args := j.lockQuery(part)
+		got, err := queryRows(ctx, t, kind, q, args)
+		if err != nil {
+			return 0, 0, err
 		}
-		return 0, 0, err
+		locked = append(locked, got...)
+	}
+	if len(locked) == 0 {
+		return 0, 0, t.commit()
 	}
 	cols := j.lockCols()
 	lk := make([][]any, len(locked))
@@ -387,38 +402,56 @@ func (j *job) anonymise(ctx context.Context, t *tx, cols []string, locked [][]an
 			hasMAC = true
 		}
 	}
-	if !hasMAC {
-		var total int64
-		for _, part := range chunks(locked, inChunk) {
-			keys := make([][]any, len(part))
-			for i, r := range part {
-				keys[i] = r[:len(j.pk)]
+	// Rows get the same keyed pseudonyms when their values are the same
+	// (an audit log's thousands of rows of one actor): one UPDATE per
+	// distinct set of pseudonyms, for its rows' keys, rather than one per
+	// row. Without keyed pseudonyms every row takes the same values.
+	type group struct {
+		vals []any
+		keys [][]any
+	}
+	var groups []*group
+	byVals := map[string]*group{}
+	for _, r := range locked {
+		var vals []any
+		var id strings.Builder
+		if hasMAC {
+			for _, f := range j.fields {
+				if f.how == "hmac" {
+					v := j.macValue(r[slices.Index(cols, f.name)], f.intish, f.width)
+					vals = append(vals, v)
+					fmt.Fprintf(&id, "%T:%v\x00", v, v)
+				}
 			}
-			in := j.pkIn(keys)
-			n, err := exec(ctx, t, kind, "UPDATE "+j.tbl()+" SET "+strings.Join(sets, ", ")+" WHERE "+in.sql, append(slices.Clone(fixed), in.args...))
+		}
+		g := byVals[id.String()]
+		if g == nil {
+			g = &group{vals: vals}
+			byVals[id.String()] = g
+			groups = append(groups, g)
+		}
+		g.keys = append(g.keys, r[:len(j.pk)])
+	}
+	var total int64
+	for _, g := range groups {
+		s := slices.Clone(sets)
+		args := slices.Clone(fixed)
+		i := 0
+		for _, f := range j.fields {
+			if f.how == "hmac" {
+				s = append(s, j.d.Column(f.name)+" = ?")
+				args = append(args, g.vals[i])
+				i++
+			}
+		}
+		for _, part := range chunks(g.keys, inChunk) {
+			in := j.pkIn(part)
+			n, err := exec(ctx, t, kind, "UPDATE "+j.tbl()+" SET "+strings.Join(s, ", ")+" WHERE "+in.sql, append(slices.Clone(args), in.args...))
 			if err != nil {
 				return 0, err
 			}
 			total += n
 		}
-		return total, nil
-	}
-	var total int64
-	for _, r := range locked {
-		s := slices.Clone(sets)
-		args := slices.Clone(fixed)
-		for _, f := range j.fields {
-			if f.how == "hmac" {
-				s = append(s, j.d.Column(f.name)+" = ?")
-				args = append(args, j.macValue(r[slices.Index(cols, f.name)], f.intish, f.width))
-			}
-		}
-		in := j.pkIn([][]any{r[:len(j.pk)]})
-		n, err := exec(ctx, t, kind, "UPDATE "+j.tbl()+" SET "+strings.Join(s, ", ")+" WHERE "+in.sql, append(args, in.args...))
-		if err != nil {
-			return 0, err
-		}
-		total += n
 	}
 	return total, nil
 }
