@@ -1188,7 +1188,13 @@ func (s *Service) inlineParents(ctx context.Context, tx *sql.Tx, c connector.SQL
 	if len(vals) == 0 {
 		return r.keys, nil
 	}
-	return r.keys.withInline(vals), nil
+	keys := r.keys.withInline(vals)
+	if _, args := plan.Where(st, r.Identities, keys); len(args) > d.MaxParams()-paramMargin {
+		// Text keys by the tens of thousands would pass the statement's
+		// parameter limit: the parents' subquery stands instead.
+		return r.keys, nil
+	}
+	return keys, nil
 }
 
 // pseudonymise replaces each value of column by its keyed pseudonym. The

@@ -1051,22 +1051,14 @@ const paramMargin = 64
 // an erasure would stop half done, or fail its verification after it had
 // committed. Long lists of integer keys, and any list on PostgreSQL and
 // of integers or text on SQLite, go as one parameter (inLongList); what
-// is left is text or binary keys by the tens of thousands. On MariaDB
-// every parent match may also carry up to maxInline of the parents'
-// values read when the erasure runs.
+// is left is text or binary keys by the tens of thousands. (MariaDB's
+// parents read in advance are inlined only where they fit:
+// inlineParents.)
 func tooManyKeys(plan *Plan, r *Request) error {
 	keys := r.keys.withSaved()
 	for _, st := range plan.Steps {
 		d := connector.DialectOf(st.Kind)
-		limit := d.MaxParams() - paramMargin
-		if d.Kind() == "mysql" {
-			for _, m := range st.Matches {
-				if m.Parent != "" && !m.Carried(st) {
-					limit -= maxInline
-				}
-			}
-		}
-		if _, args := plan.Where(st, r.Identities, keys); len(args) > limit {
+		if _, args := plan.Where(st, r.Identities, keys); len(args) > d.MaxParams()-paramMargin {
 			return fmt.Errorf("dsr: request %s: %s would be found by %d values in one statement, more than %s takes (%d parameters): the subject has that many keys that are neither integers nor, on SQLite, text. Vow has changed nothing and stops here rather than fail half way; carry out this request by hand: %w",
 				r.ID, st.ID(), len(args), map[string]string{"postgres": "PostgreSQL", "mysql": "MariaDB", "sqlite": "SQLite"}[d.Kind()], d.MaxParams(), ErrTooManyKeys)
 		}
