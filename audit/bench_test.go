@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -16,6 +15,7 @@ import (
 	"time"
 
 	"github.com/vowprivacy/vow/audit"
+	"github.com/vowprivacy/vow/internal/benchstat"
 	"github.com/vowprivacy/vow/state"
 )
 
@@ -76,8 +76,7 @@ func TestAuditHarness(t *testing.T) {
 				vowRates, rawRates = append(vowRates, v), append(rawRates, x)
 				ratios = append(ratios, v/x)
 			}
-			slices.Sort(ratios)
-			fmt.Printf("%-9s %-8d %14.0f %14.0f %10.2f× (%.2f–%.2f)\n", b.name, w, median(vowRates), median(rawRates), median(ratios), ratios[0], ratios[len(ratios)-1])
+			fmt.Printf("%-9s %-8d %14.0f %14.0f %22s\n", b.name, w, benchstat.Median(vowRates), benchstat.Median(rawRates), benchstat.Of(ratios))
 		}
 	}
 
@@ -218,15 +217,6 @@ func fill(t *testing.T, s *state.Store, n int) {
 			t.Fatal(err)
 		}
 	}
-}
-
-func median(xs []float64) float64 {
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
 func envInt(name string, def int) int {

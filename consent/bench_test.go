@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/vowprivacy/vow/consent"
+	"github.com/vowprivacy/vow/internal/benchstat"
 	"github.com/vowprivacy/vow/server"
 )
 
@@ -223,13 +224,8 @@ func perRound(floors, vows []loadResult, of func(loadResult) float64) (med, lo, 
 	for i := range floors {
 		ratios[i] = of(vows[i]) / of(floors[i])
 	}
-	slices.Sort(ratios)
-	n := len(ratios)
-	med = ratios[n/2]
-	if n%2 == 0 {
-		med = (ratios[n/2-1] + ratios[n/2]) / 2
-	}
-	return med, ratios[0], ratios[n-1]
+	s := benchstat.Of(ratios)
+	return s.Median, s.Min, s.Max
 }
 
 // median returns the run with the median throughput (of an even number,

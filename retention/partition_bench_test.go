@@ -4,12 +4,12 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/vowprivacy/vow/internal/benchstat"
 	"github.com/vowprivacy/vow/internal/testdb"
 	"github.com/vowprivacy/vow/retention"
 )
@@ -100,14 +100,8 @@ func TestPartitionDropVersusDelete(t *testing.T) {
 		ratios = append(ratios, dr.Seconds()/dv.Seconds())
 		t.Logf("round %d: %d rows; Vow %s, DELETE %s", round, want, dv.Round(time.Millisecond), dr.Round(time.Millisecond))
 	}
-	slices.Sort(ratios)
+	sp := benchstat.Of(ratios)
 	t.Logf("rows %d in 20 partitions; %d rounds, order alternating", n, rounds)
-	t.Logf("Vow (partitions dropped) median %s; raw DELETE median %s", median(tv).Round(time.Millisecond), median(tr).Round(time.Millisecond))
-	t.Logf("Vow's throughput / the DELETE's: median %.0f× (min %.0f, max %.0f)", ratios[len(ratios)/2], ratios[0], ratios[len(ratios)-1])
-}
-
-func median(ds []time.Duration) time.Duration {
-	s := slices.Clone(ds)
-	slices.Sort(s)
-	return s[len(s)/2]
+	t.Logf("Vow (partitions dropped) median %s; raw DELETE median %s", benchstat.Median(tv).Round(time.Millisecond), benchstat.Median(tr).Round(time.Millisecond))
+	t.Logf("Vow's throughput / the DELETE's: median %.0f× (min %.0f, max %.0f)", sp.Median, sp.Min, sp.Max)
 }

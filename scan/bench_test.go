@@ -6,12 +6,12 @@ import (
 	"fmt"
 	"os"
 	"runtime"
-	"slices"
 	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/vowprivacy/vow/internal/benchstat"
 	"github.com/vowprivacy/vow/internal/testdb"
 	"github.com/vowprivacy/vow/scan"
 )
@@ -124,18 +124,11 @@ FROM generate_series(%d, %d) i`, from, min(n, from+499_999)))
 		fl, vs = append(fl, f), append(vs, v)
 		ratios = append(ratios, v.Seconds()/f.Seconds())
 	}
-	slices.Sort(ratios)
 	mb := float64(size) / 1e6
 	t.Logf("rows %d, %.0f MB of text; %d rounds, order alternating", n, mb, rounds)
-	t.Logf("SELECT (floor): median %s (%.0f MB/s)", median(fl).Round(time.Millisecond), mb/median(fl).Seconds())
-	t.Logf("vow scan --full: median %s (%.0f MB/s)", median(vs).Round(time.Millisecond), mb/median(vs).Seconds())
-	t.Logf("scan / SELECT: median %.2f× (min %.2f, max %.2f); peak heap during the scan %.1f MiB", ratios[len(ratios)/2], ratios[0], ratios[len(ratios)-1], float64(peak.Load())/(1<<20))
-}
-
-func median(ds []time.Duration) time.Duration {
-	s := slices.Clone(ds)
-	slices.Sort(s)
-	return s[len(s)/2]
+	t.Logf("SELECT (floor): median %s (%.0f MB/s)", benchstat.Median(fl).Round(time.Millisecond), mb/benchstat.Median(fl).Seconds())
+	t.Logf("vow scan --full: median %s (%.0f MB/s)", benchstat.Median(vs).Round(time.Millisecond), mb/benchstat.Median(vs).Seconds())
+	t.Logf("scan / SELECT: %s; peak heap during the scan %.1f MiB", benchstat.Of(ratios), float64(peak.Load())/(1<<20))
 }
 
 // watchHeap samples the live heap every 10 ms into peak until stopped.

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/vowprivacy/vow/dsr"
+	"github.com/vowprivacy/vow/internal/benchstat"
 )
 
 // TestCLIAB compares vow binaries (two builds of a change, before and
@@ -112,13 +113,13 @@ func TestCLIAB(t *testing.T) {
 	fmt.Fprintf(&b, "%s %s %s, %d rounds\n", kind, s.Name, op, rounds)
 	fmt.Fprintf(&b, "%-34s", "wall")
 	for i := range bins {
-		fmt.Fprintf(&b, " %9.1f (%5.1f-%5.1f)", ms(median(wall[i])), ms(slices.Min(wall[i])), ms(slices.Max(wall[i])))
+		fmt.Fprintf(&b, " %9.1f (%5.1f-%5.1f)", ms(benchstat.Median(wall[i])), ms(slices.Min(wall[i])), ms(slices.Max(wall[i])))
 	}
 	b.WriteString("\n")
 	for _, p := range order {
 		fmt.Fprintf(&b, "%-34s", p)
 		for i := range bins {
-			fmt.Fprintf(&b, " %9.2f              ", ms(median(phases[i][p])))
+			fmt.Fprintf(&b, " %9.2f              ", ms(benchstat.Median(phases[i][p])))
 		}
 		b.WriteString("\n")
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/vowprivacy/vow/connector"
 	"github.com/vowprivacy/vow/datastore"
 	"github.com/vowprivacy/vow/dsr"
+	"github.com/vowprivacy/vow/internal/benchstat"
 	"github.com/vowprivacy/vow/keyring"
 	"github.com/vowprivacy/vow/policy"
 	"github.com/vowprivacy/vow/state"
@@ -81,7 +82,7 @@ type Result struct {
 // Ratio is the median of the per-round ratios of Vow's time over the
 // floor's: each round's two runs share the machine's state at that moment,
 // which a ratio of the medians would pull apart.
-func (r Result) Ratio() float64 { return medianOf(r.Ratios) }
+func (r Result) Ratio() float64 { return benchstat.Median(r.Ratios) }
 
 // Spread is the smallest and largest per-round ratio.
 func (r Result) Spread() (lo, hi float64) { return slices.Min(r.Ratios), slices.Max(r.Ratios) }
@@ -321,7 +322,7 @@ func medianTime(runs []outcome) time.Duration {
 	for i, o := range runs {
 		ds[i] = o.d
 	}
-	return median(ds)
+	return benchstat.Median(ds)
 }
 
 // blockDigest hashes what is left of a subject's rows, per table, so that
@@ -447,21 +448,6 @@ func sampleHeap() func() uint64 {
 	}
 }
 
-func median(ds []time.Duration) time.Duration {
-	s := slices.Clone(ds)
-	slices.Sort(s)
-	return s[len(s)/2]
-}
-
-func medianOf(xs []float64) float64 {
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	if len(s)%2 == 0 {
-		return (s[len(s)/2-1] + s[len(s)/2]) / 2
-	}
-	return s[len(s)/2]
-}
-
 // WriteReport prints the results as a Markdown table, then the per-table
 // times of Vow and the floor of each line. Results of the CLI (RunCLI)
 // get a table of their own, then the phases the CLI traced.
@@ -512,7 +498,7 @@ func writeCLI(w io.Writer, results []Result) {
 		client, vsClient, clientRows := "–", "–", ""
 		clientSpread := "–"
 		if len(r.ClientRatios) > 0 {
-			client, vsClient = fmtDur(r.Client), fmt.Sprintf("%.2f×", medianOf(r.ClientRatios))
+			client, vsClient = fmtDur(r.Client), fmt.Sprintf("%.2f×", benchstat.Median(r.ClientRatios))
 			clientSpread = fmt.Sprintf("%.2f–%.2f", slices.Min(r.ClientRatios), slices.Max(r.ClientRatios))
 			clientRows = fmt.Sprintf(", %d", r.ClientRows)
 		}

@@ -3,9 +3,10 @@ package main
 import (
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 	"time"
+
+	"github.com/vowprivacy/vow/internal/benchstat"
 )
 
 // Method names, as the report prints them.
@@ -54,32 +55,11 @@ func (m measured) impact() float64 {
 	return float64(m.p99) / float64(m.idle)
 }
 
-// spread is a median with the smallest and largest of what it is the
-// median of.
-type spread struct{ median, lo, hi float64 }
-
-func spreadOf(xs []float64) spread {
-	if len(xs) == 0 {
-		return spread{}
-	}
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	med := s[len(s)/2]
-	if len(s)%2 == 0 {
-		med = (s[len(s)/2-1] + s[len(s)/2]) / 2
-	}
-	return spread{med, s[0], s[len(s)-1]}
-}
-
-func (s spread) String() string {
-	return fmt.Sprintf("%.2f× (%.2f–%.2f)", s.median, s.lo, s.hi)
-}
-
 // summary is one method's line of the report: its throughput over the
 // reference's, round by round, and its p99 impact, round by round.
 type summary struct {
 	method        string
-	vsRef, impact spread
+	vsRef, impact benchstat.Spread
 	medianRate    float64
 	rounds        int
 }
@@ -120,7 +100,7 @@ func summarize(rounds [][]measured, ref string) ([]summary, error) {
 	var out []summary
 	for _, name := range order {
 		s := byMethod[name]
-		out = append(out, summary{method: name, vsRef: spreadOf(s.vs), impact: spreadOf(s.impact), medianRate: spreadOf(s.rates).median, rounds: len(s.vs)})
+		out = append(out, summary{method: name, vsRef: benchstat.Of(s.vs), impact: benchstat.Of(s.impact), medianRate: benchstat.Median(s.rates), rounds: len(s.vs)})
 	}
 	return out, nil
 }
@@ -129,7 +109,7 @@ func summarize(rounds [][]measured, ref string) ([]summary, error) {
 // and a's p99 impact (p99 over its own idle p99) over b's, each as the
 // median of per-round ratios.
 // ok is false when a round lacks one of them.
-func versus(rounds [][]measured, a, b string) (rate, p99 spread, ok bool) {
+func versus(rounds [][]measured, a, b string) (rate, p99 benchstat.Spread, ok bool) {
 	var rs, ps []float64
 	for _, round := range rounds {
 		var ma, mb *measured
@@ -142,13 +122,13 @@ func versus(rounds [][]measured, a, b string) (rate, p99 spread, ok bool) {
 			}
 		}
 		if ma == nil || mb == nil {
-			return spread{}, spread{}, false
+			return benchstat.Spread{}, benchstat.Spread{}, false
 		}
 		rs = append(rs, ma.rate()/mb.rate())
 		// Each method has its own idle baseline: compare impacts.
 		ps = append(ps, ma.impact()/mb.impact())
 	}
-	return spreadOf(rs), spreadOf(ps), len(rs) > 0
+	return benchstat.Of(rs), benchstat.Of(ps), len(rs) > 0
 }
 
 // writeRounds prints every measurement, round by round: the raw output

@@ -52,13 +52,13 @@ func TestSummarizeMediansPerRoundRatios(t *testing.T) {
 	}
 	v := sums[1]
 	// Per round 0.5, 1.25, 0.8: median 0.8, spread 0.5–1.25.
-	if !near(v.vsRef.median, 0.8) || !near(v.vsRef.lo, 0.5) || !near(v.vsRef.hi, 1.25) {
+	if !near(v.vsRef.Median, 0.8) || !near(v.vsRef.Min, 0.5) || !near(v.vsRef.Max, 1.25) {
 		t.Errorf("throughput vs raw %+v, want 0.80 (0.50–1.25)", v.vsRef)
 	}
-	if !near(v.impact.median, 1.5) || !near(v.impact.lo, 1) || !near(v.impact.hi, 3) {
+	if !near(v.impact.Median, 1.5) || !near(v.impact.Min, 1) || !near(v.impact.Max, 3) {
 		t.Errorf("p99 impact %+v, want 1.50 (1.00–3.00)", v.impact)
 	}
-	if r := sums[0]; !near(r.vsRef.median, 1) || !near(r.impact.median, 2) {
+	if r := sums[0]; !near(r.vsRef.Median, 1) || !near(r.impact.Median, 2) {
 		t.Errorf("raw against itself %+v", r)
 	}
 
@@ -75,7 +75,7 @@ func TestSummarizeMediansPerRoundRatios(t *testing.T) {
 	}
 	// Medians: raw 4 s, vow 4 s → 1.00 as a ratio of medians; the
 	// per-round median is 1.11.
-	if got := sums[1].vsRef.median; !near(got, 1000/4.5/(1000/5.0)) {
+	if got := sums[1].vsRef.Median; !near(got, 1000/4.5/(1000/5.0)) {
 		t.Errorf("median of per-round ratios = %.3f, want 1.111", got)
 	}
 
@@ -99,17 +99,11 @@ func TestVersus(t *testing.T) {
 		{m("vow", 1*time.Second, 2*ms), m("pt", 1*time.Second, 2*ms)}, // 1×, p99 1×
 	}
 	rate, p99, ok := versus(rounds, "vow", "pt")
-	if !ok || !near(rate.median, 1.5) || !near(rate.lo, 1) || !near(rate.hi, 2) || !near(p99.median, 1) {
+	if !ok || !near(rate.Median, 1.5) || !near(rate.Min, 1) || !near(rate.Max, 2) || !near(p99.Median, 1) {
 		t.Errorf("versus = %+v, %+v, %v; want throughput 1.5 (1–2), p99 1.0", rate, p99, ok)
 	}
 	if _, _, ok := versus(rounds, "vow", "raw"); ok {
 		t.Error("versus a method no round has: ok")
-	}
-}
-
-func TestSpreadEven(t *testing.T) {
-	if s := spreadOf([]float64{4, 1, 3, 2}); s != (spread{2.5, 1, 4}) {
-		t.Errorf("spreadOf = %+v, want median 2.5, 1–4", s)
 	}
 }
 
