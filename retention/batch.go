@@ -134,6 +134,21 @@ func (j *job) pkIn(keys [][]any) cond {
 		}
 		return cond{sql: j.col(j.pk[0]) + " IN (" + placeholders(len(keys)) + ")", args: args}
 	}
+	if types, ok := j.pkTypes(); ok {
+		// PostgreSQL plans an OR of a thousand composite keys in about
+		// 70 ms; the keys as one array per column, zipped by unnest, in
+		// about 10.
+		cols := make([]string, len(j.pk))
+		for n := range j.pk {
+			vals := make([]any, len(keys))
+			for i, k := range keys {
+				vals[i] = k[n]
+			}
+			args = append(args, vals)
+			cols[n] = "?::" + types[n] + "[]"
+		}
+		return cond{sql: "(" + j.pkList() + ") IN (SELECT * FROM unnest(" + strings.Join(cols, ", ") + "))", args: args}
+	}
 	if j.d.Kind() == "sqlite" {
 		// SQLite parses an OR of a thousand keys into an expression tree
 		// deeper than it allows (1,000); a list of row values is flat.
@@ -153,6 +168,24 @@ func (j *job) pkIn(keys [][]any) cond {
 		args = append(args, k...)
 	}
 	return cond{sql: strings.Join(parts, " OR "), args: args}
+}
+
+// pkTypes returns the PostgreSQL types of a composite key's columns, as
+// the live schema writes them, for casting arrays of their values; false
+// elsewhere, and where a type is unknown.
+func (j *job) pkTypes() ([]string, bool) {
+	if j.d.Kind() != "postgres" || len(j.pk) < 2 {
+		return nil, false
+	}
+	types := make([]string, len(j.pk))
+	for i, c := range j.pk {
+		col := j.live.Column(c)
+		if col == nil || col.Type == "" {
+			return nil, false
+		}
+		types[i] = col.Type
+	}
+	return types, true
 }
 
 // lockCols are the columns the lock query reads: the key, then the columns
