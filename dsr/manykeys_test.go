@@ -267,3 +267,48 @@ func TestManyTextKeys(t *testing.T) {
 		})
 	}
 }
+
+// TestLongListsOfAnyType: on PostgreSQL a long list of keys goes as one
+// array whatever the key column's type — citext (an extension's type,
+// which pgx cannot encode a Go slice into), an enum, bytea — and finds
+// exactly the subject's rows.
+func TestLongListsOfAnyType(t *testing.T) {
+	t.Parallel()
+	for _, typ := range []string{"citext", "mood", "bytea"} {
+		t.Run(typ, func(t *testing.T) {
+			t.Parallel()
+			key := map[string]string{
+				"citext": "'T-' || i",
+				"mood":   "('m' || i)::mood",
+				"bytea":  "decode(lpad(to_hex(i), 8, '0'), 'hex')",
+			}[typ]
+			n := 1500
+			moods := make([]string, n+2)
+			for i := range moods {
+				moods[i] = fmt.Sprintf("'m%d'", i+1)
+			}
+			script := `
+CREATE EXTENSION IF NOT EXISTS citext;
+CREATE TYPE mood AS ENUM (` + strings.Join(moods, ", ") + `);
+CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL, deleted_at timestamptz);
+CREATE TABLE tickets (id ` + typ + ` PRIMARY KEY, user_id bigint NOT NULL REFERENCES users (id));
+CREATE TABLE messages (id bigint PRIMARY KEY, ticket_id ` + typ + ` NOT NULL REFERENCES tickets (id), body text);
+CREATE TABLE logins (id bigint PRIMARY KEY, email text, ip text, at timestamptz);
+CREATE INDEX ON tickets (user_id);
+CREATE INDEX ON messages (ticket_id);
+INSERT INTO users (id, email) VALUES (1, 'ada@example.com'), (2, 'bob@example.com');
+INSERT INTO tickets (id, user_id) SELECT ` + key + `, 1 FROM generate_series(1, ` + fmt.Sprint(n) + `) i;
+INSERT INTO tickets (id, user_id) SELECT ` + key + `, 2 FROM generate_series(` + fmt.Sprint(n+1) + `, ` + fmt.Sprint(n+2) + `) i;
+INSERT INTO messages (id, ticket_id, body) SELECT i, ` + key + `, 'on ticket ' || i FROM generate_series(1, ` + fmt.Sprint(n+2) + `) i;
+`
+			f := fixtureFor(t, "postgres", script, manyKeysPolicy)
+			bob := map[string]string{"users": "id = 2", "tickets": "user_id = 2", "messages": fmt.Sprintf("id > %d", n), "logins": "id = 2"}
+			before := manyKeysRows(t, f, bob)
+			r := run(t, f, create(t, f, trusted(dsr.Erasure, dsr.Identities{"email": "ada@example.com"})).ID)
+			if r.Result.Rows["app:tickets"] != int64(n) || r.Result.Rows["app:messages"] != int64(n) {
+				t.Errorf("rows changed %v: want %d tickets and %d messages", r.Result.Rows, n, n)
+			}
+			sameRows(t, before, manyKeysRows(t, f, bob))
+		})
+	}
+}

@@ -1,6 +1,7 @@
 package dsr
 
 import (
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -923,7 +924,11 @@ const longList = 1000
 func inLongList(d connector.Dialect, col string, vals []any, args *[]any) (string, bool) {
 	switch d.Kind() {
 	case "postgres":
-		*args = append(*args, slices.Clone(vals))
+		lit, ok := pgArray(vals)
+		if !ok {
+			return "", false
+		}
+		*args = append(*args, lit)
 		return d.Column(col) + " = ANY(" + d.Param(len(*args)) + ")", true
 	case "sqlite":
 		for _, v := range vals {
@@ -954,6 +959,44 @@ func inLongList(d connector.Dialect, col string, vals []any, args *[]any) (strin
 		return d.Column(col) + " IN (" + b.String() + ")", true
 	}
 	return "", false
+}
+
+// pgArray writes vals as a PostgreSQL array literal ({"1","2"}), which
+// the server reads with the column's own input function whatever its
+// type: pgx would send a Go slice only for the types it knows, and fails
+// on citext, enums and other extension types that a parameter per value
+// carries as text. It reports false for a value of another kind.
+func pgArray(vals []any) (string, bool) {
+	var b strings.Builder
+	b.WriteByte('{')
+	for i, v := range vals {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		var s string
+		switch x := v.(type) {
+		case int64:
+			s = strconv.FormatInt(x, 10)
+		case float64:
+			s = strconv.FormatFloat(x, 'g', -1, 64)
+		case string:
+			s = x
+		case binaryKey:
+			s = `\x` + hex.EncodeToString(x)
+		default:
+			return "", false
+		}
+		b.WriteByte('"')
+		for j := 0; j < len(s); j++ {
+			if s[j] == '"' || s[j] == '\\' {
+				b.WriteByte('\\')
+			}
+			b.WriteByte(s[j])
+		}
+		b.WriteByte('"')
+	}
+	b.WriteByte('}')
+	return b.String(), true
 }
 
 // maxRootsInline caps the resolved keys written into a child's condition
