@@ -1,7 +1,6 @@
 package dsr
 
 import (
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -915,8 +914,9 @@ const longList = 1000
 
 // inLongList writes "col IN (vals)" for a long list as what the dialect
 // takes in one parameter, or none: PostgreSQL compares with an array
-// parameter (col = ANY($n), the form PostgreSQL turns an IN list into
-// itself, typed by the column); SQLite reads a JSON array with json_each;
+// (col = ANY($n), the form PostgreSQL turns an IN list into itself),
+// written as a literal it reads with the column's type
+// (connector.ArrayLiteral); SQLite reads a JSON array with json_each;
 // MariaDB, which has no array, takes integers written into the statement
 // (formatted here, never text from outside). It reports false for values
 // it cannot pass that way (text and binary keys on MariaDB, binary keys on
@@ -924,7 +924,7 @@ const longList = 1000
 func inLongList(d connector.Dialect, col string, vals []any, args *[]any) (string, bool) {
 	switch d.Kind() {
 	case "postgres":
-		lit, ok := pgArray(vals)
+		lit, ok := connector.ArrayLiteral(vals)
 		if !ok {
 			return "", false
 		}
@@ -959,44 +959,6 @@ func inLongList(d connector.Dialect, col string, vals []any, args *[]any) (strin
 		return d.Column(col) + " IN (" + b.String() + ")", true
 	}
 	return "", false
-}
-
-// pgArray writes vals as a PostgreSQL array literal ({"1","2"}), which
-// the server reads with the column's own input function whatever its
-// type: pgx would send a Go slice only for the types it knows, and fails
-// on citext, enums and other extension types that a parameter per value
-// carries as text. It reports false for a value of another kind.
-func pgArray(vals []any) (string, bool) {
-	var b strings.Builder
-	b.WriteByte('{')
-	for i, v := range vals {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		var s string
-		switch x := v.(type) {
-		case int64:
-			s = strconv.FormatInt(x, 10)
-		case float64:
-			s = strconv.FormatFloat(x, 'g', -1, 64)
-		case string:
-			s = x
-		case binaryKey:
-			s = `\x` + hex.EncodeToString(x)
-		default:
-			return "", false
-		}
-		b.WriteByte('"')
-		for j := 0; j < len(s); j++ {
-			if s[j] == '"' || s[j] == '\\' {
-				b.WriteByte('\\')
-			}
-			b.WriteByte(s[j])
-		}
-		b.WriteByte('"')
-	}
-	b.WriteByte('}')
-	return b.String(), true
 }
 
 // maxRootsInline caps the resolved keys written into a child's condition

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/vowprivacy/vow/connector"
 )
 
 // inChunk is the most values one IN list carries.
@@ -135,19 +137,18 @@ func (j *job) pkIn(keys [][]any) cond {
 		return cond{sql: j.col(j.pk[0]) + " IN (" + placeholders(len(keys)) + ")", args: args}
 	}
 	if types, ok := j.pkTypes(); ok {
-		// PostgreSQL plans an OR of a thousand composite keys in about
-		// 70 ms; the keys as one array per column, zipped by unnest, in
-		// about 10.
-		cols := make([]string, len(j.pk))
-		for n := range j.pk {
-			vals := make([]any, len(keys))
-			for i, k := range keys {
-				vals[i] = k[n]
+		if lits, ok := columnArrays(keys, len(j.pk)); ok {
+			// PostgreSQL plans an OR of a thousand composite keys in about
+			// 70 ms; the keys as one array per column, zipped by unnest, in
+			// about 10. Each array is a literal the server reads with the
+			// column's type, which pgx need not know (citext, an enum).
+			cols := make([]string, len(j.pk))
+			for n := range j.pk {
+				args = append(args, lits[n])
+				cols[n] = "?::" + types[n] + "[]"
 			}
-			args = append(args, vals)
-			cols[n] = "?::" + types[n] + "[]"
+			return cond{sql: "(" + j.pkList() + ") IN (SELECT * FROM unnest(" + strings.Join(cols, ", ") + "))", args: args}
 		}
-		return cond{sql: "(" + j.pkList() + ") IN (SELECT * FROM unnest(" + strings.Join(cols, ", ") + "))", args: args}
 	}
 	if j.d.Kind() == "sqlite" {
 		// SQLite parses an OR of a thousand keys into an expression tree
@@ -168,6 +169,24 @@ func (j *job) pkIn(keys [][]any) cond {
 		args = append(args, k...)
 	}
 	return cond{sql: strings.Join(parts, " OR "), args: args}
+}
+
+// columnArrays writes the n columns of keys as PostgreSQL array
+// literals, one per column; false for a value ArrayLiteral does not write.
+func columnArrays(keys [][]any, n int) ([]string, bool) {
+	out := make([]string, n)
+	col := make([]any, len(keys))
+	for c := range n {
+		for i, k := range keys {
+			col[i] = k[c]
+		}
+		lit, ok := connector.ArrayLiteral(col)
+		if !ok {
+			return nil, false
+		}
+		out[c] = lit
+	}
+	return out, true
 }
 
 // pkTypes returns the PostgreSQL types of a composite key's columns, as

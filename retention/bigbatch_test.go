@@ -100,3 +100,44 @@ func TestBatchLargerThanParameters(t *testing.T) {
 		}
 	})
 }
+
+// TestCompositeKeysOfAnyType: PostgreSQL keys a batch of composite keys by
+// one array per column, which must hold whatever the key's type — citext
+// and enums included, which pgx cannot encode a Go slice into.
+func TestCompositeKeysOfAnyType(t *testing.T) {
+	t.Parallel()
+	for _, typ := range []string{"citext", "tenant", "uuid"} {
+		t.Run(typ, func(t *testing.T) {
+			t.Parallel()
+			tenant := map[string]string{
+				"citext": "'Tenant-' || (i % 7)",
+				"tenant": "('t' || (i % 7))::tenant",
+				"uuid":   "('00000000-0000-4000-8000-00000000000' || (i % 7))::uuid",
+			}[typ]
+			ddl := `
+CREATE EXTENSION IF NOT EXISTS citext;
+CREATE TYPE tenant AS ENUM ('t0', 't1', 't2', 't3', 't4', 't5', 't6');
+CREATE TABLE events (tenant_id ` + typ + `, id bigint, ip text, created_at timestamp, PRIMARY KEY (tenant_id, id));
+INSERT INTO events SELECT ` + tenant + `, i, '192.0.2.1', '2026-01-01 00:00:00' FROM generate_series(1, 1500) i;
+INSERT INTO events SELECT ` + tenant + `, i, '198.51.100.7', '2026-11-19 00:00:00' FROM generate_series(1501, 1510) i;
+`
+			f := newFixtureSchema(t, "postgres", ddl, bigBatchPolicy)
+			fresh := func() int {
+				return f.count(t, "SELECT count(*) FROM events WHERE id > 1500 AND ip = '198.51.100.7'")
+			}
+			rep, err := f.engine.Run(context.Background(), retention.Options{Batch: 1500})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res := resultOf(rep, "old events"); res.Error != "" || res.Rows != 1500 {
+				t.Fatalf("old events: %+v; want 1,500 rows anonymised", res)
+			}
+			if n := f.count(t, "SELECT count(*) FROM events WHERE ip = '192.0.2.1'"); n != 0 {
+				t.Errorf("%d expired events not anonymised", n)
+			}
+			if n := fresh(); n != 10 {
+				t.Errorf("%d of the 10 events not due are as they were", n)
+			}
+		})
+	}
+}
