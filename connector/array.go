@@ -14,8 +14,8 @@ import (
 // with or cast to, so it works for types pgx cannot encode a Go slice
 // into (citext, enums) as for the built-in ones. Values are written as
 // PostgreSQL reads them back exactly: integers and floats in full, bytes
-// as \x hex (bytea), times in RFC 3339 with nanoseconds (a timestamp
-// without time zone ignores the zone). It reports false for a value of
+// as \x hex (bytea), times in RFC 3339 in UTC with nanoseconds (a
+// timestamp without time zone, which pgx reads as UTC, ignores the zone). It reports false for a value of
 // another kind, and for NULL, which a key never is.
 func ArrayLiteral(vals []any) (string, bool) {
 	var b strings.Builder
@@ -41,7 +41,9 @@ func ArrayLiteral(vals []any) (string, bool) {
 		case []byte:
 			s = `\x` + hex.EncodeToString(x)
 		case time.Time:
-			s = x.Format(time.RFC3339Nano)
+			// In UTC: RFC 3339 writes a zone's offset to the minute, and
+			// local mean time's is not whole minutes.
+			s = x.UTC().Format(time.RFC3339Nano)
 		default:
 			return "", false
 		}

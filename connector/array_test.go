@@ -24,6 +24,9 @@ func TestArrayLiteral(t *testing.T) {
 		{"bytes as bytea hex", []any{[]byte{0, 0xff}}, `{"\\x00ff"}`, true},
 		{"a Valuer's value", []any{valuer{1, 2}}, `{"\\x0102"}`, true},
 		{"time", []any{time.Date(2026, 1, 2, 3, 4, 5, 123456789, time.UTC)}, `{"2026-01-02T03:04:05.123456789Z"}`, true},
+		// Local mean time's offset is not whole minutes, which RFC 3339
+		// cannot write: the instant goes in UTC.
+		{"time in a zone of seconds", []any{time.Date(1850, 1, 1, 0, 19, 32, 0, time.FixedZone("LMT", 19*60+32))}, `{"1850-01-01T00:00:00Z"}`, true},
 		{"NULL is never a key", []any{nil}, "", false},
 		{"another kind", []any{true}, "", false},
 	} {

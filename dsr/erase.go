@@ -1189,7 +1189,7 @@ func (s *Service) inlineParents(ctx context.Context, tx *sql.Tx, c connector.SQL
 		return r.keys, nil
 	}
 	keys := r.keys.withInline(vals)
-	if _, args := plan.Where(st, r.Identities, keys); len(args) > d.MaxParams()-paramMargin {
+	if _, args := plan.Where(st, r.Identities, keys); overParams(d, len(args)) {
 		// Text keys by the tens of thousands would pass the statement's
 		// parameter limit: the parents' subquery stands instead.
 		return r.keys, nil

@@ -918,12 +918,39 @@ func (b binaryKey) String() string { return "x'" + hex.EncodeToString(b) + "'" }
 func keyValue(v any) any {
 	switch x := v.(type) {
 	case []byte:
-		return string(x)
+		return textValue(string(x))
+	case string:
+		return textValue(x)
 	case time.Time:
 		return x.UTC().Format(time.RFC3339Nano)
 	}
 	return v
 }
+
+// textValue is s as a key: itself, or a textKey when it is not valid
+// UTF-8.
+func textValue(s string) any {
+	if utf8.ValidString(s) {
+		return s
+	}
+	return textKey(s)
+}
+
+// textKey is a key of a text column whose bytes are not valid UTF-8
+// (SQLite keeps whatever it is given as TEXT). encoding/json would write
+// U+FFFD for those bytes in the request's stored keys — another value,
+// perhaps someone else's — so it is written as {"text": base64}, read
+// back as itself (decodeKeys) and given to the database as the string it
+// was.
+type textKey string
+
+// MarshalJSON writes the key as {"text": base64}.
+func (t textKey) MarshalJSON() ([]byte, error) {
+	return json.Marshal(map[string][]byte{"text": []byte(t)})
+}
+
+// Value gives the database the string.
+func (t textKey) Value() (driver.Value, error) { return string(t), nil }
 
 // decodeKeys reads stored keys back with their numbers as int64 (or
 // float64), not JSON's float64-for-everything, so that a bigint key is
@@ -957,10 +984,15 @@ func numbers(vals []any) {
 		case []any:
 			numbers(x)
 		case map[string]any:
-			// A binaryKey.
+			// A binaryKey, or a textKey.
 			if enc, ok := x["bytes"].(string); ok && len(x) == 1 {
 				if b, err := base64.StdEncoding.DecodeString(enc); err == nil {
 					vals[i] = binaryKey(b)
+				}
+			}
+			if enc, ok := x["text"].(string); ok && len(x) == 1 {
+				if b, err := base64.StdEncoding.DecodeString(enc); err == nil {
+					vals[i] = textKey(b)
 				}
 			}
 		}
@@ -1050,20 +1082,30 @@ const paramMargin = 64
 // parameters than the database takes: found out at the first statement,
 // an erasure would stop half done, or fail its verification after it had
 // committed. Long lists of integer keys, and any list on PostgreSQL and
-// of integers or text on SQLite, go as one parameter (inLongList); what
-// is left is text or binary keys by the tens of thousands. (MariaDB's
-// parents read in advance are inlined only where they fit:
-// inlineParents.)
+// of integers or UTF-8 text on SQLite, go as one parameter (inLongList);
+// what is left is text or binary keys by the tens of thousands. Some
+// statements carry a step's condition twice (the check of saved keys
+// against it, a table referencing itself, rows kept with held ones), so
+// a condition may use half the limit. (MariaDB's parents read in advance
+// are inlined only where they fit: inlineParents.) It runs before each
+// run changes anything; a resumed request may hold changes of earlier
+// runs.
 func tooManyKeys(plan *Plan, r *Request) error {
 	keys := r.keys.withSaved()
 	for _, st := range plan.Steps {
 		d := connector.DialectOf(st.Kind)
-		if _, args := plan.Where(st, r.Identities, keys); len(args) > d.MaxParams()-paramMargin {
-			return fmt.Errorf("dsr: request %s: %s would be found by %d values in one statement, more than %s takes (%d parameters): the subject has that many keys that are neither integers nor, on SQLite, text. Vow has changed nothing and stops here rather than fail half way; carry out this request by hand: %w",
+		if _, args := plan.Where(st, r.Identities, keys); overParams(d, len(args)) {
+			return fmt.Errorf("dsr: request %s: %s would be found by %d values in one statement, and a statement may need them twice; %s takes %d parameters: the subject has that many keys that are neither integers nor, on SQLite, text. Vow stops here, before this run changes anything, rather than fail half way; carry out this request by hand: %w",
 				r.ID, st.ID(), len(args), map[string]string{"postgres": "PostgreSQL", "mysql": "MariaDB", "sqlite": "SQLite"}[d.Kind()], d.MaxParams(), ErrTooManyKeys)
 		}
 	}
 	return nil
+}
+
+// overParams reports whether a condition of n parameters is too long for
+// d: twice over, it must fit with room to spare (paramMargin).
+func overParams(d connector.Dialect, n int) bool {
+	return 2*n > d.MaxParams()-paramMargin
 }
 
 func systems(plan *Plan) []string {

@@ -247,9 +247,8 @@ func TestManyTextKeys(t *testing.T) {
 				if !errors.Is(err, dsr.ErrTooManyKeys) || got == nil || got.Status != dsr.Failed {
 					t.Fatalf("Run = %v, %v; want a failed request and ErrTooManyKeys", got, err)
 				}
-				t.Log(err)
-				if !strings.Contains(err.Error(), "app:messages") || !strings.Contains(err.Error(), "changed nothing") {
-					t.Errorf("the error does not say which table or that nothing changed: %v", err)
+				if !strings.Contains(err.Error(), "app:messages") || !strings.Contains(err.Error(), "before this run changes anything") {
+					t.Errorf("the error does not say which table or that nothing was changed: %v", err)
 				}
 				sameRows(t, before, rows(nil)) // it stopped before changing anything
 				return
@@ -310,5 +309,65 @@ INSERT INTO messages (id, ticket_id, body) SELECT i, ` + key + `, 'on ticket ' |
 			}
 			sameRows(t, before, manyKeysRows(t, f, bob))
 		})
+	}
+}
+
+// TestLongListOfTextThatIsNotUTF8: SQLite keeps any bytes as TEXT. A key
+// 'a\xffb' in a long list must stay those bytes: as JSON it would become
+// 'a\uFFFDb' — here Bob's key.
+func TestLongListOfTextThatIsNotUTF8(t *testing.T) {
+	t.Parallel()
+	script := `
+CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT NOT NULL, deleted_at TEXT);
+CREATE TABLE tickets (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES users (id));
+CREATE TABLE messages (id INTEGER PRIMARY KEY, ticket_id INTEGER NOT NULL REFERENCES tickets (id), body TEXT);
+CREATE TABLE logins (id TEXT PRIMARY KEY, email TEXT, ip TEXT, at TEXT);
+CREATE INDEX logins_email ON logins (email);
+INSERT INTO users (id, email) VALUES (1, 'ada@example.com'), (2, 'bob@example.com');
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1200)
+INSERT INTO logins (id, email, ip) SELECT 'k' || i, 'ada@example.com', '192.0.2.1' FROM n;
+INSERT INTO logins (id, email, ip) VALUES (CAST(x'61ff62' AS TEXT), 'ada@example.com', '192.0.2.1');
+INSERT INTO logins (id, email, ip) VALUES (CAST(x'61efbfbd62' AS TEXT), 'bob@example.com', '198.51.100.7');
+`
+	f := fixtureFor(t, "sqlite", script, manyKeysPolicy)
+	row := func(hexID string) []string {
+		return query(t, "sqlite", f.appDSN, "SELECT ip FROM logins WHERE hex(id) = '"+hexID+"'")
+	}
+	r := run(t, f, create(t, f, trusted(dsr.Erasure, dsr.Identities{"email": "ada@example.com"})).ID)
+	if r.Result.Rows["app:logins"] != 1201 {
+		t.Errorf("rows changed %v: want Ada's 1,201 logins", r.Result.Rows)
+	}
+	if got := row("61FF62"); !slices.Equal(got, []string{"0.0.0.0"}) {
+		t.Errorf("Ada's login a\\xffb: ip %v, want masked", got)
+	}
+	if got := row("61EFBFBD62"); !slices.Equal(got, []string{"198.51.100.7"}) {
+		t.Errorf("Bob's login a\\uFFFDb: ip %v, want his own", got)
+	}
+}
+
+// TestTooManyKeysBeforeGrace: a statement may carry a step's keys twice
+// (the check of saved keys on a resumed run), so 34,000 text keys on
+// MariaDB are refused at once — not after the grace period's mark was
+// written, on the run that resumes.
+func TestTooManyKeysBeforeGrace(t *testing.T) {
+	if testing.Short() {
+		t.Skip("inserts 34,000 rows")
+	}
+	t.Parallel()
+	script := strings.ReplaceAll(manyTextKeysSchema["mysql"], "MANY", "34000")
+	script = strings.ReplaceAll(script, "INSERT INTO logins (id, email, ip) VALUES (1, 'ada@example.com', '192.0.2.1'), (2, 'bob@example.com', '198.51.100.7');",
+		"INSERT INTO logins (id, email, ip) SELECT seq, 'ada@example.com', '192.0.2.1' FROM seq_1_to_100;")
+	src := strings.Replace(manyKeysPolicy, "rights:\n  offered: [access, erasure]\n",
+		"rights:\n  offered: [access, erasure]\n  erasure_grace:\n    period: 14d\n    mark: [{set: \"app:users.deleted_at\", value: now}]\n", 1)
+	f := fixtureFor(t, "mysql", script, src)
+	before := manyKeysRows(t, f, nil)
+	r := create(t, f, trusted(dsr.Erasure, dsr.Identities{"email": "ada@example.com"}))
+	got, err := f.svc.Run(t.Context(), r.ID, nil)
+	if !errors.Is(err, dsr.ErrTooManyKeys) || got == nil || got.Status != dsr.Failed {
+		t.Fatalf("Run = %v, %v; want a failed request and ErrTooManyKeys", got, err)
+	}
+	sameRows(t, before, manyKeysRows(t, f, nil))
+	if marked := query(t, "mysql", f.appDSN, "SELECT count(*) FROM users WHERE deleted_at IS NOT NULL"); !slices.Equal(marked, []string{"0"}) {
+		t.Errorf("the grace period's mark was written: %v", marked)
 	}
 }

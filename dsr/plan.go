@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/vowprivacy/vow/connector"
 	"github.com/vowprivacy/vow/identity"
@@ -919,8 +920,8 @@ const longList = 1000
 // (connector.ArrayLiteral); SQLite reads a JSON array with json_each;
 // MariaDB, which has no array, takes integers written into the statement
 // (formatted here, never text from outside). It reports false for values
-// it cannot pass that way (text and binary keys on MariaDB, binary keys on
-// SQLite): they stay parameters.
+// it cannot pass that way (text and binary keys on MariaDB, binary keys
+// and text that is not UTF-8 on SQLite): they stay parameters.
 func inLongList(d connector.Dialect, col string, vals []any, args *[]any) (string, bool) {
 	switch d.Kind() {
 	case "postgres":
@@ -932,8 +933,12 @@ func inLongList(d connector.Dialect, col string, vals []any, args *[]any) (strin
 		return d.Column(col) + " = ANY(" + d.Param(len(*args)) + ")", true
 	case "sqlite":
 		for _, v := range vals {
-			switch v.(type) {
-			case int64, string:
+			switch x := v.(type) {
+			case int64:
+			case string:
+				if !utf8.ValidString(x) {
+					return "", false // JSON would write U+FFFD for its bytes
+				}
 			default:
 				return "", false
 			}
