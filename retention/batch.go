@@ -150,22 +150,14 @@ func (j *job) pkIn(keys [][]any) cond {
 			return cond{sql: "(" + j.pkList() + ") IN (SELECT * FROM unnest(" + strings.Join(cols, ", ") + "))", args: args}
 		}
 	}
-	if kind := j.d.Kind(); kind == "sqlite" || kind == "mysql" {
-		// A list of row values: SQLite parses an OR of a thousand keys
-		// into an expression tree deeper than it allows (1,000), and
-		// MariaDB reads the list by a range on the key in about a third
-		// of the OR's time (UPDATE and SELECT … FOR UPDATE of 1,000
-		// keys).
-		// SQLite takes a list of row values only as VALUES.
+	if j.d.Kind() == "sqlite" {
+		// SQLite parses an OR of a thousand keys into an expression tree
+		// deeper than it allows (1,000); a list of row values is flat.
 		tuple := "(" + placeholders(len(j.pk)) + ")"
 		for _, k := range keys {
 			args = append(args, k...)
 		}
-		list := strings.TrimSuffix(strings.Repeat(tuple+", ", len(keys)), ", ")
-		if kind == "sqlite" {
-			list = "VALUES " + list
-		}
-		return cond{sql: "(" + j.pkList() + ") IN (" + list + ")", args: args}
+		return cond{sql: "(" + j.pkList() + ") IN (VALUES " + strings.TrimSuffix(strings.Repeat(tuple+", ", len(keys)), ", ") + ")", args: args}
 	}
 	parts := make([]string, len(keys))
 	for i, k := range keys {
