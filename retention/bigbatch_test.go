@@ -141,3 +141,31 @@ INSERT INTO events SELECT ` + tenant + `, i, '198.51.100.7', '2026-11-19 00:00:0
 		})
 	}
 }
+
+// TestCompositeKeysInAnotherCharset: MariaDB compares a list of row
+// values wrongly when a column's character set is not the connection's,
+// so a batch's composite keys go as an OR of pairs there: the expired
+// ('JÈ', 1) and ('JÉ', 2) are anonymised, and the rows not due whose
+// bytes are the UTF-8 of those names read as latin1 are left alone.
+func TestCompositeKeysInAnotherCharset(t *testing.T) {
+	t.Parallel()
+	ddl := `
+CREATE TABLE events (tenant_id VARCHAR(8) CHARACTER SET latin1 NOT NULL, id BIGINT NOT NULL, ip VARCHAR(45), created_at DATETIME, PRIMARY KEY (tenant_id, id));
+INSERT INTO events VALUES ('JÈ', 1, '192.0.2.1', '2026-01-01 00:00:00'), ('JÉ', 2, '192.0.2.1', '2026-01-01 00:00:00');
+INSERT INTO events VALUES (CONCAT('J', _latin1 x'C388'), 1, '198.51.100.7', '2026-11-19 00:00:00'), (CONCAT('J', _latin1 x'C389'), 2, '198.51.100.7', '2026-11-19 00:00:00');
+`
+	f := newFixtureSchema(t, "mysql", ddl, bigBatchPolicy)
+	rep, err := f.engine.Run(context.Background(), retention.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res := resultOf(rep, "old events"); res.Error != "" || res.Rows != 2 {
+		t.Fatalf("old events: %+v; want the 2 expired rows anonymised", res)
+	}
+	if n := f.count(t, "SELECT count(*) FROM events WHERE ip = '192.0.2.1'"); n != 0 {
+		t.Errorf("%d expired events not anonymised", n)
+	}
+	if n := f.count(t, "SELECT count(*) FROM events WHERE ip = '198.51.100.7' AND hex(tenant_id) IN ('4AC388', '4AC389')"); n != 2 {
+		t.Errorf("%d of the 2 events not due are as they were", n)
+	}
+}
