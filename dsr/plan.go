@@ -880,23 +880,45 @@ func inValues(d connector.Dialect, cs []string, vals []any, args *[]any) string 
 		*args = append(*args, v)
 		return d.Param(len(*args))
 	}
-	ps := make([]string, len(vals))
-	for i, v := range vals {
-		if len(cs) == 1 {
+	if len(cs) == 1 {
+		ps := make([]string, len(vals))
+		for i, v := range vals {
 			ps[i] = param(v)
-			continue
 		}
+		return d.Column(cs[0]) + " IN (" + strings.Join(ps, ", ") + ")"
+	}
+	tuples := make([][]string, len(vals))
+	for i, v := range vals {
 		tuple, _ := v.([]any)
 		if len(tuple) != len(cs) {
 			return "1 = 0" // a stored tuple of another shape: match nothing rather than guess
 		}
-		parts := make([]string, len(tuple))
+		tuples[i] = make([]string, len(tuple))
 		for j, x := range tuple {
-			parts[j] = param(x)
+			tuples[i][j] = param(x)
 		}
-		ps[i] = "(" + strings.Join(parts, ", ") + ")"
 	}
-	if len(cs) > 1 && d.Kind() == "sqlite" {
+	if d.Kind() == "mysql" {
+		// MariaDB compares a list of two or more row values wrongly when
+		// a column's character set is not the connection's: ('JÈ', 1)
+		// in a latin1 column misses 'JÈ' and matches the bytes of its
+		// UTF-8 read as latin1. Column by column, each comparison
+		// converts as a single one does.
+		ors := make([]string, len(tuples))
+		for i, t := range tuples {
+			eq := make([]string, len(cs))
+			for j, c := range cs {
+				eq[j] = d.Column(c) + " = " + t[j]
+			}
+			ors[i] = "(" + strings.Join(eq, " AND ") + ")"
+		}
+		return "(" + strings.Join(ors, " OR ") + ")"
+	}
+	ps := make([]string, len(tuples))
+	for i, t := range tuples {
+		ps[i] = "(" + strings.Join(t, ", ") + ")"
+	}
+	if d.Kind() == "sqlite" {
 		// SQLite takes a list of row values only as VALUES (where
 		// PostgreSQL would type the parameters as text).
 		return colTuple(d, cs) + " IN (VALUES " + strings.Join(ps, ", ") + ")"
