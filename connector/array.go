@@ -15,8 +15,9 @@ import (
 // into (citext, enums) as for the built-in ones. Values are written as
 // PostgreSQL reads them back exactly: integers and floats in full, bytes
 // as \x hex (bytea), times in RFC 3339 in UTC with nanoseconds (a
-// timestamp without time zone, which pgx reads as UTC, ignores the zone). It reports false for a value of
-// another kind, and for NULL, which a key never is.
+// timestamp without time zone, which pgx reads as UTC, ignores the
+// zone). It reports false for a value of another kind, for a time BC, and
+// for NULL, which a key never is.
 func ArrayLiteral(vals []any) (string, bool) {
 	var b strings.Builder
 	b.WriteByte('{')
@@ -42,8 +43,13 @@ func ArrayLiteral(vals []any) (string, bool) {
 			s = `\x` + hex.EncodeToString(x)
 		case time.Time:
 			// In UTC: RFC 3339 writes a zone's offset to the minute, and
-			// local mean time's is not whole minutes.
-			s = x.UTC().Format(time.RFC3339Nano)
+			// local mean time's is not whole minutes. A year before 1 is
+			// BC, which RFC 3339 cannot write at all.
+			x = x.UTC()
+			if x.Year() < 1 {
+				return "", false
+			}
+			s = x.Format(time.RFC3339Nano)
 		default:
 			return "", false
 		}

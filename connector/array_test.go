@@ -27,6 +27,7 @@ func TestArrayLiteral(t *testing.T) {
 		// Local mean time's offset is not whole minutes, which RFC 3339
 		// cannot write: the instant goes in UTC.
 		{"time in a zone of seconds", []any{time.Date(1850, 1, 1, 0, 19, 32, 0, time.FixedZone("LMT", 19*60+32))}, `{"1850-01-01T00:00:00Z"}`, true},
+		{"a time BC, which RFC 3339 cannot write", []any{time.Date(-43, 3, 15, 0, 0, 0, 0, time.UTC)}, "", false},
 		{"NULL is never a key", []any{nil}, "", false},
 		{"another kind", []any{true}, "", false},
 	} {
