@@ -1,6 +1,7 @@
 package dsr
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -349,6 +350,24 @@ type pending struct {
 	Witness *witness      `json:"witness,omitempty"`
 }
 
+// decodePending reads a stored pending record with its witness's values
+// as they were: numbers as int64 (a float64 would turn the key
+// 1234567890123456789 into …768, and reconcile would look at another
+// row), binary and non-UTF-8 text keys as themselves.
+func decodePending(data []byte) (pending, error) {
+	var p pending
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	if err := dec.Decode(&p); err != nil {
+		return p, err
+	}
+	if p.Witness != nil {
+		numbers(p.Witness.Vals)
+		numbers(p.Witness.Args)
+	}
+	return p, nil
+}
+
 // witness is one row the erasure's transaction changed: Cond is true of
 // it before the change (the row exists; its column is not yet masked) and
 // false after. While the transaction is open the row is locked, so only
@@ -454,8 +473,8 @@ func (s *Service) reconcile(ctx context.Context, r *Request, cs *conns, system, 
 	if err != nil || !found {
 		return nil, false, err
 	}
-	var p pending
-	if err := json.Unmarshal(data, &p); err != nil {
+	p, err := decodePending(data)
+	if err != nil {
 		return nil, false, fmt.Errorf("dsr: request %s: stored pending step of %s: %w", r.ID, system, err)
 	}
 	if p.Witness == nil {
@@ -467,8 +486,6 @@ func (s *Service) reconcile(ctx context.Context, r *Request, cs *conns, system, 
 	}
 	d := c.Dialect()
 	w := p.Witness
-	numbers(w.Vals)
-	numbers(w.Args)
 	conds := make([]string, len(w.Key))
 	for i, k := range w.Key {
 		conds[i] = d.Column(k) + " = ?"
