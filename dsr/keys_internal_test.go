@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"reflect"
 	"testing"
+
+	"github.com/vowprivacy/vow/connector"
 )
 
 // TestKeysRoundTrip: a request's keys come back from the state store as
@@ -47,5 +49,35 @@ func TestPendingRoundTrip(t *testing.T) {
 	}
 	if !reflect.DeepEqual(in.Witness, out.Witness) {
 		t.Errorf("witness after the round trip:\n%#v\nwant\n%#v", out.Witness, in.Witness)
+	}
+}
+
+// TestInTuplesMySQL: MariaDB's composite keys are grouped by the column
+// with fewer distinct values, the other in a scalar IN list per group,
+// the parameters in the order of their placeholders.
+func TestInTuplesMySQL(t *testing.T) {
+	d := connector.DialectOf("mysql")
+	var args []any
+	got := inValues(d, []string{"shop", "no"}, []any{
+		[]any{"JÈ", int64(1)}, []any{"JÈ", int64(2)}, []any{"JÉ", int64(3)}, []any{"JÈ", int64(4)},
+	}, &args)
+	want := "((`shop` = ? AND `no` IN (?, ?, ?)) OR (`shop` = ? AND `no` IN (?)))"
+	if got != want {
+		t.Errorf("inValues = %s\nwant %s", got, want)
+	}
+	if wantArgs := []any{"JÈ", int64(1), int64(2), int64(4), "JÉ", int64(3)}; !reflect.DeepEqual(args, wantArgs) {
+		t.Errorf("args = %v, want %v", args, wantArgs)
+	}
+	// The column with more distinct values goes in the IN list, whichever
+	// it is; a value of another type is another value.
+	args = nil
+	got = inValues(d, []string{"a", "b"}, []any{[]any{int64(1), "x"}, []any{int64(2), "x"}, []any{int64(3), textKey("x")}}, &args)
+	if want := "((`b` = ? AND `a` IN (?, ?)) OR (`b` = ? AND `a` IN (?)))"; got != want {
+		t.Errorf("inValues = %s\nwant %s", got, want)
+	}
+	// A stored tuple of another shape matches nothing, and binds nothing.
+	args = nil
+	if got := inValues(d, []string{"a", "b"}, []any{[]any{int64(1), "x"}, []any{int64(2)}}, &args); got != "1 = 0" || len(args) != 0 {
+		t.Errorf("a short tuple: %s with %v", got, args)
 	}
 }
