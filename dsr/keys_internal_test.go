@@ -3,6 +3,7 @@ package dsr
 import (
 	"encoding/json"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/vowprivacy/vow/connector"
@@ -79,5 +80,25 @@ func TestInTuplesMySQL(t *testing.T) {
 	args = nil
 	if got := inValues(d, []string{"a", "b"}, []any{[]any{int64(1), "x"}, []any{int64(2)}}, &args); got != "1 = 0" || len(args) != 0 {
 		t.Errorf("a short tuple: %s with %v", got, args)
+	}
+}
+
+// TestInTuplesMySQLSeparators: text that holds what joins a group's values
+// cannot make two groups one — (1, "x\x00string:y", "z") and
+// (2, "x", "y\x00string:z") stay apart — and a short tuple among others
+// binds nothing on any database.
+func TestInTuplesMySQLSeparators(t *testing.T) {
+	var args []any
+	got := inValues(connector.DialectOf("mysql"), []string{"a", "b", "c"}, []any{
+		[]any{int64(1), "x\x00string:y", "z"}, []any{int64(2), "x", "y\x00string:z"},
+	}, &args)
+	if strings.Count(got, " OR ") != 1 || len(args) != 6 {
+		t.Errorf("two tuples sharing no prefix: %s with %q, want two arms", got, args)
+	}
+	for _, kind := range []string{"postgres", "sqlite", "mysql"} {
+		args = nil
+		if got := inValues(connector.DialectOf(kind), []string{"a", "b"}, []any{[]any{int64(1), "x"}, []any{int64(2)}}, &args); got != "1 = 0" || len(args) != 0 {
+			t.Errorf("%s, a short tuple after a whole one: %s with %v", kind, got, args)
+		}
 	}
 }

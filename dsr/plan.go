@@ -890,12 +890,14 @@ func inValues(d connector.Dialect, cs []string, vals []any, args *[]any) string 
 	if d.Kind() == "mysql" {
 		return inTuplesMySQL(d, cs, vals, param)
 	}
+	for _, v := range vals {
+		if tuple, _ := v.([]any); len(tuple) != len(cs) {
+			return "1 = 0" // a stored tuple of another shape: match nothing rather than guess (and bind nothing)
+		}
+	}
 	tuples := make([][]string, len(vals))
 	for i, v := range vals {
-		tuple, _ := v.([]any)
-		if len(tuple) != len(cs) {
-			return "1 = 0" // a stored tuple of another shape: match nothing rather than guess
-		}
+		tuple := v.([]any)
 		tuples[i] = make([]string, len(tuple))
 		for j, x := range tuple {
 			tuples[i][j] = param(x)
@@ -933,7 +935,9 @@ func inTuplesMySQL(d connector.Dialect, cs []string, vals []any, param func(any)
 		tuples[i] = tuple
 	}
 	// id writes a value so that two values have the same id only when the
-	// database is given the same parameter for them.
+	// database is given the same parameter for them; ids are joined with
+	// their lengths, so that text holding a separator cannot make two
+	// prefixes one.
 	id := func(v any) string { return fmt.Sprintf("%T:%v", v, v) }
 	in, most := 0, -1
 	for j := range cs {
@@ -956,7 +960,8 @@ func inTuplesMySQL(d connector.Dialect, cs []string, vals []any, param func(any)
 		var prefix []any
 		for j, v := range t {
 			if j != in {
-				key.WriteString(id(v) + "\x00")
+				s := id(v)
+				fmt.Fprintf(&key, "%d:%s", len(s), s)
 				prefix = append(prefix, v)
 			}
 		}

@@ -472,7 +472,8 @@ func (j *job) anonymise(ctx context.Context, t *tx, cols []string, locked [][]an
 				if f.how == "hmac" {
 					v := j.macValue(r[slices.Index(cols, f.name)], f.intish, f.width)
 					vals = append(vals, v)
-					fmt.Fprintf(&id, "%T:%v\x00", v, v)
+					s := fmt.Sprintf("%T:%v", v, v)
+					fmt.Fprintf(&id, "%d:%s", len(s), s) // with its length: no text can make two values one
 				}
 			}
 		}
