@@ -1068,7 +1068,7 @@ func (s *Service) pause(ctx context.Context) error {
 }
 
 // systems returns the systems of a plan's steps in first-appearance order.
-// ErrTooManyKeys is returned, before anything is changed, when a
+// ErrTooManyKeys is returned, before a run changes anything, when a
 // statement of the request would carry more parameters than its database
 // takes.
 var ErrTooManyKeys = errors.New("too many keys for one statement")
