@@ -150,6 +150,16 @@ func (j *job) pkIn(keys [][]any) cond {
 			return cond{sql: "(" + j.pkList() + ") IN (SELECT * FROM unnest(" + strings.Join(cols, ", ") + "))", args: args}
 		}
 	}
+	if j.d.Kind() == "mysql" {
+		// Not a list of row values, which MariaDB compares wrongly in a
+		// column whose character set is not the connection's, nor an OR
+		// of a thousand pairs, each row checked against all of them.
+		cols := make([]string, len(j.pk))
+		for i, c := range j.pk {
+			cols[i] = j.col(c)
+		}
+		return cond{sql: connector.TupleIn(cols, keys, func(v any) string { args = append(args, v); return "?" }), args: args}
+	}
 	if j.d.Kind() == "sqlite" {
 		// SQLite parses an OR of a thousand keys into an expression tree
 		// deeper than it allows (1,000); a list of row values is flat.
