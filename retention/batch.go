@@ -158,7 +158,9 @@ func (j *job) pkIn(keys [][]any) cond {
 		for i, c := range j.pk {
 			cols[i] = j.col(c)
 		}
-		return cond{sql: connector.TupleIn(cols, keys, func(v any) string { args = append(args, v); return "?" }), args: args}
+		// The condition first: it binds args as it goes.
+		sql := connector.TupleIn(cols, keys, func(v any) string { args = append(args, v); return "?" })
+		return cond{sql: sql, args: args}
 	}
 	if j.d.Kind() == "sqlite" {
 		// SQLite parses an OR of a thousand keys into an expression tree
