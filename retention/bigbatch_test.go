@@ -2,10 +2,10 @@ package retention_test
 
 import (
 	"context"
-	"slices"
 	"strings"
 	"testing"
 
+	"github.com/vowprivacy/vow/internal/testdb"
 	"github.com/vowprivacy/vow/retention"
 )
 
@@ -67,23 +67,8 @@ func TestBatchLargerThanParameters(t *testing.T) {
 	}
 	forEachKind(t, func(t *testing.T, kind string) {
 		f := newFixtureSchema(t, kind, bigBatchSchema[kind], bigBatchPolicy)
-		rows := func() []string {
-			var out []string
-			r, err := f.db.Query("SELECT tenant_id, id, ip, created_at FROM events WHERE id > 34000 ORDER BY id")
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer r.Close()
-			for r.Next() {
-				var a, b, c, d string
-				if err := r.Scan(&a, &b, &c, &d); err != nil {
-					t.Fatal(err)
-				}
-				out = append(out, strings.Join([]string{a, b, c, d}, "|"))
-			}
-			return out
-		}
-		before := rows()
+		const keep = "SELECT tenant_id, id, ip, created_at FROM events WHERE id > 34000 ORDER BY id"
+		before := testdb.Dump(t, f.db, keep)
 		rep, err := f.engine.Run(context.Background(), retention.Options{Batch: 34_000})
 		if err != nil {
 			t.Fatal(err)
@@ -95,7 +80,7 @@ func TestBatchLargerThanParameters(t *testing.T) {
 		if n := f.count(t, "SELECT count(*) FROM events WHERE id <= 34000 AND ip = '192.0.2.1'"); n != 0 {
 			t.Errorf("%d expired events not anonymised", n)
 		}
-		if after := rows(); !slices.Equal(before, after) || len(after) != 100 {
+		if after := testdb.Dump(t, f.db, keep); after != before || strings.Count(after, "\n") != 100 {
 			t.Errorf("the events not due changed:\nbefore %v\nafter  %v", before, after)
 		}
 	})
