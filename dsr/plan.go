@@ -887,13 +887,24 @@ func inValues(d connector.Dialect, cs []string, vals []any, args *[]any) string 
 		}
 		return d.Column(cs[0]) + " IN (" + strings.Join(ps, ", ") + ")"
 	}
-	if d.Kind() == "mysql" {
-		return inTuplesMySQL(d, cs, vals, param)
-	}
 	for _, v := range vals {
 		if tuple, _ := v.([]any); len(tuple) != len(cs) {
 			return "1 = 0" // a stored tuple of another shape: match nothing rather than guess (and bind nothing)
 		}
+	}
+	if d.Kind() == "mysql" {
+		// Equality and scalar IN lists: MariaDB compares a list of row
+		// values wrongly when a column's character set is not the
+		// connection's.
+		cols := make([]string, len(cs))
+		for i, c := range cs {
+			cols[i] = d.Column(c)
+		}
+		tuples := make([][]any, len(vals))
+		for i, v := range vals {
+			tuples[i] = v.([]any)
+		}
+		return connector.TupleIn(cols, tuples, param)
 	}
 	tuples := make([][]string, len(vals))
 	for i, v := range vals {
@@ -913,25 +924,6 @@ func inValues(d connector.Dialect, cs []string, vals []any, args *[]any) string 
 		return colTuple(d, cs) + " IN (VALUES " + strings.Join(ps, ", ") + ")"
 	}
 	return colTuple(d, cs) + " IN (" + strings.Join(ps, ", ") + ")"
-}
-
-// inTuplesMySQL writes "(a, b) IN (tuples)" for MariaDB as equality and
-// scalar IN lists (connector.TupleIn): MariaDB compares a list of row
-// values wrongly when a column's character set is not the connection's.
-func inTuplesMySQL(d connector.Dialect, cs []string, vals []any, param func(any) string) string {
-	tuples := make([][]any, len(vals))
-	for i, v := range vals {
-		tuple, _ := v.([]any)
-		if len(tuple) != len(cs) {
-			return "1 = 0" // a stored tuple of another shape: match nothing rather than guess
-		}
-		tuples[i] = tuple
-	}
-	cols := make([]string, len(cs))
-	for i, c := range cs {
-		cols[i] = d.Column(c)
-	}
-	return connector.TupleIn(cols, tuples, param)
 }
 
 // longList is the length from which a list of values of one column is
