@@ -4,8 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/vowprivacy/vow/policy"
 	"sort"
+
+	"github.com/vowprivacy/vow/policy"
 )
 
 // update sets one column of the subject's rows in one table.
