@@ -53,6 +53,21 @@ func (d Dialect) Column(name string) string {
 	return q + strings.ReplaceAll(name, q, q+q) + q
 }
 
+// AsStored writes a column expression (quoted: "c", "t"."c") as an item
+// of a SELECT list whose values are read back as keys and given to the
+// database again. On SQLite that is +expr: the driver turns the text of a
+// column declared DATE, DATETIME, TIME or TIMESTAMP into a time, which
+// goes back as other text ("2026-01-01 00:00:00+00:00" for the row's
+// "2026-01-01 00:00:00") and matches nothing; an expression has no
+// declared type, so the driver hands over what the row holds. Elsewhere
+// it is expr.
+func (d Dialect) AsStored(expr string) string {
+	if d.kind == "sqlite" {
+		return "+" + expr
+	}
+	return expr
+}
+
 // Param returns the placeholder of the n-th (1-based) statement parameter:
 // $n on PostgreSQL, ? elsewhere.
 func (d Dialect) Param(n int) string {

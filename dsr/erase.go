@@ -677,7 +677,7 @@ func (e *eraser) see(ctx context.Context, st *Step, wf whereFn, cond string, con
 	}
 	d := e.c.Dialect()
 	where, args := wf.also(d, cond, condArgs...)(nil)
-	q := "SELECT " + colList(d, st.PrimaryKey) + " FROM " + d.Ident(st.Table) + " WHERE " + where + " LIMIT 1"
+	q := "SELECT " + keyList(d, st.PrimaryKey) + " FROM " + d.Ident(st.Table) + " WHERE " + where + " LIMIT 1"
 	if d.Kind() != "sqlite" {
 		q += " FOR UPDATE" // held until commit: only the commit can change it
 	}
@@ -1194,7 +1194,7 @@ func (s *Service) inlineParents(ctx context.Context, tx *sql.Tx, c connector.SQL
 			}
 		}
 		where, args := plan.Where(parent, r.Identities, r.keys)
-		list, err := tuples(ctx, tx, c, "read "+parent.ID(), "SELECT DISTINCT "+colList(d, m.ParentColumns)+" FROM "+d.Ident(parent.Table)+" WHERE "+where+" AND "+notNull(d, m.ParentColumns), args, len(m.ParentColumns))
+		list, err := tuples(ctx, tx, c, "read "+parent.ID(), "SELECT DISTINCT "+keyList(d, m.ParentColumns)+" FROM "+d.Ident(parent.Table)+" WHERE "+where+" AND "+notNull(d, m.ParentColumns), args, len(m.ParentColumns))
 		if err != nil {
 			return nil, err
 		}

@@ -652,7 +652,7 @@ func (s *Service) resolve(ctx context.Context, plan *Plan, r *Request, cs *conns
 			idOnly := *st
 			idOnly.Matches = slices.DeleteFunc(slices.Clone(st.Matches), func(m Match) bool { return m.Identity == "" })
 			where, args := plan.Where(&idOnly, r.Identities, keys)
-			vals, err := column(ctx, c.DB(), c, "resolve keys", "SELECT DISTINCT "+d(st).Column(st.PrimaryKey[0])+" FROM "+d(st).Ident(st.Table)+" WHERE "+where, args)
+			vals, err := column(ctx, c.DB(), c, "resolve keys", "SELECT DISTINCT "+keyList(d(st), st.PrimaryKey[:1])+" FROM "+d(st).Ident(st.Table)+" WHERE "+where, args)
 			if err != nil {
 				return nil, err
 			}
@@ -663,7 +663,7 @@ func (s *Service) resolve(ctx context.Context, plan *Plan, r *Request, cs *conns
 		}
 		for _, cols := range st.Collect {
 			where, args := plan.Where(st, r.Identities, keys)
-			vals, err := tuples(ctx, c.DB(), c, "resolve keys", "SELECT DISTINCT "+colList(d(st), cols)+" FROM "+d(st).Ident(st.Table)+" WHERE "+where+" AND "+notNull(d(st), cols), args, len(cols))
+			vals, err := tuples(ctx, c.DB(), c, "resolve keys", "SELECT DISTINCT "+keyList(d(st), cols)+" FROM "+d(st).Ident(st.Table)+" WHERE "+where+" AND "+notNull(d(st), cols), args, len(cols))
 			if err != nil {
 				return nil, err
 			}
@@ -687,7 +687,7 @@ func (s *Service) resolve(ctx context.Context, plan *Plan, r *Request, cs *conns
 				return nil, err
 			}
 			where, args := plan.Where(parent, r.Identities, keys)
-			vals, err := tuples(ctx, c.DB(), c, "resolve keys", "SELECT DISTINCT "+colList(d(parent), m.ParentColumns)+" FROM "+d(parent).Ident(parent.Table)+" WHERE "+where+" AND "+notNull(d(parent), m.ParentColumns), args, len(m.ParentColumns))
+			vals, err := tuples(ctx, c.DB(), c, "resolve keys", "SELECT DISTINCT "+keyList(d(parent), m.ParentColumns)+" FROM "+d(parent).Ident(parent.Table)+" WHERE "+where+" AND "+notNull(d(parent), m.ParentColumns), args, len(m.ParentColumns))
 			if err != nil {
 				return nil, err
 			}
@@ -695,6 +695,17 @@ func (s *Service) resolve(ctx context.Context, plan *Plan, r *Request, cs *conns
 		}
 	}
 	return keys, nil
+}
+
+// keyList is cols as the SELECT list of a query whose values are read as
+// keys, to be stored with the request and given back to the database:
+// each as the row holds it (connector.Dialect.AsStored).
+func keyList(d connector.Dialect, cols []string) string {
+	q := make([]string, len(cols))
+	for i, c := range cols {
+		q[i] = d.AsStored(d.Column(c))
+	}
+	return strings.Join(q, ", ")
 }
 
 // colList quotes columns for a SELECT list: "a", "b".
@@ -735,7 +746,7 @@ func (s *Service) agree(ctx context.Context, plan *Plan, st *Step, r *Request, k
 			match = &Keys{Unfit: keys.Unfit, Collations: keys.Collations}
 		}
 		where, args := plan.Where(&one, r.Identities, match)
-		vals, err := column(ctx, c.DB(), c, "resolve keys", "SELECT DISTINCT "+d.Column(st.PrimaryKey[0])+" FROM "+d.Ident(st.Table)+" WHERE "+where, args)
+		vals, err := column(ctx, c.DB(), c, "resolve keys", "SELECT DISTINCT "+keyList(d, st.PrimaryKey[:1])+" FROM "+d.Ident(st.Table)+" WHERE "+where, args)
 		if err != nil {
 			return err
 		}
@@ -770,7 +781,7 @@ func tuples(ctx context.Context, db querier, c connector.SQL, op, q string, args
 		return nil, c.Translate(ctx, op, err)
 	}
 	defer rows.Close()
-	bin, err := binaryColumns(rows)
+	bin, err := binaryColumns(rows, c.Dialect().Kind())
 	if err != nil {
 		return nil, c.Translate(ctx, op, err)
 	}
@@ -785,7 +796,7 @@ func tuples(ctx context.Context, db querier, c connector.SQL, op, q string, args
 			return nil, c.Translate(ctx, op, err)
 		}
 		for i := range vals {
-			vals[i] = scannedKey(vals[i], bin[i])
+			vals[i] = scannedKey(vals[i], bin[i], c.Dialect().Kind())
 		}
 		out = append(out, vals)
 	}
@@ -849,7 +860,7 @@ func column(ctx context.Context, db querier, c connector.SQL, op, q string, args
 		return nil, c.Translate(ctx, op, err)
 	}
 	defer rows.Close()
-	bin, err := binaryColumns(rows)
+	bin, err := binaryColumns(rows, c.Dialect().Kind())
 	if err != nil {
 		return nil, c.Translate(ctx, op, err)
 	}
@@ -859,7 +870,7 @@ func column(ctx context.Context, db querier, c connector.SQL, op, q string, args
 		if err := rows.Scan(&v); err != nil {
 			return nil, c.Translate(ctx, op, err)
 		}
-		out = append(out, scannedKey(v, bin[0]))
+		out = append(out, scannedKey(v, bin[0], c.Dialect().Kind()))
 	}
 	if err := rows.Err(); err != nil {
 		return nil, c.Translate(ctx, op, err)
@@ -867,24 +878,66 @@ func column(ctx context.Context, db querier, c connector.SQL, op, q string, args
 	return out, nil
 }
 
-// scannedKey is keyValue for a value read from a column whose type is
-// binary: its bytes stay bytes.
-func scannedKey(v any, binary bool) any {
-	if b, ok := v.([]byte); ok && binary {
-		return binaryKey(bytes.Clone(b))
+// scannedKey turns a key value read from a database of the given kind
+// (connector.Dialect.Kind) into one that survives the request's stored
+// keys and compares equal to the row's own in SQL (keyValue): bytes of a
+// binary column stay bytes, and a time is written as that database reads
+// it back (timeKey).
+func scannedKey(v any, binary bool, kind string) any {
+	switch x := v.(type) {
+	case []byte:
+		if binary {
+			return binaryKey(bytes.Clone(x))
+		}
+	case time.Time:
+		return timeKey(kind, x)
 	}
 	return keyValue(v)
 }
 
+// timeKey writes a time read from a key column as text the database reads
+// back as the same value.
+//   - MariaDB's driver reads DATETIME and TIMESTAMP as wall time in its
+//     connection's location (loc=): the key is that wall time, without a
+//     zone, which the server would ignore. In UTC a connection with
+//     loc=Europe/Berlin would find the row an hour earlier — another
+//     person's, under a key of (id, at).
+//   - PostgreSQL's timestamptz is an instant (written in UTC: a zone's
+//     offset before standard time is not whole minutes), timestamp and
+//     date are read as UTC wall time; a year before 1 is written as
+//     PostgreSQL writes it, "0044-03-15T00:00:00Z BC" — RFC 3339 has no
+//     such years.
+//
+// SQLite's keys are read as the text they are (keyList) and never get
+// here; a time from one is written as PostgreSQL's, which is what the
+// driver would match if it could.
+func timeKey(kind string, t time.Time) string {
+	if kind == "mysql" {
+		return t.Format("2006-01-02 15:04:05.999999999")
+	}
+	t = t.UTC()
+	if y := t.Year(); y < 1 {
+		return fmt.Sprintf("%04d", 1-y) + t.Format("-01-02T15:04:05.999999999Z07:00") + " BC"
+	}
+	return t.Format(time.RFC3339Nano)
+}
+
 // binaryColumns reports which of the result's columns hold binary data
-// (bytea, BINARY, VARBINARY, BLOB): drivers return text as bytes too.
-func binaryColumns(rows *sql.Rows) ([]bool, error) {
+// (bytea, BINARY, VARBINARY, BLOB): drivers return text as bytes too. On
+// SQLite every column does: the driver returns text as a string and
+// only a blob as bytes, whatever the column's declared type (or none:
+// keyList's expressions have none).
+func binaryColumns(rows *sql.Rows, kind string) ([]bool, error) {
 	types, err := rows.ColumnTypes()
 	if err != nil {
 		return nil, err
 	}
 	out := make([]bool, len(types))
 	for i, t := range types {
+		if kind == "sqlite" {
+			out[i] = true
+			continue
+		}
 		switch strings.ToUpper(t.DatabaseTypeName()) {
 		case "BYTEA", "BINARY", "VARBINARY", "BLOB", "TINYBLOB", "MEDIUMBLOB", "LONGBLOB":
 			out[i] = true
@@ -921,8 +974,6 @@ func keyValue(v any) any {
 		return textValue(string(x))
 	case string:
 		return textValue(x)
-	case time.Time:
-		return x.UTC().Format(time.RFC3339Nano)
 	}
 	return v
 }

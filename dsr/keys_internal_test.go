@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/vowprivacy/vow/connector"
 )
@@ -100,5 +101,37 @@ func TestInTuplesMySQLSeparators(t *testing.T) {
 		if got := inValues(connector.DialectOf(kind), []string{"a", "b"}, []any{[]any{int64(1), "x"}, []any{int64(2)}}, &args); got != "1 = 0" || len(args) != 0 {
 			t.Errorf("%s, a short tuple after a whole one: %s with %v", kind, got, args)
 		}
+	}
+}
+
+// TestTimeKey: a time read from a key column is written as its database
+// reads the same value back: MariaDB's as the wall time in the
+// connection's location (the server ignores a zone), PostgreSQL's in UTC
+// with the era PostgreSQL writes for years before 1 and with a zone's
+// offset of seconds (local mean time) made exact.
+func TestTimeKey(t *testing.T) {
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Skip(err)
+	}
+	lmt := time.FixedZone("LMT", 3208) // Amsterdam's before 1909: +00:53:28
+	for _, tt := range []struct {
+		name, kind string
+		in         time.Time
+		want       string
+	}{
+		{"mysql wall time in loc", "mysql", time.Date(2024, 1, 15, 12, 0, 0, 123456000, berlin), "2024-01-15 12:00:00.123456"},
+		{"mysql whole seconds", "mysql", time.Date(2024, 7, 1, 0, 0, 0, 0, time.UTC), "2024-07-01 00:00:00"},
+		{"postgres instant in UTC", "postgres", time.Date(2024, 1, 15, 12, 0, 0, 123456000, berlin), "2024-01-15T11:00:00.123456Z"},
+		{"postgres offset of seconds", "postgres", time.Date(1900, 1, 1, 0, 0, 0, 0, lmt), "1899-12-31T23:06:32Z"},
+		{"postgres 1 BC", "postgres", time.Date(0, 3, 15, 0, 0, 0, 0, time.UTC), "0001-03-15T00:00:00Z BC"},
+		{"postgres 44 BC", "postgres", time.Date(-43, 3, 15, 6, 30, 0, 500000000, time.UTC), "0044-03-15T06:30:00.5Z BC"},
+		{"postgres after 9999", "postgres", time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC), "10000-01-01T00:00:00Z"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := timeKey(tt.kind, tt.in); got != tt.want {
+				t.Errorf("timeKey(%s, %v) = %q, want %q", tt.kind, tt.in, got, tt.want)
+			}
+		})
 	}
 }

@@ -73,7 +73,7 @@ func (s *Service) checkReuse(ctx context.Context, plan *Plan, r *Request, cs *co
 			var args []any
 			in := inValues(d, sv.cols, sv.vals, &args)
 			where, args := plan.WhereAfter(st, r.Identities, r.keys, args)
-			q := "SELECT " + colList(d, sv.cols) + " FROM " + d.Ident(st.Table) + " WHERE " + in + " AND (" + where + ") IS NOT TRUE"
+			q := "SELECT " + keyList(d, sv.cols) + " FROM " + d.Ident(st.Table) + " WHERE " + in + " AND (" + where + ") IS NOT TRUE"
 			found, err := tuples(ctx, c.DB(), c, "check saved keys of "+st.ID(), q+" LIMIT 1", args, len(sv.cols))
 			if err != nil {
 				return err

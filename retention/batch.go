@@ -24,10 +24,23 @@ func (j *job) pkList() string {
 	return strings.Join(cols, ", ")
 }
 
+// pkSelect is the key columns as a SELECT list whose values the run gives
+// back to the database: each as the row holds it
+// (connector.Dialect.AsStored).
+func (j *job) pkSelect() string { return j.selectList(j.pk) }
+
+func (j *job) selectList(cols []string) string {
+	q := make([]string, len(cols))
+	for i, c := range cols {
+		q[i] = j.d.AsStored(j.col(c))
+	}
+	return strings.Join(q, ", ")
+}
+
 // selectBatch is the keyset query for the next batch of expired keys.
 func (j *job) selectBatch(after []any, n int) (string, []any) {
 	c := j.scope()
-	q := "SELECT " + j.pkList() + " FROM " + j.tbl() + " WHERE " + c.sql
+	q := "SELECT " + j.pkSelect() + " FROM " + j.tbl() + " WHERE " + c.sql
 	args := slices.Clone(c.args)
 	if after != nil {
 		if len(j.pk) == 1 {
@@ -91,7 +104,7 @@ func (j *job) upperBound(ctx context.Context, c *conn, after []any, n int) ([]an
 		cs = append(cs, j.keyCmp(">", after))
 	}
 	w := and(cs...)
-	q := "SELECT " + j.pkList() + " FROM " + j.tbl() + " WHERE " + w.sql + " ORDER BY " + j.pkList() + " LIMIT 1 OFFSET " + itoa(n-1)
+	q := "SELECT " + j.pkSelect() + " FROM " + j.tbl() + " WHERE " + w.sql + " ORDER BY " + j.pkList() + " LIMIT 1 OFFSET " + itoa(n-1)
 	rows, err := queryRows(ctx, c.c.DB(), j.d.Kind(), q, w.args)
 	if err != nil || len(rows) == 0 {
 		return nil, err
@@ -248,14 +261,9 @@ func (j *job) lockCols() []string {
 // eligible: a row the application changed since the batch was selected
 // (undeleted, touched, put under hold) is left alone.
 func (j *job) lockQuery(keys [][]any) (string, []any) {
-	cols := j.lockCols()
-	qc := make([]string, len(cols))
-	for i, c := range cols {
-		qc[i] = j.col(c)
-	}
 	in := j.pkIn(keys)
 	c := and(in, j.eligible)
-	q := "SELECT " + strings.Join(qc, ", ") + " FROM " + j.tbl() + " WHERE " + c.sql
+	q := "SELECT " + j.selectList(j.lockCols()) + " FROM " + j.tbl() + " WHERE " + c.sql
 	if j.d.Kind() != "sqlite" {
 		q += " FOR UPDATE"
 	}
@@ -428,7 +436,7 @@ func (j *job) applyChild(ctx context.Context, t *tx, ch child, vals []any) (int6
 			// parents with rows still held are excluded from the batch,
 			// and what references the others is past its period.
 			for _, sub := range ch.sub {
-				q := "SELECT DISTINCT " + ct + "." + j.d.Column(sub.parent) + " FROM " + ct + " WHERE " + in
+				q := "SELECT DISTINCT " + j.d.AsStored(ct+"."+j.d.Column(sub.parent)) + " FROM " + ct + " WHERE " + in
 				rows, err := queryRows(ctx, t, kind, q, part)
 				if err != nil {
 					return 0, err
@@ -523,7 +531,7 @@ func (j *job) anonymise(ctx context.Context, t *tx, cols []string, locked [][]an
 
 func (j *job) upperBoundText() (string, []any) {
 	w := and(j.eligible, j.keyCmp(">", make([]any, len(j.pk))))
-	return "SELECT " + j.pkList() + " FROM " + j.tbl() + " WHERE " + w.sql + " ORDER BY " + j.pkList() + " LIMIT 1 OFFSET " + itoa(DefaultBatch-1), w.args
+	return "SELECT " + j.pkSelect() + " FROM " + j.tbl() + " WHERE " + w.sql + " ORDER BY " + j.pkList() + " LIMIT 1 OFFSET " + itoa(DefaultBatch-1), w.args
 }
 
 // statements are the statements a run executes per batch, for the plan.

@@ -61,19 +61,19 @@ func (j *job) keyDesc() string {
 // transaction, was tried: it burns a transaction id per sample, and it
 // saw the purge no better than the read.)
 func (j *job) canary(ctx context.Context, c *conn) (*throttle.QueryCanary, error) {
-	rows, err := queryRows(ctx, c.c.DB(), j.d.Kind(), "SELECT "+j.pkList()+" FROM "+j.tbl()+" ORDER BY "+j.keyDesc()+" LIMIT 1", nil)
+	rows, err := queryRows(ctx, c.c.DB(), j.d.Kind(), "SELECT "+j.pkSelect()+" FROM "+j.tbl()+" ORDER BY "+j.keyDesc()+" LIMIT 1", nil)
 	if err != nil || len(rows) == 0 {
 		return nil, err
 	}
 	w := j.keyCmp("=", rows[0])
-	q := "SELECT " + j.pkList() + " FROM " + j.tbl() + " WHERE " + w.sql
+	q := "SELECT " + j.pkSelect() + " FROM " + j.tbl() + " WHERE " + w.sql
 	return throttle.NewQueryCanary(c.c.DB(), j.d.Rebind(q), w.args...), nil
 }
 
 // lastKey returns the highest key of the eligible rows (nil when there
 // are none), for keys without a max aggregate: the run's upper bound.
 func (j *job) lastKey(ctx context.Context, c *conn) ([]any, error) {
-	q := "SELECT " + j.pkList() + " FROM " + j.tbl() + " WHERE " + j.eligible.sql + " ORDER BY " + j.keyDesc() + " LIMIT 1"
+	q := "SELECT " + j.pkSelect() + " FROM " + j.tbl() + " WHERE " + j.eligible.sql + " ORDER BY " + j.keyDesc() + " LIMIT 1"
 	rows, err := queryRows(ctx, c.c.DB(), j.d.Kind(), q, j.eligible.args)
 	if err != nil || len(rows) == 0 {
 		return nil, err

@@ -1,0 +1,202 @@
+package dsr_test
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/vowprivacy/vow/dsr"
+)
+
+// An events table partitioned by time, as PostgreSQL and MariaDB make
+// applications key it: the partition column is part of the primary key,
+// so the keys Vow records and finds rows by are (id, at) pairs with a
+// time in them. Notes on an event reference it by both columns. Bob has
+// an event with Ada's event's id an hour earlier — the offset of the
+// connection's time zone on MariaDB (loc=Europe/Berlin), so a key whose
+// wall time were shifted to UTC would find Bob's event — and on
+// PostgreSQL Ada has an event before the year 1 (an application's import
+// of historical dates, or a bad default).
+const timeKeysPolicy = appPolicyHead + `      users:
+        subject: customer
+        primary_key: [id]
+        erase: delete
+        fields:
+          id: {category: user.unique_id, identity: user_id}
+          email: {category: user.contact.email, identity: email}
+          deleted_at: system.operations
+      events:
+        subject: customer
+        primary_key: [id, at]
+        erase: delete
+        fields:
+          id: system.operations
+          at: system.operations
+          user_id: {category: user.unique_id, references: users.id}
+          ip: user.device.ip_address
+      event_notes:
+        subject: customer
+        primary_key: [event_id, event_at, n]
+        erase: delete
+        fields:
+          event_id: system.operations
+          event_at: system.operations
+          n: system.operations
+          body: user.content
+        foreign_keys:
+          - {columns: [event_id, event_at], references: "events (id, at)", relation: owner}
+retention:
+  rules:
+    - {name: closed accounts, table: "app:users", where: deleted_at IS NOT NULL, from: deleted_at, keep: 30d}
+rights:
+  offered: [access, erasure]
+`
+
+var timeKeysSchema = map[string]string{
+	"postgres": `
+CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL, deleted_at timestamptz);
+CREATE TABLE events (id bigint NOT NULL, at timestamptz NOT NULL, user_id bigint NOT NULL REFERENCES users (id), ip text,
+  PRIMARY KEY (id, at)) PARTITION BY RANGE (at);
+CREATE TABLE events_old PARTITION OF events FOR VALUES FROM (MINVALUE) TO ('2024-01-01');
+CREATE TABLE events_2024 PARTITION OF events FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+CREATE TABLE events_2025 PARTITION OF events FOR VALUES FROM ('2025-01-01') TO (MAXVALUE);
+CREATE TABLE event_notes (event_id bigint NOT NULL, event_at timestamptz NOT NULL, n int NOT NULL, body text,
+  PRIMARY KEY (event_id, event_at, n), FOREIGN KEY (event_id, event_at) REFERENCES events (id, at));
+INSERT INTO users (id, email) VALUES (1, 'ada@example.com'), (2, 'bob@example.com');
+INSERT INTO events VALUES
+  (10, '2024-01-15 12:00:00.123456+00', 1, '192.0.2.1'),
+  (10, '2024-01-15 11:00:00.123456+00', 2, '198.51.100.1'),
+  (11, '2025-06-01 08:30:00+00', 1, '192.0.2.2'),
+  (12, '0044-03-15 00:00:00+00 BC', 1, '192.0.2.3'),
+  (12, '0044-03-16 00:00:00+00 BC', 2, '198.51.100.3'),
+  (13, '2025-06-01 08:30:00+00', 2, '198.51.100.2');
+INSERT INTO event_notes VALUES
+  (10, '2024-01-15 12:00:00.123456+00', 1, 'Ada''s note'),
+  (10, '2024-01-15 11:00:00.123456+00', 1, 'Bob''s note'),
+  (11, '2025-06-01 08:30:00+00', 1, 'Ada''s other note'),
+  (12, '0044-03-15 00:00:00+00 BC', 1, 'Ada''s ancient note'),
+  (12, '0044-03-16 00:00:00+00 BC', 1, 'Bob''s ancient note');
+`,
+	// InnoDB's partitioned tables take no foreign keys: the notes'
+	// relation is the policy's alone.
+	"mysql": `
+CREATE TABLE users (id BIGINT PRIMARY KEY, email VARCHAR(255) NOT NULL, deleted_at DATETIME);
+CREATE TABLE events (id BIGINT NOT NULL, at DATETIME(6) NOT NULL, user_id BIGINT NOT NULL, ip VARCHAR(45),
+  PRIMARY KEY (id, at), INDEX (user_id))
+  PARTITION BY RANGE COLUMNS (at) (PARTITION p_old VALUES LESS THAN ('2024-01-01'),
+    PARTITION p2024 VALUES LESS THAN ('2025-01-01'), PARTITION p_max VALUES LESS THAN (MAXVALUE));
+CREATE TABLE event_notes (event_id BIGINT NOT NULL, event_at DATETIME(6) NOT NULL, n INT NOT NULL, body TEXT,
+  PRIMARY KEY (event_id, event_at, n));
+INSERT INTO users (id, email) VALUES (1, 'ada@example.com'), (2, 'bob@example.com');
+INSERT INTO events VALUES
+  (10, '2024-01-15 12:00:00.123456', 1, '192.0.2.1'),
+  (10, '2024-01-15 11:00:00.123456', 2, '198.51.100.1'),
+  (11, '2025-06-01 08:30:00', 1, '192.0.2.2'),
+  (13, '2025-06-01 08:30:00', 2, '198.51.100.2');
+INSERT INTO event_notes VALUES
+  (10, '2024-01-15 12:00:00.123456', 1, 'Ada''s note'),
+  (10, '2024-01-15 11:00:00.123456', 1, 'Bob''s note'),
+  (11, '2025-06-01 08:30:00', 1, 'Ada''s other note');
+`,
+	// SQLite keeps times as the text the application wrote; the driver
+	// reads a DATETIME column's text as a time. The application writes a
+	// note on Ada's event while her notes are being erased (a trigger
+	// here): after her events are gone, only their keys saved when the
+	// request started find it.
+	"sqlite": `
+CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT NOT NULL, deleted_at DATETIME);
+CREATE TABLE events (id INTEGER NOT NULL, at DATETIME NOT NULL, user_id INTEGER NOT NULL REFERENCES users (id), ip TEXT,
+  PRIMARY KEY (id, at));
+CREATE TABLE event_notes (event_id INTEGER NOT NULL, event_at DATETIME NOT NULL, n INTEGER NOT NULL, body TEXT,
+  PRIMARY KEY (event_id, event_at, n));
+CREATE TRIGGER late_note AFTER DELETE ON event_notes WHEN OLD.n = 1 AND OLD.body = 'Ada''s note' BEGIN
+  INSERT INTO event_notes VALUES (OLD.event_id, OLD.event_at, 2, 'Ada''s late note');
+END;
+INSERT INTO users (id, email) VALUES (1, 'ada@example.com'), (2, 'bob@example.com');
+INSERT INTO events VALUES
+  (10, '2024-01-15 12:00:00.123456', 1, '192.0.2.1'),
+  (10, '2024-01-15 11:00:00.123456', 2, '198.51.100.1'),
+  (11, '2025-06-01T08:30:00Z', 1, '192.0.2.2'),
+  (13, '2025-06-01T08:30:00Z', 2, '198.51.100.2');
+INSERT INTO event_notes VALUES
+  (10, '2024-01-15 12:00:00.123456', 1, 'Ada''s note'),
+  (10, '2024-01-15 11:00:00.123456', 1, 'Bob''s note'),
+  (11, '2025-06-01T08:30:00Z', 1, 'Ada''s other note');
+`,
+}
+
+// TestTimeKeys: Ada's access finds her events and notes by keys with
+// times in them, and her erasure deletes them and nothing of Bob's, on
+// partitioned tables where the database has them, whatever the time zone
+// the driver reads times in.
+func TestTimeKeys(t *testing.T) {
+	t.Parallel()
+	for _, kind := range []string{"postgres", "mysql", "sqlite"} {
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			f := fixtureFor(t, kind, timeKeysSchema[kind], timeKeysPolicy)
+			if kind == "mysql" {
+				// The driver reads DATETIME as wall time in loc.
+				f.appDSN += "&loc=Europe%2FBerlin"
+				f.resolver.LookupEnv = func(k string) (string, bool) { return f.appDSN, k == "APP_DSN" }
+				f.svc.Datastores = f.resolver
+			}
+			// Ada's and Bob's events (one more each on PostgreSQL), and the
+			// notes the erasure deletes (one more on SQLite).
+			ada, bob, notes := 2, 2, 2
+			switch kind {
+			case "postgres":
+				ada, bob, notes = 3, 3, 3
+			case "sqlite":
+				notes = 3
+			}
+			rows := func(where string) []string {
+				return slices.Concat(
+					query(t, kind, f.appDSN, "SELECT id, "+textOf(kind, "at")+", user_id, ip FROM events"+where+" ORDER BY user_id, id, at"),
+					query(t, kind, f.appDSN, "SELECT event_id, "+textOf(kind, "event_at")+", n, body FROM event_notes ORDER BY event_id, event_at, n"))
+			}
+			// Bob's rows: his events, and every note not Ada's.
+			bobs := func() []string {
+				return slices.DeleteFunc(rows(" WHERE user_id = 2"), func(r string) bool { return strings.Contains(r, "Ada's") })
+			}
+			before, bobBefore := rows(""), bobs()
+
+			acc := run(t, f, create(t, f, trusted(dsr.Access, dsr.Identities{"email": "ada@example.com"})).ID)
+			if got := acc.Result.Rows["app:events"]; got != int64(ada) {
+				t.Errorf("access: %d events, want Ada's %d (rows %v)", got, ada, acc.Result.Rows)
+			}
+			if got := acc.Result.Rows["app:event_notes"]; got != int64(ada) {
+				t.Errorf("access: %d notes, want Ada's %d (rows %v)", got, ada, acc.Result.Rows)
+			}
+			if after := rows(""); !slices.Equal(after, before) {
+				t.Fatalf("the access changed rows:\nbefore\n%s\nafter\n%s", before, after)
+			}
+
+			er := run(t, f, create(t, f, trusted(dsr.Erasure, dsr.Identities{"email": "ada@example.com"})).ID)
+			if er.Result.Rows["app:events"] != int64(ada) || er.Result.Rows["app:event_notes"] != int64(notes) {
+				t.Errorf("erasure: rows %v, want %d events and %d notes", er.Result.Rows, ada, notes)
+			}
+			if after := bobs(); !slices.Equal(after, bobBefore) {
+				t.Errorf("Bob's rows changed:\nbefore\n%s\nafter\n%s", bobBefore, after)
+			}
+			left := slices.Concat(query(t, kind, f.appDSN, "SELECT count(*) FROM events WHERE user_id = 1"),
+				query(t, kind, f.appDSN, "SELECT count(*) FROM event_notes WHERE body LIKE 'Ada%'"),
+				query(t, kind, f.appDSN, "SELECT count(*) FROM events"))
+			if want := []string{"0", "0", fmt.Sprint(bob)}; !slices.Equal(left, want) {
+				t.Errorf("Ada's events, Ada's notes, all events left: %v, want %v", left, want)
+			}
+		})
+	}
+}
+
+// textOf is a time column as text, as the database keeps it.
+func textOf(kind, col string) string {
+	switch kind {
+	case "postgres":
+		return col + "::text"
+	case "mysql":
+		return "CAST(" + col + " AS CHAR)"
+	}
+	return col
+}

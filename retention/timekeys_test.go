@@ -1,0 +1,109 @@
+package retention_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/vowprivacy/vow/internal/testdb"
+	"github.com/vowprivacy/vow/retention"
+)
+
+// timeKeysPolicy purges and anonymises tables keyed by (id, created_at),
+// as a table partitioned by time is keyed: every key a batch reads, locks
+// and writes by has a time in it.
+const timeKeysPolicy = `version: 1
+organization: {name: Test, contacts: {privacy: privacy@test.example}}
+purposes:
+  service: {legal_basis: contract}
+systems:
+  app:
+    kind: KIND
+    connection: {env: APP_DSN}
+    tables:
+      events:
+        subject: customer
+        primary_key: [id, created_at]
+        fields:
+          id: system.operations
+          ip: {category: user.device.ip_address, erase: hmac}
+          created_at: system.operations
+      logins:
+        subject: customer
+        primary_key: [id, created_at]
+        fields:
+          id: system.operations
+          ip: user.device.ip_address
+          created_at: system.operations
+retention:
+  rules:
+    - {name: old events, table: "app:events", from: created_at, keep: 30d, then: anonymise, brake: {share: 100%}}
+    - {name: old logins, table: "app:logins", from: created_at, keep: 30d, brake: {share: 100%}}
+`
+
+// Each table has, per id, an expired row and one not due; SQLite's hold
+// the text the application wrote, in two of the forms SQLite's date
+// functions take.
+var timeKeysSchema = map[string]string{
+	"postgres": `
+CREATE TABLE events (id bigint, ip text, created_at timestamp(6), PRIMARY KEY (id, created_at)) PARTITION BY RANGE (created_at);
+CREATE TABLE events_old PARTITION OF events FOR VALUES FROM (MINVALUE) TO ('2026-06-01');
+CREATE TABLE events_new PARTITION OF events FOR VALUES FROM ('2026-06-01') TO (MAXVALUE);
+CREATE TABLE logins (id bigint, ip text, created_at timestamptz, PRIMARY KEY (id, created_at));
+INSERT INTO events SELECT i, '192.0.2.1', '2026-01-01 00:00:00.123456'::timestamp + i * interval '1 second' FROM generate_series(1, 1200) i;
+INSERT INTO events SELECT i, '198.51.100.7', '2026-11-19 00:00:00.123456'::timestamp + i * interval '1 second' FROM generate_series(1, 1200) i;
+INSERT INTO logins SELECT i, '192.0.2.1', '2026-01-01 00:00:00.123456+00'::timestamptz + i * interval '1 second' FROM generate_series(1, 1200) i;
+INSERT INTO logins SELECT i, '198.51.100.7', '2026-11-19 00:00:00.123456+00'::timestamptz + i * interval '1 second' FROM generate_series(1, 1200) i;
+`,
+	"mysql": `
+CREATE TABLE events (id BIGINT, ip VARCHAR(45), created_at DATETIME(6), PRIMARY KEY (id, created_at))
+  PARTITION BY RANGE COLUMNS (created_at) (PARTITION p_old VALUES LESS THAN ('2026-06-01'), PARTITION p_new VALUES LESS THAN (MAXVALUE));
+CREATE TABLE logins (id BIGINT, ip VARCHAR(45), created_at DATETIME(6), PRIMARY KEY (id, created_at));
+INSERT INTO events SELECT seq, '192.0.2.1', TIMESTAMP('2026-01-01 00:00:00.123456') + INTERVAL seq SECOND FROM seq_1_to_1200;
+INSERT INTO events SELECT seq, '198.51.100.7', TIMESTAMP('2026-11-19 00:00:00.123456') + INTERVAL seq SECOND FROM seq_1_to_1200;
+INSERT INTO logins SELECT id, ip, created_at FROM events;
+`,
+	"sqlite": `
+CREATE TABLE events (id INTEGER, ip TEXT, created_at DATETIME, PRIMARY KEY (id, created_at));
+CREATE TABLE logins (id INTEGER, ip TEXT, created_at TIMESTAMP, PRIMARY KEY (id, created_at));
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1200)
+INSERT INTO events SELECT i, '192.0.2.1', strftime('%Y-%m-%d %H:%M:%f', '2026-01-01', '+' || i || ' seconds') FROM n
+  UNION ALL SELECT i, '198.51.100.7', strftime('%Y-%m-%d %H:%M:%f', '2026-11-19', '+' || i || ' seconds') FROM n;
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1200)
+INSERT INTO logins SELECT i, '192.0.2.1', strftime('%Y-%m-%dT%H:%M:%S', '2026-01-01', '+' || i || ' seconds') FROM n
+  UNION ALL SELECT i, '198.51.100.7', strftime('%Y-%m-%dT%H:%M:%S', '2026-11-19', '+' || i || ' seconds') FROM n;
+`,
+}
+
+// TestTimeKeys: batches keyed by times anonymise and delete the expired
+// rows, all of them, and leave every row not due as it was — on MariaDB
+// through a connection that reads times in another zone than UTC.
+func TestTimeKeys(t *testing.T) {
+	forEachKind(t, func(t *testing.T, kind string) {
+		f := newFixtureSchema(t, kind, timeKeysSchema[kind], timeKeysPolicy)
+		if kind == "mysql" {
+			f.dsn += "&loc=Europe%2FBerlin" // the engine's connection, not f.db
+		}
+		const keep = "SELECT id, ip, created_at FROM %s WHERE ip = '198.51.100.7' ORDER BY id"
+		before := testdb.Dump(t, f.db, strings.Replace(keep, "%s", "events", 1)) + testdb.Dump(t, f.db, strings.Replace(keep, "%s", "logins", 1))
+		rep, err := f.engine.Run(context.Background(), retention.Options{Batch: 500})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, rule := range []string{"old events", "old logins"} {
+			if res := resultOf(rep, rule); res.Error != "" || res.Rows != 1200 {
+				t.Errorf("%s: %+v; want 1,200 rows", rule, res)
+			}
+		}
+		if n := f.count(t, "SELECT count(*) FROM events WHERE ip = '192.0.2.1'"); n != 0 {
+			t.Errorf("%d expired events not anonymised", n)
+		}
+		if n := f.count(t, "SELECT count(*) FROM logins WHERE ip = '192.0.2.1'"); n != 0 {
+			t.Errorf("%d expired logins not deleted", n)
+		}
+		after := testdb.Dump(t, f.db, strings.Replace(keep, "%s", "events", 1)) + testdb.Dump(t, f.db, strings.Replace(keep, "%s", "logins", 1))
+		if after != before || strings.Count(after, "\n") != 2400 {
+			t.Errorf("rows not due changed (%d lines after, want 2,400)", strings.Count(after, "\n"))
+		}
+	})
+}
