@@ -64,6 +64,18 @@ func (j *job) scope() cond {
 	return and(j.eligible, j.keyCmp("<=", j.maxKey))
 }
 
+// remaining counts the rows still eligible after a run: past the run's
+// cutoff, not held, not yet anonymised. Not bounded by the highest key
+// the batches went to: a key Vow read in another form than the row's
+// (the bug this is here to catch) bounds wrongly too.
+func (j *job) remaining(ctx context.Context, c *conn) (int64, error) {
+	rows, err := queryRows(ctx, c.c.DB(), j.d.Kind(), "SELECT count(*) FROM "+j.tbl()+" WHERE "+j.eligible.sql, j.eligible.args)
+	if err != nil {
+		return 0, err
+	}
+	return toInt(rows[0][0]), nil
+}
+
 // ranged reports whether batches may be taken as key ranges: one
 // statement that deletes (or rewrites) the eligible rows between two keys,
 // with the database re-checking the condition itself. That holds when no

@@ -17,7 +17,7 @@ import (
 // Rule statuses in a [Report].
 const (
 	StatusDone    = "done"    // every expired row handled
-	StatusPartial = "partial" // stopped by the time budget or the database's load; the next run resumes
+	StatusPartial = "partial" // stopped by the time budget or the database's load, or expired rows are still there; the next run resumes
 	StatusFailed  = "failed"  // an error stopped the rule; the next run resumes
 	// StatusBraked: the brake stopped the rule before it changed anything;
 	// it runs when an operator approves it (Options.Approve).
@@ -465,6 +465,19 @@ func (e *Engine) runRule(ctx context.Context, cs *conns, i int, runID string, op
 	}
 	if err := e.deleteCheckpoint(ctx, r.Name); err != nil {
 		return fail(err)
+	}
+	// No row the run was to take may still be there. One that is was
+	// written meanwhile with an old date — or Vow could not find it by
+	// its own key, a bug that would otherwise report the rule done with
+	// the rows in place.
+	missed, err := j.remaining(ctx, c)
+	if err != nil {
+		return fail(c.c.Translate(ctx, "count what is left of "+j.table.Name, err))
+	}
+	if missed > 0 {
+		rr.Status = StatusPartial
+		rr.Error = fmt.Sprintf("%d rows past the run's cutoff are still there to %s (written meanwhile with an old date, or not found by their keys): the next run takes them; if they stay after it, report it", missed, j.action)
+		e.logger().Warn("retention: rows left after the run", "rule", r.Name, "rows", missed)
 	}
 	return rr
 }
