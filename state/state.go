@@ -117,6 +117,16 @@ func Open(ctx context.Context, url string, logger *slog.Logger) (*Store, error) 
 		_ = s.db.Close()
 		return nil, err
 	}
+	if s.dialect == DialectSQLite {
+		// Prepared now, on the one connection open. Prepared first inside
+		// a transaction it took a second connection (its own schema parse
+		// and pragmas: 2 ms of a CLI process) and was prepared again on the
+		// transaction's.
+		if _, err := s.sqliteAppendStmt(ctx); err != nil {
+			_ = s.db.Close()
+			return nil, fmt.Errorf("state: open %s: prepare the audit log's append: %w", target.display, err)
+		}
+	}
 	return s, nil
 }
 
