@@ -140,7 +140,7 @@ func (r *Register) count(ctx context.Context, inc *Incident) *Affected {
 			continue
 		}
 		for _, t := range ts {
-			n, err := connector.RowCount(ctx, c, t.table.Name)
+			n, err := connector.RowCount(ctx, c, c.DB(), t.table.Name)
 			if err != nil {
 				a.Unknown = append(a.Unknown, fmt.Sprintf("%s:%s: %v", name, t.table.Name, oneLine(err)))
 				continue
@@ -151,7 +151,7 @@ func (r *Register) count(ctx context.Context, inc *Incident) *Affected {
 				continue
 			}
 			for _, it := range identityTables(sys, t.kind) {
-				n, err := connector.RowCount(ctx, c, it.Name)
+				n, err := connector.RowCount(ctx, c, c.DB(), it.Name)
 				if err != nil {
 					a.Unknown = append(a.Unknown, fmt.Sprintf("%s:%s: %v", name, it.Name, oneLine(err)))
 					continue

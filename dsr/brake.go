@@ -132,7 +132,7 @@ func (s *Service) brakeSystem(ctx context.Context, plan *Plan, r *Request, cs *c
 			continue
 		}
 		if n > int64(limit.Rows) {
-			total, err := connector.RowCount(ctx, c, st.Table)
+			total, err := connector.RowCount(ctx, c, tx, st.Table)
 			if err != nil {
 				return nil, err
 			}

@@ -286,7 +286,7 @@ func (j *job) brake(ctx context.Context, c *conn, rows int64) (string, error) {
 	if rows <= int64(b.Rows) {
 		return "", nil // below the floor: no need to count the table
 	}
-	total, err := connector.RowCount(ctx, c.c, j.table.Name)
+	total, err := connector.RowCount(ctx, c.c, c.c.DB(), j.table.Name)
 	if err != nil {
 		return "", err
 	}
