@@ -110,6 +110,9 @@ type Service struct {
 	topics    map[string]*policy.Topic
 
 	cache *cache
+	// own holds the SQLite store's consent versions this process's
+	// commits made (see watchSQLite).
+	own ownVersions
 
 	listenStarted sync.Once
 	listening     chan struct{}
@@ -388,10 +391,24 @@ func (s *Service) inTx(ctx context.Context, subjects []string, fn func(*sql.Tx) 
 			_ = tx.Rollback()
 		}
 	}()
+	sqlite := s.st.Dialect() != state.DialectPostgres
+	// On SQLite the store's count of consent changes before and after
+	// this transaction's own (it holds the write lock from BEGIN, so no
+	// other writer's changes fall between them).
+	var before, after int64
+	if sqlite {
+		if before, err = consentVersion(ctx, tx); err != nil {
+			return s.st.Wrap(err, "read the consent version")
+		}
+	}
 	if err = fn(tx); err != nil {
 		return err
 	}
-	if s.st.Dialect() == state.DialectPostgres {
+	if sqlite {
+		if after, err = consentVersion(ctx, tx); err != nil {
+			return s.st.Wrap(err, "read the consent version")
+		}
+	} else {
 		for _, payload := range notifyPayloads(subjects) {
 			if _, err = tx.ExecContext(ctx, `SELECT pg_notify($1, $2)`, notifyChannel, payload); err != nil {
 				return s.st.Wrap(err, "notify")
@@ -404,6 +421,9 @@ func (s *Service) inTx(ctx context.Context, subjects []string, fn func(*sql.Tx) 
 	for _, sub := range subjects {
 		s.cache.invalidate(sub)
 	}
+	// Only once committed: versions of a transaction rolled back are
+	// taken again by the next writer, perhaps another process's.
+	s.own.add(before, after)
 	return nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/stdlib"
@@ -151,8 +152,7 @@ func (s *Service) watchSQLite(ctx context.Context) error {
 			}
 			conn = c
 		}
-		var v int64
-		err := conn.QueryRowContext(ctx, `SELECT version FROM consent_changes WHERE id = 1`).Scan(&v)
+		v, err := consentVersion(ctx, conn)
 		if err != nil {
 			conn.Close()
 			conn = nil
@@ -194,10 +194,67 @@ func (s *Service) watchSQLite(ctx context.Context) error {
 			continue
 		}
 		if v != last {
+			// Changes this process made itself have already made the
+			// cache forget their subjects (inTx): forgetting everyone for
+			// them would empty the cache four times a second on a server
+			// that records consent steadily.
+			if !s.own.covers(last, v) {
+				s.cache.invalidateAll()
+			}
 			last = v
-			s.cache.invalidateAll()
 		}
 	}
+}
+
+// consentVersion reads the SQLite store's count of changes to the consent
+// state (kept by triggers on consent_current).
+func consentVersion(ctx context.Context, q interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}) (int64, error) {
+	var v int64
+	err := q.QueryRowContext(ctx, `SELECT version FROM consent_changes WHERE id = 1`).Scan(&v)
+	return v, err
+}
+
+// ownVersions are the ranges of consent versions that this process's own
+// committed transactions made on a SQLite store: (from, to], keyed by from.
+type ownVersions struct {
+	mu     sync.Mutex
+	ranges map[int64]int64
+}
+
+// add records that versions (from, to] are this process's.
+func (o *ownVersions) add(from, to int64) {
+	if to <= from {
+		return
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.ranges == nil {
+		o.ranges = map[int64]int64{}
+	}
+	o.ranges[from] = to
+}
+
+// covers reports whether every version in (from, to] is this process's,
+// and forgets the ranges up to to: the watch has seen them.
+func (o *ownVersions) covers(from, to int64) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	at := from
+	for at < to {
+		next, ok := o.ranges[at]
+		if !ok {
+			break
+		}
+		at = next
+	}
+	for k, v := range o.ranges {
+		if v <= to {
+			delete(o.ranges, k)
+		}
+	}
+	return at == to
 }
 
 func (s *Service) markListening() {

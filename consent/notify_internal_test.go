@@ -2,6 +2,8 @@ package consent
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"os"
 	"strings"
 	"testing"
@@ -79,7 +81,6 @@ func TestWatchSQLite(t *testing.T) {
 	if _, err := s.Record(ctx, []Change{{Subject: "kept", Purpose: "marketing", Status: Granted, Source: SourceAPI, RecordedBy: "test"}}); err != nil {
 		t.Fatal(err)
 	}
-	// The watch sees this process's own write too; let it pass.
 	time.Sleep(2 * sqliteWatchInterval)
 	// Another process: a connection pool of its own on the same file.
 	other, err := state.Open(ctx, path, nil)
@@ -94,6 +95,21 @@ func TestWatchSQLite(t *testing.T) {
 		write  func() error
 		forget bool
 	}{
+		// This process's own consent writes forget their own subjects
+		// only (inTx): emptying the cache for them would empty it four
+		// times a second on a server recording consent steadily.
+		{"this process's own consent write, of another subject", func() error {
+			_, err := s.Record(ctx, []Change{{Subject: "other", Purpose: "marketing", Status: Granted, Source: SourceAPI, RecordedBy: "test"}})
+			return err
+		}, false},
+		{"this process's own writes, several transactions", func() error {
+			for _, sub := range []string{"o1", "o2", "o3"} {
+				if _, err := s.Record(ctx, []Change{{Subject: sub, Purpose: "marketing", Status: Denied, Source: SourceAPI, RecordedBy: "test"}}); err != nil {
+					return err
+				}
+			}
+			return nil
+		}, false},
 		{"a token created", func() error { _, _, err := tokens.Create(ctx, "t1", []string{apitoken.ScopeConsent}); return err }, false},
 		{"a token's last use", func() error {
 			_, err := other.DB().ExecContext(ctx, `UPDATE api_tokens SET last_used_at = 1`)
@@ -109,6 +125,33 @@ func TestWatchSQLite(t *testing.T) {
 		}, true},
 		{"consent deleted", func() error {
 			_, err := other.DB().ExecContext(ctx, `DELETE FROM consent_current WHERE subject = 'x'`)
+			return err
+		}, true},
+		// Another process's change between two of this one's: the watch
+		// sees one move of the count and must not take it all for its own.
+		{"another process's change between this process's own", func() error {
+			if _, err := s.Record(ctx, []Change{{Subject: "o4", Purpose: "marketing", Status: Granted, Source: SourceAPI, RecordedBy: "test"}}); err != nil {
+				return err
+			}
+			if _, err := other.DB().ExecContext(ctx, `UPDATE consent_current SET status = 'granted' WHERE subject = 'kept'`); err != nil {
+				return err
+			}
+			_, err := s.Record(ctx, []Change{{Subject: "o5", Purpose: "marketing", Status: Granted, Source: SourceAPI, RecordedBy: "test"}})
+			return err
+		}, true},
+		{"this process's own write rolled back, then another process's", func() error {
+			// A transaction that fails after its write: its version is not
+			// this process's, and the next writer's takes its number.
+			err := s.inTx(ctx, []string{"o6"}, func(tx *sql.Tx) error {
+				if _, err := tx.ExecContext(ctx, `INSERT INTO consent_current (subject, purpose, status, source, policy_version, at, event_id) VALUES ('o6', 'marketing', 'granted', 'api', 'v', 1, 'e6')`); err != nil {
+					return err
+				}
+				return errors.New("fails after its write")
+			})
+			if err == nil {
+				return errors.New("the failing transaction committed")
+			}
+			_, err = other.DB().ExecContext(ctx, `UPDATE consent_current SET status = 'withdrawn' WHERE subject = 'kept'`)
 			return err
 		}, true},
 	}
@@ -149,4 +192,38 @@ func demoPolicy(t testing.TB) *policy.Policy {
 		t.Fatalf("demo policy: %v", ds)
 	}
 	return p
+}
+
+// TestOwnVersions: the watch takes a move of the consent count for this
+// process's own only when every version in it was one of its commits.
+func TestOwnVersions(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		ranges   [][2]int64
+		from, to int64
+		want     bool
+	}{
+		{"none", nil, 5, 6, false},
+		{"one commit", [][2]int64{{5, 7}}, 5, 7, true},
+		{"commits recorded out of order", [][2]int64{{7, 8}, {5, 7}}, 5, 8, true},
+		{"another writer's between", [][2]int64{{5, 6}, {7, 8}}, 5, 8, false},
+		{"another writer's after", [][2]int64{{5, 6}}, 5, 7, false},
+		{"a commit past what the watch read", [][2]int64{{5, 9}}, 5, 7, false},
+		{"nothing moved", nil, 5, 5, true},
+	}
+	for _, tt := range tests {
+		var o ownVersions
+		for _, r := range tt.ranges {
+			o.add(r[0], r[1])
+		}
+		if got := o.covers(tt.from, tt.to); got != tt.want {
+			t.Errorf("%s: covers(%d, %d) = %v, want %v", tt.name, tt.from, tt.to, got, tt.want)
+		}
+		for k, v := range o.ranges {
+			if v <= tt.to {
+				t.Errorf("%s: range (%d, %d] kept after the watch passed it", tt.name, k, v)
+			}
+		}
+	}
 }
