@@ -56,11 +56,11 @@ func (d Dialect) Column(name string) string {
 // AsStored writes a column expression (quoted: "c", "t"."c") as an item
 // of a SELECT list whose values are read back as keys and given to the
 // database again. On SQLite that is +expr: the driver turns the text of a
-// column declared DATE, DATETIME, TIME or TIMESTAMP into a time, which
+// column declared DATE, DATETIME or TIMESTAMP into a time, which
 // goes back as other text ("2026-01-01 00:00:00+00:00" for the row's
 // "2026-01-01 00:00:00") and matches nothing; an expression has no
 // declared type, so the driver hands over what the row holds. Elsewhere
-// it is expr.
+// it is expr (MariaDB's connector reads times as text: see its Open).
 func (d Dialect) AsStored(expr string) string {
 	if d.kind == "sqlite" {
 		return "+" + expr

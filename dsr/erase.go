@@ -1249,7 +1249,9 @@ func (s *Service) pseudonymise(ctx context.Context, tx *sql.Tx, c connector.SQL,
 	)
 	for {
 		where, args := wf(nil)
-		sel := "SELECT " + col + " FROM " + table + " WHERE " + where + " AND " + col + " IS NOT NULL"
+		// The values as the rows hold them (on SQLite, a DATETIME's text,
+		// not a time parsed from it): each is given back to find its rows.
+		sel := "SELECT " + d.AsStored(col) + " AS " + col + " FROM " + table + " WHERE " + where + " AND " + col + " IS NOT NULL"
 		if last != nil {
 			args = append(args, last)
 			sel += " AND " + col + " > " + d.Param(len(args))
@@ -1268,7 +1270,7 @@ func (s *Service) pseudonymise(ctx context.Context, tx *sql.Tx, c connector.SQL,
 			return changed, err
 		}
 		for _, v := range batch {
-			text := fmt.Sprint(v)
+			text := storedText(v)
 			var set string
 			var a []any
 			switch {
@@ -1300,6 +1302,19 @@ func (s *Service) pseudonymise(ctx context.Context, tx *sql.Tx, c connector.SQL,
 		}
 		last = batch[len(batch)-1]
 	}
+}
+
+// storedText is a value read back by column or tuples as the text it is
+// stored as: a binary value's bytes, not their hex, so that a keyed
+// pseudonym is the one retention computes for the same value.
+func storedText(v any) string {
+	switch x := v.(type) {
+	case binaryKey:
+		return string(x)
+	case textKey:
+		return string(x)
+	}
+	return fmt.Sprint(v)
 }
 
 // textWidth is the declared width of a text column ("varchar(20)" → 20),

@@ -897,20 +897,16 @@ func scannedKey(v any, binary bool, kind string) any {
 
 // timeKey writes a time read from a key column as text the database reads
 // back as the same value.
-//   - MariaDB's driver reads DATETIME and TIMESTAMP as wall time in its
-//     connection's location (loc=): the key is that wall time, without a
-//     zone, which the server would ignore. In UTC a connection with
-//     loc=Europe/Berlin would find the row an hour earlier — another
-//     person's, under a key of (id, at).
 //   - PostgreSQL's timestamptz is an instant (written in UTC: a zone's
 //     offset before standard time is not whole minutes), timestamp and
 //     date are read as UTC wall time; a year before 1 is written as
 //     PostgreSQL writes it, "0044-03-15T00:00:00Z BC" — RFC 3339 has no
 //     such years.
-//
-// SQLite's keys are read as the text they are (keyList) and never get
-// here; a time from one is written as PostgreSQL's, which is what the
-// driver would match if it could.
+//   - MariaDB's and SQLite's keys are read as the text the row holds (the
+//     MariaDB connector never parses times; keyList on SQLite) and never
+//     get here. Should a MariaDB time come, it is the wall time as read,
+//     without a zone (which the server would ignore): in UTC, a time read
+//     through loc=Europe/Berlin would name the row an hour earlier.
 func timeKey(kind string, t time.Time) string {
 	if kind == "mysql" {
 		return t.Format("2006-01-02 15:04:05.999999999")

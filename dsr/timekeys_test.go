@@ -79,7 +79,10 @@ INSERT INTO event_notes VALUES
   (12, '0044-03-16 00:00:00+00 BC', 1, 'Bob''s ancient note');
 `,
 	// InnoDB's partitioned tables take no foreign keys: the notes'
-	// relation is the policy's alone.
+	// relation is the policy's alone. MariaDB keeps dates a parsing driver
+	// would move onto Bob's: the 0th of January (by default sql_mode),
+	// rolled over to New Year's Eve, and 02:30 on the night Berlin skips
+	// that hour, moved to 03:30.
 	"mysql": `
 CREATE TABLE users (id BIGINT PRIMARY KEY, email VARCHAR(255) NOT NULL, deleted_at DATETIME);
 CREATE TABLE events (id BIGINT NOT NULL, at DATETIME(6) NOT NULL, user_id BIGINT NOT NULL, ip VARCHAR(45),
@@ -93,11 +96,19 @@ INSERT INTO events VALUES
   (10, '2024-01-15 12:00:00.123456', 1, '192.0.2.1'),
   (10, '2024-01-15 11:00:00.123456', 2, '198.51.100.1'),
   (11, '2025-06-01 08:30:00', 1, '192.0.2.2'),
-  (13, '2025-06-01 08:30:00', 2, '198.51.100.2');
+  (13, '2025-06-01 08:30:00', 2, '198.51.100.2'),
+  (14, '2026-01-00 00:00:00', 1, '192.0.2.4'),
+  (14, '2025-12-31 00:00:00', 2, '198.51.100.4'),
+  (15, '2024-03-31 02:30:00', 1, '192.0.2.5'),
+  (15, '2024-03-31 03:30:00', 2, '198.51.100.5');
 INSERT INTO event_notes VALUES
   (10, '2024-01-15 12:00:00.123456', 1, 'Ada''s note'),
   (10, '2024-01-15 11:00:00.123456', 1, 'Bob''s note'),
-  (11, '2025-06-01 08:30:00', 1, 'Ada''s other note');
+  (11, '2025-06-01 08:30:00', 1, 'Ada''s other note'),
+  (14, '2026-01-00 00:00:00', 1, 'Ada''s note of a day that is not'),
+  (14, '2025-12-31 00:00:00', 1, 'Bob''s new year''s eve note'),
+  (15, '2024-03-31 02:30:00', 1, 'Ada''s note of the hour Berlin skips'),
+  (15, '2024-03-31 03:30:00', 1, 'Bob''s note an hour later');
 `,
 	// SQLite keeps times as the text the application wrote; the driver
 	// reads a DATETIME column's text as a time. The application writes a
@@ -142,12 +153,15 @@ func TestTimeKeys(t *testing.T) {
 				f.resolver.LookupEnv = func(k string) (string, bool) { return f.appDSN, k == "APP_DSN" }
 				f.svc.Datastores = f.resolver
 			}
-			// Ada's and Bob's events (one more each on PostgreSQL), and the
-			// notes the erasure deletes (one more on SQLite).
+			// Ada's and Bob's events (one more each on PostgreSQL, two on
+			// MariaDB), and the notes the erasure deletes (one more on
+			// SQLite).
 			ada, bob, notes := 2, 2, 2
 			switch kind {
 			case "postgres":
 				ada, bob, notes = 3, 3, 3
+			case "mysql":
+				ada, bob, notes = 4, 4, 4
 			case "sqlite":
 				notes = 3
 			}
@@ -199,4 +213,50 @@ func textOf(kind, col string) string {
 		return "CAST(" + col + " AS CHAR)"
 	}
 	return col
+}
+
+// A date pseudonymised by erasure (erase: hmac) is found again by its
+// value, read as the row holds it: on SQLite a DATETIME's text, which the
+// driver would otherwise parse and give back as other text, leaving the
+// value in place and the request failed.
+const hmacTimePolicy = appPolicyHead + `      users:
+        subject: customer
+        primary_key: [id]
+        fields:
+          id: system.operations
+          email: {category: user.contact.email, identity: email, erase: hmac}
+          born: {category: user.demographic.date_of_birth, erase: hmac}
+          deleted_at: system.operations
+retention:
+  rules:
+    - {name: closed accounts, table: "app:users", where: deleted_at IS NOT NULL, from: deleted_at, keep: 30d}
+rights:
+  offered: [access, erasure]
+`
+
+func TestPseudonymOfATime(t *testing.T) {
+	t.Parallel()
+	for _, kind := range []string{"postgres", "mysql", "sqlite"} {
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			typ := map[string]string{"postgres": "text", "mysql": "VARCHAR(255)", "sqlite": "TEXT"}[kind]
+			born := map[string]string{"postgres": "text", "mysql": "VARCHAR(80)", "sqlite": "DATETIME"}[kind]
+			f := fixtureFor(t, kind, `
+CREATE TABLE users (id BIGINT PRIMARY KEY, email `+typ+` NOT NULL, born `+born+`, deleted_at `+map[string]string{"postgres": "timestamptz", "mysql": "DATETIME", "sqlite": "DATETIME"}[kind]+`);
+INSERT INTO users (id, email, born) VALUES (1, 'ada@example.com', '1990-05-01 00:00:00'), (2, 'bob@example.com', '1990-05-01 00:00:00');
+`, hmacTimePolicy)
+			bob := func() []string { return query(t, kind, f.appDSN, "SELECT id, email, born FROM users WHERE id = 2") }
+			before := bob()
+			r := run(t, f, create(t, f, trusted(dsr.Erasure, dsr.Identities{"email": "ada@example.com"})).ID)
+			if r.Result.Rows["app:users"] != 1 {
+				t.Errorf("rows changed %v, want Ada's user", r.Result.Rows)
+			}
+			if after := bob(); !slices.Equal(before, after) {
+				t.Errorf("Bob's row changed:\nbefore %v\nafter  %v", before, after)
+			}
+			if left := query(t, kind, f.appDSN, "SELECT count(*) FROM users WHERE id = 1 AND (born = '1990-05-01 00:00:00' OR email = 'ada@example.com')"); !slices.Equal(left, []string{"0"}) {
+				t.Errorf("Ada's date of birth or email left as it was: %v", left)
+			}
+		})
+	}
 }

@@ -64,6 +64,15 @@ func Open(ctx context.Context, dsn string) (*Connector, error) {
 	}
 	// Errors are returned, translated; the driver need not log them too.
 	cfg.Logger = &gomysql.NopLogger{}
+	// Dates and times are read as the server writes them, whatever the
+	// DSN says. Parsed, they are not always the value the row holds: the
+	// driver rolls an impossible date over ('2026-01-00' becomes
+	// 2025-12-31, which may be another row's key) and moves a wall time in
+	// the hour a loc= with daylight saving skips; a key given back in
+	// that form names another row. rowjson writes the text as it would
+	// the parsed time. Times Vow passes in (cutoffs) are still written in
+	// the DSN's loc.
+	cfg.ParseTime = false
 
 	drv, err := gomysql.NewConnector(cfg)
 	if err != nil {
