@@ -463,16 +463,17 @@ func (e *Engine) runRule(ctx context.Context, cs *conns, i int, runID string, op
 			break
 		}
 	}
-	if err := e.deleteCheckpoint(ctx, r.Name); err != nil {
-		return fail(err)
-	}
 	// No row the run was to take may still be there. One that is was
 	// written meanwhile with an old date — or Vow could not find it by
 	// its own key, a bug that would otherwise report the rule done with
-	// the rows in place.
+	// the rows in place. Counted before the checkpoint goes: if counting
+	// fails, the next run resumes at the end and counts again.
 	missed, err := j.remaining(ctx, c)
 	if err != nil {
 		return fail(c.c.Translate(ctx, "count what is left of "+j.table.Name, err))
+	}
+	if err := e.deleteCheckpoint(ctx, r.Name); err != nil {
+		return fail(err)
 	}
 	if missed > 0 {
 		rr.Status = StatusPartial
