@@ -484,8 +484,12 @@ func (s *Service) exportStep(ctx context.Context, zw *zip.Writer, plan *Plan, st
 	// reports, and the type the schema declares (a MariaDB JSON column is
 	// a longtext with a json_valid check; a tinyint(1) is a boolean).
 	rcols := make([]rowjson.Column, len(cols))
+	var loc *time.Location
+	if l, ok := c.(interface{ Location() *time.Location }); ok {
+		loc = l.Location() // MariaDB's DATETIMEs are wall time in the DSN's loc
+	}
 	for i, ct := range cols {
-		rcols[i] = rowjson.Column{DatabaseType: docs[i].Type, Kind: d.Kind()}
+		rcols[i] = rowjson.Column{DatabaseType: docs[i].Type, Kind: d.Kind(), Location: loc}
 		if lc := live.Column(ct.Name()); lc != nil {
 			rcols[i].DeclaredType = lc.Type
 			if d.Kind() == "mysql" && jsonChecked(live, lc.Name) {

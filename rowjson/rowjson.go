@@ -17,7 +17,8 @@
 //     so) becomes false or true.
 //   - Times are RFC 3339 text in UTC, and those without a zone (PostgreSQL
 //     timestamp, MySQL DATETIME) are taken to be in UTC, as the drivers
-//     take them. A DATE is the RFC 3339 full-date "2006-01-02". MySQL's
+//     take them — a MySQL DATETIME in the connection's loc where
+//     [Column.Location] gives it. A DATE is the RFC 3339 full-date "2006-01-02". MySQL's
 //     zero dates stay "0000-00-00" and "0000-00-00 00:00:00".
 //   - Binary data is {"base64": "…"}, so that it is never mistaken for
 //     text; so is text that is not valid UTF-8, which JSON would alter.
@@ -66,6 +67,10 @@ type Column struct {
 	//   - pgx names a PostgreSQL enum or an array of enums by its type OID
 	//     ("16385"): pass the declared type ("mood[]") to get an array.
 	DeclaredType string
+	// Location is the zone a MySQL DATETIME or TIMESTAMP read as text is
+	// wall time in: the connection's loc, as the driver would have parsed
+	// it. Nil is UTC.
+	Location *time.Location
 }
 
 // Append appends the JSON for v, a value database/sql scanned into an any
@@ -313,18 +318,21 @@ func appendBytes(b []byte, x []byte, c Column) []byte {
 }
 
 // appendMySQLTime appends a MySQL DATE, DATETIME or TIMESTAMP that the
-// driver handed over as text, which it does unless the DSN says
-// parseTime=true, as a time.Time would be: in UTC, the driver's default
-// location.
+// driver handed over as text as a time.Time parsed by the driver would
+// be: wall time in the connection's location (c.Location, UTC by
+// default); a DATE is the day it names.
 func appendMySQLTime(b, x []byte, c Column) []byte {
 	if bytes.HasPrefix(x, []byte("0000-00-00")) {
 		return appendTime(b, time.Time{}, c)
 	}
-	layout := time.DateTime
+	layout, loc := time.DateTime, c.Location
 	if c.DatabaseType == "date" {
-		layout = time.DateOnly
+		layout, loc = time.DateOnly, time.UTC // a day, not an instant
 	}
-	t, err := time.Parse(layout, string(x))
+	if loc == nil {
+		loc = time.UTC
+	}
+	t, err := time.ParseInLocation(layout, string(x), loc)
 	if err != nil {
 		return appendTextOrBase64(b, x)
 	}

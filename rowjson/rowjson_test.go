@@ -16,6 +16,14 @@ func TestAppend(t *testing.T) {
 	pg := func(db, decl string) Column { return Column{DatabaseType: db, Kind: "postgres", DeclaredType: decl} }
 	my := func(db, decl string) Column { return Column{DatabaseType: db, Kind: "mysql", DeclaredType: decl} }
 	lite := func(db string) Column { return Column{DatabaseType: db, Kind: "sqlite", DeclaredType: db} }
+	// A MariaDB connection whose DSN says loc=Europe/Berlin.
+	berlin := func(db string) Column {
+		loc, err := time.LoadLocation("Europe/Berlin")
+		if err != nil {
+			t.Skip(err)
+		}
+		return Column{DatabaseType: db, Kind: "mysql", Location: loc}
+	}
 	tests := []struct {
 		name string
 		v    any
@@ -53,6 +61,9 @@ func TestAppend(t *testing.T) {
 		{"date", time.Date(2024, 1, 2, 0, 0, 0, 0, time.UTC), pg("date", ""), `"2024-01-02"`},
 		{"datetime at midnight", time.Date(2024, 1, 2, 0, 0, 0, 0, time.UTC), my("datetime", ""), `"2024-01-02T00:00:00Z"`},
 		{"sqlite date with a time", time.Date(2024, 1, 2, 3, 0, 0, 0, time.UTC), lite("date"), `"2024-01-02T03:00:00Z"`},
+		{"mysql datetime as text", []byte("2024-01-15 12:00:00.123456"), my("datetime", ""), `"2024-01-15T12:00:00.123456Z"`},
+		{"mysql datetime as text, wall time in loc", []byte("2024-01-15 12:00:00.123456"), berlin("datetime"), `"2024-01-15T11:00:00.123456Z"`},
+		{"mysql date as text is the day, whatever loc", []byte("1990-05-01"), berlin("date"), `"1990-05-01"`},
 		{"mysql zero date", time.Time{}, my("date", ""), `"0000-00-00"`},
 		{"mysql zero datetime", time.Time{}, my("datetime", ""), `"0000-00-00 00:00:00"`},
 		{"jsonb", []byte(`{"a": [1, 2.50, {"b": null}], "c": "\u00e9"}`), pg("jsonb", ""), `{"a":[1,2.50,{"b":null}],"c":"\u00e9"}`},

@@ -101,6 +101,16 @@ func (c *Connector) Close() error {
 	return nil
 }
 
+// Location is the zone the DSN's loc names (UTC by default): the one Vow
+// writes its own times in, and in which a DATETIME read as text is wall
+// time.
+func (c *Connector) Location() *time.Location {
+	if c.cfg.Loc == nil {
+		return time.UTC
+	}
+	return c.cfg.Loc
+}
+
 // DB returns the connector's connection pool.
 func (c *Connector) DB() *sql.DB { return c.db }
 
