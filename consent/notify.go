@@ -223,6 +223,11 @@ type ownVersions struct {
 	ranges map[int64]int64
 }
 
+// maxOwnRanges bounds the ranges kept for a watch that is not running
+// (an in-memory store has none) or not keeping up: forgetting them only
+// makes the watch empty the cache once.
+const maxOwnRanges = 1024
+
 // add records that versions (from, to] are this process's.
 func (o *ownVersions) add(from, to int64) {
 	if to <= from {
@@ -230,17 +235,23 @@ func (o *ownVersions) add(from, to int64) {
 	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if o.ranges == nil {
+	if o.ranges == nil || len(o.ranges) >= maxOwnRanges {
 		o.ranges = map[int64]int64{}
 	}
 	o.ranges[from] = to
 }
 
 // covers reports whether every version in (from, to] is this process's,
-// and forgets the ranges up to to: the watch has seen them.
+// and forgets the ranges up to to: the watch has seen them. A count that
+// went back (the store replaced by a backup, the table edited) makes
+// every range recorded before it meaningless: they are all forgotten.
 func (o *ownVersions) covers(from, to int64) bool {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	if to < from {
+		clear(o.ranges)
+		return false
+	}
 	at := from
 	for at < to {
 		next, ok := o.ranges[at]

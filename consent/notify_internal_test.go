@@ -211,6 +211,7 @@ func TestOwnVersions(t *testing.T) {
 		{"another writer's after", [][2]int64{{5, 6}}, 5, 7, false},
 		{"a commit past what the watch read", [][2]int64{{5, 9}}, 5, 7, false},
 		{"nothing moved", nil, 5, 5, true},
+		{"the count went back", [][2]int64{{2, 3}, {5, 6}}, 5, 3, false},
 	}
 	for _, tt := range tests {
 		var o ownVersions
@@ -221,9 +222,26 @@ func TestOwnVersions(t *testing.T) {
 			t.Errorf("%s: covers(%d, %d) = %v, want %v", tt.name, tt.from, tt.to, got, tt.want)
 		}
 		for k, v := range o.ranges {
-			if v <= tt.to {
+			if v <= tt.to || tt.to < tt.from {
 				t.Errorf("%s: range (%d, %d] kept after the watch passed it", tt.name, k, v)
 			}
 		}
+	}
+	// A count that went back, then another process's change to where an
+	// own range recorded before it started: not taken for this one's.
+	var o ownVersions
+	o.add(2, 3)
+	if o.covers(5, 2) {
+		t.Error("a count that went back taken as this process's")
+	}
+	if o.covers(2, 3) {
+		t.Error("a range recorded before the count went back taken for a change after it")
+	}
+	// Bounded where no watch takes the ranges (an in-memory store).
+	for i := range int64(3 * maxOwnRanges) {
+		o.add(i, i+1)
+	}
+	if n := len(o.ranges); n > maxOwnRanges {
+		t.Errorf("%d ranges kept, want at most %d", n, maxOwnRanges)
 	}
 }
