@@ -76,6 +76,22 @@ func (j *job) remaining(ctx context.Context, c *conn) (int64, error) {
 	return toInt(rows[0][0]), nil
 }
 
+// nullKeys counts the eligible rows with a NULL in their key: SQLite lets
+// a primary key other than an INTEGER one hold NULL, and batches that go
+// by key never reach such rows.
+func (j *job) nullKeys(ctx context.Context, c *conn) (int64, error) {
+	nulls := make([]string, len(j.pk))
+	for i, col := range j.pk {
+		nulls[i] = j.col(col) + " IS NULL"
+	}
+	w := and(j.eligible, cond{sql: strings.Join(nulls, " OR ")})
+	rows, err := queryRows(ctx, c.c.DB(), j.d.Kind(), "SELECT count(*) FROM "+j.tbl()+" WHERE "+w.sql, w.args)
+	if err != nil {
+		return 0, err
+	}
+	return toInt(rows[0][0]), nil
+}
+
 // ranged reports whether batches may be taken as key ranges: one
 // statement that deletes (or rewrites) the eligible rows between two keys,
 // with the database re-checking the condition itself. That holds when no

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/vowprivacy/vow/state"
@@ -478,6 +479,10 @@ func (e *Engine) runRule(ctx context.Context, cs *conns, i int, runID string, op
 	if missed > 0 {
 		rr.Status = StatusPartial
 		rr.Error = fmt.Sprintf("%d rows past the run's cutoff are still there to %s (written meanwhile with an old date, or not found by their keys): the next run takes them; if they stay after it, report it", missed, j.action)
+		if nulls, err := j.nullKeys(ctx, c); err == nil && nulls > 0 {
+			rr.Error = fmt.Sprintf("%d rows past the run's cutoff are still there to %s, %d of them with NULL in their key (%s), which batches by key never reach: give those rows keys, or %s them by hand",
+				missed, j.action, nulls, strings.Join(j.pk, ", "), j.action)
+		}
 		e.logger().Warn("retention: rows left after the run", "rule", r.Name, "rows", missed)
 	}
 	return rr
