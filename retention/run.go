@@ -464,21 +464,27 @@ func (e *Engine) runRule(ctx context.Context, cs *conns, i int, runID string, op
 			break
 		}
 	}
-	// No row the run was to take may still be there. One that is was
-	// written meanwhile with an old date — or Vow could not find it by
-	// its own key, a bug that would otherwise report the rule done with
-	// the rows in place. Counted before the checkpoint goes: if counting
-	// fails, the next run resumes at the end and counts again.
-	missed, err := j.remaining(ctx, c)
-	if err != nil {
-		return fail(c.c.Translate(ctx, "count what is left of "+j.table.Name, err))
+	// No row the run was to take may still be there. When its batches
+	// changed fewer rows than it counted at the start, it counts again:
+	// a row the application moved or revived meanwhile — or one Vow could
+	// not find by its own key, a bug that would otherwise report the rule
+	// done with the rows in place. Not otherwise: on PostgreSQL the count
+	// right after a purge walks every dead index entry it left (300 ms
+	// after deleting 500,000 rows that took 550). Counted before the
+	// checkpoint goes: if counting fails, the next run resumes at the end
+	// and counts again.
+	var missed int64
+	if rr.Rows < rp.Rows {
+		if missed, err = j.remaining(ctx, c); err != nil {
+			return fail(c.c.Translate(ctx, "count what is left of "+j.table.Name, err))
+		}
 	}
 	if err := e.deleteCheckpoint(ctx, r.Name); err != nil {
 		return fail(err)
 	}
 	if missed > 0 {
 		rr.Status = StatusPartial
-		rr.Error = fmt.Sprintf("%d rows past the run's cutoff are still there to %s (written meanwhile with an old date, or not found by their keys): the next run takes them; if they stay after it, report it", missed, j.action)
+		rr.Error = fmt.Sprintf("%d rows past the run's cutoff are still there to %s (changed by the application meanwhile, or not found by their keys): the next run takes them; if they stay after it, report it", missed, j.action)
 		if nulls, err := j.nullKeys(ctx, c); err == nil && nulls > 0 {
 			rr.Error = fmt.Sprintf("%d rows past the run's cutoff are still there to %s, %d of them with NULL in their key (%s), which batches by key never reach: give those rows keys, or %s them by hand",
 				missed, j.action, nulls, strings.Join(j.pk, ", "), j.action)
