@@ -2,6 +2,7 @@ package connector
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -26,6 +27,20 @@ func TimeArg(kind, typ string, sample [2]string, t time.Time) any {
 		}
 		return t
 	case "mysql":
+		if strings.HasPrefix(typ, "timestamp") {
+			// An instant, as Unix seconds that TimeParam's FROM_UNIXTIME
+			// reads: MariaDB compares a TIMESTAMP with a literal in the
+			// session's time zone, and the driver writes a time in the
+			// DSN's loc; where they differ (a server on local time) a
+			// literal cutoff lands hours off. Before 1970, which no
+			// TIMESTAMP holds, it is the epoch: FROM_UNIXTIME of a
+			// negative number is NULL, and "still held since" would be
+			// false for every row.
+			if t.Unix() < 0 {
+				return "0"
+			}
+			return strconv.FormatInt(t.Unix(), 10) + "." + fmt.Sprintf("%06d", t.Nanosecond()/1000)
+		}
 		return t
 	}
 	switch sample[0] {
@@ -44,6 +59,16 @@ func TimeArg(kind, typ string, sample [2]string, t time.Time) any {
 		return t.Format("2006-01-02T15:04:05")
 	}
 	return t.Format("2006-01-02 15:04:05")
+}
+
+// TimeParam is the placeholder of an instant TimeArg wrote for a column of
+// the given database type: "?", or on MySQL/MariaDB for a TIMESTAMP
+// "FROM_UNIXTIME(?)", the instant in the session's own time zone.
+func TimeParam(kind, typ string) string {
+	if kind == "mysql" && strings.HasPrefix(strings.ToLower(typ), "timestamp") {
+		return "FROM_UNIXTIME(?)"
+	}
+	return "?"
 }
 
 // SampleTime returns SQLite's storage class and the text of one non-null

@@ -742,7 +742,7 @@ func (e *eraser) step(ctx context.Context, st *Step) (TableRecord, error) {
 			// Rows older than the hold's period are no longer held —
 			// unless they belong to held rows (an invoice's lines under a
 			// shorter hold of their own stay with the invoice).
-			expired := wf.also(d, d.Column(st.Erase.From)+" < ?", timeArg(st, cut)).except(kept)
+			expired := wf.also(d, d.Column(st.Erase.From)+" < "+timeParam(st), timeArg(st, cut)).except(kept)
 			n, casc, err := e.delete(ctx, st, expired)
 			if err != nil {
 				return rec, err
@@ -768,6 +768,9 @@ func (e *eraser) step(ctx context.Context, st *Step) (TableRecord, error) {
 func timeArg(st *Step, t time.Time) any {
 	return connector.TimeArg(st.Kind, st.fromType, st.fromSample, t)
 }
+
+// timeParam is timeArg's placeholder (connector.TimeParam).
+func timeParam(st *Step) string { return connector.TimeParam(st.Kind, st.fromType) }
 
 // delete deletes the rows of st matching where, after accounting for
 // what the database's own ON DELETE rules will do to the rows that
@@ -1437,7 +1440,7 @@ func checks(d connector.Dialect, plan *Plan, st *Step, keys *Keys, r *Request, n
 		case st.Erase.Hold && st.Erase.From != "" && st.Erase.For != "":
 			// Rows past their hold period must be gone.
 			if dur, err := policy.ParseDuration(st.Erase.For); err == nil {
-				past := wf.also(d, d.Column(st.Erase.From)+" < ?", timeArg(st, dur.Before(now)))
+				past := wf.also(d, d.Column(st.Erase.From)+" < "+timeParam(st), timeArg(st, dur.Before(now)))
 				out = append(out, check{wf: past.except(kept)}) // except those held rows keep
 			}
 		}

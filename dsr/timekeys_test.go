@@ -260,3 +260,52 @@ INSERT INTO users (id, email, born) VALUES (1, 'ada@example.com', '1990-05-01 00
 		})
 	}
 }
+
+// A hold period counted on a MariaDB TIMESTAMP: the server compares a
+// TIMESTAMP with a literal in the session's time zone, and the driver
+// writes Vow's cutoff in the DSN's loc (UTC). On sessions at UTC−05:00 a
+// literal cutoff named an instant five hours later, and the erasure
+// deleted a row two hours inside its hold. The cutoff now goes as an
+// instant (FROM_UNIXTIME).
+const timestampHoldPolicy = appPolicyHead + `      users:
+        subject: customer
+        primary_key: [id]
+        erase: delete
+        fields:
+          id: {category: user.unique_id, identity: user_id}
+          email: {category: user.contact.email, identity: email}
+          deleted_at: system.operations
+      logins:
+        subject: customer
+        primary_key: [id]
+        erase: {hold: "Sign-ins are kept 30 days for fraud checks.", for: 30d, from: at}
+        fields:
+          id: system.operations
+          user_id: {category: user.unique_id, references: users.id}
+          at: system.operations
+retention:
+  rules:
+    - {name: closed accounts, table: "app:users", where: deleted_at IS NOT NULL, from: deleted_at, keep: 30d}
+rights:
+  offered: [access, erasure]
+`
+
+func TestHoldOnATimestampInAnotherTimeZone(t *testing.T) {
+	t.Parallel()
+	f := fixtureFor(t, "mysql", `
+CREATE TABLE users (id BIGINT PRIMARY KEY, email VARCHAR(255) NOT NULL, deleted_at DATETIME);
+CREATE TABLE logins (id BIGINT PRIMARY KEY, user_id BIGINT NOT NULL, at TIMESTAMP NULL, INDEX (user_id));
+INSERT INTO users (id, email) VALUES (1, 'ada@example.com'), (2, 'bob@example.com');
+INSERT INTO logins VALUES
+  (1, 1, UTC_TIMESTAMP() - INTERVAL 30 DAY - INTERVAL 2 HOUR),
+  (2, 1, UTC_TIMESTAMP() - INTERVAL 30 DAY + INTERVAL 2 HOUR),
+  (3, 2, UTC_TIMESTAMP() - INTERVAL 40 DAY);
+`, timestampHoldPolicy)
+	f.appDSN += "&time_zone=%27-05%3A00%27" // the service's sessions
+	f.resolver.LookupEnv = func(k string) (string, bool) { return f.appDSN, k == "APP_DSN" }
+	f.svc.Datastores = f.resolver
+	run(t, f, create(t, f, trusted(dsr.Erasure, dsr.Identities{"email": "ada@example.com"})).ID)
+	if got := query(t, "mysql", f.appDSN, "SELECT id FROM logins ORDER BY id"); !slices.Equal(got, []string{"2", "3"}) {
+		t.Errorf("logins left %v, want 2 (two hours inside its hold) and Bob's 3", got)
+	}
+}

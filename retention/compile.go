@@ -50,10 +50,12 @@ type job struct {
 	owned    []ownedParent
 	// holdCond: a subject's legal hold may keep some of the rows.
 	holdCond bool
-	// cutoffArg is the cutoff as the rule's column compares it.
-	cutoffArg any
-	fields    []anonField
-	warnings  []string
+	// cutoffArg is the cutoff as the rule's column compares it, and
+	// cutoffParam its placeholder (connector.TimeParam).
+	cutoffArg   any
+	cutoffParam string
+	fields      []anonField
+	warnings    []string
 }
 
 // cond is a SQL condition with ? placeholders and its arguments.
@@ -96,9 +98,11 @@ type child struct {
 	// heldFrom and heldCut bound a hold by its period: only child rows
 	// with heldFrom at or after heldCut still hold their parent.
 	heldFrom string
-	heldCut  any
-	value    string // for set
-	sub      []child
+	// heldParam is heldCut's placeholder (connector.TimeParam).
+	heldParam string
+	heldCut   any
+	value     string // for set
+	sub       []child
 }
 
 // anonField is a field an anonymise rule rewrites.
@@ -163,12 +167,15 @@ func (e *Engine) compile(i int, c *conn, now, cutoff time.Time, holds map[string
 		j.warnings = append(j.warnings, fmt.Sprintf("no index on %s.%s: every batch scans the table; add one (CREATE INDEX %s_%s ON %s (%s))", t.Name, r.From, strings.ReplaceAll(t.Name, ".", "_"), r.From, t.Name, r.From))
 	}
 	from := j.d.Ident(t.Name) + "." + j.d.Column(r.From)
-	j.cutoffArg = timeArg(j.d.Kind(), j.live.Column(r.From).Type, c.sample(t.Name, r.From), j.cutoff)
-	j.expired = and(cond{sql: from + " < ?", args: []any{j.cutoffArg}}, cond{sql: r.Where})
+	fromType := j.live.Column(r.From).Type
+	j.cutoffArg = timeArg(j.d.Kind(), fromType, c.sample(t.Name, r.From), j.cutoff)
+	j.cutoffParam = connector.TimeParam(j.d.Kind(), fromType)
+	j.expired = and(cond{sql: from + " < " + j.cutoffParam, args: []any{j.cutoffArg}}, cond{sql: r.Where})
 	excl := []cond{j.expired}
 	if j.holdCutoff.Before(j.cutoff) || holdCol != r.From {
 		hcol := j.d.Ident(t.Name) + "." + j.d.Column(holdCol)
-		excl = append(excl, cond{sql: hcol + " < ?", args: []any{timeArg(j.d.Kind(), j.live.Column(holdCol).Type, c.sample(t.Name, holdCol), j.holdCutoff)}})
+		htype := j.live.Column(holdCol).Type
+		excl = append(excl, cond{sql: hcol + " < " + connector.TimeParam(j.d.Kind(), htype), args: []any{timeArg(j.d.Kind(), htype, c.sample(t.Name, holdCol), j.holdCutoff)}})
 	}
 	if hc, ha := hold.Condition(e.Policy, j.d, sys.Name, t.Name, j.d.Ident(t.Name), holds, c.schema); hc != "" {
 		j.holdCond = true
@@ -289,6 +296,7 @@ func (e *Engine) children(sys *policy.System, t *policy.Table, c *conn, now time
 				// Rows past their hold period no longer hold the parent.
 				ch.heldFrom = ct.Erase.From
 				ch.heldCut = timeArg(c.c.Dialect().Kind(), lc.Type, c.sample(ct.Name, ct.Erase.From), ct.Erase.For.Before(now))
+				ch.heldParam = connector.TimeParam(c.c.Dialect().Kind(), lc.Type)
 			}
 		case rel.Role == policy.RoleOwner && own.Inferred[rel.Path] && isSetNull(onDelete(schema, ct.Name, ch.column, t.Name)):
 			// Nothing in the policy says the rows go with their parent,
@@ -373,7 +381,7 @@ func (e *Engine) blocked(sys *policy.System, children []child, d connector.Diale
 			if ch.how == "hold" {
 				// Still in its period (no date: not past it).
 				from := alias + "." + d.Column(ch.heldFrom)
-				inner, innerArgs = append(inner, from+" >= ? OR "+from+" IS NULL"), append(innerArgs, ch.heldCut)
+				inner, innerArgs = append(inner, from+" >= "+ch.heldParam+" OR "+from+" IS NULL"), append(innerArgs, ch.heldCut)
 			}
 			// Past its period, or deleted with the parent: a legal hold on
 			// its person, or on the rows it owns, still keeps it.

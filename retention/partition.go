@@ -142,7 +142,7 @@ ORDER BY PARTITION_ORDINAL_POSITION`, j.table.Name)
 			return nil, err
 		}
 		for _, p := range parts {
-			q, arg, ok := mysqlExpiredQuery(p.method, p.expr, p.desc, j.rule.From)
+			q, arg, ok := mysqlExpiredQuery(p.method, p.expr, p.desc, j.rule.From, j.cutoffParam)
 			if !ok {
 				j.keptParts = append(j.keptParts, p.name) // MAXVALUE, or a bound of another form
 				continue
@@ -193,8 +193,9 @@ var mysqlFuncExpr = regexp.MustCompile("^([a-z_]+)\\(`([^`]+)`\\)$")
 
 // mysqlExpiredQuery returns a statement that says whether a partition of
 // the given method, expression and upper bound (its description) holds
-// only values before the cutoff (the statement's second argument).
-func mysqlExpiredQuery(method, expr, desc, column string) (string, any, bool) {
+// only values before the cutoff (the statement's second argument, written
+// by its placeholder cutoff: connector.TimeParam).
+func mysqlExpiredQuery(method, expr, desc, column, cutoff string) (string, any, bool) {
 	if desc == "" || strings.EqualFold(desc, "MAXVALUE") {
 		return "", nil, false
 	}
@@ -207,13 +208,13 @@ func mysqlExpiredQuery(method, expr, desc, column string) (string, any, bool) {
 		if strings.HasPrefix(lit, "'") && strings.HasSuffix(lit, "'") && len(lit) >= 2 {
 			lit = strings.ReplaceAll(lit[1:len(lit)-1], "''", "'")
 		}
-		return "SELECT CAST(? AS DATETIME(6)) <= ?", lit, true
+		return "SELECT CAST(? AS DATETIME(6)) <= " + cutoff, lit, true
 	case "RANGE":
 		m := mysqlFuncExpr.FindStringSubmatch(strings.ToLower(expr))
 		if m == nil || !mysqlFunctions[m[1]] || !strings.EqualFold(m[2], column) {
 			return "", nil, false
 		}
-		return "SELECT CAST(? AS DECIMAL(30,6)) <= " + m[1] + "(?)", desc, true
+		return "SELECT CAST(? AS DECIMAL(30,6)) <= " + m[1] + "(" + cutoff + ")", desc, true
 	}
 	return "", nil, false
 }

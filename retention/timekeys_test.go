@@ -107,3 +107,71 @@ func TestTimeKeys(t *testing.T) {
 		}
 	})
 }
+
+// A MariaDB TIMESTAMP is compared with a literal in the session's time
+// zone, and the driver writes Vow's cutoff in the DSN's loc (UTC): on a
+// server whose sessions run at UTC−05:00 a literal cutoff named an instant
+// five hours later, and a purge deleted rows two hours short of their 30
+// days. The cutoff now goes as an instant (FROM_UNIXTIME), on the rule's
+// column, a child's hold period and the partitions of a table partitioned
+// by UNIX_TIMESTAMP.
+func TestTimestampInAnotherTimeZone(t *testing.T) {
+	t.Parallel()
+	const policy = `version: 1
+organization: {name: Test, contacts: {privacy: privacy@test.example}}
+purposes:
+  service: {legal_basis: contract}
+systems:
+  app:
+    kind: KIND
+    connection: {env: APP_DSN}
+    tables:
+      visits:
+        fields:
+          id: system.operations
+          ip: user.device.ip_address
+          at: system.operations
+      parted:
+        primary_key: [id, at]
+        fields:
+          id: system.operations
+          ip: user.device.ip_address
+          at: system.operations
+retention:
+  rules:
+    - {name: old visits, table: "app:visits", from: at, keep: 30d, brake: {share: 100%}}
+    - {name: old parted, table: "app:parted", from: at, keep: 30d, brake: {share: 100%}}
+`
+	// The fixture's clock is 2026-11-20 12:00 UTC: the cutoff is
+	// 2026-10-21 12:00 UTC. Rows are written as instants (the session of
+	// the script is UTC).
+	ddl := `
+CREATE TABLE visits (id BIGINT PRIMARY KEY, ip VARCHAR(45), at TIMESTAMP NULL);
+INSERT INTO visits VALUES (1, '192.0.2.1', '2026-10-21 10:00:00'), (2, '192.0.2.2', '2026-10-21 14:00:00'), (3, '192.0.2.3', '2026-10-21 16:30:00');
+CREATE TABLE parted (id BIGINT NOT NULL, ip VARCHAR(45), at TIMESTAMP NOT NULL, PRIMARY KEY (id, at))
+  PARTITION BY RANGE (UNIX_TIMESTAMP(at)) (
+    PARTITION p_old VALUES LESS THAN (UNIX_TIMESTAMP('2026-10-21 08:00:00')),
+    PARTITION p_edge VALUES LESS THAN (UNIX_TIMESTAMP('2026-10-21 15:00:00')),
+    PARTITION p_max VALUES LESS THAN MAXVALUE);
+INSERT INTO parted VALUES (1, '192.0.2.1', '2026-10-20 00:00:00'), (2, '192.0.2.2', '2026-10-21 10:00:00'), (3, '192.0.2.3', '2026-10-21 14:00:00'), (4, '192.0.2.4', '2026-11-01 00:00:00');
+`
+	f := newFixtureSchema(t, "mysql", ddl, policy)
+	f.dsn += "&time_zone=%27-05%3A00%27" // the engine's sessions, not f.db's
+	rep, err := f.engine.Run(context.Background(), retention.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := resultOf(rep, "old visits"); r.Status != retention.StatusDone || r.Rows != 1 {
+		t.Errorf("old visits: %+v; want the one visit older than 30 days", r)
+	}
+	if got := testdb.Dump(t, f.db, "SELECT id FROM visits ORDER BY id"); got != "2\n3\n" {
+		t.Errorf("visits left %q, want 2 and 3 (two and four and a half hours short of 30 days)", got)
+	}
+	r := resultOf(rep, "old parted")
+	if r.Status != retention.StatusDone || r.Rows+r.PartitionRows != 2 {
+		t.Errorf("old parted: %+v; want the two rows older than 30 days", r)
+	}
+	if got := testdb.Dump(t, f.db, "SELECT id FROM parted ORDER BY id"); got != "3\n4\n" {
+		t.Errorf("parted rows left %q, want 3 (two hours short of 30 days, in a partition that ends after the cutoff) and 4", got)
+	}
+}
