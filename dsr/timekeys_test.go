@@ -148,10 +148,7 @@ func TestTimeKeys(t *testing.T) {
 			t.Parallel()
 			f := fixtureFor(t, kind, timeKeysSchema[kind], timeKeysPolicy)
 			if kind == "mysql" {
-				// The driver reads DATETIME as wall time in loc.
-				f.appDSN += "&loc=Europe%2FBerlin"
-				f.resolver.LookupEnv = func(k string) (string, bool) { return f.appDSN, k == "APP_DSN" }
-				f.svc.Datastores = f.resolver
+				f.useDSNParams("&loc=Europe%2FBerlin") // a DSN that reads DATETIME as wall time in Berlin, were times parsed
 			}
 			// Ada's and Bob's events (one more each on PostgreSQL, two on
 			// MariaDB), and the notes the erasure deletes (one more on
@@ -301,11 +298,17 @@ INSERT INTO logins VALUES
   (2, 1, UTC_TIMESTAMP() - INTERVAL 30 DAY + INTERVAL 2 HOUR),
   (3, 2, UTC_TIMESTAMP() - INTERVAL 40 DAY);
 `, timestampHoldPolicy)
-	f.appDSN += "&time_zone=%27-05%3A00%27" // the service's sessions
-	f.resolver.LookupEnv = func(k string) (string, bool) { return f.appDSN, k == "APP_DSN" }
-	f.svc.Datastores = f.resolver
+	f.useDSNParams("&time_zone=%27-05%3A00%27") // the service's sessions at UTC−05:00
 	run(t, f, create(t, f, trusted(dsr.Erasure, dsr.Identities{"email": "ada@example.com"})).ID)
 	if got := query(t, "mysql", f.appDSN, "SELECT id FROM logins ORDER BY id"); !slices.Equal(got, []string{"2", "3"}) {
 		t.Errorf("logins left %v, want 2 (two hours inside its hold) and Bob's 3", got)
 	}
+}
+
+// useDSNParams adds driver parameters to the DSN the fixture's service
+// connects with (fixtureFor's one system, app).
+func (f *fixture) useDSNParams(params string) {
+	f.appDSN += params
+	f.resolver.LookupEnv = func(k string) (string, bool) { return f.appDSN, k == "APP_DSN" }
+	f.svc.Datastores = f.resolver
 }
