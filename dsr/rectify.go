@@ -5,7 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strings"
+	"time"
 
+	"github.com/vowprivacy/vow/connector"
 	"github.com/vowprivacy/vow/policy"
 )
 
@@ -127,8 +130,25 @@ func (s *Service) applyUpdates(ctx context.Context, plan *Plan, r *Request, cs *
 		rows := map[string]int64{}
 		for i, u := range ups {
 			d := c.Dialect()
-			where, args := plan.WhereAfter(u.step, r.Identities, r.keys, []any{u.value})
-			q := "UPDATE " + d.Ident(u.step.Table) + " SET " + d.Column(u.column) + " = " + d.Param(1) + " WHERE " + where
+			value, param := u.value, d.Param(1)
+			if t, ok := u.value.(time.Time); ok {
+				// A time (a grace mark's "now") is written as the column
+				// compares it: a MariaDB TIMESTAMP as an instant (a time.Time
+				// would be read in the session's time zone, hours off on a
+				// server on local time), SQLite in the form the column's
+				// values take.
+				sc, err := s.schema(ctx, sys, c)
+				if err != nil {
+					tx.Rollback()
+					return nil, err
+				}
+				if lc := sc.Table(u.step.Table).Column(u.column); lc != nil {
+					value = connector.TimeArg(d.Kind(), lc.Type, connector.SampleTime(ctx, c, u.step.Table, u.column), t)
+					param = strings.Replace(connector.TimeParam(d.Kind(), lc.Type), "?", d.Param(1), 1)
+				}
+			}
+			where, args := plan.WhereAfter(u.step, r.Identities, r.keys, []any{value})
+			q := "UPDATE " + d.Ident(u.step.Table) + " SET " + d.Column(u.column) + " = " + param + " WHERE " + where
 			out, err := tx.ExecContext(ctx, q, args...)
 			if err != nil {
 				tx.Rollback()

@@ -3,8 +3,10 @@ package dsr_test
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/vowprivacy/vow/dsr"
 )
@@ -312,3 +314,52 @@ func (f *fixture) useDSNParams(params string) {
 	f.resolver.LookupEnv = func(k string) (string, bool) { return f.appDSN, k == "APP_DSN" }
 	f.svc.Datastores = f.resolver
 }
+
+// A grace mark ("now") written into a MariaDB TIMESTAMP: as a time.Time
+// the server read it in the session's time zone and stored an instant five
+// hours off at UTC−05:00, so a retention rule counting from the mark would
+// purge the account five hours early. It is written as an instant now.
+func TestGraceMarkOnATimestampInAnotherTimeZone(t *testing.T) {
+	t.Parallel()
+	src := strings.Replace(gracePolicy, "rights:\n  offered: [access, erasure]\n",
+		"rights:\n  offered: [access, erasure]\n  erasure_grace:\n    period: 14d\n    mark: [{set: \"app:users.deleted_at\", value: now}]\n", 1)
+	f := fixtureFor(t, "mysql", `
+CREATE TABLE users (id BIGINT PRIMARY KEY, email VARCHAR(255) NOT NULL, deleted_at TIMESTAMP NULL);
+INSERT INTO users (id, email) VALUES (1, 'ada@example.com'), (2, 'bob@example.com');
+`, src)
+	f.useDSNParams("&time_zone=%27-05%3A00%27")
+	r, err := f.svc.Run(t.Context(), create(t, f, trusted(dsr.Erasure, dsr.Identities{"email": "ada@example.com"})).ID, nil)
+	if err != nil || r.Status != dsr.Scheduled {
+		t.Fatalf("run = %v, %v; want scheduled for after the grace period", r, err)
+	}
+	// Read back as Unix seconds: the instant, whatever the zone.
+	got := query(t, "mysql", f.appDSN, "SELECT UNIX_TIMESTAMP(deleted_at) FROM users WHERE id = 1")
+	if len(got) != 1 {
+		t.Fatalf("Ada's mark: %v", got)
+	}
+	sec, err := strconv.ParseFloat(got[0], 64)
+	if err != nil {
+		t.Fatalf("Ada's mark %q: %v", got[0], err)
+	}
+	if off := time.Since(time.Unix(int64(sec), 0)); off < -time.Minute || off > time.Minute {
+		t.Errorf("Ada's mark is %v from now, want within a minute", off)
+	}
+	if bob := query(t, "mysql", f.appDSN, "SELECT deleted_at IS NULL FROM users WHERE id = 2"); !slices.Equal(bob, []string{"1"}) {
+		t.Errorf("Bob marked: %v", bob)
+	}
+}
+
+const gracePolicy = appPolicyHead + `      users:
+        subject: customer
+        primary_key: [id]
+        erase: delete
+        fields:
+          id: {category: user.unique_id, identity: user_id}
+          email: {category: user.contact.email, identity: email}
+          deleted_at: system.operations
+retention:
+  rules:
+    - {name: closed accounts, table: "app:users", where: deleted_at IS NOT NULL, from: deleted_at, keep: 30d}
+rights:
+  offered: [access, erasure]
+`
