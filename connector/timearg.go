@@ -39,7 +39,7 @@ func TimeArg(kind, typ string, sample [2]string, t time.Time) any {
 			if t.Unix() < 0 {
 				return "0"
 			}
-			return strconv.FormatInt(t.Unix(), 10) + "." + fmt.Sprintf("%06d", t.Nanosecond()/1000)
+			return fmt.Sprintf("%d.%06d", t.Unix(), t.Nanosecond()/1000)
 		}
 		return t
 	}

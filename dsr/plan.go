@@ -1187,8 +1187,7 @@ func (pl *Plan) keptWith(d connector.Dialect, st *Step, ids Identities, keys *Ke
 					// A row with no date is not past its hold.
 					a = append(a, timeArg(parent, cut))
 					from := d.Column(parent.Erase.From)
-					ph := strings.Replace(timeParam(parent), "?", d.Param(len(a)), 1) // FROM_UNIXTIME(?) for a MariaDB TIMESTAMP
-					w += " AND (" + from + " >= " + ph + " OR " + from + " IS NULL)"
+					w += " AND (" + from + " >= " + numbered(d, timeParam(parent), len(a)) + " OR " + from + " IS NULL)"
 				}
 				return w, a
 			}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/vowprivacy/vow/connector"
@@ -144,7 +143,7 @@ func (s *Service) applyUpdates(ctx context.Context, plan *Plan, r *Request, cs *
 				}
 				if lc := sc.Table(u.step.Table).Column(u.column); lc != nil {
 					value = connector.TimeArg(d.Kind(), lc.Type, connector.SampleTime(ctx, c, u.step.Table, u.column), t)
-					param = strings.Replace(connector.TimeParam(d.Kind(), lc.Type), "?", d.Param(1), 1)
+					param = numbered(d, connector.TimeParam(d.Kind(), lc.Type), 1)
 				}
 			}
 			where, args := plan.WhereAfter(u.step, r.Identities, r.keys, []any{value})

@@ -69,11 +69,7 @@ func (j *job) scope() cond {
 // the batches went to: a key Vow read in another form than the row's
 // (the bug this is here to catch) bounds wrongly too.
 func (j *job) remaining(ctx context.Context, c *conn) (int64, error) {
-	rows, err := queryRows(ctx, c.c.DB(), j.d.Kind(), "SELECT count(*) FROM "+j.tbl()+" WHERE "+j.eligible.sql, j.eligible.args)
-	if err != nil {
-		return 0, err
-	}
-	return toInt(rows[0][0]), nil
+	return j.countWhere(ctx, c, j.eligible)
 }
 
 // nullKeys counts the eligible rows with a NULL in their key: SQLite lets
@@ -84,7 +80,11 @@ func (j *job) nullKeys(ctx context.Context, c *conn) (int64, error) {
 	for i, col := range j.pk {
 		nulls[i] = j.col(col) + " IS NULL"
 	}
-	w := and(j.eligible, cond{sql: strings.Join(nulls, " OR ")})
+	return j.countWhere(ctx, c, and(j.eligible, cond{sql: strings.Join(nulls, " OR ")}))
+}
+
+// countWhere counts the rule's table's rows matching w.
+func (j *job) countWhere(ctx context.Context, c *conn, w cond) (int64, error) {
 	rows, err := queryRows(ctx, c.c.DB(), j.d.Kind(), "SELECT count(*) FROM "+j.tbl()+" WHERE "+w.sql, w.args)
 	if err != nil {
 		return 0, err

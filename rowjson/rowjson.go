@@ -18,8 +18,9 @@
 //   - Times are RFC 3339 text in UTC, and those without a zone (PostgreSQL
 //     timestamp, MySQL DATETIME) are taken to be in UTC, as the drivers
 //     take them — a MySQL DATETIME in the connection's loc where
-//     [Column.Location] gives it. A DATE is the RFC 3339 full-date "2006-01-02". MySQL's
-//     zero dates stay "0000-00-00" and "0000-00-00 00:00:00".
+//     [Column.Location] gives it. A DATE is the RFC 3339 full-date
+//     "2006-01-02". MySQL's zero dates stay "0000-00-00" and
+//     "0000-00-00 00:00:00".
 //   - Binary data is {"base64": "…"}, so that it is never mistaken for
 //     text; so is text that is not valid UTF-8, which JSON would alter.
 //   - JSON and JSONB columns are embedded as JSON, compacted; a value that
