@@ -152,7 +152,7 @@ func (s *Service) brakeSystem(ctx context.Context, plan *Plan, r *Request, cs *c
 			if !ok {
 				continue
 			}
-			wf = wf.also(d, d.Column(st.Erase.From)+" < "+timeParam(st), timeArg(st, cut))
+			wf = wf.before(d, st, cut)
 		}
 		if st.Role == RoleSubject && (st.Erase.Delete || st.Erase.Hold) {
 			why, err := e.preflightCascades(ctx, st, wf)

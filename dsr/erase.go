@@ -742,7 +742,7 @@ func (e *eraser) step(ctx context.Context, st *Step) (TableRecord, error) {
 			// Rows older than the hold's period are no longer held —
 			// unless they belong to held rows (an invoice's lines under a
 			// shorter hold of their own stay with the invoice).
-			expired := wf.also(d, d.Column(st.Erase.From)+" < "+timeParam(st), timeArg(st, cut)).except(kept)
+			expired := wf.before(d, st, cut).except(kept)
 			n, casc, err := e.delete(ctx, st, expired)
 			if err != nil {
 				return rec, err
@@ -764,13 +764,16 @@ func (e *eraser) step(ctx context.Context, st *Step) (TableRecord, error) {
 	return e.mask(ctx, st, wf, rec)
 }
 
-// timeArg passes an instant to a dialect: SQLite keeps times as text.
-func timeArg(st *Step, t time.Time) any {
-	return connector.TimeArg(st.Kind, st.fromType, st.fromSample, t)
+// instant writes t for the step's Erase.From column (connector.InstantOf).
+func instant(st *Step, t time.Time) connector.Instant {
+	return connector.InstantOf(st.Kind, st.fromType, st.fromSample, t)
 }
 
-// timeParam is timeArg's placeholder (connector.TimeParam).
-func timeParam(st *Step) string { return connector.TimeParam(st.Kind, st.fromType) }
+// before narrows w to the rows whose Erase.From is before t.
+func (w whereFn) before(d connector.Dialect, st *Step, t time.Time) whereFn {
+	at := instant(st, t)
+	return w.also(d, d.Column(st.Erase.From)+" < "+at.Param, at.Arg)
+}
 
 // delete deletes the rows of st matching where, after accounting for
 // what the database's own ON DELETE rules will do to the rows that
@@ -1440,7 +1443,7 @@ func checks(d connector.Dialect, plan *Plan, st *Step, keys *Keys, r *Request, n
 		case st.Erase.Hold && st.Erase.From != "" && st.Erase.For != "":
 			// Rows past their hold period must be gone.
 			if dur, err := policy.ParseDuration(st.Erase.For); err == nil {
-				past := wf.also(d, d.Column(st.Erase.From)+" < "+timeParam(st), timeArg(st, dur.Before(now)))
+				past := wf.before(d, st, dur.Before(now))
 				out = append(out, check{wf: past.except(kept)}) // except those held rows keep
 			}
 		}

@@ -1185,9 +1185,10 @@ func (pl *Plan) keptWith(d connector.Dialect, st *Step, ids Identities, keys *Ke
 				w, a := pl.WhereAfter(parent, ids, keys, pre)
 				if cut, ok := holdCutoff(parent, now); ok {
 					// A row with no date is not past its hold.
-					a = append(a, timeArg(parent, cut))
+					at := instant(parent, cut)
+					a = append(a, at.Arg)
 					from := d.Column(parent.Erase.From)
-					w += " AND (" + from + " >= " + numbered(d, timeParam(parent), len(a)) + " OR " + from + " IS NULL)"
+					w += " AND (" + from + " >= " + numbered(d, at.Param, len(a)) + " OR " + from + " IS NULL)"
 				}
 				return w, a
 			}

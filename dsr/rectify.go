@@ -142,8 +142,8 @@ func (s *Service) applyUpdates(ctx context.Context, plan *Plan, r *Request, cs *
 					return nil, err
 				}
 				if lc := sc.Table(u.step.Table).Column(u.column); lc != nil {
-					value = connector.TimeArg(d.Kind(), lc.Type, connector.SampleTime(ctx, c, u.step.Table, u.column), t)
-					param = numbered(d, connector.TimeParam(d.Kind(), lc.Type), 1)
+					at := connector.InstantOf(d.Kind(), lc.Type, connector.SampleTime(ctx, c, u.step.Table, u.column), t)
+					value, param = at.Arg, numbered(d, at.Param, 1)
 				}
 			}
 			where, args := plan.WhereAfter(u.step, r.Identities, r.keys, []any{value})

@@ -50,11 +50,9 @@ type job struct {
 	owned    []ownedParent
 	// holdCond: a subject's legal hold may keep some of the rows.
 	holdCond bool
-	// cutoffArg is the cutoff as the rule's column compares it, and
-	// cutoffParam its placeholder (connector.TimeParam).
-	cutoffArg   any
-	cutoffParam string
-	fields      []anonField
+	// cutoffAt is the cutoff as the rule's column compares it.
+	cutoffAt connector.Instant
+	fields   []anonField
 	warnings    []string
 }
 
@@ -98,10 +96,8 @@ type child struct {
 	// heldFrom and heldCut bound a hold by its period: only child rows
 	// with heldFrom at or after heldCut still hold their parent.
 	heldFrom string
-	// heldParam is heldCut's placeholder (connector.TimeParam).
-	heldParam string
-	heldCut   any
-	value     string // for set
+	heldCut  connector.Instant
+	value    string // for set
 	sub       []child
 }
 
@@ -168,14 +164,14 @@ func (e *Engine) compile(i int, c *conn, now, cutoff time.Time, holds map[string
 	}
 	from := j.d.Ident(t.Name) + "." + j.d.Column(r.From)
 	fromType := j.live.Column(r.From).Type
-	j.cutoffArg = timeArg(j.d.Kind(), fromType, c.sample(t.Name, r.From), j.cutoff)
-	j.cutoffParam = connector.TimeParam(j.d.Kind(), fromType)
-	j.expired = and(cond{sql: from + " < " + j.cutoffParam, args: []any{j.cutoffArg}}, cond{sql: r.Where})
+	j.cutoffAt = connector.InstantOf(j.d.Kind(), fromType, c.sample(t.Name, r.From), j.cutoff)
+	j.expired = and(cond{sql: from + " < " + j.cutoffAt.Param, args: []any{j.cutoffAt.Arg}}, cond{sql: r.Where})
 	excl := []cond{j.expired}
 	if j.holdCutoff.Before(j.cutoff) || holdCol != r.From {
 		hcol := j.d.Ident(t.Name) + "." + j.d.Column(holdCol)
 		htype := j.live.Column(holdCol).Type
-		excl = append(excl, cond{sql: hcol + " < " + connector.TimeParam(j.d.Kind(), htype), args: []any{timeArg(j.d.Kind(), htype, c.sample(t.Name, holdCol), j.holdCutoff)}})
+		hc := connector.InstantOf(j.d.Kind(), htype, c.sample(t.Name, holdCol), j.holdCutoff)
+		excl = append(excl, cond{sql: hcol + " < " + hc.Param, args: []any{hc.Arg}})
 	}
 	if hc, ha := hold.Condition(e.Policy, j.d, sys.Name, t.Name, j.d.Ident(t.Name), holds, c.schema); hc != "" {
 		j.holdCond = true
@@ -295,8 +291,7 @@ func (e *Engine) children(sys *policy.System, t *policy.Table, c *conn, now time
 			if lc := ch.live.Column(ct.Erase.From); ct.Erase.From != "" && !ct.Erase.For.IsZero() && lc != nil {
 				// Rows past their hold period no longer hold the parent.
 				ch.heldFrom = ct.Erase.From
-				ch.heldCut = timeArg(c.c.Dialect().Kind(), lc.Type, c.sample(ct.Name, ct.Erase.From), ct.Erase.For.Before(now))
-				ch.heldParam = connector.TimeParam(c.c.Dialect().Kind(), lc.Type)
+				ch.heldCut = connector.InstantOf(c.c.Dialect().Kind(), lc.Type, c.sample(ct.Name, ct.Erase.From), ct.Erase.For.Before(now))
 			}
 		case rel.Role == policy.RoleOwner && own.Inferred[rel.Path] && isSetNull(onDelete(schema, ct.Name, ch.column, t.Name)):
 			// Nothing in the policy says the rows go with their parent,
@@ -381,7 +376,7 @@ func (e *Engine) blocked(sys *policy.System, children []child, d connector.Diale
 			if ch.how == "hold" {
 				// Still in its period (no date: not past it).
 				from := alias + "." + d.Column(ch.heldFrom)
-				inner, innerArgs = append(inner, from+" >= "+ch.heldParam+" OR "+from+" IS NULL"), append(innerArgs, ch.heldCut)
+				inner, innerArgs = append(inner, from+" >= "+ch.heldCut.Param+" OR "+from+" IS NULL"), append(innerArgs, ch.heldCut.Arg)
 			}
 			// Past its period, or deleted with the parent: a legal hold on
 			// its person, or on the rows it owns, still keeps it.

@@ -101,7 +101,7 @@ WHERE i.inhparent = to_regclass($1) ORDER BY 3`, j.d.Ident(j.table.Name))
 				continue // DEFAULT, MAXVALUE, or a bound of another form
 			}
 			var expired bool
-			if err := db.QueryRowContext(ctx, "SELECT CAST($1 AS "+typ+") <= $2", upper, j.cutoffArg).Scan(&expired); err != nil {
+			if err := db.QueryRowContext(ctx, "SELECT CAST($1 AS "+typ+") <= $2", upper, j.cutoffAt.Arg).Scan(&expired); err != nil {
 				return nil, err
 			}
 			j.pgTimeType = typ
@@ -142,13 +142,13 @@ ORDER BY PARTITION_ORDINAL_POSITION`, j.table.Name)
 			return nil, err
 		}
 		for _, p := range parts {
-			q, arg, ok := mysqlExpiredQuery(p.method, p.expr, p.desc, j.rule.From, j.cutoffParam)
+			q, arg, ok := mysqlExpiredQuery(p.method, p.expr, p.desc, j.rule.From, j.cutoffAt.Param)
 			if !ok {
 				j.keptParts = append(j.keptParts, p.name) // MAXVALUE, or a bound of another form
 				continue
 			}
 			var expired sql.NullBool
-			if err := db.QueryRowContext(ctx, q, arg, j.cutoffArg).Scan(&expired); err != nil {
+			if err := db.QueryRowContext(ctx, q, arg, j.cutoffAt.Arg).Scan(&expired); err != nil {
 				return nil, err
 			}
 			if expired.Valid && expired.Bool {
@@ -194,7 +194,7 @@ var mysqlFuncExpr = regexp.MustCompile("^([a-z_]+)\\(`([^`]+)`\\)$")
 // mysqlExpiredQuery returns a statement that says whether a partition of
 // the given method, expression and upper bound (its description) holds
 // only values before the cutoff (the statement's second argument, written
-// by its placeholder cutoff: connector.TimeParam).
+// by its placeholder cutoff: connector.Instant).
 func mysqlExpiredQuery(method, expr, desc, column, cutoff string) (string, any, bool) {
 	if desc == "" || strings.EqualFold(desc, "MAXVALUE") {
 		return "", nil, false

@@ -2,16 +2,9 @@ package retention
 
 import (
 	"context"
-	"time"
 
 	"github.com/vowprivacy/vow/connector"
 )
-
-// timeArg is connector.TimeArg: one way, for retention and requests, to
-// write an instant for a timestamp column.
-func timeArg(kind, typ string, sample [2]string, t time.Time) any {
-	return connector.TimeArg(kind, typ, sample, t)
-}
 
 // sample returns SQLite's storage class and text of one non-null value of
 // table.column (empty for other databases), cached per connection.

@@ -8,13 +8,30 @@ import (
 	"time"
 )
 
-// TimeArg returns an instant (a cutoff) as the parameter that compares correctly with
-// a timestamp column of the given database type. PostgreSQL's timestamp
-// without time zone gets a UTC text (a time.Time would be shifted by the
-// session's time zone); SQLite has no time type, so the cutoff takes the
-// form the column's values are stored in (text, Unix seconds or
-// milliseconds, Julian day), read from sample.
-func TimeArg(kind, typ string, sample [2]string, t time.Time) any {
+// Instant is an instant (a cutoff, the start of a hold) as a statement
+// compares it with a timestamp column: the placeholder to write where the
+// value goes, and the argument it binds. The two come together so that
+// no statement pairs the argument of one column type with the placeholder
+// of another.
+type Instant struct {
+	// Param is the placeholder: "?", or on MySQL/MariaDB for a TIMESTAMP
+	// "FROM_UNIXTIME(?)", the instant in the session's own time zone.
+	Param string
+	// Arg is the value Param binds.
+	Arg any
+}
+
+// InstantOf writes t for a timestamp column of the given database type.
+// PostgreSQL's timestamp without time zone gets a UTC text (a time.Time
+// would be shifted by the session's time zone); a MariaDB TIMESTAMP gets
+// Unix seconds behind FROM_UNIXTIME; SQLite has no time type, so the
+// instant takes the form the column's values are stored in (text, Unix
+// seconds or milliseconds, Julian day), read from sample ([SampleTime]).
+func InstantOf(kind, typ string, sample [2]string, t time.Time) Instant {
+	return Instant{Param: timeParam(kind, typ), Arg: timeArg(kind, typ, sample, t)}
+}
+
+func timeArg(kind, typ string, sample [2]string, t time.Time) any {
 	t = t.UTC()
 	typ = strings.ToLower(typ)
 	switch kind {
@@ -28,7 +45,7 @@ func TimeArg(kind, typ string, sample [2]string, t time.Time) any {
 		return t
 	case "mysql":
 		if strings.HasPrefix(typ, "timestamp") {
-			// An instant, as Unix seconds that TimeParam's FROM_UNIXTIME
+			// An instant, as Unix seconds that timeParam's FROM_UNIXTIME
 			// reads: MariaDB compares a TIMESTAMP with a literal in the
 			// session's time zone, and the driver writes a time in the
 			// DSN's loc; where they differ (a server on local time) a
@@ -61,10 +78,7 @@ func TimeArg(kind, typ string, sample [2]string, t time.Time) any {
 	return t.Format("2006-01-02 15:04:05")
 }
 
-// TimeParam is the placeholder of an instant TimeArg wrote for a column of
-// the given database type: "?", or on MySQL/MariaDB for a TIMESTAMP
-// "FROM_UNIXTIME(?)", the instant in the session's own time zone.
-func TimeParam(kind, typ string) string {
+func timeParam(kind, typ string) string {
 	if kind == "mysql" && strings.HasPrefix(strings.ToLower(typ), "timestamp") {
 		return "FROM_UNIXTIME(?)"
 	}
@@ -72,7 +86,7 @@ func TimeParam(kind, typ string) string {
 }
 
 // SampleTime returns SQLite's storage class and the text of one non-null
-// value of table.column, which [TimeArg] needs to write an instant the
+// value of table.column, which [InstantOf] needs to write an instant the
 // way the column stores them; empty elsewhere, or when the column is empty.
 func SampleTime(ctx context.Context, c SQL, table, column string) [2]string {
 	d := c.Dialect()
