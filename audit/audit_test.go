@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"database/sql"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -35,7 +36,7 @@ var backends = []struct {
 // later.
 var base = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 
-func newKeys(t *testing.T) *keyring.Keyring {
+func newKeys(t testing.TB) *keyring.Keyring {
 	t.Helper()
 	master := make([]byte, 32)
 	if _, err := rand.Read(master); err != nil {
@@ -55,7 +56,7 @@ type fixture struct {
 	keys  *keyring.Keyring
 }
 
-func newFixture(t *testing.T, url string) *fixture {
+func newFixture(t testing.TB, url string) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	s, err := state.Open(ctx, url, slog.New(slog.NewTextHandler(io.Discard, nil)))
@@ -77,7 +78,7 @@ func newFixture(t *testing.T, url string) *fixture {
 	return f
 }
 
-func (f *fixture) append(t *testing.T, i int) state.Event {
+func (f *fixture) append(t testing.TB, i int) state.Event {
 	t.Helper()
 	e, err := f.store.Append(context.Background(), state.Event{
 		At: base.Add(time.Duration(i) * time.Hour), Kind: "request.received", Subject: fmt.Sprintf("req-%02d", i),
@@ -89,7 +90,7 @@ func (f *fixture) append(t *testing.T, i int) state.Event {
 	return e
 }
 
-func (f *fixture) exec(t *testing.T, query string, args ...any) {
+func (f *fixture) exec(t testing.TB, query string, args ...any) {
 	t.Helper()
 	if _, err := f.store.DB().ExecContext(context.Background(), f.store.Rebind(query), args...); err != nil {
 		t.Fatalf("%s: %v", query, err)
@@ -568,5 +569,83 @@ func TestInterruptedPrune(t *testing.T) {
 	}
 	if r := f.verify(t); !r.OK() || r.First != 11 {
 		t.Fatalf("after the next run: %+v; want entries from 11, verified", r)
+	}
+}
+
+// TestCheckWitness: the witness names the last checkpoint this
+// installation made. It passes while that checkpoint is there unchanged,
+// or pruned away with the entries before a later one; it names the
+// checkpoint when it was removed or changed. (The fixture seals at 10 and
+// 20; each case deletes or changes checkpoints and points the witness at
+// one.)
+func TestCheckWitness(t *testing.T) {
+	t.Parallel()
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			for _, tc := range []struct {
+				name    string
+				change  string // run first
+				witness int64
+				problem bool
+			}{
+				{"unchanged", "", 20, false},
+				{"older checkpoint still there", "", 10, false},
+				{"changed", `UPDATE audit_checkpoints SET hash = ? WHERE seq = 20`, 20, true},
+				{"removed", `DELETE FROM audit_checkpoints WHERE seq = 20`, 20, true},
+				{"removed with the ones after", `DELETE FROM audit_checkpoints WHERE seq >= 10`, 10, true},
+				{"pruned past", `DELETE FROM audit_checkpoints WHERE seq = 10`, 5, false},
+			} {
+				t.Run(tc.name, func(t *testing.T) {
+					ctx := context.Background()
+					f := newFixture(t, b.newURL(t))
+					// The witness holds the checkpoint's hash as it was made.
+					hash := strings.Repeat("ab", 32)
+					if c, ok, err := f.store.CheckpointOf(ctx, tc.witness); err != nil {
+						t.Fatal(err)
+					} else if ok {
+						hash = hex.EncodeToString(c.Hash)
+					}
+					if tc.change != "" {
+						var args []any
+						if strings.Contains(tc.change, "?") {
+							args = append(args, []byte("not the hash"))
+						}
+						f.exec(t, tc.change, args...)
+					}
+					w := fmt.Sprintf(`{"seq":%d,"hash":%q,"at":"2025-01-02T00:00:00Z"}`, tc.witness, hash)
+					if err := os.WriteFile(f.log.Witness, []byte(w), 0o600); err != nil {
+						t.Fatal(err)
+					}
+					p, err := f.log.CheckWitness(ctx)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if got := p != ""; got != tc.problem || (got && !strings.Contains(p, fmt.Sprintf("entry %d ", tc.witness))) {
+						t.Errorf("CheckWitness = %q; want a problem: %v", p, tc.problem)
+					}
+				})
+			}
+		})
+	}
+}
+
+// BenchmarkSealAfterManyCommands: every command that appends seals, so a
+// store a cron job has used for a year holds a checkpoint per run. A seal
+// (append one entry, seal it) must not read them all.
+//
+//	go test ./audit -run '^$' -bench SealAfterManyCommands
+func BenchmarkSealAfterManyCommands(b *testing.B) {
+	ctx := context.Background()
+	f := newFixture(b, backends[0].newURL(b))
+	// Checkpoints of earlier commands, below the fixture's entries.
+	f.exec(b, `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 50000)
+		INSERT INTO audit_checkpoints (seq, at, hash, key_id, signature) SELECT -i, '2024-01-01T00:00:00.000000Z', x'00', 'k', x'00' FROM n`)
+	b.ResetTimer()
+	for i := range b.N {
+		f.append(b, 21+i)
+		if _, made, err := f.log.Seal(ctx); err != nil || !made {
+			b.Fatalf("Seal = %v, %v", made, err)
+		}
 	}
 }

@@ -74,20 +74,24 @@ func (l *Log) CheckWitness(ctx context.Context) (string, error) {
 	if err != nil || !ok {
 		return "", err
 	}
-	cps, err := l.Store.Checkpoints(ctx)
+	// The two checkpoints that decide, not all of them: every command
+	// that appends seals, so a store keeps one checkpoint per command
+	// run, and this runs at each.
+	c, found, err := l.Store.CheckpointOf(ctx, w.Seq)
 	if err != nil {
 		return "", err
 	}
-	for _, c := range cps {
-		if c.Seq == w.Seq {
-			if hex.EncodeToString(c.Hash) == w.Hash {
-				return "", nil
-			}
-			break
-		}
+	if found && hex.EncodeToString(c.Hash) == w.Hash {
+		return "", nil
 	}
-	if len(cps) > 0 && cps[0].Seq > w.Seq {
-		return "", nil // pruned past it; the pruning is signed and verified
+	if !found {
+		first, kept, err := l.Store.FirstCheckpoint(ctx)
+		if err != nil {
+			return "", err
+		}
+		if kept && first.Seq > w.Seq {
+			return "", nil // pruned past it; the pruning is signed and verified
+		}
 	}
 	return fmt.Sprintf("the checkpoint of entry %d that this installation made at %s (%s) is gone or changed: checkpoints were removed, and the log after them may have been rewritten",
 		w.Seq, w.At.Format(time.RFC3339), l.Witness), nil

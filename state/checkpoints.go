@@ -75,15 +75,31 @@ func (s *Store) Checkpoints(ctx context.Context) ([]Checkpoint, error) {
 // LastCheckpoint returns the newest checkpoint, and false when there is
 // none.
 func (s *Store) LastCheckpoint(ctx context.Context) (Checkpoint, bool, error) {
-	cps, err := s.checkpoints(ctx, `ORDER BY seq DESC LIMIT 1`)
+	return s.oneCheckpoint(ctx, `ORDER BY seq DESC LIMIT 1`)
+}
+
+// FirstCheckpoint returns the oldest checkpoint kept, and false when
+// there is none.
+func (s *Store) FirstCheckpoint(ctx context.Context) (Checkpoint, bool, error) {
+	return s.oneCheckpoint(ctx, `ORDER BY seq LIMIT 1`)
+}
+
+// CheckpointOf returns the checkpoint of entry seq, and false when it has
+// none.
+func (s *Store) CheckpointOf(ctx context.Context, seq int64) (Checkpoint, bool, error) {
+	return s.oneCheckpoint(ctx, `WHERE seq = ?`, seq)
+}
+
+func (s *Store) oneCheckpoint(ctx context.Context, tail string, args ...any) (Checkpoint, bool, error) {
+	cps, err := s.checkpoints(ctx, tail, args...)
 	if err != nil || len(cps) == 0 {
 		return Checkpoint{}, false, err
 	}
 	return cps[0], true, nil
 }
 
-func (s *Store) checkpoints(ctx context.Context, tail string) ([]Checkpoint, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT seq, at, hash, key_id, signature, prev_seq, prev_hash FROM audit_checkpoints `+tail)
+func (s *Store) checkpoints(ctx context.Context, tail string, args ...any) ([]Checkpoint, error) {
+	rows, err := s.db.QueryContext(ctx, s.rebind(`SELECT seq, at, hash, key_id, signature, prev_seq, prev_hash FROM audit_checkpoints `+tail), args...)
 	if err != nil {
 		return nil, s.wrap(err, "list checkpoints")
 	}
