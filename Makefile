@@ -15,8 +15,8 @@ help: ## Show this list of targets
 test: ## Vet, test (real PostgreSQL + MariaDB, started privately if absent) and fuzz the policy parser briefly (scripts/test.sh)
 	scripts/test.sh $(ARGS)
 
-build: ## Build the vow binary into ./vow
-	$(GO) build -o vow ./cmd/vow
+build: ## Build the vow binary into ./vow (static: Vow needs no cgo)
+	CGO_ENABLED=0 $(GO) build -o vow ./cmd/vow
 
 demo: ## Run the built-in demo (go run ./cmd/vow demo)
 	$(GO) run ./cmd/vow demo

@@ -22,6 +22,7 @@ import (
 	gomysql "github.com/go-sql-driver/mysql"
 
 	"github.com/vowprivacy/vow/dsr"
+	"github.com/vowprivacy/vow/internal/vowbin"
 )
 
 // The CLI mode times what a user runs: vow request create … --trusted
@@ -34,10 +35,9 @@ import (
 
 // BuildVow builds the vow command into dir and returns the binary's path.
 func BuildVow(ctx context.Context, dir string) (string, error) {
-	bin := filepath.Join(dir, "vow")
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/vowprivacy/vow/cmd/vow")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("dsrbench: go build vow: %w\n%s", err, out)
+	bin, err := vowbin.Build(ctx, dir)
+	if err != nil {
+		return "", fmt.Errorf("dsrbench: %w", err)
 	}
 	return bin, nil
 }

@@ -50,6 +50,7 @@ import (
 
 	"github.com/vowprivacy/vow/connector"
 	"github.com/vowprivacy/vow/internal/testdb"
+	"github.com/vowprivacy/vow/internal/vowbin"
 	"github.com/vowprivacy/vow/throttle"
 )
 
@@ -136,12 +137,10 @@ func buildVow(ctx context.Context) (string, func(), error) {
 	if err != nil {
 		return "", nil, err
 	}
-	bin := filepath.Join(dir, "vow")
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/vowprivacy/vow/cmd/vow")
-	cmd.Stderr = os.Stderr
-	if err := cmd.Run(); err != nil {
+	bin, err := vowbin.Build(ctx, dir)
+	if err != nil {
 		os.RemoveAll(dir)
-		return "", nil, fmt.Errorf("build vow: %w", err)
+		return "", nil, err
 	}
 	return bin, func() { os.RemoveAll(dir) }, nil
 }
