@@ -28,6 +28,10 @@ import (
 	"github.com/vowprivacy/vow/rowjson"
 )
 
+// storeBelow is the size under which a file of an access package is
+// stored rather than deflated.
+const storeBelow = 8 << 10
+
 // deflaters keeps deflate compressors for reuse: a new one allocates
 // about a megabyte, and a package has a file per table (a light subject's
 // export spent more on allocating them than on its data).
@@ -459,11 +463,17 @@ func (s *Service) exportStep(ctx context.Context, zw *zip.Writer, plan *Plan, st
 		keep[i] = true
 		tp.Columns = append(tp.Columns, doc)
 	}
-	zf, err := zw.CreateHeader(&zip.FileHeader{Name: tp.File, Method: zip.Deflate, Modified: s.now()})
-	if err != nil {
-		return tp, fmt.Errorf("dsr: write export: %w", err)
-	}
-	w := newOffload(zf)
+	modified := s.now()
+	w := newOffload(func(whole bool, size int) (io.Writer, error) {
+		h := &zip.FileHeader{Name: tp.File, Method: zip.Deflate, Modified: modified}
+		if whole && size < storeBelow {
+			// A few rows: deflating them saves a few hundred bytes and
+			// costs more than reading them (a compressor's setup and its
+			// final block, per file).
+			h.Method = zip.Store
+		}
+		return zw.CreateHeader(h)
+	})
 	defer w.Close() // on an early return; the normal path checks Close below
 	hdr := map[string]any{"system": st.System, "table": st.Table, "columns": tp.Columns}
 	if tp.Mention != "" {

@@ -229,6 +229,15 @@ func readZip(t *testing.T, path string) map[string][]byte {
 	defer zr.Close()
 	out := map[string][]byte{}
 	for _, zf := range zr.File {
+		// A table's file (data/system/table.json) is stored when it holds
+		// a few rows, deflated when more; the rest are always deflated.
+		want := zip.Deflate
+		if strings.Count(zf.Name, "/") == 2 && zf.UncompressedSize64 < dsr.StoreBelow {
+			want = zip.Store
+		}
+		if zf.Method != want {
+			t.Errorf("%s (%d bytes) is compressed with method %d; want %d", zf.Name, zf.UncompressedSize64, zf.Method, want)
+		}
 		rc, err := zf.Open()
 		if err != nil {
 			t.Fatal(err)
@@ -1056,5 +1065,29 @@ UPDATE posts SET body = 'mine is 5500 0000 0000 0004' WHERE id = 3;`)
 	evs, err := f.store.Events(t.Context(), state.EventFilter{Kind: "request.forbidden_data"})
 	if err != nil || len(evs) != 1 || strings.Contains(string(evs[0].Data), "4111") {
 		t.Errorf("audit: %v %v; want one entry without the value", evs, err)
+	}
+}
+
+// TestAccessPackageCompression: a table's few rows are stored in the
+// package, many are deflated — past one offload chunk too — and both read
+// back whole (readZip checks each file's method).
+func TestAccessPackageCompression(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, "sqlite")
+	testdb.Exec(t, "sqlite", f.appDSN, `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000)
+INSERT INTO posts (id, author_id, body) SELECT 1000 + i, 1, printf('post %d of Ada, long enough to fill a package: %s', i, hex(randomblob(40))) FROM n;`)
+	r := run(t, f, create(t, f, trusted(dsr.Access, dsr.Identities{"email": "ada@example.com"})).ID)
+	files := readZip(t, filepath.Join(f.exports, r.Result.Export))
+	var doc struct {
+		Rows []map[string]any `json:"rows"`
+	}
+	if err := json.Unmarshal(files["data/app/posts.json"], &doc); err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Rows) != 1002 || len(files["data/app/posts.json"]) < 2*64<<10 {
+		t.Errorf("posts.json: %d rows in %d bytes; want Ada's 1002 in over two offload chunks", len(doc.Rows), len(files["data/app/posts.json"]))
+	}
+	if n := len(files["data/app/users.json"]); n == 0 || n >= dsr.StoreBelow {
+		t.Errorf("users.json is %d bytes; want a small stored file", n)
 	}
 }

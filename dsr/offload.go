@@ -5,14 +5,18 @@ import (
 	"sync"
 )
 
-// offload hands what is written to it on to w from another goroutine, in
-// chunks, so that compressing a large file of an export (w is its deflate
-// writer) runs on the second core beside reading and encoding the rows,
-// not in turns with them. A file smaller than one chunk is written at
-// Close, with no goroutine. At most offloadDepth chunks wait, so memory
-// stays flat however large the file.
+// offload hands what is written to it on to a writer from another
+// goroutine, in chunks, so that compressing a large file of an export
+// (the writer is its deflate writer) runs on the second core beside
+// reading and encoding the rows, not in turns with them. A file smaller
+// than one chunk is written at Close, with no goroutine. At most
+// offloadDepth chunks wait, so memory stays flat however large the file.
+//
+// The writer is opened when the first chunk goes, or at Close: open is
+// told whether it is then given the whole file, and how large it is, so
+// that a small file need not be compressed at all.
 type offload struct {
-	w      io.Writer
+	open   func(whole bool, size int) (io.Writer, error)
 	buf    []byte
 	ch     chan []byte
 	done   chan error
@@ -26,11 +30,11 @@ const (
 
 var offloadChunks = sync.Pool{New: func() any { return make([]byte, 0, offloadChunk) }}
 
-func newOffload(w io.Writer) *offload {
-	return &offload{w: w, buf: offloadChunks.Get().([]byte)[:0]}
+func newOffload(open func(whole bool, size int) (io.Writer, error)) *offload {
+	return &offload{open: open, buf: offloadChunks.Get().([]byte)[:0]}
 }
 
-// Write never fails: an error of w is returned by Close.
+// Write never fails: an error of the writer is returned by Close.
 func (o *offload) Write(p []byte) (int, error) {
 	n := len(p)
 	for len(p) > 0 {
@@ -48,10 +52,10 @@ func (o *offload) send() {
 	if o.ch == nil {
 		o.ch, o.done = make(chan []byte, offloadDepth), make(chan error, 1)
 		go func() {
-			var err error
+			w, err := o.open(false, 0)
 			for b := range o.ch {
 				if err == nil {
-					_, err = o.w.Write(b)
+					_, err = w.Write(b)
 				}
 				offloadChunks.Put(b[:0])
 			}
@@ -62,16 +66,19 @@ func (o *offload) send() {
 	o.buf = offloadChunks.Get().([]byte)[:0]
 }
 
-// Close writes what is left, waits until w has taken everything and
-// returns w's first error. Closing again does nothing.
+// Close writes what is left, waits until the writer has taken everything
+// and returns the first error. Closing again does nothing.
 func (o *offload) Close() error {
 	if o.closed {
 		return nil
 	}
 	o.closed = true
 	if o.ch == nil {
-		_, err := o.w.Write(o.buf)
-		offloadChunks.Put(o.buf[:0])
+		defer offloadChunks.Put(o.buf[:0])
+		w, err := o.open(true, len(o.buf))
+		if err == nil {
+			_, err = w.Write(o.buf)
+		}
 		return err
 	}
 	if len(o.buf) > 0 {

@@ -3,6 +3,7 @@ package dsr
 import (
 	"bytes"
 	"errors"
+	"io"
 	"math/rand/v2"
 	"testing"
 )
@@ -14,7 +15,14 @@ func TestOffload(t *testing.T) {
 			want[i] = byte(rand.IntN(256))
 		}
 		var got bytes.Buffer
-		o := newOffload(&got)
+		var opened []bool
+		o := newOffload(func(whole bool, n int) (io.Writer, error) {
+			if whole && n != size {
+				t.Errorf("size %d: opened for the whole file of %d bytes", size, n)
+			}
+			opened = append(opened, whole)
+			return &got, nil
+		})
 		for p := want; len(p) > 0; {
 			k := min(len(p), 1+rand.IntN(3*offloadChunk/2))
 			if n, err := o.Write(p[:k]); n != k || err != nil {
@@ -27,6 +35,10 @@ func TestOffload(t *testing.T) {
 		}
 		if !bytes.Equal(got.Bytes(), want) {
 			t.Errorf("size %d: got %d bytes, not what was written", size, got.Len())
+		}
+		// The whole file in one go exactly when it is smaller than a chunk.
+		if len(opened) != 1 || opened[0] != (size < offloadChunk) {
+			t.Errorf("size %d: opened %v, want once, whole: %v", size, opened, size < offloadChunk)
 		}
 		if err := o.Close(); err != nil {
 			t.Errorf("second Close = %v", err)
@@ -46,13 +58,21 @@ func (f *failingWriter) Write(p []byte) (int, error) {
 func TestOffloadError(t *testing.T) {
 	for _, size := range []int{5, 3 * offloadChunk} {
 		f := &failingWriter{}
-		o := newOffload(f)
+		o := newOffload(func(bool, int) (io.Writer, error) { return f, nil })
 		o.Write(make([]byte, size))
 		if err := o.Close(); err == nil || err.Error() != "disk full" {
 			t.Errorf("size %d: Close = %v, want the writer's error", size, err)
 		}
 		if f.n != 1 && size > offloadChunk {
 			t.Errorf("size %d: the writer was called %d times after failing, want once", size, f.n)
+		}
+	}
+	// A writer that cannot be opened: its error, and nothing written.
+	for _, size := range []int{5, 3 * offloadChunk} {
+		o := newOffload(func(bool, int) (io.Writer, error) { return nil, errors.New("no room for another file") })
+		o.Write(make([]byte, size))
+		if err := o.Close(); err == nil || err.Error() != "no room for another file" {
+			t.Errorf("size %d: Close = %v, want the open error", size, err)
 		}
 	}
 }
