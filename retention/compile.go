@@ -53,7 +53,7 @@ type job struct {
 	// cutoffAt is the cutoff as the rule's column compares it.
 	cutoffAt connector.Instant
 	fields   []anonField
-	warnings    []string
+	warnings []string
 }
 
 // cond is a SQL condition with ? placeholders and its arguments.
@@ -98,7 +98,7 @@ type child struct {
 	heldFrom string
 	heldCut  connector.Instant
 	value    string // for set
-	sub       []child
+	sub      []child
 }
 
 // anonField is a field an anonymise rule rewrites.
