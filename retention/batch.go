@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/vowprivacy/vow/connector"
 )
@@ -150,7 +151,11 @@ func (j *job) rangeStatement(after, hi []any) (string, []any) {
 	if hi != nil {
 		cs = append(cs, j.keyCmp("<=", hi))
 	}
-	w := and(cs...)
+	return j.rangeIn(and(cs...))
+}
+
+// rangeIn deletes or anonymises the rows matching w, in one statement.
+func (j *job) rangeIn(w cond) (string, []any) {
 	if j.action == ActionDelete {
 		return "DELETE FROM " + j.tbl() + " WHERE " + w.sql, w.args
 	}
@@ -564,13 +569,25 @@ func (j *job) upperBoundText() (string, []any) {
 
 // statements are the statements a run executes per batch, for the plan.
 func (j *job) statements() []string {
+	// Windows of the rule's column, as the plan shows them.
+	lo, hi := any("…"), any("…")
 	if j.ranged() {
+		if j.windowed() {
+			ub, _ := j.windowBoundQuery(lo, DefaultBatch)
+			st, _ := j.windowStatement(lo, hi)
+			return []string{ub, st}
+		}
 		after := make([]any, len(j.pk))
 		ub, _ := j.upperBoundText()
 		st, _ := j.rangeStatement(after, after)
 		return []string{ub, st}
 	}
 	sel, _ := j.selectBatch([]any{"…"}, DefaultBatch)
+	if j.windowed() {
+		ub, _ := j.windowBoundQuery(lo, DefaultBatch)
+		sel, _ = j.windowSelect(lo, hi)
+		sel = ub + ";\n" + sel
+	}
 	lock, _ := j.lockQuery([][]any{make([]any, len(j.pk))})
 	out := []string{sel, lock}
 	var walk func(ch child, depth int)
@@ -623,6 +640,32 @@ func (j *job) statements() []string {
 }
 
 // execRange runs one ranged statement in its own short transaction.
+// execRetried runs execRange, again after a deadlock or serialization
+// failure with the application's writes (twice at most): the statement's
+// transaction was rolled back.
+func (j *job) execRetried(ctx context.Context, c *conn, q string, args []any) (n int64, err error) {
+	for attempt := 0; ; attempt++ {
+		n, err = j.execRange(ctx, c, q, args)
+		if err == nil || attempt == 2 || ctx.Err() != nil {
+			return n, err
+		}
+		j.e.logger().Debug("retention: batch retried", "rule", j.rule.Name, "error", err)
+		time.Sleep(time.Duration(50*(attempt+1)) * time.Millisecond)
+	}
+}
+
+// runBatchRetried is runBatch, retried as execRetried is.
+func (j *job) runBatchRetried(ctx context.Context, c *conn, keys [][]any) (rows, cascaded int64, err error) {
+	for attempt := 0; ; attempt++ {
+		rows, cascaded, err = j.runBatch(ctx, c, keys)
+		if err == nil || attempt == 2 || ctx.Err() != nil {
+			return rows, cascaded, err
+		}
+		j.e.logger().Debug("retention: batch retried", "rule", j.rule.Name, "error", err)
+		time.Sleep(time.Duration(50*(attempt+1)) * time.Millisecond)
+	}
+}
+
 func (j *job) execRange(ctx context.Context, c *conn, q string, args []any) (n int64, err error) {
 	t, err := begin(ctx, c.c.DB(), j.d.Kind())
 	if err != nil {

@@ -343,6 +343,13 @@ func (e *Engine) runRule(ctx context.Context, cs *conns, i int, runID string, op
 		}
 	}
 	win := newWindow(j, th.Size())
+	// lo is where the next window of the rule's column starts.
+	var lo any
+	windowed := j.windowed() && rp.Rows > 0
+	if windowed {
+		after = nil // a key an earlier run reached by key means nothing here
+	}
+batches:
 	for {
 		if err := ctx.Err(); err != nil {
 			return fail(fmt.Errorf("stopped: %w (the next run resumes)", err))
@@ -371,7 +378,42 @@ func (e *Engine) runRule(ctx context.Context, cs *conns, i int, runID string, op
 			size       = th.Size()
 			began      = time.Now()
 		)
-		if j.ranged() {
+		// failed is what a batch's error ends the run with.
+		failed := func(err error) RuleResult {
+			if ctx.Err() != nil {
+				return fail(fmt.Errorf("stopped: %w (the next run resumes)", ctx.Err()))
+			}
+			return fail(c.c.Translate(ctx, j.action+" rows of "+j.table.Name, err))
+		}
+		switch {
+		case windowed:
+			// A window of the rule's column: one statement, or its keys
+			// and then the batch as below. The checkpoint keeps no key: a
+			// resumed run starts again from the oldest row left.
+			hi, err := j.windowBound(ctx, c, lo, size)
+			if err != nil {
+				return fail(c.c.Translate(ctx, "select expired rows of "+j.table.Name, err))
+			}
+			last = hi == nil
+			if j.ranged() {
+				q, args := j.windowStatement(lo, hi)
+				if rows, err = j.execRetried(ctx, c, q, args); err != nil {
+					return failed(err)
+				}
+			} else {
+				q, args := j.windowSelect(lo, hi)
+				batch, err := queryRows(ctx, c.c.DB(), j.d.Kind(), q, args)
+				if err != nil {
+					return fail(c.c.Translate(ctx, "select expired rows of "+j.table.Name, err))
+				}
+				if len(batch) > 0 {
+					if rows, casc, err = j.runBatchRetried(ctx, c, batch); err != nil {
+						return failed(err)
+					}
+				}
+			}
+			lo = hi
+		case j.ranged():
 			// One statement per batch, bounded by the key of the batch's
 			// last row; the database re-checks the condition as it deletes.
 			var hi []any
@@ -383,18 +425,8 @@ func (e *Engine) runRule(ctx context.Context, cs *conns, i int, runID string, op
 				return fail(c.c.Translate(ctx, "select expired rows of "+j.table.Name, err))
 			}
 			q, args := j.rangeStatement(after, hi)
-			for attempt := 0; ; attempt++ {
-				rows, err = j.execRange(ctx, c, q, args)
-				if err == nil || attempt == 2 || ctx.Err() != nil {
-					break
-				}
-				time.Sleep(time.Duration(50*(attempt+1)) * time.Millisecond)
-			}
-			if err != nil {
-				if ctx.Err() != nil {
-					return fail(fmt.Errorf("stopped: %w (the next run resumes)", ctx.Err()))
-				}
-				return fail(c.c.Translate(ctx, j.action+" rows of "+j.table.Name, err))
+			if rows, err = j.execRetried(ctx, c, q, args); err != nil {
+				return failed(err)
 			}
 			switch {
 			case win.ok(after):
@@ -406,33 +438,20 @@ func (e *Engine) runRule(ctx context.Context, cs *conns, i int, runID string, op
 				keys = [][]any{hi}
 			}
 			if last && rows == 0 && len(keys) == 0 {
-				break
+				break batches
 			}
-		} else {
+		default:
 			q, args := j.selectBatch(after, size)
 			keys, err = queryRows(ctx, c.c.DB(), j.d.Kind(), q, args)
 			if err != nil {
 				return fail(c.c.Translate(ctx, "select expired rows of "+j.table.Name, err))
 			}
 			if len(keys) == 0 {
-				break
+				break batches
 			}
 			last = len(keys) < size
-			for attempt := 0; ; attempt++ {
-				rows, casc, err = j.runBatch(ctx, c, keys)
-				// A deadlock or serialization failure with the application's
-				// writes is retried; the batch's transaction was rolled back.
-				if err == nil || attempt == 2 || ctx.Err() != nil {
-					break
-				}
-				e.logger().Debug("retention: batch retried", "rule", r.Name, "error", err)
-				time.Sleep(time.Duration(50*(attempt+1)) * time.Millisecond)
-			}
-			if err != nil {
-				if ctx.Err() != nil {
-					return fail(fmt.Errorf("stopped: %w (the next run resumes)", ctx.Err()))
-				}
-				return fail(c.c.Translate(ctx, j.action+" rows of "+j.table.Name, err))
+			if rows, casc, err = j.runBatchRetried(ctx, c, keys); err != nil {
+				return failed(err)
 			}
 		}
 		th.After(rows+casc, time.Since(began))

@@ -1,0 +1,186 @@
+package retention_test
+
+import (
+	"context"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/vowprivacy/vow/internal/testdb"
+	"github.com/vowprivacy/vow/retention"
+)
+
+// windowsPolicy purges and anonymises tables keyed by uuids (random
+// keys, unrelated to when a row was written) whose rule's column is
+// indexed: batches go by windows of that column.
+const windowsPolicy = `version: 1
+organization: {name: Test, contacts: {privacy: privacy@test.example}}
+purposes:
+  service: {legal_basis: contract}
+systems:
+  app:
+    kind: KIND
+    connection: {env: APP_DSN}
+    tables:
+      visits:
+        fields:
+          id: system.operations
+          note: system.operations
+          seen_at: system.operations
+      logins:
+        subject: customer
+        fields:
+          id: system.operations
+          ip: {category: user.device.ip_address, erase: hmac}
+          at: system.operations
+retention:
+  rules:
+    - {name: old visits, table: "app:visits", from: seen_at, keep: 30d, brake: {share: 100%}}
+    - {name: old logins, table: "app:logins", from: at, keep: 30d, then: anonymise, brake: {share: 100%}}
+`
+
+// The fixture's now is 2026-11-20 12:00 UTC: rows before 2026-10-21
+// 12:00:00 are due. visits has 2,000 due rows, seven to an instant (a
+// window's bound falls inside such a run of rows as often as not), 50
+// more at one instant (a bulk import, larger than a batch), one a microsecond (on SQLite a
+// second) before the cutoff, one at it and one after, 1,500 rows not due
+// and 10 without a date; logins 1,200 due rows and 800 not. Keys are
+// uuids (on MariaDB md5 texts) made from the row number, so that key
+// order is not time order.
+var windowsSchema = map[string]string{
+	"postgres": `
+CREATE TABLE visits (id uuid PRIMARY KEY, note text, seen_at timestamp);
+CREATE INDEX visits_seen_at ON visits (seen_at);
+INSERT INTO visits SELECT md5('v' || i)::uuid, 'due ' || i, '2026-01-01'::timestamp + (i / 7) * interval '1 minute' FROM generate_series(1, 2000) i;
+INSERT INTO visits SELECT md5('b' || i)::uuid, 'bulk ' || i, '2026-03-01 00:00:00' FROM generate_series(1, 50) i;
+INSERT INTO visits VALUES (md5('edge1')::uuid, 'due at the edge', '2026-10-21 11:59:59.999999'),
+  (md5('edge2')::uuid, 'kept at the cutoff', '2026-10-21 12:00:00'), (md5('edge3')::uuid, 'kept after it', '2026-10-21 12:00:00.000001');
+INSERT INTO visits SELECT md5('k' || i)::uuid, 'kept ' || i, '2026-11-01'::timestamp + i * interval '7 minutes' FROM generate_series(1, 1500) i;
+INSERT INTO visits SELECT md5('n' || i)::uuid, 'no date ' || i, NULL FROM generate_series(1, 10) i;
+CREATE TABLE logins (id uuid PRIMARY KEY, ip text, at timestamptz);
+CREATE INDEX logins_at ON logins (at);
+INSERT INTO logins SELECT md5('l' || i)::uuid, '192.0.2.' || (i % 200), '2026-02-01 00:00:00+00'::timestamptz + (i / 3) * interval '1 hour' FROM generate_series(1, 1200) i;
+INSERT INTO logins SELECT md5('m' || i)::uuid, '198.51.100.' || (i % 200), '2026-11-02 00:00:00+00'::timestamptz + i * interval '1 minute' FROM generate_series(1, 800) i;
+`,
+	"mysql": `
+CREATE TABLE visits (id CHAR(32) PRIMARY KEY, note VARCHAR(40), seen_at DATETIME(6), INDEX (seen_at));
+INSERT INTO visits SELECT MD5(CONCAT('v', seq)), CONCAT('due ', seq), TIMESTAMP('2026-01-01') + INTERVAL (seq DIV 7) MINUTE FROM seq_1_to_2000;
+INSERT INTO visits SELECT MD5(CONCAT('b', seq)), CONCAT('bulk ', seq), '2026-03-01 00:00:00' FROM seq_1_to_50;
+INSERT INTO visits VALUES (MD5('edge1'), 'due at the edge', '2026-10-21 11:59:59.999999'),
+  (MD5('edge2'), 'kept at the cutoff', '2026-10-21 12:00:00'), (MD5('edge3'), 'kept after it', '2026-10-21 12:00:00.000001');
+INSERT INTO visits SELECT MD5(CONCAT('k', seq)), CONCAT('kept ', seq), TIMESTAMP('2026-11-01') + INTERVAL seq * 7 MINUTE FROM seq_1_to_1500;
+INSERT INTO visits SELECT MD5(CONCAT('n', seq)), CONCAT('no date ', seq), NULL FROM seq_1_to_10;
+CREATE TABLE logins (id CHAR(32) PRIMARY KEY, ip VARCHAR(64), at TIMESTAMP(6) NULL, INDEX (at));
+INSERT INTO logins SELECT MD5(CONCAT('l', seq)), CONCAT('192.0.2.', seq % 200), TIMESTAMP('2026-02-01') + INTERVAL (seq DIV 3) HOUR FROM seq_1_to_1200;
+INSERT INTO logins SELECT MD5(CONCAT('m', seq)), CONCAT('198.51.100.', seq % 200), TIMESTAMP('2026-11-02') + INTERVAL seq MINUTE FROM seq_1_to_800;
+`,
+	"sqlite": `
+CREATE TABLE visits (id TEXT PRIMARY KEY, note TEXT, seen_at TIMESTAMP);
+CREATE INDEX visits_seen_at ON visits (seen_at);
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000)
+INSERT INTO visits SELECT lower(hex(randomblob(16))), 'due ' || i, strftime('%Y-%m-%d %H:%M:%S', '2026-01-01', '+' || (i / 7) || ' minutes') FROM n;
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 50)
+INSERT INTO visits SELECT lower(hex(randomblob(16))), 'bulk ' || i, '2026-03-01 00:00:00' FROM n;
+INSERT INTO visits VALUES (lower(hex(randomblob(16))), 'due at the edge', '2026-10-21 11:59:59'),
+  (lower(hex(randomblob(16))), 'kept at the cutoff', '2026-10-21 12:00:00'), (lower(hex(randomblob(16))), 'kept after it', '2026-10-21 12:00:01');
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1500)
+INSERT INTO visits SELECT lower(hex(randomblob(16))), 'kept ' || i, strftime('%Y-%m-%d %H:%M:%S', '2026-11-01', '+' || (i * 7) || ' minutes') FROM n;
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10)
+INSERT INTO visits SELECT lower(hex(randomblob(16))), 'no date ' || i, NULL FROM n;
+CREATE TABLE logins (id TEXT PRIMARY KEY, ip TEXT, at INTEGER);
+CREATE INDEX logins_at ON logins (at);
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1200)
+INSERT INTO logins SELECT lower(hex(randomblob(16))), '192.0.2.' || (i % 200), unixepoch('2026-02-01') + (i / 3) * 3600 FROM n;
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 800)
+INSERT INTO logins SELECT lower(hex(randomblob(16))), '198.51.100.' || (i % 200), unixepoch('2026-11-02') + i * 60 FROM n;
+`,
+}
+
+// TestWindowsOfTheRulesColumn: on tables keyed by uuids, a purge and an
+// anonymisation go by windows of the rule's (indexed) column — the plan
+// shows it; on MariaDB by key, which is the table's order there — and take
+// every due row, with small batches so that there are many windows, and
+// leave every other row as it was.
+func TestWindowsOfTheRulesColumn(t *testing.T) {
+	forEachKind(t, func(t *testing.T, kind string) {
+		f := newFixtureSchema(t, kind, windowsSchema[kind], windowsPolicy)
+		plan, err := f.engine.Plan(context.Background(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rule, col := range map[string]string{"old visits": "seen_at", "old logins": "at"} {
+			rp := planOf(plan, rule)
+			window := regexp.MustCompile("ORDER BY [`\"]?[a-z]+[`\"]?\\.[`\"]?" + col + "[`\"]? LIMIT 1 OFFSET")
+			if len(rp.Statements) == 0 || window.MatchString(rp.Statements[0]) != (kind != "mysql") {
+				t.Errorf("%s: plan %q; want batches by windows of %s except on MariaDB", rule, rp.Statements, col)
+			}
+		}
+		const kept = "SELECT id, note, seen_at FROM visits WHERE note NOT LIKE 'due%' AND note NOT LIKE 'bulk%' ORDER BY id"
+		const keptLogins = "SELECT id, ip, at FROM logins WHERE ip LIKE '198.51.100.%' ORDER BY id"
+		const dueLogins = "SELECT id, at FROM logins WHERE ip LIKE '192.0.2.%' ORDER BY id"
+		before, beforeLogins, beforeDue := testdb.Dump(t, f.db, kept), testdb.Dump(t, f.db, keptLogins), testdb.Dump(t, f.db, dueLogins)
+		rep, err := f.engine.Run(context.Background(), retention.Options{Batch: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res := resultOf(rep, "old visits"); res.Status != retention.StatusDone || res.Rows != 2051 || res.Batches < 10 {
+			t.Errorf("old visits: %+v; want 2,051 rows done in many batches", res)
+		}
+		if res := resultOf(rep, "old logins"); res.Status != retention.StatusDone || res.Rows != 1200 || res.Batches < 10 {
+			t.Errorf("old logins: %+v; want 1,200 rows done in many batches", res)
+		}
+		if n := f.count(t, "SELECT count(*) FROM visits WHERE note LIKE 'due%' OR note LIKE 'bulk%'"); n != 0 {
+			t.Errorf("%d due visits left", n)
+		}
+		if after := testdb.Dump(t, f.db, kept); after != before || strings.Count(after, "\n") != 1512 {
+			t.Errorf("visits not due changed (%d rows after, want 1,512 as they were)", strings.Count(after, "\n"))
+		}
+		if n := f.count(t, "SELECT count(*) FROM logins WHERE ip LIKE '192.0.2.%'"); n != 0 {
+			t.Errorf("%d due logins not anonymised", n)
+		}
+		// The anonymised rows are all there, each with its key and date.
+		if got := testdb.Dump(t, f.db, "SELECT id, at FROM logins WHERE ip NOT LIKE '198.51.100.%' ORDER BY id"); got != beforeDue {
+			t.Error("anonymised logins lost or changed their keys or dates")
+		}
+		if after := testdb.Dump(t, f.db, keptLogins); after != beforeLogins || strings.Count(after, "\n") != 800 {
+			t.Errorf("logins not due changed (%d rows after, want 800 as they were)", strings.Count(after, "\n"))
+		}
+	})
+}
+
+// TestWindowsResume: a run that dies between windows is resumed with its
+// cutoff, from the oldest row left, and the two runs together take every
+// due row once.
+func TestWindowsResume(t *testing.T) {
+	forEachKind(t, func(t *testing.T, kind string) {
+		f := newFixtureSchema(t, kind, windowsSchema[kind], windowsPolicy)
+		ctx := context.Background()
+		const kept = "SELECT id, note, seen_at FROM visits WHERE note NOT LIKE 'due%' AND note NOT LIKE 'bulk%' ORDER BY id"
+		before := testdb.Dump(t, f.db, kept)
+		crash, cancel := context.WithCancel(ctx)
+		batches := 0
+		rep, err := f.engine.Run(crash, retention.Options{Rules: []string{"old visits"}, Batch: 100, Progress: func(retention.Progress) {
+			if batches++; batches == 3 {
+				cancel()
+			}
+		}})
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+		first := resultOf(rep, "old visits")
+		if first.Status != retention.StatusFailed || first.Rows == 0 || first.Rows >= 2051 {
+			t.Fatalf("crashed run %+v", first)
+		}
+		rep, err = f.engine.Run(ctx, retention.Options{Rules: []string{"old visits"}, Batch: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r := resultOf(rep, "old visits"); r.Status != retention.StatusDone || !r.Resumed || first.Rows+r.Rows != 2051 {
+			t.Errorf("resumed run %+v after %d rows", r, first.Rows)
+		}
+		if after := testdb.Dump(t, f.db, kept); after != before {
+			t.Error("visits not due changed")
+		}
+	})
+}
