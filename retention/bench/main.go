@@ -26,6 +26,7 @@ package main
 import (
 	"cmp"
 	"context"
+	"crypto/md5"
 	"database/sql"
 	"encoding/json"
 	"flag"
@@ -56,8 +57,12 @@ import (
 
 // config is one harness run.
 type config struct {
-	rows     int
-	expired  float64
+	rows    int
+	expired float64
+	// key is the table's primary key: "int" (row numbers, in the order
+	// rows were written) or "uuid" (the md5 of the row number: random
+	// order; a uuid on PostgreSQL, CHAR(32) on MariaDB).
+	key      string
 	kinds    []string
 	rounds   int
 	workers  int
@@ -92,6 +97,7 @@ func main() {
 	)
 	flag.IntVar(&cfg.rows, "rows", 200_000, "rows in the table")
 	flag.Float64Var(&cfg.expired, "expired", 0.25, "share of rows past retention")
+	flag.StringVar(&cfg.key, "key", "int", "the table's primary key: int (in the order rows were written) or uuid (random order)")
 	flag.StringVar(&kinds, "kinds", "postgres,mysql", "databases to measure")
 	flag.IntVar(&cfg.rounds, "rounds", 3, "rounds; the order of the methods rotates")
 	flag.IntVar(&cfg.workers, "workers", 4, "concurrent workload connections")
@@ -104,6 +110,9 @@ func main() {
 	flag.Parse()
 	log.SetFlags(0)
 	cfg.kinds, cfg.vowFlags, cfg.vowAlso, cfg.logf = splitList(kinds), strings.Fields(flags), strings.Fields(also), log.Printf
+	if cfg.key != "int" && cfg.key != "uuid" {
+		log.Fatalf("-key %q: want int or uuid", cfg.key)
+	}
 	if p, err := exec.LookPath("pt-archiver"); err == nil && !*noPT {
 		cfg.ptArchiver = p
 	}
@@ -147,8 +156,8 @@ func buildVow(ctx context.Context) (string, func(), error) {
 
 // run measures every kind of cfg and writes the report to w.
 func run(ctx context.Context, cfg config, w io.Writer) error {
-	fmt.Fprintf(w, "rows %d, expired %.0f%%, %d rounds, %d workload connections, idle %s, vow retention run %s",
-		cfg.rows, cfg.expired*100, cfg.rounds, cfg.workers, cfg.idle, strings.Join(cfg.vowFlags, " "))
+	fmt.Fprintf(w, "rows %d, keys %s, expired %.0f%%, %d rounds, %d workload connections, idle %s, vow retention run %s",
+		cfg.rows, cmp.Or(cfg.key, "int"), cfg.expired*100, cfg.rounds, cfg.workers, cfg.idle, strings.Join(cfg.vowFlags, " "))
 	if also := cfg.also(); also != "" {
 		fmt.Fprintf(w, ", and %s", also)
 	}
@@ -348,10 +357,14 @@ func (t *target) fill(ctx context.Context) error {
 	var stmts []string
 	switch t.kind {
 	case "postgres":
+		keyType, key := "bigint", "g"
+		if t.cfg.key == "uuid" {
+			keyType, key = "uuid", "md5(g::text)::uuid"
+		}
 		stmts = []string{
 			`DROP TABLE IF EXISTS events`,
-			`CREATE TABLE events (id bigint PRIMARY KEY, account_id bigint NOT NULL, payload text NOT NULL, created_at timestamp NOT NULL)`,
-			fmt.Sprintf(`INSERT INTO events SELECT g, g %% 10007, md5(g::text), (now() at time zone 'utc') - make_interval(secs => %s) FROM generate_series(1, %d) g`, age("g"), n),
+			`CREATE TABLE events (id ` + keyType + ` PRIMARY KEY, account_id bigint NOT NULL, payload text NOT NULL, created_at timestamp NOT NULL)`,
+			fmt.Sprintf(`INSERT INTO events SELECT %s, g %% 10007, md5(g::text), (now() at time zone 'utc') - make_interval(secs => %s) FROM generate_series(1, %d) g`, key, age("g"), n),
 			`CREATE INDEX events_created_at ON events (created_at)`,
 			`CREATE INDEX events_account ON events (account_id)`,
 			`VACUUM ANALYZE events`,
@@ -360,10 +373,14 @@ func (t *target) fill(ctx context.Context) error {
 			`CHECKPOINT`,
 		}
 	case "mysql":
+		keyType, key := "bigint", "seq"
+		if t.cfg.key == "uuid" {
+			keyType, key = "char(32)", "md5(seq)"
+		}
 		stmts = []string{
 			`DROP TABLE IF EXISTS events`,
-			`CREATE TABLE events (id bigint PRIMARY KEY, account_id bigint NOT NULL, payload varchar(64) NOT NULL, created_at datetime NOT NULL) ENGINE=InnoDB`,
-			fmt.Sprintf(`INSERT INTO events SELECT seq, seq %% 10007, md5(seq), utc_timestamp() - INTERVAL (%s) SECOND FROM seq_1_to_%d`, age("seq"), n),
+			`CREATE TABLE events (id ` + keyType + ` PRIMARY KEY, account_id bigint NOT NULL, payload varchar(64) NOT NULL, created_at datetime NOT NULL) ENGINE=InnoDB`,
+			fmt.Sprintf(`INSERT INTO events SELECT %s, seq %% 10007, md5(seq), utc_timestamp() - INTERVAL (%s) SECOND FROM seq_1_to_%d`, key, age("seq"), n),
 			`CREATE INDEX events_created_at ON events (created_at)`,
 			`CREATE INDEX events_account ON events (account_id)`,
 			`ANALYZE TABLE events`,
@@ -388,20 +405,47 @@ func (t *target) warm(ctx context.Context) error {
 	return nil
 }
 
-// expected is the fingerprint of the rows a purge must leave: ids
-// expiredRows+1 … rows.
+// expected is the fingerprint of the rows a purge must leave: rows
+// expiredRows+1 … rows — by their ids, or with uuid keys by their
+// account_id (the row number modulo 10007) and none expired.
 func (t *target) expected() string {
 	lo, hi := t.expiredRows()+1, int64(t.cfg.rows)
+	if t.cfg.key == "uuid" {
+		var sum int64
+		for g := lo; g <= hi; g++ {
+			sum += g % 10007
+		}
+		return fmt.Sprintf("%d rows, accounts summing %d, 0 expired", hi-lo+1, sum)
+	}
 	return fmt.Sprintf("%d rows, ids %d… summing %d", hi-lo+1, lo, (lo+hi)*(hi-lo+1)/2)
 }
 
 // fingerprint sums up the rows left.
 func (t *target) fingerprint(ctx context.Context) (string, error) {
 	var n, sum, lo sql.NullInt64
+	if t.cfg.key == "uuid" {
+		q := t.rebind(`SELECT count(*), sum(account_id), count(CASE WHEN created_at < ? THEN 1 END) FROM events`)
+		if err := t.db.QueryRowContext(ctx, q, t.cutoff().Format("2006-01-02 15:04:05")).Scan(&n, &sum, &lo); err != nil {
+			return "", fmt.Errorf("fingerprint: %w", err)
+		}
+		return fmt.Sprintf("%d rows, accounts summing %d, %d expired", n.Int64, sum.Int64, lo.Int64), nil
+	}
 	if err := t.db.QueryRowContext(ctx, `SELECT count(*), sum(id), min(id) FROM events`).Scan(&n, &sum, &lo); err != nil {
 		return "", fmt.Errorf("fingerprint: %w", err)
 	}
 	return fmt.Sprintf("%d rows, ids %d… summing %d", n.Int64, lo.Int64, sum.Int64), nil
+}
+
+// key is row g's primary key, as the workload looks it up.
+func (t *target) key(g int64) any {
+	if t.cfg.key != "uuid" {
+		return g
+	}
+	h := fmt.Sprintf("%x", md5.Sum([]byte(strconv.FormatInt(g, 10))))
+	if t.kind == "postgres" {
+		return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+	}
+	return h
 }
 
 const policyYAML = `version: 1
@@ -577,10 +621,10 @@ func (t *target) load(ctx context.Context, work func(context.Context) (int64, er
 				var err error
 				isWrite := rng.IntN(5) == 0
 				if isWrite {
-					_, err = t.db.ExecContext(ctx, write, fmt.Sprint(rng.Int()), id)
+					_, err = t.db.ExecContext(ctx, write, fmt.Sprint(rng.Int()), t.key(id))
 				} else {
 					var p string
-					err = t.db.QueryRowContext(ctx, read, id).Scan(&p)
+					err = t.db.QueryRowContext(ctx, read, t.key(id)).Scan(&p)
 				}
 				if err != nil {
 					log.Printf("workload: %v", err)
