@@ -130,24 +130,12 @@ func near(a, b float64) bool { return math.Abs(a-b) < 1e-9 }
 // servers: it must build vow, purge with every method (pt-archiver where
 // installed), find that they left the same rows, and print a summary.
 func TestHarnessTiny(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds vow")
-	}
-	ctx := context.Background()
-	bin, cleanup, err := buildVow(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cleanup()
 	cfg := config{rows: 4000, expired: 0.25, key: "int", kinds: []string{"postgres", "mysql"}, rounds: 2, workers: 2, idle: 100 * time.Millisecond,
-		vow: bin, vowAlso: []string{"--latency-budget", "1.5"}, logf: t.Logf}
+		vowAlso: []string{"--latency-budget", "1.5"}}
 	if p, err := exec.LookPath("pt-archiver"); err == nil {
 		cfg.ptArchiver = p
 	}
-	var out bytes.Buffer
-	if err := run(ctx, cfg, &out); err != nil {
-		t.Fatal(err)
-	}
+	out := runTiny(t, cfg)
 	for _, want := range []string{"| PostgreSQL | vow retention run | 2 |", "| MariaDB | raw DELETE | 2 |", "| MariaDB | 2 | 2 |", "| PostgreSQL | vow retention run --latency-budget 1.5 | 2 |", "vow retention run --latency-budget 1.5 / vow retention run, per round",
 		"PostgreSQL: shared_buffers ", "MariaDB: innodb_buffer_pool_size ", "; the events table with its indexes "} {
 		if !strings.Contains(out.String(), want) {
@@ -168,21 +156,8 @@ func TestHarnessTiny(t *testing.T) {
 // method must still leave exactly the rows not due — checked by their
 // count, their accounts' sum and none expired, as ids no longer tell.
 func TestHarnessTinyUUID(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds vow")
-	}
-	ctx := context.Background()
-	bin, cleanup, err := buildVow(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cleanup()
-	cfg := config{rows: 3000, expired: 0.25, key: "uuid", kinds: []string{"postgres", "mysql"}, rounds: 1, workers: 2, idle: 100 * time.Millisecond,
-		vow: bin, logf: t.Logf}
-	var out bytes.Buffer
-	if err := run(ctx, cfg, &out); err != nil {
-		t.Fatal(err)
-	}
+	out := runTiny(t, config{rows: 3000, expired: 0.25, key: "uuid", kinds: []string{"postgres", "mysql"}, rounds: 1, workers: 2, idle: 100 * time.Millisecond})
+
 	for _, want := range []string{"keys uuid", "| PostgreSQL | vow retention run | 1 |", "| MariaDB | raw DELETE | 1 |"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("report lacks %q:\n%s", want, out.String())
@@ -191,4 +166,24 @@ func TestHarnessTinyUUID(t *testing.T) {
 	if strings.Count(out.String(), "| 750 |") < 4 {
 		t.Errorf("not every purge removed 750 rows:\n%s", out.String())
 	}
+}
+
+// runTiny builds vow and runs the harness with cfg, returning its report.
+func runTiny(t *testing.T, cfg config) *bytes.Buffer {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds vow")
+	}
+	ctx := context.Background()
+	bin, cleanup, err := buildVow(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cleanup)
+	cfg.vow, cfg.logf = bin, t.Logf
+	var out bytes.Buffer
+	if err := run(ctx, cfg, &out); err != nil {
+		t.Fatal(err)
+	}
+	return &out
 }
