@@ -574,7 +574,7 @@ func (j *job) statements() []string {
 	if j.ranged() {
 		if j.windowed() {
 			ub, _ := j.windowBoundQuery(lo, DefaultBatch)
-			st, _ := j.windowStatement(lo, hi)
+			st, _ := j.windowStatement(lo, hi, false)
 			return []string{ub, st}
 		}
 		after := make([]any, len(j.pk))
@@ -585,7 +585,7 @@ func (j *job) statements() []string {
 	sel, _ := j.selectBatch([]any{"…"}, DefaultBatch)
 	if j.windowed() {
 		ub, _ := j.windowBoundQuery(lo, DefaultBatch)
-		sel, _ = j.windowSelect(lo, hi)
+		sel, _ = j.windowSelect(lo, hi, false)
 		sel = ub + ";\n" + sel
 	}
 	lock, _ := j.lockQuery([][]any{make([]any, len(j.pk))})

@@ -343,8 +343,12 @@ func (e *Engine) runRule(ctx context.Context, cs *conns, i int, runID string, op
 		}
 	}
 	win := newWindow(j, th.Size())
-	// lo is where the next window of the rule's column starts.
-	var lo any
+	// lo is where the next window of the rule's column starts; tied, when
+	// set, is the value whose rows go by key first.
+	var (
+		lo   any
+		tied *tie
+	)
 	windowed := j.windowed() && rp.Rows > 0
 	if windowed {
 		after = nil // a key an earlier run reached by key means nothing here
@@ -386,22 +390,57 @@ batches:
 			return fail(c.c.Translate(ctx, j.action+" rows of "+j.table.Name, err))
 		}
 		switch {
+		case windowed && tied != nil:
+			// The rows of one value of the rule's column, by key (see
+			// timewindow.go); the next window starts after the value.
+			jt := j.onTie(tied)
+			var next []any
+			if j.ranged() {
+				hi, err := jt.upperBound(ctx, c, tied.after, size)
+				if err != nil {
+					return fail(c.c.Translate(ctx, "select expired rows of "+j.table.Name, err))
+				}
+				q, args := jt.rangeStatement(tied.after, hi)
+				if rows, err = j.execRetried(ctx, c, q, args); err != nil {
+					return failed(err)
+				}
+				next = hi
+			} else {
+				q, args := jt.selectBatch(tied.after, size)
+				batch, err := queryRows(ctx, c.c.DB(), j.d.Kind(), q, args)
+				if err != nil {
+					return fail(c.c.Translate(ctx, "select expired rows of "+j.table.Name, err))
+				}
+				if len(batch) > 0 {
+					if rows, casc, err = j.runBatchRetried(ctx, c, batch); err != nil {
+						return failed(err)
+					}
+				}
+				if len(batch) == size {
+					next = batch[len(batch)-1]
+				}
+			}
+			if next == nil {
+				lo, tied = tied.value, nil
+			} else {
+				tied.after = next
+			}
 		case windowed:
 			// A window of the rule's column: one statement, or its keys
 			// and then the batch as below. The checkpoint keeps no key: a
 			// resumed run starts again from the oldest row left.
-			hi, err := j.windowBound(ctx, c, lo, size)
+			hi, short, err := j.windowBound(ctx, c, lo, size)
 			if err != nil {
 				return fail(c.c.Translate(ctx, "select expired rows of "+j.table.Name, err))
 			}
 			last = hi == nil
 			if j.ranged() {
-				q, args := j.windowStatement(lo, hi)
+				q, args := j.windowStatement(lo, hi, short)
 				if rows, err = j.execRetried(ctx, c, q, args); err != nil {
 					return failed(err)
 				}
 			} else {
-				q, args := j.windowSelect(lo, hi)
+				q, args := j.windowSelect(lo, hi, short)
 				batch, err := queryRows(ctx, c.c.DB(), j.d.Kind(), q, args)
 				if err != nil {
 					return fail(c.c.Translate(ctx, "select expired rows of "+j.table.Name, err))
@@ -412,7 +451,12 @@ batches:
 					}
 				}
 			}
-			lo = hi
+			if short {
+				// More rows share hi than fit a batch: they go by key next.
+				tied = &tie{value: hi}
+			} else {
+				lo = hi
+			}
 		case j.ranged():
 			// One statement per batch, bounded by the key of the batch's
 			// last row; the database re-checks the condition as it deletes.

@@ -42,9 +42,11 @@ retention:
 // The fixture's now is 2026-11-20 12:00 UTC: rows before 2026-10-21
 // 12:00:00 are due. visits has 2,000 due rows, seven to an instant (a
 // window's bound falls inside such a run of rows as often as not), 50
-// more at one instant (a bulk import, larger than a batch), one a microsecond (on SQLite a
+// more at one instant (a bulk import) and 350 at another (more than a
+// batch: they go by key), one a microsecond (on SQLite a
 // second) before the cutoff, one at it and one after, 1,500 rows not due
-// and 10 without a date; logins 1,200 due rows and 800 not. Keys are
+// and 10 without a date; logins 1,450 due rows (250 at one instant) and
+// 800 not. Keys are
 // uuids (on MariaDB md5 texts) made from the row number, so that key
 // order is not time order.
 var windowsSchema = map[string]string{
@@ -53,6 +55,7 @@ CREATE TABLE visits (id uuid PRIMARY KEY, note text, seen_at timestamp);
 CREATE INDEX visits_seen_at ON visits (seen_at);
 INSERT INTO visits SELECT md5('v' || i)::uuid, 'due ' || i, '2026-01-01'::timestamp + (i / 7) * interval '1 minute' FROM generate_series(1, 2000) i;
 INSERT INTO visits SELECT md5('b' || i)::uuid, 'bulk ' || i, '2026-03-01 00:00:00' FROM generate_series(1, 50) i;
+INSERT INTO visits SELECT md5('t' || i)::uuid, 'bulk tied ' || i, '2026-04-01 00:00:00' FROM generate_series(1, 350) i;
 INSERT INTO visits VALUES (md5('edge1')::uuid, 'due at the edge', '2026-10-21 11:59:59.999999'),
   (md5('edge2')::uuid, 'kept at the cutoff', '2026-10-21 12:00:00'), (md5('edge3')::uuid, 'kept after it', '2026-10-21 12:00:00.000001');
 INSERT INTO visits SELECT md5('k' || i)::uuid, 'kept ' || i, '2026-11-01'::timestamp + i * interval '7 minutes' FROM generate_series(1, 1500) i;
@@ -60,18 +63,21 @@ INSERT INTO visits SELECT md5('n' || i)::uuid, 'no date ' || i, NULL FROM genera
 CREATE TABLE logins (id uuid PRIMARY KEY, ip text, at timestamptz);
 CREATE INDEX logins_at ON logins (at);
 INSERT INTO logins SELECT md5('l' || i)::uuid, '192.0.2.' || (i % 200), '2026-02-01 00:00:00+00'::timestamptz + (i / 3) * interval '1 hour' FROM generate_series(1, 1200) i;
+INSERT INTO logins SELECT md5('u' || i)::uuid, '192.0.2.' || (i % 200), '2026-05-01 00:00:00+00' FROM generate_series(1, 250) i;
 INSERT INTO logins SELECT md5('m' || i)::uuid, '198.51.100.' || (i % 200), '2026-11-02 00:00:00+00'::timestamptz + i * interval '1 minute' FROM generate_series(1, 800) i;
 `,
 	"mysql": `
 CREATE TABLE visits (id CHAR(32) PRIMARY KEY, note VARCHAR(40), seen_at DATETIME(6), INDEX (seen_at));
 INSERT INTO visits SELECT MD5(CONCAT('v', seq)), CONCAT('due ', seq), TIMESTAMP('2026-01-01') + INTERVAL (seq DIV 7) MINUTE FROM seq_1_to_2000;
 INSERT INTO visits SELECT MD5(CONCAT('b', seq)), CONCAT('bulk ', seq), '2026-03-01 00:00:00' FROM seq_1_to_50;
+INSERT INTO visits SELECT MD5(CONCAT('t', seq)), CONCAT('bulk tied ', seq), '2026-04-01 00:00:00' FROM seq_1_to_350;
 INSERT INTO visits VALUES (MD5('edge1'), 'due at the edge', '2026-10-21 11:59:59.999999'),
   (MD5('edge2'), 'kept at the cutoff', '2026-10-21 12:00:00'), (MD5('edge3'), 'kept after it', '2026-10-21 12:00:00.000001');
 INSERT INTO visits SELECT MD5(CONCAT('k', seq)), CONCAT('kept ', seq), TIMESTAMP('2026-11-01') + INTERVAL seq * 7 MINUTE FROM seq_1_to_1500;
 INSERT INTO visits SELECT MD5(CONCAT('n', seq)), CONCAT('no date ', seq), NULL FROM seq_1_to_10;
 CREATE TABLE logins (id CHAR(32) PRIMARY KEY, ip VARCHAR(64), at TIMESTAMP(6) NULL, INDEX (at));
 INSERT INTO logins SELECT MD5(CONCAT('l', seq)), CONCAT('192.0.2.', seq % 200), TIMESTAMP('2026-02-01') + INTERVAL (seq DIV 3) HOUR FROM seq_1_to_1200;
+INSERT INTO logins SELECT MD5(CONCAT('u', seq)), CONCAT('192.0.2.', seq % 200), '2026-05-01 00:00:00' FROM seq_1_to_250;
 INSERT INTO logins SELECT MD5(CONCAT('m', seq)), CONCAT('198.51.100.', seq % 200), TIMESTAMP('2026-11-02') + INTERVAL seq MINUTE FROM seq_1_to_800;
 `,
 	"sqlite": `
@@ -81,6 +87,8 @@ WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000)
 INSERT INTO visits SELECT lower(hex(randomblob(16))), 'due ' || i, strftime('%Y-%m-%d %H:%M:%S', '2026-01-01', '+' || (i / 7) || ' minutes') FROM n;
 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 50)
 INSERT INTO visits SELECT lower(hex(randomblob(16))), 'bulk ' || i, '2026-03-01 00:00:00' FROM n;
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 350)
+INSERT INTO visits SELECT lower(hex(randomblob(16))), 'bulk tied ' || i, '2026-04-01 00:00:00' FROM n;
 INSERT INTO visits VALUES (lower(hex(randomblob(16))), 'due at the edge', '2026-10-21 11:59:59'),
   (lower(hex(randomblob(16))), 'kept at the cutoff', '2026-10-21 12:00:00'), (lower(hex(randomblob(16))), 'kept after it', '2026-10-21 12:00:01');
 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1500)
@@ -91,6 +99,8 @@ CREATE TABLE logins (id TEXT PRIMARY KEY, ip TEXT, at INTEGER);
 CREATE INDEX logins_at ON logins (at);
 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1200)
 INSERT INTO logins SELECT lower(hex(randomblob(16))), '192.0.2.' || (i % 200), unixepoch('2026-02-01') + (i / 3) * 3600 FROM n;
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 250)
+INSERT INTO logins SELECT lower(hex(randomblob(16))), '192.0.2.' || (i % 200), unixepoch('2026-05-01') FROM n;
 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 800)
 INSERT INTO logins SELECT lower(hex(randomblob(16))), '198.51.100.' || (i % 200), unixepoch('2026-11-02') + i * 60 FROM n;
 `,
@@ -110,7 +120,7 @@ func TestWindowsOfTheRulesColumn(t *testing.T) {
 		}
 		for rule, col := range map[string]string{"old visits": "seen_at", "old logins": "at"} {
 			rp := planOf(plan, rule)
-			window := regexp.MustCompile("ORDER BY [`\"]?[a-z]+[`\"]?\\.[`\"]?" + col + "[`\"]? LIMIT 1 OFFSET")
+			window := regexp.MustCompile("ORDER BY [`\"]?[a-z]+[`\"]?\\.[`\"]?" + col + "[`\"]? LIMIT 2 OFFSET")
 			if len(rp.Statements) == 0 || window.MatchString(rp.Statements[0]) != (kind != "mysql") {
 				t.Errorf("%s: plan %q; want batches by windows of %s except on MariaDB", rule, rp.Statements, col)
 			}
@@ -119,15 +129,23 @@ func TestWindowsOfTheRulesColumn(t *testing.T) {
 		const keptLogins = "SELECT id, ip, at FROM logins WHERE ip LIKE '198.51.100.%' ORDER BY id"
 		const dueLogins = "SELECT id, at FROM logins WHERE ip LIKE '192.0.2.%' ORDER BY id"
 		before, beforeLogins, beforeDue := testdb.Dump(t, f.db, kept), testdb.Dump(t, f.db, keptLogins), testdb.Dump(t, f.db, dueLogins)
-		rep, err := f.engine.Run(context.Background(), retention.Options{Batch: 100})
+		// No batch takes more rows than asked, tied rows included.
+		done := map[string]int64{}
+		progress := func(p retention.Progress) {
+			if n := p.Done - done[p.Rule]; n > 100 {
+				t.Errorf("%s: a batch of %d rows; want at most 100", p.Rule, n)
+			}
+			done[p.Rule] = p.Done
+		}
+		rep, err := f.engine.Run(context.Background(), retention.Options{Batch: 100, Progress: progress})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res := resultOf(rep, "old visits"); res.Status != retention.StatusDone || res.Rows != 2051 || res.Batches < 10 {
-			t.Errorf("old visits: %+v; want 2,051 rows done in many batches", res)
+		if res := resultOf(rep, "old visits"); res.Status != retention.StatusDone || res.Rows != 2401 || res.Batches < 24 {
+			t.Errorf("old visits: %+v; want 2,401 rows done in batches of 100", res)
 		}
-		if res := resultOf(rep, "old logins"); res.Status != retention.StatusDone || res.Rows != 1200 || res.Batches < 10 {
-			t.Errorf("old logins: %+v; want 1,200 rows done in many batches", res)
+		if res := resultOf(rep, "old logins"); res.Status != retention.StatusDone || res.Rows != 1450 || res.Batches < 15 {
+			t.Errorf("old logins: %+v; want 1,450 rows done in batches of 100", res)
 		}
 		if n := f.count(t, "SELECT count(*) FROM visits WHERE note LIKE 'due%' OR note LIKE 'bulk%'"); n != 0 {
 			t.Errorf("%d due visits left", n)
@@ -169,14 +187,14 @@ func TestWindowsResume(t *testing.T) {
 			t.Fatal(err)
 		}
 		first := resultOf(rep, "old visits")
-		if first.Status != retention.StatusFailed || first.Rows == 0 || first.Rows >= 2051 {
+		if first.Status != retention.StatusFailed || first.Rows == 0 || first.Rows >= 2401 {
 			t.Fatalf("crashed run %+v", first)
 		}
 		rep, err = f.engine.Run(ctx, retention.Options{Rules: []string{"old visits"}, Batch: 100})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if r := resultOf(rep, "old visits"); r.Status != retention.StatusDone || !r.Resumed || first.Rows+r.Rows != 2051 {
+		if r := resultOf(rep, "old visits"); r.Status != retention.StatusDone || !r.Resumed || first.Rows+r.Rows != 2401 {
 			t.Errorf("resumed run %+v after %d rows", r, first.Rows)
 		}
 		if after := testdb.Dump(t, f.db, kept); after != before {
