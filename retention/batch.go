@@ -654,6 +654,16 @@ func (j *job) execRetried(ctx context.Context, c *conn, q string, args []any) (n
 	}
 }
 
+// keyBatch selects a batch's keys with q and runs the batch on them: the
+// select's error in selErr, the batch's in err.
+func (j *job) keyBatch(ctx context.Context, c *conn, q string, args []any) (keys [][]any, rows, cascaded int64, selErr, err error) {
+	if keys, selErr = queryRows(ctx, c.c.DB(), j.d.Kind(), q, args); selErr != nil || len(keys) == 0 {
+		return keys, 0, 0, selErr, nil
+	}
+	rows, cascaded, err = j.runBatchRetried(ctx, c, keys)
+	return keys, rows, cascaded, nil, err
+}
+
 // runBatchRetried is runBatch, retried as execRetried is.
 func (j *job) runBatchRetried(ctx context.Context, c *conn, keys [][]any) (rows, cascaded int64, err error) {
 	for attempt := 0; ; attempt++ {

@@ -407,15 +407,14 @@ batches:
 				next = hi
 			} else {
 				q, args := jt.selectBatch(tied.after, size)
-				batch, err := queryRows(ctx, c.c.DB(), j.d.Kind(), q, args)
+				batch, n, nc, serr, err := j.keyBatch(ctx, c, q, args)
+				if serr != nil {
+					return fail(c.c.Translate(ctx, "select expired rows of "+j.table.Name, serr))
+				}
 				if err != nil {
-					return fail(c.c.Translate(ctx, "select expired rows of "+j.table.Name, err))
+					return failed(err)
 				}
-				if len(batch) > 0 {
-					if rows, casc, err = j.runBatchRetried(ctx, c, batch); err != nil {
-						return failed(err)
-					}
-				}
+				rows, casc = n, nc
 				if len(batch) == size {
 					next = batch[len(batch)-1]
 				}
@@ -441,15 +440,14 @@ batches:
 				}
 			} else {
 				q, args := j.windowSelect(lo, hi, short)
-				batch, err := queryRows(ctx, c.c.DB(), j.d.Kind(), q, args)
+				_, n, nc, serr, err := j.keyBatch(ctx, c, q, args)
+				if serr != nil {
+					return fail(c.c.Translate(ctx, "select expired rows of "+j.table.Name, serr))
+				}
 				if err != nil {
-					return fail(c.c.Translate(ctx, "select expired rows of "+j.table.Name, err))
+					return failed(err)
 				}
-				if len(batch) > 0 {
-					if rows, casc, err = j.runBatchRetried(ctx, c, batch); err != nil {
-						return failed(err)
-					}
-				}
+				rows, casc = n, nc
 			}
 			if short {
 				// More rows share hi than fit a batch: they go by key next.
