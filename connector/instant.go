@@ -2,6 +2,8 @@ package connector
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -85,16 +87,44 @@ func timeParam(kind, typ string) string {
 	return "?"
 }
 
-// SampleTime returns SQLite's storage class and the text of one non-null
+// ErrMixedTimes reports a SQLite column whose times are stored in more
+// than one form (numbers and text, say): SQLite orders values by their
+// storage class before their value — every number before every text — so
+// no cutoff written in one form selects the expired rows of the other.
+var ErrMixedTimes = errors.New("times stored in more than one form")
+
+// SampleTime returns SQLite's storage class and the text of the newest
 // value of table.column, which [InstantOf] needs to write an instant the
 // way the column stores them; empty elsewhere, or when the column is empty.
-func SampleTime(ctx context.Context, c SQL, table, column string) [2]string {
+// It fails with [ErrMixedTimes] when the column's values are not all
+// numbers, all text or all blobs: a cutoff would then compare one form
+// with another and take rows by form, not by date.
+func SampleTime(ctx context.Context, c SQL, table, column string) ([2]string, error) {
 	d := c.Dialect()
 	if d.Kind() != "sqlite" {
-		return [2]string{}
+		return [2]string{}, nil
 	}
-	var v [2]string
-	_ = c.DB().QueryRowContext(ctx,
-		"SELECT typeof("+d.Column(column)+"), CAST("+d.Column(column)+" AS TEXT) FROM "+d.Ident(table)+" WHERE "+d.Column(column)+" IS NOT NULL LIMIT 1").Scan(&v[0], &v[1])
-	return v
+	// The lowest and the highest value are of the lowest and the highest
+	// storage class in the column (SQLite orders numbers, then text, then
+	// blobs); with an index on the column both are one lookup.
+	col := d.Column(column)
+	var lo, hi, v sql.NullString
+	err := c.DB().QueryRowContext(ctx, "SELECT typeof(min("+col+")), typeof(max("+col+")), CAST(max("+col+") AS TEXT) FROM "+d.Ident(table)).Scan(&lo, &hi, &v)
+	if err != nil {
+		return [2]string{}, c.Translate(ctx, "read the form of "+table+"."+column, err)
+	}
+	if lo.String == "null" || hi.String == "null" {
+		return [2]string{}, nil
+	}
+	form := func(class string) string {
+		if class == "integer" || class == "real" {
+			return "number"
+		}
+		return class
+	}
+	if form(lo.String) != form(hi.String) {
+		return [2]string{}, fmt.Errorf("%s.%s holds %s and %s values: %w; SQLite compares them by form, not by date, so no cutoff selects the right rows. Rewrite them in one form first (for Unix seconds as text: UPDATE %s SET %s = datetime(%s, 'unixepoch') WHERE typeof(%s) = 'integer')",
+			table, column, form(lo.String), form(hi.String), ErrMixedTimes, d.Ident(table), col, col, col)
+	}
+	return [2]string{hi.String, v.String}, nil
 }

@@ -1,11 +1,16 @@
 package connector_test
 
 import (
+	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/vowprivacy/vow/connector"
+	"github.com/vowprivacy/vow/connector/sqlite"
 )
 
 func TestInstantOf(t *testing.T) {
@@ -51,5 +56,52 @@ func TestInstantOf(t *testing.T) {
 		if p := connector.InstantOf(tc[0], tc[1], [2]string{}, at).Param; p != "?" {
 			t.Errorf("InstantOf(%s, %s).Param = %q, want ?", tc[0], tc[1], p)
 		}
+	}
+}
+
+// TestSampleTime: the form of a SQLite column's times is its newest
+// value's, and a column whose values are in more than one form (numbers
+// and text, text and blobs) is refused: SQLite orders every number before
+// every text, so no cutoff in one form selects the other's rows by date.
+func TestSampleTime(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "app.db")
+	if err := os.WriteFile(path, nil, 0o600); err != nil { // Open never creates one
+		t.Fatal(err)
+	}
+	c, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for _, tc := range []struct {
+		name, values string
+		want         [2]string
+		mixed        bool
+	}{
+		{"empty", "(NULL)", [2]string{}, false},
+		{"text", "('2026-01-01 00:00:00'), ('2026-03-01 12:00:00'), (NULL)", [2]string{"text", "2026-03-01 12:00:00"}, false},
+		{"seconds", "(1790000000), (1700000000)", [2]string{"integer", "1790000000"}, false},
+		{"numbers", "(1700000000), (1790000000.5)", [2]string{"real", "1790000000.5"}, false},
+		{"numbers and text", "('2026-01-01 00:00:00'), (1790000000)", [2]string{}, true},
+		{"text and blobs", "('2026-01-01 00:00:00'), (x'00')", [2]string{}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			table := strings.ReplaceAll(tc.name, " ", "_")
+			if _, err := c.DB().ExecContext(ctx, "CREATE TABLE "+table+" (at TIMESTAMP); INSERT INTO "+table+" (at) VALUES "+tc.values); err != nil {
+				t.Fatal(err)
+			}
+			got, err := connector.SampleTime(ctx, c, table, "at")
+			if tc.mixed {
+				if !errors.Is(err, connector.ErrMixedTimes) || !strings.Contains(err.Error(), table+".at holds") {
+					t.Errorf("SampleTime = %v, %v; want ErrMixedTimes naming the column", got, err)
+				}
+				return
+			}
+			if err != nil || got != tc.want {
+				t.Errorf("SampleTime = %q, %v; want %q", got, err, tc.want)
+			}
+		})
 	}
 }

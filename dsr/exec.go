@@ -314,7 +314,11 @@ func (s *Service) livePrimaryKeys(ctx context.Context, plan *Plan, cs *conns) er
 		}
 		if col := lt.Column(st.Erase.From); col != nil {
 			c, _ := cs.get(ctx, st.System)
-			st.fromType, st.fromSample = col.Type, connector.SampleTime(ctx, c, st.Table, st.Erase.From)
+			sample, err := connector.SampleTime(ctx, c, st.Table, st.Erase.From)
+			if err != nil {
+				return fmt.Errorf("dsr: %s:%s's hold period: %w", st.System, st.Table, err)
+			}
+			st.fromType, st.fromSample = col.Type, sample
 		}
 	}
 	// A relation between columns of different types is compared after a

@@ -142,7 +142,12 @@ func (s *Service) applyUpdates(ctx context.Context, plan *Plan, r *Request, cs *
 					return nil, err
 				}
 				if lc := sc.Table(u.step.Table).Column(u.column); lc != nil {
-					at := connector.InstantOf(d.Kind(), lc.Type, connector.SampleTime(ctx, c, u.step.Table, u.column), t)
+					sample, err := connector.SampleTime(ctx, c, u.step.Table, u.column)
+					if err != nil {
+						tx.Rollback()
+						return nil, fmt.Errorf("dsr: mark %s: %w", u.step.ID(), err)
+					}
+					at := connector.InstantOf(d.Kind(), lc.Type, sample, t)
 					value, param = at.Arg, numbered(d, at.Param, 1)
 				}
 			}

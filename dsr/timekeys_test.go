@@ -1,6 +1,7 @@
 package dsr_test
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -8,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vowprivacy/vow/connector"
 	"github.com/vowprivacy/vow/dsr"
 )
 
@@ -363,3 +365,29 @@ retention:
 rights:
   offered: [access, erasure]
 `
+
+// A hold period counted on a SQLite column whose times are in two forms
+// (text from the old code, Unix seconds from the new): SQLite orders every
+// number before every text, so a cutoff in one form takes rows by form, not
+// by date — here the sign-in of yesterday, stored as a number, would go
+// with last year's. The erasure refuses and changes nothing.
+func TestHoldOnTimesInTwoForms(t *testing.T) {
+	t.Parallel()
+	f := fixtureFor(t, "sqlite", `
+CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT NOT NULL, deleted_at DATETIME);
+CREATE TABLE logins (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL, at TIMESTAMP);
+INSERT INTO users (id, email) VALUES (1, 'ada@example.com'), (2, 'bob@example.com');
+INSERT INTO logins VALUES (1, 1, '2025-01-01 00:00:00'), (2, 1, unixepoch('now', '-1 day')), (3, 2, '2025-01-01 00:00:00');
+`, timestampHoldPolicy)
+	before := query(t, "sqlite", f.appDSN, "SELECT id, user_id, at FROM logins ORDER BY id")
+	r, err := f.svc.Run(t.Context(), create(t, f, trusted(dsr.Erasure, dsr.Identities{"email": "ada@example.com"})).ID, nil)
+	if err == nil || !errors.Is(err, connector.ErrMixedTimes) || !strings.Contains(err.Error(), "logins.at holds number and text values") {
+		t.Fatalf("Run = %v, %v; want the mixed forms refused", r, err)
+	}
+	if after := query(t, "sqlite", f.appDSN, "SELECT id, user_id, at FROM logins ORDER BY id"); !slices.Equal(before, after) {
+		t.Errorf("logins changed:\nbefore %v\nafter  %v", before, after)
+	}
+	if got := query(t, "sqlite", f.appDSN, "SELECT count(*) FROM users"); !slices.Equal(got, []string{"2"}) {
+		t.Errorf("users left %v, want both", got)
+	}
+}

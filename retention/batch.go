@@ -639,7 +639,6 @@ func (j *job) statements() []string {
 	return out
 }
 
-// execRange runs one ranged statement in its own short transaction.
 // execRetried runs execRange, again after a deadlock or serialization
 // failure with the application's writes (twice at most): the statement's
 // transaction was rolled back.
@@ -676,6 +675,7 @@ func (j *job) runBatchRetried(ctx context.Context, c *conn, keys [][]any) (rows,
 	}
 }
 
+// execRange runs one ranged statement in its own short transaction.
 func (j *job) execRange(ctx context.Context, c *conn, q string, args []any) (n int64, err error) {
 	t, err := begin(ctx, c.c.DB(), j.d.Kind())
 	if err != nil {

@@ -164,13 +164,21 @@ func (e *Engine) compile(i int, c *conn, now, cutoff time.Time, holds map[string
 	}
 	from := j.d.Ident(t.Name) + "." + j.d.Column(r.From)
 	fromType := j.live.Column(r.From).Type
-	j.cutoffAt = connector.InstantOf(j.d.Kind(), fromType, c.sample(t.Name, r.From), j.cutoff)
+	sample, err := c.sample(t.Name, r.From)
+	if err != nil {
+		return nil, e.ruleErr(i, "from", "%v", err)
+	}
+	j.cutoffAt = connector.InstantOf(j.d.Kind(), fromType, sample, j.cutoff)
 	j.expired = and(cond{sql: from + " < " + j.cutoffAt.Param, args: []any{j.cutoffAt.Arg}}, cond{sql: r.Where})
 	excl := []cond{j.expired}
 	if j.holdCutoff.Before(j.cutoff) || holdCol != r.From {
 		hcol := j.d.Ident(t.Name) + "." + j.d.Column(holdCol)
 		htype := j.live.Column(holdCol).Type
-		hc := connector.InstantOf(j.d.Kind(), htype, c.sample(t.Name, holdCol), j.holdCutoff)
+		hsample, err := c.sample(t.Name, holdCol)
+		if err != nil {
+			return nil, e.ruleErr(i, "table", "the table's hold period: %v", err)
+		}
+		hc := connector.InstantOf(j.d.Kind(), htype, hsample, j.holdCutoff)
 		excl = append(excl, cond{sql: hcol + " < " + hc.Param, args: []any{hc.Arg}})
 	}
 	if hc, ha := hold.Condition(e.Policy, j.d, sys.Name, t.Name, j.d.Ident(t.Name), holds, c.schema); hc != "" {
@@ -291,7 +299,11 @@ func (e *Engine) children(sys *policy.System, t *policy.Table, c *conn, now time
 			if lc := ch.live.Column(ct.Erase.From); ct.Erase.From != "" && !ct.Erase.For.IsZero() && lc != nil {
 				// Rows past their hold period no longer hold the parent.
 				ch.heldFrom = ct.Erase.From
-				ch.heldCut = connector.InstantOf(c.c.Dialect().Kind(), lc.Type, c.sample(ct.Name, ct.Erase.From), ct.Erase.For.Before(now))
+				sample, err := c.sample(ct.Name, ct.Erase.From)
+				if err != nil {
+					return nil, fmt.Errorf("%s's hold period: %w", ct.Name, err)
+				}
+				ch.heldCut = connector.InstantOf(c.c.Dialect().Kind(), lc.Type, sample, ct.Erase.For.Before(now))
 			}
 		case rel.Role == policy.RoleOwner && own.Inferred[rel.Path] && isSetNull(onDelete(schema, ct.Name, ch.column, t.Name)):
 			// Nothing in the policy says the rows go with their parent,

@@ -432,6 +432,11 @@ batches:
 			if err != nil {
 				return fail(c.c.Translate(ctx, "select expired rows of "+j.table.Name, err))
 			}
+			if hi != nil && lo != nil && text(hi) == text(lo) {
+				// The bound query asks for values after lo: this would
+				// repeat the window for ever.
+				return fail(fmt.Errorf("retention: the windows of %s.%s stopped at %s; report it", j.table.Name, j.rule.From, text(lo)))
+			}
 			last = hi == nil
 			if j.ranged() {
 				q, args := j.windowStatement(lo, hi, short)

@@ -6,20 +6,25 @@ import (
 	"github.com/vowprivacy/vow/connector"
 )
 
-// sample returns SQLite's storage class and text of one non-null value of
-// table.column (empty for other databases), cached per connection.
-func (c *conn) sample(table, column string) [2]string {
+// sample returns SQLite's storage class and text of the newest value of
+// table.column (empty for other databases), cached per connection; it
+// fails when the column's times are stored in more than one form
+// (connector.ErrMixedTimes).
+func (c *conn) sample(table, column string) ([2]string, error) {
 	if c.c.Dialect().Kind() != "sqlite" {
-		return [2]string{}
+		return [2]string{}, nil
 	}
 	key := table + "." + column
 	if v, ok := c.samples[key]; ok {
-		return v
+		return v, nil
 	}
-	v := connector.SampleTime(context.Background(), c.c, table, column)
+	v, err := connector.SampleTime(context.Background(), c.c, table, column)
+	if err != nil {
+		return v, err
+	}
 	if c.samples == nil {
 		c.samples = map[string][2]string{}
 	}
 	c.samples[key] = v
-	return v
+	return v, nil
 }

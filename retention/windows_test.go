@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/vowprivacy/vow/internal/testdb"
 	"github.com/vowprivacy/vow/retention"
@@ -201,4 +202,63 @@ func TestWindowsResume(t *testing.T) {
 			t.Error("visits not due changed")
 		}
 	})
+}
+
+// TestTimesInTwoForms: a SQLite column whose older rows hold text and
+// newer ones Unix seconds (the application's writer changed). SQLite
+// orders every number before every text: a text cutoff took the recent
+// rows with the old ones (without an index on the column), or a numeric
+// one none (with it) — each reported done. The rule is refused now, with
+// what to do, and nothing is touched.
+func TestTimesInTwoForms(t *testing.T) {
+	t.Parallel()
+	for _, indexed := range []bool{false, true} {
+		t.Run(map[bool]string{false: "by key", true: "by windows"}[indexed], func(t *testing.T) {
+			t.Parallel()
+			ddl := `CREATE TABLE visits (id TEXT PRIMARY KEY, note TEXT, seen_at TIMESTAMP);
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10)
+INSERT INTO visits SELECT 'old' || i, 'due ' || i, '2026-01-01 00:00:00' FROM n;
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10)
+INSERT INTO visits SELECT 'new' || i, 'recent ' || i, unixepoch('2026-11-19') FROM n;
+CREATE TABLE logins (id TEXT PRIMARY KEY, ip TEXT, at INTEGER);`
+			if indexed {
+				ddl += "\nCREATE INDEX visits_seen_at ON visits (seen_at);"
+			}
+			f := newFixtureSchema(t, "sqlite", ddl, windowsPolicy)
+			const all = "SELECT id, note, seen_at FROM visits ORDER BY id"
+			before := testdb.Dump(t, f.db, all)
+			rep, err := f.engine.Run(context.Background(), retention.Options{Rules: []string{"old visits"}, Batch: 3})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r := resultOf(rep, "old visits"); r.Status != retention.StatusFailed || r.Rows != 0 || !strings.Contains(r.Error, "visits.seen_at holds number and text values") {
+				t.Errorf("%+v; want the rule refused, naming the column's two forms", r)
+			}
+			if after := testdb.Dump(t, f.db, all); after != before {
+				t.Error("visits changed")
+			}
+		})
+	}
+}
+
+// TestWindowsPassRowsABatchCannotTake: rows a keyed batch cannot take —
+// 60 due logins with NULL keys (SQLite allows it), older than the rest and
+// more than a batch — do not hold the windows up: the run takes every
+// other due row and reports those.
+func TestWindowsPassRowsABatchCannotTake(t *testing.T) {
+	t.Parallel()
+	ddl := windowsSchema["sqlite"] + `
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 60)
+INSERT INTO logins SELECT NULL, '192.0.2.250', unixepoch('2026-01-15') + i FROM n;
+`
+	f := newFixtureSchema(t, "sqlite", ddl, windowsPolicy)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	rep, err := f.engine.Run(ctx, retention.Options{Rules: []string{"old logins"}, Batch: 50})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := resultOf(rep, "old logins"); r.Status != retention.StatusPartial || r.Rows != 1450 || !strings.Contains(r.Error, "NULL in their key") {
+		t.Errorf("%+v; want 1,450 rows and the 60 with NULL keys reported", r)
+	}
 }
