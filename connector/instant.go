@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -88,17 +89,22 @@ func timeParam(kind, typ string) string {
 }
 
 // ErrMixedTimes reports a SQLite column whose times are stored in more
-// than one form (numbers and text, say): SQLite orders values by their
-// storage class before their value — every number before every text — so
-// no cutoff written in one form selects the expired rows of the other.
+// than one form (numbers and text, say, or Unix seconds and Julian days):
+// SQLite orders every number before every text, and a number by its
+// value, so no cutoff written in one form selects the expired rows of the
+// other.
 var ErrMixedTimes = errors.New("times stored in more than one form")
 
-// SampleTime returns SQLite's storage class and the text of the newest
-// value of table.column, which [InstantOf] needs to write an instant the
-// way the column stores them; empty elsewhere, or when the column is empty.
-// It fails with [ErrMixedTimes] when the column's values are not all
-// numbers, all text or all blobs: a cutoff would then compare one form
-// with another and take rows by form, not by date.
+// SampleTime returns the form of SQLite's times in table.column, which
+// [InstantOf] needs to write an instant the way the column stores them:
+// "text" and the newest value; for numbers "integer" and the newest as an
+// integer (Unix seconds, or milliseconds past 1e11), or "real" and the
+// newest (Julian days). Numbers are told apart by their size, not their
+// storage class: a column declared TIMESTAMP stores a Julian day at noon,
+// a whole number, as an integer, and Unix seconds from a float as reals.
+// It is empty elsewhere, or when the column has no value. It fails with
+// [ErrMixedTimes] when the column's lowest and highest values are not of
+// one form: a cutoff would then take rows by form, not by date.
 func SampleTime(ctx context.Context, c SQL, table, column string) ([2]string, error) {
 	d := c.Dialect()
 	if d.Kind() != "sqlite" {
@@ -106,25 +112,47 @@ func SampleTime(ctx context.Context, c SQL, table, column string) ([2]string, er
 	}
 	// The lowest and the highest value are of the lowest and the highest
 	// storage class in the column (SQLite orders numbers, then text, then
-	// blobs); with an index on the column both are one lookup.
-	col := d.Column(column)
-	var lo, hi, v sql.NullString
-	err := c.DB().QueryRowContext(ctx, "SELECT typeof(min("+col+")), typeof(max("+col+")), CAST(max("+col+") AS TEXT) FROM "+d.Ident(table)).Scan(&lo, &hi, &v)
+	// blobs). Each in its own subquery: SQLite answers a lone min() or
+	// max() with one index lookup, both in one SELECT with a scan.
+	col, t := d.Column(column), d.Ident(table)
+	var loClass, lo, hiClass, hi sql.NullString
+	err := c.DB().QueryRowContext(ctx, "SELECT (SELECT typeof(min("+col+")) FROM "+t+"), (SELECT CAST(min("+col+") AS TEXT) FROM "+t+"), "+
+		"(SELECT typeof(max("+col+")) FROM "+t+"), (SELECT CAST(max("+col+") AS TEXT) FROM "+t+")").Scan(&loClass, &lo, &hiClass, &hi)
 	if err != nil {
 		return [2]string{}, c.Translate(ctx, "read the form of "+table+"."+column, err)
 	}
-	if lo.String == "null" || hi.String == "null" {
+	if loClass.String == "null" || hiClass.String == "null" {
 		return [2]string{}, nil
 	}
-	form := func(class string) string {
-		if class == "integer" || class == "real" {
-			return "number"
-		}
-		return class
+	loForm, hiForm := timeForm(loClass.String, lo.String), timeForm(hiClass.String, hi.String)
+	if loForm != hiForm {
+		return [2]string{}, fmt.Errorf("%s.%s holds %s and %s: %w; SQLite compares them by form, not by date, so no cutoff selects the right rows. Rewrite them in one form first (Unix seconds as text, say: UPDATE %s SET %s = datetime(%s, 'unixepoch') WHERE typeof(%s) = 'integer')",
+			table, column, loForm, hiForm, ErrMixedTimes, t, col, col, col)
 	}
-	if form(lo.String) != form(hi.String) {
-		return [2]string{}, fmt.Errorf("%s.%s holds %s and %s values: %w; SQLite compares them by form, not by date, so no cutoff selects the right rows. Rewrite them in one form first (for Unix seconds as text: UPDATE %s SET %s = datetime(%s, 'unixepoch') WHERE typeof(%s) = 'integer')",
-			table, column, form(lo.String), form(hi.String), ErrMixedTimes, d.Ident(table), col, col, col)
+	switch hiForm {
+	case "Julian days":
+		return [2]string{"real", hi.String}, nil
+	case "Unix seconds", "Unix milliseconds":
+		f, _ := strconv.ParseFloat(hi.String, 64)
+		return [2]string{"integer", strconv.FormatInt(int64(f), 10)}, nil
 	}
-	return [2]string{hi.String, v.String}, nil
+	return [2]string{hiClass.String, hi.String}, nil
+}
+
+// timeForm names the form of one SQLite value of a time column: its
+// storage class for text and blobs, and for a number what its size says
+// it counts (Julian days are about 2.4 million; Unix seconds, of any date
+// from 1970 to 5138, below 1e11; milliseconds above).
+func timeForm(class, text string) string {
+	if class != "integer" && class != "real" {
+		return class + " values"
+	}
+	v, _ := strconv.ParseFloat(text, 64)
+	switch {
+	case v >= 1e6 && v < 1e7:
+		return "Julian days"
+	case math.Abs(v) >= 1e11:
+		return "Unix milliseconds"
+	}
+	return "Unix seconds"
 }

@@ -83,9 +83,18 @@ func TestSampleTime(t *testing.T) {
 		{"empty", "(NULL)", [2]string{}, false},
 		{"text", "('2026-01-01 00:00:00'), ('2026-03-01 12:00:00'), (NULL)", [2]string{"text", "2026-03-01 12:00:00"}, false},
 		{"seconds", "(1790000000), (1700000000)", [2]string{"integer", "1790000000"}, false},
-		{"numbers", "(1700000000), (1790000000.5)", [2]string{"real", "1790000000.5"}, false},
+		// A float's Unix seconds are stored as reals; they are seconds all
+		// the same (read as Julian days they took nothing).
+		{"seconds as reals", "(1700000000.25), (1790000000.5)", [2]string{"integer", "1790000000"}, false},
+		{"milliseconds", "(1700000000000.0), (1790000000000)", [2]string{"integer", "1790000000000"}, false},
+		// A Julian day at noon is a whole number, which a TIMESTAMP column
+		// stores as an integer: Julian days still (read as Unix seconds
+		// every row was older than any cutoff).
+		{"julian days", "(2461000.625), (julianday('2026-11-20 12:00:00'))", [2]string{"real", "2461365"}, false},
 		{"numbers and text", "('2026-01-01 00:00:00'), (1790000000)", [2]string{}, true},
 		{"text and blobs", "('2026-01-01 00:00:00'), (x'00')", [2]string{}, true},
+		{"seconds and julian days", "(2461000.625), (1790000000)", [2]string{}, true},
+		{"seconds and milliseconds", "(1790000000), (1790000000000)", [2]string{}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			table := strings.ReplaceAll(tc.name, " ", "_")

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"html/template"
 	"io"
 	"io/fs"
@@ -464,15 +465,19 @@ func (s *Service) exportStep(ctx context.Context, zw *zip.Writer, plan *Plan, st
 		tp.Columns = append(tp.Columns, doc)
 	}
 	modified := s.now()
-	w := newOffload(func(whole bool, size int) (io.Writer, error) {
-		h := &zip.FileHeader{Name: tp.File, Method: zip.Deflate, Modified: modified}
-		if whole && size < storeBelow {
+	w := newOffload(func(whole []byte) (io.Writer, error) {
+		if whole != nil && len(whole) < storeBelow {
 			// A few rows: deflating them saves a few hundred bytes and
 			// costs more than reading them (a compressor's setup and its
-			// final block, per file).
-			h.Method = zip.Store
+			// final block, per file). Written raw, with its checksum and
+			// sizes in its header: an entry stored with a data descriptor
+			// after it (what CreateHeader writes) is refused by Java's
+			// ZipInputStream and other streaming readers.
+			n := uint64(len(whole))
+			return zw.CreateRaw(&zip.FileHeader{Name: tp.File, Method: zip.Store, Modified: modified,
+				CRC32: crc32.ChecksumIEEE(whole), CompressedSize64: n, UncompressedSize64: n})
 		}
-		return zw.CreateHeader(h)
+		return zw.CreateHeader(&zip.FileHeader{Name: tp.File, Method: zip.Deflate, Modified: modified})
 	})
 	defer w.Close() // on an early return; the normal path checks Close below
 	hdr := map[string]any{"system": st.System, "table": st.Table, "columns": tp.Columns}

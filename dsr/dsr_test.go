@@ -238,6 +238,11 @@ func readZip(t *testing.T, path string) map[string][]byte {
 		if zf.Method != want {
 			t.Errorf("%s (%d bytes) is compressed with method %d; want %d", zf.Name, zf.UncompressedSize64, zf.Method, want)
 		}
+		// A stored entry followed by a data descriptor is refused by
+		// streaming readers (Java's ZipInputStream).
+		if zf.Method == zip.Store && zf.Flags&0x8 != 0 {
+			t.Errorf("%s is stored with a data descriptor (flags %#x)", zf.Name, zf.Flags)
+		}
 		rc, err := zf.Open()
 		if err != nil {
 			t.Fatal(err)

@@ -13,10 +13,10 @@ import (
 // offloadDepth chunks wait, so memory stays flat however large the file.
 //
 // The writer is opened when the first chunk goes, or at Close: open is
-// told whether it is then given the whole file, and how large it is, so
+// given the whole file when it is smaller than a chunk (nil otherwise), so
 // that a small file need not be compressed at all.
 type offload struct {
-	open   func(whole bool, size int) (io.Writer, error)
+	open   func(whole []byte) (io.Writer, error)
 	buf    []byte
 	ch     chan []byte
 	done   chan error
@@ -30,7 +30,7 @@ const (
 
 var offloadChunks = sync.Pool{New: func() any { return make([]byte, 0, offloadChunk) }}
 
-func newOffload(open func(whole bool, size int) (io.Writer, error)) *offload {
+func newOffload(open func(whole []byte) (io.Writer, error)) *offload {
 	return &offload{open: open, buf: offloadChunks.Get().([]byte)[:0]}
 }
 
@@ -52,7 +52,7 @@ func (o *offload) send() {
 	if o.ch == nil {
 		o.ch, o.done = make(chan []byte, offloadDepth), make(chan error, 1)
 		go func() {
-			w, err := o.open(false, 0)
+			w, err := o.open(nil)
 			for b := range o.ch {
 				if err == nil {
 					_, err = w.Write(b)
@@ -75,7 +75,7 @@ func (o *offload) Close() error {
 	o.closed = true
 	if o.ch == nil {
 		defer offloadChunks.Put(o.buf[:0])
-		w, err := o.open(true, len(o.buf))
+		w, err := o.open(o.buf[:len(o.buf):len(o.buf)])
 		if err == nil {
 			_, err = w.Write(o.buf)
 		}

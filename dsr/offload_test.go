@@ -16,11 +16,11 @@ func TestOffload(t *testing.T) {
 		}
 		var got bytes.Buffer
 		var opened []bool
-		o := newOffload(func(whole bool, n int) (io.Writer, error) {
-			if whole && n != size {
-				t.Errorf("size %d: opened for the whole file of %d bytes", size, n)
+		o := newOffload(func(whole []byte) (io.Writer, error) {
+			if whole != nil && !bytes.Equal(whole, want) {
+				t.Errorf("size %d: opened with %d bytes that are not the whole file", size, len(whole))
 			}
-			opened = append(opened, whole)
+			opened = append(opened, whole != nil)
 			return &got, nil
 		})
 		for p := want; len(p) > 0; {
@@ -58,7 +58,7 @@ func (f *failingWriter) Write(p []byte) (int, error) {
 func TestOffloadError(t *testing.T) {
 	for _, size := range []int{5, 3 * offloadChunk} {
 		f := &failingWriter{}
-		o := newOffload(func(bool, int) (io.Writer, error) { return f, nil })
+		o := newOffload(func([]byte) (io.Writer, error) { return f, nil })
 		o.Write(make([]byte, size))
 		if err := o.Close(); err == nil || err.Error() != "disk full" {
 			t.Errorf("size %d: Close = %v, want the writer's error", size, err)
@@ -69,7 +69,7 @@ func TestOffloadError(t *testing.T) {
 	}
 	// A writer that cannot be opened: its error, and nothing written.
 	for _, size := range []int{5, 3 * offloadChunk} {
-		o := newOffload(func(bool, int) (io.Writer, error) { return nil, errors.New("no room for another file") })
+		o := newOffload(func([]byte) (io.Writer, error) { return nil, errors.New("no room for another file") })
 		o.Write(make([]byte, size))
 		if err := o.Close(); err == nil || err.Error() != "no room for another file" {
 			t.Errorf("size %d: Close = %v, want the open error", size, err)

@@ -381,7 +381,7 @@ INSERT INTO logins VALUES (1, 1, '2025-01-01 00:00:00'), (2, 1, unixepoch('now',
 `, timestampHoldPolicy)
 	before := query(t, "sqlite", f.appDSN, "SELECT id, user_id, at FROM logins ORDER BY id")
 	r, err := f.svc.Run(t.Context(), create(t, f, trusted(dsr.Erasure, dsr.Identities{"email": "ada@example.com"})).ID, nil)
-	if err == nil || !errors.Is(err, connector.ErrMixedTimes) || !strings.Contains(err.Error(), "logins.at holds number and text values") {
+	if err == nil || !errors.Is(err, connector.ErrMixedTimes) || !strings.Contains(err.Error(), "logins.at holds Unix seconds and text values") {
 		t.Fatalf("Run = %v, %v; want the mixed forms refused", r, err)
 	}
 	if after := query(t, "sqlite", f.appDSN, "SELECT id, user_id, at FROM logins ORDER BY id"); !slices.Equal(before, after) {

@@ -1,6 +1,7 @@
 package retention
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strconv"
@@ -111,7 +112,7 @@ type anonField struct {
 }
 
 // compile resolves rule i against the live schema of its system.
-func (e *Engine) compile(i int, c *conn, now, cutoff time.Time, holds map[string][]string) (*job, error) {
+func (e *Engine) compile(ctx context.Context, i int, c *conn, now, cutoff time.Time, holds map[string][]string) (*job, error) {
 	r := e.Policy.Retention.Rules[i]
 	sys, t := e.Policy.LookupTable(policy.ParseTableRef(r.Table), nil)
 	if t == nil {
@@ -164,7 +165,7 @@ func (e *Engine) compile(i int, c *conn, now, cutoff time.Time, holds map[string
 	}
 	from := j.d.Ident(t.Name) + "." + j.d.Column(r.From)
 	fromType := j.live.Column(r.From).Type
-	sample, err := c.sample(t.Name, r.From)
+	sample, err := c.sample(ctx, t.Name, r.From)
 	if err != nil {
 		return nil, e.ruleErr(i, "from", "%v", err)
 	}
@@ -174,7 +175,7 @@ func (e *Engine) compile(i int, c *conn, now, cutoff time.Time, holds map[string
 	if j.holdCutoff.Before(j.cutoff) || holdCol != r.From {
 		hcol := j.d.Ident(t.Name) + "." + j.d.Column(holdCol)
 		htype := j.live.Column(holdCol).Type
-		hsample, err := c.sample(t.Name, holdCol)
+		hsample, err := c.sample(ctx, t.Name, holdCol)
 		if err != nil {
 			return nil, e.ruleErr(i, "table", "the table's hold period: %v", err)
 		}
@@ -188,7 +189,7 @@ func (e *Engine) compile(i int, c *conn, now, cutoff time.Time, holds map[string
 	}
 	switch j.action {
 	case ActionDelete:
-		children, err := e.children(sys, t, c, now, map[string]bool{t.Name: true}, &j.warnings)
+		children, err := e.children(ctx, sys, t, c, now, map[string]bool{t.Name: true}, &j.warnings)
 		if err != nil {
 			return nil, e.ruleErr(i, "table", "%v", err)
 		}
@@ -265,7 +266,7 @@ func (e *Engine) compile(i int, c *conn, now, cutoff time.Time, holds map[string
 // says (RESTRICT, or CASCADE that would delete someone else's rows), the
 // parent is kept while it is referenced. Relations from other systems
 // cannot be cascaded in one transaction: they are reported as warnings.
-func (e *Engine) children(sys *policy.System, t *policy.Table, c *conn, now time.Time, path map[string]bool, warnings *[]string) ([]child, error) {
+func (e *Engine) children(ctx context.Context, sys *policy.System, t *policy.Table, c *conn, now time.Time, path map[string]bool, warnings *[]string) ([]child, error) {
 	schema := c.schema
 	var out []child
 	own := e.Policy.Ownership()
@@ -299,7 +300,7 @@ func (e *Engine) children(sys *policy.System, t *policy.Table, c *conn, now time
 			if lc := ch.live.Column(ct.Erase.From); ct.Erase.From != "" && !ct.Erase.For.IsZero() && lc != nil {
 				// Rows past their hold period no longer hold the parent.
 				ch.heldFrom = ct.Erase.From
-				sample, err := c.sample(ct.Name, ct.Erase.From)
+				sample, err := c.sample(ctx, ct.Name, ct.Erase.From)
 				if err != nil {
 					return nil, fmt.Errorf("%s's hold period: %w", ct.Name, err)
 				}
@@ -334,7 +335,7 @@ func (e *Engine) children(sys *policy.System, t *policy.Table, c *conn, now time
 				*warnings = append(*warnings, fmt.Sprintf("deleting these rows also deletes the rows of %s:%s that reference them (%s.%s); no rule of its own covers %s", sys.Name, ct.Name, ct.Name, ch.column, ct.Name))
 			}
 			path[ct.Name] = true
-			sub, err := e.children(sys, ct, c, now, path, warnings)
+			sub, err := e.children(ctx, sys, ct, c, now, path, warnings)
 			delete(path, ct.Name)
 			if err != nil {
 				return nil, err

@@ -150,7 +150,7 @@ func (e *Engine) prepare(ctx context.Context, cs *conns, i int, now, cutoff time
 	if err != nil {
 		return nil, nil, err
 	}
-	j, err := e.compile(i, c, now, cutoff, holds)
+	j, err := e.compile(ctx, i, c, now, cutoff, holds)
 	if err != nil {
 		return nil, nil, err
 	}

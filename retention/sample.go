@@ -6,11 +6,11 @@ import (
 	"github.com/vowprivacy/vow/connector"
 )
 
-// sample returns SQLite's storage class and text of the newest value of
-// table.column (empty for other databases), cached per connection; it
-// fails when the column's times are stored in more than one form
+// sample returns the form of SQLite's times in table.column
+// (connector.SampleTime; empty for other databases), cached per
+// connection; it fails when they are stored in more than one form
 // (connector.ErrMixedTimes).
-func (c *conn) sample(table, column string) ([2]string, error) {
+func (c *conn) sample(ctx context.Context, table, column string) ([2]string, error) {
 	if c.c.Dialect().Kind() != "sqlite" {
 		return [2]string{}, nil
 	}
@@ -18,7 +18,7 @@ func (c *conn) sample(table, column string) ([2]string, error) {
 	if v, ok := c.samples[key]; ok {
 		return v, nil
 	}
-	v, err := connector.SampleTime(context.Background(), c.c, table, column)
+	v, err := connector.SampleTime(ctx, c.c, table, column)
 	if err != nil {
 		return v, err
 	}

@@ -90,10 +90,17 @@ type tie struct {
 }
 
 // onTie is j narrowed to the eligible rows of the tie's value, for the
-// key batches of a tie (upperBound, rangeStatement, selectBatch).
+// key batches of a tie (upperBound, rangeStatement, selectBatch). Rows
+// with NULL in their key (SQLite allows it) are left out: a NULL key would
+// end a batch that takes nothing and a tie whose keyed rows were not
+// taken; the run's closing count reports them.
 func (j *job) onTie(t *tie) *job {
 	jt := *j
-	jt.eligible = and(j.eligible, cond{sql: j.col(j.rule.From) + " = ?", args: []any{t.value}})
+	cs := []cond{j.eligible, {sql: j.col(j.rule.From) + " = ?", args: []any{t.value}}}
+	for _, k := range j.pk {
+		cs = append(cs, cond{sql: j.col(k) + " IS NOT NULL"})
+	}
+	jt.eligible = and(cs...)
 	jt.maxKey = nil
 	return &jt
 }

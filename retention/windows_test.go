@@ -231,7 +231,7 @@ CREATE TABLE logins (id TEXT PRIMARY KEY, ip TEXT, at INTEGER);`
 			if err != nil {
 				t.Fatal(err)
 			}
-			if r := resultOf(rep, "old visits"); r.Status != retention.StatusFailed || r.Rows != 0 || !strings.Contains(r.Error, "visits.seen_at holds number and text values") {
+			if r := resultOf(rep, "old visits"); r.Status != retention.StatusFailed || r.Rows != 0 || !strings.Contains(r.Error, "visits.seen_at holds Unix seconds and text values") {
 				t.Errorf("%+v; want the rule refused, naming the column's two forms", r)
 			}
 			if after := testdb.Dump(t, f.db, all); after != before {
@@ -260,5 +260,67 @@ INSERT INTO logins SELECT NULL, '192.0.2.250', unixepoch('2026-01-15') + i FROM 
 	}
 	if r := resultOf(rep, "old logins"); r.Status != retention.StatusPartial || r.Rows != 1450 || !strings.Contains(r.Error, "NULL in their key") {
 		t.Errorf("%+v; want 1,450 rows and the 60 with NULL keys reported", r)
+	}
+}
+
+// TestTimesAsNumbers: SQLite times stored as numbers are read by their
+// size, not their storage class. A TIMESTAMP column stores a Julian day at
+// noon — a whole number — as an integer: read as Unix seconds, every row
+// was older than the cutoff and went. Unix seconds from a float are
+// reals: read as Julian days, none was, and the rule said done.
+func TestTimesAsNumbers(t *testing.T) {
+	t.Parallel()
+	for name, values := range map[string]string{
+		"julian days":           `('old', 'due', julianday('2026-01-01 03:00:00')), ('new1', 'recent', julianday('2026-11-19 08:00:00')), ('new2', 'recent', julianday('2026-11-20 12:00:00'))`,
+		"unix seconds as reals": `('old', 'due', unixepoch('2026-01-01') + 0.25), ('new1', 'recent', unixepoch('2026-11-19') + 0.5), ('new2', 'recent', unixepoch('2026-11-20') + 0.5)`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			ddl := `CREATE TABLE visits (id TEXT PRIMARY KEY, note TEXT, seen_at TIMESTAMP);
+INSERT INTO visits VALUES ` + values + `;
+CREATE TABLE logins (id TEXT PRIMARY KEY, ip TEXT, at INTEGER);`
+			f := newFixtureSchema(t, "sqlite", ddl, windowsPolicy)
+			before := testdb.Dump(t, f.db, "SELECT id, note, seen_at FROM visits WHERE id <> 'old' ORDER BY id")
+			rep, err := f.engine.Run(context.Background(), retention.Options{Rules: []string{"old visits"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r := resultOf(rep, "old visits"); r.Status != retention.StatusDone || r.Rows != 1 {
+				t.Errorf("%+v; want the one due row", r)
+			}
+			if after := testdb.Dump(t, f.db, "SELECT id, note, seen_at FROM visits ORDER BY id"); after != before {
+				t.Errorf("visits left:\n%s\nwant the recent rows as they were:\n%s", after, before)
+			}
+		})
+	}
+}
+
+// TestTieBehindNullKeys: a tie (more rows of one instant than a batch)
+// whose first rows by key have NULL keys (SQLite allows it). A NULL key
+// ended the tie's first batch, which took nothing, and the tie with it:
+// its keyed rows were never taken, run after run. They are taken now, and
+// the NULL-keyed ones reported.
+func TestTieBehindNullKeys(t *testing.T) {
+	t.Parallel()
+	ddl := `CREATE TABLE visits (id TEXT PRIMARY KEY, note TEXT, seen_at TEXT);
+CREATE INDEX visits_seen_at ON visits (seen_at);
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20)
+INSERT INTO visits SELECT NULL, 'null key ' || i, '2026-04-01 00:00:00' FROM n;
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 30)
+INSERT INTO visits SELECT 'k' || i, 'keyed ' || i, '2026-04-01 00:00:00' FROM n;
+INSERT INTO visits VALUES ('recent', 'kept', '2026-11-19 00:00:00');
+CREATE TABLE logins (id TEXT PRIMARY KEY, ip TEXT, at INTEGER);`
+	f := newFixtureSchema(t, "sqlite", ddl, windowsPolicy)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	rep, err := f.engine.Run(ctx, retention.Options{Rules: []string{"old visits"}, Batch: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := resultOf(rep, "old visits"); r.Status != retention.StatusPartial || r.Rows != 30 || !strings.Contains(r.Error, "20 of them with NULL in their key") {
+		t.Errorf("%+v; want the 30 keyed rows taken and the 20 with NULL keys reported", r)
+	}
+	if got := testdb.Dump(t, f.db, "SELECT id, note FROM visits WHERE id IS NOT NULL ORDER BY id"); got != "recent|kept\n" {
+		t.Errorf("visits with keys left:\n%s; want only the recent one", got)
 	}
 }
