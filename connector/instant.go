@@ -65,12 +65,15 @@ func timeArg(kind, typ string, sample [2]string, t time.Time) any {
 	}
 	switch sample[0] {
 	case "integer":
-		if n, err := strconv.ParseInt(sample[1], 10, 64); err == nil && n > 100_000_000_000 {
+		// The bound is SampleTime's (timeForm): milliseconds from 1e11.
+		if n, err := strconv.ParseInt(sample[1], 10, 64); err == nil && (n >= 100_000_000_000 || n <= -100_000_000_000) {
 			return t.UnixMilli()
 		}
 		return t.Unix()
 	case "real":
-		return float64(t.UnixNano())/float64(24*time.Hour) + 2440587.5
+		// Seconds and nanoseconds apart: UnixNano overflows outside
+		// 1678–2262, and a keep of 400 years made every row expired.
+		return float64(t.Unix())/86400 + float64(t.Nanosecond())/float64(24*time.Hour) + 2440587.5
 	}
 	// Text: ISO 8601 with a T, or with a space (the form Go drivers write).
 	// Values compare as text, so the cutoff stops at the seconds: a value
@@ -125,9 +128,53 @@ func SampleTime(ctx context.Context, c SQL, table, column string) ([2]string, er
 		return [2]string{}, nil
 	}
 	loForm, hiForm := timeForm(loClass.String, lo.String), timeForm(hiClass.String, hi.String)
+	mixed := func(a, b string) error {
+		return fmt.Errorf("%s.%s holds %s and %s: %w; SQLite compares them by form, not by date, so no cutoff selects the right rows. Rewrite them in one form first (Unix seconds as text, say: UPDATE %s SET %s = datetime(%s, 'unixepoch') WHERE typeof(%s) = 'integer')",
+			table, column, a, b, ErrMixedTimes, t, col, col, col)
+	}
 	if loForm != hiForm {
-		return [2]string{}, fmt.Errorf("%s.%s holds %s and %s: %w; SQLite compares them by form, not by date, so no cutoff selects the right rows. Rewrite them in one form first (Unix seconds as text, say: UPDATE %s SET %s = datetime(%s, 'unixepoch') WHERE typeof(%s) = 'integer')",
-			table, column, loForm, hiForm, ErrMixedTimes, t, col, col, col)
+		return [2]string{}, mixed(loForm, hiForm)
+	}
+	// Numbers are ordered by value: a form whose range lies between the
+	// lowest and the highest value can hide between them (Julian days
+	// between a default 0 and today's Unix seconds). One index probe.
+	var hidden string
+	switch lv, _ := strconv.ParseFloat(lo.String, 64); {
+	case loForm == "Unix seconds" && lv < 1e6:
+		hidden = "Julian days" // the highest is seconds, so at least 1e7 or below 1e6 too
+		if hv, _ := strconv.ParseFloat(hi.String, 64); hv < 1e6 {
+			hidden = ""
+		}
+	case loForm == "Unix milliseconds" && lv < 0:
+		if hv, _ := strconv.ParseFloat(hi.String, 64); hv > 0 {
+			hidden = "Unix seconds or Julian days"
+		}
+	}
+	if hidden != "" {
+		between := col + " >= 1e6 AND " + col + " < 1e7"
+		if loForm == "Unix milliseconds" {
+			between = col + " > -1e11 AND " + col + " < 1e11"
+		}
+		var n int
+		if err := c.DB().QueryRowContext(ctx, "SELECT count(*) FROM (SELECT 1 FROM "+t+" WHERE "+between+" LIMIT 1)").Scan(&n); err != nil {
+			return [2]string{}, c.Translate(ctx, "read the form of "+table+"."+column, err)
+		}
+		if n > 0 {
+			return [2]string{}, mixed(loForm, hidden)
+		}
+	}
+	// Text compares character by character: only ISO 8601 dates (with a
+	// space or a T after the day, the same in the lowest and the highest
+	// value) compare as times. Unix seconds a TEXT column turned into
+	// text sort before every date.
+	if loForm == "text values" {
+		if !isoDate(lo.String) || !isoDate(hi.String) {
+			return [2]string{}, fmt.Errorf("%s.%s holds text that is not an ISO 8601 date (%q … %q): %w; compared as text with a date it selects rows by characters, not by time. Rewrite them as dates first (Unix seconds, say: UPDATE %s SET %s = datetime(%s, 'unixepoch'))",
+				table, column, lo.String, hi.String, ErrMixedTimes, t, col, col)
+		}
+		if sep(lo.String) != sep(hi.String) {
+			return [2]string{}, mixed("dates with a space after the day", "dates with a T after it")
+		}
 	}
 	switch hiForm {
 	case "Julian days":
@@ -137,6 +184,27 @@ func SampleTime(ctx context.Context, c SQL, table, column string) ([2]string, er
 		return [2]string{"integer", strconv.FormatInt(int64(f), 10)}, nil
 	}
 	return [2]string{hiClass.String, hi.String}, nil
+}
+
+// isoDate reports whether s starts with a date as YYYY-MM-DD.
+func isoDate(s string) bool {
+	if len(s) < 10 || s[4] != '-' || s[7] != '-' {
+		return false
+	}
+	for i, c := range []byte(s[:10]) {
+		if i != 4 && i != 7 && (c < '0' || c > '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// sep is what follows an ISO date's day: ' ', 'T', or 0 for a date alone.
+func sep(s string) byte {
+	if len(s) > 10 {
+		return s[10]
+	}
+	return 0
 }
 
 // timeForm names the form of one SQLite value of a time column: its

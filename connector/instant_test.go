@@ -1,6 +1,7 @@
 package connector_test
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"os"
@@ -46,6 +47,10 @@ func TestInstantOf(t *testing.T) {
 	// A hold's start before 1970 on a MariaDB TIMESTAMP: the epoch, not a
 	// negative number, which FROM_UNIXTIME turns into NULL (and "held
 	// since" into false for every row).
+	// A Julian day four centuries back (UnixNano overflows before 1678).
+	if got := connector.InstantOf("sqlite", "TIMESTAMP", [2]string{"real", "2461000.5"}, time.Date(1626, 11, 20, 0, 0, 0, 0, time.UTC)).Arg; got != 2315267.5 {
+		t.Errorf("InstantOf(1626, Julian days) = %v, want 2315267.5", got)
+	}
 	if got := connector.InstantOf("mysql", "timestamp", [2]string{}, time.Date(1926, 1, 1, 0, 0, 0, 0, time.UTC)).Arg; got != "0" {
 		t.Errorf("InstantOf before 1970 = %v, want 0", got)
 	}
@@ -79,26 +84,34 @@ func TestSampleTime(t *testing.T) {
 		name, values string
 		want         [2]string
 		mixed        bool
+		typ          string // the column's declared type; TIMESTAMP when empty
 	}{
-		{"empty", "(NULL)", [2]string{}, false},
-		{"text", "('2026-01-01 00:00:00'), ('2026-03-01 12:00:00'), (NULL)", [2]string{"text", "2026-03-01 12:00:00"}, false},
-		{"seconds", "(1790000000), (1700000000)", [2]string{"integer", "1790000000"}, false},
+		{"empty", "(NULL)", [2]string{}, false, ""},
+		{"text", "('2026-01-01 00:00:00'), ('2026-03-01 12:00:00'), (NULL)", [2]string{"text", "2026-03-01 12:00:00"}, false, ""},
+		{"seconds", "(1790000000), (1700000000)", [2]string{"integer", "1790000000"}, false, ""},
 		// A float's Unix seconds are stored as reals; they are seconds all
 		// the same (read as Julian days they took nothing).
-		{"seconds as reals", "(1700000000.25), (1790000000.5)", [2]string{"integer", "1790000000"}, false},
-		{"milliseconds", "(1700000000000.0), (1790000000000)", [2]string{"integer", "1790000000000"}, false},
+		{"seconds as reals", "(1700000000.25), (1790000000.5)", [2]string{"integer", "1790000000"}, false, ""},
+		{"milliseconds", "(1700000000000.0), (1790000000000)", [2]string{"integer", "1790000000000"}, false, ""},
 		// A Julian day at noon is a whole number, which a TIMESTAMP column
 		// stores as an integer: Julian days still (read as Unix seconds
 		// every row was older than any cutoff).
-		{"julian days", "(2461000.625), (julianday('2026-11-20 12:00:00'))", [2]string{"real", "2461365"}, false},
-		{"numbers and text", "('2026-01-01 00:00:00'), (1790000000)", [2]string{}, true},
-		{"text and blobs", "('2026-01-01 00:00:00'), (x'00')", [2]string{}, true},
-		{"seconds and julian days", "(2461000.625), (1790000000)", [2]string{}, true},
-		{"seconds and milliseconds", "(1790000000), (1790000000000)", [2]string{}, true},
+		{"julian days", "(2461000.625), (julianday('2026-11-20 12:00:00'))", [2]string{"real", "2461365"}, false, ""},
+		{"numbers and text", "('2026-01-01 00:00:00'), (1790000000)", [2]string{}, true, ""},
+		{"text and blobs", "('2026-01-01 00:00:00'), (x'00')", [2]string{}, true, ""},
+		{"seconds and julian days", "(2461000.625), (1790000000)", [2]string{}, true, ""},
+		{"seconds and milliseconds", "(1790000000), (1790000000000)", [2]string{}, true, ""},
+		// Julian days between a default 0 and Unix seconds: the lowest and
+		// the highest agree, a probe finds them.
+		{"julian days hidden", "(0), (2461364.5), (1790000000)", [2]string{}, true, ""},
+		{"a default 0 and seconds", "(0), (1700000000), (1790000000)", [2]string{"integer", "1790000000"}, false, ""},
+		{"seconds as text", "('1700000000'), ('1790000000')", [2]string{}, true, "TEXT"},
+		{"a space and a T", "('2026-01-01 00:00:00'), ('2026-11-19T08:00:00')", [2]string{}, true, ""},
+		{"dates", "('2026-01-01'), ('2026-11-19')", [2]string{"text", "2026-11-19"}, false, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			table := strings.ReplaceAll(tc.name, " ", "_")
-			if _, err := c.DB().ExecContext(ctx, "CREATE TABLE "+table+" (at TIMESTAMP); INSERT INTO "+table+" (at) VALUES "+tc.values); err != nil {
+			if _, err := c.DB().ExecContext(ctx, "CREATE TABLE "+table+" (at "+cmp.Or(tc.typ, "TIMESTAMP")+"); INSERT INTO "+table+" (at) VALUES "+tc.values); err != nil {
 				t.Fatal(err)
 			}
 			got, err := connector.SampleTime(ctx, c, table, "at")

@@ -6,6 +6,7 @@ import (
 	"compress/flate"
 	"context"
 	_ "embed"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -22,6 +23,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/vowprivacy/vow/connector"
 	"github.com/vowprivacy/vow/detect"
@@ -32,6 +34,33 @@ import (
 // storeBelow is the size under which a file of an access package is
 // stored rather than deflated.
 const storeBelow = 8 << 10
+
+// storedHeader is the header of a file stored whole: its checksum and
+// sizes in the header (no data descriptor after it), and what
+// CreateHeader would add and CreateRaw leaves to its caller — the date in
+// the DOS fields and as an extended timestamp, the UTF-8 flag for a name
+// that is not ASCII, the versions.
+func storedHeader(name string, modified time.Time, data []byte) *zip.FileHeader {
+	n := uint64(len(data))
+	h := &zip.FileHeader{Name: name, Method: zip.Store, Modified: modified, CRC32: crc32.ChecksumIEEE(data),
+		CompressedSize64: n, UncompressedSize64: n, CreatorVersion: 20, ReaderVersion: 20}
+	if t := modified; t.Year() >= 1980 {
+		h.ModifiedDate = uint16(t.Day() + int(t.Month())<<5 + (t.Year()-1980)<<9)
+		h.ModifiedTime = uint16(t.Second()/2 + t.Minute()<<5 + t.Hour()<<11)
+	}
+	// The extended timestamp (0x5455): flags 1 (modification time), then
+	// the time as Unix seconds.
+	ext := []byte{0x55, 0x54, 5, 0, 1, 0, 0, 0, 0}
+	binary.LittleEndian.PutUint32(ext[5:], uint32(modified.Unix()))
+	h.Extra = ext
+	for _, r := range name {
+		if r >= utf8.RuneSelf {
+			h.Flags |= 0x800
+			break
+		}
+	}
+	return h
+}
 
 // deflaters keeps deflate compressors for reuse: a new one allocates
 // about a megabyte, and a package has a file per table (a light subject's
@@ -473,9 +502,7 @@ func (s *Service) exportStep(ctx context.Context, zw *zip.Writer, plan *Plan, st
 			// sizes in its header: an entry stored with a data descriptor
 			// after it (what CreateHeader writes) is refused by Java's
 			// ZipInputStream and other streaming readers.
-			n := uint64(len(whole))
-			return zw.CreateRaw(&zip.FileHeader{Name: tp.File, Method: zip.Store, Modified: modified,
-				CRC32: crc32.ChecksumIEEE(whole), CompressedSize64: n, UncompressedSize64: n})
+			return zw.CreateRaw(storedHeader(tp.File, modified, whole))
 		}
 		return zw.CreateHeader(&zip.FileHeader{Name: tp.File, Method: zip.Deflate, Modified: modified})
 	})

@@ -243,6 +243,11 @@ func readZip(t *testing.T, path string) map[string][]byte {
 		if zf.Method == zip.Store && zf.Flags&0x8 != 0 {
 			t.Errorf("%s is stored with a data descriptor (flags %#x)", zf.Name, zf.Flags)
 		}
+		// Every file carries its date (a raw header has none unless
+		// written: readers showed 1980).
+		if zf.Modified.Year() < 2020 {
+			t.Errorf("%s is dated %s", zf.Name, zf.Modified)
+		}
 		rc, err := zf.Open()
 		if err != nil {
 			t.Fatal(err)

@@ -540,8 +540,17 @@ batches:
 	// checkpoint goes: if counting fails, the next run resumes at the end
 	// and counts again.
 	var missed int64
-	if rr.Rows < rp.Rows {
+	switch {
+	case rr.Rows < rp.Rows:
 		if missed, err = j.remaining(ctx, c); err != nil {
+			return fail(c.c.Translate(ctx, "count what is left of "+j.table.Name, err))
+		}
+	case j.d.Kind() == "sqlite" && !j.intKey():
+		// Rows with NULL in their key (SQLite allows it outside an
+		// INTEGER PRIMARY KEY) are never taken by key, and a row the
+		// application wrote meanwhile can make up their number: look for
+		// them by themselves.
+		if missed, err = j.nullKeys(ctx, c); err != nil {
 			return fail(c.c.Translate(ctx, "count what is left of "+j.table.Name, err))
 		}
 	}

@@ -324,3 +324,70 @@ CREATE TABLE logins (id TEXT PRIMARY KEY, ip TEXT, at INTEGER);`
 		t.Errorf("visits with keys left:\n%s; want only the recent one", got)
 	}
 }
+
+// TestTimesThatMisleadAComparison: SQLite columns whose values, compared
+// with a cutoff in the form of their lowest and highest, would take rows
+// that are not due — Julian days hidden between a default 0 and today's
+// Unix seconds, Unix seconds a TEXT column turned into text, dates with a
+// space and dates with a T — are refused; and a cutoff in Julian days
+// for a keep of 400 years is not an overflow that takes every row. Each
+// leaves the recent rows as they were.
+func TestTimesThatMisleadAComparison(t *testing.T) {
+	t.Parallel()
+	for name, c := range map[string]struct{ ddl, keep string }{
+		"zero, julian days, seconds": {`CREATE TABLE visits (id TEXT PRIMARY KEY, note TEXT, seen_at INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX visits_seen_at ON visits (seen_at);
+INSERT INTO visits VALUES ('z', 'due', 0), ('old', 'due', unixepoch('2026-01-01')),
+  ('jd', 'recent', julianday('2026-11-19 08:00:00')), ('new', 'recent', unixepoch('2026-11-20'));`, "30d"},
+		"unix seconds in a TEXT column": {`CREATE TABLE visits (id TEXT PRIMARY KEY, note TEXT, seen_at TEXT);
+INSERT INTO visits VALUES ('old', 'due', unixepoch('2026-01-01')), ('new', 'recent', unixepoch('2026-11-19'));`, "30d"},
+		"space and T": {`CREATE TABLE visits (id TEXT PRIMARY KEY, note TEXT, seen_at TEXT);
+INSERT INTO visits VALUES ('old', 'due', '2026-01-01 00:00:00'), ('edge', 'recent', '2026-10-21 18:00:00'), ('new', 'recent', '2026-11-19T08:00:00');`, "30d"},
+		"julian days, keep 400 years": {`CREATE TABLE visits (id TEXT PRIMARY KEY, note TEXT, seen_at TIMESTAMP);
+INSERT INTO visits VALUES ('a', 'recent', julianday('2026-01-01')), ('b', 'recent', julianday('2026-11-19'));`, "400y"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			ddl := c.ddl + "\nCREATE TABLE logins (id TEXT PRIMARY KEY, ip TEXT, at INTEGER);"
+			f := newFixtureSchema(t, "sqlite", ddl, strings.Replace(windowsPolicy, "keep: 30d, brake", "keep: "+c.keep+", brake", 1))
+			const recent = "SELECT id, note, seen_at FROM visits WHERE note = 'recent' ORDER BY id"
+			before := testdb.Dump(t, f.db, recent)
+			rep, err := f.engine.Run(context.Background(), retention.Options{Rules: []string{"old visits"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := resultOf(rep, "old visits")
+			if after := testdb.Dump(t, f.db, recent); after != before {
+				t.Errorf("status %s, %d rows; recent rows left:\n%s\nwant:\n%s", r.Status, r.Rows, after, before)
+			}
+		})
+	}
+}
+
+// TestTieNullKeyHiddenByInsert: a tie's row with a NULL key, left by its
+// batches, is reported even when a row the application wrote during the
+// run makes up the count the run started with.
+func TestTieNullKeyHiddenByInsert(t *testing.T) {
+	t.Parallel()
+	ddl := `CREATE TABLE visits (id TEXT PRIMARY KEY, note TEXT, seen_at TEXT);
+CREATE INDEX visits_seen_at ON visits (seen_at);
+INSERT INTO visits VALUES (NULL, 'null key', '2026-04-01 00:00:00');
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 30)
+INSERT INTO visits SELECT 'k' || i, 'keyed ' || i, '2026-04-01 00:00:00' FROM n;
+CREATE TABLE logins (id TEXT PRIMARY KEY, ip TEXT, at INTEGER);`
+	f := newFixtureSchema(t, "sqlite", ddl, windowsPolicy)
+	inserted := false
+	progress := func(retention.Progress) {
+		if !inserted {
+			inserted = true
+			f.exec(t, "INSERT INTO visits VALUES ('imported', 'backdated', '2026-05-01 00:00:00')")
+		}
+	}
+	rep, err := f.engine.Run(context.Background(), retention.Options{Rules: []string{"old visits"}, Batch: 10, Progress: progress})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := resultOf(rep, "old visits"); r.Status != retention.StatusPartial || !strings.Contains(r.Error, "NULL in their key") {
+		t.Errorf("%+v; want the row with a NULL key reported", r)
+	}
+}
