@@ -163,17 +163,18 @@ func SampleTime(ctx context.Context, c SQL, table, column string) ([2]string, er
 			return [2]string{}, mixed(loForm, hidden)
 		}
 	}
-	// Text compares character by character: only ISO 8601 dates (with a
-	// space or a T after the day, the same in the lowest and the highest
-	// value) compare as times. Unix seconds a TEXT column turned into
+	// Text compares character by character: only ISO 8601 dates (alone,
+	// or with a space or a T after the day, the same in the lowest and the
+	// highest value) compare as times. Unix seconds a TEXT column turned into
 	// text sort before every date.
 	if loForm == "text values" {
 		if !isoDate(lo.String) || !isoDate(hi.String) {
 			return [2]string{}, fmt.Errorf("%s.%s holds text that is not an ISO 8601 date (%q … %q): %w; compared as text with a date it selects rows by characters, not by time. Rewrite them as dates first (Unix seconds, say: UPDATE %s SET %s = datetime(%s, 'unixepoch'))",
 				table, column, lo.String, hi.String, ErrMixedTimes, t, col, col)
 		}
-		if sep(lo.String) != sep(hi.String) {
-			return [2]string{}, mixed("dates with a space after the day", "dates with a T after it")
+		// A date alone sorts as its midnight with either separator.
+		if a, b := sep(lo.String), sep(hi.String); a != b && a != "dates alone" && b != "dates alone" {
+			return [2]string{}, mixed(a, b)
 		}
 	}
 	switch hiForm {
@@ -199,12 +200,18 @@ func isoDate(s string) bool {
 	return true
 }
 
-// sep is what follows an ISO date's day: ' ', 'T', or 0 for a date alone.
-func sep(s string) byte {
-	if len(s) > 10 {
-		return s[10]
+// sep names what follows an ISO date's day, which decides how the date
+// sorts among others of the same day.
+func sep(s string) string {
+	switch {
+	case len(s) == 10:
+		return "dates alone"
+	case s[10] == 'T':
+		return "dates with a T after the day"
+	case s[10] == ' ':
+		return "dates with a space after the day"
 	}
-	return 0
+	return fmt.Sprintf("dates with %q after the day", s[10])
 }
 
 // timeForm names the form of one SQLite value of a time column: its

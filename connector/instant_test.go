@@ -107,6 +107,7 @@ func TestSampleTime(t *testing.T) {
 		{"a default 0 and seconds", "(0), (1700000000), (1790000000)", [2]string{"integer", "1790000000"}, false, ""},
 		{"seconds as text", "('1700000000'), ('1790000000')", [2]string{}, true, "TEXT"},
 		{"a space and a T", "('2026-01-01 00:00:00'), ('2026-11-19T08:00:00')", [2]string{}, true, ""},
+		{"dates alone and with times", "('2026-01-01'), ('2026-11-19 08:00:00')", [2]string{"text", "2026-11-19 08:00:00"}, false, ""},
 		{"dates", "('2026-01-01'), ('2026-11-19')", [2]string{"text", "2026-11-19"}, false, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
