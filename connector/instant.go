@@ -231,3 +231,34 @@ func timeForm(class, text string) string {
 	}
 	return "Unix seconds"
 }
+
+// CheckCutoffDay fails with [ErrMixedTimes] when a SQLite column of text
+// dates holds, on the day of t, dates written with another separator
+// after the day (a space, a T) than the one [InstantOf] writes a cutoff
+// at t with: on that day such a date compares by its separator, not its
+// time, and a row of the afternoon would be taken with the morning's.
+// SampleTime sees the lowest and the highest value only; this looks at
+// the one day where a difference would take a row early (one index range
+// over the day). Elsewhere, and for other forms, it does nothing.
+func CheckCutoffDay(ctx context.Context, c SQL, table, column string, sample [2]string, t time.Time) error {
+	d := c.Dialect()
+	if d.Kind() != "sqlite" || sample[0] != "text" {
+		return nil
+	}
+	written := " "
+	if len(sample[1]) > 10 && sample[1][10] == 'T' {
+		written = "T"
+	}
+	day, col := t.UTC().Format(time.DateOnly), d.Column(column)
+	var n int
+	err := c.DB().QueryRowContext(ctx, "SELECT count(*) FROM (SELECT 1 FROM "+d.Ident(table)+" WHERE "+col+" >= ? AND "+col+" < ? AND length("+col+") > 10 AND substr("+col+", 11, 1) <> ? LIMIT 1)",
+		day, day+"z", written).Scan(&n)
+	if err != nil {
+		return c.Translate(ctx, "read the dates of "+table+"."+column, err)
+	}
+	if n > 0 {
+		return fmt.Errorf("%s.%s holds, on %s, dates written with another separator after the day than %q: %w; on that day they compare by the separator, not the time. Rewrite them in one form first (UPDATE %s SET %s = replace(%s, 'T', ' ') WHERE substr(%s, 11, 1) = 'T')",
+			table, column, day, written, ErrMixedTimes, d.Ident(table), col, col, col)
+	}
+	return nil
+}

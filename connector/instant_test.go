@@ -128,3 +128,40 @@ func TestSampleTime(t *testing.T) {
 		})
 	}
 }
+
+// TestCheckCutoffDay: a date with the other separator matters on the
+// cutoff's day only, where it compares by the separator.
+func TestCheckCutoffDay(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "app.db")
+	if err := os.WriteFile(path, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.DB().ExecContext(ctx, `CREATE TABLE v (at TEXT); CREATE INDEX v_at ON v (at);
+INSERT INTO v VALUES ('2026-10-20 09:00:00'), ('2026-10-21T08:00:00'), ('2026-10-21'), ('2026-10-22T10:00:00')`); err != nil {
+		t.Fatal(err)
+	}
+	sample := [2]string{"text", "2026-10-22T10:00:00"}
+	for _, tc := range []struct {
+		day   time.Time
+		mixed bool
+	}{
+		{time.Date(2026, 10, 21, 12, 0, 0, 0, time.UTC), false}, // a T and a date alone that day
+		{time.Date(2026, 10, 20, 12, 0, 0, 0, time.UTC), true},  // a space that day
+		{time.Date(2026, 10, 23, 12, 0, 0, 0, time.UTC), false}, // nothing that day
+	} {
+		err := connector.CheckCutoffDay(ctx, c, "v", "at", sample, tc.day)
+		if got := errors.Is(err, connector.ErrMixedTimes); got != tc.mixed {
+			t.Errorf("CheckCutoffDay(%s) = %v; want mixed: %v", tc.day.Format(time.DateOnly), err, tc.mixed)
+		}
+	}
+	if err := connector.CheckCutoffDay(ctx, c, "v", "at", [2]string{"integer", "1790000000"}, time.Now()); err != nil {
+		t.Errorf("CheckCutoffDay of numbers = %v; want nil", err)
+	}
+}

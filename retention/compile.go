@@ -165,21 +165,20 @@ func (e *Engine) compile(ctx context.Context, i int, c *conn, now, cutoff time.T
 	}
 	from := j.d.Ident(t.Name) + "." + j.d.Column(r.From)
 	fromType := j.live.Column(r.From).Type
-	sample, err := c.sample(ctx, t.Name, r.From)
+	cutoffAt, err := c.instant(ctx, t.Name, r.From, fromType, j.cutoff)
 	if err != nil {
 		return nil, e.ruleErr(i, "from", "%v", err)
 	}
-	j.cutoffAt = connector.InstantOf(j.d.Kind(), fromType, sample, j.cutoff)
+	j.cutoffAt = cutoffAt
 	j.expired = and(cond{sql: from + " < " + j.cutoffAt.Param, args: []any{j.cutoffAt.Arg}}, cond{sql: r.Where})
 	excl := []cond{j.expired}
 	if j.holdCutoff.Before(j.cutoff) || holdCol != r.From {
 		hcol := j.d.Ident(t.Name) + "." + j.d.Column(holdCol)
 		htype := j.live.Column(holdCol).Type
-		hsample, err := c.sample(ctx, t.Name, holdCol)
+		hc, err := c.instant(ctx, t.Name, holdCol, htype, j.holdCutoff)
 		if err != nil {
 			return nil, e.ruleErr(i, "table", "the table's hold period: %v", err)
 		}
-		hc := connector.InstantOf(j.d.Kind(), htype, hsample, j.holdCutoff)
 		excl = append(excl, cond{sql: hcol + " < " + hc.Param, args: []any{hc.Arg}})
 	}
 	if hc, ha := hold.Condition(e.Policy, j.d, sys.Name, t.Name, j.d.Ident(t.Name), holds, c.schema); hc != "" {
@@ -300,11 +299,11 @@ func (e *Engine) children(ctx context.Context, sys *policy.System, t *policy.Tab
 			if lc := ch.live.Column(ct.Erase.From); ct.Erase.From != "" && !ct.Erase.For.IsZero() && lc != nil {
 				// Rows past their hold period no longer hold the parent.
 				ch.heldFrom = ct.Erase.From
-				sample, err := c.sample(ctx, ct.Name, ct.Erase.From)
+				held, err := c.instant(ctx, ct.Name, ct.Erase.From, lc.Type, ct.Erase.For.Before(now))
 				if err != nil {
 					return nil, fmt.Errorf("%s's hold period: %w", ct.Name, err)
 				}
-				ch.heldCut = connector.InstantOf(c.c.Dialect().Kind(), lc.Type, sample, ct.Erase.For.Before(now))
+				ch.heldCut = held
 			}
 		case rel.Role == policy.RoleOwner && own.Inferred[rel.Path] && isSetNull(onDelete(schema, ct.Name, ch.column, t.Name)):
 			// Nothing in the policy says the rows go with their parent,

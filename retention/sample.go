@@ -2,6 +2,7 @@ package retention
 
 import (
 	"context"
+	"time"
 
 	"github.com/vowprivacy/vow/connector"
 )
@@ -27,4 +28,19 @@ func (c *conn) sample(ctx context.Context, table, column string) ([2]string, err
 	}
 	c.samples[key] = v
 	return v, nil
+}
+
+// instant writes t for table.column, of the database type typ, as the
+// column compares it (connector.InstantOf), after checking on SQLite that
+// the column's times are in one form — over all its values, and on t's
+// day (connector.SampleTime, connector.CheckCutoffDay).
+func (c *conn) instant(ctx context.Context, table, column, typ string, t time.Time) (connector.Instant, error) {
+	sample, err := c.sample(ctx, table, column)
+	if err != nil {
+		return connector.Instant{}, err
+	}
+	if err := connector.CheckCutoffDay(ctx, c.c, table, column, sample, t); err != nil {
+		return connector.Instant{}, err
+	}
+	return connector.InstantOf(c.c.Dialect().Kind(), typ, sample, t), nil
 }

@@ -331,7 +331,8 @@ CREATE TABLE logins (id TEXT PRIMARY KEY, ip TEXT, at INTEGER);`
 // Unix seconds, Unix seconds a TEXT column turned into text, dates with a
 // space and dates with a T — are refused; and a cutoff in Julian days
 // for a keep of 400 years is not an overflow that takes every row. Each
-// leaves the recent rows as they were.
+// leaves the recent rows as they were; so does a date written with a
+// space on the cutoff's day among dates written with a T.
 func TestTimesThatMisleadAComparison(t *testing.T) {
 	t.Parallel()
 	for name, c := range map[string]struct{ ddl, keep string }{
@@ -343,6 +344,12 @@ INSERT INTO visits VALUES ('z', 'due', 0), ('old', 'due', unixepoch('2026-01-01'
 INSERT INTO visits VALUES ('old', 'due', unixepoch('2026-01-01')), ('new', 'recent', unixepoch('2026-11-19'));`, "30d"},
 		"space and T": {`CREATE TABLE visits (id TEXT PRIMARY KEY, note TEXT, seen_at TEXT);
 INSERT INTO visits VALUES ('old', 'due', '2026-01-01 00:00:00'), ('edge', 'recent', '2026-10-21 18:00:00'), ('new', 'recent', '2026-11-19T08:00:00');`, "30d"},
+		// The lowest and the highest are written with a T; on the
+		// cutoff's day (2026-10-21 12:00) a date written with a space in
+		// the afternoon sorts before the cutoff's T.
+		"a space hidden on the cutoff's day": {`CREATE TABLE visits (id TEXT PRIMARY KEY, note TEXT, seen_at TEXT);
+CREATE INDEX visits_seen_at ON visits (seen_at);
+INSERT INTO visits VALUES ('old', 'due', '2026-01-01T00:00:00'), ('edge', 'recent', '2026-10-21 18:00:00'), ('new', 'recent', '2026-11-19T08:00:00');`, "30d"},
 		"julian days, keep 400 years": {`CREATE TABLE visits (id TEXT PRIMARY KEY, note TEXT, seen_at TIMESTAMP);
 INSERT INTO visits VALUES ('a', 'recent', julianday('2026-01-01')), ('b', 'recent', julianday('2026-11-19'));`, "400y"},
 	} {
