@@ -315,6 +315,13 @@ func (s *Service) livePrimaryKeys(ctx context.Context, plan *Plan, cs *conns) er
 		if col := lt.Column(st.Erase.From); col != nil {
 			c, _ := cs.get(ctx, st.System)
 			sample, err := connector.SampleTime(ctx, c, st.Table, st.Erase.From)
+			if err == nil {
+				// The day the hold period ends, where dates written with
+				// another separator than the cutoff's would compare by it.
+				if cut, ok := holdCutoff(st, s.now()); ok {
+					err = connector.CheckCutoffDay(ctx, c, st.Table, st.Erase.From, sample, cut)
+				}
+			}
 			if err != nil {
 				return fmt.Errorf("dsr: %s:%s's hold period: %w", st.System, st.Table, err)
 			}

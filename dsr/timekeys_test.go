@@ -391,3 +391,26 @@ INSERT INTO logins VALUES (1, 1, '2025-01-01 00:00:00'), (2, 1, unixepoch('now',
 		t.Errorf("users left %v, want both", got)
 	}
 }
+
+// A hold period on SQLite text dates written with a T, one written with a
+// space on the day the period ends, late that day: inside the hold, but
+// it sorts before the cutoff's T and went as past it. The erasure refuses
+// and changes nothing.
+func TestHoldEndsOnADayOfTwoSeparators(t *testing.T) {
+	t.Parallel()
+	f := fixtureFor(t, "sqlite", `
+CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT NOT NULL, deleted_at DATETIME);
+CREATE TABLE logins (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL, at TEXT);
+INSERT INTO users (id, email) VALUES (1, 'ada@example.com'), (2, 'bob@example.com');
+INSERT INTO logins VALUES (1, 1, '2025-01-01T00:00:00'), (2, 1, strftime('%Y-%m-%d', 'now', '-30 days') || ' 23:59:59'),
+  (3, 1, strftime('%Y-%m-%dT%H:%M:%S', 'now', '-1 day')), (4, 2, '2025-01-01T00:00:00');
+`, timestampHoldPolicy)
+	before := query(t, "sqlite", f.appDSN, "SELECT id, user_id, at FROM logins ORDER BY id")
+	r, err := f.svc.Run(t.Context(), create(t, f, trusted(dsr.Erasure, dsr.Identities{"email": "ada@example.com"})).ID, nil)
+	if !errors.Is(err, connector.ErrMixedTimes) || !strings.Contains(err.Error(), "another separator") {
+		t.Fatalf("Run = %v, %v; want the day's two separators refused", r, err)
+	}
+	if after := query(t, "sqlite", f.appDSN, "SELECT id, user_id, at FROM logins ORDER BY id"); !slices.Equal(before, after) {
+		t.Errorf("logins changed:\nbefore %v\nafter  %v", before, after)
+	}
+}
