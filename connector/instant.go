@@ -119,8 +119,8 @@ func SampleTime(ctx context.Context, c SQL, table, column string) ([2]string, er
 	// max() with one index lookup, both in one SELECT with a scan.
 	col, t := d.Column(column), d.Ident(table)
 	var loClass, lo, hiClass, hi sql.NullString
-	err := c.DB().QueryRowContext(ctx, "SELECT (SELECT typeof(min("+col+")) FROM "+t+"), (SELECT CAST(min("+col+") AS TEXT) FROM "+t+"), "+
-		"(SELECT typeof(max("+col+")) FROM "+t+"), (SELECT CAST(max("+col+") AS TEXT) FROM "+t+")").Scan(&loClass, &lo, &hiClass, &hi)
+	err := c.DB().QueryRowContext(ctx, "SELECT typeof(lo), CAST(lo AS TEXT), typeof(hi), CAST(hi AS TEXT) FROM "+
+		"(SELECT min("+col+") AS lo FROM "+t+"), (SELECT max("+col+") AS hi FROM "+t+")").Scan(&loClass, &lo, &hiClass, &hi)
 	if err != nil {
 		return [2]string{}, c.Translate(ctx, "read the form of "+table+"."+column, err)
 	}
@@ -138,23 +138,16 @@ func SampleTime(ctx context.Context, c SQL, table, column string) ([2]string, er
 	// Numbers are ordered by value: a form whose range lies between the
 	// lowest and the highest value can hide between them (Julian days
 	// between a default 0 and today's Unix seconds). One index probe.
-	var hidden string
-	switch lv, _ := strconv.ParseFloat(lo.String, 64); {
-	case loForm == "Unix seconds" && lv < 1e6:
-		hidden = "Julian days" // the highest is seconds, so at least 1e7 or below 1e6 too
-		if hv, _ := strconv.ParseFloat(hi.String, 64); hv < 1e6 {
-			hidden = ""
-		}
-	case loForm == "Unix milliseconds" && lv < 0:
-		if hv, _ := strconv.ParseFloat(hi.String, 64); hv > 0 {
-			hidden = "Unix seconds or Julian days"
-		}
+	lv, _ := strconv.ParseFloat(lo.String, 64)
+	hv, _ := strconv.ParseFloat(hi.String, 64)
+	var hidden, between string
+	switch {
+	case loForm == "Unix seconds" && lv < 1e6 && hv >= 1e6: // the highest, seconds too, is then past 1e7
+		hidden, between = "Julian days", col+" >= 1e6 AND "+col+" < 1e7"
+	case loForm == "Unix milliseconds" && lv < 0 && hv > 0:
+		hidden, between = "Unix seconds or Julian days", col+" > -1e11 AND "+col+" < 1e11"
 	}
 	if hidden != "" {
-		between := col + " >= 1e6 AND " + col + " < 1e7"
-		if loForm == "Unix milliseconds" {
-			between = col + " > -1e11 AND " + col + " < 1e11"
-		}
 		var n int
 		if err := c.DB().QueryRowContext(ctx, "SELECT count(*) FROM (SELECT 1 FROM "+t+" WHERE "+between+" LIMIT 1)").Scan(&n); err != nil {
 			return [2]string{}, c.Translate(ctx, "read the form of "+table+"."+column, err)
