@@ -366,51 +366,43 @@ rights:
   offered: [access, erasure]
 `
 
-// A hold period counted on a SQLite column whose times are in two forms
-// (text from the old code, Unix seconds from the new): SQLite orders every
-// number before every text, so a cutoff in one form takes rows by form, not
-// by date — here the sign-in of yesterday, stored as a number, would go
-// with last year's. The erasure refuses and changes nothing.
-func TestHoldOnTimesInTwoForms(t *testing.T) {
+// Hold periods counted on SQLite columns whose times no cutoff compares by
+// date. Times in two forms (text from the old code, Unix seconds from the
+// new): SQLite orders every number before every text, and yesterday's
+// sign-in, stored as a number, went with last year's. Text dates written
+// with a T, one written with a space late on the day the period ends:
+// inside the hold, it sorted before the cutoff's T and went as past it.
+// The erasure refuses and changes nothing.
+func TestHoldOnTimesThatMisleadAComparison(t *testing.T) {
 	t.Parallel()
-	f := fixtureFor(t, "sqlite", `
-CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT NOT NULL, deleted_at DATETIME);
-CREATE TABLE logins (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL, at TIMESTAMP);
-INSERT INTO users (id, email) VALUES (1, 'ada@example.com'), (2, 'bob@example.com');
-INSERT INTO logins VALUES (1, 1, '2025-01-01 00:00:00'), (2, 1, unixepoch('now', '-1 day')), (3, 2, '2025-01-01 00:00:00');
-`, timestampHoldPolicy)
-	before := query(t, "sqlite", f.appDSN, "SELECT id, user_id, at FROM logins ORDER BY id")
-	r, err := f.svc.Run(t.Context(), create(t, f, trusted(dsr.Erasure, dsr.Identities{"email": "ada@example.com"})).ID, nil)
-	if err == nil || !errors.Is(err, connector.ErrMixedTimes) || !strings.Contains(err.Error(), "logins.at holds Unix seconds and text values") {
-		t.Fatalf("Run = %v, %v; want the mixed forms refused", r, err)
-	}
-	if after := query(t, "sqlite", f.appDSN, "SELECT id, user_id, at FROM logins ORDER BY id"); !slices.Equal(before, after) {
-		t.Errorf("logins changed:\nbefore %v\nafter  %v", before, after)
-	}
-	if got := query(t, "sqlite", f.appDSN, "SELECT count(*) FROM users"); !slices.Equal(got, []string{"2"}) {
-		t.Errorf("users left %v, want both", got)
-	}
-}
-
-// A hold period on SQLite text dates written with a T, one written with a
-// space on the day the period ends, late that day: inside the hold, but
-// it sorts before the cutoff's T and went as past it. The erasure refuses
-// and changes nothing.
-func TestHoldEndsOnADayOfTwoSeparators(t *testing.T) {
-	t.Parallel()
-	f := fixtureFor(t, "sqlite", `
-CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT NOT NULL, deleted_at DATETIME);
-CREATE TABLE logins (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL, at TEXT);
-INSERT INTO users (id, email) VALUES (1, 'ada@example.com'), (2, 'bob@example.com');
+	for _, tc := range []struct {
+		name, logins, want string
+	}{
+		{"two forms", `CREATE TABLE logins (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL, at TIMESTAMP);
+INSERT INTO logins VALUES (1, 1, '2025-01-01 00:00:00'), (2, 1, unixepoch('now', '-1 day')), (3, 2, '2025-01-01 00:00:00');`,
+			"logins.at holds Unix seconds and text values"},
+		{"two separators on the day the hold ends", `CREATE TABLE logins (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL, at TEXT);
 INSERT INTO logins VALUES (1, 1, '2025-01-01T00:00:00'), (2, 1, strftime('%Y-%m-%d', 'now', '-30 days') || ' 23:59:59'),
-  (3, 1, strftime('%Y-%m-%dT%H:%M:%S', 'now', '-1 day')), (4, 2, '2025-01-01T00:00:00');
-`, timestampHoldPolicy)
-	before := query(t, "sqlite", f.appDSN, "SELECT id, user_id, at FROM logins ORDER BY id")
-	r, err := f.svc.Run(t.Context(), create(t, f, trusted(dsr.Erasure, dsr.Identities{"email": "ada@example.com"})).ID, nil)
-	if !errors.Is(err, connector.ErrMixedTimes) || !strings.Contains(err.Error(), "another separator") {
-		t.Fatalf("Run = %v, %v; want the day's two separators refused", r, err)
-	}
-	if after := query(t, "sqlite", f.appDSN, "SELECT id, user_id, at FROM logins ORDER BY id"); !slices.Equal(before, after) {
-		t.Errorf("logins changed:\nbefore %v\nafter  %v", before, after)
+  (3, 1, strftime('%Y-%m-%dT%H:%M:%S', 'now', '-1 day')), (4, 2, '2025-01-01T00:00:00');`,
+			"another separator"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := fixtureFor(t, "sqlite", `
+CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT NOT NULL, deleted_at DATETIME);
+INSERT INTO users (id, email) VALUES (1, 'ada@example.com'), (2, 'bob@example.com');
+`+tc.logins, timestampHoldPolicy)
+			before := query(t, "sqlite", f.appDSN, "SELECT id, user_id, at FROM logins ORDER BY id")
+			r, err := f.svc.Run(t.Context(), create(t, f, trusted(dsr.Erasure, dsr.Identities{"email": "ada@example.com"})).ID, nil)
+			if !errors.Is(err, connector.ErrMixedTimes) || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("Run = %v, %v; want the times refused (%q)", r, err, tc.want)
+			}
+			if after := query(t, "sqlite", f.appDSN, "SELECT id, user_id, at FROM logins ORDER BY id"); !slices.Equal(before, after) {
+				t.Errorf("logins changed:\nbefore %v\nafter  %v", before, after)
+			}
+			if got := query(t, "sqlite", f.appDSN, "SELECT count(*) FROM users"); !slices.Equal(got, []string{"2"}) {
+				t.Errorf("users left %v, want both", got)
+			}
+		})
 	}
 }
