@@ -1,8 +1,10 @@
 package dsr_test
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -11,6 +13,7 @@ import (
 
 	"github.com/vowprivacy/vow/connector"
 	"github.com/vowprivacy/vow/dsr"
+	"github.com/vowprivacy/vow/internal/testdb"
 )
 
 // An events table partitioned by time, as PostgreSQL and MariaDB make
@@ -404,5 +407,93 @@ INSERT INTO users (id, email) VALUES (1, 'ada@example.com'), (2, 'bob@example.co
 				t.Errorf("users left %v, want both", got)
 			}
 		})
+	}
+}
+
+// Sign-ins keyed by a kiosk and a MariaDB TIMESTAMP, with notes on them,
+// on a server whose sessions are on Berlin time. The night the clocks go
+// back, 02:30 comes twice: Bob signed in at the first (00:30 UTC), Ada at
+// the second (01:30 UTC). Read in Berlin time both keys are the text
+// "2026-10-25 02:30:00", and MariaDB compares a TIMESTAMP with that text
+// in the session's zone, so the key of Ada's sign-in found Bob's: her
+// erasure stopped on a key it took for reused, and her package gave her
+// sign-in's time an hour off. Vow's sessions are on UTC.
+func TestTimestampKeysInARepeatedHour(t *testing.T) {
+	t.Parallel()
+	testdb.NeedTimeZone(t, "Europe/Berlin")
+	f := fixtureFor(t, "mysql", `
+CREATE TABLE users (id BIGINT PRIMARY KEY, email VARCHAR(255) NOT NULL, deleted_at DATETIME);
+CREATE TABLE logins (kiosk VARCHAR(20) NOT NULL, at TIMESTAMP NOT NULL, user_id BIGINT NOT NULL, PRIMARY KEY (kiosk, at), INDEX (user_id));
+CREATE TABLE login_notes (kiosk VARCHAR(20) NOT NULL, at TIMESTAMP NOT NULL, body TEXT, PRIMARY KEY (kiosk, at));
+INSERT INTO users (id, email) VALUES (1, 'ada@example.com'), (2, 'bob@example.com');
+SET time_zone = '+00:00';
+INSERT INTO logins VALUES ('lobby', '2026-10-25 00:30:00', 2), ('lobby', '2026-10-25 01:30:00', 1), ('lobby', '2026-10-25 02:30:00', 2);
+INSERT INTO login_notes VALUES ('lobby', '2026-10-25 00:30:00', 'Bob forgot his badge'), ('lobby', '2026-10-25 01:30:00', 'Ada signed in for a guest');
+`, appPolicyHead+`      users:
+        subject: customer
+        primary_key: [id]
+        erase: delete
+        fields:
+          id: {category: user.unique_id, identity: user_id}
+          email: {category: user.contact.email, identity: email}
+          deleted_at: system.operations
+      logins:
+        subject: customer
+        primary_key: [kiosk, at]
+        erase: delete
+        fields:
+          kiosk: system.operations
+          at: system.operations
+          user_id: {category: user.unique_id, references: users.id}
+      login_notes:
+        subject: customer
+        primary_key: [kiosk, at]
+        erase: delete
+        fields:
+          kiosk: system.operations
+          at: system.operations
+          body: user.content
+        foreign_keys:
+          - {columns: [kiosk, at], references: "logins (kiosk, at)", relation: owner}
+retention:
+  rules:
+    - {name: closed accounts, table: "app:users", where: deleted_at IS NOT NULL, from: deleted_at, keep: 30d}
+rights:
+  offered: [access, erasure]
+`)
+	// The server's sessions on Berlin time (TIME_ZONE in capitals: the
+	// server takes a variable's name in any case), and a DSN that reads
+	// DATETIMEs as Berlin's wall time.
+	f.useDSNParams("&TIME_ZONE=%27Europe%2FBerlin%27&loc=Europe%2FBerlin")
+	rows := func() []string {
+		return slices.Concat(query(t, "mysql", f.appDSN, "SELECT kiosk, UNIX_TIMESTAMP(at), user_id FROM logins ORDER BY at"),
+			query(t, "mysql", f.appDSN, "SELECT kiosk, UNIX_TIMESTAMP(at), body FROM login_notes ORDER BY at"))
+	}
+	before := rows()
+
+	acc := run(t, f, create(t, f, trusted(dsr.Access, dsr.Identities{"email": "ada@example.com"})).ID)
+	files := readZip(t, filepath.Join(f.exports, acc.Result.Export))
+	// Each table's rows in the package, as JSON with its keys sorted.
+	for table, want := range map[string]string{
+		"logins":      `[{"at":"2026-10-25T01:30:00Z","kiosk":"lobby","user_id":1}]`,
+		"login_notes": `[{"at":"2026-10-25T01:30:00Z","body":"Ada signed in for a guest","kiosk":"lobby"}]`,
+	} {
+		var doc struct {
+			Rows []map[string]any `json:"rows"`
+		}
+		if err := json.Unmarshal(files["data/app/"+table+".json"], &doc); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := json.Marshal(doc.Rows); string(got) != want {
+			t.Errorf("Ada's %s in her package: %s, want %s", table, got, want)
+		}
+	}
+
+	er := run(t, f, create(t, f, trusted(dsr.Erasure, dsr.Identities{"email": "ada@example.com"})).ID)
+	if er.Result.Rows["app:logins"] != 1 || er.Result.Rows["app:login_notes"] != 1 {
+		t.Errorf("erasure: rows %v, want Ada's sign-in and its note", er.Result.Rows)
+	}
+	if got, want := rows(), []string{before[0], before[2], before[3]}; !slices.Equal(got, want) {
+		t.Errorf("rows left:\n%s\nwant Bob's sign-ins and note:\n%s", got, want)
 	}
 }

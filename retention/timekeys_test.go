@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/vowprivacy/vow/internal/testdb"
 	"github.com/vowprivacy/vow/retention"
@@ -173,5 +174,50 @@ INSERT INTO parted VALUES (1, '192.0.2.1', '2026-10-20 00:00:00'), (2, '192.0.2.
 	}
 	if got := testdb.Dump(t, f.db, "SELECT id FROM parted ORDER BY id"); got != "3\n4\n" {
 		t.Errorf("parted rows left %q, want 3 (two hours short of 30 days, in a partition that ends after the cutoff) and 4", got)
+	}
+}
+
+// A cutoff in the hour the clocks go back, on a server whose sessions run
+// on Berlin time: 02:30 comes twice, and MariaDB compares a TIMESTAMP
+// column without an index with FROM_UNIXTIME(cutoff) as wall times. With
+// the cutoff at the first 02:45, a row of the second 02:35 — fifty minutes
+// after the cutoff — went as due. Vow's sessions are on UTC.
+func TestCutoffInARepeatedHour(t *testing.T) {
+	t.Parallel()
+	testdb.NeedTimeZone(t, "Europe/Berlin")
+	const policy = `version: 1
+organization: {name: Test, contacts: {privacy: privacy@test.example}}
+purposes:
+  service: {legal_basis: contract}
+systems:
+  app:
+    kind: KIND
+    connection: {env: APP_DSN}
+    tables:
+      visits:
+        fields:
+          id: system.operations
+          at: system.operations
+retention:
+  rules:
+    - {name: old visits, table: "app:visits", from: at, keep: 30d, brake: {share: 100%}}
+`
+	f := newFixtureSchema(t, "mysql", `
+CREATE TABLE visits (id BIGINT PRIMARY KEY, at TIMESTAMP NOT NULL);
+SET time_zone = '+00:00';
+INSERT INTO visits VALUES (1, '2026-10-25 00:30:00'), (2, '2026-10-25 00:50:00'), (3, '2026-10-25 01:35:00'), (4, '2026-10-25 02:10:00');
+`, policy)
+	f.dsn += "&time_zone=%27Europe%2FBerlin%27" // the engine's sessions, not f.db's
+	// The cutoff, 30 days before, is 00:45 UTC: the first 02:45 in Berlin.
+	f.engine.Now = func() time.Time { return time.Date(2026, 11, 24, 0, 45, 0, 0, time.UTC) }
+	rep, err := f.engine.Run(context.Background(), retention.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := resultOf(rep, "old visits"); r.Status != retention.StatusDone || r.Rows != 1 {
+		t.Errorf("old visits: %+v; want the one visit before the cutoff", r)
+	}
+	if got := testdb.Dump(t, f.db, "SELECT id FROM visits ORDER BY id"); got != "2\n3\n4\n" {
+		t.Errorf("visits left %q, want 2, 3 and 4 (5, 50 and 85 minutes after the cutoff)", got)
 	}
 }

@@ -68,9 +68,9 @@ type Column struct {
 	//   - pgx names a PostgreSQL enum or an array of enums by its type OID
 	//     ("16385"): pass the declared type ("mood[]") to get an array.
 	DeclaredType string
-	// Location is the zone a MySQL DATETIME or TIMESTAMP read as text is
-	// wall time in: the connection's loc, as the driver would have parsed
-	// it. Nil is UTC.
+	// Location is the zone a MySQL DATETIME read as text is wall time
+	// in: the connection's loc, as the driver would have parsed it. Nil
+	// is UTC. A TIMESTAMP is read in UTC, the zone of Vow's sessions.
 	Location *time.Location
 }
 
@@ -320,15 +320,19 @@ func appendBytes(b []byte, x []byte, c Column) []byte {
 
 // appendMySQLTime appends a MySQL DATE, DATETIME or TIMESTAMP that the
 // driver handed over as text as a time.Time parsed by the driver would
-// be: wall time in the connection's location (c.Location, UTC by
-// default); a DATE is the day it names.
+// be: a DATETIME is wall time in the connection's location (c.Location,
+// UTC by default), a TIMESTAMP an instant the session (on UTC, see
+// connector/mysql) shows in UTC; a DATE is the day it names.
 func appendMySQLTime(b, x []byte, c Column) []byte {
 	if bytes.HasPrefix(x, []byte("0000-00-00")) {
 		return appendTime(b, time.Time{}, c)
 	}
 	layout, loc := time.DateTime, c.Location
-	if c.DatabaseType == "date" {
+	switch c.DatabaseType {
+	case "date":
 		layout, loc = time.DateOnly, time.UTC // a day, not an instant
+	case "timestamp":
+		loc = time.UTC
 	}
 	if loc == nil {
 		loc = time.UTC

@@ -64,6 +64,7 @@ func TestAppend(t *testing.T) {
 		{"mysql datetime as text", []byte("2024-01-15 12:00:00.123456"), my("datetime", ""), `"2024-01-15T12:00:00.123456Z"`},
 		{"mysql datetime as text, wall time in loc", []byte("2024-01-15 12:00:00.123456"), berlin("datetime"), `"2024-01-15T11:00:00.123456Z"`},
 		{"mysql date as text is the day, whatever loc", []byte("1990-05-01"), berlin("date"), `"1990-05-01"`},
+		{"mysql timestamp as text is UTC, whatever loc", []byte("2026-10-25 01:30:00"), berlin("timestamp"), `"2026-10-25T01:30:00Z"`},
 		{"mysql zero date", time.Time{}, my("date", ""), `"0000-00-00"`},
 		{"mysql zero datetime", time.Time{}, my("datetime", ""), `"0000-00-00 00:00:00"`},
 		{"jsonb", []byte(`{"a": [1, 2.50, {"b": null}], "c": "\u00e9"}`), pg("jsonb", ""), `{"a":[1,2.50,{"b":null}],"c":"\u00e9"}`},

@@ -73,6 +73,24 @@ func Open(ctx context.Context, dsn string) (*Connector, error) {
 	// the parsed time. Times Vow passes in (cutoffs) are still written in
 	// the DSN's loc.
 	cfg.ParseTime = false
+	// Sessions on UTC, whatever the server's zone or the DSN's time_zone.
+	// MariaDB shows and compares a TIMESTAMP in the session's zone: in one
+	// with daylight saving the hour the clocks go back comes twice, and a
+	// key read as "02:30" — or compared with FROM_UNIXTIME — matches the
+	// rows of both (another subject's row under the subject's key), and a
+	// cutoff in that hour lands on either. In UTC every TIMESTAMP has one
+	// text. DATETIMEs are wall time and unaffected; what the server fills
+	// in itself (CURRENT_TIMESTAMP defaults of DATETIME columns, NOW() in
+	// triggers) on rows Vow changes is UTC wall time.
+	for k := range cfg.Params {
+		if v := strings.ToLower(strings.TrimPrefix(k, "@@")); v == "time_zone" || v == "session.time_zone" {
+			delete(cfg.Params, k)
+		}
+	}
+	if cfg.Params == nil {
+		cfg.Params = map[string]string{}
+	}
+	cfg.Params["time_zone"] = "'+00:00'"
 
 	drv, err := gomysql.NewConnector(cfg)
 	if err != nil {

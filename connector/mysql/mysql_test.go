@@ -403,3 +403,32 @@ func TestOpenCanceled(t *testing.T) {
 		t.Errorf("Open with a canceled context reports the server unreachable: %v", err)
 	}
 }
+
+// TestSessionsOnUTC: every session is on UTC, whatever the DSN's
+// time_zone, under any spelling of its name: in a zone with daylight
+// saving a TIMESTAMP of the hour the clocks go back has two instants under
+// one text.
+func TestSessionsOnUTC(t *testing.T) {
+	t.Parallel()
+	for _, params := range []string{"", "&time_zone=%27-05%3A00%27", "&TIME_ZONE=%27-05%3A00%27", "&@@session.time_zone=%27-05%3A00%27"} {
+		t.Run(params, func(t *testing.T) {
+			t.Parallel()
+			c := open(t, "", func(_ *testing.T, dsn string) string { return dsn + params })
+			// More than one session: each new one is set.
+			for range 3 {
+				conn, err := c.DB().Conn(t.Context())
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer conn.Close()
+				var tz string
+				if err := conn.QueryRowContext(t.Context(), "SELECT @@session.time_zone").Scan(&tz); err != nil {
+					t.Fatal(err)
+				}
+				if tz != "+00:00" {
+					t.Errorf("session time zone %q, want +00:00", tz)
+				}
+			}
+		})
+	}
+}

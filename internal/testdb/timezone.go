@@ -1,0 +1,75 @@
+package testdb
+
+import (
+	"context"
+	"database/sql"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	gomysql "github.com/go-sql-driver/mysql"
+
+	"github.com/vowprivacy/vow/connector"
+)
+
+// NeedTimeZone makes the named time zone ("Europe/Berlin") known to the
+// MySQL test server, for a test whose sessions run in it: a server's time
+// zone tables are empty until loaded (mariadb-tzinfo-to-sql), and a DSN
+// with time_zone='Europe/Berlin' then fails to connect. It loads the one
+// zone from the system's zoneinfo when missing, under a server lock so
+// that parallel tests load it once.
+func NeedTimeZone(t testing.TB, zone string) {
+	t.Helper()
+	cfg, err := gomysql.ParseDSN(MySQLAdminDSN())
+	if err != nil {
+		t.Fatalf("testdb: %s=%s is not a go-sql-driver/mysql DSN: %v", EnvMySQL, connector.RedactDSN(MySQLAdminDSN()), err)
+	}
+	cfg.DBName, cfg.MultiStatements = "mysql", true
+	db, err := sql.Open("mysql", cfg.FormatDSN())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	// GET_LOCK holds for its session: one connection throughout.
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatalf("MySQL not reachable at %s: run \"make test\" (scripts/test.sh starts private servers) or set %s (%s)",
+			connector.RedactDSN(MySQLAdminDSN()), EnvMySQL, oneLine(err))
+	}
+	defer conn.Close()
+	known := func() bool {
+		var v sql.NullString
+		if err := conn.QueryRowContext(ctx, "SELECT CONVERT_TZ('2000-01-01 00:00:00', '+00:00', ?)", zone).Scan(&v); err != nil {
+			t.Fatalf("testdb: look up time zone %s: %v", zone, err)
+		}
+		return v.Valid
+	}
+	if known() {
+		return
+	}
+	if _, err := conn.ExecContext(ctx, "DO GET_LOCK('vowtest_time_zones', 30)"); err != nil {
+		t.Fatalf("testdb: lock the time zone tables: %v", err)
+	}
+	defer conn.ExecContext(context.WithoutCancel(ctx), "DO RELEASE_LOCK('vowtest_time_zones')") //nolint:errcheck // the session ends next
+	if known() {
+		return
+	}
+	tool, err := exec.LookPath("mariadb-tzinfo-to-sql")
+	if err != nil {
+		if tool, err = exec.LookPath("mysql_tzinfo_to_sql"); err != nil {
+			t.Fatalf("testdb: the MySQL test server does not know the time zone %s, and mariadb-tzinfo-to-sql (Debian's mariadb-client) is not installed to load it: install it, or load the zones (mariadb-tzinfo-to-sql /usr/share/zoneinfo | mariadb mysql)", zone)
+		}
+	}
+	out, err := exec.CommandContext(ctx, tool, filepath.Join("/usr/share/zoneinfo", zone), zone).Output()
+	if err != nil {
+		t.Fatalf("testdb: %s %s: %v (is tzdata installed?)", tool, zone, err)
+	}
+	if _, err := conn.ExecContext(ctx, string(out)); err != nil {
+		t.Fatalf("testdb: load time zone %s: %v", zone, err)
+	}
+	if !known() {
+		t.Fatalf("testdb: loaded time zone %s, but the server still does not know it", zone)
+	}
+}
