@@ -25,37 +25,50 @@ type Instant struct {
 }
 
 // InstantOf writes t for a timestamp column of the given database type.
-// PostgreSQL's timestamp without time zone gets a UTC text (a time.Time
-// would be shifted by the session's time zone); a MariaDB TIMESTAMP gets
-// Unix seconds behind FROM_UNIXTIME; SQLite has no time type, so the
-// instant takes the form the column's values are stored in (text, Unix
-// seconds or milliseconds, Julian day), read from sample ([SampleTime]).
-func InstantOf(kind, typ string, sample [2]string, t time.Time) Instant {
-	return Instant{Param: timeParam(kind, typ), Arg: timeArg(kind, typ, sample, t)}
+// A wall time (a column [Wall] reports: PostgreSQL timestamp without time
+// zone, MySQL DATETIME, SQLite text) is written as text in zone, the zone
+// the column's times are in ([ZoneOf]; nil is UTC), and a date as the
+// day; a MariaDB TIMESTAMP gets Unix seconds behind FROM_UNIXTIME; SQLite
+// numbers take the form the column's values are stored in (Unix seconds
+// or milliseconds, Julian days), read from sample ([SampleTime]).
+func InstantOf(kind, typ string, sample [2]string, zone *time.Location, t time.Time) Instant {
+	return Instant{Param: timeParam(kind, typ), Arg: timeArg(kind, typ, sample, zone, t)}
 }
 
-func timeArg(kind, typ string, sample [2]string, t time.Time) any {
-	t = t.UTC()
+func timeArg(kind, typ string, sample [2]string, zone *time.Location, t time.Time) any {
+	if zone == nil {
+		zone = time.UTC
+	}
 	typ = strings.ToLower(typ)
-	switch kind {
-	case "postgres":
+	if Wall(kind, typ, sample) {
+		w := wall(t, zone)
 		switch {
 		case typ == "date":
-			return t.Format(time.DateOnly)
-		case strings.HasPrefix(typ, "timestamp") && !strings.Contains(typ, "with time zone"):
-			return t.Format("2006-01-02 15:04:05.999999")
+			return w.Format(time.DateOnly)
+		case kind == "sqlite":
+			// Values compare as text, so the cutoff stops at the seconds:
+			// a value in the same second with a fraction or zone sorts
+			// after it. ISO 8601 with a T, or with a space (the form Go
+			// drivers write), as the column's values are.
+			if len(sample[1]) > 10 && sample[1][10] == 'T' {
+				return w.Format("2006-01-02T15:04:05")
+			}
+			return w.Format("2006-01-02 15:04:05")
 		}
+		return w.Format("2006-01-02 15:04:05.999999")
+	}
+	t = t.UTC()
+	switch kind {
+	case "postgres":
 		return t
 	case "mysql":
 		if strings.HasPrefix(typ, "timestamp") {
 			// An instant, as Unix seconds that timeParam's FROM_UNIXTIME
 			// reads: MariaDB compares a TIMESTAMP with a literal in the
-			// session's time zone, and the driver writes a time in the
-			// DSN's loc; where they differ (a server on local time) a
-			// literal cutoff lands hours off. Before 1970, which no
-			// TIMESTAMP holds, it is the epoch: FROM_UNIXTIME of a
-			// negative number is NULL, and "still held since" would be
-			// false for every row.
+			// session's time zone (Vow's sessions are on UTC, but an
+			// instant needs none). Before 1970, which no TIMESTAMP holds,
+			// it is the epoch: FROM_UNIXTIME of a negative number is NULL,
+			// and "still held since" would be false for every row.
 			if t.Unix() < 0 {
 				return "0"
 			}
@@ -74,12 +87,6 @@ func timeArg(kind, typ string, sample [2]string, t time.Time) any {
 		// Seconds and nanoseconds apart: UnixNano overflows outside
 		// 1678–2262, and a keep of 400 years made every row expired.
 		return float64(t.Unix())/86400 + float64(t.Nanosecond())/float64(24*time.Hour) + 2440587.5
-	}
-	// Text: ISO 8601 with a T, or with a space (the form Go drivers write).
-	// Values compare as text, so the cutoff stops at the seconds: a value
-	// in the same second with a fraction or zone sorts after it.
-	if len(sample[1]) > 10 && sample[1][10] == 'T' {
-		return t.Format("2006-01-02T15:04:05")
 	}
 	return t.Format("2006-01-02 15:04:05")
 }
@@ -233,7 +240,9 @@ func timeForm(class, text string) string {
 // SampleTime sees the lowest and the highest value only; this looks at
 // the one day where a difference would take a row early (one index range
 // over the day). Elsewhere, and for other forms, it does nothing.
-func CheckCutoffDay(ctx context.Context, c SQL, table, column string, sample [2]string, t time.Time) error {
+//
+// zone is the zone of the column's times ([ZoneOf]; nil is UTC).
+func CheckCutoffDay(ctx context.Context, c SQL, table, column string, sample [2]string, zone *time.Location, t time.Time) error {
 	d := c.Dialect()
 	if d.Kind() != "sqlite" || sample[0] != "text" {
 		return nil
@@ -242,7 +251,10 @@ func CheckCutoffDay(ctx context.Context, c SQL, table, column string, sample [2]
 	if len(sample[1]) > 10 && sample[1][10] == 'T' {
 		written = "T"
 	}
-	day, col := t.UTC().Format(time.DateOnly), d.Column(column)
+	if zone == nil {
+		zone = time.UTC
+	}
+	day, col := wall(t, zone).Format(time.DateOnly), d.Column(column)
 	var n int
 	err := c.DB().QueryRowContext(ctx, "SELECT count(*) FROM (SELECT 1 FROM "+d.Ident(table)+" WHERE "+col+" >= ? AND "+col+" < ? AND length("+col+") > 10 AND substr("+col+", 11, 1) <> ? LIMIT 1)",
 		day, day+"z", written).Scan(&n)

@@ -17,48 +17,73 @@ import (
 func TestInstantOf(t *testing.T) {
 	t.Parallel()
 	at := time.Date(2026, 10, 24, 11, 4, 21, 500, time.UTC)
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	newYork, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		kind, typ string
 		sample    [2]string
+		zone      *time.Location
+		at        time.Time
 		want      any
 	}{
-		{"postgres", "timestamp without time zone", [2]string{}, "2026-10-24 11:04:21"},
-		{"postgres", "timestamp with time zone", [2]string{}, at},
-		{"postgres", "date", [2]string{}, "2026-10-24"},
-		{"mysql", "datetime", [2]string{}, at},
-		{"mysql", "timestamp(6)", [2]string{}, fmt.Sprintf("%d.000000", at.Unix())},
-		{"sqlite", "TIMESTAMP", [2]string{"text", "2026-10-01 12:00:00.123 +0000 UTC"}, "2026-10-24 11:04:21"},
-		{"sqlite", "TEXT", [2]string{"text", "2026-10-01T12:00:00Z"}, "2026-10-24T11:04:21"},
-		{"sqlite", "INTEGER", [2]string{"integer", "1790000000"}, at.Unix()},
-		{"sqlite", "INTEGER", [2]string{"integer", "1790000000000"}, at.UnixMilli()},
-		{"sqlite", "TIMESTAMP", [2]string{}, "2026-10-24 11:04:21"},
+		{"postgres", "timestamp without time zone", [2]string{}, nil, at, "2026-10-24 11:04:21"},
+		{"postgres", "timestamp(3) without time zone", [2]string{}, berlin, at, "2026-10-24 13:04:21"},
+		{"postgres", "timestamp with time zone", [2]string{}, berlin, at, at},
+		{"postgres", "date", [2]string{}, nil, at, "2026-10-24"},
+		{"postgres", "date", [2]string{}, berlin, at.Add(11 * time.Hour), "2026-10-25"},
+		{"mysql", "datetime", [2]string{}, nil, at, "2026-10-24 11:04:21"},
+		{"mysql", "datetime(6)", [2]string{}, newYork, at, "2026-10-24 07:04:21"},
+		{"mysql", "date", [2]string{}, newYork, at.Add(-8 * time.Hour), "2026-10-23"},
+		{"mysql", "timestamp(6)", [2]string{}, berlin, at, fmt.Sprintf("%d.000000", at.Unix())},
+		{"sqlite", "TIMESTAMP", [2]string{"text", "2026-10-01 12:00:00.123 +0000 UTC"}, nil, at, "2026-10-24 11:04:21"},
+		{"sqlite", "TEXT", [2]string{"text", "2026-10-01T12:00:00Z"}, nil, at, "2026-10-24T11:04:21"},
+		{"sqlite", "TEXT", [2]string{"text", "2026-10-01T12:00:00"}, berlin, at, "2026-10-24T13:04:21"},
+		{"sqlite", "INTEGER", [2]string{"integer", "1790000000"}, berlin, at, at.Unix()},
+		{"sqlite", "INTEGER", [2]string{"integer", "1790000000000"}, nil, at, at.UnixMilli()},
+		{"sqlite", "TIMESTAMP", [2]string{}, nil, at, "2026-10-24 11:04:21"},
+		// The night Berlin's clocks go back, 02:00–03:00 comes twice. A
+		// cutoff in the first pass stops where the repeated wall times
+		// begin (a row of the second pass is up to an hour younger); one
+		// in the second, before or after them stands; one in the hour
+		// spring skips is its instant's wall time.
+		{"postgres", "timestamp without time zone", [2]string{}, berlin, time.Date(2026, 10, 25, 0, 45, 0, 0, time.UTC), "2026-10-25 02:00:00"},
+		{"postgres", "timestamp without time zone", [2]string{}, berlin, time.Date(2026, 10, 25, 0, 20, 0, 0, time.UTC), "2026-10-25 02:00:00"},
+		{"mysql", "datetime", [2]string{}, berlin, time.Date(2026, 10, 25, 1, 45, 0, 0, time.UTC), "2026-10-25 02:45:00"},
+		{"sqlite", "TEXT", [2]string{"text", "2026-10-01 12:00:00"}, berlin, time.Date(2026, 10, 24, 23, 59, 0, 0, time.UTC), "2026-10-25 01:59:00"},
+		{"postgres", "timestamp without time zone", [2]string{}, berlin, time.Date(2026, 3, 29, 1, 30, 0, 0, time.UTC), "2026-03-29 03:30:00"},
 	} {
-		got := connector.InstantOf(tc.kind, tc.typ, tc.sample, at).Arg
+		got := connector.InstantOf(tc.kind, tc.typ, tc.sample, tc.zone, tc.at).Arg
 		if tt, ok := tc.want.(time.Time); ok {
 			if g, ok := got.(time.Time); !ok || !g.Equal(tt) {
-				t.Errorf("InstantOf(%s, %s) = %v, want %v", tc.kind, tc.typ, got, tc.want)
+				t.Errorf("InstantOf(%s, %s, %v, %s) = %v, want %v", tc.kind, tc.typ, tc.zone, tc.at, got, tc.want)
 			}
 			continue
 		}
 		if got != tc.want {
-			t.Errorf("InstantOf(%s, %s, %v) = %v (%T), want %v", tc.kind, tc.typ, tc.sample, got, got, tc.want)
+			t.Errorf("InstantOf(%s, %s, %v, %v, %s) = %v (%T), want %v", tc.kind, tc.typ, tc.sample, tc.zone, tc.at, got, got, tc.want)
 		}
 	}
 	// A hold's start before 1970 on a MariaDB TIMESTAMP: the epoch, not a
 	// negative number, which FROM_UNIXTIME turns into NULL (and "held
 	// since" into false for every row).
 	// A Julian day four centuries back (UnixNano overflows before 1678).
-	if got := connector.InstantOf("sqlite", "TIMESTAMP", [2]string{"real", "2461000.5"}, time.Date(1626, 11, 20, 0, 0, 0, 0, time.UTC)).Arg; got != 2315267.5 {
+	if got := connector.InstantOf("sqlite", "TIMESTAMP", [2]string{"real", "2461000.5"}, nil, time.Date(1626, 11, 20, 0, 0, 0, 0, time.UTC)).Arg; got != 2315267.5 {
 		t.Errorf("InstantOf(1626, Julian days) = %v, want 2315267.5", got)
 	}
-	if got := connector.InstantOf("mysql", "timestamp", [2]string{}, time.Date(1926, 1, 1, 0, 0, 0, 0, time.UTC)).Arg; got != "0" {
+	if got := connector.InstantOf("mysql", "timestamp", [2]string{}, nil, time.Date(1926, 1, 1, 0, 0, 0, 0, time.UTC)).Arg; got != "0" {
 		t.Errorf("InstantOf before 1970 = %v, want 0", got)
 	}
-	if p := connector.InstantOf("mysql", "TIMESTAMP(6)", [2]string{}, at).Param; p != "FROM_UNIXTIME(?)" {
+	if p := connector.InstantOf("mysql", "TIMESTAMP(6)", [2]string{}, nil, at).Param; p != "FROM_UNIXTIME(?)" {
 		t.Errorf("InstantOf(mysql, TIMESTAMP(6)).Param = %q", p)
 	}
 	for _, tc := range [][2]string{{"mysql", "datetime"}, {"postgres", "timestamp with time zone"}, {"sqlite", "TIMESTAMP"}} {
-		if p := connector.InstantOf(tc[0], tc[1], [2]string{}, at).Param; p != "?" {
+		if p := connector.InstantOf(tc[0], tc[1], [2]string{}, nil, at).Param; p != "?" {
 			t.Errorf("InstantOf(%s, %s).Param = %q, want ?", tc[0], tc[1], p)
 		}
 	}
@@ -156,12 +181,12 @@ INSERT INTO v VALUES ('2026-10-20 09:00:00'), ('2026-10-21T08:00:00'), ('2026-10
 		{time.Date(2026, 10, 20, 12, 0, 0, 0, time.UTC), true},  // a space that day
 		{time.Date(2026, 10, 23, 12, 0, 0, 0, time.UTC), false}, // nothing that day
 	} {
-		err := connector.CheckCutoffDay(ctx, c, "v", "at", sample, tc.day)
+		err := connector.CheckCutoffDay(ctx, c, "v", "at", sample, nil, tc.day)
 		if got := errors.Is(err, connector.ErrMixedTimes); got != tc.mixed {
 			t.Errorf("CheckCutoffDay(%s) = %v; want mixed: %v", tc.day.Format(time.DateOnly), err, tc.mixed)
 		}
 	}
-	if err := connector.CheckCutoffDay(ctx, c, "v", "at", [2]string{"integer", "1790000000"}, time.Now()); err != nil {
+	if err := connector.CheckCutoffDay(ctx, c, "v", "at", [2]string{"integer", "1790000000"}, nil, time.Now()); err != nil {
 		t.Errorf("CheckCutoffDay of numbers = %v; want nil", err)
 	}
 }

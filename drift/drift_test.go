@@ -111,3 +111,47 @@ func TestCompareClean(t *testing.T) {
 		t.Fatalf("want no drift, got %v", got)
 	}
 }
+
+// TestTimeZoneUnknown: times without a zone on a PostgreSQL server whose
+// time zone is not UTC, and no time_zone in the policy, are reported
+// before a request or rule stops on them; declared, they are not.
+func TestTimeZoneUnknown(t *testing.T) {
+	t.Parallel()
+	dsn := testdb.Postgres(t)
+	testdb.Exec(t, "postgres", dsn, `DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET timezone = %L', current_database(), 'Europe/Paris'); END $$;
+CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL, created_at timestamp NOT NULL);`)
+	src := `version: 1
+organization: {name: X, contacts: {privacy: p@x.example}}
+systems:
+  app:
+    kind: postgres
+    connection: {env: APP_DSN}
+    ZONE
+    tables:
+      users:
+        fields:
+          id: {category: user.unique_id, identity: user_id}
+          email: {category: user.contact.email, identity: email}
+          created_at: system.operations
+`
+	r := datastore.Resolver{LookupEnv: func(string) (string, bool) { return dsn, true }}
+	for zone, want := range map[string]int{"": 1, "time_zone: Europe/Paris": 0} {
+		p, ds := policy.Parse("vow.yaml", []byte(strings.Replace(src, "ZONE", zone, 1)))
+		if p == nil {
+			t.Fatal(ds)
+		}
+		got, _ := drift.Live(context.Background(), p, r)
+		n := 0
+		for _, d := range got {
+			if d.Code == "time-zone-unknown" {
+				n++
+				if d.Severity != policy.Error || !strings.Contains(d.Message, "Europe/Paris") || d.Pos.Line != 4 {
+					t.Errorf("%q: %v (line %d); want an error at systems.app naming Europe/Paris", zone, d, d.Pos.Line)
+				}
+			}
+		}
+		if n != want {
+			t.Errorf("%q: %d time-zone-unknown diagnostics in %v; want %d", zone, n, got, want)
+		}
+	}
+}

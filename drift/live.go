@@ -3,6 +3,7 @@ package drift
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/vowprivacy/vow/connector"
@@ -32,13 +33,18 @@ func Live(ctx context.Context, p *policy.Policy, o Opener) (policy.Diagnostics, 
 			continue // a service, not a database: nothing to introspect
 		}
 		start := time.Now()
-		schema, err := readSchema(ctx, o, sys)
+		schema, zoneErr, err := readSchema(ctx, o, sys)
 		results = append(results, SystemResult{System: sys.Name, Schema: schema, Duration: time.Since(start)})
+		path := "systems." + sys.Name
 		if err != nil {
-			path := "systems." + sys.Name
 			diags = append(diags, policy.Diagnostic{File: p.File, Pos: p.PosOf(path), Severity: policy.Error, Code: "unreachable", Path: path,
 				Message: fmt.Sprintf("live check of system %s: %v", sys.Name, err)})
 			continue
+		}
+		if zoneErr != nil {
+			diags = append(diags, policy.Diagnostic{File: p.File, Pos: p.PosOf(path), Severity: policy.Error, Code: "time-zone-unknown", Path: path,
+				Message: fmt.Sprintf("system %s: %v", sys.Name, zoneErr),
+				Hint:    "add time_zone to the system: requests and retention rules that compare or export its times without a zone stop until it says"})
 		}
 		diags = append(diags, Compare(p, sys, schema)...)
 	}
@@ -47,11 +53,24 @@ func Live(ctx context.Context, p *policy.Policy, o Opener) (policy.Diagnostics, 
 	return diags, results
 }
 
-func readSchema(ctx context.Context, o Opener, sys *policy.System) (*connector.Schema, error) {
+// readSchema reads a system's schema and, when a declared table has
+// times without a zone, whether their zone is known (connector.ZoneOf).
+func readSchema(ctx context.Context, o Opener, sys *policy.System) (schema *connector.Schema, zoneErr, err error) {
 	c, err := o.Open(ctx, sys)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer c.Close()
-	return c.Introspect(ctx)
+	if schema, err = c.Introspect(ctx); err != nil {
+		return nil, nil, err
+	}
+	kind := c.Dialect().Kind()
+	for _, t := range sys.Tables {
+		lt := schema.Table(t.Name)
+		if lt != nil && slices.ContainsFunc(lt.Columns, func(col connector.Column) bool { return connector.Wall(kind, col.Type, [2]string{"text"}) }) {
+			_, zoneErr = connector.ZoneOf(ctx, c, sys.TimeZone)
+			break
+		}
+	}
+	return schema, zoneErr, nil
 }

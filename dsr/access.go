@@ -526,12 +526,18 @@ func (s *Service) exportStep(ctx context.Context, zw *zip.Writer, plan *Plan, st
 	// reports, and the type the schema declares (a MariaDB JSON column is
 	// a longtext with a json_valid check; a tinyint(1) is a boolean).
 	rcols := make([]rowjson.Column, len(cols))
-	var loc *time.Location
-	if l, ok := c.(interface{ Location() *time.Location }); ok {
-		loc = l.Location() // MariaDB's DATETIMEs are wall time in the DSN's loc
+	// Wall times (PostgreSQL timestamp, MySQL DATETIME) are the instants
+	// they name in the zone the system's times are in; where that is not
+	// known the package would state times hours off, and the request
+	// stops (connector.ZoneOf).
+	var zone *time.Location
+	if d.Kind() != "sqlite" && slices.ContainsFunc(docs, func(doc ColumnDoc) bool { return doc.Type != "date" && connector.Wall(d.Kind(), doc.Type, [2]string{}) }) {
+		if zone, err = cs.zone(ctx, st.System); err != nil {
+			return tp, fmt.Errorf("dsr: read %s: %w", st.ID(), err)
+		}
 	}
 	for i, ct := range cols {
-		rcols[i] = rowjson.Column{DatabaseType: docs[i].Type, Kind: d.Kind(), Location: loc}
+		rcols[i] = rowjson.Column{DatabaseType: docs[i].Type, Kind: d.Kind(), Location: zone}
 		if lc := live.Column(ct.Name()); lc != nil {
 			rcols[i].DeclaredType = lc.Type
 			if d.Kind() == "mysql" && jsonChecked(live, lc.Name) {

@@ -766,7 +766,7 @@ func (e *eraser) step(ctx context.Context, st *Step) (TableRecord, error) {
 
 // instant writes t for the step's Erase.From column (connector.InstantOf).
 func instant(st *Step, t time.Time) connector.Instant {
-	return connector.InstantOf(st.Kind, st.fromType, st.fromSample, t)
+	return connector.InstantOf(st.Kind, st.fromType, st.fromSample, st.fromZone, t)
 }
 
 // before narrows w to the rows whose Erase.From is before t.

@@ -314,18 +314,22 @@ func (s *Service) livePrimaryKeys(ctx context.Context, plan *Plan, cs *conns) er
 		}
 		if col := lt.Column(st.Erase.From); col != nil {
 			c, _ := cs.get(ctx, st.System)
+			var zone *time.Location
 			sample, err := connector.SampleTime(ctx, c, st.Table, st.Erase.From)
+			if err == nil && connector.Wall(c.Dialect().Kind(), col.Type, sample) {
+				zone, err = cs.zone(ctx, st.System)
+			}
 			if err == nil {
 				// The day the hold period ends, where dates written with
 				// another separator than the cutoff's would compare by it.
 				if cut, ok := holdCutoff(st, s.now()); ok {
-					err = connector.CheckCutoffDay(ctx, c, st.Table, st.Erase.From, sample, cut)
+					err = connector.CheckCutoffDay(ctx, c, st.Table, st.Erase.From, sample, zone, cut)
 				}
 			}
 			if err != nil {
-				return fmt.Errorf("dsr: %s:%s's hold period: %w", st.System, st.Table, err)
+				return fmt.Errorf("dsr: %s:%s's hold period (%s, %s): %w", st.System, st.Table, st.Erase.From, col.Type, err)
 			}
-			st.fromType, st.fromSample = col.Type, sample
+			st.fromType, st.fromSample, st.fromZone = col.Type, sample, zone
 		}
 	}
 	// A relation between columns of different types is compared after a
@@ -442,6 +446,33 @@ func unshared(d connector.Dialect, sc *connector.Schema, declared []policy.Relat
 type conns struct {
 	s    *Service
 	open map[string]connector.SQL
+	// zones are the zones of the systems' wall times, read once a run.
+	zones map[string]*time.Location
+}
+
+// zone returns the zone of a system's wall times (connector.ZoneOf): the
+// policy's time_zone, a MySQL DSN's loc, or UTC on a server on UTC.
+func (c *conns) zone(ctx context.Context, system string) (*time.Location, error) {
+	if z := c.zones[system]; z != nil {
+		return z, nil
+	}
+	x, err := c.get(ctx, system)
+	if err != nil {
+		return nil, err
+	}
+	var declared string
+	if sys := c.s.Policy.System(system); sys != nil {
+		declared = sys.TimeZone
+	}
+	z, err := connector.ZoneOf(ctx, x, declared)
+	if err != nil {
+		return nil, fmt.Errorf("dsr: system %s: %w", system, err)
+	}
+	if c.zones == nil {
+		c.zones = map[string]*time.Location{}
+	}
+	c.zones[system] = z
+	return z, nil
 }
 
 // get returns the system's connector: the service's pool, kept across

@@ -108,11 +108,13 @@ type Step struct {
 	// unshared, for rows owned through owns (an address), is the live
 	// condition that no one else's row references them: shared rows stay.
 	unshared string
-	// fromType and fromSample describe a held table's from column, so
-	// that instants compare the way the column stores them (SQLite keeps
-	// text, Unix seconds or Julian days).
+	// fromType, fromSample and fromZone describe a held table's from
+	// column, so that instants compare the way the column stores them
+	// (SQLite keeps text, Unix seconds or Julian days; wall times are in
+	// a zone).
 	fromType   string
 	fromSample [2]string
+	fromZone   *time.Location
 }
 
 // ID names the step: "system:table" for the subject's rows,

@@ -142,12 +142,16 @@ func (s *Service) applyUpdates(ctx context.Context, plan *Plan, r *Request, cs *
 					return nil, err
 				}
 				if lc := sc.Table(u.step.Table).Column(u.column); lc != nil {
+					var zone *time.Location
 					sample, err := connector.SampleTime(ctx, c, u.step.Table, u.column)
+					if err == nil && connector.Wall(d.Kind(), lc.Type, sample) {
+						zone, err = cs.zone(ctx, sys)
+					}
 					if err != nil {
 						tx.Rollback()
-						return nil, fmt.Errorf("dsr: mark %s: %w", u.step.ID(), err)
+						return nil, fmt.Errorf("dsr: mark %s.%s: %w", u.step.ID(), u.column, err)
 					}
-					at := connector.InstantOf(d.Kind(), lc.Type, sample, t)
+					at := connector.InstantOf(d.Kind(), lc.Type, sample, zone, t)
 					value, param = at.Arg, numbered(d, at.Param, 1)
 				}
 			}

@@ -497,3 +497,71 @@ rights:
 		t.Errorf("rows left:\n%s\nwant Bob's sign-ins and note:\n%s", got, want)
 	}
 }
+
+// Sign-ins stamped by the database in New York's wall time (a timestamp
+// without time zone, DEFAULT now() on a server on New York), held 30
+// days. The clock is 2026-11-20 12:00 UTC: the hold ends at 2026-10-21
+// 12:00 UTC, 08:00 in New York. Compared as UTC wall times, the sign-in
+// of 09:00 in New York — inside its hold by an hour — went with the one
+// of 07:00, and the package gave both times four hours early. With the
+// system's time_zone the hold ends at New York's 08:00 and the package
+// gives the instants; without it, on a server on New York, requests stop
+// before reading or changing anything and say which zone to declare.
+func TestWallTimesInAZone(t *testing.T) {
+	t.Parallel()
+	for _, declared := range []bool{true, false} {
+		t.Run(fmt.Sprint("declared=", declared), func(t *testing.T) {
+			t.Parallel()
+			src := timestampHoldPolicy
+			if declared {
+				src = strings.Replace(src, "    purposes: [service]\n", "    purposes: [service]\n    time_zone: America/New_York\n", 1)
+			}
+			f := fixtureFor(t, "postgres", `
+DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET timezone = %L', current_database(), 'America/New_York'); END $$;
+CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL, deleted_at timestamp);
+CREATE TABLE logins (id bigint PRIMARY KEY, user_id bigint NOT NULL, at timestamp);
+INSERT INTO users (id, email) VALUES (1, 'ada@example.com'), (2, 'bob@example.com');
+INSERT INTO logins VALUES (1, 1, '2026-10-21 07:00:00'), (2, 1, '2026-10-21 09:00:00'), (3, 2, '2026-10-01 00:00:00');
+`, src)
+			f.svc.Now = func() time.Time { return time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC) }
+			logins := func() []string {
+				return query(t, "postgres", f.appDSN, "SELECT id, user_id, at FROM logins ORDER BY id")
+			}
+			before := logins()
+
+			acc, err := f.svc.Run(t.Context(), create(t, f, trusted(dsr.Access, dsr.Identities{"email": "ada@example.com"})).ID, nil)
+			if !declared {
+				if err == nil || !errors.Is(err, connector.ErrZoneUnknown) || !strings.Contains(err.Error(), "America/New_York") {
+					t.Errorf("access: %v; want it stopped, naming the server's zone", err)
+				}
+				_, err = f.svc.Run(t.Context(), create(t, f, trusted(dsr.Erasure, dsr.Identities{"email": "ada@example.com"})).ID, nil)
+				if !errors.Is(err, connector.ErrZoneUnknown) {
+					t.Errorf("erasure: %v; want it stopped", err)
+				}
+				if after := logins(); !slices.Equal(after, before) {
+					t.Errorf("logins changed:\nbefore %v\nafter  %v", before, after)
+				}
+				if got := query(t, "postgres", f.appDSN, "SELECT count(*) FROM users"); !slices.Equal(got, []string{"2"}) {
+					t.Errorf("users left %v, want both", got)
+				}
+				return
+			}
+			if err != nil || acc.Status != dsr.Completed {
+				t.Fatalf("access: %v, %v", acc, err)
+			}
+			var doc struct {
+				Rows []map[string]any `json:"rows"`
+			}
+			if err := json.Unmarshal(readZip(t, filepath.Join(f.exports, acc.Result.Export))["data/app/logins.json"], &doc); err != nil {
+				t.Fatal(err)
+			}
+			if got, _ := json.Marshal(doc.Rows); string(got) != `[{"at":"2026-10-21T11:00:00Z","id":1,"user_id":1},{"at":"2026-10-21T13:00:00Z","id":2,"user_id":1}]` {
+				t.Errorf("Ada's logins in her package: %s, want them at 11:00 and 13:00 UTC", got)
+			}
+			run(t, f, create(t, f, trusted(dsr.Erasure, dsr.Identities{"email": "ada@example.com"})).ID)
+			if got, want := logins(), []string{before[1], before[2]}; !slices.Equal(got, want) {
+				t.Errorf("logins left %v; want %v (Ada's inside its hold, and Bob's)", got, want)
+			}
+		})
+	}
+}

@@ -9,6 +9,10 @@ import (
 	"sort"
 	"strings"
 	"time"
+	// Time zone names are checked against the zones built into the
+	// binary, not the machine's: a policy valid on a laptop is valid in
+	// a container without tzdata.
+	_ "time/tzdata"
 
 	"github.com/vowprivacy/vow/taxonomy"
 )
@@ -285,6 +289,13 @@ func (l *linter) systems() {
 			l.errorf(path+".connection", "invalid-value", "keep one of env, file, path", "connection names more than one source")
 		case countSet(c.Env, c.File, c.Path) == 0 && s.Kind != "":
 			l.errorf(path+".connection", "missing-key", "add env: VAR_NAME, file: /path/to/secret or (sqlite) path: app.db", "connection names no source")
+		}
+		if s.TimeZone != "" {
+			if s.Kind == "webhook" {
+				l.errorf(path+".time_zone", "invalid-value", "remove time_zone: a webhook has no times of its own for Vow to compare", "a webhook system has no time zone")
+			} else if _, err := time.LoadLocation(s.TimeZone); err != nil || s.TimeZone == "Local" {
+				l.errorf(path+".time_zone", "invalid-value", "write an IANA time zone name, such as UTC, Europe/Berlin or America/New_York", "unknown time zone %q", s.TimeZone)
+			}
 		}
 		for i, r := range s.Replicas {
 			rp := fmt.Sprintf("%s.replicas[%d]", path, i)

@@ -121,6 +121,9 @@ type System struct {
 	// Replicas are read for their replication lag: a purge that makes
 	// them fall behind slows down (see retention.throttle).
 	Replicas []Connection `yaml:"replicas" help:"For a mysql (MariaDB) system: its read replicas, each found like connection (env or file); retention runs read their replication lag and slow down when it grows. (A PostgreSQL primary reports its standbys itself.)"`
+	// TimeZone decides which instants the system's wall times are: a
+	// cutoff compared with them in another zone takes rows hours early.
+	TimeZone string `yaml:"time_zone" help:"The time zone (an IANA name: UTC, Europe/Berlin) of the system's times without one — PostgreSQL timestamp without time zone and date, MySQL DATETIME and DATE, SQLite text: the zone the application writes them in. Needed where the database server's own time zone is not UTC; UTC otherwise."`
 }
 
 // Webhook is a service that is not a database: Vow asks it, over signed

@@ -227,6 +227,11 @@ type conn struct {
 	schema  *connector.Schema
 	err     error
 	samples map[string][2]string
+	// declared is the system's time_zone; zone, once read, the zone of
+	// its wall times (connector.ZoneOf), or zoneErr.
+	declared string
+	zone     *time.Location
+	zoneErr  error
 	// replicas are the system's declared replicas, read for their lag.
 	replicas []connector.SQL
 }
@@ -244,7 +249,7 @@ func (cs *conns) get(ctx context.Context, sys *policy.System) (*conn, error) {
 	if c, ok := cs.open[sys.Name]; ok {
 		return c, c.err
 	}
-	c := &conn{}
+	c := &conn{declared: sys.TimeZone}
 	cs.open[sys.Name] = c
 	c.c, c.err = cs.e.Datastores.Open(ctx, sys)
 	if c.err != nil {

@@ -2,6 +2,7 @@ package retention
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/vowprivacy/vow/connector"
@@ -31,16 +32,32 @@ func (c *conn) sample(ctx context.Context, table, column string) ([2]string, err
 }
 
 // instant writes t for table.column, of the database type typ, as the
-// column compares it (connector.InstantOf), after checking on SQLite that
+// column compares it (connector.InstantOf): after checking on SQLite that
 // the column's times are in one form — over all its values, and on t's
-// day (connector.SampleTime, connector.CheckCutoffDay).
+// day (connector.SampleTime, connector.CheckCutoffDay) — and, for wall
+// times, in the zone they are in (connector.ZoneOf).
 func (c *conn) instant(ctx context.Context, table, column, typ string, t time.Time) (connector.Instant, error) {
 	sample, err := c.sample(ctx, table, column)
 	if err != nil {
 		return connector.Instant{}, err
 	}
-	if err := connector.CheckCutoffDay(ctx, c.c, table, column, sample, t); err != nil {
+	var zone *time.Location
+	if connector.Wall(c.c.Dialect().Kind(), typ, sample) {
+		if zone, err = c.wallZone(ctx); err != nil {
+			return connector.Instant{}, fmt.Errorf("%s.%s (%s): %w", table, column, typ, err)
+		}
+	}
+	if err := connector.CheckCutoffDay(ctx, c.c, table, column, sample, zone, t); err != nil {
 		return connector.Instant{}, err
 	}
-	return connector.InstantOf(c.c.Dialect().Kind(), typ, sample, t), nil
+	return connector.InstantOf(c.c.Dialect().Kind(), typ, sample, zone, t), nil
+}
+
+// wallZone returns the zone of the system's wall times (connector.ZoneOf),
+// read once per connection.
+func (c *conn) wallZone(ctx context.Context) (*time.Location, error) {
+	if c.zone == nil && c.zoneErr == nil {
+		c.zone, c.zoneErr = connector.ZoneOf(ctx, c.c, c.declared)
+	}
+	return c.zone, c.zoneErr
 }

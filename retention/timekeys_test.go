@@ -221,3 +221,70 @@ INSERT INTO visits VALUES (1, '2026-10-25 00:30:00'), (2, '2026-10-25 00:50:00')
 		t.Errorf("visits left %q, want 2, 3 and 4 (5, 50 and 85 minutes after the cutoff)", got)
 	}
 }
+
+// Wall times written in New York (DEFAULT now() in a session on the
+// server's zone, a MySQL DATETIME, SQLite text from the application's
+// clock). The cutoff, 30 days before the fixture's clock, is 2026-10-21
+// 12:00 UTC: 08:00 in New York. Compared as UTC wall time, the rows of
+// 09:00 and 11:30 in New York — one and three and a half hours after the
+// cutoff — went with the one of 07:00. With the system's time_zone the
+// cutoff is New York's 08:00; on a PostgreSQL server on New York without
+// one the rule stops and says which zone to declare.
+func TestWallTimesInAZone(t *testing.T) {
+	t.Parallel()
+	const policy = `version: 1
+organization: {name: Test, contacts: {privacy: privacy@test.example}}
+purposes:
+  service: {legal_basis: contract}
+systems:
+  app:
+    kind: KIND
+    connection: {env: APP_DSN}
+    ZONE
+    tables:
+      visits:
+        fields:
+          id: system.operations
+          at: system.operations
+retention:
+  rules:
+    - {name: old visits, table: "app:visits", from: at, keep: 30d, brake: {share: 100%}}
+`
+	onNewYork := "DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET timezone = %L', current_database(), 'America/New_York'); END $$;\n"
+	rows := "INSERT INTO visits VALUES (1, '2026-10-21 07:00:00'), (2, '2026-10-21 09:00:00'), (3, '2026-10-21 11:30:00');"
+	for _, tc := range []struct {
+		name, kind, ddl, zone string
+		want                  string // the ids left, or the rule's error
+	}{
+		{"postgres", "postgres", onNewYork + "CREATE TABLE visits (id bigint PRIMARY KEY, at timestamp NOT NULL);", "time_zone: America/New_York", "2\n3\n"},
+		{"postgres, zone not said", "postgres", onNewYork + "CREATE TABLE visits (id bigint PRIMARY KEY, at timestamp(3) NOT NULL);", "", "the database server's time zone is America/New_York"},
+		{"mysql", "mysql", "CREATE TABLE visits (id BIGINT PRIMARY KEY, at DATETIME NOT NULL);", "time_zone: America/New_York", "2\n3\n"},
+		{"sqlite", "sqlite", "CREATE TABLE visits (id INTEGER PRIMARY KEY, at TEXT NOT NULL);", "time_zone: America/New_York", "2\n3\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixtureSchema(t, tc.kind, tc.ddl+"\n"+rows, strings.Replace(policy, "ZONE", tc.zone, 1))
+			before := testdb.Dump(t, f.db, "SELECT id, at FROM visits WHERE id > 1 ORDER BY id")
+			rep, err := f.engine.Run(context.Background(), retention.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := resultOf(rep, "old visits")
+			if !strings.Contains(tc.want, "\n") {
+				if r.Status != retention.StatusFailed || !strings.Contains(r.Error, tc.want) || !strings.Contains(r.Error, "time_zone") {
+					t.Errorf("old visits: %+v; want it stopped: %s", r, tc.want)
+				}
+				if got := testdb.Dump(t, f.db, "SELECT id FROM visits ORDER BY id"); got != "1\n2\n3\n" {
+					t.Errorf("visits left %q, want all three", got)
+				}
+				return
+			}
+			if r.Status != retention.StatusDone || r.Rows != 1 {
+				t.Errorf("old visits: %+v; want the one visit before 08:00 in New York", r)
+			}
+			if after := testdb.Dump(t, f.db, "SELECT id, at FROM visits ORDER BY id"); after != before {
+				t.Errorf("visits left:\n%s\nwant 2 and 3 as they were:\n%s", after, before)
+			}
+		})
+	}
+}

@@ -16,9 +16,8 @@
 //     (SQLite BOOLEAN, MariaDB tinyint(1) when [Column.DeclaredType] says
 //     so) becomes false or true.
 //   - Times are RFC 3339 text in UTC, and those without a zone (PostgreSQL
-//     timestamp, MySQL DATETIME) are taken to be in UTC, as the drivers
-//     take them — a MySQL DATETIME in the connection's loc where
-//     [Column.Location] gives it. A DATE is the RFC 3339 full-date
+//     timestamp, MySQL DATETIME) are the instants they name in
+//     [Column.Location] (UTC when nil). A DATE is the RFC 3339 full-date
 //     "2006-01-02". MySQL's zero dates stay "0000-00-00" and
 //     "0000-00-00 00:00:00".
 //   - Binary data is {"base64": "…"}, so that it is never mistaken for
@@ -68,9 +67,9 @@ type Column struct {
 	//   - pgx names a PostgreSQL enum or an array of enums by its type OID
 	//     ("16385"): pass the declared type ("mood[]") to get an array.
 	DeclaredType string
-	// Location is the zone a MySQL DATETIME read as text is wall time
-	// in: the connection's loc, as the driver would have parsed it. Nil
-	// is UTC. A TIMESTAMP is read in UTC, the zone of Vow's sessions.
+	// Location is the zone a time without one (a PostgreSQL timestamp, a
+	// MySQL DATETIME) is wall time in. Nil is UTC. A MySQL TIMESTAMP is
+	// read in UTC, the zone of Vow's sessions.
 	Location *time.Location
 }
 
@@ -319,9 +318,8 @@ func appendBytes(b []byte, x []byte, c Column) []byte {
 }
 
 // appendMySQLTime appends a MySQL DATE, DATETIME or TIMESTAMP that the
-// driver handed over as text as a time.Time parsed by the driver would
-// be: a DATETIME is wall time in the connection's location (c.Location,
-// UTC by default), a TIMESTAMP an instant the session (on UTC, see
+// driver handed over as text: a DATETIME is wall time in c.Location (UTC
+// when nil), a TIMESTAMP an instant the session (on UTC, see
 // connector/mysql) shows in UTC; a DATE is the day it names.
 func appendMySQLTime(b, x []byte, c Column) []byte {
 	if bytes.HasPrefix(x, []byte("0000-00-00")) {
@@ -353,6 +351,11 @@ func appendTime(b []byte, t time.Time, c Column) []byte {
 			return append(b, `"0000-00-00"`...)
 		}
 		return append(b, `"0000-00-00 00:00:00"`...)
+	}
+	if c.Location != nil && c.Kind == "postgres" && c.DatabaseType == "timestamp" {
+		// pgx gives a timestamp without time zone as that wall time in
+		// UTC.
+		t = time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), c.Location)
 	}
 	t = t.UTC()
 	b = append(b, '"')

@@ -38,9 +38,14 @@ const defaultPort = "3306"
 type Connector struct {
 	db  *sql.DB
 	cfg *gomysql.Config
+	// locSet: the DSN names a loc.
+	locSet bool
 }
 
-var _ connector.SQL = (*Connector)(nil)
+var (
+	_ connector.SQL     = (*Connector)(nil)
+	_ connector.Located = (*Connector)(nil)
+)
 
 // Open connects to the MySQL or MariaDB database named by dsn, which is
 // either a URL, "mysql://user:pass@host:3306/db?param=value" (also
@@ -100,7 +105,7 @@ func Open(ctx context.Context, dsn string) (*Connector, error) {
 	db := sql.OpenDB(drv)
 	db.SetMaxOpenConns(8)
 	db.SetConnMaxIdleTime(time.Minute)
-	c := &Connector{db: db, cfg: cfg}
+	c := &Connector{db: db, cfg: cfg, locSet: namesLoc(dsn)}
 
 	pingCtx, cancel := context.WithTimeout(ctx, openTimeout)
 	defer cancel()
@@ -119,14 +124,30 @@ func (c *Connector) Close() error {
 	return nil
 }
 
-// Location is the zone the DSN's loc names (UTC by default): the one Vow
-// writes its own times in, and in which a DATETIME read as text is wall
-// time.
-func (c *Connector) Location() *time.Location {
+// Loc returns the zone the DSN's loc names (UTC when it names none), and
+// whether it names one: the zone of the database's DATETIMEs, unless the
+// policy says (connector.ZoneOf).
+func (c *Connector) Loc() (*time.Location, bool) {
 	if c.cfg.Loc == nil {
-		return time.UTC
+		return time.UTC, c.locSet
 	}
-	return c.cfg.Loc
+	return c.cfg.Loc, c.locSet
+}
+
+// namesLoc reports whether a DSN, of either form, has a loc parameter.
+// The driver's form has its parameters after the last "/", as the driver
+// reads it.
+func namesLoc(dsn string) bool {
+	if scheme, _, ok := strings.Cut(dsn, "://"); ok && isScheme(scheme) {
+		u, err := url.Parse(dsn)
+		return err == nil && u.Query().Has("loc")
+	}
+	_, query, ok := strings.Cut(dsn[strings.LastIndex(dsn, "/")+1:], "?")
+	if !ok {
+		return false
+	}
+	params, err := url.ParseQuery(query)
+	return err == nil && params.Has("loc")
 }
 
 // DB returns the connector's connection pool.

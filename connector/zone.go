@@ -1,0 +1,120 @@
+package connector
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// ErrZoneUnknown reports times without a zone (PostgreSQL timestamp
+// without time zone, MySQL DATETIME) on a server whose own time zone is
+// not UTC, with no zone declared for them: the application may write
+// them in the server's zone (DEFAULT now(), CURRENT_TIMESTAMP) or in UTC,
+// and a cutoff read in the wrong one takes rows hours before their time.
+var ErrZoneUnknown = errors.New("the time zone of times without one is not known")
+
+// Wall reports whether a column of the given database type (with, on
+// SQLite, its sample from [SampleTime]) holds wall times — times without
+// a zone, instants only in a zone: PostgreSQL timestamp without time
+// zone and date, MySQL DATETIME and DATE, SQLite text (and an empty
+// column, which a mark fills with text). TIMESTAMP, timestamptz and
+// SQLite's numbers are instants.
+func Wall(kind, typ string, sample [2]string) bool {
+	typ = strings.ToLower(typ)
+	switch kind {
+	case "postgres":
+		return typ == "date" || strings.HasPrefix(typ, "timestamp") && !strings.Contains(typ, "with time zone")
+	case "mysql":
+		return typ == "date" || strings.HasPrefix(typ, "datetime")
+	case "sqlite":
+		// Text, or nothing yet (a mark written into an empty column is
+		// text).
+		return sample[0] != "integer" && sample[0] != "real"
+	}
+	return false
+}
+
+// Located is a connector whose DSN can name the zone of its wall times
+// (MySQL's loc).
+type Located interface {
+	// Loc returns the DSN's zone, and whether the DSN names one.
+	Loc() (*time.Location, bool)
+}
+
+// ZoneOf returns the zone c's wall times are in: declared (the policy's
+// time_zone, an IANA name), else the zone a MySQL DSN's loc names, else
+// UTC where the server's own time zone is UTC — and always on SQLite,
+// whose date functions write UTC. Elsewhere it fails with
+// [ErrZoneUnknown], naming the server's zone. A declared zone and a DSN's
+// loc that differ fail too.
+func ZoneOf(ctx context.Context, c SQL, declared string) (*time.Location, error) {
+	var loc *time.Location
+	locSet := false
+	if l, ok := c.(Located); ok {
+		loc, locSet = l.Loc()
+	}
+	if declared != "" {
+		zone, err := time.LoadLocation(declared)
+		if err != nil {
+			return nil, fmt.Errorf("time_zone %q: %w", declared, err)
+		}
+		if locSet && loc.String() != zone.String() {
+			return nil, fmt.Errorf("the DSN's loc=%s and the policy's time_zone %s disagree about the zone of times without one: keep one", loc, zone)
+		}
+		return zone, nil
+	}
+	if locSet {
+		return loc, nil
+	}
+	var q string
+	switch c.Dialect().Kind() {
+	case "postgres":
+		q = "SELECT current_setting('TimeZone')"
+	case "mysql":
+		// The global zone, not the session's: Vow's sessions are on UTC,
+		// the application's on the server's.
+		q = "SELECT CASE WHEN @@global.time_zone = 'SYSTEM' THEN @@system_time_zone ELSE @@global.time_zone END"
+	default:
+		return time.UTC, nil
+	}
+	var name string
+	if err := c.DB().QueryRowContext(ctx, q).Scan(&name); err != nil {
+		return nil, c.Translate(ctx, "read the server's time zone", err)
+	}
+	if isUTC(name) {
+		return time.UTC, nil
+	}
+	return nil, fmt.Errorf("%w: the database server's time zone is %s, and the application may write times without a zone in it (DEFAULT now(), CURRENT_TIMESTAMP) or in UTC; say which with time_zone on the system in the policy (time_zone: %s, say, or time_zone: UTC)",
+		ErrZoneUnknown, name, name)
+}
+
+// isUTC reports whether a server's time zone name is UTC under one of its
+// names.
+func isUTC(name string) bool {
+	switch strings.TrimPrefix(strings.ToLower(strings.TrimSpace(name)), "etc/") {
+	case "utc", "uct", "gmt", "gmt0", "gmt+0", "gmt-0", "greenwich", "universal", "zulu", "z", "+00:00", "+00", "-00:00", "00:00":
+		return true
+	}
+	return false
+}
+
+// wall is t as a wall time in zone, for a comparison with wall times that
+// take rows before it. In the hour the clocks go back the wall times
+// repeat: from a cutoff in the first pass, rows written in the second —
+// up to an hour after the cutoff — would look older than it. Such a
+// cutoff moves back to where the repeated wall times begin.
+func wall(t time.Time, zone *time.Location) time.Time {
+	t = t.In(zone)
+	_, end := t.ZoneBounds()
+	if end.IsZero() {
+		return t
+	}
+	_, before := t.Zone()
+	_, after := end.Zone()
+	if drop := time.Duration(before-after) * time.Second; drop > 0 && end.Sub(t) < drop {
+		return end
+	}
+	return t
+}
