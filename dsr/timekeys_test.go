@@ -266,11 +266,11 @@ INSERT INTO users (id, email, born) VALUES (1, 'ada@example.com', '1990-05-01 00
 }
 
 // A hold period counted on a MariaDB TIMESTAMP: the server compares a
-// TIMESTAMP with a literal in the session's time zone, and the driver
-// writes Vow's cutoff in the DSN's loc (UTC). On sessions at UTC−05:00 a
-// literal cutoff named an instant five hours later, and the erasure
-// deleted a row two hours inside its hold. The cutoff now goes as an
-// instant (FROM_UNIXTIME).
+// TIMESTAMP with a literal in the session's time zone (Vow's, UTC), and
+// the driver writes a time in the DSN's loc. With loc=America/New_York (as
+// on sessions at UTC−05:00 before Vow's ran on UTC) a literal cutoff named
+// an instant five hours off, and the erasure deleted a row two hours
+// inside its hold. The cutoff goes as an instant (FROM_UNIXTIME).
 const timestampHoldPolicy = appPolicyHead + `      users:
         subject: customer
         primary_key: [id]
@@ -305,7 +305,7 @@ INSERT INTO logins VALUES
   (2, 1, UTC_TIMESTAMP() - INTERVAL 30 DAY + INTERVAL 2 HOUR),
   (3, 2, UTC_TIMESTAMP() - INTERVAL 40 DAY);
 `, timestampHoldPolicy)
-	f.useDSNParams("&time_zone=%27-05%3A00%27") // the service's sessions at UTC−05:00
+	f.useDSNParams("&loc=America%2FNew_York") // times written as New York's wall time
 	run(t, f, create(t, f, trusted(dsr.Erasure, dsr.Identities{"email": "ada@example.com"})).ID)
 	if got := query(t, "mysql", f.appDSN, "SELECT id FROM logins ORDER BY id"); !slices.Equal(got, []string{"2", "3"}) {
 		t.Errorf("logins left %v, want 2 (two hours inside its hold) and Bob's 3", got)
@@ -321,9 +321,10 @@ func (f *fixture) useDSNParams(params string) {
 }
 
 // A grace mark ("now") written into a MariaDB TIMESTAMP: as a time.Time
-// the server read it in the session's time zone and stored an instant five
-// hours off at UTC−05:00, so a retention rule counting from the mark would
-// purge the account five hours early. It is written as an instant now.
+// the driver wrote it in the DSN's loc (New York) and the server read it in
+// the session's zone (UTC), an instant five hours off, so a retention rule
+// counting from the mark would purge the account five hours early. It is
+// written as an instant.
 func TestGraceMarkOnATimestampInAnotherTimeZone(t *testing.T) {
 	t.Parallel()
 	src := strings.Replace(gracePolicy, "rights:\n  offered: [access, erasure]\n",
@@ -332,7 +333,7 @@ func TestGraceMarkOnATimestampInAnotherTimeZone(t *testing.T) {
 CREATE TABLE users (id BIGINT PRIMARY KEY, email VARCHAR(255) NOT NULL, deleted_at TIMESTAMP NULL);
 INSERT INTO users (id, email) VALUES (1, 'ada@example.com'), (2, 'bob@example.com');
 `, src)
-	f.useDSNParams("&time_zone=%27-05%3A00%27")
+	f.useDSNParams("&loc=America%2FNew_York")
 	r, err := f.svc.Run(t.Context(), create(t, f, trusted(dsr.Erasure, dsr.Identities{"email": "ada@example.com"})).ID, nil)
 	if err != nil || r.Status != dsr.Scheduled {
 		t.Fatalf("run = %v, %v; want scheduled for after the grace period", r, err)

@@ -110,12 +110,13 @@ func TestTimeKeys(t *testing.T) {
 }
 
 // A MariaDB TIMESTAMP is compared with a literal in the session's time
-// zone, and the driver writes Vow's cutoff in the DSN's loc (UTC): on a
-// server whose sessions run at UTC−05:00 a literal cutoff named an instant
-// five hours later, and a purge deleted rows two hours short of their 30
-// days. The cutoff now goes as an instant (FROM_UNIXTIME), on the rule's
-// column, a child's hold period and the partitions of a table partitioned
-// by UNIX_TIMESTAMP.
+// zone (Vow's, UTC), and the driver writes a time in the DSN's loc: with
+// loc=America/New_York a literal cutoff named an instant five hours off
+// (so did one on a server whose sessions ran at UTC−05:00, before Vow's
+// ran on UTC), and a purge deleted rows two hours short of their 30 days.
+// The cutoff goes as an instant (FROM_UNIXTIME), on the rule's column, a
+// child's hold period and the partitions of a table partitioned by
+// UNIX_TIMESTAMP.
 func TestTimestampInAnotherTimeZone(t *testing.T) {
 	t.Parallel()
 	const policy = `version: 1
@@ -157,7 +158,7 @@ CREATE TABLE parted (id BIGINT NOT NULL, ip VARCHAR(45), at TIMESTAMP NOT NULL, 
 INSERT INTO parted VALUES (1, '192.0.2.1', '2026-10-20 00:00:00'), (2, '192.0.2.2', '2026-10-21 10:00:00'), (3, '192.0.2.3', '2026-10-21 14:00:00'), (4, '192.0.2.4', '2026-11-01 00:00:00');
 `
 	f := newFixtureSchema(t, "mysql", ddl, policy)
-	f.dsn += "&time_zone=%27-05%3A00%27" // the engine's sessions, not f.db's
+	f.dsn += "&loc=America%2FNew_York" // the engine's connections, not f.db's
 	rep, err := f.engine.Run(context.Background(), retention.Options{})
 	if err != nil {
 		t.Fatal(err)

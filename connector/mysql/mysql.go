@@ -88,7 +88,7 @@ func Open(ctx context.Context, dsn string) (*Connector, error) {
 	// in itself (CURRENT_TIMESTAMP defaults of DATETIME columns, NOW() in
 	// triggers) on rows Vow changes is UTC wall time.
 	for k := range cfg.Params {
-		if v := strings.ToLower(strings.TrimPrefix(k, "@@")); v == "time_zone" || v == "session.time_zone" {
+		if isTimeZoneVar(k) {
 			delete(cfg.Params, k)
 		}
 	}
@@ -132,6 +132,18 @@ func (c *Connector) Loc() (*time.Location, bool) {
 		return time.UTC, c.locSet
 	}
 	return c.cfg.Loc, c.locSet
+}
+
+// isTimeZoneVar reports whether a DSN parameter sets the session's
+// time_zone, under any of the server's spellings (@@local.time_zone,
+// SESSION.Time_Zone, `time_zone`): the driver sends the parameters in one
+// SET in random order, and a second spelling would win on some
+// connections.
+func isTimeZoneVar(name string) bool {
+	v := strings.ToLower(strings.ReplaceAll(strings.TrimSpace(name), "`", ""))
+	v = strings.TrimPrefix(v, "@@")
+	v = strings.TrimPrefix(strings.TrimPrefix(v, "session."), "local.")
+	return v == "time_zone"
 }
 
 // namesLoc reports whether a DSN, of either form, has a loc parameter.

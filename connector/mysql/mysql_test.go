@@ -410,7 +410,8 @@ func TestOpenCanceled(t *testing.T) {
 // one text.
 func TestSessionsOnUTC(t *testing.T) {
 	t.Parallel()
-	for _, params := range []string{"", "&time_zone=%27-05%3A00%27", "&TIME_ZONE=%27-05%3A00%27", "&@@session.time_zone=%27-05%3A00%27"} {
+	for _, params := range []string{"", "&time_zone=%27-05%3A00%27", "&TIME_ZONE=%27-05%3A00%27", "&@@session.time_zone=%27-05%3A00%27",
+		"&@@local.time_zone=%27-05%3A00%27", "&LOCAL.time_zone=%27-05%3A00%27"} {
 		t.Run(params, func(t *testing.T) {
 			t.Parallel()
 			c := open(t, "", func(_ *testing.T, dsn string) string { return dsn + params })

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	gomysql "github.com/go-sql-driver/mysql"
@@ -49,18 +50,31 @@ func NeedTimeZone(t testing.TB, zone string) {
 	if known() {
 		return
 	}
-	if _, err := conn.ExecContext(ctx, "DO GET_LOCK('vowtest_time_zones', 30)"); err != nil {
-		t.Fatalf("testdb: lock the time zone tables: %v", err)
+	var locked sql.NullInt64
+	if err := conn.QueryRowContext(ctx, "SELECT GET_LOCK('vowtest_time_zones', 30)").Scan(&locked); err != nil || locked.Int64 != 1 {
+		t.Fatalf("testdb: lock the time zone tables: %v (got %v)", err, locked)
 	}
 	defer conn.ExecContext(context.WithoutCancel(ctx), "DO RELEASE_LOCK('vowtest_time_zones')") //nolint:errcheck // the session ends next
 	if known() {
 		return
 	}
-	tool, err := exec.LookPath("mariadb-tzinfo-to-sql")
-	if err != nil {
-		if tool, err = exec.LookPath("mysql_tzinfo_to_sql"); err != nil {
-			t.Fatalf("testdb: the MySQL test server does not know the time zone %s, and mariadb-tzinfo-to-sql (Debian's mariadb-client) is not installed to load it: install it, or load the zones (mariadb-tzinfo-to-sql /usr/share/zoneinfo | mariadb mysql)", zone)
+	// Each server's own tool: MariaDB's writes statements MySQL refuses.
+	var version string
+	if err := conn.QueryRowContext(ctx, "SELECT VERSION()").Scan(&version); err != nil {
+		t.Fatalf("testdb: read the server's version: %v", err)
+	}
+	tools := []string{"mysql_tzinfo_to_sql"}
+	if strings.Contains(strings.ToLower(version), "mariadb") {
+		tools = []string{"mariadb-tzinfo-to-sql", "mysql_tzinfo_to_sql"}
+	}
+	var tool string
+	for _, name := range tools {
+		if tool, err = exec.LookPath(name); err == nil {
+			break
 		}
+	}
+	if err != nil {
+		t.Fatalf("testdb: the MySQL test server does not know the time zone %s, and %s is not installed to load it: install the server's client package (Debian's mariadb-client), or load the zones (%s /usr/share/zoneinfo | mysql mysql)", zone, tools[0], tools[0])
 	}
 	out, err := exec.CommandContext(ctx, tool, filepath.Join("/usr/share/zoneinfo", zone), zone).Output()
 	if err != nil {
