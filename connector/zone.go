@@ -118,3 +118,23 @@ func wall(t time.Time, zone *time.Location) time.Time {
 	}
 	return t
 }
+
+// SessionZone names the time zone of c's sessions, in which the
+// database's clock functions (NOW(), CURRENT_DATE) give wall times: on
+// MySQL Vow's own, UTC; on PostgreSQL the server's TimeZone (or the
+// DSN's); on SQLite UTC, which its date functions use.
+func SessionZone(ctx context.Context, c SQL) (string, error) {
+	if c.Dialect().Kind() != "postgres" {
+		return "UTC", nil
+	}
+	var name string
+	if err := c.DB().QueryRowContext(ctx, "SELECT current_setting('TimeZone')").Scan(&name); err != nil {
+		return "", c.Translate(ctx, "read the session's time zone", err)
+	}
+	return name, nil
+}
+
+// SameZone reports whether zone is the zone a server names name.
+func SameZone(zone *time.Location, name string) bool {
+	return zone.String() == name || isUTC(zone.String()) && isUTC(name)
+}

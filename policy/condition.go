@@ -133,3 +133,53 @@ func condErr(sql string, i int, problem string) *ConditionError {
 	near := strings.Join(strings.Fields(sql[lo:hi]), " ")
 	return &ConditionError{Offset: i, Problem: fmt.Sprintf("%s (near %q)", problem, near)}
 }
+
+// clockFunctions are the SQL functions whose value is the session's clock
+// as a wall time in the session's time zone (or a day there): NOW(),
+// CURRENT_DATE and the like in PostgreSQL, MySQL and SQLite.
+var clockFunctions = map[string]bool{
+	"now": true, "current_timestamp": true, "current_date": true, "current_time": true, "curdate": true, "curtime": true,
+	"sysdate": true, "localtime": true, "localtimestamp": true, "transaction_timestamp": true, "statement_timestamp": true,
+	"clock_timestamp": true, "date": true, "datetime": true, "julianday": true, "unixepoch": true, "strftime": true,
+}
+
+// ClockFunctions returns the clock functions a condition calls or names,
+// outside quotes, lower-cased: their time is the session's, in the
+// session's time zone, which may not be the zone the application writes
+// its times in. SQLite's date functions count when they are called with
+// 'now'; a call without it reads its argument, not the clock.
+func ClockFunctions(sql string) []string {
+	var out []string
+	lower := strings.ToLower(sql)
+	for i := 0; i < len(sql); i++ {
+		c := sql[i]
+		switch {
+		case c == '\'' || c == '"' || c == '`':
+			end, err := quoted(sql, i)
+			if err != nil {
+				return out
+			}
+			i = end
+		case c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z':
+			j := i
+			for j < len(sql) && (sql[j] == '_' || sql[j] >= 'a' && sql[j] <= 'z' || sql[j] >= 'A' && sql[j] <= 'Z' || sql[j] >= '0' && sql[j] <= '9') {
+				j++
+			}
+			word := lower[i:j]
+			switch {
+			case !clockFunctions[word]:
+			case word == "date" || word == "datetime" || word == "julianday" || word == "unixepoch" || word == "strftime":
+				// SQLite's: the clock only as date('now'), and DATE is
+				// also a type and a cast.
+				rest := strings.TrimLeft(lower[j:], " \t\n")
+				if strings.HasPrefix(rest, "(") && strings.Contains(strings.SplitN(rest, ")", 2)[0], "'now'") {
+					out = append(out, word)
+				}
+			default:
+				out = append(out, word)
+			}
+			i = j - 1
+		}
+	}
+	return out
+}

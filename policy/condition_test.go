@@ -2,6 +2,7 @@ package policy
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -225,4 +226,24 @@ func (d dialect) check(stmt string, closeAt int) string {
 		return "the statement ends inside an open parenthesis"
 	}
 	return ""
+}
+
+func TestClockFunctions(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		where string
+		want  []string
+	}{
+		{"last_seen < NOW() - INTERVAL 1 DAY", []string{"now"}},
+		{"a < current_date AND b > CURRENT_TIMESTAMP", []string{"current_date", "current_timestamp"}},
+		{"a < localtimestamp - interval '1 day'", []string{"localtimestamp"}},
+		{"at < date('now', '-30 days')", []string{"date"}},
+		{"CAST(at AS DATE) < '2026-01-01' AND date(at) > '2025-01-01'", nil},
+		{"note = 'now()' AND `now` = 1 AND nowhere = 2 AND \"current_date\" = 3", nil},
+		{"status = 'closed'", nil},
+	} {
+		if got := ClockFunctions(tc.where); !slices.Equal(got, tc.want) {
+			t.Errorf("ClockFunctions(%q) = %q, want %q", tc.where, got, tc.want)
+		}
+	}
 }

@@ -136,6 +136,11 @@ func (e *Engine) compile(ctx context.Context, i int, c *conn, now, cutoff time.T
 	if err := policy.CheckCondition(r.Where); err != nil {
 		return nil, e.ruleErr(i, "where", "the condition cannot be used: %v", err)
 	}
+	if clock := policy.ClockFunctions(r.Where); len(clock) > 0 {
+		if err := c.clockAgrees(ctx); err != nil {
+			return nil, e.ruleErr(i, "where", "the condition reads the clock (%s): %v", strings.Join(clock, ", "), err)
+		}
+	}
 	j.pk = t.PrimaryKey
 	if len(j.pk) == 0 {
 		j.pk = j.live.PrimaryKey

@@ -61,3 +61,22 @@ func (c *conn) wallZone(ctx context.Context) (*time.Location, error) {
 	}
 	return c.zone, c.zoneErr
 }
+
+// clockAgrees fails unless the database's clock functions (NOW()) give
+// wall times in the zone the system's times without a zone are in: a
+// condition comparing them would otherwise take rows hours early (on
+// MySQL Vow's sessions are on UTC; the application's may not be).
+func (c *conn) clockAgrees(ctx context.Context) error {
+	zone, err := c.wallZone(ctx)
+	if err != nil {
+		return err
+	}
+	session, err := connector.SessionZone(ctx, c.c)
+	if err != nil {
+		return err
+	}
+	if !connector.SameZone(zone, session) {
+		return fmt.Errorf("on Vow's sessions it gives the time in %s, but the system's times without a zone are in %s, so the condition would take rows hours early or late; count the time with from and keep instead", session, zone)
+	}
+	return nil
+}

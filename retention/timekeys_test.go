@@ -289,3 +289,66 @@ retention:
 		})
 	}
 }
+
+// A condition that reads the clock: NOW() compared with a DATETIME the
+// application writes in Los Angeles. On Vow's sessions (UTC) NOW() is
+// eight hours later as a wall time, and a session idle for 20 hours went
+// as idle for more than a day. Where the system's times are not in the
+// sessions' zone the rule stops and says so; where they are (UTC), the
+// condition runs.
+func TestConditionOnTheClock(t *testing.T) {
+	t.Parallel()
+	const policy = `version: 1
+organization: {name: Test, contacts: {privacy: privacy@test.example}}
+purposes:
+  service: {legal_basis: contract}
+systems:
+  app:
+    kind: KIND
+    connection: {env: APP_DSN}
+    ZONE
+    tables:
+      sessions:
+        fields:
+          id: system.operations
+          created_at: system.operations
+          last_seen: system.operations
+retention:
+  rules:
+    - {name: idle sessions, table: "app:sessions", where: "last_seen < NOW() - INTERVAL 1 DAY", from: created_at, keep: 0d, brake: {share: 100%}}
+`
+	for _, tc := range []struct{ zone, offset string }{
+		{"time_zone: America/Los_Angeles", "-08:00"},
+		{"", "+00:00"},
+	} {
+		t.Run(tc.offset, func(t *testing.T) {
+			t.Parallel()
+			f := newFixtureSchema(t, "mysql", `
+CREATE TABLE sessions (id BIGINT PRIMARY KEY, created_at DATETIME NOT NULL, last_seen DATETIME NOT NULL);
+SET time_zone = '`+tc.offset+`';
+INSERT INTO sessions VALUES (1, NOW() - INTERVAL 3 DAY, NOW() - INTERVAL 20 HOUR), (2, NOW() - INTERVAL 3 DAY, NOW() - INTERVAL 30 HOUR);
+`, strings.Replace(policy, "ZONE", tc.zone, 1))
+			f.engine.Now = func() time.Time { return time.Now().UTC() }
+			rep, err := f.engine.Run(context.Background(), retention.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := resultOf(rep, "idle sessions")
+			if tc.zone != "" {
+				if r.Status != retention.StatusFailed || !strings.Contains(r.Error, "reads the clock (now)") || !strings.Contains(r.Error, "America/Los_Angeles") {
+					t.Errorf("idle sessions: %+v; want it stopped", r)
+				}
+				if got := testdb.Dump(t, f.db, "SELECT id FROM sessions ORDER BY id"); got != "1\n2\n" {
+					t.Errorf("sessions left %q, want both", got)
+				}
+				return
+			}
+			if r.Status != retention.StatusDone || r.Rows != 1 {
+				t.Errorf("idle sessions: %+v; want session 2, idle for 30 hours", r)
+			}
+			if got := testdb.Dump(t, f.db, "SELECT id FROM sessions ORDER BY id"); got != "1\n" {
+				t.Errorf("sessions left %q, want 1", got)
+			}
+		})
+	}
+}
