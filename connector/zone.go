@@ -68,26 +68,36 @@ func ZoneOf(ctx context.Context, c SQL, declared string) (*time.Location, error)
 	if locSet {
 		return loc, nil
 	}
-	var q string
-	switch c.Dialect().Kind() {
-	case "postgres":
-		q = "SELECT current_setting('TimeZone')"
-	case "mysql":
-		// The global zone, not the session's: Vow's sessions are on UTC,
-		// the application's on the server's.
-		q = "SELECT CASE WHEN @@global.time_zone = 'SYSTEM' THEN @@system_time_zone ELSE @@global.time_zone END"
-	default:
-		return time.UTC, nil
-	}
-	var name string
-	if err := c.DB().QueryRowContext(ctx, q).Scan(&name); err != nil {
-		return nil, c.Translate(ctx, "read the server's time zone", err)
+	name, err := ServerZone(ctx, c)
+	if err != nil {
+		return nil, err
 	}
 	if isUTC(name) {
 		return time.UTC, nil
 	}
 	return nil, fmt.Errorf("%w: the database server's time zone is %s, and the application may write times without a zone in it (DEFAULT now(), CURRENT_TIMESTAMP) or in UTC; say which with time_zone on the system in the policy (time_zone: %s, say, or time_zone: UTC)",
 		ErrZoneUnknown, name, name)
+}
+
+// ServerZone names the time zone the database server gives the
+// application's sessions: PostgreSQL's TimeZone (as Vow's session has it:
+// the server's, or the DSN's), MySQL's global time_zone (Vow's own
+// sessions are on UTC); SQLite's date functions use UTC.
+func ServerZone(ctx context.Context, c SQL) (string, error) {
+	var q string
+	switch c.Dialect().Kind() {
+	case "postgres":
+		q = "SELECT current_setting('TimeZone')"
+	case "mysql":
+		q = "SELECT CASE WHEN @@global.time_zone = 'SYSTEM' THEN @@system_time_zone ELSE @@global.time_zone END"
+	default:
+		return "UTC", nil
+	}
+	var name string
+	if err := c.DB().QueryRowContext(ctx, q).Scan(&name); err != nil {
+		return "", c.Translate(ctx, "read the server's time zone", err)
+	}
+	return name, nil
 }
 
 // isUTC reports whether a server's time zone name is UTC under one of its
@@ -127,11 +137,7 @@ func SessionZone(ctx context.Context, c SQL) (string, error) {
 	if c.Dialect().Kind() != "postgres" {
 		return "UTC", nil
 	}
-	var name string
-	if err := c.DB().QueryRowContext(ctx, "SELECT current_setting('TimeZone')").Scan(&name); err != nil {
-		return "", c.Translate(ctx, "read the session's time zone", err)
-	}
-	return name, nil
+	return ServerZone(ctx, c)
 }
 
 // SameZone reports whether zone is the zone a server names name.

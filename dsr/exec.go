@@ -228,6 +228,11 @@ func (s *Service) execute(ctx context.Context, r *Request, progress func(Progres
 		return nil, err
 	}
 	resumed := r.keys != nil
+	if resumed && !r.keys.UTC {
+		if err := s.keysBeforeUTC(ctx, plan, r, conns); err != nil {
+			return nil, err
+		}
+	}
 	if r.keys != nil && r.keys.lacks(plan) {
 		// The policy changed since the keys were resolved (a retry after
 		// a fix): resolve again, and keep what was resolved before — the
@@ -280,6 +285,64 @@ func (s *Service) execute(ctx context.Context, r *Request, progress func(Progres
 		return s.record(ctx, plan, r, conns, progress)
 	}
 	return nil, fmt.Errorf("dsr: %s requests cannot be executed yet: %w", r.Type, ErrNotOffered)
+}
+
+// keysBeforeUTC fails when a request's keys were stored by a version of
+// Vow whose MySQL sessions were on the server's time zone, that zone is
+// not UTC, and a key holds a TIMESTAMP: such a key is the server's local
+// time as text, which a session on UTC reads as another instant —
+// another person's row under the subject's key.
+func (s *Service) keysBeforeUTC(ctx context.Context, plan *Plan, r *Request, cs *conns) error {
+	// The columns each stored key holds values of, by step.
+	cols := map[string][]string{}
+	for id := range r.keys.Roots {
+		if st := plan.Step(id); st != nil {
+			cols[id] = append(cols[id], st.PrimaryKey...)
+		}
+	}
+	for _, m := range []map[string][]any{r.keys.Cross, r.keys.Saved} {
+		for key := range m {
+			if i := strings.LastIndex(key, "."); i > 0 {
+				cols[key[:i]] = append(cols[key[:i]], strings.Split(key[i+1:], ",")...)
+			}
+		}
+	}
+	for id, names := range cols {
+		st := plan.Step(id)
+		if st == nil || st.Kind != "mysql" {
+			continue
+		}
+		lt, err := s.liveTable(ctx, cs, st.System, st.Table)
+		if err != nil || lt == nil {
+			return err
+		}
+		if !slices.ContainsFunc(names, func(name string) bool {
+			col := lt.Column(name)
+			return col != nil && strings.HasPrefix(strings.ToLower(col.Type), "timestamp")
+		}) {
+			continue
+		}
+		c, err := cs.get(ctx, st.System)
+		if err != nil {
+			return err
+		}
+		// The zone the earlier version's sessions were in: the DSN's
+		// time_zone, else the server's.
+		var zone string
+		if x, ok := c.(interface{ DSNTimeZone() string }); ok {
+			zone = x.DSNTimeZone()
+		}
+		if zone == "" {
+			if zone, err = connector.ServerZone(ctx, c); err != nil {
+				return err
+			}
+		}
+		if !connector.SameZone(time.UTC, zone) {
+			return fmt.Errorf("dsr: request %s's keys were read by an earlier version of Vow on %s's sessions in %s, and %s's keys hold a TIMESTAMP as that zone's local time, which Vow's sessions (now on UTC) would read as another instant — another person's row; nothing was changed: cancel the request (vow request cancel %s) and create it again",
+				r.ID, st.System, zone, st.ID(), r.ID)
+		}
+	}
+	return nil
 }
 
 // livePrimaryKeys gives the steps whose table the policy declares no
@@ -645,7 +708,7 @@ func (s *Service) Close() error {
 // is not compared there at all — MariaDB would compare it as 1 — and a
 // request whose identities fit no column fails, saying why.
 func (s *Service) resolve(ctx context.Context, plan *Plan, r *Request, cs *conns) (*Keys, error) {
-	keys := &Keys{Roots: map[string][]any{}, Cross: map[string][]any{}, Saved: map[string][]any{}}
+	keys := &Keys{Roots: map[string][]any{}, Cross: map[string][]any{}, Saved: map[string][]any{}, UTC: true}
 	fitting, tried := 0, []string{}
 	for _, st := range plan.Steps {
 		c, err := cs.get(ctx, st.System)

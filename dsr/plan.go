@@ -637,6 +637,10 @@ type Keys struct {
 	// comparisons must not rely on the column's own ("stepID.column":
 	// a MariaDB email column collated …_bin compares case-sensitively).
 	Collations map[string]string `json:"collations,omitempty"`
+	// UTC records that the keys were read on MySQL sessions on UTC, where
+	// a TIMESTAMP has one text; keys stored by an earlier version of Vow
+	// hold a TIMESTAMP as the server's local time (keysBeforeUTC).
+	UTC bool `json:"utc,omitempty"`
 	// inline holds parent values read just before a statement, in place of
 	// a subquery; never stored.
 	inline map[string][]any

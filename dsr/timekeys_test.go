@@ -411,18 +411,10 @@ INSERT INTO users (id, email) VALUES (1, 'ada@example.com'), (2, 'bob@example.co
 	}
 }
 
-// Sign-ins keyed by a kiosk and a MariaDB TIMESTAMP, with notes on them,
-// on a server whose sessions are on Berlin time. The night the clocks go
-// back, 02:30 comes twice: Bob signed in at the first (00:30 UTC), Ada at
-// the second (01:30 UTC). Read in Berlin time both keys are the text
-// "2026-10-25 02:30:00", and MariaDB compares a TIMESTAMP with that text
-// in the session's zone, so the key of Ada's sign-in found Bob's: her
-// erasure stopped on a key it took for reused, and her package gave her
-// sign-in's time an hour off. Vow's sessions are on UTC.
-func TestTimestampKeysInARepeatedHour(t *testing.T) {
-	t.Parallel()
-	testdb.NeedTimeZone(t, "Europe/Berlin")
-	f := fixtureFor(t, "mysql", `
+// Sign-ins keyed by a kiosk and a MariaDB TIMESTAMP, with notes on them.
+// The night Berlin's clocks go back, 02:30 comes twice: Bob signed in at
+// the first (00:30 UTC), Ada at the second (01:30 UTC).
+const kioskSchema = `
 CREATE TABLE users (id BIGINT PRIMARY KEY, email VARCHAR(255) NOT NULL, deleted_at DATETIME);
 CREATE TABLE logins (kiosk VARCHAR(20) NOT NULL, at TIMESTAMP NOT NULL, user_id BIGINT NOT NULL, PRIMARY KEY (kiosk, at), INDEX (user_id));
 CREATE TABLE login_notes (kiosk VARCHAR(20) NOT NULL, at TIMESTAMP NOT NULL, body TEXT, PRIMARY KEY (kiosk, at));
@@ -430,7 +422,9 @@ INSERT INTO users (id, email) VALUES (1, 'ada@example.com'), (2, 'bob@example.co
 SET time_zone = '+00:00';
 INSERT INTO logins VALUES ('lobby', '2026-10-25 00:30:00', 2), ('lobby', '2026-10-25 01:30:00', 1), ('lobby', '2026-10-25 02:30:00', 2);
 INSERT INTO login_notes VALUES ('lobby', '2026-10-25 00:30:00', 'Bob forgot his badge'), ('lobby', '2026-10-25 01:30:00', 'Ada signed in for a guest');
-`, appPolicyHead+`      users:
+`
+
+const kioskPolicy = appPolicyHead + `      users:
         subject: customer
         primary_key: [id]
         erase: delete
@@ -461,7 +455,18 @@ retention:
     - {name: closed accounts, table: "app:users", where: deleted_at IS NOT NULL, from: deleted_at, keep: 30d}
 rights:
   offered: [access, erasure]
-`)
+`
+
+// The kiosk's sign-ins (kioskSchema) on a server whose sessions are on
+// Berlin time. Read in Berlin time Ada's and Bob's keys are both the text
+// "2026-10-25 02:30:00", and MariaDB compares a TIMESTAMP with that text
+// in the session's zone, so the key of Ada's sign-in found Bob's: her
+// erasure stopped on a key it took for reused, and her package gave her
+// sign-in's time an hour off. Vow's sessions are on UTC.
+func TestTimestampKeysInARepeatedHour(t *testing.T) {
+	t.Parallel()
+	testdb.NeedTimeZone(t, "Europe/Berlin")
+	f := fixtureFor(t, "mysql", kioskSchema, kioskPolicy)
 	// The server's sessions on Berlin time (TIME_ZONE in capitals: the
 	// server takes a variable's name in any case), and a DSN that reads
 	// DATETIMEs as Berlin's wall time.
@@ -562,6 +567,57 @@ INSERT INTO logins VALUES (1, 1, '2026-10-21 07:00:00'), (2, 1, '2026-10-21 09:0
 			run(t, f, create(t, f, trusted(dsr.Erasure, dsr.Identities{"email": "ada@example.com"})).ID)
 			if got, want := logins(), []string{before[1], before[2]}; !slices.Equal(got, want) {
 				t.Errorf("logins left %v; want %v (Ada's inside its hold, and Bob's)", got, want)
+			}
+		})
+	}
+}
+
+// Keys stored by an earlier version of Vow, whose MySQL sessions were in
+// the server's zone (or the DSN's time_zone): a TIMESTAMP in them is that
+// zone's local time, which Vow's sessions on UTC read as another instant.
+// An erasure resolved before the upgrade, still in its grace period after
+// it, stops before changing anything where that zone is not UTC, and goes
+// on where it is.
+func TestKeysReadBeforeUTCSessions(t *testing.T) {
+	t.Parallel()
+	testdb.NeedTimeZone(t, "Europe/Berlin")
+	grace := strings.Replace(kioskPolicy, "rights:\n  offered: [access, erasure]\n",
+		"rights:\n  offered: [access, erasure]\n  erasure_grace:\n    period: 14d\n    mark: [{set: \"app:users.deleted_at\", value: now}]\n", 1)
+	for _, params := range []string{"&time_zone=%27Europe%2FBerlin%27", ""} {
+		t.Run(params, func(t *testing.T) {
+			t.Parallel()
+			f := fixtureFor(t, "mysql", kioskSchema, grace)
+			f.useDSNParams(params)
+			rows := func() []string {
+				return slices.Concat(query(t, "mysql", f.appDSN, "SELECT kiosk, UNIX_TIMESTAMP(at), user_id FROM logins ORDER BY at"),
+					query(t, "mysql", f.appDSN, "SELECT kiosk, UNIX_TIMESTAMP(at), body FROM login_notes ORDER BY at"))
+			}
+			before := rows()
+			r := create(t, f, trusted(dsr.Erasure, dsr.Identities{"email": "ada@example.com"}))
+			if got, err := f.svc.Run(t.Context(), r.ID, nil); err != nil || got.Status != dsr.Scheduled {
+				t.Fatalf("Run = %v, %v; want scheduled after the grace period", got, err)
+			}
+			// As an earlier version stored them.
+			res, err := f.store.DB().ExecContext(t.Context(), `UPDATE requests SET keys = replace(keys, ',"utc":true', '') WHERE id = ? AND keys LIKE '%"utc":true%'`, r.ID)
+			if n, _ := res.RowsAffected(); err != nil || n != 1 {
+				t.Fatalf("unmark the keys: %v (%d rows)", err, n)
+			}
+			f.svc.Now = func() time.Time { return time.Now().Add(15 * 24 * time.Hour) }
+			got, err := f.svc.Run(t.Context(), r.ID, nil)
+			if params != "" {
+				if err == nil || !strings.Contains(err.Error(), "earlier version of Vow") || !strings.Contains(err.Error(), "Europe/Berlin") {
+					t.Errorf("Run = %v, %v; want it stopped for keys read in Berlin time", got, err)
+				}
+				if after := rows(); !slices.Equal(after, before) {
+					t.Errorf("rows changed:\n%s\nwant as they were:\n%s", after, before)
+				}
+				return
+			}
+			if err != nil || got.Status != dsr.Completed {
+				t.Fatalf("Run = %v, %v; want completed", got, err)
+			}
+			if after, want := rows(), []string{before[0], before[2], before[3]}; !slices.Equal(after, want) {
+				t.Errorf("rows left:\n%s\nwant Bob's:\n%s", after, want)
 			}
 		})
 	}

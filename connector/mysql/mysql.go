@@ -40,6 +40,9 @@ type Connector struct {
 	cfg *gomysql.Config
 	// locSet: the DSN names a loc.
 	locSet bool
+	// dsnZone is the time_zone the DSN asked for, which Vow's sessions
+	// no longer take (DSNTimeZone).
+	dsnZone string
 }
 
 var (
@@ -87,8 +90,10 @@ func Open(ctx context.Context, dsn string) (*Connector, error) {
 	// text. DATETIMEs are wall time and unaffected; what the server fills
 	// in itself (CURRENT_TIMESTAMP defaults of DATETIME columns, NOW() in
 	// triggers) on rows Vow changes is UTC wall time.
-	for k := range cfg.Params {
+	var dsnZone string
+	for k, v := range cfg.Params {
 		if isTimeZoneVar(k) {
+			dsnZone = strings.Trim(v, "'\"")
 			delete(cfg.Params, k)
 		}
 	}
@@ -105,7 +110,7 @@ func Open(ctx context.Context, dsn string) (*Connector, error) {
 	db := sql.OpenDB(drv)
 	db.SetMaxOpenConns(8)
 	db.SetConnMaxIdleTime(time.Minute)
-	c := &Connector{db: db, cfg: cfg, locSet: namesLoc(dsn)}
+	c := &Connector{db: db, cfg: cfg, locSet: namesLoc(dsn), dsnZone: dsnZone}
 
 	pingCtx, cancel := context.WithTimeout(ctx, openTimeout)
 	defer cancel()
@@ -133,6 +138,11 @@ func (c *Connector) Loc() (*time.Location, bool) {
 	}
 	return c.cfg.Loc, c.locSet
 }
+
+// DSNTimeZone returns the session time zone the DSN asked for (its
+// time_zone parameter, unquoted), "" for none: Vow's sessions are on UTC
+// whatever it says, but an earlier version's were in it.
+func (c *Connector) DSNTimeZone() string { return c.dsnZone }
 
 // isTimeZoneVar reports whether a DSN parameter sets the session's
 // time_zone, under any of the server's spellings (@@local.time_zone,
