@@ -257,6 +257,10 @@ type Column struct {
 	// ("utf8mb4_general_ci", "utf8mb4_bin"), which decides whether its
 	// comparisons ignore case; "" elsewhere.
 	Collation string
+	// OnUpdateNow reports that the database sets the column to the
+	// current time whenever its row changes (MySQL's ON UPDATE
+	// CURRENT_TIMESTAMP).
+	OnUpdateNow bool
 }
 
 // ForeignKey is a (possibly multi-column) reference from one table to

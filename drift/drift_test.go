@@ -155,3 +155,49 @@ systems:
 		}
 	}
 }
+
+// TestStampedInUTC: a DATETIME the server stamps ON UPDATE
+// CURRENT_TIMESTAMP gets UTC's wall time on rows Vow changes (its sessions
+// are on UTC): reported where the system's times are in another zone.
+func TestStampedInUTC(t *testing.T) {
+	t.Parallel()
+	dsn := testdb.MySQL(t)
+	testdb.Exec(t, "mysql", dsn, `CREATE TABLE users (id BIGINT PRIMARY KEY, email VARCHAR(255) NOT NULL,
+  updated_at DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP,
+  seen_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP);`)
+	src := `version: 1
+organization: {name: X, contacts: {privacy: p@x.example}}
+systems:
+  app:
+    kind: mysql
+    connection: {env: APP_DSN}
+    ZONE
+    tables:
+      users:
+        fields:
+          id: {category: user.unique_id, identity: user_id}
+          email: {category: user.contact.email, identity: email}
+          updated_at: system.operations
+          seen_at: system.operations
+`
+	r := datastore.Resolver{LookupEnv: func(string) (string, bool) { return dsn, true }}
+	for zone, want := range map[string]int{"": 0, "time_zone: UTC": 0, "time_zone: Europe/Berlin": 1} {
+		p, ds := policy.Parse("vow.yaml", []byte(strings.Replace(src, "ZONE", zone, 1)))
+		if p == nil {
+			t.Fatal(ds)
+		}
+		got, _ := drift.Live(context.Background(), p, r)
+		n := 0
+		for _, d := range got {
+			if d.Code == "stamped-in-utc" {
+				n++
+				if !strings.Contains(d.Message, "app:users.updated_at") || !strings.Contains(d.Message, "Europe/Berlin") {
+					t.Errorf("%q: %v; want updated_at reported, not seen_at (a TIMESTAMP)", zone, d)
+				}
+			}
+		}
+		if n != want {
+			t.Errorf("%q: %d stamped-in-utc diagnostics in %v; want %d", zone, n, got, want)
+		}
+	}
+}

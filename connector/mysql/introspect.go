@@ -20,7 +20,7 @@ SELECT TABLE_NAME FROM information_schema.TABLES
 WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED')`
 
 	columnsQuery = `
-SELECT TABLE_NAME, COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE = 'YES', COALESCE(COLLATION_NAME, '')
+SELECT TABLE_NAME, COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE = 'YES', COALESCE(COLLATION_NAME, ''), LOWER(EXTRA) LIKE '%on update%'
 FROM information_schema.COLUMNS
 WHERE TABLE_SCHEMA = DATABASE()
 ORDER BY TABLE_NAME, ORDINAL_POSITION`
@@ -123,7 +123,7 @@ func (c *Connector) Introspect(ctx context.Context) (*connector.Schema, error) {
 		{"list columns", columnsQuery, func(rows *sql.Rows) error {
 			var table string
 			var col connector.Column
-			if err := rows.Scan(&table, &col.Name, &col.Type, &col.Nullable, &col.Collation); err != nil {
+			if err := rows.Scan(&table, &col.Name, &col.Type, &col.Nullable, &col.Collation, &col.OnUpdateNow); err != nil {
 				return err
 			}
 			col.Type = normalizeType(col.Type)
