@@ -32,28 +32,32 @@ type Instant struct {
 // numbers take the form the column's values are stored in (Unix seconds
 // or milliseconds, Julian days), read from sample ([SampleTime]).
 func InstantOf(kind, typ string, sample [2]string, zone *time.Location, t time.Time) Instant {
-	return Instant{Param: timeParam(kind, typ), Arg: timeArg(kind, typ, sample, zone, t)}
+	return Instant{Param: timeParam(kind, typ), Arg: timeArg(kind, typ, sample, zone, t, true)}
 }
 
-func timeArg(kind, typ string, sample [2]string, zone *time.Location, t time.Time) any {
+// ValueOf writes t as InstantOf does, for a value written into the column
+// (a grace period's mark) rather than compared with it: a wall time is
+// t's own in zone, even in the hour the clocks go back, where InstantOf
+// moves a cutoff back.
+func ValueOf(kind, typ string, sample [2]string, zone *time.Location, t time.Time) Instant {
+	return Instant{Param: timeParam(kind, typ), Arg: timeArg(kind, typ, sample, zone, t, false)}
+}
+
+func timeArg(kind, typ string, sample [2]string, zone *time.Location, t time.Time, cutoff bool) any {
 	if zone == nil {
 		zone = time.UTC
 	}
 	typ = strings.ToLower(typ)
 	if Wall(kind, typ, sample) {
-		w := wall(t, zone)
+		w := t.In(zone)
+		if cutoff {
+			w = wall(t, zone)
+		}
 		switch {
 		case typ == "date":
 			return w.Format(time.DateOnly)
 		case kind == "sqlite":
-			// Values compare as text, so the cutoff stops at the seconds:
-			// a value in the same second with a fraction or zone sorts
-			// after it. ISO 8601 with a T, or with a space (the form Go
-			// drivers write), as the column's values are.
-			if len(sample[1]) > 10 && sample[1][10] == 'T' {
-				return w.Format("2006-01-02T15:04:05")
-			}
-			return w.Format("2006-01-02 15:04:05")
+			return sqliteText(w, sample)
 		}
 		return w.Format("2006-01-02 15:04:05.999999")
 	}
@@ -87,6 +91,18 @@ func timeArg(kind, typ string, sample [2]string, zone *time.Location, t time.Tim
 		// Seconds and nanoseconds apart: UnixNano overflows outside
 		// 1678–2262, and a keep of 400 years made every row expired.
 		return float64(t.Unix())/86400 + float64(t.Nanosecond())/float64(24*time.Hour) + 2440587.5
+	}
+	// Text with a zone of its own (Z, an offset), compared as UTC.
+	return sqliteText(t, sample)
+}
+
+// sqliteText writes t as SQLite text times compare with it: they compare
+// as text, so the cutoff stops at the seconds (a value in the same second
+// with a fraction or zone sorts after it), and ISO 8601 with a T, or with
+// a space (the form Go drivers write), as the column's values are.
+func sqliteText(t time.Time, sample [2]string) string {
+	if len(sample[1]) > 10 && sample[1][10] == 'T' {
+		return t.Format("2006-01-02T15:04:05")
 	}
 	return t.Format("2006-01-02 15:04:05")
 }

@@ -57,6 +57,11 @@ func TestInstantOf(t *testing.T) {
 		{"mysql", "datetime", [2]string{}, berlin, time.Date(2026, 10, 25, 1, 45, 0, 0, time.UTC), "2026-10-25 02:45:00"},
 		{"sqlite", "TEXT", [2]string{"text", "2026-10-01 12:00:00"}, berlin, time.Date(2026, 10, 24, 23, 59, 0, 0, time.UTC), "2026-10-25 01:59:00"},
 		{"postgres", "timestamp without time zone", [2]string{}, berlin, time.Date(2026, 3, 29, 1, 30, 0, 0, time.UTC), "2026-03-29 03:30:00"},
+		// SQLite text with a zone of its own is compared as UTC,
+		// whatever the system's zone.
+		{"sqlite", "TEXT", [2]string{"text", "2026-10-01T12:00:00Z"}, newYork, at, "2026-10-24T11:04:21"},
+		{"sqlite", "TIMESTAMP", [2]string{"text", "2026-10-01 12:00:00.123 +0000 UTC"}, berlin, at, "2026-10-24 11:04:21"},
+		{"sqlite", "TEXT", [2]string{"text", "2026-10-01T12:00:00-05:00"}, berlin, at, "2026-10-24T11:04:21"},
 	} {
 		got := connector.InstantOf(tc.kind, tc.typ, tc.sample, tc.zone, tc.at).Arg
 		if tt, ok := tc.want.(time.Time); ok {
@@ -68,6 +73,12 @@ func TestInstantOf(t *testing.T) {
 		if got != tc.want {
 			t.Errorf("InstantOf(%s, %s, %v, %v, %s) = %v (%T), want %v", tc.kind, tc.typ, tc.sample, tc.zone, tc.at, got, got, tc.want)
 		}
+	}
+	// A mark written in the first pass of the hour Berlin repeats is its
+	// own wall time; only a cutoff moves back.
+	first := time.Date(2026, 10, 25, 0, 45, 0, 0, time.UTC)
+	if got := connector.ValueOf("postgres", "timestamp without time zone", [2]string{}, berlin, first).Arg; got != "2026-10-25 02:45:00" {
+		t.Errorf("ValueOf(the first 02:45) = %v, want 2026-10-25 02:45:00", got)
 	}
 	// A hold's start before 1970 on a MariaDB TIMESTAMP: the epoch, not a
 	// negative number, which FROM_UNIXTIME turns into NULL (and "held
@@ -173,20 +184,60 @@ INSERT INTO v VALUES ('2026-10-20 09:00:00'), ('2026-10-21T08:00:00'), ('2026-10
 		t.Fatal(err)
 	}
 	sample := [2]string{"text", "2026-10-22T10:00:00"}
+	tokyo, err := time.LoadLocation("Asia/Tokyo")
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		day   time.Time
+		zone  *time.Location
 		mixed bool
 	}{
-		{time.Date(2026, 10, 21, 12, 0, 0, 0, time.UTC), false}, // a T and a date alone that day
-		{time.Date(2026, 10, 20, 12, 0, 0, 0, time.UTC), true},  // a space that day
-		{time.Date(2026, 10, 23, 12, 0, 0, 0, time.UTC), false}, // nothing that day
+		{time.Date(2026, 10, 21, 12, 0, 0, 0, time.UTC), nil, false}, // a T and a date alone that day
+		{time.Date(2026, 10, 20, 12, 0, 0, 0, time.UTC), nil, true},  // a space that day
+		{time.Date(2026, 10, 23, 12, 0, 0, 0, time.UTC), nil, false}, // nothing that day
+		// 20:00 UTC on the 19th is the 20th in Tokyo, the day with a space.
+		{time.Date(2026, 10, 19, 20, 0, 0, 0, time.UTC), tokyo, true},
 	} {
-		err := connector.CheckCutoffDay(ctx, c, "v", "at", sample, nil, tc.day)
+		err := connector.CheckCutoffDay(ctx, c, "v", "at", sample, tc.zone, tc.day)
 		if got := errors.Is(err, connector.ErrMixedTimes); got != tc.mixed {
 			t.Errorf("CheckCutoffDay(%s) = %v; want mixed: %v", tc.day.Format(time.DateOnly), err, tc.mixed)
 		}
 	}
 	if err := connector.CheckCutoffDay(ctx, c, "v", "at", [2]string{"integer", "1790000000"}, nil, time.Now()); err != nil {
 		t.Errorf("CheckCutoffDay of numbers = %v; want nil", err)
+	}
+}
+
+func TestWall(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		kind, typ string
+		sample    [2]string
+		want      bool
+	}{
+		{"postgres", "timestamp without time zone", [2]string{}, true},
+		{"postgres", "timestamp(3) without time zone", [2]string{}, true},
+		{"postgres", "timestamp", [2]string{}, true},
+		{"postgres", "_timestamp", [2]string{}, true},
+		{"postgres", "timestamp without time zone[]", [2]string{}, true},
+		{"postgres", "date", [2]string{}, true},
+		{"postgres", "timestamp with time zone", [2]string{}, false},
+		{"postgres", "timestamptz", [2]string{}, false},
+		{"postgres", "_timestamptz", [2]string{}, false},
+		{"postgres", "timestamp with time zone[]", [2]string{}, false},
+		{"mysql", "datetime(6)", [2]string{}, true},
+		{"mysql", "date", [2]string{}, true},
+		{"mysql", "timestamp", [2]string{}, false},
+		{"sqlite", "TEXT", [2]string{"text", "2026-10-01 12:00:00"}, true},
+		{"sqlite", "TEXT", [2]string{}, true},
+		{"sqlite", "TEXT", [2]string{"text", "2026-10-01T12:00:00Z"}, false},
+		{"sqlite", "TEXT", [2]string{"text", "2026-10-01T12:00:00+02:00"}, false},
+		{"sqlite", "DATETIME", [2]string{"text", "2026-10-01 12:00:00 +0000 UTC"}, false},
+		{"sqlite", "INTEGER", [2]string{"integer", "1790000000"}, false},
+	} {
+		if got := connector.Wall(tc.kind, tc.typ, tc.sample); got != tc.want {
+			t.Errorf("Wall(%s, %s, %v) = %v, want %v", tc.kind, tc.typ, tc.sample, got, tc.want)
+		}
 	}
 }

@@ -25,15 +25,30 @@ func Wall(kind, typ string, sample [2]string) bool {
 	typ = strings.ToLower(typ)
 	switch kind {
 	case "postgres":
-		return typ == "date" || strings.HasPrefix(typ, "timestamp") && !strings.Contains(typ, "with time zone")
+		// The schema's names ("timestamp(3) without time zone",
+		// "timestamp with time zone[]") and the driver's ("timestamptz",
+		// "_timestamp" for an array).
+		typ = strings.TrimSuffix(strings.TrimPrefix(typ, "_"), "[]")
+		return typ == "date" || strings.HasPrefix(typ, "timestamp") && !strings.HasPrefix(typ, "timestamptz") && !strings.Contains(typ, "with time zone")
 	case "mysql":
 		return typ == "date" || strings.HasPrefix(typ, "datetime")
 	case "sqlite":
-		// Text, or nothing yet (a mark written into an empty column is
-		// text).
-		return sample[0] != "integer" && sample[0] != "real"
+		// Text without a zone of its own, or nothing yet (a mark written
+		// into an empty column is text). Text that ends in Z or an offset
+		// ("…T12:00:00Z", Go's "… +0000 UTC") is compared as UTC.
+		return sample[0] != "integer" && sample[0] != "real" && !zonedText(sample[1])
 	}
 	return false
+}
+
+// zonedText reports whether a SQLite time as text carries a zone after
+// its time of day: Z, an offset, or a zone's name (Go's "+0000 UTC").
+func zonedText(s string) bool {
+	if len(s) <= 10 {
+		return false
+	}
+	rest := s[10:]
+	return strings.ContainsAny(rest, "Zz+-") || strings.HasSuffix(rest, "UTC") || strings.HasSuffix(rest, "GMT")
 }
 
 // Located is a connector whose DSN can name the zone of its wall times
@@ -68,36 +83,78 @@ func ZoneOf(ctx context.Context, c SQL, declared string) (*time.Location, error)
 	if locSet {
 		return loc, nil
 	}
-	name, err := ServerZone(ctx, c)
+	z, err := serverZone(ctx, c)
 	if err != nil {
 		return nil, err
 	}
-	if isUTC(name) {
+	switch {
+	case z.own != "":
+		return nil, fmt.Errorf("%w: Vow's connection sets its own time zone (%s, from %s), which says nothing of the zone the application writes times without one in; say which with time_zone on the system in the policy",
+			ErrZoneUnknown, z.name, z.own)
+	case z.abbrev && z.name == "UTC", !z.abbrev && isUTC(z.name):
 		return time.UTC, nil
+	case z.abbrev:
+		// An abbreviation the server took from its host when it started
+		// (GMT in London's winter, BST in its summer): not a zone.
+		return nil, fmt.Errorf("%w: the database server runs on its host's time zone (%s when it started), and the application may write times without a zone in it (CURRENT_TIMESTAMP) or in UTC; say which with time_zone on the system in the policy (the zone's IANA name, such as Europe/London, or UTC)",
+			ErrZoneUnknown, z.name)
 	}
-	return nil, fmt.Errorf("%w: the database server's time zone is %s, and the application may write times without a zone in it (DEFAULT now(), CURRENT_TIMESTAMP) or in UTC; say which with time_zone on the system in the policy (time_zone: %s, say, or time_zone: UTC)",
-		ErrZoneUnknown, name, name)
+	return nil, fmt.Errorf("%w: the database server's time zone is %s, and the application may write times without a zone in it (DEFAULT now(), CURRENT_TIMESTAMP) or in UTC; say which with time_zone on the system in the policy (its IANA name — time_zone: %s, if that is one — or UTC)",
+		ErrZoneUnknown, z.name, z.name)
 }
 
 // ServerZone names the time zone the database server gives the
-// application's sessions: PostgreSQL's TimeZone (as Vow's session has it:
-// the server's, or the DSN's), MySQL's global time_zone (Vow's own
-// sessions are on UTC); SQLite's date functions use UTC.
+// application's sessions: PostgreSQL's TimeZone, MySQL's global time_zone
+// (or the abbreviation of its host's zone, for SYSTEM); SQLite's date
+// functions use UTC.
 func ServerZone(ctx context.Context, c SQL) (string, error) {
-	var q string
+	z, err := serverZone(ctx, c)
+	return z.name, err
+}
+
+// ServerOnUTC reports whether the database server gives the
+// application's sessions UTC, and names the zone it gives them.
+func ServerOnUTC(ctx context.Context, c SQL) (bool, string, error) {
+	z, err := serverZone(ctx, c)
+	if err != nil {
+		return false, "", err
+	}
+	if z.abbrev {
+		return z.name == "UTC", z.name, nil
+	}
+	return isUTC(z.name), z.name, nil
+}
+
+// zoneSetting is a server's time zone as serverZone reads it.
+type zoneSetting struct {
+	name string
+	// abbrev: MySQL's SYSTEM zone, known only by the abbreviation its
+	// host's zone had when the server started.
+	abbrev bool
+	// own names where Vow's PostgreSQL session took a TimeZone of its
+	// own (the DSN's timezone, PGTZ): not the application's.
+	own string
+}
+
+func serverZone(ctx context.Context, c SQL) (zoneSetting, error) {
+	var z zoneSetting
+	var err error
 	switch c.Dialect().Kind() {
 	case "postgres":
-		q = "SELECT current_setting('TimeZone')"
+		var source string
+		err = c.DB().QueryRowContext(ctx, "SELECT setting, source FROM pg_catalog.pg_settings WHERE name = 'TimeZone'").Scan(&z.name, &source)
+		if source == "client" || source == "session" {
+			z.own = "the DSN's timezone or PGTZ"
+		}
 	case "mysql":
-		q = "SELECT CASE WHEN @@global.time_zone = 'SYSTEM' THEN @@system_time_zone ELSE @@global.time_zone END"
+		err = c.DB().QueryRowContext(ctx, "SELECT CASE WHEN @@global.time_zone = 'SYSTEM' THEN @@system_time_zone ELSE @@global.time_zone END, @@global.time_zone = 'SYSTEM'").Scan(&z.name, &z.abbrev)
 	default:
-		return "UTC", nil
+		z.name = "UTC"
 	}
-	var name string
-	if err := c.DB().QueryRowContext(ctx, q).Scan(&name); err != nil {
-		return "", c.Translate(ctx, "read the server's time zone", err)
+	if err != nil {
+		return z, c.Translate(ctx, "read the server's time zone", err)
 	}
-	return name, nil
+	return z, nil
 }
 
 // isUTC reports whether a server's time zone name is UTC under one of its
@@ -137,7 +194,11 @@ func SessionZone(ctx context.Context, c SQL) (string, error) {
 	if c.Dialect().Kind() != "postgres" {
 		return "UTC", nil
 	}
-	return ServerZone(ctx, c)
+	var name string
+	if err := c.DB().QueryRowContext(ctx, "SELECT current_setting('TimeZone')").Scan(&name); err != nil {
+		return "", c.Translate(ctx, "read the session's time zone", err)
+	}
+	return name, nil
 }
 
 // SameZone reports whether zone is the zone a server names name.

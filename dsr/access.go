@@ -531,7 +531,9 @@ func (s *Service) exportStep(ctx context.Context, zw *zip.Writer, plan *Plan, st
 	// known the package would state times hours off, and the request
 	// stops (connector.ZoneOf).
 	var zone *time.Location
-	if d.Kind() != "sqlite" && slices.ContainsFunc(docs, func(doc ColumnDoc) bool { return doc.Type != "date" && connector.Wall(d.Kind(), doc.Type, [2]string{}) }) {
+	if d.Kind() != "sqlite" && slices.ContainsFunc(docs, func(doc ColumnDoc) bool {
+		return strings.TrimPrefix(doc.Type, "_") != "date" && connector.Wall(d.Kind(), doc.Type, [2]string{})
+	}) {
 		if zone, err = cs.zone(ctx, st.System); err != nil {
 			return tp, fmt.Errorf("dsr: read %s: %w", st.ID(), err)
 		}

@@ -224,7 +224,7 @@ func (s *Service) execute(ctx context.Context, r *Request, progress func(Progres
 	}
 	conns := &conns{s: s, open: map[string]connector.SQL{}}
 	defer conns.close()
-	if err := s.livePrimaryKeys(ctx, plan, conns); err != nil {
+	if err := s.livePrimaryKeys(ctx, plan, conns, r.Type == Erasure); err != nil {
 		return nil, err
 	}
 	resumed := r.keys != nil
@@ -313,10 +313,10 @@ func (s *Service) keysBeforeUTC(ctx context.Context, plan *Plan, r *Request, cs 
 			continue
 		}
 		lt, err := s.liveTable(ctx, cs, st.System, st.Table)
-		if err != nil || lt == nil {
+		if err != nil {
 			return err
 		}
-		if !slices.ContainsFunc(names, func(name string) bool {
+		if lt == nil || !slices.ContainsFunc(names, func(name string) bool {
 			col := lt.Column(name)
 			return col != nil && strings.HasPrefix(strings.ToLower(col.Type), "timestamp")
 		}) {
@@ -332,12 +332,13 @@ func (s *Service) keysBeforeUTC(ctx context.Context, plan *Plan, r *Request, cs 
 		if x, ok := c.(interface{ DSNTimeZone() string }); ok {
 			zone = x.DSNTimeZone()
 		}
+		onUTC := connector.SameZone(time.UTC, zone)
 		if zone == "" {
-			if zone, err = connector.ServerZone(ctx, c); err != nil {
+			if onUTC, zone, err = connector.ServerOnUTC(ctx, c); err != nil {
 				return err
 			}
 		}
-		if !connector.SameZone(time.UTC, zone) {
+		if !onUTC {
 			return fmt.Errorf("dsr: request %s's keys were read by an earlier version of Vow on %s's sessions in %s, and %s's keys hold a TIMESTAMP as that zone's local time, which Vow's sessions (now on UTC) would read as another instant — another person's row; nothing was changed: cancel the request (vow request cancel %s) and create it again",
 				r.ID, st.System, zone, st.ID(), r.ID)
 		}
@@ -350,7 +351,7 @@ func (s *Service) keysBeforeUTC(ctx context.Context, plan *Plan, r *Request, cs 
 // by its resolved keys, not by the identity column the erasure changes
 // (masking that column first would lose the rest of the row's fields, and
 // verification would look for the row by what is no longer there).
-func (s *Service) livePrimaryKeys(ctx context.Context, plan *Plan, cs *conns) error {
+func (s *Service) livePrimaryKeys(ctx context.Context, plan *Plan, cs *conns, erasure bool) error {
 	for _, st := range plan.Steps {
 		if len(st.PrimaryKey) > 0 {
 			continue
@@ -368,7 +369,9 @@ func (s *Service) livePrimaryKeys(ctx context.Context, plan *Plan, cs *conns) er
 		}
 	}
 	for _, st := range plan.Steps {
-		if !st.Erase.Hold || st.Erase.From == "" {
+		// Hold periods are an erasure's: other requests need not read
+		// their column's form or zone.
+		if !erasure || !st.Erase.Hold || st.Erase.From == "" {
 			continue
 		}
 		lt, err := s.liveTable(ctx, cs, st.System, st.Table)

@@ -98,10 +98,60 @@ func sumRows(m map[string]int64) int64 {
 	return n
 }
 
+// timeValues writes each update's time (a grace mark's "now") as its
+// column compares it: a MariaDB TIMESTAMP as an instant (a time would be
+// read in the session's time zone), a wall time in the system's zone,
+// SQLite in the form the column's values take. The result is parallel to
+// bySystem; nil where the value is not a time.
+func (s *Service) timeValues(ctx context.Context, cs *conns, bySystem map[string][]update) (map[string][]*connector.Instant, error) {
+	out := map[string][]*connector.Instant{}
+	for sys, ups := range bySystem {
+		for i, u := range ups {
+			t, ok := u.value.(time.Time)
+			if !ok {
+				continue
+			}
+			c, err := cs.get(ctx, sys)
+			if err != nil {
+				return nil, err
+			}
+			sc, err := s.schema(ctx, sys, c)
+			if err != nil {
+				return nil, err
+			}
+			lc := sc.Table(u.step.Table).Column(u.column)
+			if lc == nil {
+				continue
+			}
+			var zone *time.Location
+			sample, err := connector.SampleTime(ctx, c, u.step.Table, u.column)
+			if err == nil && connector.Wall(c.Dialect().Kind(), lc.Type, sample) {
+				zone, err = cs.zone(ctx, sys)
+			}
+			if err != nil {
+				return nil, fmt.Errorf("dsr: mark %s.%s: %w", u.step.ID(), u.column, err)
+			}
+			if out[sys] == nil {
+				out[sys] = make([]*connector.Instant, len(ups))
+			}
+			at := connector.ValueOf(c.Dialect().Kind(), lc.Type, sample, zone, t)
+			out[sys][i] = &at
+		}
+	}
+	return out, nil
+}
+
 // applyUpdates runs updates one transaction per system, recording each
 // system as a step named kind:system.
 func (s *Service) applyUpdates(ctx context.Context, plan *Plan, r *Request, cs *conns, kind string, bySystem map[string][]update, progress func(Progress)) (*Result, error) {
 	res := &Result{Rows: map[string]int64{}}
+	// Times are written as their columns compare them, each read before
+	// the first system changes: a column whose zone is not known stops
+	// the request with nothing written.
+	times, err := s.timeValues(ctx, cs, bySystem)
+	if err != nil {
+		return nil, err
+	}
 	for _, sys := range systems(plan) {
 		ups := bySystem[sys]
 		if len(ups) == 0 {
@@ -130,30 +180,9 @@ func (s *Service) applyUpdates(ctx context.Context, plan *Plan, r *Request, cs *
 		for i, u := range ups {
 			d := c.Dialect()
 			value, param := u.value, d.Param(1)
-			if t, ok := u.value.(time.Time); ok {
-				// A time (a grace mark's "now") is written as the column
-				// compares it: a MariaDB TIMESTAMP as an instant (a time.Time
-				// would be read in the session's time zone, hours off on a
-				// server on local time), SQLite in the form the column's
-				// values take.
-				sc, err := s.schema(ctx, sys, c)
-				if err != nil {
-					tx.Rollback()
-					return nil, err
-				}
-				if lc := sc.Table(u.step.Table).Column(u.column); lc != nil {
-					var zone *time.Location
-					sample, err := connector.SampleTime(ctx, c, u.step.Table, u.column)
-					if err == nil && connector.Wall(d.Kind(), lc.Type, sample) {
-						zone, err = cs.zone(ctx, sys)
-					}
-					if err != nil {
-						tx.Rollback()
-						return nil, fmt.Errorf("dsr: mark %s.%s: %w", u.step.ID(), u.column, err)
-					}
-					at := connector.InstantOf(d.Kind(), lc.Type, sample, zone, t)
-					value, param = at.Arg, numbered(d, at.Param, 1)
-				}
+			if ts := times[sys]; ts != nil && ts[i] != nil {
+				at := ts[i]
+				value, param = at.Arg, numbered(d, at.Param, 1)
 			}
 			where, args := plan.WhereAfter(u.step, r.Identities, r.keys, []any{value})
 			q := "UPDATE " + d.Ident(u.step.Table) + " SET " + d.Column(u.column) + " = " + param + " WHERE " + where

@@ -515,8 +515,18 @@ func TestTimestampKeysInARepeatedHour(t *testing.T) {
 // before reading or changing anything and say which zone to declare.
 func TestWallTimesInAZone(t *testing.T) {
 	t.Parallel()
-	for _, declared := range []bool{true, false} {
-		t.Run(fmt.Sprint("declared=", declared), func(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		declared  bool
+		dsnParams string
+	}{
+		{"declared", true, ""},
+		{"not declared", false, ""},
+		// Vow's own session on UTC says nothing of the application's.
+		{"not declared, Vow's DSN on UTC", false, "&timezone=UTC"},
+	} {
+		declared := tc.declared
+		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			src := timestampHoldPolicy
 			if declared {
@@ -529,6 +539,7 @@ CREATE TABLE logins (id bigint PRIMARY KEY, user_id bigint NOT NULL, at timestam
 INSERT INTO users (id, email) VALUES (1, 'ada@example.com'), (2, 'bob@example.com');
 INSERT INTO logins VALUES (1, 1, '2026-10-21 07:00:00'), (2, 1, '2026-10-21 09:00:00'), (3, 2, '2026-10-01 00:00:00');
 `, src)
+			f.useDSNParams(tc.dsnParams)
 			f.svc.Now = func() time.Time { return time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC) }
 			logins := func() []string {
 				return query(t, "postgres", f.appDSN, "SELECT id, user_id, at FROM logins ORDER BY id")
@@ -537,7 +548,7 @@ INSERT INTO logins VALUES (1, 1, '2026-10-21 07:00:00'), (2, 1, '2026-10-21 09:0
 
 			acc, err := f.svc.Run(t.Context(), create(t, f, trusted(dsr.Access, dsr.Identities{"email": "ada@example.com"})).ID, nil)
 			if !declared {
-				if err == nil || !errors.Is(err, connector.ErrZoneUnknown) || !strings.Contains(err.Error(), "America/New_York") {
+				if !errors.Is(err, connector.ErrZoneUnknown) || tc.dsnParams == "" && !strings.Contains(err.Error(), "America/New_York") {
 					t.Errorf("access: %v; want it stopped, naming the server's zone", err)
 				}
 				_, err = f.svc.Run(t.Context(), create(t, f, trusted(dsr.Erasure, dsr.Identities{"email": "ada@example.com"})).ID, nil)
@@ -620,5 +631,57 @@ func TestKeysReadBeforeUTCSessions(t *testing.T) {
 				t.Errorf("rows left:\n%s\nwant Bob's:\n%s", after, want)
 			}
 		})
+	}
+}
+
+// Requests that need no zone on a PostgreSQL server on New York: an
+// access over instants (timestamptz, an array of them) and dates, to a
+// table held from a date — a hold period is an erasure's.
+func TestZoneNotNeeded(t *testing.T) {
+	t.Parallel()
+	f := fixtureFor(t, "postgres", `
+DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET timezone = %L', current_database(), 'America/New_York'); END $$;
+CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL, deleted_at timestamptz);
+CREATE TABLE logins (id bigint PRIMARY KEY, user_id bigint NOT NULL, at date, seen timestamptz[]);
+INSERT INTO users (id, email) VALUES (1, 'ada@example.com'), (2, 'bob@example.com');
+INSERT INTO logins VALUES (1, 1, '2026-10-21', ARRAY['2026-10-21 07:00:00Z'::timestamptz]);
+`, strings.Replace(timestampHoldPolicy, "          at: system.operations\n", "          at: system.operations\n          seen: system.operations\n", 1))
+	if acc, err := f.svc.Run(t.Context(), create(t, f, trusted(dsr.Access, dsr.Identities{"email": "ada@example.com"})).ID, nil); err != nil || acc.Status != dsr.Completed {
+		t.Errorf("access: %v, %v; want completed: instants and dates need no zone", acc, err)
+	}
+}
+
+// A timestamp[] in a zone: its elements are the instants their wall times
+// name there, as a scalar timestamp's; and a grace mark written into a
+// timestamp is New York's wall time of the moment.
+func TestWallTimesInAZoneArraysAndMarks(t *testing.T) {
+	t.Parallel()
+	src := strings.Replace(timestampHoldPolicy, "    purposes: [service]\n", "    purposes: [service]\n    time_zone: America/New_York\n", 1)
+	src = strings.Replace(src, "          at: system.operations\n", "          at: system.operations\n          ats: system.operations\n", 1)
+	src = strings.Replace(src, "rights:\n  offered: [access, erasure]\n",
+		"rights:\n  offered: [access, erasure]\n  erasure_grace:\n    period: 14d\n    mark: [{set: \"app:users.deleted_at\", value: now}]\n", 1)
+	f := fixtureFor(t, "postgres", `
+CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL, deleted_at timestamp);
+CREATE TABLE logins (id bigint PRIMARY KEY, user_id bigint NOT NULL, at timestamp(3), ats timestamp(3)[]);
+INSERT INTO users (id, email) VALUES (1, 'ada@example.com'), (2, 'bob@example.com');
+INSERT INTO logins VALUES (1, 1, '2026-10-21 07:00:00', ARRAY['2026-10-21 07:00:00'::timestamp, '2026-11-02 07:00:00'::timestamp]);
+`, src)
+	acc := run(t, f, create(t, f, trusted(dsr.Access, dsr.Identities{"email": "ada@example.com"})).ID)
+	var doc struct {
+		Rows []map[string]any `json:"rows"`
+	}
+	if err := json.Unmarshal(readZip(t, filepath.Join(f.exports, acc.Result.Export))["data/app/logins.json"], &doc); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := json.Marshal(doc.Rows); string(got) != `[{"at":"2026-10-21T11:00:00Z","ats":["2026-10-21T11:00:00Z","2026-11-02T12:00:00Z"],"id":1,"user_id":1}]` {
+		t.Errorf("Ada's logins in her package: %s; want New York's times as instants, in the array too", got)
+	}
+	now := time.Date(2026, 11, 20, 17, 30, 0, 0, time.UTC)
+	f.svc.Now = func() time.Time { return now }
+	if r, err := f.svc.Run(t.Context(), create(t, f, trusted(dsr.Erasure, dsr.Identities{"email": "ada@example.com"})).ID, nil); err != nil || r.Status != dsr.Scheduled {
+		t.Fatalf("erasure: %v, %v; want scheduled for after the grace period", r, err)
+	}
+	if got := query(t, "postgres", f.appDSN, "SELECT coalesce(deleted_at::text, '-') FROM users ORDER BY id"); !slices.Equal(got, []string{"2026-11-20 12:30:00", "-"}) {
+		t.Errorf("marks %v; want Ada's at 12:30, New York's wall time of 17:30 UTC", got)
 	}
 }

@@ -135,26 +135,41 @@ func condErr(sql string, i int, problem string) *ConditionError {
 }
 
 // clockFunctions are the SQL functions whose value is the session's clock
-// as a wall time in the session's time zone (or a day there): NOW(),
-// CURRENT_DATE and the like in PostgreSQL, MySQL and SQLite.
+// (NOW(), CURRENT_DATE and the like in PostgreSQL and MySQL), as a wall
+// time in the session's time zone or in UTC.
 var clockFunctions = map[string]bool{
 	"now": true, "current_timestamp": true, "current_date": true, "current_time": true, "curdate": true, "curtime": true,
 	"sysdate": true, "localtime": true, "localtimestamp": true, "transaction_timestamp": true, "statement_timestamp": true,
-	"clock_timestamp": true, "date": true, "datetime": true, "julianday": true, "unixepoch": true, "strftime": true,
+	"clock_timestamp": true, "utc_timestamp": true, "utc_date": true, "utc_time": true,
 }
 
-// ClockFunctions returns the clock functions a condition calls or names,
-// outside quotes, lower-cased: their time is the session's, in the
-// session's time zone, which may not be the zone the application writes
-// its times in. SQLite's date functions count when they are called with
-// 'now'; a call without it reads its argument, not the clock.
+// clockWords are the strings that read the clock where a time is
+// expected: PostgreSQL's 'now'::timestamp, 'today', SQLite's
+// date('now'), and 'localtime', which SQLite reads in the zone of the
+// machine Vow runs on.
+var clockWords = map[string]bool{"now": true, "today": true, "yesterday": true, "tomorrow": true, "localtime": true}
+
+// ClockFunctions returns what in a condition reads the clock, lower-cased:
+// the clock functions it calls or names outside quotes (now), and the
+// strings that read it ('now', 'today', 'localtime'). Their time is the
+// session's, in the session's time zone (or UTC, or the machine's), which
+// may not be the zone the application writes its times in.
 func ClockFunctions(sql string) []string {
 	var out []string
 	lower := strings.ToLower(sql)
 	for i := 0; i < len(sql); i++ {
 		c := sql[i]
 		switch {
-		case c == '\'' || c == '"' || c == '`':
+		case c == '\'':
+			end, err := quoted(sql, i)
+			if err != nil {
+				return out
+			}
+			if w := strings.TrimSpace(lower[i+1 : end]); clockWords[w] {
+				out = append(out, "'"+w+"'")
+			}
+			i = end
+		case c == '"' || c == '`':
 			end, err := quoted(sql, i)
 			if err != nil {
 				return out
@@ -165,18 +180,8 @@ func ClockFunctions(sql string) []string {
 			for j < len(sql) && (sql[j] == '_' || sql[j] >= 'a' && sql[j] <= 'z' || sql[j] >= 'A' && sql[j] <= 'Z' || sql[j] >= '0' && sql[j] <= '9') {
 				j++
 			}
-			word := lower[i:j]
-			switch {
-			case !clockFunctions[word]:
-			case word == "date" || word == "datetime" || word == "julianday" || word == "unixepoch" || word == "strftime":
-				// SQLite's: the clock only as date('now'), and DATE is
-				// also a type and a cast.
-				rest := strings.TrimLeft(lower[j:], " \t\n")
-				if strings.HasPrefix(rest, "(") && strings.Contains(strings.SplitN(rest, ")", 2)[0], "'now'") {
-					out = append(out, word)
-				}
-			default:
-				out = append(out, word)
+			if clockFunctions[lower[i:j]] {
+				out = append(out, lower[i:j])
 			}
 			i = j - 1
 		}

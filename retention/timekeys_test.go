@@ -1,6 +1,7 @@
 package retention_test
 
 import (
+	"cmp"
 	"context"
 	"strings"
 	"testing"
@@ -256,15 +257,21 @@ retention:
 	for _, tc := range []struct {
 		name, kind, ddl, zone string
 		want                  string // the ids left, or the rule's error
+		rows                  string // instead of the New York wall times
 	}{
-		{"postgres", "postgres", onNewYork + "CREATE TABLE visits (id bigint PRIMARY KEY, at timestamp NOT NULL);", "time_zone: America/New_York", "2\n3\n"},
-		{"postgres, zone not said", "postgres", onNewYork + "CREATE TABLE visits (id bigint PRIMARY KEY, at timestamp(3) NOT NULL);", "", "the database server's time zone is America/New_York"},
-		{"mysql", "mysql", "CREATE TABLE visits (id BIGINT PRIMARY KEY, at DATETIME NOT NULL);", "time_zone: America/New_York", "2\n3\n"},
-		{"sqlite", "sqlite", "CREATE TABLE visits (id INTEGER PRIMARY KEY, at TEXT NOT NULL);", "time_zone: America/New_York", "2\n3\n"},
+		{"postgres", "postgres", onNewYork + "CREATE TABLE visits (id bigint PRIMARY KEY, at timestamp NOT NULL);", "time_zone: America/New_York", "2\n3\n", ""},
+		{"postgres, zone not said", "postgres", onNewYork + "CREATE TABLE visits (id bigint PRIMARY KEY, at timestamp(3) NOT NULL);", "", "the database server's time zone is America/New_York", ""},
+		{"mysql", "mysql", "CREATE TABLE visits (id BIGINT PRIMARY KEY, at DATETIME NOT NULL);", "time_zone: America/New_York", "2\n3\n", ""},
+		{"sqlite", "sqlite", "CREATE TABLE visits (id INTEGER PRIMARY KEY, at TEXT NOT NULL);", "time_zone: America/New_York", "2\n3\n", ""},
+		// Text with a zone of its own is an instant, whatever the
+		// system's zone: 11:00Z is before the cutoff, 15:00Z and 20:30Z
+		// after it (Tokyo's wall time of the cutoff is 21:00).
+		{"sqlite, text with its zone", "sqlite", "CREATE TABLE visits (id INTEGER PRIMARY KEY, at TEXT NOT NULL);", "time_zone: Asia/Tokyo", "2\n3\n",
+			"INSERT INTO visits VALUES (1, '2026-10-21T11:00:00Z'), (2, '2026-10-21T15:00:00Z'), (3, '2026-10-21T20:30:00Z');"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			f := newFixtureSchema(t, tc.kind, tc.ddl+"\n"+rows, strings.Replace(policy, "ZONE", tc.zone, 1))
+			f := newFixtureSchema(t, tc.kind, tc.ddl+"\n"+cmp.Or(tc.rows, rows), strings.Replace(policy, "ZONE", tc.zone, 1))
 			before := testdb.Dump(t, f.db, "SELECT id, at FROM visits WHERE id > 1 ORDER BY id")
 			rep, err := f.engine.Run(context.Background(), retention.Options{})
 			if err != nil {
@@ -315,19 +322,21 @@ systems:
           last_seen: system.operations
 retention:
   rules:
-    - {name: idle sessions, table: "app:sessions", where: "last_seen < NOW() - INTERVAL 1 DAY", from: created_at, keep: 0d, brake: {share: 100%}}
+    - {name: idle sessions, table: "app:sessions", where: "WHERE", from: created_at, keep: 0d, brake: {share: 100%}}
 `
-	for _, tc := range []struct{ zone, offset string }{
-		{"time_zone: America/Los_Angeles", "-08:00"},
-		{"", "+00:00"},
+	for _, tc := range []struct{ zone, offset, where, refused string }{
+		{"time_zone: America/Los_Angeles", "-08:00", "last_seen < NOW() - INTERVAL 1 DAY", "reads the clock (now)"},
+		{"time_zone: America/Los_Angeles", "-08:00", "last_seen < UTC_TIMESTAMP() - INTERVAL 1 DAY", "reads the clock (utc_timestamp)"},
+		{"time_zone: America/Los_Angeles", "-08:00", "last_seen < TIMESTAMP('now') - INTERVAL 1 DAY", "reads the clock ('now')"},
+		{"", "+00:00", "last_seen < NOW() - INTERVAL 1 DAY", ""},
 	} {
-		t.Run(tc.offset, func(t *testing.T) {
+		t.Run(tc.offset+" "+tc.where, func(t *testing.T) {
 			t.Parallel()
 			f := newFixtureSchema(t, "mysql", `
 CREATE TABLE sessions (id BIGINT PRIMARY KEY, created_at DATETIME NOT NULL, last_seen DATETIME NOT NULL);
 SET time_zone = '`+tc.offset+`';
 INSERT INTO sessions VALUES (1, NOW() - INTERVAL 3 DAY, NOW() - INTERVAL 20 HOUR), (2, NOW() - INTERVAL 3 DAY, NOW() - INTERVAL 30 HOUR);
-`, strings.Replace(policy, "ZONE", tc.zone, 1))
+`, strings.NewReplacer("ZONE", tc.zone, "WHERE", tc.where).Replace(policy))
 			f.engine.Now = func() time.Time { return time.Now().UTC() }
 			rep, err := f.engine.Run(context.Background(), retention.Options{})
 			if err != nil {
@@ -335,7 +344,7 @@ INSERT INTO sessions VALUES (1, NOW() - INTERVAL 3 DAY, NOW() - INTERVAL 20 HOUR
 			}
 			r := resultOf(rep, "idle sessions")
 			if tc.zone != "" {
-				if r.Status != retention.StatusFailed || !strings.Contains(r.Error, "reads the clock (now)") || !strings.Contains(r.Error, "America/Los_Angeles") {
+				if r.Status != retention.StatusFailed || !strings.Contains(r.Error, tc.refused) || !strings.Contains(r.Error, "America/Los_Angeles") {
 					t.Errorf("idle sessions: %+v; want it stopped", r)
 				}
 				if got := testdb.Dump(t, f.db, "SELECT id FROM sessions ORDER BY id"); got != "1\n2\n" {

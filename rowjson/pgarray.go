@@ -270,17 +270,18 @@ func arrayDelim(elem string) byte {
 }
 
 // appendArray appends arr as a JSON array, each element by the rules for
-// elem, the element type.
-func appendArray(b []byte, arr []any, elem string) []byte {
+// elem, the element type; a timestamp without time zone is wall time in
+// loc (UTC when nil).
+func appendArray(b []byte, arr []any, elem string, loc *time.Location) []byte {
 	return appendTree(b, arr, '[', ',', ']', "null", func(b []byte, s string) []byte {
-		return appendElement(b, s, elem)
+		return appendElement(b, s, elem, loc)
 	})
 }
 
 // appendElement appends one array element, which PostgreSQL wrote as
 // text, by the rules for its type. Text that does not read as the type
 // says (NaN, infinity, another DateStyle) is written as a string.
-func appendElement(b []byte, s, elem string) []byte {
+func appendElement(b []byte, s, elem string, loc *time.Location) []byte {
 	switch elem {
 	case "bool":
 		switch s {
@@ -311,7 +312,10 @@ func appendElement(b []byte, s, elem string) []byte {
 			}
 		}
 	case "timestamp":
-		if t, err := time.Parse(time.DateTime, s); err == nil {
+		if loc == nil {
+			loc = time.UTC
+		}
+		if t, err := time.ParseInLocation(time.DateTime, s, loc); err == nil {
 			return appendTime(b, t, Column{})
 		}
 	case "uuid":

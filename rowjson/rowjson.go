@@ -16,8 +16,8 @@
 //     (SQLite BOOLEAN, MariaDB tinyint(1) when [Column.DeclaredType] says
 //     so) becomes false or true.
 //   - Times are RFC 3339 text in UTC, and those without a zone (PostgreSQL
-//     timestamp, MySQL DATETIME) are the instants they name in
-//     [Column.Location] (UTC when nil). A DATE is the RFC 3339 full-date
+//     timestamp, and the elements of a timestamp[], MySQL DATETIME) are
+//     the instants they name in [Column.Location] (UTC when nil). A DATE is the RFC 3339 full-date
 //     "2006-01-02". MySQL's zero dates stay "0000-00-00" and
 //     "0000-00-00 00:00:00".
 //   - Binary data is {"base64": "…"}, so that it is never mistaken for
@@ -234,7 +234,7 @@ func appendText(b []byte, s string, c Column) []byte {
 	switch cl {
 	case pgArray:
 		if arr, ok := parseArray(s, arrayDelim(elem)); ok {
-			return appendArray(b, arr, elem)
+			return appendArray(b, arr, elem, c.Location)
 		}
 	case set:
 		return appendSet(b, s)

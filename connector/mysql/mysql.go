@@ -77,9 +77,9 @@ func Open(ctx context.Context, dsn string) (*Connector, error) {
 	// driver rolls an impossible date over ('2026-01-00' becomes
 	// 2025-12-31, which may be another row's key) and moves a wall time in
 	// the hour a loc= with daylight saving skips; a key given back in
-	// that form names another row. rowjson writes the text as it would
-	// the parsed time. Times Vow passes in (cutoffs) are still written in
-	// the DSN's loc.
+	// that form names another row. rowjson reads the text as an instant
+	// (a DATETIME's in the system's zone, connector.ZoneOf). Vow writes
+	// the times it passes in (cutoffs) as text itself.
 	cfg.ParseTime = false
 	// Sessions on UTC, whatever the server's zone or the DSN's time_zone.
 	// MariaDB shows and compares a TIMESTAMP in the session's zone: in one
