@@ -99,8 +99,12 @@ func ZoneOf(ctx context.Context, c SQL, declared string) (*time.Location, error)
 		return nil, fmt.Errorf("%w: the database server runs on its host's time zone (%s when it started), and the application may write times without a zone in it (CURRENT_TIMESTAMP) or in UTC; say which with time_zone on the system in the policy (the zone's IANA name, such as Europe/London, or UTC)",
 			ErrZoneUnknown, z.name)
 	}
-	return nil, fmt.Errorf("%w: the database server's time zone is %s, and the application may write times without a zone in it (DEFAULT now(), CURRENT_TIMESTAMP) or in UTC; say which with time_zone on the system in the policy (its IANA name — time_zone: %s, if that is one — or UTC)",
-		ErrZoneUnknown, z.name, z.name)
+	suggest := "its IANA name"
+	if _, err := time.LoadLocation(z.name); err == nil && z.name != "Local" {
+		suggest = z.name
+	}
+	return nil, fmt.Errorf("%w: the database server's time zone is %s, and the application may write times without a zone in it (DEFAULT now(), CURRENT_TIMESTAMP) or in UTC; say which on the system in the policy: time_zone: %s if the database fills them in or the application writes local time, time_zone: UTC if it writes UTC",
+		ErrZoneUnknown, z.name, suggest)
 }
 
 // ServerZone names the time zone the database server gives the

@@ -45,7 +45,7 @@ func Live(ctx context.Context, p *policy.Policy, o Opener) (policy.Diagnostics, 
 		if zoneErr != nil {
 			diags = append(diags, policy.Diagnostic{File: p.File, Pos: p.PosOf(path), Severity: policy.Error, Code: "time-zone-unknown", Path: path,
 				Message: fmt.Sprintf("system %s: %v", sys.Name, zoneErr),
-				Hint:    "add time_zone to the system: requests and retention rules that compare or export its times without a zone stop until it says"})
+				Hint:    "until the policy says, requests and retention rules that compare or export these times stop"})
 		}
 		diags = append(diags, stampedOnUpdate(p, sys, schema, zone)...)
 		diags = append(diags, Compare(p, sys, schema)...)
