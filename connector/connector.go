@@ -261,6 +261,19 @@ type Column struct {
 	// current time whenever its row changes (MySQL's ON UPDATE
 	// CURRENT_TIMESTAMP).
 	OnUpdateNow bool
+	// Domain is, for a PostgreSQL column typed by a domain, the domain's
+	// base type ("timestamp without time zone" for a domain over it);
+	// Type is then the domain's name.
+	Domain string
+}
+
+// Base returns the type the column's values have: a domain's base type,
+// else Type. Times are compared and written by it.
+func (c *Column) Base() string {
+	if c.Domain != "" {
+		return c.Domain
+	}
+	return c.Type
 }
 
 // ForeignKey is a (possibly multi-column) reference from one table to

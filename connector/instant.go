@@ -92,7 +92,12 @@ func timeArg(kind, typ string, sample [2]string, zone *time.Location, t time.Tim
 		// 1678–2262, and a keep of 400 years made every row expired.
 		return float64(t.Unix())/86400 + float64(t.Nanosecond())/float64(24*time.Hour) + 2440587.5
 	}
-	// Text with a zone of its own (Z, an offset), compared as UTC.
+	// Text with a zone of its own (UTC: SampleTime refuses others),
+	// compared as UTC; a value written takes the column's suffix, or it
+	// would be text without a zone among times with one.
+	if !cutoff {
+		return sqliteText(t, sample) + utcSuffix(sample[1])
+	}
 	return sqliteText(t, sample)
 }
 
@@ -192,6 +197,17 @@ func SampleTime(ctx context.Context, c SQL, table, column string) ([2]string, er
 		if a, b := sep(lo.String), sep(hi.String); a != b && a != "dates alone" && b != "dates alone" {
 			return [2]string{}, mixed(a, b)
 		}
+		// Times that carry a zone are compared as UTC text, those that do
+		// not as wall times in the system's zone: not both at once. And
+		// as text an offset is digits: 09:00-04:00 sorts before 12:00Z.
+		switch lz, hz := zonedText(lo.String), zonedText(hi.String); {
+		case lz != hz:
+			return [2]string{}, fmt.Errorf("%s.%s holds times with a zone and times without one (%q … %q): %w; the first compare as UTC, the others as wall times in the system's zone, so no cutoff selects both right. Rewrite them in one form first (in UTC, with a Z)",
+				table, column, lo.String, hi.String, ErrMixedTimes)
+		case lz && (utcSuffix(lo.String) == "" || utcSuffix(hi.String) == ""):
+			return [2]string{}, fmt.Errorf("%s.%s holds times with an offset (%q … %q): %w; as text an offset is compared as digits, not as the instant it names. Rewrite them in UTC first (UPDATE %s SET %s = strftime('%%Y-%%m-%%dT%%H:%%M:%%fZ', %s))",
+				table, column, lo.String, hi.String, ErrMixedTimes, t, col, col)
+		}
 	}
 	switch hiForm {
 	case "Julian days":
@@ -201,6 +217,17 @@ func SampleTime(ctx context.Context, c SQL, table, column string) ([2]string, er
 		return [2]string{"integer", strconv.FormatInt(int64(f), 10)}, nil
 	}
 	return [2]string{hiClass.String, hi.String}, nil
+}
+
+// utcSuffix returns how a SQLite time as text says it is UTC — "Z",
+// "+00:00", Go's " +0000 UTC" — or "" when it does not.
+func utcSuffix(s string) string {
+	for _, suffix := range []string{"Z", "z", "+00:00", "+0000", " +0000 UTC"} {
+		if strings.HasSuffix(s, suffix) {
+			return suffix
+		}
+	}
+	return ""
 }
 
 // isoDate reports whether s starts with a date as YYYY-MM-DD.

@@ -80,6 +80,13 @@ func TestInstantOf(t *testing.T) {
 	if got := connector.ValueOf("postgres", "timestamp without time zone", [2]string{}, berlin, first).Arg; got != "2026-10-25 02:45:00" {
 		t.Errorf("ValueOf(the first 02:45) = %v, want 2026-10-25 02:45:00", got)
 	}
+	// A mark written among UTC text keeps its suffix: without it, it would
+	// be a time without a zone among times with one.
+	for sample, want := range map[string]string{"2026-10-01T12:00:00Z": "2026-10-25T00:45:00Z", "2026-10-01 12:00:00 +0000 UTC": "2026-10-25 00:45:00 +0000 UTC"} {
+		if got := connector.ValueOf("sqlite", "TEXT", [2]string{"text", sample}, berlin, first).Arg; got != want {
+			t.Errorf("ValueOf(among %q) = %v, want %s", sample, got, want)
+		}
+	}
 	// A hold's start before 1970 on a MariaDB TIMESTAMP: the epoch, not a
 	// negative number, which FROM_UNIXTIME turns into NULL (and "held
 	// since" into false for every row).

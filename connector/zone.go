@@ -147,8 +147,12 @@ func serverZone(ctx context.Context, c SQL) (zoneSetting, error) {
 	case "postgres":
 		var source string
 		err = c.DB().QueryRowContext(ctx, "SELECT setting, source FROM pg_catalog.pg_settings WHERE name = 'TimeZone'").Scan(&z.name, &source)
-		if source == "client" || source == "session" {
+		switch source {
+		case "client", "session":
 			z.own = "the DSN's timezone or PGTZ"
+		case "user", "database user":
+			// Vow's role's: the application's only if it shares the role.
+			z.own = "its role's settings (ALTER ROLE … SET timezone)"
 		}
 	case "mysql":
 		err = c.DB().QueryRowContext(ctx, "SELECT CASE WHEN @@global.time_zone = 'SYSTEM' THEN @@system_time_zone ELSE @@global.time_zone END, @@global.time_zone = 'SYSTEM'").Scan(&z.name, &z.abbrev)

@@ -70,7 +70,7 @@ func readSchema(ctx context.Context, o Opener, sys *policy.System) (schema *conn
 	kind := c.Dialect().Kind()
 	for _, t := range sys.Tables {
 		lt := schema.Table(t.Name)
-		if lt != nil && slices.ContainsFunc(lt.Columns, func(col connector.Column) bool { return connector.Wall(kind, col.Type, [2]string{"text"}) }) {
+		if lt != nil && slices.ContainsFunc(lt.Columns, func(col connector.Column) bool { return connector.Wall(kind, col.Base(), [2]string{"text"}) }) {
 			zone, zoneErr = connector.ZoneOf(ctx, c, sys.TimeZone)
 			break
 		}

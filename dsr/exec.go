@@ -382,7 +382,7 @@ func (s *Service) livePrimaryKeys(ctx context.Context, plan *Plan, cs *conns, er
 			c, _ := cs.get(ctx, st.System)
 			var zone *time.Location
 			sample, err := connector.SampleTime(ctx, c, st.Table, st.Erase.From)
-			if err == nil && connector.Wall(c.Dialect().Kind(), col.Type, sample) {
+			if err == nil && connector.Wall(c.Dialect().Kind(), col.Base(), sample) {
 				zone, err = cs.zone(ctx, st.System)
 			}
 			if err == nil {
@@ -395,7 +395,7 @@ func (s *Service) livePrimaryKeys(ctx context.Context, plan *Plan, cs *conns, er
 			if err != nil {
 				return fmt.Errorf("dsr: %s:%s's hold period (%s, %s): %w", st.System, st.Table, st.Erase.From, col.Type, err)
 			}
-			st.fromType, st.fromSample, st.fromZone = col.Type, sample, zone
+			st.fromType, st.fromSample, st.fromZone = col.Base(), sample, zone
 		}
 	}
 	// A relation between columns of different types is compared after a

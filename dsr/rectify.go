@@ -125,7 +125,7 @@ func (s *Service) timeValues(ctx context.Context, cs *conns, bySystem map[string
 			}
 			var zone *time.Location
 			sample, err := connector.SampleTime(ctx, c, u.step.Table, u.column)
-			if err == nil && connector.Wall(c.Dialect().Kind(), lc.Type, sample) {
+			if err == nil && connector.Wall(c.Dialect().Kind(), lc.Base(), sample) {
 				zone, err = cs.zone(ctx, sys)
 			}
 			if err != nil {
@@ -134,7 +134,7 @@ func (s *Service) timeValues(ctx context.Context, cs *conns, bySystem map[string
 			if out[sys] == nil {
 				out[sys] = make([]*connector.Instant, len(ups))
 			}
-			at := connector.ValueOf(c.Dialect().Kind(), lc.Type, sample, zone, t)
+			at := connector.ValueOf(c.Dialect().Kind(), lc.Base(), sample, zone, t)
 			out[sys][i] = &at
 		}
 	}
@@ -148,7 +148,15 @@ func (s *Service) applyUpdates(ctx context.Context, plan *Plan, r *Request, cs *
 	// Times are written as their columns compare them, each read before
 	// the first system changes: a column whose zone is not known stops
 	// the request with nothing written.
-	times, err := s.timeValues(ctx, cs, bySystem)
+	pending := map[string][]update{}
+	for sys, ups := range bySystem {
+		if _, done, err := s.stepDone(ctx, r.ID, kind+":"+sys); err != nil {
+			return nil, err
+		} else if !done {
+			pending[sys] = ups
+		}
+	}
+	times, err := s.timeValues(ctx, cs, pending)
 	if err != nil {
 		return nil, err
 	}

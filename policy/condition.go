@@ -140,14 +140,20 @@ func condErr(sql string, i int, problem string) *ConditionError {
 var clockFunctions = map[string]bool{
 	"now": true, "current_timestamp": true, "current_date": true, "current_time": true, "curdate": true, "curtime": true,
 	"sysdate": true, "localtime": true, "localtimestamp": true, "transaction_timestamp": true, "statement_timestamp": true,
-	"clock_timestamp": true, "utc_timestamp": true, "utc_date": true, "utc_time": true,
+	"clock_timestamp": true, "timeofday": true, "utc_timestamp": true, "utc_date": true, "utc_time": true,
+}
+
+// clockWithoutArguments are the functions that read the clock when called
+// without a time: SQLite's date functions (date(), julianday()) and
+// MySQL's UNIX_TIMESTAMP(); strftime reads it given only its format.
+var clockWithoutArguments = map[string]int{
+	"date": 0, "time": 0, "datetime": 0, "julianday": 0, "unixepoch": 0, "unix_timestamp": 0, "strftime": 1,
 }
 
 // clockWords are the strings that read the clock where a time is
 // expected: PostgreSQL's 'now'::timestamp, 'today', SQLite's
-// date('now'), and 'localtime', which SQLite reads in the zone of the
-// machine Vow runs on.
-var clockWords = map[string]bool{"now": true, "today": true, "yesterday": true, "tomorrow": true, "localtime": true}
+// date('now').
+var clockWords = map[string]bool{"now": true, "today": true, "yesterday": true, "tomorrow": true}
 
 // ClockFunctions returns what in a condition reads the clock, lower-cased:
 // the clock functions it calls or names outside quotes (now), and the
@@ -180,11 +186,61 @@ func ClockFunctions(sql string) []string {
 			for j < len(sql) && (sql[j] == '_' || sql[j] >= 'a' && sql[j] <= 'z' || sql[j] >= 'A' && sql[j] <= 'Z' || sql[j] >= '0' && sql[j] <= '9') {
 				j++
 			}
-			if clockFunctions[lower[i:j]] {
-				out = append(out, lower[i:j])
+			word := lower[i:j]
+			if clockFunctions[word] {
+				out = append(out, word)
+			} else if want, ok := clockWithoutArguments[word]; ok {
+				n, end := arguments(sql, j)
+				switch {
+				case n == want:
+					out = append(out, word+"()")
+				case n > 0 && strings.Contains(lower[j:end], "'localtime'"):
+					// A SQLite date function's modifier: the zone of the
+					// machine Vow runs on. Elsewhere 'localtime' is a value.
+					out = append(out, "'localtime'")
+				}
 			}
 			i = j - 1
 		}
 	}
 	return out
+}
+
+// arguments counts the arguments of the call whose name ends at sql[i],
+// and returns where its parentheses end: -1 when no parenthesis follows,
+// 0 for (), else the commas at its depth plus one.
+func arguments(sql string, i int) (n, end int) {
+	for i < len(sql) && (sql[i] == ' ' || sql[i] == '\t' || sql[i] == '\n') {
+		i++
+	}
+	if i >= len(sql) || sql[i] != '(' {
+		return -1, i
+	}
+	depth, empty := 0, true
+	n = 1
+	for ; i < len(sql); i++ {
+		switch c := sql[i]; {
+		case c == '\'' || c == '"' || c == '`':
+			q, err := quoted(sql, i)
+			if err != nil {
+				return n, len(sql)
+			}
+			i, empty = q, false
+		case c == '(':
+			depth++
+		case c == ')':
+			depth--
+			if depth == 0 {
+				if empty {
+					return 0, i
+				}
+				return n, i
+			}
+		case c == ',' && depth == 1:
+			n++
+		case c != ' ' && c != '\t' && c != '\n':
+			empty = false
+		}
+	}
+	return n, len(sql)
 }

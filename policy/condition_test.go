@@ -239,11 +239,17 @@ func TestClockFunctions(t *testing.T) {
 		{"a < localtimestamp - interval '1 day'", []string{"localtimestamp"}},
 		{"last_seen < UTC_TIMESTAMP() - INTERVAL 1 DAY OR d < utc_date()", []string{"utc_timestamp", "utc_date"}},
 		{"at < date('now', '-30 days')", []string{"'now'"}},
-		{"at < datetime('now', 'localtime')", []string{"'now'", "'localtime'"}},
+		{"at < datetime('now', 'localtime')", []string{"'localtime'", "'now'"}},
 		{"last_seen < 'now'::timestamp - interval '1 day' AND d < timestamp ' today '", []string{"'now'", "'today'"}},
 		{"CAST(at AS DATE) < '2026-01-01' AND date(at) > '2025-01-01'", nil},
 		{"note = 'now()' AND `now` = 1 AND nowhere = 2 AND \"current_date\" = 3", nil},
 		{"status = 'closed'", nil},
+		{"at < datetime(julianday() - 1) OR d < date() OR x < strftime('%s') OR y < strftime('%s', at)", []string{"julianday()", "date()", "strftime()"}},
+		{"at < datetime(unixepoch() - 86400, 'unixepoch')", []string{"unixepoch()"}},
+		{"last_seen < FROM_UNIXTIME(UNIX_TIMESTAMP() - 86400) AND UNIX_TIMESTAMP(at) > 0", []string{"unix_timestamp()"}},
+		{"at < timeofday()::timestamp", []string{"timeofday"}},
+		{"mode <> 'localtime' AND time(at) > '10:00'", nil},
+		{"at < date(at, 'localtime')", []string{"'localtime'"}},
 	} {
 		if got := ClockFunctions(tc.where); !slices.Equal(got, tc.want) {
 			t.Errorf("ClockFunctions(%q) = %q, want %q", tc.where, got, tc.want)

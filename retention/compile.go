@@ -171,7 +171,7 @@ func (e *Engine) compile(ctx context.Context, i int, c *conn, now, cutoff time.T
 		j.warnings = append(j.warnings, fmt.Sprintf("no index on %s.%s: every batch scans the table; add one (CREATE INDEX %s_%s ON %s (%s))", t.Name, r.From, strings.ReplaceAll(t.Name, ".", "_"), r.From, t.Name, r.From))
 	}
 	from := j.d.Ident(t.Name) + "." + j.d.Column(r.From)
-	fromType := j.live.Column(r.From).Type
+	fromType := j.live.Column(r.From).Base()
 	cutoffAt, err := c.instant(ctx, t.Name, r.From, fromType, j.cutoff)
 	if err != nil {
 		return nil, e.ruleErr(i, "from", "%v", err)
@@ -181,7 +181,7 @@ func (e *Engine) compile(ctx context.Context, i int, c *conn, now, cutoff time.T
 	excl := []cond{j.expired}
 	if j.holdCutoff.Before(j.cutoff) || holdCol != r.From {
 		hcol := j.d.Ident(t.Name) + "." + j.d.Column(holdCol)
-		htype := j.live.Column(holdCol).Type
+		htype := j.live.Column(holdCol).Base()
 		hc, err := c.instant(ctx, t.Name, holdCol, htype, j.holdCutoff)
 		if err != nil {
 			return nil, e.ruleErr(i, "table", "the table's hold period: %v", err)
@@ -306,7 +306,7 @@ func (e *Engine) children(ctx context.Context, sys *policy.System, t *policy.Tab
 			if lc := ch.live.Column(ct.Erase.From); ct.Erase.From != "" && !ct.Erase.For.IsZero() && lc != nil {
 				// Rows past their hold period no longer hold the parent.
 				ch.heldFrom = ct.Erase.From
-				held, err := c.instant(ctx, ct.Name, ct.Erase.From, lc.Type, ct.Erase.For.Before(now))
+				held, err := c.instant(ctx, ct.Name, ct.Erase.From, lc.Base(), ct.Erase.For.Before(now))
 				if err != nil {
 					return nil, fmt.Errorf("%s's hold period: %w", ct.Name, err)
 				}

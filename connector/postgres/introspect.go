@@ -32,7 +32,9 @@ const (
 	tablesQuery = tablesCTE + `SELECT t.name, t.partitioned, t.part FROM t`
 
 	columnsQuery = tablesCTE + `
-SELECT t.name, a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), NOT a.attnotnull
+SELECT t.name, a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), NOT a.attnotnull,
+       (SELECT CASE WHEN ty.typtype = 'd' THEN pg_catalog.format_type(ty.typbasetype, ty.typtypmod) ELSE '' END
+        FROM pg_catalog.pg_type ty WHERE ty.oid = a.atttypid)
 FROM t
 JOIN pg_catalog.pg_attribute a ON a.attrelid = t.oid
 WHERE a.attnum > 0 AND NOT a.attisdropped AND NOT t.part
@@ -167,7 +169,7 @@ func (c *Connector) Introspect(ctx context.Context) (*connector.Schema, error) {
 		{"list columns", columnsQuery, func(rows pgx.Rows) error {
 			var table string
 			var col connector.Column
-			if err := rows.Scan(&table, &col.Name, &col.Type, &col.Nullable); err != nil {
+			if err := rows.Scan(&table, &col.Name, &col.Type, &col.Nullable, &col.Domain); err != nil {
 				return err
 			}
 			if t := tables[table]; t != nil {
