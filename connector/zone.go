@@ -146,7 +146,18 @@ func serverZone(ctx context.Context, c SQL) (zoneSetting, error) {
 	switch c.Dialect().Kind() {
 	case "postgres":
 		var source string
-		err = c.DB().QueryRowContext(ctx, "SELECT setting, source FROM pg_catalog.pg_settings WHERE name = 'TimeZone'").Scan(&z.name, &source)
+		if d, ok := c.(interface {
+			DefaultTimeZone(context.Context) (string, string, error)
+		}); ok {
+			// The zone of a session that sets none, not Vow's own (its
+			// DSN's timezone, PGTZ).
+			z.name, source, err = d.DefaultTimeZone(ctx)
+			if err != nil {
+				return z, err
+			}
+		} else {
+			err = c.DB().QueryRowContext(ctx, "SELECT setting, source FROM pg_catalog.pg_settings WHERE name = 'TimeZone'").Scan(&z.name, &source)
+		}
 		switch source {
 		case "client", "session":
 			z.own = "the DSN's timezone or PGTZ"

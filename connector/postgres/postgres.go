@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -98,6 +99,36 @@ func Open(ctx context.Context, dsn string) (*Connector, error) {
 		return nil, tg.translate(ctx, "connect", err)
 	}
 	return &Connector{pool: pool, db: stdlib.OpenDBFromPool(pool), target: tg}, nil
+}
+
+// DefaultTimeZone returns the TimeZone a session of the database gets
+// when it does not set one itself — the application's, unless the role it
+// connects as sets another — and where that comes from (pg_settings'
+// source). Where Vow's DSN (or PGTZ) sets the zone of Vow's own sessions,
+// it is read on a connection of its own without it.
+func (c *Connector) DefaultTimeZone(ctx context.Context) (name, source string, err error) {
+	const q = "SELECT setting, source FROM pg_catalog.pg_settings WHERE name = 'TimeZone'"
+	cfg := c.pool.Config().ConnConfig.Copy()
+	own := false
+	for k := range cfg.RuntimeParams {
+		if strings.EqualFold(k, "timezone") {
+			delete(cfg.RuntimeParams, k)
+			own = true
+		}
+	}
+	if !own {
+		err = c.pool.QueryRow(ctx, q).Scan(&name, &source)
+	} else {
+		var conn *pgx.Conn
+		if conn, err = pgx.ConnectConfig(ctx, cfg); err == nil {
+			defer conn.Close(context.WithoutCancel(ctx))
+			err = conn.QueryRow(ctx, q).Scan(&name, &source)
+		}
+	}
+	if err != nil {
+		return "", "", c.target.translate(ctx, "read the time zone", err)
+	}
+	return name, source, nil
 }
 
 // Close closes all connections of the connector. It always returns nil.
