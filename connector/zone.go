@@ -107,17 +107,10 @@ func ZoneOf(ctx context.Context, c SQL, declared string) (*time.Location, error)
 		ErrZoneUnknown, z.name, suggest)
 }
 
-// ServerZone names the time zone the database server gives the
-// application's sessions: PostgreSQL's TimeZone, MySQL's global time_zone
-// (or the abbreviation of its host's zone, for SYSTEM); SQLite's date
-// functions use UTC.
-func ServerZone(ctx context.Context, c SQL) (string, error) {
-	z, err := serverZone(ctx, c)
-	return z.name, err
-}
-
 // ServerOnUTC reports whether the database server gives the
-// application's sessions UTC, and names the zone it gives them.
+// application's sessions UTC, and names the zone it gives them:
+// PostgreSQL's TimeZone, MySQL's global time_zone (or the abbreviation of
+// its host's zone, for SYSTEM); SQLite's date functions use UTC.
 func ServerOnUTC(ctx context.Context, c SQL) (bool, string, error) {
 	z, err := serverZone(ctx, c)
 	if err != nil {
@@ -136,7 +129,8 @@ type zoneSetting struct {
 	// host's zone had when the server started.
 	abbrev bool
 	// own names where Vow's PostgreSQL session took a TimeZone of its
-	// own (the DSN's timezone, PGTZ): not the application's.
+	// own (its role's settings; its DSN's, when DefaultTimeZone could not
+	// leave it out): not the application's.
 	own string
 }
 
