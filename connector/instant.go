@@ -205,8 +205,8 @@ func SampleTime(ctx context.Context, c SQL, table, column string) ([2]string, er
 			return [2]string{}, fmt.Errorf("%s.%s holds times with a zone and times without one (%q … %q): %w; the first compare as UTC, the others as wall times in the system's zone, so no cutoff selects both right. Rewrite them in one form first (in UTC, with a Z)",
 				table, column, lo.String, hi.String, ErrMixedTimes)
 		case lz && (utcSuffix(lo.String) == "" || utcSuffix(hi.String) == ""):
-			return [2]string{}, fmt.Errorf("%s.%s holds times with an offset (%q … %q): %w; as text an offset is compared as digits, not as the instant it names. Rewrite them in UTC first (UPDATE %s SET %s = strftime('%%Y-%%m-%%dT%%H:%%M:%%fZ', %s))",
-				table, column, lo.String, hi.String, ErrMixedTimes, t, col, col)
+			return [2]string{}, fmt.Errorf("%s.%s holds times with an offset (%q … %q): %w; as text an offset is compared as digits, not as the instant it names. Rewrite them in UTC first (UPDATE %s SET %s = strftime('%%Y-%%m-%%dT%%H:%%M:%%fZ', %s) WHERE strftime('%%Y-%%m-%%dT%%H:%%M:%%fZ', %s) IS NOT NULL; forms SQLite cannot read, such as Go's \"-0400 EDT\", by hand)",
+				table, column, lo.String, hi.String, ErrMixedTimes, t, col, col, col)
 		}
 	}
 	switch hiForm {
@@ -222,7 +222,12 @@ func SampleTime(ctx context.Context, c SQL, table, column string) ([2]string, er
 // utcSuffix returns how a SQLite time as text says it is UTC — "Z",
 // "+00:00", Go's " +0000 UTC" — or "" when it does not.
 func utcSuffix(s string) string {
-	for _, suffix := range []string{"Z", "z", "+00:00", "+0000", " +0000 UTC"} {
+	// Go's time.String() of time.Now() ends with its monotonic clock
+	// reading ("… +0000 UTC m=+0.001"), which a driver may have written.
+	if i := strings.Index(s, " m="); i > 0 {
+		s = s[:i]
+	}
+	for _, suffix := range []string{"Z", "z", "+00:00", "-00:00", "+0000", " +0000 UTC"} {
 		if strings.HasSuffix(s, suffix) {
 			return suffix
 		}
@@ -307,6 +312,24 @@ func CheckCutoffDay(ctx context.Context, c SQL, table, column string, sample [2]
 	if n > 0 {
 		return fmt.Errorf("%s.%s holds, on %s, dates written with another separator after the day than %q: %w; on that day they compare by the separator, not the time. Rewrite them in one form first (UPDATE %s SET %s = replace(%s, 'T', ' ') WHERE substr(%s, 11, 1) = 'T')",
 			table, column, day, written, ErrMixedTimes, d.Ident(table), col, col, col)
+	}
+	// A time in another form than the column's lowest and highest (a
+	// zone where they have none, an offset where they are UTC) compares
+	// as digits. An offset moves a time by 14 hours at most: only around
+	// the cutoff's day can that take a row early. One index range.
+	other := "substr(" + col + ", 11) GLOB '*[Zz+-]*'"
+	if zonedText(sample[1]) {
+		other = "NOT (" + col + " GLOB '*[Zz]' OR " + col + " GLOB '*[+-]00:00' OR " + col + " GLOB '*+0000' OR " + col + " GLOB '* +0000 UTC*')"
+	}
+	from, to := wall(t, zone).AddDate(0, 0, -1).Format(time.DateOnly), wall(t, zone).AddDate(0, 0, 2).Format(time.DateOnly)
+	var odd sql.NullString
+	err = c.DB().QueryRowContext(ctx, "SELECT "+col+" FROM "+d.Ident(table)+" WHERE "+col+" >= ? AND "+col+" < ? AND "+other+" LIMIT 1", from, to).Scan(&odd)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return c.Translate(ctx, "read the dates of "+table+"."+column, err)
+	}
+	if odd.Valid {
+		return fmt.Errorf("%s.%s holds, near %s, %q among times written as %q: %w; as text a zone or an offset is compared as digits, not as the instant it names. Rewrite them in one form first (in UTC, with a Z)",
+			table, column, day, odd.String, sample[1], ErrMixedTimes)
 	}
 	return nil
 }

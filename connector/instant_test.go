@@ -241,6 +241,7 @@ func TestWall(t *testing.T) {
 		{"sqlite", "TEXT", [2]string{"text", "2026-10-01T12:00:00Z"}, false},
 		{"sqlite", "TEXT", [2]string{"text", "2026-10-01T12:00:00+02:00"}, false},
 		{"sqlite", "DATETIME", [2]string{"text", "2026-10-01 12:00:00 +0000 UTC"}, false},
+		{"sqlite", "DATETIME", [2]string{"text", "2026-10-01 12:00:00.1 +0000 UTC m=+0.001"}, false},
 		{"sqlite", "INTEGER", [2]string{"integer", "1790000000"}, false},
 	} {
 		if got := connector.Wall(tc.kind, tc.typ, tc.sample); got != tc.want {

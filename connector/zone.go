@@ -88,6 +88,9 @@ func ZoneOf(ctx context.Context, c SQL, declared string) (*time.Location, error)
 		return nil, err
 	}
 	switch {
+	case z.roles != "":
+		return nil, fmt.Errorf("%w: the database server's time zone is %s, but roles set their own for their sessions (%s; ALTER ROLE … SET timezone), and the application may write times without a zone in either; say which with time_zone on the system in the policy",
+			ErrZoneUnknown, z.name, z.roles)
 	case z.own != "":
 		return nil, fmt.Errorf("%w: Vow's connection sets its own time zone (%s, from %s), which says nothing of the zone the application writes times without one in; say which with time_zone on the system in the policy",
 			ErrZoneUnknown, z.name, z.own)
@@ -132,6 +135,9 @@ type zoneSetting struct {
 	// own (its role's settings; its DSN's, when DefaultTimeZone could not
 	// leave it out): not the application's.
 	own string
+	// roles lists the PostgreSQL roles whose sessions get another zone
+	// ("app America/New_York"): the application's may be one of them.
+	roles string
 }
 
 func serverZone(ctx context.Context, c SQL) (zoneSetting, error) {
@@ -159,6 +165,9 @@ func serverZone(ctx context.Context, c SQL) (zoneSetting, error) {
 			// Vow's role's: the application's only if it shares the role.
 			z.own = "its role's settings (ALTER ROLE … SET timezone)"
 		}
+		if err == nil && z.own == "" {
+			z.roles, err = roleZones(ctx, c, z.name)
+		}
 	case "mysql":
 		err = c.DB().QueryRowContext(ctx, "SELECT CASE WHEN @@global.time_zone = 'SYSTEM' THEN @@system_time_zone ELSE @@global.time_zone END, @@global.time_zone = 'SYSTEM'").Scan(&z.name, &z.abbrev)
 	default:
@@ -168,6 +177,37 @@ func serverZone(ctx context.Context, c SQL) (zoneSetting, error) {
 		return z, c.Translate(ctx, "read the server's time zone", err)
 	}
 	return z, nil
+}
+
+// roleZones lists the PostgreSQL roles whose sessions in this database
+// get another TimeZone than the server's (ALTER ROLE … SET timezone):
+// the application's may be one of them.
+func roleZones(ctx context.Context, c SQL, server string) (string, error) {
+	rows, err := c.DB().QueryContext(ctx, `SELECT r.rolname, substr(c, 10)
+FROM pg_catalog.pg_db_role_setting s
+JOIN pg_catalog.pg_roles r ON r.oid = s.setrole
+CROSS JOIN LATERAL unnest(s.setconfig) AS c
+WHERE lower(c) LIKE 'timezone=%'
+  AND s.setdatabase IN (0, (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database()))
+ORDER BY 1`)
+	if err != nil {
+		return "", c.Translate(ctx, "read the roles' time zones", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var role, zone string
+		if err := rows.Scan(&role, &zone); err != nil {
+			return "", c.Translate(ctx, "read the roles' time zones", err)
+		}
+		if zone = strings.Trim(zone, "'\""); !strings.EqualFold(zone, server) && !(isUTC(zone) && isUTC(server)) {
+			out = append(out, role+" "+zone)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return "", c.Translate(ctx, "read the roles' time zones", err)
+	}
+	return strings.Join(out, ", "), nil
 }
 
 // isUTC reports whether a server's time zone name is UTC under one of its

@@ -20,6 +20,12 @@ func TestZoneOf(t *testing.T) {
 	ny := testdb.Postgres(t)
 	testdb.Exec(t, "postgres", ny, "DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET timezone = %L', current_database(), 'America/New_York'); END $$")
 	utcPG := testdb.Postgres(t)
+	// A database on UTC where the application's role has New York.
+	appRole := testdb.Postgres(t)
+	role := testdb.Name(t)
+	testdb.PostgresAdmin(t, "CREATE ROLE "+role)
+	t.Cleanup(func() { testdb.PostgresAdmin(t, "DROP ROLE IF EXISTS "+role) })
+	testdb.Exec(t, "postgres", appRole, "DO $$ BEGIN EXECUTE format('ALTER ROLE "+role+" IN DATABASE %I SET timezone = %L', current_database(), 'America/New_York'); END $$")
 	my := testdb.MySQL(t)
 	for _, tc := range []struct {
 		name, kind, dsn, declared string
@@ -34,6 +40,9 @@ func TestZoneOf(t *testing.T) {
 		// own.
 		{"postgres on New York, a DSN on UTC", "postgres", withParam(ny, "timezone=UTC"), "", "the database server's time zone is America/New_York"},
 		{"postgres on UTC, a DSN on New York", "postgres", withParam(utcPG, "timezone=America/New_York"), "", "UTC"},
+		{"postgres on UTC, options on New York", "postgres", withParam(utcPG, "options=-c%20timezone%3DAmerica/New_York"), "", "UTC"},
+		{"postgres on UTC, a role on New York", "postgres", appRole, "", "roles set their own for their sessions (" + role + " America/New_York"},
+		{"postgres on UTC, a role on New York, declared", "postgres", appRole, "UTC", "UTC"},
 		{"postgres on New York, a DSN on UTC, declared", "postgres", withParam(ny, "timezone=UTC"), "America/New_York", "America/New_York"},
 		{"mysql on UTC", "mysql", my, "", "UTC"},
 		{"mysql, the DSN's loc", "mysql", withParam(my, "loc=Europe%2FBerlin"), "", "Europe/Berlin"},
@@ -65,7 +74,7 @@ func TestZoneOf(t *testing.T) {
 			switch {
 			case err != nil && !strings.Contains(err.Error(), tc.want):
 				t.Errorf("ZoneOf = %v; want %s", err, tc.want)
-			case err != nil && strings.Contains(tc.want, "server's time zone") && !errors.Is(err, connector.ErrZoneUnknown):
+			case err != nil && (strings.Contains(tc.want, "server's time zone") || strings.Contains(tc.want, "roles set")) && !errors.Is(err, connector.ErrZoneUnknown):
 				t.Errorf("ZoneOf = %v; want ErrZoneUnknown", err)
 			case err == nil && zone.String() != tc.want:
 				t.Errorf("ZoneOf = %s; want %s", zone, tc.want)

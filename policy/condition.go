@@ -148,7 +148,13 @@ var clockFunctions = map[string]bool{
 // MySQL's UNIX_TIMESTAMP(); strftime reads it given only its format.
 var clockWithoutArguments = map[string]int{
 	"date": 0, "time": 0, "datetime": 0, "julianday": 0, "unixepoch": 0, "unix_timestamp": 0, "strftime": 1,
+	"age": 1, // PostgreSQL's age(x): from current_date
 }
+
+// sqliteDateFunctions take modifiers; 'localtime' and 'utc' among them
+// convert with the zone of the machine Vow runs on, and 'subsec' as the
+// time reads the clock.
+var sqliteDateFunctions = map[string]bool{"date": true, "time": true, "datetime": true, "julianday": true, "unixepoch": true, "strftime": true}
 
 // clockWords are the strings that read the clock where a time is
 // expected: PostgreSQL's 'now'::timestamp, 'today', SQLite's
@@ -191,13 +197,23 @@ func ClockFunctions(sql string) []string {
 				out = append(out, word)
 			} else if want, ok := clockWithoutArguments[word]; ok {
 				n, end := arguments(sql, j)
+				args := lower[j:min(end+1, len(lower))]
 				switch {
 				case n == want:
 					out = append(out, word+"()")
-				case n > 0 && strings.Contains(lower[j:end], "'localtime'"):
-					// A SQLite date function's modifier: the zone of the
-					// machine Vow runs on. Elsewhere 'localtime' is a value.
-					out = append(out, "'localtime'")
+				case n > 0 && sqliteDateFunctions[word]:
+					// SQLite's modifiers: 'localtime' and 'utc' convert in
+					// the zone of the machine Vow runs on (elsewhere they
+					// are values); 'subsec' as the time is the clock.
+					for _, m := range []string{"'localtime'", "'utc'"} {
+						if strings.Contains(args, m) {
+							out = append(out, m)
+						}
+					}
+					first := strings.TrimSpace(strings.TrimLeft(strings.SplitN(strings.SplitN(args, ",", 2)[0], ")", 2)[0], " \t\n("))
+					if word != "strftime" && (first == "'subsec'" || first == "'subsecond'") {
+						out = append(out, "'subsec'")
+					}
 				}
 			}
 			i = j - 1

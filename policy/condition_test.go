@@ -250,6 +250,9 @@ func TestClockFunctions(t *testing.T) {
 		{"at < timeofday()::timestamp", []string{"timeofday"}},
 		{"mode <> 'localtime' AND time(at) > '10:00'", nil},
 		{"at < date(at, 'localtime')", []string{"'localtime'"}},
+		{"at < datetime(at, 'utc') AND mode <> 'utc'", []string{"'utc'"}},
+		{"at < datetime('subsec', '-1 day') AND b < datetime(at, 'subsec')", []string{"'subsec'"}},
+		{"age(created_at) > interval '30 days' AND age(a, b) > interval '1 day'", []string{"age()"}},
 	} {
 		if got := ClockFunctions(tc.where); !slices.Equal(got, tc.want) {
 			t.Errorf("ClockFunctions(%q) = %q, want %q", tc.where, got, tc.want)

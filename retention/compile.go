@@ -136,8 +136,8 @@ func (e *Engine) compile(ctx context.Context, i int, c *conn, now, cutoff time.T
 	if err := policy.CheckCondition(r.Where); err != nil {
 		return nil, e.ruleErr(i, "where", "the condition cannot be used: %v", err)
 	}
-	if clock := policy.ClockFunctions(r.Where); slices.Contains(clock, "'localtime'") {
-		return nil, e.ruleErr(i, "where", "the condition reads the clock in 'localtime', the zone of the machine Vow runs on, not the database's or the application's; count the time with from and keep instead")
+	if clock := policy.ClockFunctions(r.Where); slices.Contains(clock, "'localtime'") || slices.Contains(clock, "'utc'") {
+		return nil, e.ruleErr(i, "where", "the condition converts times with 'localtime' or 'utc', in the zone of the machine Vow runs on, not the database's or the application's; count the time with from and keep instead")
 	} else if len(clock) > 0 {
 		if err := c.clockAgrees(ctx); err != nil {
 			return nil, e.ruleErr(i, "where", "the condition reads the clock (%s): %v", strings.Join(clock, ", "), err)

@@ -275,9 +275,19 @@ retention:
 			"INSERT INTO visits VALUES (1, '2026-10-21T07:00:00-04:00'), (2, '2026-10-21T09:00:00-04:00'), (3, '2026-10-21T11:30:00-04:00');"},
 		{"sqlite, text with and without a zone", "sqlite", "CREATE TABLE visits (id INTEGER PRIMARY KEY, at TEXT NOT NULL);", "time_zone: America/New_York", "times with a zone and times without one",
 			"INSERT INTO visits VALUES (1, '2026-10-21T07:00:00'), (2, '2026-10-21T09:00:00'), (3, '2026-10-21T11:30:00+00:00');"},
+		// Between UTC times at both ends, one with an offset and one
+		// without a zone near the cutoff: the ends alone do not show them.
+		{"sqlite, an offset between", "sqlite", "CREATE TABLE visits (id INTEGER PRIMARY KEY, at TEXT NOT NULL); CREATE INDEX visits_at ON visits (at);", "", "among times written as",
+			"INSERT INTO visits VALUES (1, '2026-10-01T00:00:00Z'), (2, '2026-10-21T09:00:00-04:00'), (3, '2026-11-01T00:00:00Z');"},
+		{"sqlite, no zone between", "sqlite", "CREATE TABLE visits (id INTEGER PRIMARY KEY, at TEXT NOT NULL);", "", "among times written as",
+			"INSERT INTO visits VALUES (1, '2026-10-01T00:00:00Z'), (2, '2026-10-21T11:00:00'), (3, '2026-11-01T00:00:00Z');"},
 		// A domain over a timestamp is a wall time too.
 		{"postgres, a domain", "postgres", onNewYork + "CREATE DOMAIN wall_ts AS timestamp; CREATE TABLE visits (id bigint PRIMARY KEY, at wall_ts NOT NULL);", "time_zone: America/New_York", "2\n3\n", ""},
 		{"postgres, a domain, zone not said", "postgres", onNewYork + "CREATE DOMAIN wall_ts AS timestamp(3); CREATE TABLE visits (id bigint PRIMARY KEY, at wall_ts NOT NULL);", "", "the database server's time zone is America/New_York", ""},
+		{"postgres, a domain over a domain", "postgres", onNewYork + "CREATE DOMAIN wall_ts AS timestamp; CREATE DOMAIN visit_ts AS wall_ts; CREATE TABLE visits (id bigint PRIMARY KEY, at visit_ts NOT NULL);", "time_zone: America/New_York", "2\n3\n", ""},
+		// A domain named like a timestamp over an instant is an instant.
+		{"postgres, a domain over timestamptz", "postgres", onNewYork + "CREATE DOMAIN timestamp_utc AS timestamptz; CREATE DOMAIN visit_ts AS timestamp_utc; CREATE TABLE visits (id bigint PRIMARY KEY, at visit_ts NOT NULL);", "", "2\n3\n",
+			"INSERT INTO visits VALUES (1, '2026-10-21 11:00:00+00'), (2, '2026-10-21 13:00:00+00'), (3, '2026-10-21 15:30:00+00');"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -32,9 +32,7 @@ const (
 	tablesQuery = tablesCTE + `SELECT t.name, t.partitioned, t.part FROM t`
 
 	columnsQuery = tablesCTE + `
-SELECT t.name, a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), NOT a.attnotnull,
-       (SELECT CASE WHEN ty.typtype = 'd' THEN pg_catalog.format_type(ty.typbasetype, ty.typtypmod) ELSE '' END
-        FROM pg_catalog.pg_type ty WHERE ty.oid = a.atttypid)
+SELECT t.name, a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), NOT a.attnotnull
 FROM t
 JOIN pg_catalog.pg_attribute a ON a.attrelid = t.oid
 WHERE a.attnum > 0 AND NOT a.attisdropped AND NOT t.part
@@ -110,6 +108,20 @@ CROSS JOIN LATERAL generate_series(1, pt.partnatts::int) AS k(ord)
 LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = t.oid AND a.attnum = pt.partattrs[k.ord - 1] AND a.attnum > 0
 ORDER BY t.name, k.ord`
 
+	// Each domain with the type it is over at the end of its chain (a
+	// domain over a domain over timestamp is a timestamp), by the names
+	// format_type gives them. One query for all of them, not a lookup per
+	// column: the introspection runs on cold catalogue caches.
+	domainsQuery = `
+WITH RECURSIVE d(oid, base, typmod) AS (
+	SELECT oid, typbasetype, typtypmod FROM pg_catalog.pg_type WHERE typtype = 'd'
+	UNION ALL
+	SELECT d.oid, b.typbasetype, b.typtypmod FROM d JOIN pg_catalog.pg_type b ON b.oid = d.base WHERE b.typtype = 'd'
+)
+SELECT pg_catalog.format_type(d.oid, NULL), pg_catalog.format_type(d.base, d.typmod)
+FROM d JOIN pg_catalog.pg_type b ON b.oid = d.base
+WHERE b.typtype <> 'd'`
+
 	// Partitions are named here rather than taken from t, so that foreign
 	// tables, which can be partitions too, are listed.
 	partitionsQuery = tablesCTE + `
@@ -138,6 +150,8 @@ func (c *Connector) Introspect(ctx context.Context) (*connector.Schema, error) {
 	parts := map[string]bool{}
 	// exprKey marks the tables partitioned by an expression.
 	exprKey := map[string]bool{}
+	// domains maps a domain's name to the type at the end of its chain.
+	domains := map[string]string{}
 	// lastKey identifies the constraint or index the previous row belonged
 	// to; rows of one come together, in key order.
 	var lastKey string
@@ -169,7 +183,7 @@ func (c *Connector) Introspect(ctx context.Context) (*connector.Schema, error) {
 		{"list columns", columnsQuery, func(rows pgx.Rows) error {
 			var table string
 			var col connector.Column
-			if err := rows.Scan(&table, &col.Name, &col.Type, &col.Nullable, &col.Domain); err != nil {
+			if err := rows.Scan(&table, &col.Name, &col.Type, &col.Nullable); err != nil {
 				return err
 			}
 			if t := tables[table]; t != nil {
@@ -262,6 +276,14 @@ func (c *Connector) Introspect(ctx context.Context) (*connector.Schema, error) {
 			}
 			return nil
 		}},
+		{"list domains", domainsQuery, func(rows pgx.Rows) error {
+			var name, base string
+			if err := rows.Scan(&name, &base); err != nil {
+				return err
+			}
+			domains[name] = base
+			return nil
+		}},
 		{"list partitions", partitionsQuery, func(rows pgx.Rows) error {
 			var parent, partition string
 			if err := rows.Scan(&parent, &partition); err != nil {
@@ -293,6 +315,11 @@ func (c *Connector) Introspect(ctx context.Context) (*connector.Schema, error) {
 		return nil, c.target.translate(ctx, "introspect", err)
 	}
 	inheritFromPartitions(tables)
+	for _, t := range tables {
+		for i := range t.Columns {
+			t.Columns[i].Domain = domains[t.Columns[i].Type]
+		}
+	}
 
 	schema := &connector.Schema{Kind: Kind, Tables: make([]connector.Table, 0, len(tables))}
 	for name, t := range tables {

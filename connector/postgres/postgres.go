@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -101,6 +102,9 @@ func Open(ctx context.Context, dsn string) (*Connector, error) {
 	return &Connector{pool: pool, db: stdlib.OpenDBFromPool(pool), target: tg}, nil
 }
 
+// optionsTimeZone is a TimeZone set in a connection's options.
+var optionsTimeZone = regexp.MustCompile(`(?i)(?:-c\s*|--)timezone=\S+`)
+
 // DefaultTimeZone returns the TimeZone a session of the database gets
 // when it does not set one itself — the application's, unless the role it
 // connects as sets another — and where that comes from (pg_settings'
@@ -110,9 +114,14 @@ func (c *Connector) DefaultTimeZone(ctx context.Context) (name, source string, e
 	const q = "SELECT setting, source FROM pg_catalog.pg_settings WHERE name = 'TimeZone'"
 	cfg := c.pool.Config().ConnConfig.Copy()
 	own := false
-	for k := range cfg.RuntimeParams {
-		if strings.EqualFold(k, "timezone") {
+	for k, v := range cfg.RuntimeParams {
+		switch {
+		case strings.EqualFold(k, "timezone"):
 			delete(cfg.RuntimeParams, k)
+			own = true
+		case strings.EqualFold(k, "options") && optionsTimeZone.MatchString(v):
+			// options=-c timezone=… (or PGOPTIONS) sets it too.
+			cfg.RuntimeParams[k] = strings.TrimSpace(optionsTimeZone.ReplaceAllString(v, ""))
 			own = true
 		}
 	}
