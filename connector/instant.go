@@ -315,13 +315,14 @@ func CheckCutoffDay(ctx context.Context, c SQL, table, column string, sample [2]
 	}
 	// A time in another form than the column's lowest and highest (a
 	// zone where they have none, an offset where they are UTC) compares
-	// as digits. An offset moves a time by 14 hours at most: only around
-	// the cutoff's day can that take a row early. One index range.
-	other := "substr(" + col + ", 11) GLOB '*[Zz+-]*'"
+	// as digits. Only near the cutoff's day can that take a row early:
+	// an offset moves a time by 14 hours at most, and the column's own
+	// zone (Kiritimati's +14 against -12:00) by two days. One index range.
+	other := "substr(" + col + ", 12) GLOB '*[A-Za-z+-]*'" // as zonedText reads one
 	if zonedText(sample[1]) {
 		other = "NOT (" + col + " GLOB '*[Zz]' OR " + col + " GLOB '*[+-]00:00' OR " + col + " GLOB '*+0000' OR " + col + " GLOB '* +0000 UTC*')"
 	}
-	from, to := wall(t, zone).AddDate(0, 0, -1).Format(time.DateOnly), wall(t, zone).AddDate(0, 0, 2).Format(time.DateOnly)
+	from, to := wall(t, zone).AddDate(0, 0, -2).Format(time.DateOnly), wall(t, zone).AddDate(0, 0, 2).Format(time.DateOnly)
 	var odd sql.NullString
 	err = c.DB().QueryRowContext(ctx, "SELECT "+col+" FROM "+d.Ident(table)+" WHERE "+col+" >= ? AND "+col+" < ? AND "+other+" LIMIT 1", from, to).Scan(&odd)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {

@@ -44,11 +44,15 @@ func Wall(kind, typ string, sample [2]string) bool {
 // zonedText reports whether a SQLite time as text carries a zone after
 // its time of day: Z, an offset, or a zone's name (Go's "+0000 UTC").
 func zonedText(s string) bool {
-	if len(s) <= 10 {
+	if len(s) <= 11 {
 		return false
 	}
-	rest := s[10:]
-	return strings.ContainsAny(rest, "Zz+-") || strings.HasSuffix(rest, "UTC") || strings.HasSuffix(rest, "GMT")
+	// After the day and its separator a time without a zone has digits,
+	// ':' and '.' only: an offset, Z or a zone's name ("05:00:00 UTC",
+	// Ruby's) is a zone.
+	return strings.IndexFunc(s[11:], func(r rune) bool {
+		return r == '+' || r == '-' || r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z'
+	}) >= 0
 }
 
 // Located is a connector whose DSN can name the zone of its wall times
@@ -187,7 +191,7 @@ func roleZones(ctx context.Context, c SQL, server string) (string, error) {
 FROM pg_catalog.pg_db_role_setting s
 JOIN pg_catalog.pg_roles r ON r.oid = s.setrole
 CROSS JOIN LATERAL unnest(s.setconfig) AS c
-WHERE lower(c) LIKE 'timezone=%'
+WHERE lower(c) LIKE 'timezone=%' AND r.rolcanlogin
   AND s.setdatabase IN (0, (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database()))
 ORDER BY 1`)
 	if err != nil {
@@ -200,7 +204,7 @@ ORDER BY 1`)
 		if err := rows.Scan(&role, &zone); err != nil {
 			return "", c.Translate(ctx, "read the roles' time zones", err)
 		}
-		if zone = strings.Trim(zone, "'\""); !strings.EqualFold(zone, server) && !(isUTC(zone) && isUTC(server)) {
+		if zone = strings.Trim(zone, "'\""); !sameRules(zone, server) {
 			out = append(out, role+" "+zone)
 		}
 	}
@@ -208,6 +212,32 @@ ORDER BY 1`)
 		return "", c.Translate(ctx, "read the roles' time zones", err)
 	}
 	return strings.Join(out, ", "), nil
+}
+
+// sameRules reports whether two zone names give the same offsets (UTC
+// and Etc/UTC, US/Eastern and America/New_York): compared at the start
+// and the middle of each month of this year and the next.
+func sameRules(a, b string) bool {
+	if strings.EqualFold(a, b) || isUTC(a) && isUTC(b) {
+		return true
+	}
+	la, errA := time.LoadLocation(a)
+	lb, errB := time.LoadLocation(b)
+	if errA != nil || errB != nil {
+		return false
+	}
+	year := time.Now().Year()
+	for m := range 24 {
+		for _, day := range []int{1, 15} {
+			t := time.Date(year, time.Month(m+1), day, 12, 0, 0, 0, time.UTC)
+			_, oa := t.In(la).Zone()
+			_, ob := t.In(lb).Zone()
+			if oa != ob {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // isUTC reports whether a server's time zone name is UTC under one of its

@@ -23,9 +23,17 @@ func TestZoneOf(t *testing.T) {
 	// A database on UTC where the application's role has New York.
 	appRole := testdb.Postgres(t)
 	role := testdb.Name(t)
-	testdb.PostgresAdmin(t, "CREATE ROLE "+role)
+	testdb.PostgresAdmin(t, "CREATE ROLE "+role+" LOGIN")
 	t.Cleanup(func() { testdb.PostgresAdmin(t, "DROP ROLE IF EXISTS "+role) })
 	testdb.Exec(t, "postgres", appRole, "DO $$ BEGIN EXECUTE format('ALTER ROLE "+role+" IN DATABASE %I SET timezone = %L', current_database(), 'America/New_York'); END $$")
+	// A group role's setting reaches no session; another name for the
+	// server's zone is the server's zone.
+	group, alias := testdb.Name(t), testdb.Name(t)
+	testdb.PostgresAdmin(t, "CREATE ROLE "+group+" NOLOGIN; CREATE ROLE "+alias+" LOGIN")
+	t.Cleanup(func() { testdb.PostgresAdmin(t, "DROP ROLE IF EXISTS "+group+"; DROP ROLE IF EXISTS "+alias) })
+	groupOnly := testdb.Postgres(t)
+	testdb.Exec(t, "postgres", groupOnly, "DO $$ BEGIN EXECUTE format('ALTER ROLE "+group+" IN DATABASE %I SET timezone = %L', current_database(), 'Asia/Tokyo'); "+
+		"EXECUTE format('ALTER ROLE "+alias+" IN DATABASE %I SET timezone = %L', current_database(), 'Etc/Universal'); END $$")
 	my := testdb.MySQL(t)
 	for _, tc := range []struct {
 		name, kind, dsn, declared string
@@ -43,6 +51,7 @@ func TestZoneOf(t *testing.T) {
 		{"postgres on UTC, options on New York", "postgres", withParam(utcPG, "options=-c%20timezone%3DAmerica/New_York"), "", "UTC"},
 		{"postgres on UTC, a role on New York", "postgres", appRole, "", "roles set their own for their sessions (" + role + " America/New_York"},
 		{"postgres on UTC, a role on New York, declared", "postgres", appRole, "UTC", "UTC"},
+		{"postgres on UTC, a group role on Tokyo", "postgres", groupOnly, "", "UTC"},
 		{"postgres on New York, a DSN on UTC, declared", "postgres", withParam(ny, "timezone=UTC"), "America/New_York", "America/New_York"},
 		{"mysql on UTC", "mysql", my, "", "UTC"},
 		{"mysql, the DSN's loc", "mysql", withParam(my, "loc=Europe%2FBerlin"), "", "Europe/Berlin"},

@@ -148,13 +148,14 @@ var clockFunctions = map[string]bool{
 // MySQL's UNIX_TIMESTAMP(); strftime reads it given only its format.
 var clockWithoutArguments = map[string]int{
 	"date": 0, "time": 0, "datetime": 0, "julianday": 0, "unixepoch": 0, "unix_timestamp": 0, "strftime": 1,
-	"age": 1, // PostgreSQL's age(x): from current_date
+	"age":      1,  // PostgreSQL's age(x): from current_date
+	"timediff": -2, // SQLite's: never without arguments; 'subsec' below
 }
 
 // sqliteDateFunctions take modifiers; 'localtime' and 'utc' among them
 // convert with the zone of the machine Vow runs on, and 'subsec' as the
 // time reads the clock.
-var sqliteDateFunctions = map[string]bool{"date": true, "time": true, "datetime": true, "julianday": true, "unixepoch": true, "strftime": true}
+var sqliteDateFunctions = map[string]bool{"date": true, "time": true, "datetime": true, "julianday": true, "unixepoch": true, "strftime": true, "timediff": true}
 
 // clockWords are the strings that read the clock where a time is
 // expected: PostgreSQL's 'now'::timestamp, 'today', SQLite's
@@ -210,13 +211,57 @@ func ClockFunctions(sql string) []string {
 							out = append(out, m)
 						}
 					}
-					first := strings.TrimSpace(strings.TrimLeft(strings.SplitN(strings.SplitN(args, ",", 2)[0], ")", 2)[0], " \t\n("))
-					if word != "strftime" && (first == "'subsec'" || first == "'subsecond'") {
-						out = append(out, "'subsec'")
+					// The time is strftime's second argument, the others'
+					// first (timediff's either).
+					parts := splitArguments(args)
+					times := parts[:min(1, len(parts))]
+					switch word {
+					case "strftime":
+						times = parts[min(1, len(parts)):min(2, len(parts))]
+					case "timediff":
+						times = parts[:min(2, len(parts))]
+					}
+					for _, a := range times {
+						if a == "'subsec'" || a == "'subsecond'" {
+							out = append(out, "'subsec'")
+						}
 					}
 				}
 			}
 			i = j - 1
+		}
+	}
+	return out
+}
+
+// splitArguments splits the text of a call's parentheses, "(a, 'x,y')",
+// into its arguments, trimmed, at the commas outside quotes and inner
+// parentheses.
+func splitArguments(call string) []string {
+	call = strings.TrimSpace(call)
+	if !strings.HasPrefix(call, "(") {
+		return nil
+	}
+	var out []string
+	depth, start := 0, 1
+	for i := 0; i < len(call); i++ {
+		switch c := call[i]; {
+		case c == '\'' || c == '"' || c == '`':
+			q, err := quoted(call, i)
+			if err != nil {
+				return out
+			}
+			i = q
+		case c == '(':
+			depth++
+		case c == ')':
+			depth--
+			if depth == 0 {
+				return append(out, strings.TrimSpace(call[start:i]))
+			}
+		case c == ',' && depth == 1:
+			out = append(out, strings.TrimSpace(call[start:i]))
+			start = i + 1
 		}
 	}
 	return out

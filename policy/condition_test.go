@@ -252,6 +252,8 @@ func TestClockFunctions(t *testing.T) {
 		{"at < date(at, 'localtime')", []string{"'localtime'"}},
 		{"at < datetime(at, 'utc') AND mode <> 'utc'", []string{"'utc'"}},
 		{"at < datetime('subsec', '-1 day') AND b < datetime(at, 'subsec')", []string{"'subsec'"}},
+		{"at < strftime('%Y-%m-%d %H:%M:%f', 'subsec', '-30 days') AND b < strftime('subsec', at)", []string{"'subsec'"}},
+		{"timediff('subsec', at) > '+0000-00-30'", []string{"'subsec'"}},
 		{"age(created_at) > interval '30 days' AND age(a, b) > interval '1 day'", []string{"age()"}},
 	} {
 		if got := ClockFunctions(tc.where); !slices.Equal(got, tc.want) {

@@ -281,6 +281,10 @@ retention:
 			"INSERT INTO visits VALUES (1, '2026-10-01T00:00:00Z'), (2, '2026-10-21T09:00:00-04:00'), (3, '2026-11-01T00:00:00Z');"},
 		{"sqlite, no zone between", "sqlite", "CREATE TABLE visits (id INTEGER PRIMARY KEY, at TEXT NOT NULL);", "", "among times written as",
 			"INSERT INTO visits VALUES (1, '2026-10-01T00:00:00Z'), (2, '2026-10-21T11:00:00'), (3, '2026-11-01T00:00:00Z');"},
+		// Ruby's UTC times ("… UTC") among Tokyo's wall times: 13:00 UTC is
+		// 22:00 in Tokyo, after the cutoff (21:00), but sorts before it.
+		{"sqlite, a zone's name between", "sqlite", "CREATE TABLE visits (id INTEGER PRIMARY KEY, at TEXT NOT NULL);", "time_zone: Asia/Tokyo", "among times written as",
+			"INSERT INTO visits VALUES (1, '2026-10-20 09:00:00'), (2, '2026-10-21 13:00:00 UTC'), (3, '2026-10-22 09:00:00');"},
 		// A domain over a timestamp is a wall time too.
 		{"postgres, a domain", "postgres", onNewYork + "CREATE DOMAIN wall_ts AS timestamp; CREATE TABLE visits (id bigint PRIMARY KEY, at wall_ts NOT NULL);", "time_zone: America/New_York", "2\n3\n", ""},
 		{"postgres, a domain, zone not said", "postgres", onNewYork + "CREATE DOMAIN wall_ts AS timestamp(3); CREATE TABLE visits (id bigint PRIMARY KEY, at wall_ts NOT NULL);", "", "the database server's time zone is America/New_York", ""},
