@@ -78,7 +78,9 @@ func (e *Engine) Plan(ctx context.Context, rules []string) (*Plan, error) {
 	p := &Plan{At: now}
 	for _, i := range idx {
 		r := e.Policy.Retention.Rules[i]
-		rp := RulePlan{Rule: r.Name, Table: r.Table, Action: ActionDelete, From: r.From, Keep: r.Keep.Human(), Where: r.Where}
+		// The cutoff as the rule says it, for a rule that fails before
+		// its job has one (else the plan would show year 1).
+		rp := RulePlan{Rule: r.Name, Table: r.Table, Action: ActionDelete, From: r.From, Keep: r.Keep.Human(), Where: r.Where, Cutoff: r.Keep.Before(now)}
 		if r.Then == ActionAnonymise || r.Then == "anonymize" {
 			rp.Action = ActionAnonymise
 		}

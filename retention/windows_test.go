@@ -398,3 +398,18 @@ CREATE TABLE logins (id TEXT PRIMARY KEY, ip TEXT, at INTEGER);`
 		t.Errorf("%+v; want the row with a NULL key reported", r)
 	}
 }
+
+// TestPlanOfAFailingRule: a rule that fails before its job is built (its
+// column is gone) still shows its cutoff, not year 1.
+func TestPlanOfAFailingRule(t *testing.T) {
+	t.Parallel()
+	f := newFixtureSchema(t, "sqlite", "CREATE TABLE visits (id TEXT PRIMARY KEY, note TEXT, seen_at TEXT); CREATE TABLE logins (id TEXT PRIMARY KEY, ip TEXT, at INTEGER);",
+		strings.Replace(windowsPolicy, "from: seen_at", "from: gone_at", 1))
+	p, err := f.engine.Plan(context.Background(), []string{"old visits"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Rules) != 1 || p.Rules[0].Error == "" || !p.Rules[0].Cutoff.Equal(now.AddDate(0, 0, -30)) {
+		t.Errorf("plan %+v; want the rule's error and its cutoff, 30 days before %s", p.Rules, now)
+	}
+}
