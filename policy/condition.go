@@ -197,8 +197,14 @@ func ClockFunctions(sql string) []string {
 			if clockFunctions[word] {
 				out = append(out, word)
 			} else if want, ok := clockWithoutArguments[word]; ok {
-				n, end := arguments(sql, j)
-				args := lower[j:min(end+1, len(lower))]
+				parts, end, called := callArguments(lower, j)
+				n := len(parts)
+				switch {
+				case !called:
+					n = -1
+				case strings.Join(parts, "") == "":
+					n = 0 // "()", and "( ,)" with it
+				}
 				switch {
 				case n == want:
 					out = append(out, word+"()")
@@ -207,19 +213,18 @@ func ClockFunctions(sql string) []string {
 					// the zone of the machine Vow runs on (elsewhere they
 					// are values); 'subsec' as the time is the clock.
 					for _, m := range []string{"'localtime'", "'utc'"} {
-						if strings.Contains(args, m) {
+						if strings.Contains(lower[j:end], m) {
 							out = append(out, m)
 						}
 					}
 					// The time is strftime's second argument, the others'
 					// first (timediff's either).
-					parts := splitArguments(args)
-					times := parts[:min(1, len(parts))]
+					times := parts[:1]
 					switch word {
 					case "strftime":
-						times = parts[min(1, len(parts)):min(2, len(parts))]
+						times = parts[1:min(2, n)]
 					case "timediff":
-						times = parts[:min(2, len(parts))]
+						times = parts[:min(2, n)]
 					}
 					for _, a := range times {
 						if a == "'subsec'" || a == "'subsecond'" {
@@ -234,22 +239,24 @@ func ClockFunctions(sql string) []string {
 	return out
 }
 
-// splitArguments splits the text of a call's parentheses, "(a, 'x,y')",
-// into its arguments, trimmed, at the commas outside quotes and inner
-// parentheses.
-func splitArguments(call string) []string {
-	call = strings.TrimSpace(call)
-	if !strings.HasPrefix(call, "(") {
-		return nil
+// callArguments returns the arguments of the call whose name ends at
+// sql[i] — trimmed, split at the commas outside quotes and inner
+// parentheses; "()" is one empty argument — and where its parentheses
+// end (past the ')'). called is false when no parenthesis follows.
+func callArguments(sql string, i int) (args []string, end int, called bool) {
+	for i < len(sql) && (sql[i] == ' ' || sql[i] == '\t' || sql[i] == '\n') {
+		i++
 	}
-	var out []string
-	depth, start := 0, 1
-	for i := 0; i < len(call); i++ {
-		switch c := call[i]; {
+	if i >= len(sql) || sql[i] != '(' {
+		return nil, i, false
+	}
+	depth, start := 0, i+1
+	for ; i < len(sql); i++ {
+		switch c := sql[i]; {
 		case c == '\'' || c == '"' || c == '`':
-			q, err := quoted(call, i)
+			q, err := quoted(sql, i)
 			if err != nil {
-				return out
+				return append(args, strings.TrimSpace(sql[start:])), len(sql), true
 			}
 			i = q
 		case c == '(':
@@ -257,51 +264,12 @@ func splitArguments(call string) []string {
 		case c == ')':
 			depth--
 			if depth == 0 {
-				return append(out, strings.TrimSpace(call[start:i]))
+				return append(args, strings.TrimSpace(sql[start:i])), i + 1, true
 			}
 		case c == ',' && depth == 1:
-			out = append(out, strings.TrimSpace(call[start:i]))
+			args = append(args, strings.TrimSpace(sql[start:i]))
 			start = i + 1
 		}
 	}
-	return out
-}
-
-// arguments counts the arguments of the call whose name ends at sql[i],
-// and returns where its parentheses end: -1 when no parenthesis follows,
-// 0 for (), else the commas at its depth plus one.
-func arguments(sql string, i int) (n, end int) {
-	for i < len(sql) && (sql[i] == ' ' || sql[i] == '\t' || sql[i] == '\n') {
-		i++
-	}
-	if i >= len(sql) || sql[i] != '(' {
-		return -1, i
-	}
-	depth, empty := 0, true
-	n = 1
-	for ; i < len(sql); i++ {
-		switch c := sql[i]; {
-		case c == '\'' || c == '"' || c == '`':
-			q, err := quoted(sql, i)
-			if err != nil {
-				return n, len(sql)
-			}
-			i, empty = q, false
-		case c == '(':
-			depth++
-		case c == ')':
-			depth--
-			if depth == 0 {
-				if empty {
-					return 0, i
-				}
-				return n, i
-			}
-		case c == ',' && depth == 1:
-			n++
-		case c != ' ' && c != '\t' && c != '\n':
-			empty = false
-		}
-	}
-	return n, len(sql)
+	return append(args, strings.TrimSpace(sql[start:])), len(sql), true
 }
