@@ -380,11 +380,7 @@ func (s *Service) livePrimaryKeys(ctx context.Context, plan *Plan, cs *conns, er
 		}
 		if col := lt.Column(st.Erase.From); col != nil {
 			c, _ := cs.get(ctx, st.System)
-			var zone *time.Location
-			sample, err := connector.SampleTime(ctx, c, st.Table, st.Erase.From)
-			if err == nil && connector.Wall(c.Dialect().Kind(), col.Base(), sample) {
-				zone, err = cs.zone(ctx, st.System)
-			}
+			sample, zone, err := cs.timeForm(ctx, st.System, st.Table, col)
 			if err == nil {
 				// The day the hold period ends, where dates written with
 				// another separator than the cutoff's would compare by it.
@@ -514,6 +510,22 @@ type conns struct {
 	open map[string]connector.SQL
 	// zones are the zones of the systems' wall times, read once a run.
 	zones map[string]*time.Location
+}
+
+// timeForm returns how a time column of a system's table is written:
+// SQLite's storage form (connector.SampleTime) and, for wall times, the
+// system's zone (nil for instants).
+func (c *conns) timeForm(ctx context.Context, system, table string, col *connector.Column) ([2]string, *time.Location, error) {
+	x, err := c.get(ctx, system)
+	if err != nil {
+		return [2]string{}, nil, err
+	}
+	sample, err := connector.SampleTime(ctx, x, table, col.Name)
+	if err != nil || !connector.Wall(x.Dialect().Kind(), col.Base(), sample) {
+		return sample, nil, err
+	}
+	zone, err := c.zone(ctx, system)
+	return sample, zone, err
 }
 
 // zone returns the zone of a system's wall times (connector.ZoneOf): the

@@ -123,11 +123,7 @@ func (s *Service) timeValues(ctx context.Context, cs *conns, bySystem map[string
 			if lc == nil {
 				continue
 			}
-			var zone *time.Location
-			sample, err := connector.SampleTime(ctx, c, u.step.Table, u.column)
-			if err == nil && connector.Wall(c.Dialect().Kind(), lc.Base(), sample) {
-				zone, err = cs.zone(ctx, sys)
-			}
+			sample, zone, err := cs.timeForm(ctx, sys, u.step.Table, lc)
 			if err != nil {
 				return nil, fmt.Errorf("dsr: mark %s.%s: %w", u.step.ID(), u.column, err)
 			}
