@@ -149,18 +149,17 @@ func serverZone(ctx context.Context, c SQL) (zoneSetting, error) {
 	var err error
 	switch c.Dialect().Kind() {
 	case "postgres":
-		var source string
-		if d, ok := c.(interface {
+		// The zone of a session that sets none, not Vow's own (its DSN's
+		// timezone, PGTZ): connector/postgres reads it.
+		d, ok := c.(interface {
 			DefaultTimeZone(context.Context) (string, string, error)
-		}); ok {
-			// The zone of a session that sets none, not Vow's own (its
-			// DSN's timezone, PGTZ).
-			z.name, source, err = d.DefaultTimeZone(ctx)
-			if err != nil {
-				return z, err
-			}
-		} else {
-			err = c.DB().QueryRowContext(ctx, "SELECT setting, source FROM pg_catalog.pg_settings WHERE name = 'TimeZone'").Scan(&z.name, &source)
+		})
+		if !ok {
+			return z, fmt.Errorf("connector: %T cannot read PostgreSQL's default time zone", c)
+		}
+		var source string
+		if z.name, source, err = d.DefaultTimeZone(ctx); err != nil {
+			return z, err
 		}
 		switch source {
 		case "client", "session":
@@ -169,9 +168,10 @@ func serverZone(ctx context.Context, c SQL) (zoneSetting, error) {
 			// Vow's role's: the application's only if it shares the role.
 			z.own = "its role's settings (ALTER ROLE … SET timezone)"
 		}
-		if err == nil && z.own == "" {
+		if z.own == "" {
 			z.roles, err = roleZones(ctx, c, z.name)
 		}
+		return z, err // both translate their own errors
 	case "mysql":
 		err = c.DB().QueryRowContext(ctx, "SELECT CASE WHEN @@global.time_zone = 'SYSTEM' THEN @@system_time_zone ELSE @@global.time_zone END, @@global.time_zone = 'SYSTEM'").Scan(&z.name, &z.abbrev)
 	default:
