@@ -424,6 +424,14 @@ INSERT INTO logins VALUES ('lobby', '2026-10-25 00:30:00', 2), ('lobby', '2026-1
 INSERT INTO login_notes VALUES ('lobby', '2026-10-25 00:30:00', 'Bob forgot his badge'), ('lobby', '2026-10-25 01:30:00', 'Ada signed in for a guest');
 `
 
+// kioskRows are the kiosk's sign-ins and notes, each time as its instant
+// (Unix seconds), whatever the session's zone.
+func kioskRows(t *testing.T, f *fixture) []string {
+	t.Helper()
+	return slices.Concat(query(t, "mysql", f.appDSN, "SELECT kiosk, UNIX_TIMESTAMP(at), user_id FROM logins ORDER BY at"),
+		query(t, "mysql", f.appDSN, "SELECT kiosk, UNIX_TIMESTAMP(at), body FROM login_notes ORDER BY at"))
+}
+
 const kioskPolicy = appPolicyHead + `      users:
         subject: customer
         primary_key: [id]
@@ -471,10 +479,7 @@ func TestTimestampKeysInARepeatedHour(t *testing.T) {
 	// server takes a variable's name in any case), and a DSN that reads
 	// DATETIMEs as Berlin's wall time.
 	f.useDSNParams("&TIME_ZONE=%27Europe%2FBerlin%27&loc=Europe%2FBerlin")
-	rows := func() []string {
-		return slices.Concat(query(t, "mysql", f.appDSN, "SELECT kiosk, UNIX_TIMESTAMP(at), user_id FROM logins ORDER BY at"),
-			query(t, "mysql", f.appDSN, "SELECT kiosk, UNIX_TIMESTAMP(at), body FROM login_notes ORDER BY at"))
-	}
+	rows := func() []string { return kioskRows(t, f) }
 	before := rows()
 
 	acc := run(t, f, create(t, f, trusted(dsr.Access, dsr.Identities{"email": "ada@example.com"})).ID)
@@ -599,10 +604,7 @@ func TestKeysReadBeforeUTCSessions(t *testing.T) {
 			t.Parallel()
 			f := fixtureFor(t, "mysql", kioskSchema, grace)
 			f.useDSNParams(params)
-			rows := func() []string {
-				return slices.Concat(query(t, "mysql", f.appDSN, "SELECT kiosk, UNIX_TIMESTAMP(at), user_id FROM logins ORDER BY at"),
-					query(t, "mysql", f.appDSN, "SELECT kiosk, UNIX_TIMESTAMP(at), body FROM login_notes ORDER BY at"))
-			}
+			rows := func() []string { return kioskRows(t, f) }
 			before := rows()
 			r := create(t, f, trusted(dsr.Erasure, dsr.Identities{"email": "ada@example.com"}))
 			if got, err := f.svc.Run(t.Context(), r.ID, nil); err != nil || got.Status != dsr.Scheduled {
