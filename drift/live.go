@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/vowprivacy/vow/connector"
@@ -34,7 +33,7 @@ func Live(ctx context.Context, p *policy.Policy, o Opener) (policy.Diagnostics, 
 			continue // a service, not a database: nothing to introspect
 		}
 		start := time.Now()
-		schema, zone, zoneErr, err := readSchema(ctx, o, sys)
+		schema, zoneErr, err := readSchema(ctx, o, sys)
 		results = append(results, SystemResult{System: sys.Name, Schema: schema, Duration: time.Since(start)})
 		path := "systems." + sys.Name
 		if err != nil {
@@ -45,9 +44,8 @@ func Live(ctx context.Context, p *policy.Policy, o Opener) (policy.Diagnostics, 
 		if zoneErr != nil {
 			diags = append(diags, policy.Diagnostic{File: p.File, Pos: p.PosOf(path), Severity: policy.Error, Code: "time-zone-unknown", Path: path,
 				Message: fmt.Sprintf("system %s: %v", sys.Name, zoneErr),
-				Hint:    "until the policy says, requests and retention rules that compare or export these times stop"})
+				Hint:    "until the policy says, requests and retention rules that compare or export these times, or rewrite rows whose DATETIME the server stamps ON UPDATE CURRENT_TIMESTAMP, stop"})
 		}
-		diags = append(diags, stampedOnUpdate(p, sys, schema, zone)...)
 		diags = append(diags, Compare(p, sys, schema)...)
 	}
 	diags = append(diags, identityTypes(p, results)...)
@@ -56,51 +54,23 @@ func Live(ctx context.Context, p *policy.Policy, o Opener) (policy.Diagnostics, 
 }
 
 // readSchema reads a system's schema and, when a declared table has
-// times without a zone, their zone (connector.ZoneOf) or why it is not
-// known.
-func readSchema(ctx context.Context, o Opener, sys *policy.System) (schema *connector.Schema, zone *time.Location, zoneErr, err error) {
+// times without a zone, why their zone (connector.ZoneOf) is not known.
+func readSchema(ctx context.Context, o Opener, sys *policy.System) (schema *connector.Schema, zoneErr, err error) {
 	c, err := o.Open(ctx, sys)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
 	defer c.Close()
 	if schema, err = c.Introspect(ctx); err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
 	kind := c.Dialect().Kind()
 	for _, t := range sys.Tables {
 		lt := schema.Table(t.Name)
 		if lt != nil && slices.ContainsFunc(lt.Columns, func(col connector.Column) bool { return connector.Wall(kind, col.Base(), [2]string{"text"}) }) {
-			zone, zoneErr = connector.ZoneOf(ctx, c, sys.TimeZone)
+			_, zoneErr = connector.ZoneOf(ctx, c, sys.TimeZone)
 			break
 		}
 	}
-	return schema, zone, zoneErr, nil
-}
-
-// stampedOnUpdate warns of the DATETIME columns of declared MySQL tables
-// that the server stamps on every update (ON UPDATE CURRENT_TIMESTAMP)
-// where the system's times are not in UTC: Vow's sessions are on UTC, so
-// a row Vow masks or rectifies gets UTC's wall time there, hours off the
-// application's.
-func stampedOnUpdate(p *policy.Policy, sys *policy.System, schema *connector.Schema, zone *time.Location) policy.Diagnostics {
-	if schema.Kind != "mysql" || zone == nil || connector.SameZone(zone, "UTC") {
-		return nil
-	}
-	var out policy.Diagnostics
-	for _, t := range sys.Tables {
-		lt := schema.Table(t.Name)
-		if lt == nil {
-			continue
-		}
-		for _, col := range lt.Columns {
-			if col.OnUpdateNow && strings.HasPrefix(col.Type, "datetime") {
-				path := "systems." + sys.Name + ".tables." + t.Name
-				out = append(out, policy.Diagnostic{File: p.File, Pos: p.PosOf(path), Severity: policy.Warning, Code: "stamped-in-utc", Path: path,
-					Message: fmt.Sprintf("%s:%s.%s is a DATETIME the server sets ON UPDATE CURRENT_TIMESTAMP; Vow's sessions are on UTC, so a row Vow masks or rectifies gets UTC's wall time there, not %s's", sys.Name, t.Name, col.Name, zone),
-					Hint:    "make it a TIMESTAMP (an instant), or expect rows Vow changes to show the time in UTC"})
-			}
-		}
-	}
-	return out
+	return schema, zoneErr, nil
 }

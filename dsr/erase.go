@@ -525,7 +525,14 @@ func (s *Service) eraseSystem(ctx context.Context, plan *Plan, r *Request, cs *c
 		return nil, c.Translate(ctx, "begin erasure", err)
 	}
 	defer tx.Rollback()
-	e := &eraser{s: s, tx: tx, c: c, plan: plan, r: r, schema: sc, approved: approved}
+	e := &eraser{s: s, tx: tx, c: c, plan: plan, r: r, schema: sc, approved: approved, stampZones: map[string]*time.Location{}}
+	for _, st := range plan.EraseOrder {
+		if st.System == system && st.Erase.masks() {
+			if e.stampZones[st.Table], err = s.stampZone(ctx, cs, system, st.Table); err != nil {
+				return nil, err
+			}
+		}
+	}
 	var recs []TableRecord
 	n := 0
 	for _, st := range plan.EraseOrder {
@@ -588,6 +595,25 @@ type eraser struct {
 	schema   *connector.Schema
 	approved bool
 	witness  *witness
+	// stampZones are the zones the columns the server stamps on update
+	// are in, by table (Service.stampZone).
+	stampZones map[string]*time.Location
+}
+
+// stamps is what an UPDATE of st's rows adds for the columns the server
+// would stamp in UTC (connector.Stamps), but those the erasure sets.
+func (e *eraser) stamps(st *Step) assignments {
+	var set []string
+	for _, f := range st.Erase.Fields {
+		if f.Method != policy.Hold {
+			set = append(set, f.Column)
+		}
+	}
+	var out assignments
+	for _, a := range connector.Stamps(e.c.Dialect(), e.schema.Table(st.Table), e.stampZones[st.Table], time.Now(), set...) {
+		out = append(out, assignment{raw: a})
+	}
+	return out
 }
 
 func (e *eraser) exec(ctx context.Context, st *Step, op, q string, args ...any) (int64, error) {
@@ -1098,6 +1124,7 @@ func (e *eraser) mask(ctx context.Context, st *Step, wf whereFn, rec TableRecord
 	if err := e.seeMask(ctx, st, wf); err != nil {
 		return rec, err
 	}
+	stamp := e.stamps(st)
 	// The other columns' assignments ride along with the last pseudonym
 	// column's UPDATEs, so rows with a value there are written once, not
 	// twice (an audit log's 27,000 rows); the closing UPDATE reaches only
@@ -1110,14 +1137,19 @@ func (e *eraser) mask(ctx context.Context, st *Step, wf whereFn, rec TableRecord
 		if i == lastHMAC {
 			along = sets
 		}
-		n, err := e.s.pseudonymise(ctx, e.tx, e.c, st, wf, f.Column, e.schema.Table(st.Table).Column(f.Column), along)
+		n, err := e.s.pseudonymise(ctx, e.tx, e.c, st, wf, f.Column, e.schema.Table(st.Table).Column(f.Column), along, stamp)
 		if err != nil {
 			return rec, err
 		}
 		rec.Fields[i].Rows = n
 	}
 	if len(sets) > 0 {
-		set, a := sets.sql(d, 0)
+		set, a := slices.Concat(sets, stamp).sql(d, 0)
+		if len(stamp) > 0 {
+			// The server stamps only rows that change; so does Vow.
+			changed, cargs := sets.changes()
+			wf = wf.also(d, changed, cargs...)
+		}
 		w, a := wf(a)
 		if lastHMAC >= 0 {
 			// Rows with a value there were written with it, above.
@@ -1225,7 +1257,7 @@ func (s *Service) inlineParents(ctx context.Context, tx *sql.Tx, c connector.SQL
 // value (an audit log's 27,000 rows of one email are one statement), read
 // in batches so memory stays flat however many values there are. Values
 // already pseudonymised are left alone, so a rerun changes nothing.
-func (s *Service) pseudonymise(ctx context.Context, tx *sql.Tx, c connector.SQL, st *Step, wf whereFn, field string, live *connector.Column, along assignments) (int64, error) {
+func (s *Service) pseudonymise(ctx context.Context, tx *sql.Tx, c connector.SQL, st *Step, wf whereFn, field string, live *connector.Column, along, stamp assignments) (int64, error) {
 	d := c.Dialect()
 	col, table := d.Column(field), d.Ident(st.Table)
 	// The same pseudonym retention writes: shortened to a narrow column,
@@ -1279,21 +1311,27 @@ func (s *Service) pseudonymise(ctx context.Context, tx *sql.Tx, c connector.SQL,
 			text := storedText(v)
 			var set string
 			var a []any
+			match := wf.also(d, col+" = ?", v)
 			switch {
 			case !masked(text):
 				set, a = col+" = "+d.Param(1), []any{pseudonym(text)}
-				if len(along) > 0 {
-					more, margs := along.sql(d, 1)
+				if more := slices.Concat(along, stamp); len(more) > 0 {
+					more, margs := more.sql(d, 1)
 					set, a = set+", "+more, append(a, margs...)
 				}
 			case len(along) > 0:
 				// Pseudonymised already (an earlier erasure): the value
 				// stays, the other columns are still set here.
-				set, a = along.sql(d, 0)
+				set, a = slices.Concat(along, stamp).sql(d, 0)
+				if len(stamp) > 0 {
+					// Stamped only where the others change.
+					changed, cargs := along.changes()
+					match = match.also(d, changed, cargs...)
+				}
 			default:
 				continue
 			}
-			w, a := wf.also(d, col+" = ?", v)(a)
+			w, a := match(a)
 			res, err := tx.ExecContext(ctx, "UPDATE "+table+" SET "+set+" WHERE "+w, a...)
 			if err != nil {
 				return changed, c.Translate(ctx, "pseudonymise "+st.ID()+"."+field, err)
@@ -1338,9 +1376,31 @@ type assignment struct {
 	column string // quoted
 	null   bool
 	value  any
+	// raw is a whole assignment without parameters (connector.Stamps).
+	raw string
 }
 
 type assignments []assignment
+
+// changes is the condition that the assignments change a row, for MySQL
+// (<=>), where the server stamps a row's ON UPDATE CURRENT_TIMESTAMP
+// columns only when it changes and Vow, stamping them itself, narrows its
+// UPDATE to such rows.
+func (as assignments) changes() (string, []any) {
+	var ors []string
+	var args []any
+	for _, a := range as {
+		switch {
+		case a.raw != "":
+		case a.null:
+			ors = append(ors, a.column+" IS NOT NULL")
+		default:
+			ors = append(ors, "NOT ("+a.column+" <=> ?)")
+			args = append(args, a.value)
+		}
+	}
+	return strings.Join(ors, " OR "), args
+}
 
 // sql renders the assignments with their parameters numbered after the
 // first n of the statement.
@@ -1348,6 +1408,10 @@ func (as assignments) sql(d connector.Dialect, n int) (string, []any) {
 	out := make([]string, len(as))
 	var args []any
 	for i, a := range as {
+		if a.raw != "" {
+			out[i] = a.raw
+			continue
+		}
 		if a.null {
 			out[i] = a.column + " = NULL"
 			continue

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/vowprivacy/vow/connector"
@@ -156,6 +157,15 @@ func (s *Service) applyUpdates(ctx context.Context, plan *Plan, r *Request, cs *
 	if err != nil {
 		return nil, err
 	}
+	// The zones of the columns the server stamps, likewise.
+	stampZones := map[[2]string]*time.Location{}
+	for sys, ups := range pending {
+		for _, u := range ups {
+			if stampZones[[2]string{sys, u.step.Table}], err = s.stampZone(ctx, cs, sys, u.step.Table); err != nil {
+				return nil, err
+			}
+		}
+	}
 	for _, sys := range systems(plan) {
 		ups := bySystem[sys]
 		if len(ups) == 0 {
@@ -189,7 +199,21 @@ func (s *Service) applyUpdates(ctx context.Context, plan *Plan, r *Request, cs *
 				value, param = at.Arg, numbered(d, at.Param, 1)
 			}
 			where, args := plan.WhereAfter(u.step, r.Identities, r.keys, []any{value})
-			q := "UPDATE " + d.Ident(u.step.Table) + " SET " + d.Column(u.column) + " = " + param + " WHERE " + where
+			set := d.Column(u.column) + " = " + param
+			if zone := stampZones[[2]string{sys, u.step.Table}]; zone != nil {
+				lt, err := s.liveTable(ctx, cs, sys, u.step.Table)
+				if err != nil {
+					tx.Rollback()
+					return nil, err
+				}
+				if stamps := connector.Stamps(d, lt, zone, time.Now(), u.column); len(stamps) > 0 {
+					// The server stamps only rows that change; so does Vow.
+					set += ", " + strings.Join(stamps, ", ")
+					where += " AND NOT (" + d.Column(u.column) + " <=> " + param + ")"
+					args = append(args, value)
+				}
+			}
+			q := "UPDATE " + d.Ident(u.step.Table) + " SET " + set + " WHERE " + where
 			out, err := tx.ExecContext(ctx, q, args...)
 			if err != nil {
 				tx.Rollback()

@@ -17,6 +17,25 @@ func (j *job) tbl() string { return j.d.Ident(j.table.Name) }
 
 func (j *job) col(c string) string { return j.tbl() + "." + j.d.Column(c) }
 
+// stamps is what an UPDATE of t adds for the columns the server would
+// stamp in UTC (connector.Stamps), but those in set.
+func (j *job) stamps(t *connector.Table, set ...string) string {
+	var out string
+	for _, s := range connector.Stamps(j.d, t, j.stampZone, time.Now(), set...) {
+		out += ", " + s
+	}
+	return out
+}
+
+// fieldNames are the columns the anonymised fields set.
+func (j *job) fieldNames() []string {
+	out := make([]string, len(j.fields))
+	for i, f := range j.fields {
+		out[i] = f.name
+	}
+	return out
+}
+
 func (j *job) pkList() string {
 	cols := make([]string, len(j.pk))
 	for i, c := range j.pk {
@@ -170,7 +189,7 @@ func (j *job) rangeIn(w cond) (string, []any) {
 			args = append(args, f.value)
 		}
 	}
-	return "UPDATE " + j.tbl() + " SET " + strings.Join(sets, ", ") + " WHERE " + w.sql, append(args, w.args...)
+	return "UPDATE " + j.tbl() + " SET " + strings.Join(sets, ", ") + j.stamps(j.live, j.fieldNames()...) + " WHERE " + w.sql, append(args, w.args...)
 }
 
 // pkIn is a condition selecting the rows with the given keys.
@@ -445,7 +464,7 @@ func (j *job) applyChild(ctx context.Context, t *tx, ch child, vals []any) (int6
 			if ch.how == "set" {
 				set = ch.value
 			}
-			n, err := exec(ctx, t, kind, "UPDATE "+ct+" SET "+j.d.Column(ch.column)+" = ? WHERE "+in, append([]any{set}, part...))
+			n, err := exec(ctx, t, kind, "UPDATE "+ct+" SET "+j.d.Column(ch.column)+" = ?"+j.stamps(ch.live, ch.column)+" WHERE "+in, append([]any{set}, part...))
 			if err != nil {
 				return 0, err
 			}
@@ -458,7 +477,7 @@ func (j *job) applyChild(ctx context.Context, t *tx, ch child, vals []any) (int6
 				}
 			}
 			for _, v := range part {
-				n, err := exec(ctx, t, kind, "UPDATE "+ct+" SET "+j.d.Column(ch.column)+" = ? WHERE "+col+" = ?", []any{j.macValue(v, intish, width), v})
+				n, err := exec(ctx, t, kind, "UPDATE "+ct+" SET "+j.d.Column(ch.column)+" = ?"+j.stamps(ch.live, ch.column)+" WHERE "+col+" = ?", []any{j.macValue(v, intish, width), v})
 				if err != nil {
 					return 0, err
 				}
@@ -552,7 +571,7 @@ func (j *job) anonymise(ctx context.Context, t *tx, cols []string, locked [][]an
 		}
 		for _, part := range chunks(g.keys, inChunk) {
 			in := j.pkIn(part)
-			n, err := exec(ctx, t, kind, "UPDATE "+j.tbl()+" SET "+strings.Join(s, ", ")+" WHERE "+in.sql, append(slices.Clone(args), in.args...))
+			n, err := exec(ctx, t, kind, "UPDATE "+j.tbl()+" SET "+strings.Join(s, ", ")+j.stamps(j.live, j.fieldNames()...)+" WHERE "+in.sql, append(slices.Clone(args), in.args...))
 			if err != nil {
 				return 0, err
 			}
@@ -598,9 +617,9 @@ func (j *job) statements() []string {
 		case "db":
 			out = append(out, "-- the database sets "+ct+"."+j.d.Column(ch.column)+" to NULL (ON DELETE SET NULL)")
 		case "nullify", "set":
-			out = append(out, "UPDATE "+ct+" SET "+j.d.Column(ch.column)+" = ? WHERE "+in)
+			out = append(out, "UPDATE "+ct+" SET "+j.d.Column(ch.column)+" = ?"+j.stamps(ch.live, ch.column)+" WHERE "+in)
 		case "hmac":
-			out = append(out, "UPDATE "+ct+" SET "+j.d.Column(ch.column)+" = hmac(value) WHERE "+ct+"."+j.d.Column(ch.column)+" = ?")
+			out = append(out, "UPDATE "+ct+" SET "+j.d.Column(ch.column)+" = hmac(value)"+j.stamps(ch.live, ch.column)+" WHERE "+ct+"."+j.d.Column(ch.column)+" = ?")
 		case "delete", "hold":
 			// A held child is here only when its hold runs from a date:
 			// parents with rows still held are excluded from the batch,
@@ -631,7 +650,7 @@ func (j *job) statements() []string {
 				sets = append(sets, j.d.Column(f.name)+" = hmac("+j.d.Column(f.name)+")")
 			}
 		}
-		out = append(out, "UPDATE "+j.tbl()+" SET "+strings.Join(sets, ", ")+" WHERE "+j.pkIn([][]any{make([]any, len(j.pk))}).sql)
+		out = append(out, "UPDATE "+j.tbl()+" SET "+strings.Join(sets, ", ")+j.stamps(j.live, j.fieldNames()...)+" WHERE "+j.pkIn([][]any{make([]any, len(j.pk))}).sql)
 	}
 	for i, s := range out {
 		out[i] = strings.ReplaceAll(s, "IN (?)", "IN (…)")

@@ -54,7 +54,10 @@ type job struct {
 	// cutoffAt is the cutoff as the rule's column compares it.
 	cutoffAt connector.Instant
 	fields   []anonField
-	warnings []string
+	// stampZone is the system's zone where a table the job updates has
+	// columns the server stamps (connector.Stamped); nil where none has.
+	stampZone *time.Location
+	warnings  []string
 }
 
 // cond is a SQL condition with ? placeholders and its arguments.
@@ -262,7 +265,44 @@ func (e *Engine) compile(ctx context.Context, i int, c *conn, now, cutoff time.T
 	if j.action == ActionDelete {
 		j.unheld = j.eligible
 	}
+	if err := j.resolveStampZone(ctx, c); err != nil {
+		return nil, e.ruleErr(i, "table", "%v", err)
+	}
 	return j, nil
+}
+
+// resolveStampZone reads the system's zone when a table the job updates
+// (the rule's, anonymised; a child whose reference is nullified, set or
+// pseudonymised) has columns the server stamps on update: rows Vow
+// changes get the application's time there, not UTC's. Where the zone is
+// not known the rule fails before it changes anything.
+func (j *job) resolveStampZone(ctx context.Context, c *conn) error {
+	var tables []*connector.Table
+	if j.action == ActionAnonymise {
+		tables = append(tables, j.live)
+	}
+	var walk func([]child)
+	walk = func(chs []child) {
+		for _, ch := range chs {
+			switch ch.how {
+			case "nullify", "set", "hmac":
+				tables = append(tables, ch.live)
+			}
+			walk(ch.sub)
+		}
+	}
+	walk(j.children)
+	for _, t := range tables {
+		if cols := connector.Stamped(j.d.Kind(), t); len(cols) > 0 {
+			zone, err := c.wallZone(ctx)
+			if err != nil {
+				return fmt.Errorf("%s.%s is a DATETIME the server sets ON UPDATE CURRENT_TIMESTAMP in the session's zone, and Vow's sessions are on UTC; to stamp the rows it changes with the application's time Vow needs the zone: %w", t.Name, cols[0].Name, err)
+			}
+			j.stampZone = zone
+			return nil
+		}
+	}
+	return nil
 }
 
 // children lists the same-system tables whose rows reference t's rows,

@@ -581,6 +581,11 @@ func TestConcurrentWrites(t *testing.T) {
 				}
 				// An old finding is touched: its created_at moves to now.
 				_, _ = f.db.Exec(f.rebind(`UPDATE findings SET created_at = ? WHERE id = ?`), ts(now), 4+100*(i%10))
+				// A breath between writes, as an application's have: in
+				// SQLite's rollback journal a writer that never pauses
+				// can keep a reader waiting past its busy timeout on a
+				// loaded machine (Vow's open failed so once in CI).
+				time.Sleep(time.Millisecond)
 				if i%20 == 0 {
 					u := 11 + i/20%10
 					res, err := f.db.Exec(f.rebind(`UPDATE users SET deleted_at = NULL WHERE id = ?`), u)

@@ -3,6 +3,7 @@ package retention_test
 import (
 	"cmp"
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -381,6 +382,120 @@ INSERT INTO sessions VALUES (1, NOW() - INTERVAL 3 DAY, NOW() - INTERVAL 20 HOUR
 			}
 			if got := testdb.Dump(t, f.db, "SELECT id FROM sessions ORDER BY id"); got != "1\n" {
 				t.Errorf("sessions left %q, want 1", got)
+			}
+		})
+	}
+}
+
+// Vow's MySQL sessions are on UTC, where the server stamps a DATETIME ON
+// UPDATE CURRENT_TIMESTAMP with UTC's wall time: in an application on
+// Berlin time the rows a rule anonymised (in key ranges, and key by key
+// for keyed pseudonyms) or detached from a purged parent said they
+// changed an hour before they did. Vow sets such columns itself, in the
+// system's zone; where that zone is not known the rule stops.
+func TestStampedColumns(t *testing.T) {
+	t.Parallel()
+	const src = `version: 1
+organization: {name: Test, contacts: {privacy: privacy@test.example}}
+purposes:
+  service: {legal_basis: contract}
+systems:
+  app:
+    kind: mysql
+    connection: {env: APP_DSN}
+    time_zone: ZONE
+    tables:
+      users:
+        fields:
+          id: {category: user.unique_id, identity: user_id}
+          closed_at: system.operations
+      sessions:
+        fields:
+          id: system.operations
+          user_id: {category: user.unique_id, references: users.id, erase: nullify}
+          actor: {category: user.unique_id, erase: hmac}
+          last_seen: system.operations
+          updated_at: system.operations
+      visits:
+        fields:
+          id: system.operations
+          ip: {category: user.device.ip_address, erase: nullify}
+          at: system.operations
+          updated_at: system.operations
+retention:
+  rules:
+    - {name: closed accounts, table: "app:users", where: closed_at IS NOT NULL, from: closed_at, keep: 30d, brake: {share: 100%}}
+    - {name: old sessions, table: "app:sessions", from: last_seen, keep: 30d, then: anonymise, brake: {share: 100%}}
+    - {name: old visits, table: "app:visits", from: at, keep: 30d, then: anonymise, brake: {share: 100%}}
+`
+	const ddl = `
+CREATE TABLE users (id BIGINT PRIMARY KEY, closed_at TIMESTAMP NULL);
+CREATE TABLE sessions (id BIGINT PRIMARY KEY, user_id BIGINT, actor VARCHAR(100), last_seen TIMESTAMP NOT NULL,
+  updated_at DATETIME NOT NULL DEFAULT '2026-01-01 00:00:00' ON UPDATE CURRENT_TIMESTAMP);
+CREATE TABLE visits (id BIGINT PRIMARY KEY, ip VARCHAR(45), at TIMESTAMP NOT NULL,
+  updated_at DATETIME(6) NOT NULL DEFAULT '2026-01-01 00:00:00' ON UPDATE CURRENT_TIMESTAMP(6));
+SET time_zone = '+00:00';
+INSERT INTO users VALUES (1, '2026-09-01 00:00:00'), (2, '2026-11-19 00:00:00'), (3, NULL);
+INSERT INTO sessions (id, user_id, actor, last_seen) VALUES (1, 1, 'a1', '2026-11-20 00:00:00'), (2, 2, 'a2', '2026-09-01 00:00:00'), (3, 3, 'a3', '2026-11-20 00:00:00');
+INSERT INTO visits (id, ip, at) VALUES (1, '192.0.2.1', '2026-09-01 00:00:00'), (2, '192.0.2.2', '2026-11-20 00:00:00');
+`
+	for _, tc := range []struct {
+		name, zone, params, wantErr string
+	}{
+		{"Berlin", "Europe/Berlin", "", ""},
+		{"UTC", "UTC", "", ""},
+		{"zones disagree", "Europe/Berlin", "&loc=America%2FNew_York", "updated_at"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixtureSchema(t, "mysql", ddl, strings.Replace(src, "ZONE", tc.zone, 1))
+			f.dsn += tc.params
+			loc, err := time.LoadLocation(tc.zone)
+			if err != nil {
+				t.Fatal(err)
+			}
+			const stamps = "SELECT 's', id, user_id, actor, DATE_FORMAT(updated_at, '%Y-%m-%d %H:%i:%s') FROM sessions UNION ALL SELECT 'v', id, ip, '', DATE_FORMAT(updated_at, '%Y-%m-%d %H:%i:%s') FROM visits ORDER BY 1, 2"
+			before := strings.Split(strings.TrimSpace(testdb.Dump(t, f.db, stamps)), "\n")
+			rep, err := f.engine.Run(context.Background(), retention.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			after := strings.Split(strings.TrimSpace(testdb.Dump(t, f.db, stamps)), "\n")
+			if tc.wantErr != "" {
+				for _, rule := range []string{"closed accounts", "old sessions"} {
+					if r := resultOf(rep, rule); r.Status != retention.StatusFailed || !strings.Contains(r.Error, tc.wantErr) {
+						t.Errorf("%s: %+v; want it stopped, naming %s", rule, r, tc.wantErr)
+					}
+				}
+				if !slices.Equal(after, before) {
+					t.Errorf("rows changed:\nbefore %q\nafter  %q", before, after)
+				}
+				return
+			}
+			for _, rule := range []string{"closed accounts", "old sessions", "old visits"} {
+				if r := resultOf(rep, rule); r.Status != retention.StatusDone || r.Rows != 1 {
+					t.Errorf("%s: %+v; want one row", rule, r)
+				}
+			}
+			now := time.Now()
+			// Session 1 detached from its closed account, session 2 and
+			// visit 1 anonymised.
+			changed := map[string]bool{"s|1": true, "s|2": true, "v|1": true}
+			for i, row := range after {
+				cols := strings.Split(row, "|")
+				if !changed[cols[0]+"|"+cols[1]] {
+					if row != before[i] {
+						t.Errorf("%q, was %q; want it as it was", row, before[i])
+					}
+					continue
+				}
+				at, err := time.ParseInLocation(time.DateTime, cols[4], loc)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if d := now.Sub(at); d < -time.Minute || d > time.Minute {
+					t.Errorf("%q: updated_at %s; want %s's wall time now, %s", row, cols[4], tc.zone, now.In(loc).Format(time.DateTime))
+				}
 			}
 		})
 	}
