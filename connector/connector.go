@@ -262,8 +262,9 @@ type Column struct {
 	// CURRENT_TIMESTAMP).
 	OnUpdateNow bool
 	// Domain is, for a PostgreSQL column typed by a domain, the domain's
-	// base type ("timestamp without time zone" for a domain over it);
-	// Type is then the domain's name.
+	// base type ("timestamp without time zone" for a domain over it, the
+	// base at the end of a chain of domains; "bigint[]" for an array of a
+	// domain over bigint); Type is then the domain's name.
 	Domain string
 }
 

@@ -116,7 +116,7 @@ func (c *comparer) undeclared() {
 		if t == nil {
 			var personal []string
 			for _, col := range lt.Columns {
-				g := classify.Column(col.Name, col.Type, classify.PersonTable(lt.Name))
+				g := classify.Column(col.Name, col.Base(), classify.PersonTable(lt.Name))
 				if strings.HasPrefix(g.Category, "user.") {
 					personal = append(personal, col.Name+" ("+g.Category+")")
 				}
@@ -132,7 +132,7 @@ func (c *comparer) undeclared() {
 			if t.HasColumn(col.Name) || fieldFold(t, col.Name) {
 				continue
 			}
-			g := classify.Column(col.Name, col.Type, classify.PersonTable(lt.Name))
+			g := classify.Column(col.Name, col.Base(), classify.PersonTable(lt.Name))
 			c.add(policy.Warning, c.base+".tables."+t.Name, "undeclared-column", fmt.Sprintf("declare it: %s: %s", col.Name, g.Category),
 				"column %s:%s.%s (%s) exists in the database but the policy does not declare it; it looks like %s", c.sys.Name, t.Name, col.Name, col.Type, g.Category)
 		}

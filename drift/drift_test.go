@@ -2,6 +2,7 @@ package drift_test
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 
@@ -162,4 +163,41 @@ func liveWithCode(t *testing.T, src, dsn, code string) (withCode, all policy.Dia
 		}
 	}
 	return withCode, all
+}
+
+// A PostgreSQL domain is checked as its base type: a relation from bigint
+// to a domain over bigint is not a type mismatch, and a pseudonym does
+// not fit a domain over varchar(8).
+func TestDomainsByTheirBase(t *testing.T) {
+	t.Parallel()
+	dsn := testdb.Postgres(t)
+	testdb.Exec(t, "postgres", dsn, `CREATE DOMAIN account_id AS bigint; CREATE DOMAIN code8 AS varchar(8);
+CREATE TABLE users (id account_id PRIMARY KEY, email text NOT NULL);
+CREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint NOT NULL, coupon code8);`)
+	src := `version: 1
+organization: {name: X, contacts: {privacy: p@x.example}}
+systems:
+  app:
+    kind: postgres
+    connection: {env: APP_DSN}
+    tables:
+      users:
+        fields:
+          id: {category: user.unique_id, identity: user_id}
+          email: {category: user.contact.email, identity: email}
+      orders:
+        fields:
+          id: system.operations
+          user_id: {category: user.unique_id, references: users.id}
+          coupon: {category: user.unique_id, erase: hmac}
+`
+	if got, all := liveWithCode(t, src, dsn, "relation-type-mismatch"); len(got) != 0 {
+		t.Errorf("relation-type-mismatch %v in %v; want none (account_id is a bigint)", got, all)
+	}
+	_, all := liveWithCode(t, src, dsn, "")
+	if !slices.ContainsFunc(all, func(d policy.Diagnostic) bool {
+		return strings.Contains(d.Message, "coupon") && strings.Contains(d.Message, "narrower than the shortest pseudonym")
+	}) {
+		t.Errorf("diagnostics %v; want coupon (a domain over varchar(8)) too narrow for a pseudonym", all)
+	}
 }

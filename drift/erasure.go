@@ -78,7 +78,7 @@ func (e *eraseChecker) relationKeys() {
 		if ft := e.liveFrom(r); ft != nil {
 			for i, col := range r.FromColumns {
 				fc, tc := ft.Column(col), lt.Column(r.ToColumns[i])
-				if fc != nil && tc != nil && !identity.Comparable(fc.Type, tc.Type) {
+				if fc != nil && tc != nil && !identity.Comparable(fc.Base(), tc.Base()) {
 					e.add(policy.Error, path, "relation-type-mismatch", "reference a column of the same type, or remove the relation",
 						"relation %s → %s compares %s (%s) with %s (%s): values of different types are converted before they are compared (MariaDB takes '1abc' for 1), so one person's reference could reach another's row",
 						r.From(), r.To(), col, fc.Type, tc.Name, tc.Type)
@@ -342,7 +342,7 @@ func (e *eraseChecker) strategies() {
 					"%s is NOT NULL in the database, so erase: nullify fails on every row it applies to", id)
 			}
 		case policy.Set:
-			if why := valueFits(f.Erase.Value, col.Type, e.live.Kind != "sqlite"); why != "" {
+			if why := valueFits(f.Erase.Value, col.Base(), e.live.Kind != "sqlite"); why != "" {
 				sev := policy.Error
 				if e.live.Kind == "sqlite" { // stored anyway: SQLite columns take any value
 					sev, why = policy.Warning, why+"; SQLite stores it anyway, but the application then reads it from a "+col.Type+" column"
@@ -390,10 +390,10 @@ type liveField struct {
 // keyring.MinPseudonymLen), or an integer pseudonym (a negative 32-bit
 // number, see keyring.PseudonymInt).
 func (e *eraseChecker) hmacColumn(path, id string, col *connector.Column) {
-	fam := family(col.Type)
+	fam := family(col.Base())
 	switch fam {
 	case famText:
-		w := textWidth(col.Type)
+		w := textWidth(col.Base())
 		switch {
 		case w == 0 || e.live.Kind == "sqlite" || w >= keyring.PseudonymLen:
 		case w < keyring.MinPseudonymLen:
@@ -405,7 +405,7 @@ func (e *eraseChecker) hmacColumn(path, id string, col *connector.Column) {
 		}
 		return
 	case famInteger:
-		if !smallInt(col.Type) {
+		if !smallInt(col.Base()) {
 			return
 		}
 	case famBinary:
@@ -836,7 +836,7 @@ func (e *eraseChecker) holdFrom() {
 			case col == nil:
 				e.add(policy.Error, path+".erase.from", "hold-from", hint(lt),
 					"the hold on %s:%s runs from column %s, which does not exist in the database: the hold never ends", e.sys.Name, t.Name, er.From)
-			case !e.timeType(col.Type):
+			case !e.timeType(col.Base()):
 				e.add(policy.Error, path+".erase.from", "hold-from", "name a date or timestamp column (such as created_at)",
 					"the hold on %s:%s runs from column %s, which is %s, not a date or time", e.sys.Name, t.Name, er.From, col.Type)
 			}
@@ -924,7 +924,7 @@ func identityTypes(p *policy.Policy, results []SystemResult) policy.Diagnostics 
 				}
 				groups[key] = append(groups[key], identityUse{
 					path:  "systems." + sys.Name + ".tables." + t.Name + ".fields." + f.Name + ".identity",
-					where: sys.Name + ":" + t.Name + "." + f.Name, typ: col.Type, class: identityClass(col.Type)})
+					where: sys.Name + ":" + t.Name + "." + f.Name, typ: col.Type, class: identityClass(col.Base())})
 			}
 		}
 	}

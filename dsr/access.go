@@ -474,11 +474,17 @@ func (s *Service) exportStep(ctx context.Context, zw *zip.Writer, plan *Plan, st
 	}
 	keep := make([]bool, len(cols))
 	var docs []ColumnDoc
+	// dbTypes are the types the values are read by: the driver's, or for
+	// a type it names by number, the schema's base type (an array of a
+	// domain over timestamp is an array of timestamps).
+	dbTypes := make([]string, len(cols))
 	for i, ct := range cols {
 		doc := ColumnDoc{Name: ct.Name(), Type: strings.ToLower(ct.DatabaseTypeName())}
+		dbTypes[i] = doc.Type
 		if lc := live.Column(ct.Name()); lc != nil && strings.Trim(doc.Type, "0123456789") == "" {
-			// PostgreSQL names a user type (an enum) by its number.
-			doc.Type = lc.Type
+			// PostgreSQL names a user type (an enum, a domain's array) by
+			// its number.
+			doc.Type, dbTypes[i] = lc.Type, lc.Base()
 		}
 		if f := t.Field(ct.Name()); f != nil {
 			doc.Category = f.Category
@@ -531,17 +537,17 @@ func (s *Service) exportStep(ctx context.Context, zw *zip.Writer, plan *Plan, st
 	// known the package would state times hours off, and the request
 	// stops (connector.ZoneOf).
 	var zone *time.Location
-	if d.Kind() != "sqlite" && slices.ContainsFunc(docs, func(doc ColumnDoc) bool {
-		return strings.TrimPrefix(doc.Type, "_") != "date" && connector.Wall(d.Kind(), doc.Type, [2]string{})
+	if d.Kind() != "sqlite" && slices.ContainsFunc(dbTypes, func(typ string) bool {
+		return strings.TrimSuffix(strings.TrimPrefix(typ, "_"), "[]") != "date" && connector.Wall(d.Kind(), typ, [2]string{})
 	}) {
 		if zone, err = cs.zone(ctx, st.System); err != nil {
 			return tp, fmt.Errorf("dsr: read %s: %w", st.ID(), err)
 		}
 	}
 	for i, ct := range cols {
-		rcols[i] = rowjson.Column{DatabaseType: docs[i].Type, Kind: d.Kind(), Location: zone}
+		rcols[i] = rowjson.Column{DatabaseType: dbTypes[i], Kind: d.Kind(), Location: zone}
 		if lc := live.Column(ct.Name()); lc != nil {
-			rcols[i].DeclaredType = lc.Type
+			rcols[i].DeclaredType = lc.Base()
 			if d.Kind() == "mysql" && jsonChecked(live, lc.Name) {
 				rcols[i].DeclaredType = "json"
 			}

@@ -357,7 +357,7 @@ func (s *Service) residual(ctx context.Context, plan *Plan, r *Request, cs *conn
 						return nil, nil, err
 					}
 					lt := sc.Table(t.Name)
-					if lt == nil || lt.Column(f.Name) == nil || identity.Fits(r.Identities[k], lt.Column(f.Name).Type) != nil {
+					if lt == nil || lt.Column(f.Name) == nil || identity.Fits(r.Identities[k], lt.Column(f.Name).Base()) != nil {
 						continue
 					}
 					d := c.Dialect()

@@ -1194,7 +1194,7 @@ func (e *eraser) seeMask(ctx context.Context, st *Step, wf whereFn) error {
 		case policy.Nullify:
 			return e.see(ctx, st, wf, col+" IS NOT NULL")
 		case policy.HMAC:
-			if lc := e.schema.Table(st.Table).Column(f.Column); lc != nil && identity.ClassOf(lc.Type) == identity.Integer {
+			if lc := e.schema.Table(st.Table).Column(f.Column); lc != nil && identity.ClassOf(lc.Base()) == identity.Integer {
 				return e.see(ctx, st, wf, col+" >= 0") // an integer's pseudonym is negative
 			}
 			return e.see(ctx, st, wf, col+" IS NOT NULL AND "+col+" NOT LIKE ?", keyring.PseudonymPrefix+"%")
@@ -1264,8 +1264,8 @@ func (s *Service) pseudonymise(ctx context.Context, tx *sql.Tx, c connector.SQL,
 	// a negative number in an integer one.
 	intish, width := false, 0
 	if live != nil {
-		intish = identity.ClassOf(live.Type) == identity.Integer
-		width = textWidth(live.Type)
+		intish = identity.ClassOf(live.Base()) == identity.Integer
+		width = textWidth(live.Base())
 	}
 	masked := func(text string) bool {
 		if intish {

@@ -318,7 +318,7 @@ func (s *Service) keysBeforeUTC(ctx context.Context, plan *Plan, r *Request, cs 
 		}
 		if lt == nil || !slices.ContainsFunc(names, func(name string) bool {
 			col := lt.Column(name)
-			return col != nil && strings.HasPrefix(strings.ToLower(col.Type), "timestamp")
+			return col != nil && strings.HasPrefix(strings.ToLower(col.Base()), "timestamp")
 		}) {
 			continue
 		}
@@ -427,7 +427,7 @@ func (s *Service) livePrimaryKeys(ctx context.Context, plan *Plan, cs *conns, er
 			}
 			for i, col := range m.Columns {
 				a, b := ct.Column(col), pt.Column(m.ParentColumns[i])
-				if a != nil && b != nil && !identity.Comparable(a.Type, b.Type) {
+				if a != nil && b != nil && !identity.Comparable(a.Base(), b.Base()) {
 					return &errRestricted{fmt.Sprintf("dsr: %s.%s (%s) is matched with %s.%s (%s): values of different types are converted before they are compared, so one person's reference could reach another's row; reference a column of the same type (vow check --live: relation-type-mismatch), then vow request retry",
 						st.ID(), col, a.Type, parent.ID(), m.ParentColumns[i], b.Type)}
 				}
@@ -781,7 +781,7 @@ func (s *Service) resolve(ctx context.Context, plan *Plan, r *Request, cs *conns
 				}
 				keys.Collations[st.ID()+"."+m.Column()] = col.Collation
 			}
-			if err := identity.Fits(v, col.Type); err != nil {
+			if err := identity.Fits(v, col.Base()); err != nil {
 				keys.Unfit = append(keys.Unfit, st.ID()+"."+m.Column())
 				tried = append(tried, fmt.Sprintf("%s.%s: %s", st.ID(), m.Column(), strings.TrimPrefix(err.Error(), identity.ErrInvalid.Error()+": ")))
 				continue

@@ -62,7 +62,7 @@ func (pl *Plan) CheckLive(ctx context.Context, o Opener) ([]string, error) {
 			if col == nil {
 				continue
 			}
-			if why := cannotHoldPseudonym(st.Kind, col.Type); why != "" {
+			if why := cannotHoldPseudonym(st.Kind, col.Base()); why != "" {
 				out = append(out, fmt.Sprintf("%s.%s: hmac erasure writes a pseudonym of at least %d characters, but the column is %s (%s): erasure will fail; use nullify, or widen the column",
 					st.ID(), f.Column, keyring.MinPseudonymLen, col.Type, why))
 			}

@@ -250,7 +250,7 @@ func (s *Service) checkTypes(ctx context.Context, n *NewRequest) error {
 			if col == nil {
 				continue
 			}
-			if err := identity.Fits(n.Identities[m.Identity], col.Type); err != nil {
+			if err := identity.Fits(n.Identities[m.Identity], col.Base()); err != nil {
 				why[m.Identity] = append(why[m.Identity], fmt.Sprintf("%s.%s is %s", st.ID(), m.Column(), col.Type))
 				continue
 			}

@@ -76,7 +76,7 @@ func (c *condBuilder) build(system, table, ref string, path []string) string {
 			}
 			collation := ""
 			if lc != nil {
-				if identity.Fits(v, lc.Type) != nil {
+				if identity.Fits(v, lc.Base()) != nil {
 					continue // this column cannot hold the value: not its person
 				}
 				collation = lc.Collation

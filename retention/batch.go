@@ -276,10 +276,10 @@ func (j *job) pkTypes() ([]string, bool) {
 	types := make([]string, len(j.pk))
 	for i, c := range j.pk {
 		col := j.live.Column(c)
-		if col == nil || col.Type == "" {
+		if col == nil || col.Base() == "" {
 			return nil, false
 		}
-		types[i] = col.Type
+		types[i] = col.Base()
 	}
 	return types, true
 }
@@ -473,7 +473,7 @@ func (j *job) applyChild(ctx context.Context, t *tx, ch child, vals []any) (int6
 			intish, width := false, 64
 			if ch.live != nil {
 				if lc := ch.live.Column(ch.column); lc != nil {
-					intish, width = isInt(lc.Type), textWidth(lc.Type)
+					intish, width = isInt(lc.Base()), textWidth(lc.Base())
 				}
 			}
 			for _, v := range part {

@@ -238,13 +238,13 @@ func (e *Engine) compile(ctx context.Context, i int, c *conn, now, cutoff time.T
 				if e.MAC == nil {
 					return nil, e.ruleErr(i, "then", "field %s is erased with hmac, which needs Vow's keyring", f.Name)
 				}
-				af.intish = isInt(lc.Type)
+				af.intish = isInt(lc.Base())
 				if af.intish {
 					notDone = append(notDone, cond{sql: col + " >= 0"})
 				} else {
 					// Masked already (by a request or an earlier run) is
 					// decided by the pseudonym's format, not its length.
-					af.width = textWidth(lc.Type)
+					af.width = textWidth(lc.Base())
 					notDone = append(notDone, cond{sql: col + " IS NOT NULL AND " + col + " NOT LIKE ?", args: []any{keyring.PseudonymPrefix + "%"}})
 				}
 			}

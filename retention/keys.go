@@ -21,7 +21,7 @@ func (j *job) intKey() bool {
 		return false
 	}
 	c := j.live.Column(j.pk[0])
-	return c != nil && intType(c.Type)
+	return c != nil && intType(c.Base())
 }
 
 // intType reports whether a column type is an integer type of PostgreSQL,

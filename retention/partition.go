@@ -62,7 +62,7 @@ func (j *job) wholePartitionsWhy() string {
 		// MySQL keeps rows whose partitioning value is NULL in the lowest
 		// partition, and the rule never takes them.
 		return j.rule.From + " may be NULL, and MySQL keeps such rows in the lowest partition"
-	case j.d.Kind() == "mysql" && !mysqlTimeType.MatchString(strings.ToLower(j.live.Column(j.rule.From).Type)):
+	case j.d.Kind() == "mysql" && !mysqlTimeType.MatchString(strings.ToLower(j.live.Column(j.rule.From).Base())):
 		return j.rule.From + " is not a date or time column"
 	}
 	return ""
@@ -79,7 +79,7 @@ func (j *job) wholePartitions(ctx context.Context, c *conn) ([]partition, error)
 	j.keptParts = nil
 	switch j.d.Kind() {
 	case "postgres":
-		typ := strings.ToLower(j.live.Column(j.rule.From).Type)
+		typ := strings.ToLower(j.live.Column(j.rule.From).Base())
 		if !pgTimeType.MatchString(typ) {
 			return nil, nil
 		}

@@ -30,6 +30,9 @@ func partitionSchema(kind string) string {
 		b.WriteString("CREATE TABLE events_default PARTITION OF events DEFAULT;\n")
 	case "postgres-analyzed":
 		return partitionSchema("postgres") + "ANALYZE events;\n"
+	case "postgres-domain":
+		// Partitioned on a domain: dropped whole like its base type.
+		return "CREATE DOMAIN event_ts AS timestamptz;\n" + strings.Replace(partitionSchema("postgres"), "created_at timestamptz", "created_at event_ts", 1)
 	case "mysql":
 		b.WriteString("CREATE TABLE events (id bigint NOT NULL, created_at datetime NOT NULL, body text, PRIMARY KEY (id, created_at)) PARTITION BY RANGE COLUMNS (created_at) (\n")
 		for i := 0; i+1 < len(months); i++ {
@@ -98,7 +101,7 @@ retention:
 // estimates are samples).
 func TestPartitionsDroppedWhole(t *testing.T) {
 	t.Parallel()
-	for _, variant := range []string{"postgres", "postgres-analyzed", "mysql", "mysql-to_days"} {
+	for _, variant := range []string{"postgres", "postgres-analyzed", "postgres-domain", "mysql", "mysql-to_days"} {
 		for _, where := range []string{"", "body IS NOT NULL"} {
 			t.Run(variant+"/where="+where, func(t *testing.T) {
 				t.Parallel()

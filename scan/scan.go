@@ -256,7 +256,7 @@ func ScanTable(ctx context.Context, c connector.SQL, t *connector.Table, opt Opt
 	rt.Name = t.Name
 	var cols []connector.Column
 	for _, col := range t.Columns {
-		if Scannable(col.Type) {
+		if Scannable(col.Base()) {
 			cols = append(cols, col)
 		}
 	}
@@ -450,7 +450,7 @@ func (r *reader) read(ctx context.Context, est int64, rt *Table) error {
 
 func (r *reader) integerKey(col string) bool {
 	c := r.t.Column(col)
-	return c != nil && integerType.MatchString(strings.ToLower(c.Type))
+	return c != nil && integerType.MatchString(strings.ToLower(c.Base()))
 }
 
 var integerType = regexp.MustCompile(`^((tiny|small|medium|big)?int(eger|[248])?|(small|big)?serial)\b`)

@@ -171,6 +171,9 @@ func TestFullScanReadsEveryRowOnce(t *testing.T) {
 INSERT INTO tags VALUES (NULL, 'x@example.com'), (NULL, 'y@example.com'), (NULL, 'z@example.com'), ('a', 'a@example.com'), ('b', 'b@example.com');`, "tags", 5},
 		{"postgres", `CREATE TABLE loose (v text);` + rows("loose", "v", 1234, func(i int) string { return fmt.Sprintf("'p%d@example.com'", i) }), "loose", 1234},
 		{"mysql", `CREATE TABLE loose (v text);` + rows("loose", "v", 1234, func(i int) string { return fmt.Sprintf("'p%d@example.com'", i) }), "loose", 1234},
+		// A domain over text is text: it was not scanned.
+		{"postgres", `CREATE DOMAIN email_t AS text; CREATE TABLE contacts (id bigint PRIMARY KEY, v email_t);` +
+			rows("contacts", "id, v", 20, func(i int) string { return fmt.Sprintf("%d, 'c%d@example.com'", i, i) }), "contacts", 20},
 	}
 	for _, tc := range cases {
 		t.Run(tc.kind+"/"+tc.table, func(t *testing.T) {

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -317,7 +318,13 @@ func (c *Connector) Introspect(ctx context.Context) (*connector.Schema, error) {
 	inheritFromPartitions(tables)
 	for _, t := range tables {
 		for i := range t.Columns {
-			t.Columns[i].Domain = domains[t.Columns[i].Type]
+			typ := t.Columns[i].Type
+			if base, ok := domains[typ]; ok {
+				t.Columns[i].Domain = base
+			} else if elem, ok := strings.CutSuffix(typ, "[]"); ok && domains[elem] != "" {
+				// An array of a domain: an array of its base.
+				t.Columns[i].Domain = domains[elem] + "[]"
+			}
 		}
 	}
 
