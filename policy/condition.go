@@ -152,6 +152,17 @@ var clockWithoutArguments = map[string]int{
 	"timediff": -2, // SQLite's: never without arguments; 'subsec' below
 }
 
+// xidColumn reports whether an argument is a row's transaction id
+// (PostgreSQL's system columns xmin and xmax, qualified or not), whose
+// age(…) counts transactions, not time.
+func xidColumn(arg string) bool {
+	arg = strings.TrimSpace(arg)
+	if i := strings.LastIndexByte(arg, '.'); i >= 0 {
+		arg = arg[i+1:]
+	}
+	return arg == "xmin" || arg == "xmax"
+}
+
 // sqliteDateFunctions take modifiers; 'localtime' and 'utc' among them
 // convert with the zone of the machine Vow runs on, and 'subsec' as the
 // time reads the clock.
@@ -206,6 +217,8 @@ func ClockFunctions(sql string) []string {
 					n = 0 // "()", and "( ,)" with it
 				}
 				switch {
+				case word == "age" && n == 1 && xidColumn(parts[0]):
+					// age(xmin): a row's transaction age, not the clock.
 				case n == want:
 					out = append(out, word+"()")
 				case n > 0 && sqliteDateFunctions[word]:
