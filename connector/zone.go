@@ -313,9 +313,19 @@ func Stamped(kind string, t *Table) []*Column {
 // without case, as MySQL compares column names) get the server's clock as
 // wall time in zone, the time the application's own sessions would
 // stamp. None where zone is UTC (the server's stamp is then right) or
-// nil. The zone's offset is taken at now, in seconds, so a run that goes
+// nil. The zone's offset is taken at now, in seconds: a run that goes
 // past a change of the clocks stamps each statement by its own time.
-func Stamps(d Dialect, t *Table, zone *time.Location, now time.Time, set ...string) []string {
+//
+// The server stamps only rows whose values change. Where the statement
+// may reach rows it leaves as they are, changed is the condition that a
+// row changes, on its values before the statement: each stamp is then
+// IF(changed, the time, the column as it was), and the stamps must come
+// first in the SET list — MySQL reads a column assigned earlier in the
+// list with its new value (MariaDB too, but under SIMULTANEOUS_ASSIGNMENT),
+// and a first assignment reads the old values in both. A condition that
+// errs changes only the stamp: the statement's other assignments go to
+// every row it reaches.
+func Stamps(d Dialect, t *Table, zone *time.Location, now time.Time, changed string, set ...string) []string {
 	if zone == nil || SameZone(zone, "UTC") {
 		return nil
 	}
@@ -334,7 +344,11 @@ func Stamps(d Dialect, t *Table, zone *time.Location, now time.Time, set ...stri
 		if strings.Trim(fsp, "0123456789") != "" {
 			fsp = ""
 		}
-		out = append(out, fmt.Sprintf("%s = NOW(%s) + INTERVAL %d SECOND", d.Column(c.Name), fsp, offset))
+		col, at := d.Column(c.Name), fmt.Sprintf("NOW(%s) + INTERVAL %d SECOND", fsp, offset)
+		if changed != "" {
+			at = "IF(" + changed + ", " + at + ", " + col + ")"
+		}
+		out = append(out, col+" = "+at)
 	}
 	return out
 }

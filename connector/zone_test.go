@@ -117,23 +117,26 @@ func TestStamps(t *testing.T) {
 	}}
 	mysql := connector.DialectOf("mysql")
 	for _, tc := range []struct {
-		name string
-		d    connector.Dialect
-		zone *time.Location
-		now  time.Time
-		set  []string
-		want []string
+		name    string
+		d       connector.Dialect
+		zone    *time.Location
+		now     time.Time
+		changed string
+		set     []string
+		want    []string
 	}{
-		{"Berlin in winter", mysql, berlin, winter, nil, []string{"`Updated_At` = NOW(3) + INTERVAL 3600 SECOND", "`touched` = NOW() + INTERVAL 3600 SECOND"}},
-		{"Berlin in summer", mysql, berlin, summer, nil, []string{"`Updated_At` = NOW(3) + INTERVAL 7200 SECOND", "`touched` = NOW() + INTERVAL 7200 SECOND"}},
-		{"west of UTC", mysql, newYork, winter, nil, []string{"`Updated_At` = NOW(3) + INTERVAL -18000 SECOND", "`touched` = NOW() + INTERVAL -18000 SECOND"}},
+		{"Berlin in winter", mysql, berlin, winter, "", nil, []string{"`Updated_At` = NOW(3) + INTERVAL 3600 SECOND", "`touched` = NOW() + INTERVAL 3600 SECOND"}},
+		{"Berlin in summer", mysql, berlin, summer, "", nil, []string{"`Updated_At` = NOW(3) + INTERVAL 7200 SECOND", "`touched` = NOW() + INTERVAL 7200 SECOND"}},
+		{"west of UTC", mysql, newYork, winter, "", nil, []string{"`Updated_At` = NOW(3) + INTERVAL -18000 SECOND", "`touched` = NOW() + INTERVAL -18000 SECOND"}},
 		// A column the statement sets itself, named in any case.
-		{"set by the statement", mysql, berlin, winter, []string{"updated_at"}, []string{"`touched` = NOW() + INTERVAL 3600 SECOND"}},
-		{"UTC", mysql, time.UTC, winter, nil, nil},
-		{"zone not read", mysql, nil, winter, nil, nil},
-		{"postgres", connector.DialectOf("postgres"), berlin, winter, nil, nil},
+		{"set by the statement", mysql, berlin, winter, "", []string{"updated_at"}, []string{"`touched` = NOW() + INTERVAL 3600 SECOND"}},
+		// Only in rows that change.
+		{"where a row changes", mysql, berlin, winter, "`email` IS NOT NULL", []string{"email"}, []string{"`Updated_At` = IF(`email` IS NOT NULL, NOW(3) + INTERVAL 3600 SECOND, `Updated_At`)", "`touched` = IF(`email` IS NOT NULL, NOW() + INTERVAL 3600 SECOND, `touched`)"}},
+		{"UTC", mysql, time.UTC, winter, "", nil, nil},
+		{"zone not read", mysql, nil, winter, "", nil, nil},
+		{"postgres", connector.DialectOf("postgres"), berlin, winter, "", nil, nil},
 	} {
-		if got := connector.Stamps(tc.d, users, tc.zone, tc.now, tc.set...); !slices.Equal(got, tc.want) {
+		if got := connector.Stamps(tc.d, users, tc.zone, tc.now, tc.changed, tc.set...); !slices.Equal(got, tc.want) {
 			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
 		}
 	}

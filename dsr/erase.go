@@ -527,7 +527,7 @@ func (s *Service) eraseSystem(ctx context.Context, plan *Plan, r *Request, cs *c
 	defer tx.Rollback()
 	e := &eraser{s: s, tx: tx, c: c, plan: plan, r: r, schema: sc, approved: approved, stampZones: map[string]*time.Location{}}
 	for _, st := range plan.EraseOrder {
-		if st.System == system && st.Erase.masks() {
+		if st.System == system && st.masks() {
 			if e.stampZones[st.Table], err = s.stampZone(ctx, cs, system, st.Table); err != nil {
 				return nil, err
 			}
@@ -600,20 +600,16 @@ type eraser struct {
 	stampZones map[string]*time.Location
 }
 
-// stamps is what an UPDATE of st's rows adds for the columns the server
-// would stamp in UTC (connector.Stamps), but those the erasure sets.
-func (e *eraser) stamps(st *Step) assignments {
+// stamper stamps the UPDATEs of st's rows (connector.Stamps) but for the
+// columns the erasure sets.
+func (e *eraser) stamper(st *Step) stamper {
 	var set []string
 	for _, f := range st.Erase.Fields {
 		if f.Method != policy.Hold {
 			set = append(set, f.Column)
 		}
 	}
-	var out assignments
-	for _, a := range connector.Stamps(e.c.Dialect(), e.schema.Table(st.Table), e.stampZones[st.Table], time.Now(), set...) {
-		out = append(out, assignment{raw: a})
-	}
-	return out
+	return newStamper(e.c.Dialect(), e.schema.Table(st.Table), e.stampZones[st.Table], set...)
 }
 
 func (e *eraser) exec(ctx context.Context, st *Step, op, q string, args ...any) (int64, error) {
@@ -1124,7 +1120,7 @@ func (e *eraser) mask(ctx context.Context, st *Step, wf whereFn, rec TableRecord
 	if err := e.seeMask(ctx, st, wf); err != nil {
 		return rec, err
 	}
-	stamp := e.stamps(st)
+	stamp := e.stamper(st)
 	// The other columns' assignments ride along with the last pseudonym
 	// column's UPDATEs, so rows with a value there are written once, not
 	// twice (an audit log's 27,000 rows); the closing UPDATE reaches only
@@ -1144,12 +1140,12 @@ func (e *eraser) mask(ctx context.Context, st *Step, wf whereFn, rec TableRecord
 		rec.Fields[i].Rows = n
 	}
 	if len(sets) > 0 {
-		set, a := slices.Concat(sets, stamp).sql(d, 0)
-		if len(stamp) > 0 {
-			// The server stamps only rows that change; so does Vow.
-			changed, cargs := sets.changes()
-			wf = wf.also(d, changed, cargs...)
-		}
+		// The server stamps only the rows that change: some of the
+		// subject's may hold the values already.
+		cond, cargs := sets.changes()
+		set, a := stamp.prefix(cond, cargs)
+		more, margs := sets.sql(d, len(a))
+		set, a = set+more, append(a, margs...)
 		w, a := wf(a)
 		if lastHMAC >= 0 {
 			// Rows with a value there were written with it, above.
@@ -1257,7 +1253,7 @@ func (s *Service) inlineParents(ctx context.Context, tx *sql.Tx, c connector.SQL
 // value (an audit log's 27,000 rows of one email are one statement), read
 // in batches so memory stays flat however many values there are. Values
 // already pseudonymised are left alone, so a rerun changes nothing.
-func (s *Service) pseudonymise(ctx context.Context, tx *sql.Tx, c connector.SQL, st *Step, wf whereFn, field string, live *connector.Column, along, stamp assignments) (int64, error) {
+func (s *Service) pseudonymise(ctx context.Context, tx *sql.Tx, c connector.SQL, st *Step, wf whereFn, field string, live *connector.Column, along assignments, stamp stamper) (int64, error) {
 	d := c.Dialect()
 	col, table := d.Column(field), d.Ident(st.Table)
 	// The same pseudonym retention writes: shortened to a narrow column,
@@ -1311,27 +1307,27 @@ func (s *Service) pseudonymise(ctx context.Context, tx *sql.Tx, c connector.SQL,
 			text := storedText(v)
 			var set string
 			var a []any
-			match := wf.also(d, col+" = ?", v)
 			switch {
 			case !masked(text):
-				set, a = col+" = "+d.Param(1), []any{pseudonym(text)}
-				if more := slices.Concat(along, stamp); len(more) > 0 {
-					more, margs := more.sql(d, 1)
+				// The value changes: every row is stamped.
+				set, a = stamp.prefix("", nil)
+				set, a = set+col+" = "+d.Param(len(a)+1), append(a, pseudonym(text))
+				if len(along) > 0 {
+					more, margs := along.sql(d, len(a))
 					set, a = set+", "+more, append(a, margs...)
 				}
 			case len(along) > 0:
 				// Pseudonymised already (an earlier erasure): the value
-				// stays, the other columns are still set here.
-				set, a = slices.Concat(along, stamp).sql(d, 0)
-				if len(stamp) > 0 {
-					// Stamped only where the others change.
-					changed, cargs := along.changes()
-					match = match.also(d, changed, cargs...)
-				}
+				// stays, the other columns are still set here, and
+				// stamped where they change.
+				cond, cargs := along.changes()
+				set, a = stamp.prefix(cond, cargs)
+				more, margs := along.sql(d, len(a))
+				set, a = set+more, append(a, margs...)
 			default:
 				continue
 			}
-			w, a := match(a)
+			w, a := wf.also(d, col+" = ?", v)(a)
 			res, err := tx.ExecContext(ctx, "UPDATE "+table+" SET "+set+" WHERE "+w, a...)
 			if err != nil {
 				return changed, c.Translate(ctx, "pseudonymise "+st.ID()+"."+field, err)
@@ -1376,31 +1372,9 @@ type assignment struct {
 	column string // quoted
 	null   bool
 	value  any
-	// raw is a whole assignment without parameters (connector.Stamps).
-	raw string
 }
 
 type assignments []assignment
-
-// changes is the condition that the assignments change a row, for MySQL
-// (<=>), where the server stamps a row's ON UPDATE CURRENT_TIMESTAMP
-// columns only when it changes and Vow, stamping them itself, narrows its
-// UPDATE to such rows.
-func (as assignments) changes() (string, []any) {
-	var ors []string
-	var args []any
-	for _, a := range as {
-		switch {
-		case a.raw != "":
-		case a.null:
-			ors = append(ors, a.column+" IS NOT NULL")
-		default:
-			ors = append(ors, "NOT ("+a.column+" <=> ?)")
-			args = append(args, a.value)
-		}
-	}
-	return strings.Join(ors, " OR "), args
-}
 
 // sql renders the assignments with their parameters numbered after the
 // first n of the statement.
@@ -1408,10 +1382,6 @@ func (as assignments) sql(d connector.Dialect, n int) (string, []any) {
 	out := make([]string, len(as))
 	var args []any
 	for i, a := range as {
-		if a.raw != "" {
-			out[i] = a.raw
-			continue
-		}
 		if a.null {
 			out[i] = a.column + " = NULL"
 			continue

@@ -372,7 +372,7 @@ func (s *Service) livePrimaryKeys(ctx context.Context, plan *Plan, cs *conns, er
 		// Rows the erasure rewrites get the application's time in the
 		// columns the server stamps: their zone is read before anything
 		// changes.
-		if erasure && st.Erase.masks() {
+		if erasure && st.masks() {
 			if _, err := s.stampZone(ctx, cs, st.System, st.Table); err != nil {
 				return err
 			}
@@ -449,30 +449,6 @@ func (s *Service) livePrimaryKeys(ctx context.Context, plan *Plan, cs *conns, er
 		st.unshared = unshared(c.Dialect(), sc, plan.own.Into(st.System, st.Table), st.Table)
 	}
 	return nil
-}
-
-// stampZone returns the zone of a system's wall times where its table has
-// columns the server stamps on update (connector.Stamped), nil where it
-// has none: Vow's sessions are on UTC, so Vow stamps them itself, in that
-// zone, in the rows it changes. Where the zone is not known it fails.
-func (s *Service) stampZone(ctx context.Context, cs *conns, system, table string) (*time.Location, error) {
-	lt, err := s.liveTable(ctx, cs, system, table)
-	if err != nil {
-		return nil, err
-	}
-	c, err := cs.get(ctx, system)
-	if err != nil {
-		return nil, err
-	}
-	cols := connector.Stamped(c.Dialect().Kind(), lt)
-	if len(cols) == 0 {
-		return nil, nil
-	}
-	zone, err := cs.zone(ctx, system)
-	if err != nil {
-		return nil, fmt.Errorf("dsr: %s:%s.%s is a DATETIME the server sets ON UPDATE CURRENT_TIMESTAMP in the session's zone, and Vow's sessions are on UTC; to stamp the rows it changes with the application's time Vow needs the zone: %w", system, table, cols[0].Name, err)
-	}
-	return zone, nil
 }
 
 // liveTable returns a table of a system's live schema (nil when missing).

@@ -197,12 +197,6 @@ func (e TableErasure) Acts() bool {
 	return false
 }
 
-// masks reports whether the erasure rewrites columns of rows it keeps
-// (nullify, set, hmac).
-func (e TableErasure) masks() bool {
-	return slices.ContainsFunc(e.Fields, func(f FieldErasure) bool { return f.Method != policy.Hold })
-}
-
 // Errors of [NewPlan] callers branch on.
 var (
 	// ErrSubjectKind: the request names no subject kind and the policy

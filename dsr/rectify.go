@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/vowprivacy/vow/connector"
@@ -206,12 +205,10 @@ func (s *Service) applyUpdates(ctx context.Context, plan *Plan, r *Request, cs *
 					tx.Rollback()
 					return nil, err
 				}
-				if stamps := connector.Stamps(d, lt, zone, time.Now(), u.column); len(stamps) > 0 {
-					// The server stamps only rows that change; so does Vow.
-					set += ", " + strings.Join(stamps, ", ")
-					where += " AND NOT (" + d.Column(u.column) + " <=> " + param + ")"
-					args = append(args, value)
-				}
+				// Stamped where the value changes (on MySQL only: the
+				// parameters are all ?).
+				stamps, sargs := newStamper(d, lt, zone, u.column).prefix("NOT (CAST("+d.Column(u.column)+" AS BINARY) <=> CAST("+param+" AS BINARY))", []any{value})
+				set, args = stamps+set, append(sargs, args...)
 			}
 			q := "UPDATE " + d.Ident(u.step.Table) + " SET " + set + " WHERE " + where
 			out, err := tx.ExecContext(ctx, q, args...)

@@ -19,8 +19,8 @@ CREATE TABLE users (id BIGINT PRIMARY KEY, email VARCHAR(255) NOT NULL, name VAR
   seen_at TIMESTAMP NOT NULL DEFAULT '2026-01-01 00:00:00' ON UPDATE CURRENT_TIMESTAMP);
 CREATE TABLE notes (id BIGINT PRIMARY KEY, user_id BIGINT NOT NULL, body VARCHAR(100),
   updated_at DATETIME NOT NULL DEFAULT '2026-01-01 00:00:00' ON UPDATE CURRENT_TIMESTAMP, INDEX (user_id));
-INSERT INTO users (id, email, name) VALUES (1, 'ada@example.com', 'Ada'), (2, 'bob@example.com', 'Bob'), (3, 'dan@example.com', 'Dan');
-INSERT INTO notes (id, user_id, body) VALUES (1, 1, 'call me'), (2, 1, '[removed]'), (3, 2, 'Bob''s note');
+INSERT INTO users (id, email, name) VALUES (1, 'ada@example.com', 'Ada'), (2, 'bob@example.com', 'Bob'), (3, 'dan@example.com', 'dan'), (4, 'eve@example.com', 'Eve');
+INSERT INTO notes (id, user_id, body) VALUES (1, 1, 'call me'), (2, 1, '[removed]'), (3, 2, 'Bob''s note'), (4, 1, '[Removed]');
 `
 
 const stampPolicy = appPolicyHead + `      users:
@@ -103,15 +103,22 @@ func TestStampedColumns(t *testing.T) {
 			n := trusted(dsr.Rectification, dsr.Identities{"user_id": "2"})
 			n.Changes = map[string]string{"name": "Robert"}
 			run(t, f, create(t, f, n).ID)
-			// Dan's name is already Dan: his row does not change.
+			// Dan's name only changes case, which the column's collation
+			// ignores: it changes all the same.
 			n = trusted(dsr.Rectification, dsr.Identities{"user_id": "3"})
 			n.Changes = map[string]string{"name": "Dan"}
+			run(t, f, create(t, f, n).ID)
+			// Eve's name is already Eve: her row does not change.
+			n = trusted(dsr.Rectification, dsr.Identities{"user_id": "4"})
+			n.Changes = map[string]string{"name": "Eve"}
 			run(t, f, create(t, f, n).ID)
 			now := time.Now()
 
 			after := rows()
-			// The rows that changed: Ada's user, her first note, Bob's user.
-			stamped := map[int]bool{0: true, 3: true, 1: true}
+			// The rows that changed: Ada's user, Bob's, Dan's, and Ada's
+			// first and last notes (the last only in case, which the
+			// column's collation ignores).
+			stamped := map[int]bool{0: true, 1: true, 2: true, 4: true, 7: true}
 			for i, row := range after {
 				cols := strings.Split(row, "|")
 				if len(cols) < 4 {
@@ -135,8 +142,8 @@ func TestStampedColumns(t *testing.T) {
 					t.Errorf("row %d (%q): updated_at %s; want %s's wall time now, %s", i, row, cols[3], zone, now.In(loc).Format(time.DateTime))
 				}
 			}
-			if strings.Split(after[0], "|")[2] != "NULL" || strings.Split(after[1], "|")[2] != "Robert" {
-				t.Errorf("users %q", after[:3])
+			if strings.Split(after[0], "|")[2] != "NULL" || strings.Split(after[1], "|")[2] != "Robert" || strings.Split(after[2], "|")[2] != "Dan" {
+				t.Errorf("users %q; want Ada's name gone, Bob's Robert, Dan's Dan", after[:4])
 			}
 			// seen_at, a TIMESTAMP, the server stamps itself, as an instant.
 			for _, i := range []int{0, 1} {
@@ -147,5 +154,47 @@ func TestStampedColumns(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A table the erasure deletes is not rewritten: its stamped columns need
+// no zone, even where the table declares fields' strategies (for a
+// retention rule that anonymises).
+func TestStampedTableDeleted(t *testing.T) {
+	t.Parallel()
+	src := strings.Replace(appPolicyHead+`      users:
+        subject: customer
+        primary_key: [id]
+        erase: delete
+        fields:
+          id: {category: user.unique_id, identity: user_id}
+          email: {category: user.contact.email, identity: email}
+      visits:
+        subject: customer
+        primary_key: [id]
+        erase: delete
+        fields:
+          id: system.operations
+          user_id: {category: user.unique_id, references: users.id}
+          ip: {category: user.device.ip_address, erase: nullify}
+          updated_at: system.operations
+retention:
+  rules:
+    - {name: old visits, table: "app:visits", from: updated_at, keep: 30d, then: anonymise}
+    - {name: stale accounts, table: "app:users", from: id, keep: 5y}
+rights:
+  offered: [access, erasure]
+`, "    purposes: [service]\n", "    purposes: [service]\n    time_zone: Europe/Berlin\n", 1)
+	f := fixtureFor(t, "mysql", `
+CREATE TABLE users (id BIGINT PRIMARY KEY, email VARCHAR(255) NOT NULL);
+CREATE TABLE visits (id BIGINT PRIMARY KEY, user_id BIGINT NOT NULL, ip VARCHAR(45),
+  updated_at DATETIME NOT NULL DEFAULT '2026-01-01 00:00:00' ON UPDATE CURRENT_TIMESTAMP, INDEX (user_id));
+INSERT INTO users VALUES (1, 'ada@example.com'), (2, 'bob@example.com');
+INSERT INTO visits (id, user_id, ip) VALUES (1, 1, '192.0.2.1'), (2, 2, '192.0.2.2');
+`, src)
+	f.useDSNParams("&loc=America%2FNew_York") // the zone is not known: the two disagree
+	run(t, f, create(t, f, trusted(dsr.Erasure, dsr.Identities{"email": "ada@example.com"})).ID)
+	if got := query(t, "mysql", f.appDSN, "SELECT id, user_id, ip FROM visits ORDER BY id"); !slices.Equal(got, []string{"2|2|192.0.2.2"}) {
+		t.Errorf("visits %q, want Bob's", got)
 	}
 }

@@ -18,10 +18,12 @@ func (j *job) tbl() string { return j.d.Ident(j.table.Name) }
 func (j *job) col(c string) string { return j.tbl() + "." + j.d.Column(c) }
 
 // stamps is what an UPDATE of t adds for the columns the server would
-// stamp in UTC (connector.Stamps), but those in set.
+// stamp in UTC (connector.Stamps), but those in set. Unconditional: every
+// row a rule's UPDATE reaches changes (eligible rows have a field not yet
+// rewritten; a detached child loses its reference).
 func (j *job) stamps(t *connector.Table, set ...string) string {
 	var out string
-	for _, s := range connector.Stamps(j.d, t, j.stampZone, time.Now(), set...) {
+	for _, s := range connector.Stamps(j.d, t, j.stampZone, time.Now(), "", set...) {
 		out += ", " + s
 	}
 	return out
