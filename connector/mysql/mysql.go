@@ -88,8 +88,9 @@ func Open(ctx context.Context, dsn string) (*Connector, error) {
 	// rows of both (another subject's row under the subject's key), and a
 	// cutoff in that hour lands on either. In UTC every TIMESTAMP has one
 	// text. DATETIMEs are wall time and unaffected; what the server fills
-	// in itself (CURRENT_TIMESTAMP defaults of DATETIME columns, NOW() in
-	// triggers) on rows Vow changes is UTC wall time.
+	// in itself on rows Vow changes would be UTC wall time: a DATETIME ON
+	// UPDATE CURRENT_TIMESTAMP Vow's UPDATEs set themselves
+	// (connector.Stamps), NOW() in a trigger stays UTC's.
 	var dsnZone string
 	for k, v := range cfg.Params {
 		if isTimeZoneVar(k) {
