@@ -1096,6 +1096,9 @@ var enumValue = regexp.MustCompile(`'((?:[^']|'')*)'`)
 // valueFits returns why a set value cannot be stored in a column of type
 // typ, or "" if it can. widths says whether the database enforces the
 // width of character types (SQLite does not).
+// decimalScale finds the scale of a numeric(p,s) or decimal(p,s) type.
+var decimalScale = regexp.MustCompile(`^(?:numeric|decimal)\(\s*\d+\s*,\s*(\d+)\s*\)`)
+
 func valueFits(v, typ string, widths bool) string {
 	switch family(typ) {
 	case famInteger:
@@ -1105,6 +1108,15 @@ func valueFits(v, typ string, widths bool) string {
 	case famNumber:
 		if _, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err != nil {
 			return "the column is " + typ + ", and the value is not a number"
+		}
+		// A value the column rounds is never stored as written: a rule
+		// that anonymises would find the row not yet anonymised on every
+		// run.
+		if m := decimalScale.FindStringSubmatch(typ); widths && m != nil { // SQLite stores the value as written
+			scale, _ := strconv.Atoi(m[1])
+			if _, frac, ok := strings.Cut(strings.TrimSpace(v), "."); ok && len(strings.TrimRight(frac, "0")) > scale {
+				return fmt.Sprintf("the column is %s, which keeps %d decimals: the value would be stored rounded", typ, scale)
+			}
 		}
 	case famBool:
 		switch strings.ToLower(strings.TrimSpace(v)) {

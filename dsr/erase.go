@@ -602,7 +602,7 @@ type eraser struct {
 
 // stamper stamps the UPDATEs of st's rows (connector.Stamps) but for the
 // columns the erasure sets.
-func (e *eraser) stamper(st *Step) stamper {
+func (e *eraser) stamper(st *Step) *stamper {
 	var set []string
 	for _, f := range st.Erase.Fields {
 		if f.Method != policy.Hold {
@@ -1093,12 +1093,12 @@ func (e *eraser) mask(ctx context.Context, st *Step, wf whereFn, rec TableRecord
 			fr.Rows, fr.Reason, fr.For = n, f.Reason, f.For
 		case policy.Nullify:
 			sums = append(sums, "SUM(CASE WHEN "+col+" IS NOT NULL THEN 1 ELSE 0 END)")
-			sets = append(sets, assignment{column: col, null: true})
+			sets = append(sets, assignment{name: f.Column, column: col, null: true})
 			masked = append(masked, len(rec.Fields))
 		case policy.Set:
 			sumArgs = append(sumArgs, f.Value)
 			sums = append(sums, "SUM(CASE WHEN "+col+" IS NOT NULL AND "+col+" <> "+d.Param(len(sumArgs))+" THEN 1 ELSE 0 END)")
-			sets = append(sets, assignment{column: col, value: f.Value})
+			sets = append(sets, assignment{name: f.Column, column: col, value: f.Value})
 			masked = append(masked, len(rec.Fields))
 		}
 		rec.Fields = append(rec.Fields, fr)
@@ -1142,7 +1142,7 @@ func (e *eraser) mask(ctx context.Context, st *Step, wf whereFn, rec TableRecord
 	if len(sets) > 0 {
 		// The server stamps only the rows that change: some of the
 		// subject's may hold the values already.
-		cond, cargs := sets.changes()
+		cond, cargs := stamp.changes(sets)
 		set, a := stamp.prefix(cond, cargs)
 		more, margs := sets.sql(d, len(a))
 		set, a = set+more, append(a, margs...)
@@ -1253,7 +1253,7 @@ func (s *Service) inlineParents(ctx context.Context, tx *sql.Tx, c connector.SQL
 // value (an audit log's 27,000 rows of one email are one statement), read
 // in batches so memory stays flat however many values there are. Values
 // already pseudonymised are left alone, so a rerun changes nothing.
-func (s *Service) pseudonymise(ctx context.Context, tx *sql.Tx, c connector.SQL, st *Step, wf whereFn, field string, live *connector.Column, along assignments, stamp stamper) (int64, error) {
+func (s *Service) pseudonymise(ctx context.Context, tx *sql.Tx, c connector.SQL, st *Step, wf whereFn, field string, live *connector.Column, along assignments, stamp *stamper) (int64, error) {
 	d := c.Dialect()
 	col, table := d.Column(field), d.Ident(st.Table)
 	// The same pseudonym retention writes: shortened to a narrow column,
@@ -1320,7 +1320,7 @@ func (s *Service) pseudonymise(ctx context.Context, tx *sql.Tx, c connector.SQL,
 				// Pseudonymised already (an earlier erasure): the value
 				// stays, the other columns are still set here, and
 				// stamped where they change.
-				cond, cargs := along.changes()
+				cond, cargs := stamp.changes(along)
 				set, a = stamp.prefix(cond, cargs)
 				more, margs := along.sql(d, len(a))
 				set, a = set+more, append(a, margs...)
@@ -1369,6 +1369,7 @@ func textWidth(typ string) int {
 
 // assignment is the SET clause of a nullify or set field.
 type assignment struct {
+	name   string
 	column string // quoted
 	null   bool
 	value  any

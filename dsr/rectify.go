@@ -207,7 +207,11 @@ func (s *Service) applyUpdates(ctx context.Context, plan *Plan, r *Request, cs *
 				}
 				// Stamped where the value changes (on MySQL only: the
 				// parameters are all ?).
-				stamps, sargs := newStamper(d, lt, zone, u.column).prefix("NOT (CAST("+d.Column(u.column)+" AS BINARY) <=> CAST("+param+" AS BINARY))", []any{value})
+				var changed string
+				if lc := lt.Column(u.column); lc != nil {
+					changed = connector.Differs(lc, d.Column(u.column), param)
+				}
+				stamps, sargs := newStamper(d, lt, zone, u.column).prefix(changed, []any{value})
 				set, args = stamps+set, append(sargs, args...)
 			}
 			q := "UPDATE " + d.Ident(u.step.Table) + " SET " + set + " WHERE " + where

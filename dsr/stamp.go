@@ -53,43 +53,42 @@ func (st *Step) masks() bool {
 	return slices.ContainsFunc(st.Erase.Fields, func(f FieldErasure) bool { return f.Method != policy.Hold })
 }
 
-// stamper writes the stamps of one table's UPDATEs; nil stamps nothing.
-type stamper func(changed string, args []any) (string, []any)
+// stamper writes the stamps of one table's UPDATEs (connector.Stamps);
+// nil stamps nothing.
+type stamper struct {
+	d    connector.Dialect
+	t    *connector.Table
+	zone *time.Location
+	set  []string // the columns the UPDATEs set themselves
+}
 
 // newStamper stamps the UPDATEs of table t, whose stamped columns are in
-// zone, that set the columns in set. Each statement's stamps are written
-// at its own time.
-func newStamper(d connector.Dialect, t *connector.Table, zone *time.Location, set ...string) stamper {
+// zone, that set the columns in set; nil where there is nothing to stamp.
+func newStamper(d connector.Dialect, t *connector.Table, zone *time.Location, set ...string) *stamper {
 	if len(connector.Stamps(d, t, zone, time.Now(), "", set...)) == 0 {
 		return nil
 	}
-	return func(changed string, args []any) (string, []any) {
-		stamps := connector.Stamps(d, t, zone, time.Now(), changed, set...)
-		var out []any
-		for range stamps {
-			out = append(out, args...) // each stamp has the condition
-		}
-		return strings.Join(stamps, ", ") + ", ", out
-	}
+	return &stamper{d: d, t: t, zone: zone, set: set}
 }
 
-// prefix returns the stamps to open a SET list with, and their arguments:
-// for rows where changed (with args) holds, or every row when changed is
-// "" (connector.Stamps).
-func (s stamper) prefix(changed string, args []any) (string, []any) {
+// prefix returns the stamps to open a SET list with, at the statement's
+// own time, and their arguments: for rows where changed (with args)
+// holds, or every row when changed is "".
+func (s *stamper) prefix(changed string, args []any) (string, []any) {
 	if s == nil {
 		return "", nil
 	}
-	return s(changed, args)
+	return connector.StampPrefix(s.d, s.t, s.zone, time.Now(), changed, args, s.set...)
 }
 
-// changes is the condition that the assignments change a row, for the
-// stamps of a MySQL UPDATE (connector.Stamps): the server stamps only
-// rows whose stored values change. It compares bytes — 'José' is not
-// 'jose' however the column's collation compares them — and where it
-// errs, a row the statement does not change is stamped, never the other
-// way round.
-func (as assignments) changes() (string, []any) {
+// changes is the condition that the assignments change a row's stored
+// bytes (connector.Differs): the server stamps only rows that change.
+// Where it errs, a row the statement does not change is stamped, never
+// the other way round.
+func (s *stamper) changes(as assignments) (string, []any) {
+	if s == nil {
+		return "", nil
+	}
 	var ors []string
 	var args []any
 	for _, a := range as {
@@ -97,7 +96,11 @@ func (as assignments) changes() (string, []any) {
 			ors = append(ors, a.column+" IS NOT NULL")
 			continue
 		}
-		ors = append(ors, "NOT (CAST("+a.column+" AS BINARY) <=> CAST(? AS BINARY))")
+		col := s.t.Column(a.name)
+		if col == nil {
+			col = &connector.Column{Name: a.name}
+		}
+		ors = append(ors, connector.Differs(col, a.column, "?"))
 		args = append(args, a.value)
 	}
 	return strings.Join(ors, " OR "), args

@@ -198,3 +198,24 @@ INSERT INTO visits (id, user_id, ip) VALUES (1, 1, '192.0.2.1'), (2, 2, '192.0.2
 		t.Errorf("visits %q, want Bob's", got)
 	}
 }
+
+// A latin1 column compares with what a value is in latin1, not with its
+// UTF-8 bytes: 'é' written over the UTF-8 bytes of é read as latin1 (a
+// legacy database's double encoding) changes the row, and is stamped;
+// 'é' over 'é' does not, and is not.
+func TestStampedLatin1(t *testing.T) {
+	t.Parallel()
+	src := strings.Replace(stampPolicy, "    purposes: [service]\n", "    purposes: [service]\n    time_zone: Asia/Tokyo\n", 1)
+	f := fixtureFor(t, "mysql", strings.Replace(stampSchema, "name VARCHAR(100)", "name VARCHAR(100) CHARACTER SET latin1", 1)+
+		"UPDATE users SET name = UNHEX('C3A9'), updated_at = '2026-01-01 00:00:00' WHERE id = 2;\n"+
+		"UPDATE users SET name = 'é', updated_at = '2026-01-01 00:00:00' WHERE id = 3;\n", src)
+	for _, id := range []string{"2", "3"} {
+		n := trusted(dsr.Rectification, dsr.Identities{"user_id": id})
+		n.Changes = map[string]string{"name": "é"}
+		run(t, f, create(t, f, n).ID)
+	}
+	got := query(t, "mysql", f.appDSN, "SELECT id, HEX(name), updated_at = '2026-01-01 00:00:00' FROM users WHERE id IN (2, 3) ORDER BY id")
+	if !slices.Equal(got, []string{"2|E9|0", "3|E9|1"}) {
+		t.Errorf("users %q; want 2 changed from C3A9 to E9 and stamped, 3 unchanged and not stamped", got)
+	}
+}

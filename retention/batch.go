@@ -17,16 +17,52 @@ func (j *job) tbl() string { return j.d.Ident(j.table.Name) }
 
 func (j *job) col(c string) string { return j.tbl() + "." + j.d.Column(c) }
 
-// stamps is what an UPDATE of t adds for the columns the server would
-// stamp in UTC (connector.Stamps), but those in set. Unconditional: every
-// row a rule's UPDATE reaches changes (eligible rows have a field not yet
-// rewritten; a detached child loses its reference).
-func (j *job) stamps(t *connector.Table, set ...string) string {
-	var out string
-	for _, s := range connector.Stamps(j.d, t, j.stampZone, time.Now(), "", set...) {
-		out += ", " + s
+// stamps opens the SET list of an UPDATE of t with the columns the server
+// would stamp in UTC (connector.StampPrefix), but those in set: for rows
+// where changed (with args) holds, "" for every row.
+func (j *job) stamps(t *connector.Table, changed string, args []any, set ...string) (string, []any) {
+	return connector.StampPrefix(j.d, t, j.stampZone, time.Now(), changed, args, set...)
+}
+
+// changed is the condition that anonymising a row changes its stored
+// bytes (connector.Differs), for its stamps; macs are the pseudonyms of
+// its hmac fields, in order (nil in a plan's text, for "?").
+func (j *job) changed(macs []any) (string, []any) {
+	var ors []string
+	var args []any
+	i := 0
+	for _, f := range j.fields {
+		quoted := j.d.Column(f.name)
+		col := j.live.Column(f.name)
+		if col == nil {
+			col = &connector.Column{Name: f.name}
+		}
+		switch f.how {
+		case "nullify":
+			ors = append(ors, quoted+" IS NOT NULL")
+		case "set":
+			ors = append(ors, connector.Differs(col, quoted, "?"))
+			args = append(args, f.value)
+		case "hmac":
+			ors = append(ors, connector.Differs(col, quoted, "?"))
+			if i < len(macs) {
+				args = append(args, macs[i])
+			}
+			i++
+		}
 	}
-	return out
+	return strings.Join(ors, " OR "), args
+}
+
+// childStamps opens the SET list of an UPDATE of a child's reference to
+// value: stamped where the reference changes (a pseudonym may be the
+// value it holds: its parent's key pseudonymised by an earlier erasure).
+func (j *job) childStamps(ch child, value any) (string, []any) {
+	col := ch.live.Column(ch.column)
+	if col == nil {
+		col = &connector.Column{Name: ch.column}
+	}
+	return j.stamps(ch.live, connector.Differs(col, j.d.Column(ch.column), "?"), []any{value}, ch.column)
 }
 
 // fieldNames are the columns the anonymised fields set.
@@ -191,7 +227,12 @@ func (j *job) rangeIn(w cond) (string, []any) {
 			args = append(args, f.value)
 		}
 	}
-	return "UPDATE " + j.tbl() + " SET " + strings.Join(sets, ", ") + j.stamps(j.live, j.fieldNames()...) + " WHERE " + w.sql, append(args, w.args...)
+	// Rows a rule reaches have a field not yet rewritten, but perhaps no
+	// byte to change ({set} to a value the column rounds): stamped where
+	// they change.
+	changed, cargs := j.changed(nil)
+	stamps, sargs := j.stamps(j.live, changed, cargs, j.fieldNames()...)
+	return "UPDATE " + j.tbl() + " SET " + stamps + strings.Join(sets, ", ") + " WHERE " + w.sql, slices.Concat(sargs, args, w.args)
 }
 
 // pkIn is a condition selecting the rows with the given keys.
@@ -466,7 +507,8 @@ func (j *job) applyChild(ctx context.Context, t *tx, ch child, vals []any) (int6
 			if ch.how == "set" {
 				set = ch.value
 			}
-			n, err := exec(ctx, t, kind, "UPDATE "+ct+" SET "+j.d.Column(ch.column)+" = ?"+j.stamps(ch.live, ch.column)+" WHERE "+in, append([]any{set}, part...))
+			stamps, sargs := j.childStamps(ch, set)
+			n, err := exec(ctx, t, kind, "UPDATE "+ct+" SET "+stamps+j.d.Column(ch.column)+" = ? WHERE "+in, slices.Concat(sargs, []any{set}, part))
 			if err != nil {
 				return 0, err
 			}
@@ -479,7 +521,9 @@ func (j *job) applyChild(ctx context.Context, t *tx, ch child, vals []any) (int6
 				}
 			}
 			for _, v := range part {
-				n, err := exec(ctx, t, kind, "UPDATE "+ct+" SET "+j.d.Column(ch.column)+" = ?"+j.stamps(ch.live, ch.column)+" WHERE "+col+" = ?", []any{j.macValue(v, intish, width), v})
+				mac := j.macValue(v, intish, width)
+				stamps, sargs := j.childStamps(ch, mac)
+				n, err := exec(ctx, t, kind, "UPDATE "+ct+" SET "+stamps+j.d.Column(ch.column)+" = ? WHERE "+col+" = ?", slices.Concat(sargs, []any{mac, v}))
 				if err != nil {
 					return 0, err
 				}
@@ -573,7 +617,9 @@ func (j *job) anonymise(ctx context.Context, t *tx, cols []string, locked [][]an
 		}
 		for _, part := range chunks(g.keys, inChunk) {
 			in := j.pkIn(part)
-			n, err := exec(ctx, t, kind, "UPDATE "+j.tbl()+" SET "+strings.Join(s, ", ")+j.stamps(j.live, j.fieldNames()...)+" WHERE "+in.sql, append(slices.Clone(args), in.args...))
+			changed, cargs := j.changed(g.vals)
+			stamps, sargs := j.stamps(j.live, changed, cargs, j.fieldNames()...)
+			n, err := exec(ctx, t, kind, "UPDATE "+j.tbl()+" SET "+stamps+strings.Join(s, ", ")+" WHERE "+in.sql, slices.Concat(sargs, args, in.args))
 			if err != nil {
 				return 0, err
 			}
@@ -619,9 +665,11 @@ func (j *job) statements() []string {
 		case "db":
 			out = append(out, "-- the database sets "+ct+"."+j.d.Column(ch.column)+" to NULL (ON DELETE SET NULL)")
 		case "nullify", "set":
-			out = append(out, "UPDATE "+ct+" SET "+j.d.Column(ch.column)+" = ?"+j.stamps(ch.live, ch.column)+" WHERE "+in)
+			stamps, _ := j.childStamps(ch, nil)
+			out = append(out, "UPDATE "+ct+" SET "+stamps+j.d.Column(ch.column)+" = ? WHERE "+in)
 		case "hmac":
-			out = append(out, "UPDATE "+ct+" SET "+j.d.Column(ch.column)+" = hmac(value)"+j.stamps(ch.live, ch.column)+" WHERE "+ct+"."+j.d.Column(ch.column)+" = ?")
+			stamps, _ := j.childStamps(ch, nil)
+			out = append(out, "UPDATE "+ct+" SET "+stamps+j.d.Column(ch.column)+" = hmac(value) WHERE "+ct+"."+j.d.Column(ch.column)+" = ?")
 		case "delete", "hold":
 			// A held child is here only when its hold runs from a date:
 			// parents with rows still held are excluded from the batch,
@@ -652,7 +700,9 @@ func (j *job) statements() []string {
 				sets = append(sets, j.d.Column(f.name)+" = hmac("+j.d.Column(f.name)+")")
 			}
 		}
-		out = append(out, "UPDATE "+j.tbl()+" SET "+strings.Join(sets, ", ")+j.stamps(j.live, j.fieldNames()...)+" WHERE "+j.pkIn([][]any{make([]any, len(j.pk))}).sql)
+		changed, _ := j.changed(nil)
+		stamps, _ := j.stamps(j.live, changed, nil, j.fieldNames()...)
+		out = append(out, "UPDATE "+j.tbl()+" SET "+stamps+strings.Join(sets, ", ")+" WHERE "+j.pkIn([][]any{make([]any, len(j.pk))}).sql)
 	}
 	for i, s := range out {
 		out[i] = strings.ReplaceAll(s, "IN (?)", "IN (…)")

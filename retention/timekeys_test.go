@@ -387,6 +387,18 @@ INSERT INTO sessions VALUES (1, NOW() - INTERVAL 3 DAY, NOW() - INTERVAL 20 HOUR
 	}
 }
 
+// zonedMySQLHead opens a policy of one MySQL system; its time_zone and
+// tables follow.
+const zonedMySQLHead = `version: 1
+organization: {name: Test, contacts: {privacy: privacy@test.example}}
+purposes:
+  service: {legal_basis: contract}
+systems:
+  app:
+    kind: mysql
+    connection: {env: APP_DSN}
+`
+
 // Vow's MySQL sessions are on UTC, where the server stamps a DATETIME ON
 // UPDATE CURRENT_TIMESTAMP with UTC's wall time: in an application on
 // Berlin time the rows a rule anonymised (in key ranges, and key by key
@@ -395,15 +407,7 @@ INSERT INTO sessions VALUES (1, NOW() - INTERVAL 3 DAY, NOW() - INTERVAL 20 HOUR
 // system's zone; where that zone is not known the rule stops.
 func TestStampedColumns(t *testing.T) {
 	t.Parallel()
-	const src = `version: 1
-organization: {name: Test, contacts: {privacy: privacy@test.example}}
-purposes:
-  service: {legal_basis: contract}
-systems:
-  app:
-    kind: mysql
-    connection: {env: APP_DSN}
-    time_zone: ZONE
+	const src = zonedMySQLHead + `    time_zone: ZONE
     tables:
       users:
         fields:
@@ -498,5 +502,45 @@ INSERT INTO visits (id, ip, at) VALUES (1, '192.0.2.1', '2026-09-01 00:00:00'), 
 				}
 			}
 		})
+	}
+}
+
+// A child whose reference is pseudonymised, and already holds the
+// pseudonym (an earlier erasure pseudonymised the parent's key and its
+// references and kept the parent), does not change when the parent is
+// purged: the server would not stamp it, and neither does Vow.
+func TestStampedChildAlreadyPseudonymised(t *testing.T) {
+	t.Parallel()
+	const src = zonedMySQLHead + `    time_zone: Asia/Tokyo
+    tables:
+      users:
+        fields:
+          id: {category: user.unique_id, identity: user_id}
+          email: {category: user.contact.email, identity: email}
+          closed_at: system.operations
+      logins:
+        fields:
+          id: system.operations
+          email: {category: user.contact.email, references: users.email, erase: hmac}
+          updated_at: system.operations
+retention:
+  rules:
+    - {name: closed accounts, table: "app:users", where: closed_at IS NOT NULL, from: closed_at, keep: 30d, brake: {share: 100%}}
+`
+	const ddl = `
+CREATE TABLE users (id BIGINT PRIMARY KEY, email VARCHAR(100) NOT NULL UNIQUE, closed_at TIMESTAMP NULL);
+CREATE TABLE logins (id BIGINT PRIMARY KEY, email VARCHAR(100),
+  updated_at DATETIME NOT NULL DEFAULT '2026-01-01 00:00:00' ON UPDATE CURRENT_TIMESTAMP);
+SET time_zone = '+00:00';
+INSERT INTO users VALUES (1, 'hmac:0123456789abcdef', '2026-09-01 00:00:00'), (2, 'bob@example.com', '2026-09-01 00:00:00');
+INSERT INTO logins (id, email) VALUES (1, 'hmac:0123456789abcdef'), (2, 'bob@example.com');
+`
+	f := newFixtureSchema(t, "mysql", ddl, src)
+	if _, err := f.engine.Run(context.Background(), retention.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Split(strings.TrimSpace(testdb.Dump(t, f.db, "SELECT id, email LIKE 'hmac:%', updated_at = '2026-01-01 00:00:00' FROM logins ORDER BY id")), "\n")
+	if want := []string{"1|1|1", "2|1|0"}; !slices.Equal(got, want) {
+		t.Errorf("logins %q, want %q: login 1 kept its pseudonym and its updated_at, login 2 pseudonymised and stamped", got, want)
 	}
 }
