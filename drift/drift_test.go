@@ -172,8 +172,10 @@ func TestDomainsByTheirBase(t *testing.T) {
 	t.Parallel()
 	dsn := testdb.Postgres(t)
 	testdb.Exec(t, "postgres", dsn, `CREATE DOMAIN account_id AS bigint; CREATE DOMAIN code8 AS varchar(8);
+CREATE DOMAIN pos_id AS bigint CHECK (VALUE > 0); CREATE DOMAIN ref_id AS pos_id;
+CREATE DOMAIN req_text AS text NOT NULL; CREATE DOMAIN nick_t AS req_text;
 CREATE TABLE users (id account_id PRIMARY KEY, email text NOT NULL);
-CREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint NOT NULL, coupon code8);`)
+CREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint NOT NULL, coupon code8, ref ref_id, nick nick_t);`)
 	src := `version: 1
 organization: {name: X, contacts: {privacy: p@x.example}}
 systems:
@@ -190,6 +192,8 @@ systems:
           id: system.operations
           user_id: {category: user.unique_id, references: users.id}
           coupon: {category: user.unique_id, erase: hmac}
+          ref: {category: user.unique_id, erase: hmac}
+          nick: {category: user.name, erase: nullify}
 `
 	if got, all := liveWithCode(t, src, dsn, "relation-type-mismatch"); len(got) != 0 {
 		t.Errorf("relation-type-mismatch %v in %v; want none (account_id is a bigint)", got, all)
@@ -199,5 +203,14 @@ systems:
 		return strings.Contains(d.Message, "coupon") && strings.Contains(d.Message, "narrower than the shortest pseudonym")
 	}) {
 		t.Errorf("diagnostics %v; want coupon (a domain over varchar(8)) too narrow for a pseudonym", all)
+	}
+	// A domain's CHECK and NOT NULL, through a chain of domains, bind the
+	// column: a negative pseudonym breaks VALUE > 0, and NULL breaks NOT
+	// NULL.
+	if got, all := liveWithCode(t, src, dsn, "check-refuses-mask"); len(got) != 1 || !strings.Contains(got[0].Message, "ref > 0") {
+		t.Errorf("check-refuses-mask %v in %v; want ref's domain check", got, all)
+	}
+	if got, all := liveWithCode(t, src, dsn, "nullify-not-null"); len(got) != 1 || !strings.Contains(got[0].Message, "nick") {
+		t.Errorf("nullify-not-null %v in %v; want nick (a domain NOT NULL)", got, all)
 	}
 }

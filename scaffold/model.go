@@ -127,7 +127,7 @@ func newModel(s *connector.Schema, content func(table, column string) scan.Colum
 			g := guess(s, t.lt, c, t.person)
 			if content != nil && g.via == "" && !isKey(t.lt, c.Name) {
 				col := content(t.lt.Name, c.Name)
-				g.Guess = classify.Refine(g.Guess, c.Type, col.Values, col.Opaque, col.Findings)
+				g.Guess = classify.Refine(g.Guess, c.Base(), col.Values, col.Opaque, col.Findings)
 				g.seen = seen(col.Findings)
 				if keys := classify.Keys(col.Findings); len(keys) > 0 {
 					t.jsonKeys[c.Name] = keys
@@ -307,7 +307,7 @@ func guess(s *connector.Schema, t *connector.Table, c connector.Column, person b
 	if self != nil {
 		return guessed{Guess: classify.ForeignKey(self.RefTable), via: self.RefTable}
 	}
-	return guessed{Guess: classify.Column(c.Name, c.Type, person)}
+	return guessed{Guess: classify.Column(c.Name, c.Base(), person)}
 }
 
 // refersToPerson reports whether column col of table name is, through

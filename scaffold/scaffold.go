@@ -236,7 +236,7 @@ func describeGuess(g guessed, c connector.Column) string {
 	case g.Confident:
 		s = "the column name"
 	default:
-		s = "the column type " + c.Type
+		s = "the column type " + c.Base()
 	}
 	if g.Confident {
 		return s + ", likely"

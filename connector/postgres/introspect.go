@@ -123,6 +123,25 @@ SELECT pg_catalog.format_type(d.oid, NULL), pg_catalog.format_type(d.base, d.typ
 FROM d JOIN pg_catalog.pg_type b ON b.oid = d.base
 WHERE b.typtype <> 'd'`
 
+	// domainChecksQuery lists, for each domain, the CHECK constraints
+	// (VALUE standing for the column) and the NOT NULL of every domain in
+	// its chain, which bind a column typed by it as the table's own would:
+	// a masked value breaks them the same way. A NOT NULL is a row with
+	// no constraint name.
+	domainChecksQuery = `
+WITH RECURSIVE d(oid, dom) AS (
+	SELECT oid, oid FROM pg_catalog.pg_type WHERE typtype = 'd'
+	UNION ALL
+	SELECT d.oid, t.typbasetype FROM d JOIN pg_catalog.pg_type t ON t.oid = d.dom
+	JOIN pg_catalog.pg_type b ON b.oid = t.typbasetype WHERE b.typtype = 'd'
+)
+SELECT pg_catalog.format_type(d.oid, NULL), c.conname, pg_catalog.pg_get_expr(c.conbin, 0)
+FROM d JOIN pg_catalog.pg_constraint c ON c.contypid = d.dom AND c.contype = 'c'
+UNION ALL
+SELECT pg_catalog.format_type(d.oid, NULL), NULL, NULL
+FROM d JOIN pg_catalog.pg_type t ON t.oid = d.dom WHERE t.typnotnull
+ORDER BY 1, 2`
+
 	// Partitions are named here rather than taken from t, so that foreign
 	// tables, which can be partitions too, are listed.
 	partitionsQuery = tablesCTE + `
@@ -153,6 +172,9 @@ func (c *Connector) Introspect(ctx context.Context) (*connector.Schema, error) {
 	exprKey := map[string]bool{}
 	// domains maps a domain's name to the type at the end of its chain.
 	domains := map[string]string{}
+	// domainChecks and domainNotNull bind the columns typed by a domain.
+	domainChecks := map[string][]connector.Check{}
+	domainNotNull := map[string]bool{}
 	// lastKey identifies the constraint or index the previous row belonged
 	// to; rows of one come together, in key order.
 	var lastKey string
@@ -285,6 +307,19 @@ func (c *Connector) Introspect(ctx context.Context) (*connector.Schema, error) {
 			domains[name] = base
 			return nil
 		}},
+		{"list domain checks", domainChecksQuery, func(rows pgx.Rows) error {
+			var domain string
+			var name, expr *string
+			if err := rows.Scan(&domain, &name, &expr); err != nil {
+				return err
+			}
+			if name == nil {
+				domainNotNull[domain] = true
+			} else {
+				domainChecks[domain] = append(domainChecks[domain], connector.Check{Name: *name, Expr: *expr})
+			}
+			return nil
+		}},
 		{"list partitions", partitionsQuery, func(rows pgx.Rows) error {
 			var parent, partition string
 			if err := rows.Scan(&parent, &partition); err != nil {
@@ -318,12 +353,19 @@ func (c *Connector) Introspect(ctx context.Context) (*connector.Schema, error) {
 	inheritFromPartitions(tables)
 	for _, t := range tables {
 		for i := range t.Columns {
-			typ := t.Columns[i].Type
-			if base, ok := domains[typ]; ok {
-				t.Columns[i].Domain = base
-			} else if elem, ok := strings.CutSuffix(typ, "[]"); ok && domains[elem] != "" {
+			col := &t.Columns[i]
+			if base, ok := domains[col.Type]; ok {
+				col.Domain = base
+				if domainNotNull[col.Type] {
+					col.Nullable = false
+				}
+				for _, ck := range domainChecks[col.Type] {
+					value := func(name string) (string, bool) { return col.Name, strings.EqualFold(name, "value") }
+					t.Checks = append(t.Checks, connector.Check{Name: ck.Name, Expr: sqltext.Normalize(ck.Expr, sqltext.Postgres, value), Columns: []string{col.Name}})
+				}
+			} else if elem, ok := strings.CutSuffix(col.Type, "[]"); ok && domains[elem] != "" {
 				// An array of a domain: an array of its base.
-				t.Columns[i].Domain = domains[elem] + "[]"
+				col.Domain = domains[elem] + "[]"
 			}
 		}
 	}
